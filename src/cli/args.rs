@@ -1,0 +1,180 @@
+//! Arguments shared by several commands and the parsers for values typed on
+//! the command line: amounts, currencies, durations, `k=v` parameters, times.
+
+use crate::error::{Error, Result};
+use crate::ledger::Kind;
+use crate::money::{parse_amount, Currency, Money};
+use crate::store::Filter;
+use crate::timestamp::Timestamp;
+use clap::Args;
+
+/// `--client --project --deliverable --kind --model --since --until`
+#[derive(Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    /// Only entries for this client (case-insensitive)
+    #[arg(long)]
+    pub client: Option<String>,
+    /// Only entries for this project (case-insensitive)
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Only entries for this deliverable (case-insensitive)
+    #[arg(long)]
+    pub deliverable: Option<String>,
+    /// Only entries of this kind: generation, external or pool
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only entries of this model / endpoint id
+    #[arg(long)]
+    pub model: Option<String>,
+    /// From this time on (RFC 3339, or a date meaning 00:00 UTC), inclusive
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Before this time (RFC 3339, or a date meaning 00:00 UTC), exclusive
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn to_filter(&self) -> Result<Filter> {
+        Ok(Filter {
+            client: self.client.clone(),
+            project: self.project.clone(),
+            deliverable: self.deliverable.clone(),
+            kind: self.kind.as_deref().map(parse_kind).transpose()?,
+            model: self.model.clone(),
+            since: self
+                .since
+                .as_deref()
+                .map(|t| parse_time_flag("--since", t))
+                .transpose()?,
+            until: self
+                .until
+                .as_deref()
+                .map(|t| parse_time_flag("--until", t))
+                .transpose()?,
+            include_void: false,
+        })
+    }
+}
+
+pub fn parse_kind(text: &str) -> Result<Kind> {
+    text.parse()
+        .map_err(|e: String| Error::input(format!("--kind: {e}")))
+}
+
+fn parse_time_flag(flag: &str, text: &str) -> Result<Timestamp> {
+    Timestamp::parse_time_or_date(text).map_err(|e| Error::input(format!("{flag}: {e}")))
+}
+
+pub fn parse_currency(flag: &str, text: &str) -> Result<Currency> {
+    text.parse()
+        .map_err(|e| Error::input(format!("{flag}: {e}")))
+}
+
+/// An amount typed with `flag`, in `currency`.
+pub fn parse_money(flag: &str, text: &str, currency: Currency) -> Result<Money> {
+    let micros = parse_amount(text).map_err(|e| Error::input(format!("{flag}: {e}")))?;
+    Ok(Money::new(micros, currency))
+}
+
+/// `3.2s`, `1500ms`, `2m`, `1m30s`, `1h`, or a bare number of seconds.
+pub fn parse_duration_ms(text: &str) -> Result<i64> {
+    let bad = || {
+        Error::input(format!(
+            "--duration: malformed duration '{text}': expected e.g. 3.2s, 1500ms, 2m or 1m30s"
+        ))
+    };
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(bad());
+    }
+    let mut total_ms: i128 = 0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(number_len);
+        if number.is_empty() {
+            return Err(bad());
+        }
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        let ms_per_unit: i128 = match unit {
+            "ms" => 1,
+            "s" | "" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            _ => return Err(bad()),
+        };
+        if unit.is_empty() && !next.is_empty() {
+            return Err(bad());
+        }
+        // The number as exact micro-units of the unit, then to whole milliseconds.
+        let micros = parse_amount(number).map_err(|_| bad())?;
+        if micros < 0 {
+            return Err(bad());
+        }
+        total_ms += crate::money::div_round_half_even(i128::from(micros) * ms_per_unit, 1_000_000);
+        rest = next;
+    }
+    i64::try_from(total_ms).map_err(|_| bad())
+}
+
+/// `key=value`; the value is read as JSON when it is a number, boolean or
+/// null, otherwise kept as text.
+pub fn parse_param(text: &str) -> Result<(String, serde_json::Value)> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| Error::input(format!("--param: '{text}' is not key=value")))?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(Error::input(format!("--param: '{text}' has an empty key")));
+    }
+    let parsed = match serde_json::from_str::<serde_json::Value>(value.trim()) {
+        Ok(
+            v @ (serde_json::Value::Number(_)
+            | serde_json::Value::Bool(_)
+            | serde_json::Value::Null),
+        ) => v,
+        _ => serde_json::Value::String(value.to_string()),
+    };
+    Ok((key.to_string(), parsed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("3.2s").unwrap(), 3_200);
+        assert_eq!(parse_duration_ms("1500ms").unwrap(), 1_500);
+        assert_eq!(parse_duration_ms("2m").unwrap(), 120_000);
+        assert_eq!(parse_duration_ms("1m30s").unwrap(), 90_000);
+        assert_eq!(parse_duration_ms("12").unwrap(), 12_000);
+        for bad in ["", "s", "3.2x", "-1s", "1.2.3s", "5 s"] {
+            assert!(parse_duration_ms(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn params() {
+        assert_eq!(
+            parse_param("num_images=2").unwrap(),
+            ("num_images".into(), serde_json::json!(2))
+        );
+        assert_eq!(
+            parse_param("image_size=landscape_16_9").unwrap(),
+            ("image_size".into(), serde_json::json!("landscape_16_9"))
+        );
+        assert_eq!(
+            parse_param("prompt=a=b").unwrap(),
+            ("prompt".into(), serde_json::json!("a=b"))
+        );
+        assert!(parse_param("novalue").is_err());
+        assert!(parse_param("=x").is_err());
+    }
+}

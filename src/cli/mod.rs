@@ -1,0 +1,170 @@
+//! The `gencost` command line: clap definitions and dispatch. Each command
+//! group lives in its own file and calls the shared service functions.
+
+mod admin;
+pub mod args;
+mod query;
+mod record;
+pub mod table;
+
+use crate::error::Error;
+use crate::store::{DatabaseUrl, SqlStore, StoreError};
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gencost",
+    version,
+    about = "The paper trail for AI generation costs",
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Ledger to use: sqlite:///path/ledger.db (default: ledger.db in the
+    /// user data directory) or postgres://user:password@host:port/db
+    #[arg(
+        long,
+        global = true,
+        env = "GENCOST_DATABASE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Log a generation and print its entry id
+    Log(record::LogArgs),
+    /// Record the confirmed actual cost of an entry (the estimate stays)
+    Confirm(record::ConfirmArgs),
+    /// List entries, newest first
+    List(query::ListArgs),
+    /// Running totals: the actual where known, else the estimate
+    Total(query::TotalArgs),
+    /// Suggest tag values by prefix, most used first
+    Tags(query::TagsArgs),
+    /// Show or set the active tags that `log` applies when given none
+    Use(record::UseArgs),
+    /// Take an entry out of totals (it stays on record)
+    Void(record::VoidArgs),
+    /// Recompute the hash chain and check the entries against it
+    Verify(admin::VerifyArgs),
+    /// Clear the ledger after writing a full backup
+    Reset(admin::ResetArgs),
+    /// Ledger storage: information and copying between backends
+    #[command(subcommand)]
+    Db(admin::DbCommand),
+}
+
+/// Exit codes: 0 success, 1 the operation failed, 2 bad usage or input.
+const EXIT_FAILURE: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+/// Parses `args`, runs the command, prints its output; returns the exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(Outcome { stdout, code }) => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (e.g. `| head`) is not an error worth reporting.
+            let _ = out.write_all(stdout.as_bytes()).and_then(|_| out.flush());
+            ExitCode::from(code)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Input(_) => EXIT_USAGE,
+        Error::Store(StoreError::Refused(_)) => EXIT_USAGE,
+        _ => EXIT_FAILURE,
+    }
+}
+
+/// What a command prints, and its exit code when it did not fail outright.
+pub struct Outcome {
+    pub stdout: String,
+    pub code: u8,
+}
+
+impl Outcome {
+    pub fn ok(stdout: impl Into<String>) -> Outcome {
+        Outcome {
+            stdout: stdout.into(),
+            code: 0,
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<Outcome, Error> {
+    let database = cli.database.as_deref();
+    // Commands that do not work on one ledger.
+    let command = match cli.command {
+        Command::Use(args) => return record::use_tags(args),
+        Command::Db(admin::DbCommand::Copy(args)) => return admin::copy(args).await,
+        other => other,
+    };
+    let store = open(database).await?;
+    match command {
+        Command::Log(args) => record::log(&store, args).await,
+        Command::Confirm(args) => record::confirm(&store, args).await,
+        Command::Void(args) => record::void(&store, args).await,
+        Command::List(args) => query::list(&store, args).await,
+        Command::Total(args) => query::total(&store, args).await,
+        Command::Tags(args) => query::tags(&store, args).await,
+        Command::Verify(args) => admin::verify(&store, args).await,
+        Command::Reset(args) => admin::reset(&store, args).await,
+        Command::Db(admin::DbCommand::Info(args)) => admin::info(&store, args).await,
+        Command::Use(_) | Command::Db(admin::DbCommand::Copy(_)) => {
+            Err(Error::Io("command already handled".into()))
+        }
+    }
+}
+
+/// The ledger named by `--database`/`GENCOST_DATABASE`, or the default file.
+pub fn database_url(database: Option<&str>) -> Result<DatabaseUrl, Error> {
+    match database {
+        Some(text) => {
+            DatabaseUrl::parse(text).map_err(|e| Error::input(format!("--database: {e}")))
+        }
+        None => Ok(DatabaseUrl::Sqlite(crate::config::default_ledger_path()?)),
+    }
+}
+
+pub async fn open(database: Option<&str>) -> Result<SqlStore, Error> {
+    let url = database_url(database)?;
+    Ok(SqlStore::open(&url).await?)
+}
+
+/// JSON text with a trailing newline.
+pub fn json_line(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}

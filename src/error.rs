@@ -1,0 +1,28 @@
+//! The error of the service layer, shared by the CLI and the server. Each
+//! variant carries what a user needs to act on it.
+
+use crate::ledger::totals::TotalsError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input: a malformed value, an unknown name, a refused word.
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Totals(#[from] TotalsError),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl Error {
+    pub fn input(message: impl Into<String>) -> Error {
+        Error::Input(message.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

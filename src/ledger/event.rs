@@ -1,0 +1,292 @@
+//! Events: every change to the ledger is an event appended to one log, and
+//! each event is chained to the one before it by
+//! `hash = SHA-256(prev_hash || canonical_bytes(event))`.
+
+use super::entry::{Kind, Status, Tier};
+use super::tags::Tags;
+use crate::money::Currency;
+use crate::timestamp::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use uuid::Uuid;
+
+/// A SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// The `prev_hash` of the first event of a chain.
+    pub const GENESIS: Hash = Hash([0; 32]);
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(text: &str) -> Option<Hash> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes).ok()?;
+        Some(Hash(bytes))
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// An entry as logged: everything about it except later changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryRecord {
+    pub id: Uuid,
+    pub kind: Kind,
+    pub occurred_at: i64,
+    pub source: String,
+    pub model: Option<String>,
+    pub description: Option<String>,
+    #[serde(flatten)]
+    pub tags: Tags,
+    pub request_id: Option<String>,
+    pub status: Status,
+    pub duration_ms: Option<i64>,
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub estimate_micros: Option<i64>,
+    pub estimate_currency: Currency,
+    pub estimate_tier: Tier,
+    /// A cost already confirmed when the entry was logged.
+    pub actual_micros: Option<i64>,
+    pub actual_currency: Option<Currency>,
+}
+
+/// What happened, as stored in an event's payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventBody {
+    EntryLogged(Box<EntryRecord>),
+    ActualConfirmed(ActualConfirmed),
+    TagsChanged(TagsChanged),
+    EntryVoided(EntryVoided),
+    LedgerReset(LedgerReset),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualConfirmed {
+    pub entry_id: Uuid,
+    pub micros: i64,
+    pub currency: Currency,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagsChanged {
+    pub entry_id: Uuid,
+    #[serde(flatten)]
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryVoided {
+    pub entry_id: Uuid,
+    pub reason: String,
+}
+
+/// The first event of a chain started by `reset`: it records the head of the
+/// chain it replaced, so the two chains stay linked on paper.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerReset {
+    pub previous_head: Option<String>,
+    pub previous_events: i64,
+    pub backup: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {seq}: {reason}")]
+pub struct PayloadError {
+    pub seq: i64,
+    pub reason: String,
+}
+
+impl EventBody {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::EntryLogged(_) => "entry_logged",
+            EventBody::ActualConfirmed(_) => "actual_confirmed",
+            EventBody::TagsChanged(_) => "tags_changed",
+            EventBody::EntryVoided(_) => "entry_voided",
+            EventBody::LedgerReset(_) => "ledger_reset",
+        }
+    }
+
+    pub fn entry_id(&self) -> Option<Uuid> {
+        match self {
+            EventBody::EntryLogged(r) => Some(r.id),
+            EventBody::ActualConfirmed(e) => Some(e.entry_id),
+            EventBody::TagsChanged(e) => Some(e.entry_id),
+            EventBody::EntryVoided(e) => Some(e.entry_id),
+            EventBody::LedgerReset(_) => None,
+        }
+    }
+
+    pub fn to_payload(&self) -> String {
+        let value = match self {
+            EventBody::EntryLogged(r) => serde_json::to_string(r),
+            EventBody::ActualConfirmed(e) => serde_json::to_string(e),
+            EventBody::TagsChanged(e) => serde_json::to_string(e),
+            EventBody::EntryVoided(e) => serde_json::to_string(e),
+            EventBody::LedgerReset(e) => serde_json::to_string(e),
+        };
+        // Serialising these plain structs cannot fail.
+        value.unwrap_or_default()
+    }
+
+    pub fn from_payload(seq: i64, kind: &str, payload: &str) -> Result<EventBody, PayloadError> {
+        let err = |e: serde_json::Error| PayloadError {
+            seq,
+            reason: format!("unreadable {kind} payload: {e}"),
+        };
+        Ok(match kind {
+            "entry_logged" => {
+                EventBody::EntryLogged(Box::new(serde_json::from_str(payload).map_err(err)?))
+            }
+            "actual_confirmed" => {
+                EventBody::ActualConfirmed(serde_json::from_str(payload).map_err(err)?)
+            }
+            "tags_changed" => EventBody::TagsChanged(serde_json::from_str(payload).map_err(err)?),
+            "entry_voided" => EventBody::EntryVoided(serde_json::from_str(payload).map_err(err)?),
+            "ledger_reset" => EventBody::LedgerReset(serde_json::from_str(payload).map_err(err)?),
+            other => {
+                return Err(PayloadError {
+                    seq,
+                    reason: format!("unknown event kind '{other}'"),
+                })
+            }
+        })
+    }
+}
+
+/// One event as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Position in the chain: 1, 2, 3, ... without gaps.
+    pub seq: i64,
+    pub id: Uuid,
+    pub recorded_at: Timestamp,
+    pub kind: String,
+    pub entry_id: Option<Uuid>,
+    pub payload: String,
+    pub prev_hash: Hash,
+    pub hash: Hash,
+}
+
+impl Event {
+    /// The bytes the hash covers, besides the previous hash.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let entry = self.entry_id.map(|id| id.to_string()).unwrap_or_default();
+        format!(
+            "gencost-event-v1\n{}\n{}\n{}\n{}\n{}\n{}",
+            self.seq, self.id, self.recorded_at.0, self.kind, entry, self.payload
+        )
+        .into_bytes()
+    }
+
+    pub fn compute_hash(&self) -> Hash {
+        let mut hasher = Sha256::new();
+        hasher.update(self.prev_hash.0);
+        hasher.update(self.canonical_bytes());
+        Hash(hasher.finalize().into())
+    }
+
+    pub fn body(&self) -> Result<EventBody, PayloadError> {
+        EventBody::from_payload(self.seq, &self.kind, &self.payload)
+    }
+}
+
+/// The end of a chain, where the next event attaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: Hash,
+}
+
+impl Head {
+    pub const EMPTY: Head = Head {
+        seq: 0,
+        hash: Hash::GENESIS,
+    };
+
+    /// Seals `body` as the next event after this head and moves the head on.
+    pub fn append(&mut self, body: &EventBody, recorded_at: Timestamp) -> Event {
+        let mut event = Event {
+            seq: self.seq + 1,
+            id: Uuid::now_v7(),
+            recorded_at,
+            kind: body.kind().to_string(),
+            entry_id: body.entry_id(),
+            payload: body.to_payload(),
+            prev_hash: self.hash,
+            hash: Hash::GENESIS,
+        };
+        event.hash = event.compute_hash();
+        *self = Head {
+            seq: event.seq,
+            hash: event.hash,
+        };
+        event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn voided(reason: &str) -> EventBody {
+        EventBody::EntryVoided(EntryVoided {
+            entry_id: Uuid::nil(),
+            reason: reason.into(),
+        })
+    }
+
+    #[test]
+    fn each_event_links_to_the_previous_hash() {
+        let mut head = Head::EMPTY;
+        let first = head.append(&voided("a"), Timestamp(1));
+        let second = head.append(&voided("b"), Timestamp(2));
+        assert_eq!(first.seq, 1);
+        assert_eq!(first.prev_hash, Hash::GENESIS);
+        assert_eq!(second.prev_hash, first.hash);
+        assert_eq!(second.compute_hash(), second.hash);
+        assert_eq!(
+            head,
+            Head {
+                seq: 2,
+                hash: second.hash
+            }
+        );
+    }
+
+    #[test]
+    fn any_change_to_an_event_changes_its_hash() {
+        let mut head = Head::EMPTY;
+        let event = head.append(&voided("typo"), Timestamp(1));
+        let mut altered = event.clone();
+        altered.payload = altered.payload.replace("typo", "tyop");
+        assert_ne!(altered.compute_hash(), event.hash);
+        let mut altered = event.clone();
+        altered.recorded_at = Timestamp(2);
+        assert_ne!(altered.compute_hash(), event.hash);
+    }
+
+    #[test]
+    fn payloads_round_trip() {
+        let body = voided("duplicate");
+        let mut head = Head::EMPTY;
+        let event = head.append(&body, Timestamp(5));
+        assert_eq!(event.body().unwrap(), body);
+        assert!(EventBody::from_payload(1, "nonsense", "{}").is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! The ledger domain: entries, tags, events and their hash chain, the
+//! decisions commands make, replay, and totals. No I/O here.
+
+pub mod command;
+pub mod entry;
+pub mod event;
+pub mod replay;
+pub mod tags;
+pub mod totals;
+
+pub use command::{decide, Command, Context, LedgerError, LogResult, Outcome};
+pub use entry::{Actual, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};
+pub use event::{EntryRecord, Event, EventBody, Hash, Head};
+pub use tags::{TagField, Tags};

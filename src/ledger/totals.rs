@@ -1,0 +1,260 @@
+//! Totals: folds the per-group sums a store returns into the figures people
+//! bill with. Unpriced entries are counted apart and never summed as zero.
+
+use crate::money::{decimal_string, Currency};
+use crate::timestamp::{day_label, month_label};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// What a total is broken down by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dimension {
+    Client,
+    Project,
+    Deliverable,
+    Model,
+    Kind,
+    Day,
+    Month,
+}
+
+impl FromStr for Dimension {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "client" => Dimension::Client,
+            "project" => Dimension::Project,
+            "deliverable" => Dimension::Deliverable,
+            "model" => Dimension::Model,
+            "kind" => Dimension::Kind,
+            "day" => Dimension::Day,
+            "month" => Dimension::Month,
+            other => {
+                return Err(format!(
+                    "cannot total by '{other}': expected client, project, deliverable, model, kind, day or month"
+                ))
+            }
+        })
+    }
+}
+
+impl Dimension {
+    /// How the store must group rows for this dimension.
+    pub fn grouping(self) -> Grouping {
+        match self {
+            Dimension::Client => Grouping::Column("client"),
+            Dimension::Project => Grouping::Column("project"),
+            Dimension::Deliverable => Grouping::Column("deliverable"),
+            Dimension::Model => Grouping::Column("model"),
+            Dimension::Kind => Grouping::Column("kind"),
+            Dimension::Day | Dimension::Month => Grouping::Day,
+        }
+    }
+
+    fn is_time(self) -> bool {
+        matches!(self, Dimension::Day | Dimension::Month)
+    }
+}
+
+/// The grouping a store performs: none, a view column, or the UTC day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grouping {
+    None,
+    Column(&'static str),
+    Day,
+}
+
+/// One row of a store's grouped sums; amounts are in `currency`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SumRow {
+    pub key: Option<String>,
+    pub day: Option<i64>,
+    pub currency: Currency,
+    pub micros: i64,
+    pub count: i64,
+    pub unpriced: i64,
+}
+
+/// A total, or one group of it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Group {
+    pub key: Option<String>,
+    #[serde(serialize_with = "as_decimal")]
+    pub total: i64,
+    pub count: i64,
+    pub unpriced_count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    pub currency: Currency,
+    #[serde(serialize_with = "as_decimal")]
+    pub total: i64,
+    pub count: i64,
+    pub unpriced_count: i64,
+    pub groups: Vec<Group>,
+}
+
+fn as_decimal<S: serde::Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&decimal_string(*micros))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TotalsError {
+    #[error("no exchange rate from {from} to {to} for {date}: amounts in different currencies cannot be added without one")]
+    MissingRate {
+        from: Currency,
+        to: Currency,
+        date: String,
+    },
+    #[error("the total is too large to represent")]
+    Overflow,
+}
+
+/// Folds store rows into totals in `currency`. Rows in another currency need
+/// a conversion, which `convert` supplies (or refuses) for the row's day.
+pub fn fold(
+    rows: &[SumRow],
+    by: Option<Dimension>,
+    currency: Currency,
+    convert: impl Fn(&SumRow, Currency) -> Result<i64, TotalsError>,
+) -> Result<Totals, TotalsError> {
+    #[derive(Default)]
+    struct Acc {
+        total: i128,
+        count: i64,
+        unpriced: i64,
+    }
+    let mut groups: BTreeMap<(Option<i64>, Option<String>), Acc> = BTreeMap::new();
+    let mut all = Acc::default();
+    for row in rows {
+        let micros = if row.currency == currency || row.micros == 0 {
+            row.micros
+        } else {
+            convert(row, currency)?
+        };
+        let key = match by {
+            Some(Dimension::Day) => (row.day, row.day.map(day_label)),
+            Some(Dimension::Month) => {
+                let month = row.day.map(month_label);
+                (None, month)
+            }
+            _ => (None, row.key.clone()),
+        };
+        for acc in [groups.entry(key).or_default(), &mut all] {
+            acc.total += i128::from(micros);
+            acc.count += row.count;
+            acc.unpriced += row.unpriced;
+        }
+    }
+    let to_i64 = |v: i128| i64::try_from(v).map_err(|_| TotalsError::Overflow);
+    let mut out = Vec::with_capacity(groups.len());
+    if by.is_some() {
+        for ((_, key), acc) in groups {
+            out.push(Group {
+                key,
+                total: to_i64(acc.total)?,
+                count: acc.count,
+                unpriced_count: acc.unpriced,
+            });
+        }
+    }
+    if !by.is_some_and(Dimension::is_time) {
+        // Largest first: the order a bill is read in.
+        out.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.key.cmp(&b.key)));
+    }
+    Ok(Totals {
+        currency,
+        total: to_i64(all.total)?,
+        count: all.count,
+        unpriced_count: all.unpriced,
+        groups: out,
+    })
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Dimension::Client => "client",
+            Dimension::Project => "project",
+            Dimension::Deliverable => "deliverable",
+            Dimension::Model => "model",
+            Dimension::Kind => "kind",
+            Dimension::Day => "day",
+            Dimension::Month => "month",
+        };
+        f.write_str(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str, day: i64, micros: i64, count: i64, unpriced: i64) -> SumRow {
+        SumRow {
+            key: Some(key.into()),
+            day: Some(day),
+            currency: Currency::USD,
+            micros,
+            count,
+            unpriced,
+        }
+    }
+
+    fn no_rates(row: &SumRow, to: Currency) -> Result<i64, TotalsError> {
+        Err(TotalsError::MissingRate {
+            from: row.currency,
+            to,
+            date: "-".into(),
+        })
+    }
+
+    #[test]
+    fn groups_sum_exactly_and_count_unpriced_apart() {
+        let rows = [
+            row("a", 0, 25_000, 2, 1),
+            row("b", 0, 3_000, 1, 0),
+            row("a", 1, 1, 1, 0),
+        ];
+        let t = fold(&rows, Some(Dimension::Project), Currency::USD, no_rates).unwrap();
+        assert_eq!(t.total, 28_001);
+        assert_eq!((t.count, t.unpriced_count), (4, 1));
+        assert_eq!(
+            t.groups[0],
+            Group {
+                key: Some("a".into()),
+                total: 25_001,
+                count: 3,
+                unpriced_count: 1
+            }
+        );
+        assert_eq!(t.groups[1].key.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn months_roll_up_days_in_order() {
+        // 2026-01-31 and 2026-02-01 as UTC day numbers.
+        let jan31 = 20_484;
+        let rows = [
+            row("x", jan31 + 1, 5, 1, 0),
+            row("x", jan31, 7, 1, 0),
+            row("x", jan31 - 1, 1, 1, 0),
+        ];
+        let t = fold(&rows, Some(Dimension::Month), Currency::USD, no_rates).unwrap();
+        let keys: Vec<_> = t.groups.iter().map(|g| g.key.clone().unwrap()).collect();
+        assert_eq!(keys, ["2026-01", "2026-02"]);
+        assert_eq!(t.groups[0].total, 8);
+    }
+
+    #[test]
+    fn other_currencies_need_a_rate() {
+        let mut r = row("a", 0, 10, 1, 0);
+        r.currency = Currency::EUR;
+        assert!(matches!(
+            fold(&[r], None, Currency::USD, no_rates),
+            Err(TotalsError::MissingRate { .. })
+        ));
+    }
+}

@@ -1,0 +1,17 @@
+//! gencost: the paper trail for AI generation costs.
+//!
+//! The library holds the domain (money, ledger), storage (`store`), the
+//! service functions shared by every surface (`service`) and the command line
+//! (`cli`). The `gencost` binary is a thin wrapper around `cli::run`.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ledger;
+pub mod money;
+pub mod service;
+pub mod store;
+pub mod timestamp;
+pub mod wire;
+
+pub use error::{Error, Result};

@@ -1,0 +1,215 @@
+//! Exact money: amounts are `i64` micro-units (1e-6 of the major unit) of one
+//! currency. Parsing, exact decimal text, and the single rounding rule live here;
+//! the human display format lives in `display`.
+
+mod currency;
+mod display;
+
+pub use currency::{Currency, UnknownCurrency};
+pub use display::format_display;
+
+use std::fmt;
+
+/// Micro-units per major unit.
+pub const MICROS_PER_UNIT: i64 = 1_000_000;
+
+/// An exact amount of one currency.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Money {
+    pub micros: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(micros: i64, currency: Currency) -> Self {
+        Money { micros, currency }
+    }
+
+    /// Exact decimal text without a currency, e.g. `0.025`.
+    pub fn decimal(&self) -> String {
+        decimal_string(self.micros)
+    }
+}
+
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.decimal(), self.currency)
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_display(self.micros, self.currency))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("malformed amount '{0}': expected a decimal number such as 0.025")]
+    Malformed(String),
+    #[error("amount '{0}' has more than 6 decimal places; amounts are exact to the micro-unit")]
+    TooPrecise(String),
+    #[error("amount '{0}' is too large")]
+    TooLarge(String),
+}
+
+/// Parses a plain decimal amount (`12`, `0.025`, `-3.5`, `.5`) into micro-units.
+/// No thousands separators, exponents or currency symbols: ambiguity is an error.
+pub fn parse_amount(text: &str) -> Result<i64, AmountError> {
+    let s = text.trim();
+    let malformed = || AmountError::Malformed(text.to_string());
+    let (negative, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (int_part, frac_part) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits_only = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if !digits_only(int_part) || int_part.is_empty() && frac_part.is_none_or(str::is_empty) {
+        return Err(malformed());
+    }
+    let frac = frac_part.unwrap_or("");
+    if frac_part.is_some() && (frac.is_empty() || !digits_only(frac)) {
+        return Err(malformed());
+    }
+    if frac.len() > 6 {
+        // Trailing zeros beyond the sixth place carry no value.
+        if frac[6..].bytes().any(|b| b != b'0') {
+            return Err(AmountError::TooPrecise(text.to_string()));
+        }
+    }
+    let too_large = || AmountError::TooLarge(text.to_string());
+    let whole: i128 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse::<i128>().map_err(|_| too_large())?
+    };
+    let frac6 = format!("{:0<6}", &frac[..frac.len().min(6)]);
+    let fraction: i128 = frac6.parse().map_err(|_| malformed())?;
+    let micros = whole
+        .checked_mul(MICROS_PER_UNIT as i128)
+        .and_then(|w| w.checked_add(fraction))
+        .ok_or_else(too_large)?;
+    let micros = if negative { -micros } else { micros };
+    i64::try_from(micros).map_err(|_| too_large())
+}
+
+/// Exact decimal text of a micro-unit amount, trailing zeros trimmed.
+pub fn decimal_string(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let abs = (micros as i128).unsigned_abs();
+    let whole = abs / MICROS_PER_UNIT as u128;
+    let frac = abs % MICROS_PER_UNIT as u128;
+    if frac == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let frac = format!("{frac:06}");
+        format!("{sign}{whole}.{}", frac.trim_end_matches('0'))
+    }
+}
+
+/// The one rounding rule: `value / divisor`, rounded half to even.
+pub fn div_round_half_even(value: i128, divisor: i128) -> i128 {
+    assert!(divisor > 0, "divisor must be positive");
+    let quotient = value.div_euclid(divisor);
+    let remainder = value.rem_euclid(divisor);
+    let twice = remainder * 2;
+    if twice > divisor || (twice == divisor && quotient % 2 != 0) {
+        quotient + 1
+    } else {
+        quotient
+    }
+}
+
+/// Sums micro-unit amounts exactly; `None` when the total leaves `i64`.
+pub fn checked_sum(amounts: impl IntoIterator<Item = i64>) -> Option<i64> {
+    let total: i128 = amounts.into_iter().map(i128::from).sum();
+    i64::try_from(total).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_plain_decimals() {
+        assert_eq!(parse_amount("0.025"), Ok(25_000));
+        assert_eq!(parse_amount("12"), Ok(12_000_000));
+        assert_eq!(parse_amount("-3.5"), Ok(-3_500_000));
+        assert_eq!(parse_amount(".5"), Ok(500_000));
+        assert_eq!(parse_amount("0.0000010"), Ok(1));
+    }
+
+    #[test]
+    fn rejects_ambiguous_or_malformed_amounts() {
+        for bad in [
+            "0,0.5", "abc", "", "-", ".", "1.", "1e3", "$5", "1,5", "1.2.3", " - 1",
+        ] {
+            assert!(
+                matches!(parse_amount(bad), Err(AmountError::Malformed(_))),
+                "{bad:?} should be malformed"
+            );
+        }
+        assert_eq!(
+            parse_amount("0.0000001"),
+            Err(AmountError::TooPrecise("0.0000001".into()))
+        );
+        assert!(matches!(
+            parse_amount("99999999999999999"),
+            Err(AmountError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn decimal_text_is_exact_and_minimal() {
+        assert_eq!(decimal_string(25_000), "0.025");
+        assert_eq!(decimal_string(1_000_000), "1");
+        assert_eq!(decimal_string(-1), "-0.000001");
+        assert_eq!(decimal_string(i64::MIN), "-9223372036854.775808");
+    }
+
+    #[test]
+    fn rounds_half_to_even() {
+        assert_eq!(div_round_half_even(25, 10), 2);
+        assert_eq!(div_round_half_even(35, 10), 4);
+        assert_eq!(div_round_half_even(-25, 10), -2);
+        assert_eq!(div_round_half_even(-35, 10), -4);
+        assert_eq!(div_round_half_even(26, 10), 3);
+        assert_eq!(div_round_half_even(-26, 10), -3);
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_text_round_trips(micros in -(i64::MAX / 2)..(i64::MAX / 2)) {
+            prop_assert_eq!(parse_amount(&decimal_string(micros)), Ok(micros));
+        }
+
+        #[test]
+        fn sums_never_lose_or_invent_a_micro_unit(
+            amounts in proptest::collection::vec(-1_000_000_000_000i64..1_000_000_000_000, 0..200)
+        ) {
+            let total = checked_sum(amounts.iter().copied()).unwrap();
+            // Summing in any order, or in parts, gives the same exact total.
+            let mut reversed = amounts.clone();
+            reversed.reverse();
+            prop_assert_eq!(checked_sum(reversed), Some(total));
+            let (left, right) = amounts.split_at(amounts.len() / 2);
+            let parts = checked_sum(left.iter().copied()).unwrap()
+                + checked_sum(right.iter().copied()).unwrap();
+            prop_assert_eq!(parts, total);
+            // And text round trips keep every micro-unit.
+            let via_text: i64 = amounts.iter().map(|a| parse_amount(&decimal_string(*a)).unwrap()).sum();
+            prop_assert_eq!(via_text, total);
+        }
+
+        #[test]
+        fn rounding_is_within_half_a_unit(value in -1_000_000_000i128..1_000_000_000, divisor in 1i128..100_000) {
+            let q = div_round_half_even(value, divisor);
+            let err = (q * divisor - value).abs() * 2;
+            prop_assert!(err <= divisor);
+        }
+    }
+}

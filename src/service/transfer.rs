@@ -1,0 +1,140 @@
+//! Moving whole ledgers: `db copy` between backends, the backup written
+//! before a reset, and the reset itself. A copy carries the events exactly,
+//! hashes and all, and rebuilds the target's view by replaying them.
+
+use crate::error::{Error, Result};
+use crate::ledger::event::LedgerReset;
+use crate::ledger::Event;
+use crate::store::{DatabaseUrl, LedgerSnapshot, SqlStore, Store};
+use crate::timestamp::Timestamp;
+use std::path::{Path, PathBuf};
+
+const COPY_PAGE: i64 = 10_000;
+
+/// The word `reset` requires, exactly.
+pub const RESET_WORD: &str = "DELETE";
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CopyReport {
+    pub events: i64,
+    pub entries: i64,
+}
+
+/// Copies every event of `from` into the empty ledger `to`. `progress` is
+/// told how many events are done out of how many.
+pub async fn copy<A: Store, B: Store>(
+    from: &A,
+    to: &B,
+    mut progress: impl FnMut(i64, i64),
+) -> Result<CopyReport> {
+    let target = to.info().await?;
+    if target.events > 0 || target.entries > 0 {
+        return Err(Error::input(format!(
+            "the target ledger {} is not empty ({} events); copy only into an empty ledger",
+            target.location, target.events
+        )));
+    }
+    let mut snapshot = from.snapshot().await?;
+    let (total_events, _) = snapshot.counts().await?;
+    let mut done = 0i64;
+    let mut after = 0i64;
+    loop {
+        let page: Vec<Event> = snapshot.events_page(after, COPY_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        to.append_events(&page).await?;
+        done += page.len() as i64;
+        progress(done, total_events);
+    }
+    let copied = to.info().await?;
+    Ok(CopyReport {
+        events: copied.events,
+        entries: copied.entries,
+    })
+}
+
+/// Writes a complete copy of the ledger into a new SQLite file at `path`.
+pub async fn backup<S: Store>(store: &S, path: &Path) -> Result<CopyReport> {
+    if path.exists() {
+        return Err(Error::Io(format!(
+            "backup file {} already exists",
+            path.display()
+        )));
+    }
+    let target = SqlStore::open(&DatabaseUrl::Sqlite(path.to_path_buf())).await?;
+    let result = copy(store, &target, |_, _| {}).await;
+    if result.is_err() {
+        // A half-written backup is worse than none.
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}
+
+/// Where a backup goes: beside a SQLite ledger, else in `fallback_dir`.
+pub fn backup_path(
+    url: &DatabaseUrl,
+    dir: Option<&Path>,
+    fallback_dir: &Path,
+    at: Timestamp,
+) -> PathBuf {
+    let stamp = at.to_datetime();
+    let stamp = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        stamp.year(),
+        u8::from(stamp.month()),
+        stamp.day(),
+        stamp.hour(),
+        stamp.minute(),
+        stamp.second()
+    );
+    let (default_dir, stem) = match url {
+        DatabaseUrl::Sqlite(path) => (
+            path.parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| fallback_dir.to_path_buf()),
+            path.file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("ledger")
+                .to_string(),
+        ),
+        DatabaseUrl::Postgres(_) => (fallback_dir.to_path_buf(), "ledger".to_string()),
+    };
+    let dir = dir.map(Path::to_path_buf).unwrap_or(default_dir);
+    dir.join(format!("{stem}-backup-{stamp}.db"))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ResetReport {
+    pub backup: String,
+    pub events_backed_up: i64,
+    pub previous_head: Option<String>,
+}
+
+/// Clears the ledger after writing a full backup. Refuses unless `word` is
+/// exactly `DELETE`.
+pub async fn reset<S: Store>(store: &S, word: &str, backup_file: &Path) -> Result<ResetReport> {
+    if word != RESET_WORD {
+        return Err(Error::input(format!(
+            "reset refused: type the word {RESET_WORD} exactly (case-sensitive) to confirm; nothing was removed"
+        )));
+    }
+    let head = store.head().await?;
+    if let Some(parent) = backup_file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::Io(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let copied = backup(store, backup_file).await?;
+    let backup = backup_file.display().to_string();
+    let previous_head = (head.seq > 0).then(|| head.hash.to_hex());
+    let first = LedgerReset {
+        previous_head: previous_head.clone(),
+        previous_events: head.seq,
+        backup: Some(backup.clone()),
+    };
+    store.reset(head, first, Timestamp::now()).await?;
+    Ok(ResetReport {
+        backup,
+        events_backed_up: copied.events,
+        previous_head,
+    })
+}

@@ -1,0 +1,99 @@
+//! Filters shared by every listing and total: tags, kind, model and a time
+//! range, turned into one SQL `WHERE` clause for both backends.
+
+use super::sql::Value;
+use crate::ledger::tags::normalize;
+use crate::ledger::{Kind, TagField};
+use crate::timestamp::Timestamp;
+
+/// Which entries a listing or total covers. Tag and model filters match
+/// case-insensitively; `since` is inclusive and `until` exclusive.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub client: Option<String>,
+    pub project: Option<String>,
+    pub deliverable: Option<String>,
+    pub kind: Option<Kind>,
+    pub model: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Include void entries (listings only; totals never count them).
+    pub include_void: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Filter {
+    pub fn tag(&self, field: TagField) -> Option<&str> {
+        match field {
+            TagField::Client => self.client.as_deref(),
+            TagField::Project => self.project.as_deref(),
+            TagField::Deliverable => self.deliverable.as_deref(),
+        }
+    }
+
+    /// A `WHERE ...` clause; its parameters are pushed onto `params`, numbered
+    /// after any already there.
+    pub(crate) fn where_clause(&self, params: &mut Vec<Value>, include_void: bool) -> String {
+        let mut terms: Vec<String> = Vec::new();
+        if !include_void {
+            terms.push("is_void = 0".into());
+        }
+        let mut push = |sql: &str, value: Value, params: &mut Vec<Value>| {
+            params.push(value);
+            terms.push(sql.replace('?', &format!("${}", params.len())));
+        };
+        for field in TagField::ALL {
+            if let Some(value) = self.tag(field).and_then(normalize) {
+                push(
+                    &format!("lower({}) = lower(?)", field.column()),
+                    value.into(),
+                    params,
+                );
+            }
+        }
+        if let Some(kind) = self.kind {
+            push("kind = ?", kind.as_str().into(), params);
+        }
+        if let Some(model) = &self.model {
+            push("lower(model) = lower(?)", model.trim().into(), params);
+        }
+        if let Some(since) = self.since {
+            push("occurred_at >= ?", since.0.into(), params);
+        }
+        if let Some(until) = self.until {
+            push("occurred_at < ?", until.0.into(), params);
+        }
+        if terms.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", terms.join(" AND "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_numbered_terms() {
+        let filter = Filter {
+            client: Some(" Acme  Corp ".into()),
+            since: Some(Timestamp(5)),
+            ..Default::default()
+        };
+        let mut params = vec![Value::Int(1)];
+        let sql = filter.where_clause(&mut params, false);
+        assert_eq!(
+            sql,
+            "WHERE is_void = 0 AND lower(client) = lower($2) AND occurred_at >= $3"
+        );
+        assert_eq!(params[1], Value::Text("Acme Corp".into()));
+        assert_eq!(Filter::default().where_clause(&mut Vec::new(), true), "");
+    }
+}

@@ -1,0 +1,680 @@
+//! The ledger on SQL: one implementation of `Store` for both backends. The
+//! SQL text is shared (both accept `$n` parameters); the backends differ only
+//! in how they connect and how a write transaction takes the chain's lock.
+
+use super::filter::{Filter, Page};
+use super::migrate;
+use super::sql::{values_placeholders, Handle, Row, Value};
+use super::{
+    postgres, sqlite, DatabaseUrl, Executed, LedgerSnapshot, Store, StoreError, StoreInfo, TagCount,
+};
+use crate::ledger::event::LedgerReset;
+use crate::ledger::replay::{apply_change, entry_from_record};
+use crate::ledger::totals::{Grouping, SumRow};
+use crate::ledger::{
+    decide, Actual, Command, Context, Entry, Estimate, Event, EventBody, Hash, Head, TagField,
+    Tags, Voiding,
+};
+use crate::money::{Currency, Money};
+use crate::timestamp::Timestamp;
+use sqlx::{PgPool, SqlitePool};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+const ENTRY_COLUMNS: &str =
+    "id, kind, occurred_at, source, model, description, client, project, deliverable, \
+     request_id, status, duration_ms, params, estimate_micros, estimate_currency, estimate_tier, \
+     actual_micros, actual_currency, actual_confirmed_at, void_reason, voided_at, \
+     cost_micros, cost_currency, cost_tier, is_void";
+const ENTRY_COLUMN_COUNT: usize = 25;
+
+const EVENT_COLUMNS: &str = "seq, id, recorded_at, kind, entry_id, payload, prev_hash, hash";
+const EVENT_COLUMN_COUNT: usize = 8;
+
+/// Rows per multi-row INSERT; keeps parameters under both backends' limits.
+const INSERT_CHUNK: usize = 1000;
+/// Keys per `IN (...)` lookup.
+const LOOKUP_CHUNK: usize = 500;
+
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The ledger in a SQLite file or a PostgreSQL database.
+pub struct SqlStore {
+    backend: Backend,
+    url: DatabaseUrl,
+}
+
+impl SqlStore {
+    pub async fn open(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
+        let backend = match url {
+            DatabaseUrl::Sqlite(path) => Backend::Sqlite(sqlite::connect(path).await?),
+            DatabaseUrl::Postgres(raw) => {
+                Backend::Postgres(postgres::connect(raw, &url.to_string()).await?)
+            }
+        };
+        let store = SqlStore {
+            backend,
+            url: url.clone(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.connection().await?;
+        let version = migrate::current_version(&mut conn, self.is_postgres()).await?;
+        migrate::check_not_newer(version)?;
+        if version == migrate::latest_version() {
+            return Ok(());
+        }
+        drop(conn);
+        let mut tx = self.write_transaction().await?;
+        migrate::apply_pending(&mut tx, self.is_postgres()).await?;
+        tx.commit().await
+    }
+
+    async fn connection(&self) -> Result<Handle, StoreError> {
+        Ok(match &self.backend {
+            Backend::Sqlite(pool) => {
+                Handle::SqliteConn(pool.acquire().await.map_err(StoreError::from_sqlx)?)
+            }
+            Backend::Postgres(pool) => {
+                Handle::PostgresConn(pool.acquire().await.map_err(StoreError::from_sqlx)?)
+            }
+        })
+    }
+
+    /// A transaction that holds the chain's write lock from its first statement,
+    /// so reading the head and appending after it cannot interleave with
+    /// another writer.
+    async fn write_transaction(&self) -> Result<Handle, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                let tx = pool
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                Ok(Handle::SqliteTx(tx))
+            }
+            Backend::Postgres(pool) => {
+                let tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
+                let mut handle = Handle::PostgresTx(tx);
+                handle
+                    .execute(
+                        "SELECT pg_advisory_xact_lock($1)",
+                        &[Value::Int(postgres::CHAIN_LOCK)],
+                    )
+                    .await?;
+                Ok(handle)
+            }
+        }
+    }
+
+    /// A read-only transaction: every read through it sees one consistent state.
+    async fn begin_snapshot(&self) -> Result<Snapshot, StoreError> {
+        let handle = match &self.backend {
+            Backend::Sqlite(pool) => {
+                Handle::SqliteTx(pool.begin().await.map_err(StoreError::from_sqlx)?)
+            }
+            Backend::Postgres(pool) => Handle::PostgresTx(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+                    .map_err(StoreError::from_sqlx)?,
+            ),
+        };
+        Ok(Snapshot { handle })
+    }
+
+    async fn run_command(
+        tx: &mut Handle,
+        command: &Command,
+        at: Timestamp,
+    ) -> Result<Executed, StoreError> {
+        let context = load_context(tx, command).await?;
+        let (bodies, outcome) = decide(command, &context)?;
+        let mut head = read_head(tx).await?;
+        let events: Vec<Event> = bodies.iter().map(|body| head.append(body, at)).collect();
+        insert_events(tx, &events).await?;
+        let changes: Vec<(&Event, EventBody)> = events.iter().zip(bodies).collect();
+        apply_to_view(tx, &changes, context.entries).await?;
+        Ok(Executed { events, outcome })
+    }
+}
+
+/// Reads through one read-only transaction.
+pub struct Snapshot {
+    handle: Handle,
+}
+
+impl LedgerSnapshot for Snapshot {
+    async fn head(&mut self) -> Result<Head, StoreError> {
+        read_head(&mut self.handle).await
+    }
+
+    /// Events after `after_seq` in chain order, at most `limit`.
+    async fn events_page(&mut self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let rows = self
+            .handle
+            .query(&sql, &[Value::Int(after_seq), Value::Int(limit)])
+            .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// Every event of these entries, in chain order.
+    async fn entry_events(&mut self, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
+        entry_events(&mut self.handle, ids).await
+    }
+
+    /// The view in id order, after `after` (exclusive), at most `limit`.
+    async fn view_page(
+        &mut self,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let after = after.map(|id| id.to_string()).unwrap_or_default();
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id > $1 ORDER BY id LIMIT $2");
+        let rows = self
+            .handle
+            .query(&sql, &[Value::Text(after), Value::Int(limit)])
+            .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn counts(&mut self) -> Result<(i64, i64), StoreError> {
+        counts(&mut self.handle).await
+    }
+}
+
+impl Store for SqlStore {
+    type Snapshot = Snapshot;
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        self.begin_snapshot().await
+    }
+
+    async fn execute(&self, command: Command, at: Timestamp) -> Result<Executed, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        // On error the transaction is dropped, which rolls it back.
+        let executed = Self::run_command(&mut tx, &command, at).await?;
+        tx.commit().await?;
+        Ok(executed)
+    }
+
+    async fn entry(&self, id: Uuid) -> Result<Option<Entry>, StoreError> {
+        let mut conn = self.connection().await?;
+        load_entry(&mut conn, id).await
+    }
+
+    async fn entries_with_request(&self, request_id: &str) -> Result<Vec<Entry>, StoreError> {
+        let mut conn = self.connection().await?;
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE request_id = $1 ORDER BY source");
+        let rows = conn.query(&sql, &[request_id.into()]).await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn list(&self, filter: &Filter, page: Page) -> Result<Vec<Entry>, StoreError> {
+        let mut params = Vec::new();
+        let clause = filter.where_clause(&mut params, filter.include_void);
+        params.push(Value::Int(page.limit));
+        params.push(Value::Int(page.offset));
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries {clause} ORDER BY occurred_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            params.len() - 1,
+            params.len()
+        );
+        let mut conn = self.connection().await?;
+        let rows = conn.query(&sql, &params).await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn sums(&self, filter: &Filter, grouping: Grouping) -> Result<Vec<SumRow>, StoreError> {
+        let mut params = Vec::new();
+        let clause = filter.where_clause(&mut params, false);
+        let (key, group) = match grouping {
+            Grouping::None => (
+                "CAST(NULL AS TEXT)".to_string(),
+                "cost_currency".to_string(),
+            ),
+            Grouping::Column(column) => (column.to_string(), format!("{column}, cost_currency")),
+            Grouping::Day => {
+                let day = "(occurred_at / 86400000000)";
+                (day.to_string(), format!("{day}, cost_currency"))
+            }
+        };
+        let sql = format!(
+            "SELECT {key}, cost_currency, CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), COUNT(*), \
+             COUNT(*) - COUNT(cost_micros) FROM entries {clause} GROUP BY {group}"
+        );
+        let mut conn = self.connection().await?;
+        let rows = conn.query(&sql, &params).await?;
+        rows.iter()
+            .map(|row| {
+                let (key, day) = match grouping {
+                    Grouping::Day => (None, row.opt_int(0)?),
+                    _ => (row.opt_text(0)?, None),
+                };
+                Ok(SumRow {
+                    key,
+                    day,
+                    currency: parse_currency(&row.text(1)?)?,
+                    micros: row.int(2)?,
+                    count: row.int(3)?,
+                    unpriced: row.int(4)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn tag_values(
+        &self,
+        field: TagField,
+        prefix: &str,
+        limit: i64,
+    ) -> Result<Vec<TagCount>, StoreError> {
+        let column = field.column();
+        let pattern = format!("{}%", escape_like(&prefix.trim().to_lowercase()));
+        let sql = format!(
+            "SELECT {column}, COUNT(*) FROM entries WHERE is_void = 0 AND {column} IS NOT NULL \
+             AND lower({column}) LIKE $1 ESCAPE '\\' GROUP BY {column} ORDER BY COUNT(*) DESC, {column} LIMIT $2"
+        );
+        let mut conn = self.connection().await?;
+        let rows = conn
+            .query(&sql, &[Value::Text(pattern), Value::Int(limit)])
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TagCount {
+                    value: row.text(0)?,
+                    count: row.int(1)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn head(&self) -> Result<Head, StoreError> {
+        let mut conn = self.connection().await?;
+        read_head(&mut conn).await
+    }
+
+    async fn append_events(&self, events: &[Event]) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let head = read_head(&mut tx).await?;
+        check_continues(head, events)?;
+        insert_events(&mut tx, events).await?;
+        let mut changes = Vec::with_capacity(events.len());
+        for event in events {
+            let body = event
+                .body()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            changes.push((event, body));
+        }
+        apply_to_view(&mut tx, &changes, HashMap::new()).await?;
+        tx.commit().await
+    }
+
+    async fn reset(
+        &self,
+        expected: Head,
+        first: LedgerReset,
+        at: Timestamp,
+    ) -> Result<Event, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        if read_head(&mut tx).await? != expected {
+            return Err(StoreError::Conflict(
+                "the ledger changed while the backup was written; nothing was removed, run reset again".into(),
+            ));
+        }
+        tx.execute("DELETE FROM entries", &[]).await?;
+        tx.execute("DELETE FROM events", &[]).await?;
+        let mut head = Head::EMPTY;
+        let event = head.append(&EventBody::LedgerReset(first), at);
+        insert_events(&mut tx, std::slice::from_ref(&event)).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    async fn info(&self) -> Result<StoreInfo, StoreError> {
+        let mut conn = self.connection().await?;
+        let schema_version = migrate::current_version(&mut conn, self.is_postgres()).await?;
+        let (events, entries) = counts(&mut conn).await?;
+        Ok(StoreInfo {
+            backend: self.url.backend(),
+            location: self.url.to_string(),
+            schema_version,
+            events,
+            entries,
+        })
+    }
+}
+
+async fn counts(handle: &mut Handle) -> Result<(i64, i64), StoreError> {
+    let events = handle
+        .query_one("SELECT COUNT(*) FROM events", &[])
+        .await?
+        .int(0)?;
+    let entries = handle
+        .query_one("SELECT COUNT(*) FROM entries", &[])
+        .await?
+        .int(0)?;
+    Ok((events, entries))
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Refuses events that do not continue this chain exactly.
+fn check_continues(head: Head, events: &[Event]) -> Result<(), StoreError> {
+    let mut expected = head;
+    for event in events {
+        if event.seq != expected.seq + 1 || event.prev_hash != expected.hash {
+            return Err(StoreError::Conflict(format!(
+                "event {} does not continue the target chain at event {}",
+                event.seq, expected.seq
+            )));
+        }
+        if event.compute_hash() != event.hash {
+            return Err(StoreError::Conflict(format!(
+                "event {}: hash does not match its contents",
+                event.seq
+            )));
+        }
+        expected = Head {
+            seq: event.seq,
+            hash: event.hash,
+        };
+    }
+    Ok(())
+}
+
+async fn read_head(handle: &mut Handle) -> Result<Head, StoreError> {
+    let rows = handle
+        .query(
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .await?;
+    match rows.first() {
+        None => Ok(Head::EMPTY),
+        Some(row) => Ok(Head {
+            seq: row.int(0)?,
+            hash: parse_hash(&row.text(1)?)?,
+        }),
+    }
+}
+
+async fn load_entry(handle: &mut Handle, id: Uuid) -> Result<Option<Entry>, StoreError> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id = $1");
+    let rows = handle.query(&sql, &[Value::Text(id.to_string())]).await?;
+    rows.first().map(entry_from_row).transpose()
+}
+
+async fn load_context(tx: &mut Handle, command: &Command) -> Result<Context, StoreError> {
+    let mut context = Context::default();
+    for id in command.entry_ids() {
+        if let Some(entry) = load_entry(tx, id).await? {
+            context.entries.insert(id, entry);
+        }
+    }
+    let keys = command.request_keys();
+    let wanted: std::collections::HashSet<&(String, String)> = keys.iter().collect();
+    let mut request_ids: Vec<&str> = keys.iter().map(|(_, r)| r.as_str()).collect();
+    request_ids.sort_unstable();
+    request_ids.dedup();
+    for chunk in request_ids.chunks(LOOKUP_CHUNK) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT source, request_id, id FROM entries WHERE request_id IN ({})",
+            placeholders.join(", ")
+        );
+        let params: Vec<Value> = chunk.iter().map(|r| Value::from(*r)).collect();
+        for row in tx.query(&sql, &params).await? {
+            let key = (row.text(0)?, row.text(1)?);
+            if wanted.contains(&key) {
+                context
+                    .request_owners
+                    .insert(key, parse_uuid(&row.text(2)?)?);
+            }
+        }
+    }
+    Ok(context)
+}
+
+async fn entry_events(handle: &mut Handle, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
+    let mut events = Vec::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE entry_id IN ({})",
+            placeholders.join(", ")
+        );
+        let params: Vec<Value> = chunk.iter().map(|id| Value::Text(id.to_string())).collect();
+        for row in handle.query(&sql, &params).await? {
+            events.push(event_from_row(&row)?);
+        }
+    }
+    events.sort_by_key(|e| e.seq);
+    Ok(events)
+}
+
+async fn insert_events(tx: &mut Handle, events: &[Event]) -> Result<(), StoreError> {
+    for chunk in events.chunks(INSERT_CHUNK) {
+        let sql = format!(
+            "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
+            values_placeholders(chunk.len(), EVENT_COLUMN_COUNT)
+        );
+        let mut params = Vec::with_capacity(chunk.len() * EVENT_COLUMN_COUNT);
+        for e in chunk {
+            params.extend([
+                Value::Int(e.seq),
+                Value::Text(e.id.to_string()),
+                Value::Int(e.recorded_at.0),
+                Value::Text(e.kind.clone()),
+                e.entry_id.map(|id| id.to_string()).into(),
+                Value::Text(e.payload.clone()),
+                Value::Text(e.prev_hash.to_hex()),
+                Value::Text(e.hash.to_hex()),
+            ]);
+        }
+        tx.execute(&sql, &params).await?;
+    }
+    Ok(())
+}
+
+/// Applies appended events to the view: new entries are inserted in bulk,
+/// changed ones rewritten. `known` holds entries already loaded.
+async fn apply_to_view(
+    tx: &mut Handle,
+    changes: &[(&Event, EventBody)],
+    mut known: HashMap<Uuid, Entry>,
+) -> Result<(), StoreError> {
+    let mut inserts: Vec<Entry> = Vec::new();
+    let mut inserted_at: HashMap<Uuid, usize> = HashMap::new();
+    let mut updates: HashMap<Uuid, Entry> = HashMap::new();
+    for (event, body) in changes {
+        match body {
+            EventBody::EntryLogged(record) => {
+                inserted_at.insert(record.id, inserts.len());
+                inserts.push(entry_from_record(record, event.recorded_at));
+            }
+            EventBody::LedgerReset(_) => {}
+            change => {
+                let Some(id) = change.entry_id() else {
+                    continue;
+                };
+                let entry = if let Some(&i) = inserted_at.get(&id) {
+                    &mut inserts[i]
+                } else {
+                    let loaded = match updates.remove(&id).or_else(|| known.remove(&id)) {
+                        Some(entry) => entry,
+                        None => load_entry(tx, id).await?.ok_or_else(|| {
+                            StoreError::Corrupt(format!(
+                                "event {} changes entry {id}, which does not exist",
+                                event.seq
+                            ))
+                        })?,
+                    };
+                    updates.entry(id).or_insert(loaded)
+                };
+                apply_change(entry, change, event.recorded_at);
+            }
+        }
+    }
+    insert_entries(tx, &inserts).await?;
+    for entry in updates.values() {
+        update_entry(tx, entry).await?;
+    }
+    Ok(())
+}
+
+async fn insert_entries(tx: &mut Handle, entries: &[Entry]) -> Result<(), StoreError> {
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        let sql = format!(
+            "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES {}",
+            values_placeholders(chunk.len(), ENTRY_COLUMN_COUNT)
+        );
+        let mut params = Vec::with_capacity(chunk.len() * ENTRY_COLUMN_COUNT);
+        for entry in chunk {
+            params.extend(entry_values(entry));
+        }
+        tx.execute(&sql, &params).await?;
+    }
+    Ok(())
+}
+
+async fn update_entry(tx: &mut Handle, entry: &Entry) -> Result<(), StoreError> {
+    let assignments: Vec<String> = ENTRY_COLUMNS
+        .split(", ")
+        .enumerate()
+        .skip(1)
+        .map(|(i, column)| format!("{} = ${}", column.trim(), i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE entries SET {} WHERE id = $1",
+        assignments.join(", ")
+    );
+    tx.execute(&sql, &entry_values(entry)).await?;
+    Ok(())
+}
+
+/// The view row of an entry, in `ENTRY_COLUMNS` order.
+fn entry_values(e: &Entry) -> Vec<Value> {
+    let cost = e.cost();
+    vec![
+        Value::Text(e.id.to_string()),
+        e.kind.as_str().into(),
+        Value::Int(e.occurred_at.0),
+        e.source.as_str().into(),
+        e.model.clone().into(),
+        e.description.clone().into(),
+        e.tags.client.clone().into(),
+        e.tags.project.clone().into(),
+        e.tags.deliverable.clone().into(),
+        e.request_id.clone().into(),
+        e.status.as_str().into(),
+        e.duration_ms.into(),
+        e.params.as_str().into(),
+        e.estimate.micros.into(),
+        e.estimate.currency.code().into(),
+        e.estimate.tier.as_str().into(),
+        e.actual.map(|a| a.amount.micros).into(),
+        e.actual
+            .map(|a| a.amount.currency.code().to_string())
+            .into(),
+        e.actual.map(|a| a.confirmed_at.0).into(),
+        e.void.as_ref().map(|v| v.reason.clone()).into(),
+        e.void.as_ref().map(|v| v.at.0).into(),
+        cost.micros.into(),
+        cost.currency.code().into(),
+        cost.tier.as_str().into(),
+        Value::Int(i64::from(e.void.is_some())),
+    ]
+}
+
+fn entry_from_row(row: &Row) -> Result<Entry, StoreError> {
+    let actual = match (row.opt_int(16)?, row.opt_text(17)?, row.opt_int(18)?) {
+        (Some(micros), Some(currency), Some(at)) => Some(Actual {
+            amount: Money::new(micros, parse_currency(&currency)?),
+            confirmed_at: Timestamp(at),
+        }),
+        _ => None,
+    };
+    let void = match (row.opt_text(19)?, row.opt_int(20)?) {
+        (Some(reason), Some(at)) => Some(Voiding {
+            reason,
+            at: Timestamp(at),
+        }),
+        _ => None,
+    };
+    Ok(Entry {
+        id: parse_uuid(&row.text(0)?)?,
+        kind: parse_enum(&row.text(1)?)?,
+        occurred_at: Timestamp(row.int(2)?),
+        source: row.text(3)?,
+        model: row.opt_text(4)?,
+        description: row.opt_text(5)?,
+        tags: Tags {
+            client: row.opt_text(6)?,
+            project: row.opt_text(7)?,
+            deliverable: row.opt_text(8)?,
+        },
+        request_id: row.opt_text(9)?,
+        status: parse_enum(&row.text(10)?)?,
+        duration_ms: row.opt_int(11)?,
+        params: row.text(12)?,
+        estimate: Estimate {
+            micros: row.opt_int(13)?,
+            currency: parse_currency(&row.text(14)?)?,
+            tier: parse_enum(&row.text(15)?)?,
+        },
+        actual,
+        void,
+    })
+}
+
+fn event_from_row(row: &Row) -> Result<Event, StoreError> {
+    let seq = row.int(0)?;
+    Ok(Event {
+        seq,
+        id: parse_uuid(&row.text(1)?)?,
+        recorded_at: Timestamp(row.int(2)?),
+        kind: row.text(3)?,
+        entry_id: row.opt_text(4)?.map(|t| parse_uuid(&t)).transpose()?,
+        payload: row.text(5)?,
+        prev_hash: parse_hash(&row.text(6)?)?,
+        hash: parse_hash(&row.text(7)?)?,
+    })
+}
+
+fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|_| StoreError::Corrupt(format!("malformed id '{text}'")))
+}
+
+fn parse_hash(text: &str) -> Result<Hash, StoreError> {
+    Hash::from_hex(text).ok_or_else(|| StoreError::Corrupt(format!("malformed hash '{text}'")))
+}
+
+fn parse_currency(text: &str) -> Result<Currency, StoreError> {
+    text.parse()
+        .map_err(|e: crate::money::UnknownCurrency| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, StoreError> {
+    text.parse().map_err(StoreError::Corrupt)
+}

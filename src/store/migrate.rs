@@ -1,0 +1,84 @@
+//! Schema migrations: paired SQL files with the same names under
+//! `migrations/sqlite/` and `migrations/postgres/`, compiled into the binary
+//! and applied in order. A ledger whose schema is newer than this binary
+//! knows is refused rather than misread.
+
+use super::sql::{Handle, Value};
+use super::StoreError;
+use crate::timestamp::Timestamp;
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_ledger",
+    sqlite: include_str!("../../migrations/sqlite/0001_ledger.sql"),
+    postgres: include_str!("../../migrations/postgres/0001_ledger.sql"),
+}];
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS gencost_schema (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)";
+
+/// The schema version recorded in the ledger, 0 for a new one.
+pub async fn current_version(handle: &mut Handle, is_postgres: bool) -> Result<i64, StoreError> {
+    let exists_sql = if is_postgres {
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'gencost_schema'"
+    } else {
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'gencost_schema'"
+    };
+    if handle.query_one(exists_sql, &[]).await?.int(0)? == 0 {
+        return Ok(0);
+    }
+    let row = handle
+        .query_one("SELECT MAX(version) FROM gencost_schema", &[])
+        .await?;
+    Ok(row.opt_int(0)?.unwrap_or(0))
+}
+
+/// Refuses schemas newer than this binary; applies any missing migrations
+/// inside the caller's write transaction.
+pub async fn apply_pending(tx: &mut Handle, is_postgres: bool) -> Result<(), StoreError> {
+    tx.execute(CREATE_SCHEMA_TABLE, &[]).await?;
+    let current = current_version(tx, is_postgres).await?;
+    check_not_newer(current)?;
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let script = if is_postgres {
+            migration.postgres
+        } else {
+            migration.sqlite
+        };
+        tx.execute_script(script).await?;
+        tx.execute(
+            "INSERT INTO gencost_schema (version, name, applied_at) VALUES ($1, $2, $3)",
+            &[
+                Value::Int(migration.version),
+                migration.name.into(),
+                Value::Int(Timestamp::now().0),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub fn check_not_newer(found: i64) -> Result<(), StoreError> {
+    if found > latest_version() {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            known: latest_version(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Storage. Everything reaches the ledger through `trait Store`; the backend
+//! (embedded SQLite or a studio's PostgreSQL) is chosen once from the URL.
+
+mod filter;
+mod ledger;
+pub mod migrate;
+mod postgres;
+mod sql;
+mod sqlite;
+pub mod url;
+
+pub use filter::{Filter, Page};
+pub use ledger::SqlStore;
+pub use url::DatabaseUrl;
+
+use crate::ledger::totals::{Grouping, SumRow};
+use crate::ledger::{Command, Entry, Event, Head, LedgerError, Outcome, TagField};
+use crate::timestamp::Timestamp;
+use std::future::Future;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Refused(#[from] LedgerError),
+    #[error("cannot open ledger {location}: {reason}")]
+    Open { location: String, reason: String },
+    #[error("this ledger's schema is version {found}, newer than this gencost knows (version {known}); upgrade gencost")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("the ledger holds unreadable data: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl StoreError {
+    pub fn from_sqlx(e: sqlx::Error) -> StoreError {
+        match e {
+            sqlx::Error::Database(db) => StoreError::Database(db.message().to_string()),
+            other => StoreError::Database(other.to_string()),
+        }
+    }
+}
+
+/// A command's outcome and the events it appended.
+#[derive(Debug)]
+pub struct Executed {
+    pub events: Vec<Event>,
+    pub outcome: Outcome,
+}
+
+/// A tag value and how many live entries use it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TagCount {
+    pub value: String,
+    pub count: i64,
+}
+
+/// What `db info` reports.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StoreInfo {
+    pub backend: &'static str,
+    /// The location with any password redacted.
+    pub location: String,
+    pub schema_version: i64,
+    pub events: i64,
+    pub entries: i64,
+}
+
+/// The ledger's storage: an append-only event log plus the view of entries
+/// derived from it in the same transaction.
+pub trait Store: Send + Sync {
+    type Snapshot: LedgerSnapshot;
+
+    /// Runs a command in one write transaction: loads what it needs, decides,
+    /// appends the events to the chain and applies them to the view.
+    fn execute(
+        &self,
+        command: Command,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Executed, StoreError>> + Send;
+
+    fn entry(&self, id: Uuid) -> impl Future<Output = Result<Option<Entry>, StoreError>> + Send;
+
+    /// Entries carrying this provider request id, from any source.
+    fn entries_with_request(
+        &self,
+        request_id: &str,
+    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+
+    /// Newest first.
+    fn list(
+        &self,
+        filter: &Filter,
+        page: Page,
+    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+
+    /// Sums of the cost used in totals, per group and currency, live entries only.
+    fn sums(
+        &self,
+        filter: &Filter,
+        grouping: Grouping,
+    ) -> impl Future<Output = Result<Vec<SumRow>, StoreError>> + Send;
+
+    /// Tag values starting with `prefix` (case-insensitive), most used first.
+    fn tag_values(
+        &self,
+        field: TagField,
+        prefix: &str,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<TagCount>, StoreError>> + Send;
+
+    fn head(&self) -> impl Future<Output = Result<Head, StoreError>> + Send;
+
+    /// A read-only view of the ledger as it is now, for long scans.
+    fn snapshot(&self) -> impl Future<Output = Result<Self::Snapshot, StoreError>> + Send;
+
+    /// Appends events exactly as given (from another ledger), checking that
+    /// they continue this chain, and applies them to the view.
+    fn append_events(
+        &self,
+        events: &[Event],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Clears events and entries if the head is still `expected`, and starts
+    /// a new chain with `first`.
+    fn reset(
+        &self,
+        expected: Head,
+        first: crate::ledger::event::LedgerReset,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Event, StoreError>> + Send;
+
+    fn info(&self) -> impl Future<Output = Result<StoreInfo, StoreError>> + Send;
+}
+
+/// Reads that all see one consistent state of the ledger.
+pub trait LedgerSnapshot: Send {
+    fn head(&mut self) -> impl Future<Output = Result<Head, StoreError>> + Send;
+
+    /// Events after `after_seq` in chain order, at most `limit`.
+    fn events_page(
+        &mut self,
+        after_seq: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+
+    /// Every event of these entries, in chain order.
+    fn entry_events(
+        &mut self,
+        ids: &[Uuid],
+    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+
+    /// The view in id order, after `after` (exclusive), at most `limit`.
+    fn view_page(
+        &mut self,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+
+    /// (events, entries)
+    fn counts(&mut self) -> impl Future<Output = Result<(i64, i64), StoreError>> + Send;
+}
+
+/// Opens (creating and migrating if needed) the ledger at `url`.
+pub async fn open(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
+    SqlStore::open(url).await
+}

@@ -1,0 +1,124 @@
+//! The PostgreSQL backend: one ledger shared by a studio's editors. Appends
+//! are serialised with a transaction-scoped advisory lock so the hash chain
+//! stays one gap-free sequence however many writers there are.
+
+use super::sql::{Row, Value};
+use super::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Row as _, TypeInfo, ValueRef};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The advisory lock key that guards the chain's head ("gencost" in ASCII).
+pub const CHAIN_LOCK: i64 = 0x67_65_6e_63_6f_73_74;
+
+pub async fn connect(url: &str, location: &str) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Open {
+        location: location.to_string(),
+        reason: format!(
+            "malformed PostgreSQL URL: {}",
+            redact_error(&e.to_string(), url)
+        ),
+    })?;
+    PgPoolOptions::new()
+        .max_connections(4)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Open {
+            location: location.to_string(),
+            reason: describe_connect_error(&e, url),
+        })
+}
+
+/// Says which of the usual failures happened, never echoing the password.
+fn describe_connect_error(e: &sqlx::Error, url: &str) -> String {
+    match e {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01") | Some("28000") => format!("authentication failed: {}", db.message()),
+            Some("3D000") => format!("database does not exist: {}", db.message()),
+            _ => redact_error(db.message(), url),
+        },
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused: is the PostgreSQL server running and accepting TCP connections?"
+                .to_string()
+        }
+        sqlx::Error::PoolTimedOut => "timed out connecting to the server".to_string(),
+        other => redact_error(&other.to_string(), url),
+    }
+}
+
+fn redact_error(message: &str, url: &str) -> String {
+    match super::url::password_of(url) {
+        Some(password) if !password.is_empty() => message.replace(&password, "***"),
+        _ => message.to_string(),
+    }
+}
+
+fn bind_all<'q>(
+    sql: &'q str,
+    params: &'q [Value],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut query = sqlx::query(sql);
+    for p in params {
+        query = match p {
+            Value::Null => query.bind(None::<String>),
+            Value::Int(v) => query.bind(*v),
+            Value::Text(s) => query.bind(s.as_str()),
+        };
+    }
+    query
+}
+
+pub async fn query(
+    conn: &mut PgConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<Row>, StoreError> {
+    let rows = bind_all(sql, params)
+        .fetch_all(conn)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    rows.iter().map(decode).collect()
+}
+
+pub async fn execute(
+    conn: &mut PgConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<u64, StoreError> {
+    let done = bind_all(sql, params)
+        .execute(conn)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    Ok(done.rows_affected())
+}
+
+fn decode(row: &sqlx::postgres::PgRow) -> Result<Row, StoreError> {
+    let mut cells = Vec::with_capacity(row.len());
+    for i in 0..row.len() {
+        let raw = row.try_get_raw(i).map_err(StoreError::from_sqlx)?;
+        let cell = if raw.is_null() {
+            Value::Null
+        } else {
+            let type_name = raw.type_info().name().to_string();
+            match type_name.as_str() {
+                "INT8" => Value::Int(row.try_get(i).map_err(StoreError::from_sqlx)?),
+                "INT4" => Value::Int(i64::from(
+                    row.try_get::<i32, _>(i).map_err(StoreError::from_sqlx)?,
+                )),
+                "TEXT" | "VARCHAR" | "NAME" => {
+                    Value::Text(row.try_get(i).map_err(StoreError::from_sqlx)?)
+                }
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "column {i} holds an unexpected {other} value"
+                    )))
+                }
+            }
+        };
+        cells.push(cell);
+    }
+    Ok(Row(cells))
+}

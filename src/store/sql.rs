@@ -1,0 +1,160 @@
+//! The small SQL surface the ledger store needs from a backend: run a
+//! statement with positional `$n` parameters and read rows of integers and
+//! text. Both backends accept the same SQL text, so the ledger's queries are
+//! written once (in `ledger.rs`) and each backend only binds and decodes.
+
+use super::{postgres, sqlite, StoreError};
+use sqlx::pool::PoolConnection;
+use sqlx::{Postgres, Sqlite, Transaction};
+
+/// A parameter or a cell: the ledger stores only integers, text and NULL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// One result row.
+#[derive(Debug)]
+pub struct Row(pub Vec<Value>);
+
+impl Row {
+    fn cell(&self, i: usize) -> Result<&Value, StoreError> {
+        self.0
+            .get(i)
+            .ok_or_else(|| StoreError::Corrupt(format!("result has no column {i}")))
+    }
+
+    pub fn int(&self, i: usize) -> Result<i64, StoreError> {
+        match self.cell(i)? {
+            Value::Int(v) => Ok(*v),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: expected an integer, found {other:?}"
+            ))),
+        }
+    }
+
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        match self.cell(i)? {
+            Value::Null => Ok(None),
+            _ => self.int(i).map(Some),
+        }
+    }
+
+    pub fn text(&self, i: usize) -> Result<String, StoreError> {
+        match self.cell(i)? {
+            Value::Text(v) => Ok(v.clone()),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: expected text, found {other:?}"
+            ))),
+        }
+    }
+
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        match self.cell(i)? {
+            Value::Null => Ok(None),
+            _ => self.text(i).map(Some),
+        }
+    }
+}
+
+/// A connection, or a transaction on one, of either backend.
+pub enum Handle {
+    SqliteConn(PoolConnection<Sqlite>),
+    SqliteTx(Transaction<'static, Sqlite>),
+    PostgresConn(PoolConnection<Postgres>),
+    PostgresTx(Transaction<'static, Postgres>),
+}
+
+impl Handle {
+    pub async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Handle::SqliteConn(c) => sqlite::query(c, sql, params).await,
+            Handle::SqliteTx(t) => sqlite::query(t, sql, params).await,
+            Handle::PostgresConn(c) => postgres::query(c, sql, params).await,
+            Handle::PostgresTx(t) => postgres::query(t, sql, params).await,
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        match self {
+            Handle::SqliteConn(c) => sqlite::execute(c, sql, params).await,
+            Handle::SqliteTx(t) => sqlite::execute(t, sql, params).await,
+            Handle::PostgresConn(c) => postgres::execute(c, sql, params).await,
+            Handle::PostgresTx(t) => postgres::execute(t, sql, params).await,
+        }
+    }
+
+    /// Runs several statements without parameters (migrations).
+    pub async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
+        let result = match self {
+            Handle::SqliteConn(c) => sqlx::raw_sql(sql).execute(&mut **c).await.map(drop),
+            Handle::SqliteTx(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(drop),
+            Handle::PostgresConn(c) => sqlx::raw_sql(sql).execute(&mut **c).await.map(drop),
+            Handle::PostgresTx(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(drop),
+        };
+        result.map_err(StoreError::from_sqlx)
+    }
+
+    pub async fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, StoreError> {
+        self.query(sql, params)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt(format!("no row returned by: {sql}")))
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let result = match self {
+            Handle::SqliteTx(t) => t.commit().await,
+            Handle::PostgresTx(t) => t.commit().await,
+            Handle::SqliteConn(_) | Handle::PostgresConn(_) => Ok(()),
+        };
+        result.map_err(StoreError::from_sqlx)
+    }
+}
+
+/// `$1, $2, ...` groups for a multi-row `VALUES` list.
+pub fn values_placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * columns + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}

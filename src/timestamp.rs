@@ -1,0 +1,102 @@
+//! UTC timestamps as integer microseconds since the Unix epoch; RFC 3339 at
+//! the edges.
+
+use std::fmt;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime, UtcOffset};
+
+/// Microseconds since 1970-01-01T00:00:00Z.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Timestamp(pub i64);
+
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed time '{0}': expected RFC 3339 such as 2026-03-01T14:30:00Z, or a date such as 2026-03-01")]
+pub struct TimestampError(pub String);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self::from_datetime(OffsetDateTime::now_utc())
+    }
+
+    pub fn from_datetime(dt: OffsetDateTime) -> Self {
+        Timestamp((dt.unix_timestamp_nanos() / 1_000) as i64)
+    }
+
+    pub fn to_datetime(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// Parses RFC 3339 (any offset, converted to UTC).
+    pub fn parse_rfc3339(text: &str) -> Result<Self, TimestampError> {
+        OffsetDateTime::parse(text.trim(), &Rfc3339)
+            .map(Self::from_datetime)
+            .map_err(|_| TimestampError(text.to_string()))
+    }
+
+    /// Parses RFC 3339, or a bare `YYYY-MM-DD` meaning midnight UTC.
+    pub fn parse_time_or_date(text: &str) -> Result<Self, TimestampError> {
+        let trimmed = text.trim();
+        if trimmed.len() == 10 {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            return Date::parse(trimmed, format)
+                .map(|d| Self::from_datetime(d.midnight().assume_utc()))
+                .map_err(|_| TimestampError(text.to_string()));
+        }
+        Self::parse_rfc3339(trimmed)
+    }
+
+    /// The UTC day number (days since the epoch) this instant falls on.
+    pub fn day(self) -> i64 {
+        self.0.div_euclid(MICROS_PER_DAY)
+    }
+
+    pub fn date(self) -> Date {
+        self.to_datetime().date()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC with the `Z` suffix; sub-second digits only when present.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dt = self.to_datetime().to_offset(UtcOffset::UTC);
+        let text = dt.format(&Rfc3339).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+/// The date of a UTC day number, as `YYYY-MM-DD`.
+pub fn day_label(day: i64) -> String {
+    Timestamp(day * MICROS_PER_DAY).date().to_string()
+}
+
+/// The month of a UTC day number, as `YYYY-MM`.
+pub fn month_label(day: i64) -> String {
+    let date = Timestamp(day * MICROS_PER_DAY).date();
+    format!("{:04}-{:02}", date.year(), u8::from(date.month()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_rfc3339_in_utc() {
+        let t = Timestamp::parse_rfc3339("2026-03-01T15:30:00+01:00").unwrap();
+        assert_eq!(t.to_string(), "2026-03-01T14:30:00Z");
+        let t = Timestamp::parse_rfc3339("2026-03-01T14:30:00.25Z").unwrap();
+        assert_eq!(t.to_string(), "2026-03-01T14:30:00.25Z");
+    }
+
+    #[test]
+    fn dates_mean_midnight_utc() {
+        let t = Timestamp::parse_time_or_date("2026-03-01").unwrap();
+        assert_eq!(t.to_string(), "2026-03-01T00:00:00Z");
+        assert_eq!(day_label(t.day()), "2026-03-01");
+        assert_eq!(month_label(t.day()), "2026-03");
+        assert!(Timestamp::parse_time_or_date("2026-13-01").is_err());
+        assert!(Timestamp::parse_rfc3339("yesterday").is_err());
+    }
+}
