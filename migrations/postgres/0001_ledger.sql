@@ -3,7 +3,6 @@
 
 CREATE TABLE events (
     seq BIGINT PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
     recorded_at BIGINT NOT NULL,
     kind TEXT NOT NULL,
     entry_id TEXT,
@@ -11,10 +10,12 @@ CREATE TABLE events (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-CREATE INDEX events_by_entry ON events (entry_id, seq);
+-- Changes to entries after they were logged; logged events are found by seq.
+CREATE INDEX events_changes ON events (entry_id, seq) WHERE kind <> 'entry_logged';
 
 CREATE TABLE entries (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL PRIMARY KEY,
+    logged_seq BIGINT NOT NULL,
     kind TEXT NOT NULL,
     occurred_at BIGINT NOT NULL,
     source TEXT NOT NULL,
@@ -42,5 +43,5 @@ CREATE TABLE entries (
 );
 CREATE UNIQUE INDEX entries_by_request ON entries (request_id, source) WHERE request_id IS NOT NULL;
 CREATE INDEX entries_by_time ON entries (occurred_at, id);
-CREATE INDEX entries_project_costs ON entries (project, cost_currency, cost_micros) WHERE is_void = 0;
-CREATE INDEX entries_client_costs ON entries (client, cost_currency, cost_micros) WHERE is_void = 0;
+CREATE INDEX entries_project_costs ON entries (project, cost_currency, occurred_at, cost_micros) WHERE is_void = 0;
+CREATE INDEX entries_client_costs ON entries (client, cost_currency, occurred_at, cost_micros) WHERE is_void = 0;

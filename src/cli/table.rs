@@ -45,6 +45,6 @@ mod tests {
             &[vec!["long".into(), "$1.00".into()]],
             &[1],
         );
-        assert_eq!(out, "A      AMOUNT\nlong    $1.00\n");
+        assert_eq!(out, "A     AMOUNT\nlong   $1.00\n");
     }
 }

@@ -174,7 +174,6 @@ impl EventBody {
 pub struct Event {
     /// Position in the chain: 1, 2, 3, ... without gaps.
     pub seq: i64,
-    pub id: Uuid,
     pub recorded_at: Timestamp,
     pub kind: String,
     pub entry_id: Option<Uuid>,
@@ -188,8 +187,8 @@ impl Event {
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let entry = self.entry_id.map(|id| id.to_string()).unwrap_or_default();
         format!(
-            "gencost-event-v1\n{}\n{}\n{}\n{}\n{}\n{}",
-            self.seq, self.id, self.recorded_at.0, self.kind, entry, self.payload
+            "gencost-event-v1\n{}\n{}\n{}\n{}\n{}",
+            self.seq, self.recorded_at.0, self.kind, entry, self.payload
         )
         .into_bytes()
     }
@@ -223,7 +222,6 @@ impl Head {
     pub fn append(&mut self, body: &EventBody, recorded_at: Timestamp) -> Event {
         let mut event = Event {
             seq: self.seq + 1,
-            id: Uuid::now_v7(),
             recorded_at,
             kind: body.kind().to_string(),
             entry_id: body.entry_id(),

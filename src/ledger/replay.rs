@@ -8,8 +8,8 @@ use crate::money::Money;
 use crate::timestamp::Timestamp;
 use sha2::{Digest, Sha256};
 
-/// The entry an `entry_logged` event creates.
-pub fn entry_from_record(record: &EntryRecord, recorded_at: Timestamp) -> Entry {
+/// The entry an `entry_logged` event (at chain position `seq`) creates.
+pub fn entry_from_record(record: &EntryRecord, seq: i64, recorded_at: Timestamp) -> Entry {
     let actual = match (record.actual_micros, record.actual_currency) {
         (Some(micros), Some(currency)) => Some(Actual {
             amount: Money::new(micros, currency),
@@ -19,6 +19,7 @@ pub fn entry_from_record(record: &EntryRecord, recorded_at: Timestamp) -> Entry 
     };
     Entry {
         id: record.id,
+        logged_seq: seq,
         kind: record.kind,
         occurred_at: Timestamp(record.occurred_at),
         source: record.source.clone(),
@@ -65,7 +66,7 @@ pub fn replay_entry(events: &[Event]) -> Result<Option<Entry>, super::event::Pay
     for event in events {
         match event.body()? {
             EventBody::EntryLogged(record) => {
-                entry = Some(entry_from_record(&record, event.recorded_at))
+                entry = Some(entry_from_record(&record, event.seq, event.recorded_at))
             }
             other => {
                 if let Some(e) = entry.as_mut() {
@@ -78,13 +79,16 @@ pub fn replay_entry(events: &[Event]) -> Result<Option<Entry>, super::event::Pay
 }
 
 /// A digest of every field of an entry, to compare a stored view row with
-/// its replay without keeping whole rows in memory.
-pub fn fingerprint(entry: &Entry) -> [u8; 16] {
+/// its replay without keeping whole rows in memory. 64 bits of SHA-256: a
+/// chance collision among a ledger's entries is negligible, and the chain
+/// itself is checked with full hashes.
+pub fn fingerprint(entry: &Entry) -> u64 {
     let mut h = Sha256::new();
     let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "\u{0}".into());
     let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "\u{0}".into());
     let fields = [
         entry.id.to_string(),
+        entry.logged_seq.to_string(),
         entry.kind.to_string(),
         entry.occurred_at.0.to_string(),
         entry.source.clone(),
@@ -118,7 +122,7 @@ pub fn fingerprint(entry: &Entry) -> [u8; 16] {
         h.update(field.as_bytes());
     }
     let digest = h.finalize();
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&digest[..16]);
-    out
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(out)
 }

@@ -1,6 +1,6 @@
 //! `verify`: recomputes the hash chain and checks that the stored view of
 //! entries equals a replay of the events. Runs on one snapshot, in constant
-//! memory per event plus a 16-byte fingerprint per entry.
+//! memory per event plus a small fingerprint per entry.
 
 use crate::ledger::event::Hash;
 use crate::ledger::replay::{entry_from_record, fingerprint, replay_entry};
@@ -38,7 +38,8 @@ pub async fn verify<S: Store>(store: &S) -> Result<VerifyReport, StoreError> {
 
     // Pass 1: the chain, and a fingerprint of every entry as logged.
     let mut expected = Head::EMPTY;
-    let mut replayed: HashMap<Uuid, [u8; 16]> = HashMap::new();
+    // Entry id → (fingerprint of its replayed view, position of its logged event).
+    let mut replayed: HashMap<Uuid, (u64, i64)> = HashMap::new();
     let mut changed: HashSet<Uuid> = HashSet::new();
     loop {
         let page = snapshot.events_page(expected.seq, PAGE).await?;
@@ -85,8 +86,11 @@ pub async fn verify<S: Store>(store: &S) -> Result<VerifyReport, StoreError> {
             }
             match &body {
                 EventBody::EntryLogged(record) => {
-                    let entry = entry_from_record(record, event.recorded_at);
-                    if replayed.insert(record.id, fingerprint(&entry)).is_some() {
+                    let entry = entry_from_record(record, event.seq, event.recorded_at);
+                    if replayed
+                        .insert(record.id, (fingerprint(&entry), event.seq))
+                        .is_some()
+                    {
                         report.problem = Some(format!(
                             "event {}: entry {} is logged twice",
                             event.seq, record.id
@@ -126,17 +130,24 @@ pub async fn verify<S: Store>(store: &S) -> Result<VerifyReport, StoreError> {
     // Entries changed after logging: replay all their events.
     let changed: Vec<Uuid> = changed.into_iter().collect();
     for chunk in changed.chunks(5_000) {
-        let events = snapshot.entry_events(chunk).await?;
+        let logged: Vec<i64> = chunk
+            .iter()
+            .filter_map(|id| replayed.get(id).map(|r| r.1))
+            .collect();
+        let mut events = snapshot.events_at(&logged).await?;
+        events.extend(snapshot.change_events(chunk).await?);
+        events.retain(|e| e.seq <= expected.seq);
+        events.sort_by_key(|e| e.seq);
         let mut by_entry: HashMap<Uuid, Vec<_>> = HashMap::new();
-        for event in events.into_iter().filter(|e| e.seq <= expected.seq) {
+        for event in events {
             if let Some(id) = event.entry_id {
                 by_entry.entry(id).or_default().push(event);
             }
         }
         for (id, events) in by_entry {
             let entry = replay_entry(&events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(entry) = entry {
-                replayed.insert(id, fingerprint(&entry));
+            if let (Some(entry), Some(slot)) = (entry, replayed.get_mut(&id)) {
+                slot.0 = fingerprint(&entry);
             }
         }
     }
@@ -146,8 +157,16 @@ pub async fn verify<S: Store>(store: &S) -> Result<VerifyReport, StoreError> {
     loop {
         let page = snapshot.view_page(after, PAGE).await?;
         let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        for entry in &page {
+        after = Some(last.entry.id);
+        for row in &page {
+            let entry = &row.entry;
+            if row.stored_cost != entry.cost() || row.stored_void != entry.void.is_some() {
+                report.problem = Some(format!(
+                    "entry {}: the cost or void flag stored for totals does not match the entry",
+                    entry.id
+                ));
+                return Ok(report);
+            }
             match replayed.remove(&entry.id) {
                 None => {
                     report.problem = Some(format!(
@@ -156,7 +175,7 @@ pub async fn verify<S: Store>(store: &S) -> Result<VerifyReport, StoreError> {
                     ));
                     return Ok(report);
                 }
-                Some(print) if print != fingerprint(entry) => {
+                Some((print, _)) if print != fingerprint(entry) => {
                     report.problem = Some(format!(
                         "entry {}: the view differs from a replay of its events",
                         entry.id

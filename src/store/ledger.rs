@@ -6,14 +6,15 @@ use super::filter::{Filter, Page};
 use super::migrate;
 use super::sql::{values_placeholders, Handle, Row, Value};
 use super::{
-    postgres, sqlite, DatabaseUrl, Executed, LedgerSnapshot, Store, StoreError, StoreInfo, TagCount,
+    postgres, sqlite, DatabaseUrl, Executed, LedgerSnapshot, Store, StoreError, StoreInfo,
+    TagCount, ViewRow,
 };
 use crate::ledger::event::LedgerReset;
 use crate::ledger::replay::{apply_change, entry_from_record};
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{
-    decide, Actual, Command, Context, Entry, Estimate, Event, EventBody, Hash, Head, TagField,
-    Tags, Voiding,
+    decide, Actual, Command, Context, Cost, Entry, Estimate, Event, EventBody, Hash, Head,
+    TagField, Tags, Voiding,
 };
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
@@ -22,14 +23,14 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 const ENTRY_COLUMNS: &str =
-    "id, kind, occurred_at, source, model, description, client, project, deliverable, \
+    "id, logged_seq, kind, occurred_at, source, model, description, client, project, deliverable, \
      request_id, status, duration_ms, params, estimate_micros, estimate_currency, estimate_tier, \
      actual_micros, actual_currency, actual_confirmed_at, void_reason, voided_at, \
      cost_micros, cost_currency, cost_tier, is_void";
-const ENTRY_COLUMN_COUNT: usize = 25;
+const ENTRY_COLUMN_COUNT: usize = 26;
 
-const EVENT_COLUMNS: &str = "seq, id, recorded_at, kind, entry_id, payload, prev_hash, hash";
-const EVENT_COLUMN_COUNT: usize = 8;
+const EVENT_COLUMNS: &str = "seq, recorded_at, kind, entry_id, payload, prev_hash, hash";
+const EVENT_COLUMN_COUNT: usize = 7;
 
 /// Rows per multi-row INSERT; keeps parameters under both backends' limits.
 const INSERT_CHUNK: usize = 1000;
@@ -144,10 +145,17 @@ impl SqlStore {
         let context = load_context(tx, command).await?;
         let (bodies, outcome) = decide(command, &context)?;
         let mut head = read_head(tx).await?;
-        let events: Vec<Event> = bodies.iter().map(|body| head.append(body, at)).collect();
-        insert_events(tx, &events).await?;
-        let changes: Vec<(&Event, EventBody)> = events.iter().zip(bodies).collect();
-        apply_to_view(tx, &changes, context.entries).await?;
+        let mut events: Vec<Event> = Vec::with_capacity(bodies.len());
+        // Events are sealed chunk by chunk, while the previous chunk is written.
+        let statements = bodies.chunks(INSERT_CHUNK).flat_map(|chunk| {
+            let sealed: Vec<Event> = chunk.iter().map(|body| head.append(body, at)).collect();
+            let statements = append_statements(sealed.iter().zip(chunk));
+            events.extend(sealed);
+            statements
+        });
+        execute_all(tx, statements).await?;
+        let changes = events.iter().zip(&bodies);
+        apply_changes(tx, changes, context.entries).await?;
         Ok(Executed { events, outcome })
     }
 }
@@ -174,8 +182,12 @@ impl LedgerSnapshot for Snapshot {
     }
 
     /// Every event of these entries, in chain order.
-    async fn entry_events(&mut self, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
-        entry_events(&mut self.handle, ids).await
+    async fn events_at(&mut self, seqs: &[i64]) -> Result<Vec<Event>, StoreError> {
+        events_at(&mut self.handle, seqs).await
+    }
+
+    async fn change_events(&mut self, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
+        change_events(&mut self.handle, ids).await
     }
 
     /// The view in id order, after `after` (exclusive), at most `limit`.
@@ -183,14 +195,26 @@ impl LedgerSnapshot for Snapshot {
         &mut self,
         after: Option<Uuid>,
         limit: i64,
-    ) -> Result<Vec<Entry>, StoreError> {
+    ) -> Result<Vec<ViewRow>, StoreError> {
         let after = after.map(|id| id.to_string()).unwrap_or_default();
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id > $1 ORDER BY id LIMIT $2");
         let rows = self
             .handle
             .query(&sql, &[Value::Text(after), Value::Int(limit)])
             .await?;
-        rows.iter().map(entry_from_row).collect()
+        rows.iter()
+            .map(|row| {
+                Ok(ViewRow {
+                    entry: entry_from_row(row)?,
+                    stored_cost: Cost {
+                        micros: row.opt_int(22)?,
+                        currency: parse_currency(&row.text(23)?)?,
+                        tier: parse_enum(&row.text(24)?)?,
+                    },
+                    stored_void: row.int(25)? != 0,
+                })
+            })
+            .collect()
     }
 
     async fn counts(&mut self) -> Result<(i64, i64), StoreError> {
@@ -314,15 +338,16 @@ impl Store for SqlStore {
         let mut tx = self.write_transaction().await?;
         let head = read_head(&mut tx).await?;
         check_continues(head, events)?;
-        insert_events(&mut tx, events).await?;
-        let mut changes = Vec::with_capacity(events.len());
-        for event in events {
-            let body = event
-                .body()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            changes.push((event, body));
-        }
-        apply_to_view(&mut tx, &changes, HashMap::new()).await?;
+        let bodies = events
+            .iter()
+            .map(|event| event.body().map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let statements = events
+            .chunks(INSERT_CHUNK)
+            .zip(bodies.chunks(INSERT_CHUNK))
+            .flat_map(|(events, bodies)| append_statements(events.iter().zip(bodies)));
+        execute_all(&mut tx, statements).await?;
+        apply_changes(&mut tx, events.iter().zip(&bodies), HashMap::new()).await?;
         tx.commit().await
     }
 
@@ -341,8 +366,13 @@ impl Store for SqlStore {
         tx.execute("DELETE FROM entries", &[]).await?;
         tx.execute("DELETE FROM events", &[]).await?;
         let mut head = Head::EMPTY;
-        let event = head.append(&EventBody::LedgerReset(first), at);
-        insert_events(&mut tx, std::slice::from_ref(&event)).await?;
+        let body = EventBody::LedgerReset(first);
+        let event = head.append(&body, at);
+        execute_all(
+            &mut tx,
+            append_statements(std::iter::once((&event, &body))).into_iter(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -438,10 +468,9 @@ async fn load_context(tx: &mut Handle, command: &Command) -> Result<Context, Sto
     request_ids.sort_unstable();
     request_ids.dedup();
     for chunk in request_ids.chunks(LOOKUP_CHUNK) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT source, request_id, id FROM entries WHERE request_id IN ({})",
-            placeholders.join(", ")
+            placeholders(chunk.len())
         );
         let params: Vec<Value> = chunk.iter().map(|r| Value::from(*r)).collect();
         for row in tx.query(&sql, &params).await? {
@@ -456,13 +485,29 @@ async fn load_context(tx: &mut Handle, command: &Command) -> Result<Context, Sto
     Ok(context)
 }
 
-async fn entry_events(handle: &mut Handle, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
+async fn events_at(handle: &mut Handle, seqs: &[i64]) -> Result<Vec<Event>, StoreError> {
+    let mut events = Vec::new();
+    for chunk in seqs.chunks(LOOKUP_CHUNK) {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE seq IN ({})",
+            placeholders(chunk.len())
+        );
+        let params: Vec<Value> = chunk.iter().map(|s| Value::Int(*s)).collect();
+        for row in handle.query(&sql, &params).await? {
+            events.push(event_from_row(&row)?);
+        }
+    }
+    events.sort_by_key(|e| e.seq);
+    Ok(events)
+}
+
+async fn change_events(handle: &mut Handle, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
     let mut events = Vec::new();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        // The `kind` term lets both backends use the partial index of changes.
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE entry_id IN ({})",
-            placeholders.join(", ")
+            "SELECT {EVENT_COLUMNS} FROM events WHERE kind <> 'entry_logged' AND entry_id IN ({})",
+            placeholders(chunk.len())
         );
         let params: Vec<Value> = chunk.iter().map(|id| Value::Text(id.to_string())).collect();
         for row in handle.query(&sql, &params).await? {
@@ -473,87 +518,111 @@ async fn entry_events(handle: &mut Handle, ids: &[Uuid]) -> Result<Vec<Event>, S
     Ok(events)
 }
 
-async fn insert_events(tx: &mut Handle, events: &[Event]) -> Result<(), StoreError> {
-    for chunk in events.chunks(INSERT_CHUNK) {
+/// `$1, $2, ..., $n`
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One SQL statement with its parameters.
+type Statement = (String, Vec<Value>);
+
+/// Runs statements in order, building the next one while the database
+/// executes the current one (the two run on different threads).
+async fn execute_all(
+    tx: &mut Handle,
+    statements: impl Iterator<Item = Statement>,
+) -> Result<(), StoreError> {
+    let mut statements = statements;
+    let mut current = statements.next();
+    while let Some((sql, params)) = current.take() {
+        let mut running = std::pin::pin!(tx.execute(&sql, &params));
+        // The first poll hands the statement to the database.
+        let first = futures_util::poll!(running.as_mut());
+        current = statements.next();
+        match first {
+            std::task::Poll::Ready(result) => result?,
+            std::task::Poll::Pending => running.await?,
+        };
+    }
+    Ok(())
+}
+
+/// The INSERTs that append these events (at most `INSERT_CHUNK`) and add the
+/// entries they log to the view.
+fn append_statements<'a>(
+    events: impl Iterator<Item = (&'a Event, &'a EventBody)>,
+) -> Vec<Statement> {
+    let mut event_params = Vec::new();
+    let mut entry_params = Vec::new();
+    let (mut event_rows, mut entry_rows) = (0, 0);
+    for (e, body) in events {
+        event_params.extend([
+            Value::Int(e.seq),
+            Value::Int(e.recorded_at.0),
+            Value::Text(e.kind.clone()),
+            e.entry_id.map(|id| id.to_string()).into(),
+            Value::Text(e.payload.clone()),
+            Value::Text(e.prev_hash.to_hex()),
+            Value::Text(e.hash.to_hex()),
+        ]);
+        event_rows += 1;
+        if let EventBody::EntryLogged(record) = body {
+            entry_params.extend(entry_values(&entry_from_record(
+                record,
+                e.seq,
+                e.recorded_at,
+            )));
+            entry_rows += 1;
+        }
+    }
+    let mut statements = Vec::with_capacity(2);
+    if event_rows > 0 {
         let sql = format!(
             "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
-            values_placeholders(chunk.len(), EVENT_COLUMN_COUNT)
+            values_placeholders(event_rows, EVENT_COLUMN_COUNT)
         );
-        let mut params = Vec::with_capacity(chunk.len() * EVENT_COLUMN_COUNT);
-        for e in chunk {
-            params.extend([
-                Value::Int(e.seq),
-                Value::Text(e.id.to_string()),
-                Value::Int(e.recorded_at.0),
-                Value::Text(e.kind.clone()),
-                e.entry_id.map(|id| id.to_string()).into(),
-                Value::Text(e.payload.clone()),
-                Value::Text(e.prev_hash.to_hex()),
-                Value::Text(e.hash.to_hex()),
-            ]);
-        }
-        tx.execute(&sql, &params).await?;
+        statements.push((sql, event_params));
     }
-    Ok(())
-}
-
-/// Applies appended events to the view: new entries are inserted in bulk,
-/// changed ones rewritten. `known` holds entries already loaded.
-async fn apply_to_view(
-    tx: &mut Handle,
-    changes: &[(&Event, EventBody)],
-    mut known: HashMap<Uuid, Entry>,
-) -> Result<(), StoreError> {
-    let mut inserts: Vec<Entry> = Vec::new();
-    let mut inserted_at: HashMap<Uuid, usize> = HashMap::new();
-    let mut updates: HashMap<Uuid, Entry> = HashMap::new();
-    for (event, body) in changes {
-        match body {
-            EventBody::EntryLogged(record) => {
-                inserted_at.insert(record.id, inserts.len());
-                inserts.push(entry_from_record(record, event.recorded_at));
-            }
-            EventBody::LedgerReset(_) => {}
-            change => {
-                let Some(id) = change.entry_id() else {
-                    continue;
-                };
-                let entry = if let Some(&i) = inserted_at.get(&id) {
-                    &mut inserts[i]
-                } else {
-                    let loaded = match updates.remove(&id).or_else(|| known.remove(&id)) {
-                        Some(entry) => entry,
-                        None => load_entry(tx, id).await?.ok_or_else(|| {
-                            StoreError::Corrupt(format!(
-                                "event {} changes entry {id}, which does not exist",
-                                event.seq
-                            ))
-                        })?,
-                    };
-                    updates.entry(id).or_insert(loaded)
-                };
-                apply_change(entry, change, event.recorded_at);
-            }
-        }
-    }
-    insert_entries(tx, &inserts).await?;
-    for entry in updates.values() {
-        update_entry(tx, entry).await?;
-    }
-    Ok(())
-}
-
-async fn insert_entries(tx: &mut Handle, entries: &[Entry]) -> Result<(), StoreError> {
-    for chunk in entries.chunks(INSERT_CHUNK) {
+    if entry_rows > 0 {
         let sql = format!(
             "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES {}",
-            values_placeholders(chunk.len(), ENTRY_COLUMN_COUNT)
+            values_placeholders(entry_rows, ENTRY_COLUMN_COUNT)
         );
-        let mut params = Vec::with_capacity(chunk.len() * ENTRY_COLUMN_COUNT);
-        for entry in chunk {
-            params.extend(entry_values(entry));
+        statements.push((sql, entry_params));
+    }
+    statements
+}
+
+/// Applies change events (all but `entry_logged`, whose entries are already
+/// inserted) to the view. `known` holds entries already loaded.
+async fn apply_changes<'a>(
+    tx: &mut Handle,
+    events: impl Iterator<Item = (&'a Event, &'a EventBody)>,
+    mut known: HashMap<Uuid, Entry>,
+) -> Result<(), StoreError> {
+    let mut changed: HashMap<Uuid, Entry> = HashMap::new();
+    for (event, body) in events {
+        if matches!(body, EventBody::EntryLogged(_) | EventBody::LedgerReset(_)) {
+            continue;
         }
-        tx.execute(&sql, &params).await?;
+        let Some(id) = body.entry_id() else { continue };
+        let entry = match changed.remove(&id).or_else(|| known.remove(&id)) {
+            Some(entry) => entry,
+            None => load_entry(tx, id).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "event {} changes entry {id}, which does not exist",
+                    event.seq
+                ))
+            })?,
+        };
+        let entry = changed.entry(id).or_insert(entry);
+        apply_change(entry, body, event.recorded_at);
+    }
+    for entry in changed.values() {
+        update_entry(tx, entry).await?;
     }
     Ok(())
 }
@@ -578,6 +647,7 @@ fn entry_values(e: &Entry) -> Vec<Value> {
     let cost = e.cost();
     vec![
         Value::Text(e.id.to_string()),
+        Value::Int(e.logged_seq),
         e.kind.as_str().into(),
         Value::Int(e.occurred_at.0),
         e.source.as_str().into(),
@@ -608,14 +678,14 @@ fn entry_values(e: &Entry) -> Vec<Value> {
 }
 
 fn entry_from_row(row: &Row) -> Result<Entry, StoreError> {
-    let actual = match (row.opt_int(16)?, row.opt_text(17)?, row.opt_int(18)?) {
+    let actual = match (row.opt_int(17)?, row.opt_text(18)?, row.opt_int(19)?) {
         (Some(micros), Some(currency), Some(at)) => Some(Actual {
             amount: Money::new(micros, parse_currency(&currency)?),
             confirmed_at: Timestamp(at),
         }),
         _ => None,
     };
-    let void = match (row.opt_text(19)?, row.opt_int(20)?) {
+    let void = match (row.opt_text(20)?, row.opt_int(21)?) {
         (Some(reason), Some(at)) => Some(Voiding {
             reason,
             at: Timestamp(at),
@@ -624,24 +694,25 @@ fn entry_from_row(row: &Row) -> Result<Entry, StoreError> {
     };
     Ok(Entry {
         id: parse_uuid(&row.text(0)?)?,
-        kind: parse_enum(&row.text(1)?)?,
-        occurred_at: Timestamp(row.int(2)?),
-        source: row.text(3)?,
-        model: row.opt_text(4)?,
-        description: row.opt_text(5)?,
+        logged_seq: row.int(1)?,
+        kind: parse_enum(&row.text(2)?)?,
+        occurred_at: Timestamp(row.int(3)?),
+        source: row.text(4)?,
+        model: row.opt_text(5)?,
+        description: row.opt_text(6)?,
         tags: Tags {
-            client: row.opt_text(6)?,
-            project: row.opt_text(7)?,
-            deliverable: row.opt_text(8)?,
+            client: row.opt_text(7)?,
+            project: row.opt_text(8)?,
+            deliverable: row.opt_text(9)?,
         },
-        request_id: row.opt_text(9)?,
-        status: parse_enum(&row.text(10)?)?,
-        duration_ms: row.opt_int(11)?,
-        params: row.text(12)?,
+        request_id: row.opt_text(10)?,
+        status: parse_enum(&row.text(11)?)?,
+        duration_ms: row.opt_int(12)?,
+        params: row.text(13)?,
         estimate: Estimate {
-            micros: row.opt_int(13)?,
-            currency: parse_currency(&row.text(14)?)?,
-            tier: parse_enum(&row.text(15)?)?,
+            micros: row.opt_int(14)?,
+            currency: parse_currency(&row.text(15)?)?,
+            tier: parse_enum(&row.text(16)?)?,
         },
         actual,
         void,
@@ -652,13 +723,12 @@ fn event_from_row(row: &Row) -> Result<Event, StoreError> {
     let seq = row.int(0)?;
     Ok(Event {
         seq,
-        id: parse_uuid(&row.text(1)?)?,
-        recorded_at: Timestamp(row.int(2)?),
-        kind: row.text(3)?,
-        entry_id: row.opt_text(4)?.map(|t| parse_uuid(&t)).transpose()?,
-        payload: row.text(5)?,
-        prev_hash: parse_hash(&row.text(6)?)?,
-        hash: parse_hash(&row.text(7)?)?,
+        recorded_at: Timestamp(row.int(1)?),
+        kind: row.text(2)?,
+        entry_id: row.opt_text(3)?.map(|t| parse_uuid(&t)).transpose()?,
+        payload: row.text(4)?,
+        prev_hash: parse_hash(&row.text(5)?)?,
+        hash: parse_hash(&row.text(6)?)?,
     })
 }
 

@@ -14,7 +14,7 @@ pub use ledger::SqlStore;
 pub use url::DatabaseUrl;
 
 use crate::ledger::totals::{Grouping, SumRow};
-use crate::ledger::{Command, Entry, Event, Head, LedgerError, Outcome, TagField};
+use crate::ledger::{Command, Cost, Entry, Event, Head, LedgerError, Outcome, TagField};
 use crate::timestamp::Timestamp;
 use std::future::Future;
 use uuid::Uuid;
@@ -56,6 +56,14 @@ pub struct Executed {
 pub struct TagCount {
     pub value: String,
     pub count: i64,
+}
+
+/// A row of the view as stored, with the columns derived for totals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewRow {
+    pub entry: Entry,
+    pub stored_cost: Cost,
+    pub stored_void: bool,
 }
 
 /// What `db info` reports.
@@ -147,8 +155,14 @@ pub trait LedgerSnapshot: Send {
         limit: i64,
     ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
 
-    /// Every event of these entries, in chain order.
-    fn entry_events(
+    /// The events at these chain positions, in chain order.
+    fn events_at(
+        &mut self,
+        seqs: &[i64],
+    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+
+    /// The change events (everything after `entry_logged`) of these entries, in chain order.
+    fn change_events(
         &mut self,
         ids: &[Uuid],
     ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
@@ -158,7 +172,7 @@ pub trait LedgerSnapshot: Send {
         &mut self,
         after: Option<Uuid>,
         limit: i64,
-    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<ViewRow>, StoreError>> + Send;
 
     /// (events, entries)
     fn counts(&mut self) -> impl Future<Output = Result<(i64, i64), StoreError>> + Send;

@@ -64,6 +64,7 @@ fn bind_all<'q>(
     for p in params {
         query = match p {
             Value::Null => query.bind(None::<String>),
+            Value::NullInt => query.bind(None::<i64>),
             Value::Int(v) => query.bind(*v),
             Value::Text(s) => query.bind(s.as_str()),
         };

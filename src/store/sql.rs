@@ -10,7 +10,10 @@ use sqlx::{Postgres, Sqlite, Transaction};
 /// A parameter or a cell: the ledger stores only integers, text and NULL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
+    /// NULL text (and any NULL read back).
     Null,
+    /// NULL integer: PostgreSQL needs a NULL's type.
+    NullInt,
     Int(i64),
     Text(String),
 }
@@ -33,9 +36,15 @@ impl From<&str> for Value {
     }
 }
 
-impl<T: Into<Value>> From<Option<T>> for Value {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(Value::Null, Into::into)
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Value::NullInt, Value::Int)
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Value::Null, Value::Text)
     }
 }
 
@@ -61,7 +70,7 @@ impl Row {
 
     pub fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
         match self.cell(i)? {
-            Value::Null => Ok(None),
+            Value::Null | Value::NullInt => Ok(None),
             _ => self.int(i).map(Some),
         }
     }
@@ -77,7 +86,7 @@ impl Row {
 
     pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
         match self.cell(i)? {
-            Value::Null => Ok(None),
+            Value::Null | Value::NullInt => Ok(None),
             _ => self.text(i).map(Some),
         }
     }

@@ -27,7 +27,13 @@ pub async fn connect(path: &Path) -> Result<SqlitePool, StoreError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true);
+        .foreign_keys(true)
+        // 64 MiB of page cache: large ledgers insert into several indexes at once.
+        .pragma("cache_size", "-65536")
+        // Statement journals of bulk inserts stay in memory.
+        .pragma("temp_store", "memory")
+        // Event rows are large; bigger pages split less (applies to new files).
+        .page_size(16384);
     SqlitePoolOptions::new()
         .max_connections(4)
         .min_connections(0)
@@ -46,6 +52,44 @@ fn describe_open_error(e: &sqlx::Error) -> String {
     }
 }
 
+/// SQLite looks up a named parameter (`$n`, `?n`) by a linear scan, so a
+/// statement with thousands of them binds in quadratic time. When the `$n`
+/// appear in order 1, 2, 3, ... they are rewritten to anonymous `?`, which
+/// bind by position.
+fn positional(sql: &str) -> Option<String> {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut expected = 1usize;
+    let mut last = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\'' {
+            // Skip string literals untouched.
+            let end = sql[i + 1..].find('\'')? + i + 2;
+            i = end;
+            continue;
+        }
+        if bytes[i] == b'$' {
+            let digits = sql[i + 1..].bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 {
+                let n: usize = sql[i + 1..i + 1 + digits].parse().ok()?;
+                if n != expected {
+                    return None;
+                }
+                expected += 1;
+                out.push_str(&sql[last..i]);
+                out.push('?');
+                i += 1 + digits;
+                last = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&sql[last..]);
+    Some(out)
+}
+
 fn bind_all<'q>(
     sql: &'q str,
     params: &'q [Value],
@@ -53,7 +97,7 @@ fn bind_all<'q>(
     let mut query = sqlx::query(sql);
     for p in params {
         query = match p {
-            Value::Null => query.bind(None::<i64>),
+            Value::Null | Value::NullInt => query.bind(None::<i64>),
             Value::Int(v) => query.bind(*v),
             Value::Text(s) => query.bind(s.as_str()),
         };
@@ -66,6 +110,8 @@ pub async fn query(
     sql: &str,
     params: &[Value],
 ) -> Result<Vec<Row>, StoreError> {
+    let rewritten = positional(sql);
+    let sql = rewritten.as_deref().unwrap_or(sql);
     let rows = bind_all(sql, params)
         .fetch_all(conn)
         .await
@@ -78,6 +124,8 @@ pub async fn execute(
     sql: &str,
     params: &[Value],
 ) -> Result<u64, StoreError> {
+    let rewritten = positional(sql);
+    let sql = rewritten.as_deref().unwrap_or(sql);
     let done = bind_all(sql, params)
         .execute(conn)
         .await
@@ -105,4 +153,22 @@ fn decode(row: &sqlx::sqlite::SqliteRow) -> Result<Row, StoreError> {
         cells.push(cell);
     }
     Ok(Row(cells))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::positional;
+
+    #[test]
+    fn rewrites_only_sequential_parameters() {
+        assert_eq!(
+            positional("SELECT $1, '$9', $2").as_deref(),
+            Some("SELECT ?, '$9', ?")
+        );
+        assert_eq!(positional("SELECT $2, $1"), None);
+        assert_eq!(
+            positional("WHERE a LIKE $1 ESCAPE '\\' LIMIT $2").as_deref(),
+            Some("WHERE a LIKE ? ESCAPE '\\' LIMIT ?")
+        );
+    }
 }

@@ -1,0 +1,207 @@
+//! Fixtures shared by the end-to-end tests: fresh ledgers on each backend
+//! (SQLite always; PostgreSQL when `GENCOST_TEST_POSTGRES_URL` is set) and a
+//! runner for the real `gencost` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tempfile::TempDir;
+
+/// A fresh, empty ledger and a private config directory for one test.
+pub struct TestLedger {
+    pub url: String,
+    pub backend: &'static str,
+    pub dir: TempDir,
+    /// Set for PostgreSQL: the database to drop when the test ends.
+    drop_database: Option<(String, String)>,
+}
+
+/// The server every PostgreSQL test database is created on, if any. When
+/// `GENCOST_REQUIRE_POSTGRES` is set, a missing URL fails instead of skipping.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("GENCOST_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("GENCOST_REQUIRE_POSTGRES").is_none(),
+                "GENCOST_REQUIRE_POSTGRES is set but GENCOST_TEST_POSTGRES_URL is not"
+            );
+            None
+        }
+    }
+}
+
+impl TestLedger {
+    pub fn sqlite() -> TestLedger {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
+        TestLedger {
+            url,
+            backend: "sqlite",
+            dir,
+            drop_database: None,
+        }
+    }
+
+    /// A new database on the test PostgreSQL server.
+    pub fn postgres(admin_url: &str) -> TestLedger {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let name = format!("gencost_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = admin_url.to_string();
+        let create = format!("CREATE DATABASE {name}");
+        on_own_runtime(move || async move {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to the test PostgreSQL server");
+            sqlx::query(&create)
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+        });
+        let url = replace_database(admin_url, &name);
+        TestLedger {
+            url,
+            backend: "postgres",
+            dir,
+            drop_database: Some((admin_url.to_string(), name)),
+        }
+    }
+
+    /// SQLite, plus PostgreSQL when configured: the backends every test covers.
+    pub fn each() -> Vec<TestLedger> {
+        let mut ledgers = vec![TestLedger::sqlite()];
+        if let Some(admin) = postgres_admin_url() {
+            ledgers.push(TestLedger::postgres(&admin));
+        }
+        ledgers
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.dir.path().join("ledger.db")
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    /// Runs `gencost` against this ledger.
+    pub fn run(&self, args: &[&str]) -> Run {
+        run_with(&self.url, &self.config_dir(), self.dir.path(), args)
+    }
+
+    /// Runs `gencost`, asserting success, and returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let run = self.run(args);
+        assert_eq!(
+            run.code, 0,
+            "[{}] gencost {args:?} failed: {}",
+            self.backend, run.stderr
+        );
+        run.stdout
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.ok(args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+    }
+}
+
+impl Drop for TestLedger {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.drop_database.take() {
+            on_own_runtime(move || async move {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        }
+    }
+}
+
+/// Runs async set-up on a runtime of its own thread, so it works from both
+/// plain and `#[tokio::test]` tests.
+pub fn on_own_runtime<F, Fut>(f: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(f());
+    })
+    .join()
+    .expect("set-up thread panicked");
+}
+
+pub fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run_with(url: &str, config_dir: &Path, data_dir: &Path, args: &[&str]) -> Run {
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_gencost"))
+        .args(args)
+        .env("GENCOST_DATABASE", url)
+        .env("GENCOST_CONFIG_DIR", config_dir)
+        .env("GENCOST_DATA_DIR", data_dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run gencost");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs one SQL statement directly on a test ledger, behind gencost's back
+/// (to simulate someone editing the database by hand).
+pub fn exec_sql(url: &str, sql: &str) -> u64 {
+    let url = url.to_string();
+    let sql = sql.to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    on_own_runtime(move || async move {
+        use sqlx::Connection;
+        let affected = if url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+            sqlx::query(&sql)
+                .execute(&mut conn)
+                .await
+                .expect("execute")
+                .rows_affected()
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&url)
+                .await
+                .expect("connect");
+            sqlx::query(&sql)
+                .execute(&mut conn)
+                .await
+                .expect("execute")
+                .rows_affected()
+        };
+        tx.send(affected).expect("send");
+    });
+    rx.recv().expect("result")
+}

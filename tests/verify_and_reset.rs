@@ -1,0 +1,183 @@
+//! End-to-end: `verify` proves the paper trail sound and names the first bad
+//! event when anything was altered by hand; `reset` demands the exact word,
+//! writes a readable backup first, and links the new chain to the old one.
+
+mod common;
+use common::{exec_sql, TestLedger};
+
+fn logged(ledger: &TestLedger, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            ledger
+                .ok(&[
+                    "log",
+                    "--model",
+                    "m",
+                    "--cost",
+                    "0.10",
+                    "--request-id",
+                    &format!("r{i}"),
+                ])
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn verify_passes_on_an_untouched_ledger() {
+    for ledger in TestLedger::each() {
+        let ids = logged(&ledger, 3);
+        ledger.ok(&["confirm", &ids[0], "--actual", "0.12"]);
+        ledger.ok(&["void", &ids[1], "--reason", "duplicate"]);
+        let out = ledger.ok(&["verify"]);
+        assert!(out.starts_with("ok: 5 events, 3 entries, head "), "{out}");
+        let report = ledger.json(&["verify", "--json"]);
+        assert_eq!(report["problem"], serde_json::Value::Null);
+        assert_eq!(report["head"].as_str().map(str::len), Some(64));
+    }
+}
+
+#[test]
+fn an_event_altered_by_hand_fails_verify_and_is_named() {
+    for ledger in TestLedger::each() {
+        logged(&ledger, 3);
+        let changed = exec_sql(
+            &ledger.url,
+            "UPDATE events SET payload = replace(payload, '100000', '1000') WHERE seq = 2",
+        );
+        assert_eq!(changed, 1);
+        let run = ledger.run(&["verify"]);
+        assert_eq!(run.code, 1, "[{}] {}", ledger.backend, run.stdout);
+        assert!(
+            run.stdout.contains("event 2") && run.stdout.contains("altered"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_rehashed_event_breaks_the_link_to_the_next_one() {
+    for ledger in TestLedger::each() {
+        logged(&ledger, 3);
+        // Altering an event and its own hash still breaks the next event's link.
+        exec_sql(
+            &ledger.url,
+            "UPDATE events SET hash = '00' || substr(hash, 3) WHERE seq = 1",
+        );
+        let run = ledger.run(&["verify"]);
+        assert_eq!(run.code, 1);
+        assert!(
+            run.stdout.contains("event 1") || run.stdout.contains("event 2"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_view_edited_by_hand_fails_verify_and_names_the_entry() {
+    for ledger in TestLedger::each() {
+        let ids = logged(&ledger, 2);
+        exec_sql(
+            &ledger.url,
+            &format!("UPDATE entries SET cost_micros = 1 WHERE id = '{}'", ids[1]),
+        );
+        let run = ledger.run(&["verify"]);
+        assert_eq!(run.code, 1);
+        assert!(run.stdout.contains(&ids[1]), "{}", run.stdout);
+
+        exec_sql(
+            &ledger.url,
+            &format!("DELETE FROM entries WHERE id = '{}'", ids[1]),
+        );
+        let run = ledger.run(&["verify"]);
+        assert_eq!(run.code, 1);
+        assert!(
+            run.stdout.contains("missing from the view"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn reset_refuses_anything_but_the_exact_word() {
+    for ledger in TestLedger::each() {
+        logged(&ledger, 2);
+        for args in [
+            &["reset"][..],
+            &["reset", "--confirm", "delete"],
+            &["reset", "--confirm", "DELETE "],
+            &["reset", "--confirm", "yes"],
+        ] {
+            let run = ledger.run(args);
+            assert_eq!(run.code, 2, "{args:?}");
+            assert!(run.stderr.contains("nothing was removed"), "{}", run.stderr);
+        }
+        assert_eq!(
+            ledger.json(&["list", "--json"]).as_array().unwrap().len(),
+            2
+        );
+        let backups: Vec<_> = std::fs::read_dir(ledger.dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains("backup"))
+            .collect();
+        assert!(backups.is_empty(), "a refused reset writes no backup");
+    }
+}
+
+#[test]
+fn reset_writes_a_readable_backup_then_starts_a_linked_chain() {
+    for ledger in TestLedger::each() {
+        logged(&ledger, 3);
+        let head_before = ledger.json(&["verify", "--json"])["head"].clone();
+        let backup_dir = ledger.dir.path().join("backups");
+        let report = ledger.json(&[
+            "reset",
+            "--confirm",
+            "DELETE",
+            "--backup-dir",
+            backup_dir.to_str().unwrap(),
+            "--json",
+        ]);
+        let backup = report["backup"].as_str().unwrap().to_string();
+        assert!(std::path::Path::new(&backup).exists(), "{backup}");
+        assert_eq!(report["previous_head"], head_before);
+
+        // The ledger is empty, and its new chain verifies.
+        assert!(ledger
+            .json(&["list", "--json"])
+            .as_array()
+            .unwrap()
+            .is_empty());
+        assert!(ledger
+            .ok(&["verify"])
+            .starts_with("ok: 1 events, 0 entries"));
+
+        // The backup is a whole ledger: readable, and its chain verifies.
+        let backup_url = format!("sqlite://{backup}");
+        let run = common::run_with(
+            &backup_url,
+            &ledger.config_dir(),
+            ledger.dir.path(),
+            &["list", "--json"],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let listed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 3);
+        let run = common::run_with(
+            &backup_url,
+            &ledger.config_dir(),
+            ledger.dir.path(),
+            &["verify", "--json"],
+        );
+        let verified: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(
+            verified["head"], head_before,
+            "the backup ends at the old head"
+        );
+    }
+}
