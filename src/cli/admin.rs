@@ -18,8 +18,8 @@ pub struct VerifyArgs {
     json: bool,
 }
 
-pub async fn verify<S: Store>(store: &S, args: VerifyArgs) -> Result<Outcome> {
-    let report = verify_ledger(store).await?;
+pub async fn verify<S: Store + 'static>(store: S, args: VerifyArgs) -> Result<Outcome> {
+    let report = verify_ledger(std::sync::Arc::new(store)).await?;
     let code = if report.is_sound() { 0 } else { 1 };
     if args.json {
         return Ok(Outcome {

@@ -75,7 +75,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // Two workers: long scans (verify) read the chain and the view side by side.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
     {
@@ -138,7 +140,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::List(args) => query::list(&store, args).await,
         Command::Total(args) => query::total(&store, args).await,
         Command::Tags(args) => query::tags(&store, args).await,
-        Command::Verify(args) => admin::verify(&store, args).await,
+        Command::Verify(args) => admin::verify(store, args).await,
         Command::Reset(args) => admin::reset(&store, args).await,
         Command::Db(admin::DbCommand::Info(args)) => admin::info(&store, args).await,
         Command::Use(_) | Command::Db(admin::DbCommand::Copy(_)) => {

@@ -51,7 +51,6 @@ pub struct EntryRecord {
     pub source: String,
     pub model: Option<String>,
     pub description: Option<String>,
-    #[serde(flatten)]
     pub tags: Tags,
     pub request_id: Option<String>,
     pub status: Status,
@@ -85,7 +84,6 @@ pub struct ActualConfirmed {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagsChanged {
     pub entry_id: Uuid,
-    #[serde(flatten)]
     pub tags: Tags,
 }
 

@@ -84,42 +84,45 @@ pub fn replay_entry(events: &[Event]) -> Result<Option<Entry>, super::event::Pay
 /// itself is checked with full hashes.
 pub fn fingerprint(entry: &Entry) -> u64 {
     let mut h = Sha256::new();
-    let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "\u{0}".into());
-    let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "\u{0}".into());
-    let fields = [
-        entry.id.to_string(),
-        entry.logged_seq.to_string(),
-        entry.kind.to_string(),
-        entry.occurred_at.0.to_string(),
-        entry.source.clone(),
-        opt(&entry.model),
-        opt(&entry.description),
-        opt(&entry.tags.client),
-        opt(&entry.tags.project),
-        opt(&entry.tags.deliverable),
-        opt(&entry.request_id),
-        entry.status.to_string(),
-        num(entry.duration_ms),
-        entry.params.clone(),
-        num(entry.estimate.micros),
-        entry.estimate.currency.to_string(),
-        entry.estimate.tier.to_string(),
-        num(entry.actual.map(|a| a.amount.micros)),
-        entry
-            .actual
-            .map(|a| a.amount.currency.to_string())
-            .unwrap_or_default(),
-        num(entry.actual.map(|a| a.confirmed_at.0)),
-        entry
-            .void
-            .as_ref()
-            .map(|v| v.reason.clone())
-            .unwrap_or_else(|| "\u{0}".into()),
-        num(entry.void.as_ref().map(|v| v.at.0)),
+    let mut text = |field: Option<&str>| match field {
+        Some(t) => {
+            h.update((t.len() as u64).to_le_bytes());
+            h.update(t.as_bytes());
+        }
+        None => h.update(u64::MAX.to_le_bytes()),
+    };
+    text(Some(entry.kind.as_str()));
+    text(Some(&entry.source));
+    text(entry.model.as_deref());
+    text(entry.description.as_deref());
+    text(entry.tags.client.as_deref());
+    text(entry.tags.project.as_deref());
+    text(entry.tags.deliverable.as_deref());
+    text(entry.request_id.as_deref());
+    text(Some(entry.status.as_str()));
+    text(Some(&entry.params));
+    text(Some(entry.estimate.currency.code()));
+    text(Some(entry.estimate.tier.as_str()));
+    text(entry.actual.as_ref().map(|a| a.amount.currency.code()));
+    text(entry.void.as_ref().map(|v| v.reason.as_str()));
+    let numbers = [
+        Some(entry.logged_seq),
+        Some(entry.occurred_at.0),
+        entry.duration_ms,
+        entry.estimate.micros,
+        entry.actual.map(|a| a.amount.micros),
+        entry.actual.map(|a| a.confirmed_at.0),
+        entry.void.as_ref().map(|v| v.at.0),
     ];
-    for field in fields {
-        h.update((field.len() as u64).to_le_bytes());
-        h.update(field.as_bytes());
+    h.update(entry.id.as_bytes());
+    for n in numbers {
+        match n {
+            Some(v) => {
+                h.update([1]);
+                h.update(v.to_le_bytes());
+            }
+            None => h.update([0]),
+        }
     }
     let digest = h.finalize();
     let mut out = [0u8; 8];

@@ -62,14 +62,13 @@ impl FromStr for Currency {
     type Err = UnknownCurrency;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let upper = s.trim().to_ascii_uppercase();
-        match CODES.binary_search_by(|(code, _)| code.cmp(&upper.as_str())) {
-            Ok(i) => {
-                let bytes = CODES[i].0.as_bytes();
-                Ok(Currency([bytes[0], bytes[1], bytes[2]]))
-            }
-            Err(_) => Err(UnknownCurrency(s.to_string())),
-        }
+        let unknown = || UnknownCurrency(s.to_string());
+        let bytes: [u8; 3] = s.trim().as_bytes().try_into().map_err(|_| unknown())?;
+        let upper = bytes.map(|b| b.to_ascii_uppercase());
+        CODES
+            .binary_search_by(|(code, _)| code.as_bytes().cmp(&upper[..]))
+            .map(|_| Currency(upper))
+            .map_err(|_| unknown())
     }
 }
 

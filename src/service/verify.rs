@@ -1,15 +1,17 @@
 //! `verify`: recomputes the hash chain and checks that the stored view of
-//! entries equals a replay of the events. Runs on one snapshot, in constant
-//! memory per event plus a small fingerprint per entry.
+//! entries equals a replay of the events. The chain and the view are scanned
+//! at the same time, on two snapshots of the same state, and compared by a
+//! 64-bit fingerprint per entry, so memory stays small on large ledgers.
 
 use crate::ledger::event::Hash;
 use crate::ledger::replay::{entry_from_record, fingerprint, replay_entry};
 use crate::ledger::{EventBody, Head};
 use crate::store::{LedgerSnapshot, Store, StoreError};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
-const PAGE: i64 = 20_000;
+const PAGE: i64 = 5_000;
 
 /// What `verify` found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -27,21 +29,96 @@ impl VerifyReport {
     }
 }
 
-pub async fn verify<S: Store>(store: &S) -> Result<VerifyReport, StoreError> {
-    let mut snapshot = store.snapshot().await?;
+pub async fn verify<S: Store + 'static>(store: Arc<S>) -> Result<VerifyReport, StoreError> {
+    let (mut chain_snapshot, view_snapshot) = matching_snapshots(&*store).await?;
+    let view_scan = tokio::spawn(scan_view(view_snapshot));
+    let chain = replay_chain(&mut chain_snapshot).await?;
+    let view = view_scan
+        .await
+        .map_err(|e| StoreError::Database(format!("the view scan stopped: {e}")))??;
+
     let mut report = VerifyReport {
-        events: 0,
+        events: chain.events,
         entries: 0,
+        head: chain.head,
+        problem: chain.problem,
+    };
+    if report.problem.is_some() {
+        return Ok(report);
+    }
+    if let Err(problem) = view.problem {
+        report.problem = Some(problem);
+        return Ok(report);
+    }
+    // Both lists are in id order: walk them side by side.
+    let mut replayed = chain.fingerprints.iter().peekable();
+    for (id, print) in &view.fingerprints {
+        while let Some((missing, _)) = replayed.next_if(|(r, _)| r < id) {
+            report.problem = Some(format!(
+                "entry {missing}: logged by an event but missing from the view"
+            ));
+            return Ok(report);
+        }
+        match replayed.next_if(|(r, _)| r == id) {
+            None => {
+                report.problem = Some(format!(
+                    "entry {id}: in the view but never logged by an event"
+                ));
+                return Ok(report);
+            }
+            Some((_, expected)) if expected != print => {
+                report.problem = Some(format!(
+                    "entry {id}: the view differs from a replay of its events"
+                ));
+                return Ok(report);
+            }
+            Some(_) => report.entries += 1,
+        }
+    }
+    if let Some((missing, _)) = replayed.next() {
+        report.problem = Some(format!(
+            "entry {missing}: logged by an event but missing from the view"
+        ));
+    }
+    Ok(report)
+}
+
+/// Two snapshots that see the same head, hence the same ledger.
+async fn matching_snapshots<S: Store>(store: &S) -> Result<(S::Snapshot, S::Snapshot), StoreError> {
+    for _ in 0..5 {
+        let mut first = store.snapshot().await?;
+        let mut second = store.snapshot().await?;
+        if first.head().await? == second.head().await? {
+            return Ok((first, second));
+        }
+    }
+    Err(StoreError::Conflict(
+        "the ledger kept changing while verify started; try again".into(),
+    ))
+}
+
+struct ChainScan {
+    events: i64,
+    head: Option<String>,
+    problem: Option<String>,
+    /// (entry id, fingerprint of its replay), in id order.
+    fingerprints: Vec<(Uuid, u64)>,
+}
+
+/// Checks every link of the chain and replays the entries it logs.
+async fn replay_chain<T: LedgerSnapshot>(snapshot: &mut T) -> Result<ChainScan, StoreError> {
+    let mut scan = ChainScan {
+        events: 0,
         head: None,
         problem: None,
+        fingerprints: Vec::new(),
     };
-
-    // Pass 1: the chain, and a fingerprint of every entry as logged.
     let mut expected = Head::EMPTY;
-    // Entry id → (fingerprint of its replayed view, position of its logged event).
-    let mut replayed: HashMap<Uuid, (u64, i64)> = HashMap::new();
+    // (entry id, fingerprint as logged, position of its logged event)
+    let mut logged: Vec<(Uuid, u64, i64)> = Vec::new();
+    let mut known: HashSet<Uuid> = HashSet::new();
     let mut changed: HashSet<Uuid> = HashSet::new();
-    loop {
+    'pages: loop {
         let page = snapshot.events_page(expected.seq, PAGE).await?;
         if page.is_empty() {
             break;
@@ -64,77 +141,62 @@ pub async fn verify<S: Store>(store: &S) -> Result<VerifyReport, StoreError> {
                     event.seq
                 ))
             } else {
-                None
+                match event.body() {
+                    Err(e) => Some(e.to_string()),
+                    Ok(body) if body.entry_id() != event.entry_id => Some(format!(
+                        "event {}: its entry id does not match its payload",
+                        event.seq
+                    )),
+                    Ok(EventBody::EntryLogged(record)) => {
+                        let entry = entry_from_record(&record, event.seq, event.recorded_at);
+                        logged.push((record.id, fingerprint(&entry), event.seq));
+                        (!known.insert(record.id)).then(|| {
+                            format!("event {}: entry {} is logged twice", event.seq, record.id)
+                        })
+                    }
+                    Ok(EventBody::LedgerReset(_)) => (event.seq != 1)
+                        .then(|| format!("event {}: a reset can only start a chain", event.seq)),
+                    Ok(change) => {
+                        let id = change.entry_id().unwrap_or_default();
+                        changed.insert(id);
+                        (!known.contains(&id)).then(|| {
+                            format!(
+                                "event {}: changes entry {id}, which was never logged",
+                                event.seq
+                            )
+                        })
+                    }
+                }
             };
             if problem.is_some() {
-                report.problem = problem;
-                return Ok(report);
-            }
-            let body = match event.body() {
-                Ok(body) => body,
-                Err(e) => {
-                    report.problem = Some(e.to_string());
-                    return Ok(report);
-                }
-            };
-            if body.entry_id() != event.entry_id {
-                report.problem = Some(format!(
-                    "event {}: its entry id does not match its payload",
-                    event.seq
-                ));
-                return Ok(report);
-            }
-            match &body {
-                EventBody::EntryLogged(record) => {
-                    let entry = entry_from_record(record, event.seq, event.recorded_at);
-                    if replayed
-                        .insert(record.id, (fingerprint(&entry), event.seq))
-                        .is_some()
-                    {
-                        report.problem = Some(format!(
-                            "event {}: entry {} is logged twice",
-                            event.seq, record.id
-                        ));
-                        return Ok(report);
-                    }
-                }
-                EventBody::LedgerReset(_) if event.seq != 1 => {
-                    report.problem = Some(format!(
-                        "event {}: a reset can only start a chain",
-                        event.seq
-                    ));
-                    return Ok(report);
-                }
-                EventBody::LedgerReset(_) => {}
-                change => {
-                    let id = change.entry_id().unwrap_or_default();
-                    if !replayed.contains_key(&id) {
-                        report.problem = Some(format!(
-                            "event {}: changes entry {id}, which was never logged",
-                            event.seq
-                        ));
-                        return Ok(report);
-                    }
-                    changed.insert(id);
-                }
+                scan.problem = problem;
+                break 'pages;
             }
             expected = Head {
                 seq: event.seq,
                 hash: event.hash,
             };
-            report.events += 1;
+            scan.events += 1;
         }
     }
-    report.head = (expected.hash != Hash::GENESIS).then(|| expected.hash.to_hex());
+    drop(known);
+    scan.head = (expected.hash != Hash::GENESIS).then(|| expected.hash.to_hex());
+    if scan.problem.is_some() {
+        return Ok(scan);
+    }
 
     // Entries changed after logging: replay all their events.
+    logged.sort_unstable_by_key(|(id, _, _)| *id);
+    let position = |logged: &[(Uuid, u64, i64)], id: &Uuid| {
+        logged.binary_search_by_key(id, |(i, _, _)| *i).ok()
+    };
     let changed: Vec<Uuid> = changed.into_iter().collect();
     for chunk in changed.chunks(5_000) {
-        let logged: Vec<i64> = chunk
+        let seqs: Vec<i64> = chunk
             .iter()
-            .filter_map(|id| replayed.get(id).map(|r| r.1))
+            .filter_map(|id| position(&logged, id).map(|i| logged[i].2))
             .collect();
-        let mut events = snapshot.events_at(&logged).await?;
+        let mut events = snapshot.events_at(&seqs).await?;
         events.extend(snapshot.change_events(chunk).await?);
         events.retain(|e| e.seq <= expected.seq);
         events.sort_by_key(|e| e.seq);
@@ -146,13 +208,30 @@ pub async fn verify<S: Store>(store: &S) -> Result<VerifyReport, StoreError> {
         }
         for (id, events) in by_entry {
             let entry = replay_entry(&events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let (Some(entry), Some(slot)) = (entry, replayed.get_mut(&id)) {
-                slot.0 = fingerprint(&entry);
+            if let (Some(entry), Some(i)) = (entry, position(&logged, &id)) {
+                logged[i].1 = fingerprint(&entry);
             }
         }
     }
+    scan.fingerprints = logged
+        .into_iter()
+        .map(|(id, print, _)| (id, print))
+        .collect();
+    Ok(scan)
+}
 
-    // Pass 2: the stored view must match the replay row for row.
+struct ViewScan {
+    /// The first row whose derived columns disagree with the row itself.
+    problem: Result<(), String>,
+    /// (entry id, fingerprint of the stored row), in id order.
+    fingerprints: Vec<(Uuid, u64)>,
+}
+
+async fn scan_view<T: LedgerSnapshot>(mut snapshot: T) -> Result<ViewScan, StoreError> {
+    let mut scan = ViewScan {
+        problem: Ok(()),
+        fingerprints: Vec::new(),
+    };
     let mut after = None;
     loop {
         let page = snapshot.view_page(after, PAGE).await?;
@@ -161,35 +240,14 @@ pub async fn verify<S: Store>(store: &S) -> Result<VerifyReport, StoreError> {
         for row in &page {
             let entry = &row.entry;
             if row.stored_cost != entry.cost() || row.stored_void != entry.void.is_some() {
-                report.problem = Some(format!(
+                scan.problem = Err(format!(
                     "entry {}: the cost or void flag stored for totals does not match the entry",
                     entry.id
                 ));
-                return Ok(report);
+                return Ok(scan);
             }
-            match replayed.remove(&entry.id) {
-                None => {
-                    report.problem = Some(format!(
-                        "entry {}: in the view but never logged by an event",
-                        entry.id
-                    ));
-                    return Ok(report);
-                }
-                Some((print, _)) if print != fingerprint(entry) => {
-                    report.problem = Some(format!(
-                        "entry {}: the view differs from a replay of its events",
-                        entry.id
-                    ));
-                    return Ok(report);
-                }
-                Some(_) => report.entries += 1,
-            }
+            scan.fingerprints.push((entry.id, fingerprint(entry)));
         }
     }
-    if let Some(missing) = replayed.keys().min() {
-        report.problem = Some(format!(
-            "entry {missing}: logged by an event but missing from the view"
-        ));
-    }
-    Ok(report)
+    Ok(scan)
 }

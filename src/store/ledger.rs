@@ -5,9 +5,10 @@
 use super::filter::{Filter, Page};
 use super::migrate;
 use super::sql::{values_placeholders, Handle, Row, Value};
+use super::sqlite::SqlitePool;
 use super::{
-    postgres, sqlite, DatabaseUrl, Executed, LedgerSnapshot, Store, StoreError, StoreInfo,
-    TagCount, ViewRow,
+    postgres, DatabaseUrl, Executed, LedgerSnapshot, Store, StoreError, StoreInfo, TagCount,
+    ViewRow,
 };
 use crate::ledger::event::LedgerReset;
 use crate::ledger::replay::{apply_change, entry_from_record};
@@ -18,8 +19,9 @@ use crate::ledger::{
 };
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
-use sqlx::{PgPool, SqlitePool};
+use sqlx::PgPool;
 use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 const ENTRY_COLUMNS: &str =
@@ -38,7 +40,7 @@ const INSERT_CHUNK: usize = 1000;
 const LOOKUP_CHUNK: usize = 500;
 
 enum Backend {
-    Sqlite(SqlitePool),
+    Sqlite(Arc<SqlitePool>),
     Postgres(PgPool),
 }
 
@@ -51,7 +53,7 @@ pub struct SqlStore {
 impl SqlStore {
     pub async fn open(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
         let backend = match url {
-            DatabaseUrl::Sqlite(path) => Backend::Sqlite(sqlite::connect(path).await?),
+            DatabaseUrl::Sqlite(path) => Backend::Sqlite(SqlitePool::open(path)?),
             DatabaseUrl::Postgres(raw) => {
                 Backend::Postgres(postgres::connect(raw, &url.to_string()).await?)
             }
@@ -87,9 +89,7 @@ impl SqlStore {
 
     async fn connection(&self) -> Result<Handle, StoreError> {
         Ok(match &self.backend {
-            Backend::Sqlite(pool) => {
-                Handle::SqliteConn(pool.acquire().await.map_err(StoreError::from_sqlx)?)
-            }
+            Backend::Sqlite(pool) => Handle::Sqlite(pool.session()?),
             Backend::Postgres(pool) => {
                 Handle::PostgresConn(pool.acquire().await.map_err(StoreError::from_sqlx)?)
             }
@@ -102,11 +102,9 @@ impl SqlStore {
     async fn write_transaction(&self) -> Result<Handle, StoreError> {
         match &self.backend {
             Backend::Sqlite(pool) => {
-                let tx = pool
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(StoreError::from_sqlx)?;
-                Ok(Handle::SqliteTx(tx))
+                let mut session = pool.session()?;
+                session.begin("BEGIN IMMEDIATE")?;
+                Ok(Handle::Sqlite(session))
             }
             Backend::Postgres(pool) => {
                 let tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
@@ -126,7 +124,9 @@ impl SqlStore {
     async fn begin_snapshot(&self) -> Result<Snapshot, StoreError> {
         let handle = match &self.backend {
             Backend::Sqlite(pool) => {
-                Handle::SqliteTx(pool.begin().await.map_err(StoreError::from_sqlx)?)
+                let mut session = pool.session()?;
+                session.begin("BEGIN")?;
+                Handle::Sqlite(session)
             }
             Backend::Postgres(pool) => Handle::PostgresTx(
                 pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

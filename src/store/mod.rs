@@ -80,7 +80,7 @@ pub struct StoreInfo {
 /// The ledger's storage: an append-only event log plus the view of entries
 /// derived from it in the same transaction.
 pub trait Store: Send + Sync {
-    type Snapshot: LedgerSnapshot;
+    type Snapshot: LedgerSnapshot + 'static;
 
     /// Runs a command in one write transaction: loads what it needs, decides,
     /// appends the events to the chain and applies them to the view.

@@ -3,9 +3,10 @@
 //! text. Both backends accept the same SQL text, so the ledger's queries are
 //! written once (in `ledger.rs`) and each backend only binds and decodes.
 
-use super::{postgres, sqlite, StoreError};
+use super::sqlite::SqliteSession;
+use super::{postgres, StoreError};
 use sqlx::pool::PoolConnection;
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{Postgres, Transaction};
 
 /// A parameter or a cell: the ledger stores only integers, text and NULL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,8 +95,7 @@ impl Row {
 
 /// A connection, or a transaction on one, of either backend.
 pub enum Handle {
-    SqliteConn(PoolConnection<Sqlite>),
-    SqliteTx(Transaction<'static, Sqlite>),
+    Sqlite(SqliteSession),
     PostgresConn(PoolConnection<Postgres>),
     PostgresTx(Transaction<'static, Postgres>),
 }
@@ -103,8 +103,7 @@ pub enum Handle {
 impl Handle {
     pub async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         match self {
-            Handle::SqliteConn(c) => sqlite::query(c, sql, params).await,
-            Handle::SqliteTx(t) => sqlite::query(t, sql, params).await,
+            Handle::Sqlite(s) => s.query(sql, params),
             Handle::PostgresConn(c) => postgres::query(c, sql, params).await,
             Handle::PostgresTx(t) => postgres::query(t, sql, params).await,
         }
@@ -112,8 +111,7 @@ impl Handle {
 
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         match self {
-            Handle::SqliteConn(c) => sqlite::execute(c, sql, params).await,
-            Handle::SqliteTx(t) => sqlite::execute(t, sql, params).await,
+            Handle::Sqlite(s) => s.execute(sql, params),
             Handle::PostgresConn(c) => postgres::execute(c, sql, params).await,
             Handle::PostgresTx(t) => postgres::execute(t, sql, params).await,
         }
@@ -122,8 +120,7 @@ impl Handle {
     /// Runs several statements without parameters (migrations).
     pub async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
         let result = match self {
-            Handle::SqliteConn(c) => sqlx::raw_sql(sql).execute(&mut **c).await.map(drop),
-            Handle::SqliteTx(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(drop),
+            Handle::Sqlite(s) => return s.execute_script(sql),
             Handle::PostgresConn(c) => sqlx::raw_sql(sql).execute(&mut **c).await.map(drop),
             Handle::PostgresTx(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(drop),
         };
@@ -140,9 +137,9 @@ impl Handle {
 
     pub async fn commit(self) -> Result<(), StoreError> {
         let result = match self {
-            Handle::SqliteTx(t) => t.commit().await,
+            Handle::Sqlite(mut s) => return s.commit(),
             Handle::PostgresTx(t) => t.commit().await,
-            Handle::SqliteConn(_) | Handle::PostgresConn(_) => Ok(()),
+            Handle::PostgresConn(_) => Ok(()),
         };
         result.map_err(StoreError::from_sqlx)
     }

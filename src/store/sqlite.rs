@@ -1,54 +1,245 @@
 //! The embedded SQLite backend: one file, WAL, `synchronous=FULL`, and a busy
 //! timeout so several processes can write the same ledger file.
+//!
+//! It talks to SQLite through rusqlite rather than sqlx: sqlx runs SQLite on
+//! a worker thread and copies every value across it, which made a
+//! million-entry seed take 90 s and `verify` 40 s. Calls here are synchronous
+//! and short, run inline on the caller's task.
 
 use super::sql::{Row, Value};
 use super::StoreError;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row as _, SqliteConnection, SqlitePool, TypeInfo, ValueRef};
-use std::path::Path;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a writer waits for another process's write to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Page cache of a connection in a write transaction, and otherwise.
+const WRITE_CACHE_KIB: u32 = 49_152;
+const READ_CACHE_KIB: u32 = 8_192;
+/// Idle connections kept for reuse.
+const IDLE_CONNECTIONS: usize = 4;
 
-pub async fn connect(path: &Path) -> Result<SqlitePool, StoreError> {
-    let location = path.display().to_string();
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.is_dir() {
-            return Err(StoreError::Open {
-                location,
-                reason: format!("directory {} does not exist", parent.display()),
-            });
-        }
-    }
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true)
-        // 64 MiB of page cache: large ledgers insert into several indexes at once.
-        .pragma("cache_size", "-65536")
-        // Statement journals of bulk inserts stay in memory.
-        .pragma("temp_store", "memory")
-        // Event rows are large; bigger pages split less (applies to new files).
-        .page_size(16384);
-    SqlitePoolOptions::new()
-        .max_connections(4)
-        .min_connections(0)
-        .connect_with(options)
-        .await
-        .map_err(|e| StoreError::Open {
-            location,
-            reason: describe_open_error(&e),
-        })
+/// Connections to one ledger file, reused between calls.
+pub struct SqlitePool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
 }
 
-fn describe_open_error(e: &sqlx::Error) -> String {
-    match e {
-        sqlx::Error::Database(db) => db.message().to_string(),
-        other => other.to_string(),
+impl SqlitePool {
+    pub fn open(path: &Path) -> Result<Arc<SqlitePool>, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(open_error(
+                    path,
+                    format!("directory {} does not exist", parent.display()),
+                ));
+            }
+        }
+        let pool = Arc::new(SqlitePool {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        });
+        let first = pool.connect()?;
+        pool.put_back(first);
+        Ok(pool)
+    }
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)
+            .map_err(|e| open_error(&self.path, e.to_string()))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| open_error(&self.path, e.to_string()))?;
+        // page_size only takes effect on a new file: event rows are large and
+        // bigger pages split less. Statement journals of bulk inserts stay in
+        // memory.
+        const SETUP: &str = "PRAGMA page_size = 16384;
+             PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;";
+        // Switching a new file to WAL needs a moment alone with it; when two
+        // processes create the same ledger at once, one waits for the other.
+        let started = std::time::Instant::now();
+        loop {
+            match conn.execute_batch(SETUP) {
+                Ok(()) => break,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(open_error(&self.path, e.to_string())),
+            }
+        }
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+
+    fn put_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < IDLE_CONNECTIONS {
+                idle.push(conn);
+            }
+        }
+    }
+
+    /// A connection for one caller; returned to the pool when dropped.
+    pub fn session(self: &Arc<Self>) -> Result<SqliteSession, StoreError> {
+        let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match reused {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        Ok(SqliteSession {
+            conn: Some(conn),
+            pool: Arc::clone(self),
+            in_transaction: false,
+        })
+    }
+}
+
+fn open_error(path: &Path, reason: String) -> StoreError {
+    StoreError::Open {
+        location: path.display().to_string(),
+        reason,
+    }
+}
+
+/// One connection, possibly inside a transaction that is rolled back if the
+/// session is dropped before `commit`.
+pub struct SqliteSession {
+    conn: Option<Connection>,
+    pool: Arc<SqlitePool>,
+    in_transaction: bool,
+}
+
+impl SqliteSession {
+    fn conn(&self) -> Result<&Connection, StoreError> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| StoreError::Database("the connection is closed".into()))
+    }
+
+    /// `BEGIN IMMEDIATE` takes the write lock at once (waiting up to the busy
+    /// timeout), so a read-then-append cannot interleave with another writer.
+    pub fn begin(&mut self, statement: &str) -> Result<(), StoreError> {
+        // Writers insert into several indexes at once and want a large page
+        // cache; long read scans stream through and need little.
+        let cache = if statement.contains("IMMEDIATE") {
+            WRITE_CACHE_KIB
+        } else {
+            READ_CACHE_KIB
+        };
+        self.conn()?
+            .execute_batch(&format!("PRAGMA cache_size = -{cache}"))
+            .map_err(db_error)?;
+        self.conn()?.execute_batch(statement).map_err(db_error)?;
+        self.in_transaction = true;
+        Ok(())
+    }
+
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if self.in_transaction {
+            self.conn()?.execute_batch("COMMIT").map_err(db_error)?;
+            self.in_transaction = false;
+        }
+        Ok(())
+    }
+
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let rewritten = positional(sql);
+        let sql = rewritten.as_deref().unwrap_or(sql);
+        let conn = self.conn()?;
+        let mut statement = conn.prepare_cached(sql).map_err(db_error)?;
+        let columns = statement.column_count();
+        bind(&mut statement, params)?;
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let mut cells = Vec::with_capacity(columns);
+            for i in 0..columns {
+                cells.push(match row.get_ref(i).map_err(db_error)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(v) => Value::Int(v),
+                    ValueRef::Text(bytes) => {
+                        Value::Text(String::from_utf8(bytes.to_vec()).map_err(|_| {
+                            StoreError::Corrupt(format!("column {i} holds text that is not UTF-8"))
+                        })?)
+                    }
+                    ValueRef::Real(_) | ValueRef::Blob(_) => {
+                        return Err(StoreError::Corrupt(format!(
+                            "column {i} holds an unexpected value"
+                        )))
+                    }
+                });
+            }
+            out.push(Row(cells));
+        }
+        Ok(out)
+    }
+
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let rewritten = positional(sql);
+        let sql = rewritten.as_deref().unwrap_or(sql);
+        let conn = self.conn()?;
+        let mut statement = conn.prepare_cached(sql).map_err(db_error)?;
+        bind(&mut statement, params)?;
+        let changed = statement.raw_execute().map_err(db_error)?;
+        Ok(changed as u64)
+    }
+
+    pub fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.conn()?.execute_batch(sql).map_err(db_error)
+    }
+}
+
+impl Drop for SqliteSession {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if self.in_transaction && conn.execute_batch("ROLLBACK").is_err() {
+                // A connection in an unknown state is not reused.
+                return;
+            }
+            self.pool.put_back(conn);
+        }
+    }
+}
+
+/// Binds `$n` parameters by their number (SQLite numbers named parameters in
+/// order of first appearance, not by name) and anonymous ones in order.
+fn bind(statement: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<(), StoreError> {
+    for i in 1..=statement.parameter_count() {
+        let number = match statement.parameter_name(i) {
+            Some(name) => name
+                .trim_start_matches(['$', '?'])
+                .parse::<usize>()
+                .map_err(|_| StoreError::Database(format!("unsupported parameter {name}")))?,
+            None => i,
+        };
+        let value = params.get(number - 1).unwrap_or(&Value::Null);
+        statement.raw_bind_parameter(i, value).map_err(db_error)?;
+    }
+    Ok(())
+}
+
+fn db_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null | Value::NullInt => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
     }
 }
 
@@ -88,71 +279,6 @@ fn positional(sql: &str) -> Option<String> {
     }
     out.push_str(&sql[last..]);
     Some(out)
-}
-
-fn bind_all<'q>(
-    sql: &'q str,
-    params: &'q [Value],
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    let mut query = sqlx::query(sql);
-    for p in params {
-        query = match p {
-            Value::Null | Value::NullInt => query.bind(None::<i64>),
-            Value::Int(v) => query.bind(*v),
-            Value::Text(s) => query.bind(s.as_str()),
-        };
-    }
-    query
-}
-
-pub async fn query(
-    conn: &mut SqliteConnection,
-    sql: &str,
-    params: &[Value],
-) -> Result<Vec<Row>, StoreError> {
-    let rewritten = positional(sql);
-    let sql = rewritten.as_deref().unwrap_or(sql);
-    let rows = bind_all(sql, params)
-        .fetch_all(conn)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-    rows.iter().map(decode).collect()
-}
-
-pub async fn execute(
-    conn: &mut SqliteConnection,
-    sql: &str,
-    params: &[Value],
-) -> Result<u64, StoreError> {
-    let rewritten = positional(sql);
-    let sql = rewritten.as_deref().unwrap_or(sql);
-    let done = bind_all(sql, params)
-        .execute(conn)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-    Ok(done.rows_affected())
-}
-
-fn decode(row: &sqlx::sqlite::SqliteRow) -> Result<Row, StoreError> {
-    let mut cells = Vec::with_capacity(row.len());
-    for i in 0..row.len() {
-        let raw = row.try_get_raw(i).map_err(StoreError::from_sqlx)?;
-        let cell = if raw.is_null() {
-            Value::Null
-        } else {
-            match raw.type_info().name() {
-                "INTEGER" => Value::Int(row.try_get(i).map_err(StoreError::from_sqlx)?),
-                "TEXT" => Value::Text(row.try_get(i).map_err(StoreError::from_sqlx)?),
-                other => {
-                    return Err(StoreError::Corrupt(format!(
-                        "column {i} holds an unexpected {other} value"
-                    )))
-                }
-            }
-        };
-        cells.push(cell);
-    }
-    Ok(Row(cells))
 }
 
 #[cfg(test)]

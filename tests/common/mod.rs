@@ -192,14 +192,9 @@ pub fn exec_sql(url: &str, sql: &str) -> u64 {
                 .expect("execute")
                 .rows_affected()
         } else {
-            let mut conn = sqlx::SqliteConnection::connect(&url)
-                .await
-                .expect("connect");
-            sqlx::query(&sql)
-                .execute(&mut conn)
-                .await
-                .expect("execute")
-                .rows_affected()
+            let path = url.trim_start_matches("sqlite://");
+            let conn = rusqlite::Connection::open(path).expect("open");
+            conn.execute(&sql, []).expect("execute") as u64
         };
         tx.send(affected).expect("send");
     });
