@@ -53,7 +53,7 @@ pub async fn verify<S: Store + 'static>(store: Arc<S>) -> Result<VerifyReport, S
     // Both lists are in id order: walk them side by side.
     let mut replayed = chain.fingerprints.iter().peekable();
     for (id, print) in &view.fingerprints {
-        while let Some((missing, _)) = replayed.next_if(|(r, _)| r < id) {
+        if let Some((missing, _)) = replayed.next_if(|(r, _)| r < id) {
             report.problem = Some(format!(
                 "entry {missing}: logged by an event but missing from the view"
             ));
