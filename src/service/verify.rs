@@ -7,7 +7,7 @@ use crate::ledger::event::Hash;
 use crate::ledger::replay::{entry_from_record, fingerprint, replay_entry};
 use crate::ledger::{EventBody, Head};
 use crate::store::{LedgerSnapshot, Store, StoreError};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -116,8 +116,8 @@ async fn replay_chain<T: LedgerSnapshot>(snapshot: &mut T) -> Result<ChainScan, 
     let mut expected = Head::EMPTY;
     // (entry id, fingerprint as logged, position of its logged event)
     let mut logged: Vec<(Uuid, u64, i64)> = Vec::new();
-    let mut known: HashSet<Uuid> = HashSet::new();
-    let mut changed: HashSet<Uuid> = HashSet::new();
+    // (entry id, position of the change event)
+    let mut changed: Vec<(Uuid, i64)> = Vec::new();
     'pages: loop {
         let page = snapshot.events_page(expected.seq, PAGE).await?;
         if page.is_empty() {
@@ -150,21 +150,13 @@ async fn replay_chain<T: LedgerSnapshot>(snapshot: &mut T) -> Result<ChainScan, 
                     Ok(EventBody::EntryLogged(record)) => {
                         let entry = entry_from_record(&record, event.seq, event.recorded_at);
                         logged.push((record.id, fingerprint(&entry), event.seq));
-                        (!known.insert(record.id)).then(|| {
-                            format!("event {}: entry {} is logged twice", event.seq, record.id)
-                        })
+                        None
                     }
                     Ok(EventBody::LedgerReset(_)) => (event.seq != 1)
                         .then(|| format!("event {}: a reset can only start a chain", event.seq)),
                     Ok(change) => {
-                        let id = change.entry_id().unwrap_or_default();
-                        changed.insert(id);
-                        (!known.contains(&id)).then(|| {
-                            format!(
-                                "event {}: changes entry {id}, which was never logged",
-                                event.seq
-                            )
-                        })
+                        changed.push((change.entry_id().unwrap_or_default(), event.seq));
+                        None
                     }
                 }
             };
@@ -179,18 +171,34 @@ async fn replay_chain<T: LedgerSnapshot>(snapshot: &mut T) -> Result<ChainScan, 
             scan.events += 1;
         }
     }
-    drop(known);
     scan.head = (expected.hash != Hash::GENESIS).then(|| expected.hash.to_hex());
     if scan.problem.is_some() {
         return Ok(scan);
     }
 
-    // Entries changed after logging: replay all their events.
+    // Each entry logged once, and changed only after it was logged.
     logged.sort_unstable_by_key(|(id, _, _)| *id);
+    if let Some(pair) = logged.windows(2).find(|w| w[0].0 == w[1].0) {
+        let seq = pair[0].2.max(pair[1].2);
+        scan.problem = Some(format!("event {seq}: entry {} is logged twice", pair[0].0));
+        return Ok(scan);
+    }
     let position = |logged: &[(Uuid, u64, i64)], id: &Uuid| {
         logged.binary_search_by_key(id, |(i, _, _)| *i).ok()
     };
-    let changed: Vec<Uuid> = changed.into_iter().collect();
+    for (id, seq) in &changed {
+        if position(&logged, id).is_none_or(|i| logged[i].2 >= *seq) {
+            scan.problem = Some(format!(
+                "event {seq}: changes entry {id}, which was not logged before it"
+            ));
+            return Ok(scan);
+        }
+    }
+
+    // Entries changed after logging: replay all their events.
+    let mut changed: Vec<Uuid> = changed.into_iter().map(|(id, _)| id).collect();
+    changed.sort_unstable();
+    changed.dedup();
     for chunk in changed.chunks(5_000) {
         let seqs: Vec<i64> = chunk
             .iter()

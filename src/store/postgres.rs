@@ -5,7 +5,7 @@
 use super::sql::{Row, Value};
 use super::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgConnection, PgPool, Row as _, TypeInfo, ValueRef};
+use sqlx::{Connection, PgConnection, PgPool, Row as _, TypeInfo, ValueRef};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -20,16 +20,20 @@ pub async fn connect(url: &str, location: &str) -> Result<PgPool, StoreError> {
             redact_error(&e.to_string(), url)
         ),
     })?;
-    PgPoolOptions::new()
-        .max_connections(4)
-        .min_connections(0)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
+    // One direct connection first: a pool would retry a refused connection
+    // until its timeout and then report only that it timed out.
+    let first = PgConnection::connect_with(&options)
         .await
         .map_err(|e| StoreError::Open {
             location: location.to_string(),
             reason: describe_connect_error(&e, url),
-        })
+        })?;
+    let _ = first.close().await;
+    Ok(PgPoolOptions::new()
+        .max_connections(4)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_lazy_with(options))
 }
 
 /// Says which of the usual failures happened, never echoing the password.
