@@ -4,7 +4,7 @@
 
 use super::filter::{Filter, Page};
 use super::migrate;
-use super::sql::{values_placeholders, Handle, Row, Value};
+use super::sql::{Column, Handle, Row, RowsInsert, Value};
 use super::sqlite::SqlitePool;
 use super::{
     postgres, DatabaseUrl, Executed, LedgerSnapshot, Store, StoreError, StoreInfo, TagCount,
@@ -21,6 +21,7 @@ use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
 use sqlx::PgPool;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -29,10 +30,8 @@ const ENTRY_COLUMNS: &str =
      request_id, status, duration_ms, params, estimate_micros, estimate_currency, estimate_tier, \
      actual_micros, actual_currency, actual_confirmed_at, void_reason, voided_at, \
      cost_micros, cost_currency, cost_tier, is_void";
-const ENTRY_COLUMN_COUNT: usize = 26;
 
 const EVENT_COLUMNS: &str = "seq, recorded_at, kind, entry_id, payload, prev_hash, hash";
-const EVENT_COLUMN_COUNT: usize = 7;
 
 /// Rows per multi-row INSERT; keeps parameters under both backends' limits.
 const INSERT_CHUNK: usize = 1000;
@@ -48,7 +47,16 @@ enum Backend {
 pub struct SqlStore {
     backend: Backend,
     url: DatabaseUrl,
+    /// Events this process appended, and the count at which it next
+    /// refreshes PostgreSQL's planner statistics.
+    appended: AtomicU64,
+    next_analyze: AtomicU64,
 }
+
+/// Bulk appends (seeding, `db copy`) refresh PostgreSQL's statistics after
+/// this many events, then each time the count doubles: a table that grew from
+/// nothing has none, and without them the request-id lookup scans the table.
+const FIRST_ANALYZE: u64 = 10_000;
 
 impl SqlStore {
     pub async fn open(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
@@ -61,6 +69,8 @@ impl SqlStore {
         let store = SqlStore {
             backend,
             url: url.clone(),
+            appended: AtomicU64::new(0),
+            next_analyze: AtomicU64::new(FIRST_ANALYZE),
         };
         store.migrate().await?;
         Ok(store)
@@ -68,6 +78,20 @@ impl SqlStore {
 
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
+    }
+
+    async fn after_append(&self, appended: usize) -> Result<(), StoreError> {
+        if !self.is_postgres() || appended < 1_000 {
+            return Ok(());
+        }
+        let total = self.appended.fetch_add(appended as u64, Ordering::Relaxed) + appended as u64;
+        if total >= self.next_analyze.load(Ordering::Relaxed) {
+            self.next_analyze.store(total * 2, Ordering::Relaxed);
+            let mut conn = self.connection().await?;
+            conn.execute("ANALYZE entries", &[]).await?;
+            conn.execute("ANALYZE events", &[]).await?;
+        }
+        Ok(())
     }
 
     fn is_postgres(&self) -> bool {
@@ -234,6 +258,7 @@ impl Store for SqlStore {
         // On error the transaction is dropped, which rolls it back.
         let executed = Self::run_command(&mut tx, &command, at).await?;
         tx.commit().await?;
+        self.after_append(executed.events.len()).await?;
         Ok(executed)
     }
 
@@ -245,7 +270,7 @@ impl Store for SqlStore {
     async fn entries_with_request(&self, request_id: &str) -> Result<Vec<Entry>, StoreError> {
         let mut conn = self.connection().await?;
         let sql =
-            format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE request_id = $1 ORDER BY source");
+            format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE request_id IS NOT NULL AND request_id = $1 ORDER BY source");
         let rows = conn.query(&sql, &[request_id.into()]).await?;
         rows.iter().map(entry_from_row).collect()
     }
@@ -348,7 +373,8 @@ impl Store for SqlStore {
             .flat_map(|(events, bodies)| append_statements(events.iter().zip(bodies)));
         execute_all(&mut tx, statements).await?;
         apply_changes(&mut tx, events.iter().zip(&bodies), HashMap::new()).await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.after_append(events.len()).await
     }
 
     async fn reset(
@@ -469,7 +495,8 @@ async fn load_context(tx: &mut Handle, command: &Command) -> Result<Context, Sto
     request_ids.dedup();
     for chunk in request_ids.chunks(LOOKUP_CHUNK) {
         let sql = format!(
-            "SELECT source, request_id, id FROM entries WHERE request_id IN ({})",
+            // `IS NOT NULL` lets PostgreSQL use the partial unique index.
+            "SELECT source, request_id, id FROM entries WHERE request_id IS NOT NULL AND request_id IN ({})",
             placeholders(chunk.len())
         );
         let params: Vec<Value> = chunk.iter().map(|r| Value::from(*r)).collect();
@@ -526,19 +553,55 @@ fn placeholders(n: usize) -> String {
         .join(", ")
 }
 
-/// One SQL statement with its parameters.
-type Statement = (String, Vec<Value>);
+/// Column types, in `EVENT_COLUMNS` and `ENTRY_COLUMNS` order.
+const EVENT_TYPES: &[Column] = &[
+    Column::Int,
+    Column::Int,
+    Column::Text,
+    Column::Text,
+    Column::Text,
+    Column::Text,
+    Column::Text,
+];
+const ENTRY_TYPES: &[Column] = &[
+    Column::Text, // id
+    Column::Int,  // logged_seq
+    Column::Text, // kind
+    Column::Int,  // occurred_at
+    Column::Text, // source
+    Column::Text, // model
+    Column::Text, // description
+    Column::Text, // client
+    Column::Text, // project
+    Column::Text, // deliverable
+    Column::Text, // request_id
+    Column::Text, // status
+    Column::Int,  // duration_ms
+    Column::Text, // params
+    Column::Int,  // estimate_micros
+    Column::Text, // estimate_currency
+    Column::Text, // estimate_tier
+    Column::Int,  // actual_micros
+    Column::Text, // actual_currency
+    Column::Int,  // actual_confirmed_at
+    Column::Text, // void_reason
+    Column::Int,  // voided_at
+    Column::Int,  // cost_micros
+    Column::Text, // cost_currency
+    Column::Text, // cost_tier
+    Column::Int,  // is_void
+];
 
 /// Runs statements in order, building the next one while the database
 /// executes the current one (the two run on different threads).
 async fn execute_all(
     tx: &mut Handle,
-    statements: impl Iterator<Item = Statement>,
+    statements: impl Iterator<Item = RowsInsert>,
 ) -> Result<(), StoreError> {
     let mut statements = statements;
     let mut current = statements.next();
-    while let Some((sql, params)) = current.take() {
-        let mut running = std::pin::pin!(tx.execute(&sql, &params));
+    while let Some(insert) = current.take() {
+        let mut running = std::pin::pin!(tx.insert_rows(&insert));
         // The first poll hands the statement to the database.
         let first = futures_util::poll!(running.as_mut());
         current = statements.next();
@@ -554,7 +617,7 @@ async fn execute_all(
 /// entries they log to the view.
 fn append_statements<'a>(
     events: impl Iterator<Item = (&'a Event, &'a EventBody)>,
-) -> Vec<Statement> {
+) -> Vec<RowsInsert> {
     let mut event_params = Vec::new();
     let mut entry_params = Vec::new();
     let (mut event_rows, mut entry_rows) = (0, 0);
@@ -580,18 +643,20 @@ fn append_statements<'a>(
     }
     let mut statements = Vec::with_capacity(2);
     if event_rows > 0 {
-        let sql = format!(
-            "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
-            values_placeholders(event_rows, EVENT_COLUMN_COUNT)
-        );
-        statements.push((sql, event_params));
+        statements.push(RowsInsert {
+            table: "events",
+            columns: EVENT_COLUMNS,
+            types: EVENT_TYPES,
+            values: event_params,
+        });
     }
     if entry_rows > 0 {
-        let sql = format!(
-            "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES {}",
-            values_placeholders(entry_rows, ENTRY_COLUMN_COUNT)
-        );
-        statements.push((sql, entry_params));
+        statements.push(RowsInsert {
+            table: "entries",
+            columns: ENTRY_COLUMNS,
+            types: ENTRY_TYPES,
+            values: entry_params,
+        });
     }
     statements
 }
@@ -747,4 +812,15 @@ fn parse_currency(text: &str) -> Result<Currency, StoreError> {
 
 fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, StoreError> {
     text.parse().map_err(StoreError::Corrupt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_types_match_column_lists() {
+        assert_eq!(EVENT_COLUMNS.split(',').count(), EVENT_TYPES.len());
+        assert_eq!(ENTRY_COLUMNS.split(',').count(), ENTRY_TYPES.len());
+    }
 }

@@ -2,7 +2,7 @@
 //! are serialised with a transaction-scoped advisory lock so the hash chain
 //! stays one gap-free sequence however many writers there are.
 
-use super::sql::{Row, Value};
+use super::sql::{Column, Row, RowsInsert, Value};
 use super::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Row as _, TypeInfo, ValueRef};
@@ -13,13 +13,17 @@ use std::time::Duration;
 pub const CHAIN_LOCK: i64 = 0x67_65_6e_63_6f_73_74;
 
 pub async fn connect(url: &str, location: &str) -> Result<PgPool, StoreError> {
-    let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Open {
-        location: location.to_string(),
-        reason: format!(
-            "malformed PostgreSQL URL: {}",
-            redact_error(&e.to_string(), url)
-        ),
-    })?;
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Open {
+            location: location.to_string(),
+            reason: format!(
+                "malformed PostgreSQL URL: {}",
+                redact_error(&e.to_string(), url)
+            ),
+        })?
+        // Statements are prepared once and reused; a generic plan for a lookup
+        // of 500 request ids scans the whole table, so always plan per call.
+        .options([("plan_cache_mode", "force_custom_plan")]);
     // One direct connection first: a pool would retry a refused connection
     // until its timeout and then report only that it timed out.
     let first = PgConnection::connect_with(&options)
@@ -97,6 +101,60 @@ pub async fn execute(
         .execute(conn)
         .await
         .map_err(StoreError::from_sqlx)?;
+    Ok(done.rows_affected())
+}
+
+/// `INSERT ... SELECT * FROM UNNEST($1::int8[], $2::text[], ...)`: one array
+/// per column, so the statement and its plan stay small for any row count.
+pub async fn insert_rows(conn: &mut PgConnection, insert: &RowsInsert) -> Result<u64, StoreError> {
+    let width = insert.types.len();
+    let arrays: Vec<String> = insert
+        .types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            format!(
+                "${}::{}[]",
+                i + 1,
+                if *t == Column::Int { "int8" } else { "text" }
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO {} ({}) SELECT * FROM UNNEST({})",
+        insert.table,
+        insert.columns,
+        arrays.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (c, column_type) in insert.types.iter().enumerate() {
+        let cells = insert.values.iter().skip(c).step_by(width.max(1));
+        query = match column_type {
+            Column::Int => query.bind(
+                cells
+                    .map(|v| {
+                        if let Value::Int(i) = v {
+                            Some(*i)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect::<Vec<Option<i64>>>(),
+            ),
+            Column::Text => query.bind(
+                cells
+                    .map(|v| {
+                        if let Value::Text(s) = v {
+                            Some(s.clone())
+                        } else {
+                            None
+                        }
+                    })
+                    .collect::<Vec<Option<String>>>(),
+            ),
+        };
+    }
+    let done = query.execute(conn).await.map_err(StoreError::from_sqlx)?;
     Ok(done.rows_affected())
 }
 

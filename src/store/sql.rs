@@ -49,6 +49,30 @@ impl From<Option<String>> for Value {
     }
 }
 
+/// The type of a column in a bulk insert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    Int,
+    Text,
+}
+
+/// Many rows for one table, inserted by one statement: a multi-row `VALUES`
+/// on SQLite, `UNNEST` of one array per column on PostgreSQL (which plans in
+/// constant time however many rows there are).
+pub struct RowsInsert {
+    pub table: &'static str,
+    pub columns: &'static str,
+    pub types: &'static [Column],
+    /// Row after row, `types.len()` values each.
+    pub values: Vec<Value>,
+}
+
+impl RowsInsert {
+    pub fn rows(&self) -> usize {
+        self.values.len() / self.types.len().max(1)
+    }
+}
+
 /// One result row.
 #[derive(Debug)]
 pub struct Row(pub Vec<Value>);
@@ -114,6 +138,22 @@ impl Handle {
             Handle::Sqlite(s) => s.execute(sql, params),
             Handle::PostgresConn(c) => postgres::execute(c, sql, params).await,
             Handle::PostgresTx(t) => postgres::execute(t, sql, params).await,
+        }
+    }
+
+    pub async fn insert_rows(&mut self, insert: &RowsInsert) -> Result<u64, StoreError> {
+        match self {
+            Handle::Sqlite(s) => {
+                let sql = format!(
+                    "INSERT INTO {} ({}) VALUES {}",
+                    insert.table,
+                    insert.columns,
+                    values_placeholders(insert.rows(), insert.types.len())
+                );
+                s.execute(&sql, &insert.values)
+            }
+            Handle::PostgresConn(c) => postgres::insert_rows(c, insert).await,
+            Handle::PostgresTx(t) => postgres::insert_rows(t, insert).await,
         }
     }
 
