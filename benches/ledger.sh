@@ -40,6 +40,18 @@ measure() {
     report "$label"
 }
 
+# two_writers LABEL URL: two processes log 5,000 entries each, one
+# transaction per entry, at the same time; then the chain is verified.
+two_writers() {
+    local label=$1 url=$2 start end
+    start=$(date +%s.%N)
+    "$SEED" --entries 5000 --batch 1 --seed 1 --database "$url" > /dev/null &
+    "$SEED" --entries 5000 --batch 1 --seed 2 --database "$url" > /dev/null &
+    wait
+    end=$(date +%s.%N)
+    printf '%-58s %7.3f s   %s\n' "$label" "$(echo "$end - $start" | bc -l)" "$("$G" --database "$url" verify)"
+}
+
 GROUP_BY="SELECT project, cost_currency, CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), COUNT(*), COUNT(*) - COUNT(cost_micros) FROM entries WHERE is_void = 0 GROUP BY project, cost_currency"
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; $ENTRIES entries"
@@ -60,13 +72,7 @@ measure "sqlite: gencost verify" "$RUNS" "$G" verify
 CONC="$DIR/concurrent.db"
 rm -f "$CONC" "$CONC-wal" "$CONC-shm"
 "$G" --database "sqlite://$CONC" db info > /dev/null
-start=$(date +%s.%N)
-"$SEED" --entries 5000 --batch 1 --seed 1 --database "sqlite://$CONC" > /dev/null &
-"$SEED" --entries 5000 --batch 1 --seed 2 --database "sqlite://$CONC" > /dev/null &
-wait
-end=$(date +%s.%N)
-printf '%-58s %7.3f s   %s\n' "sqlite: 2 processes x 5,000 single-entry logs" "$(echo "$end - $start" | bc -l)" \
-    "$("$G" --database "sqlite://$CONC" verify)"
+two_writers "sqlite: 2 processes x 5,000 single-entry logs" "sqlite://$CONC"
 
 # --- PostgreSQL -----------------------------------------------------------
 if [ -n "$PG_ADMIN" ]; then
@@ -83,13 +89,7 @@ if [ -n "$PG_ADMIN" ]; then
     measure "postgres: gencost verify" 1 "$G" verify
     measure "db copy: sqlite ($ENTRIES entries) -> postgres" 1 "$G" db copy --from "sqlite://$DB" --to "$base/gencost_bench_copy"
     GENCOST_DATABASE="$base/gencost_bench_copy" "$G" verify
-    start=$(date +%s.%N)
-    "$SEED" --entries 5000 --batch 1 --seed 1 --database "$base/gencost_bench_conc" > /dev/null &
-    "$SEED" --entries 5000 --batch 1 --seed 2 --database "$base/gencost_bench_conc" > /dev/null &
-    wait
-    end=$(date +%s.%N)
-    printf '%-58s %7.3f s   %s\n' "postgres: 2 processes x 5,000 single-entry logs" "$(echo "$end - $start" | bc -l)" \
-        "$("$G" --database "$base/gencost_bench_conc" verify)"
+    two_writers "postgres: 2 processes x 5,000 single-entry logs" "$base/gencost_bench_conc"
     for name in gencost_bench gencost_bench_copy gencost_bench_conc; do
         psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)"
     done

@@ -14,8 +14,7 @@ fn two_processes_logging_at_once_each_entry_lands_exactly_once() {
             for writer in ["a", "b"] {
                 let ledger = &ledger;
                 scope.spawn(move || {
-                    for i in 0..PER_WRITER {
-                        let request = format!("{writer}-{i}");
+                    let log = |request: &str| {
                         ledger.ok(&[
                             "log",
                             "--model",
@@ -23,19 +22,14 @@ fn two_processes_logging_at_once_each_entry_lands_exactly_once() {
                             "--cost",
                             "0.01",
                             "--request-id",
-                            &request,
+                            request,
                         ]);
+                    };
+                    for i in 0..PER_WRITER {
+                        log(&format!("{writer}-{i}"));
                         // Every writer also retries one earlier request: it must not be logged twice.
                         if i % 5 == 4 {
-                            ledger.ok(&[
-                                "log",
-                                "--model",
-                                "m",
-                                "--cost",
-                                "0.01",
-                                "--request-id",
-                                &format!("{writer}-0"),
-                            ]);
+                            log(&format!("{writer}-0"));
                         }
                     }
                 });
