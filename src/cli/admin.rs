@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
+    /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
 }
@@ -46,6 +47,7 @@ pub struct ResetArgs {
     /// Where to write the backup (default: beside a SQLite ledger, else the data directory)
     #[arg(long, value_name = "DIR")]
     backup_dir: Option<PathBuf>,
+    /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
 }
@@ -79,6 +81,7 @@ pub enum DbCommand {
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
+    /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
 }

@@ -24,6 +24,7 @@ pub struct ListArgs {
     /// Also show void entries
     #[arg(long)]
     include_void: bool,
+    /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
 }
@@ -111,6 +112,7 @@ pub struct TotalArgs {
     /// Currency to total in
     #[arg(long, default_value = "USD", value_name = "CODE")]
     currency: String,
+    /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
 }
@@ -178,6 +180,7 @@ pub struct TagsArgs {
     prefix: String,
     #[arg(long, default_value_t = 20)]
     limit: i64,
+    /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
 }

@@ -203,6 +203,7 @@ pub struct UseArgs {
     /// Forget the active tags
     #[arg(long, conflicts_with_all = ["client", "project", "deliverable"])]
     clear: bool,
+    /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
 }
