@@ -6,6 +6,7 @@
 //! cargo run --release --example seed -- --entries 1000000 --database sqlite:///tmp/ledger.db
 
 use clap::Parser;
+use gencost::ledger::event::Params;
 use gencost::ledger::{Command, EntryRecord, Kind, Status, Tags, Tier};
 use gencost::money::{Currency, Money};
 use gencost::store::{DatabaseUrl, SqlStore, Store};
@@ -182,6 +183,7 @@ fn record(rng: &mut Rng, now: i64, n: u64, total: u64) -> EntryRecord {
     };
     let params: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(params).unwrap_or_default();
+    let params = Params::from_map(&params);
     EntryRecord {
         id: Uuid::now_v7(),
         kind: Kind::Generation,

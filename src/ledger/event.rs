@@ -55,7 +55,7 @@ pub struct EntryRecord {
     pub request_id: Option<String>,
     pub status: Status,
     pub duration_ms: Option<i64>,
-    pub params: serde_json::Map<String, serde_json::Value>,
+    pub params: Params,
     pub estimate_micros: Option<i64>,
     pub estimate_currency: Currency,
     pub estimate_tier: Tier,
@@ -63,6 +63,35 @@ pub struct EntryRecord {
     pub actual_micros: Option<i64>,
     pub actual_currency: Option<Currency>,
 }
+
+/// Generation parameters: a JSON object kept as the exact text it was logged
+/// with, so replaying an event reproduces the view byte for byte without
+/// parsing and re-serialising it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Params(Box<serde_json::value::RawValue>);
+
+impl Params {
+    pub fn from_map(map: &serde_json::Map<String, serde_json::Value>) -> Params {
+        // Serialising a map of JSON values cannot fail.
+        Params(serde_json::value::to_raw_value(map).unwrap_or_else(|_| Params::empty().0))
+    }
+
+    pub fn empty() -> Params {
+        Params(serde_json::value::RawValue::from_string("{}".to_string()).unwrap_or_default())
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Params {
+    fn eq(&self, other: &Params) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Params {}
 
 /// What happened, as stored in an event's payload.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -29,7 +29,7 @@ pub fn entry_from_record(record: &EntryRecord, seq: i64, recorded_at: Timestamp)
         request_id: record.request_id.clone(),
         status: record.status,
         duration_ms: record.duration_ms,
-        params: serde_json::Value::Object(record.params.clone()).to_string(),
+        params: record.params.as_str().to_string(),
         estimate: Estimate {
             micros: record.estimate_micros,
             currency: record.estimate_currency,

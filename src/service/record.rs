@@ -1,6 +1,7 @@
 //! Recording costs: logging entries, confirming actuals, retagging, voiding.
 
 use crate::error::{Error, Result};
+use crate::ledger::event::Params;
 use crate::ledger::tags::normalize;
 use crate::ledger::{Command, EntryRecord, Kind, LogResult, Outcome, Status, TagField, Tags, Tier};
 use crate::money::{Currency, Money};
@@ -64,7 +65,7 @@ impl LogRequest {
                 .filter(|r| !r.is_empty()),
             status: self.status,
             duration_ms: self.duration_ms,
-            params: self.params,
+            params: Params::from_map(&self.params),
             estimate_micros: self.estimate.map(|m| m.micros),
             estimate_currency: self.estimate.map_or(currency, |m| m.currency),
             estimate_tier: if self.estimate.is_some() {
