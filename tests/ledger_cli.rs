@@ -444,3 +444,48 @@ fn the_default_ledger_lives_in_the_data_directory() {
     );
     assert!(dir.path().join("data/ledger.db").exists());
 }
+
+#[test]
+fn a_cost_already_billed_is_logged_as_billed_and_totals_never_mix_currencies() {
+    for ledger in TestLedger::each() {
+        ledger.ok(&["log", "--model", "m", "--cost", "1.40", "--actual", "1.68"]);
+        let e = &entries(&ledger, &[])[0];
+        assert_eq!(e["estimate"]["amount"], "1.4");
+        assert_eq!(
+            e["cost"],
+            serde_json::json!({"amount": "1.68", "currency": "USD", "tier": "billed"})
+        );
+
+        ledger.ok(&[
+            "log",
+            "--model",
+            "m",
+            "--cost",
+            "2",
+            "--currency",
+            "EUR",
+            "--at",
+            "2026-03-02T10:00:00Z",
+        ]);
+        let run = ledger.run(&["total", "--json"]);
+        assert_eq!(run.code, 1);
+        assert!(
+            run.stderr.contains("no exchange rate from EUR to USD"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            ledger.json(&[
+                "total",
+                "--json",
+                "--currency",
+                "EUR",
+                "--since",
+                "2026-03-02",
+                "--until",
+                "2026-03-03"
+            ])["total"],
+            "2"
+        );
+    }
+}
