@@ -202,7 +202,7 @@ impl LedgerSnapshot for Snapshot {
             .handle
             .query(&sql, &[Value::Int(after_seq), Value::Int(limit)])
             .await?;
-        rows.iter().map(event_from_row).collect()
+        rows.into_iter().map(event_from_row).collect()
     }
 
     /// Every event of these entries, in chain order.
@@ -226,16 +226,18 @@ impl LedgerSnapshot for Snapshot {
             .handle
             .query(&sql, &[Value::Text(after), Value::Int(limit)])
             .await?;
-        rows.iter()
-            .map(|row| {
+        rows.into_iter()
+            .map(|mut row| {
+                let stored_cost = Cost {
+                    micros: row.opt_int(22)?,
+                    currency: parse_currency(&row.text(23)?)?,
+                    tier: parse_enum(&row.text(24)?)?,
+                };
+                let stored_void = row.int(25)? != 0;
                 Ok(ViewRow {
                     entry: entry_from_row(row)?,
-                    stored_cost: Cost {
-                        micros: row.opt_int(22)?,
-                        currency: parse_currency(&row.text(23)?)?,
-                        tier: parse_enum(&row.text(24)?)?,
-                    },
-                    stored_void: row.int(25)? != 0,
+                    stored_cost,
+                    stored_void,
                 })
             })
             .collect()
@@ -272,7 +274,7 @@ impl Store for SqlStore {
         let sql =
             format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE request_id IS NOT NULL AND request_id = $1 ORDER BY source");
         let rows = conn.query(&sql, &[request_id.into()]).await?;
-        rows.iter().map(entry_from_row).collect()
+        rows.into_iter().map(entry_from_row).collect()
     }
 
     async fn list(&self, filter: &Filter, page: Page) -> Result<Vec<Entry>, StoreError> {
@@ -287,7 +289,7 @@ impl Store for SqlStore {
         );
         let mut conn = self.connection().await?;
         let rows = conn.query(&sql, &params).await?;
-        rows.iter().map(entry_from_row).collect()
+        rows.into_iter().map(entry_from_row).collect()
     }
 
     async fn sums(&self, filter: &Filter, grouping: Grouping) -> Result<Vec<SumRow>, StoreError> {
@@ -310,8 +312,8 @@ impl Store for SqlStore {
         );
         let mut conn = self.connection().await?;
         let rows = conn.query(&sql, &params).await?;
-        rows.iter()
-            .map(|row| {
+        rows.into_iter()
+            .map(|mut row| {
                 let (key, day) = match grouping {
                     Grouping::Day => (None, row.opt_int(0)?),
                     _ => (row.opt_text(0)?, None),
@@ -344,8 +346,8 @@ impl Store for SqlStore {
         let rows = conn
             .query(&sql, &[Value::Text(pattern), Value::Int(limit)])
             .await?;
-        rows.iter()
-            .map(|row| {
+        rows.into_iter()
+            .map(|mut row| {
                 Ok(TagCount {
                     value: row.text(0)?,
                     count: row.int(1)?,
@@ -466,9 +468,9 @@ async fn read_head(handle: &mut Handle) -> Result<Head, StoreError> {
             &[],
         )
         .await?;
-    match rows.first() {
+    match rows.into_iter().next() {
         None => Ok(Head::EMPTY),
-        Some(row) => Ok(Head {
+        Some(mut row) => Ok(Head {
             seq: row.int(0)?,
             hash: parse_hash(&row.text(1)?)?,
         }),
@@ -478,7 +480,7 @@ async fn read_head(handle: &mut Handle) -> Result<Head, StoreError> {
 async fn load_entry(handle: &mut Handle, id: Uuid) -> Result<Option<Entry>, StoreError> {
     let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id = $1");
     let rows = handle.query(&sql, &[Value::Text(id.to_string())]).await?;
-    rows.first().map(entry_from_row).transpose()
+    rows.into_iter().next().map(entry_from_row).transpose()
 }
 
 async fn load_context(tx: &mut Handle, command: &Command) -> Result<Context, StoreError> {
@@ -500,7 +502,7 @@ async fn load_context(tx: &mut Handle, command: &Command) -> Result<Context, Sto
             placeholders(chunk.len())
         );
         let params: Vec<Value> = chunk.iter().map(|r| Value::from(*r)).collect();
-        for row in tx.query(&sql, &params).await? {
+        for mut row in tx.query(&sql, &params).await? {
             let key = (row.text(0)?, row.text(1)?);
             if wanted.contains(&key) {
                 context
@@ -521,7 +523,7 @@ async fn events_at(handle: &mut Handle, seqs: &[i64]) -> Result<Vec<Event>, Stor
         );
         let params: Vec<Value> = chunk.iter().map(|s| Value::Int(*s)).collect();
         for row in handle.query(&sql, &params).await? {
-            events.push(event_from_row(&row)?);
+            events.push(event_from_row(row)?);
         }
     }
     events.sort_by_key(|e| e.seq);
@@ -538,7 +540,7 @@ async fn change_events(handle: &mut Handle, ids: &[Uuid]) -> Result<Vec<Event>, 
         );
         let params: Vec<Value> = chunk.iter().map(|id| Value::Text(id.to_string())).collect();
         for row in handle.query(&sql, &params).await? {
-            events.push(event_from_row(&row)?);
+            events.push(event_from_row(row)?);
         }
     }
     events.sort_by_key(|e| e.seq);
@@ -742,7 +744,7 @@ fn entry_values(e: &Entry) -> Vec<Value> {
     ]
 }
 
-fn entry_from_row(row: &Row) -> Result<Entry, StoreError> {
+fn entry_from_row(mut row: Row) -> Result<Entry, StoreError> {
     let actual = match (row.opt_int(17)?, row.opt_text(18)?, row.opt_int(19)?) {
         (Some(micros), Some(currency), Some(at)) => Some(Actual {
             amount: Money::new(micros, parse_currency(&currency)?),
@@ -784,7 +786,7 @@ fn entry_from_row(row: &Row) -> Result<Entry, StoreError> {
     })
 }
 
-fn event_from_row(row: &Row) -> Result<Event, StoreError> {
+fn event_from_row(mut row: Row) -> Result<Event, StoreError> {
     let seq = row.int(0)?;
     Ok(Event {
         seq,

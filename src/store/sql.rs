@@ -100,16 +100,22 @@ impl Row {
         }
     }
 
-    pub fn text(&self, i: usize) -> Result<String, StoreError> {
+    /// Takes the text out of column `i` (each column is read once).
+    pub fn text(&mut self, i: usize) -> Result<String, StoreError> {
         match self.cell(i)? {
-            Value::Text(v) => Ok(v.clone()),
+            Value::Text(_) => match std::mem::replace(&mut self.0[i], Value::Null) {
+                Value::Text(v) => Ok(v),
+                _ => Err(StoreError::Corrupt(format!(
+                    "column {i} changed while read"
+                ))),
+            },
             other => Err(StoreError::Corrupt(format!(
                 "column {i}: expected text, found {other:?}"
             ))),
         }
     }
 
-    pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+    pub fn opt_text(&mut self, i: usize) -> Result<Option<String>, StoreError> {
         match self.cell(i)? {
             Value::Null | Value::NullInt => Ok(None),
             _ => self.text(i).map(Some),
