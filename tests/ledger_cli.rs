@@ -361,6 +361,10 @@ fn bad_input_is_refused_with_a_clear_error_and_nothing_is_written() {
                 "more than 6 decimal places",
             ),
             (&["log", "--cost", "1"], "--model"),
+            (
+                &["log", "--model", "m", "--kind", "pool"],
+                "--kind: log records generation or external",
+            ),
             (&["frobnicate"], "unrecognized subcommand"),
             (&["list", "--colour"], "unexpected argument"),
         ];

@@ -77,6 +77,11 @@ pub async fn log<S: Store>(store: &S, args: LogArgs) -> Result<Outcome> {
         return Err(Error::input("a generation cost cannot be negative"));
     }
     let kind = parse_kind(&args.kind)?;
+    if kind == crate::ledger::Kind::Pool {
+        return Err(Error::input(
+            "--kind: log records generation or external costs; a pool cost is split across projects, not logged",
+        ));
+    }
     let status: Status = args
         .status
         .parse()
