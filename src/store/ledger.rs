@@ -635,7 +635,7 @@ fn append_statements<'a>(
         ]);
         event_rows += 1;
         if let EventBody::EntryLogged(record) = body {
-            entry_params.extend(entry_values(&entry_from_record(
+            entry_params.extend(entry_values(entry_from_record(
                 record,
                 e.seq,
                 e.recorded_at,
@@ -705,28 +705,33 @@ async fn update_entry(tx: &mut Handle, entry: &Entry) -> Result<(), StoreError> 
         "UPDATE entries SET {} WHERE id = $1",
         assignments.join(", ")
     );
-    tx.execute(&sql, &entry_values(entry)).await?;
+    tx.execute(&sql, &entry_values(entry.clone())).await?;
     Ok(())
 }
 
-/// The view row of an entry, in `ENTRY_COLUMNS` order.
-fn entry_values(e: &Entry) -> Vec<Value> {
+/// The view row of an entry, in `ENTRY_COLUMNS` order; takes the entry so
+/// its text moves into the row instead of being copied.
+fn entry_values(e: Entry) -> Vec<Value> {
     let cost = e.cost();
+    let (void_reason, voided_at) = match e.void {
+        Some(v) => (Some(v.reason), Some(v.at.0)),
+        None => (None, None),
+    };
     vec![
         Value::Text(e.id.to_string()),
         Value::Int(e.logged_seq),
         e.kind.as_str().into(),
         Value::Int(e.occurred_at.0),
-        e.source.as_str().into(),
-        e.model.clone().into(),
-        e.description.clone().into(),
-        e.tags.client.clone().into(),
-        e.tags.project.clone().into(),
-        e.tags.deliverable.clone().into(),
-        e.request_id.clone().into(),
+        Value::Text(e.source),
+        e.model.into(),
+        e.description.into(),
+        e.tags.client.into(),
+        e.tags.project.into(),
+        e.tags.deliverable.into(),
+        e.request_id.into(),
         e.status.as_str().into(),
         e.duration_ms.into(),
-        e.params.as_str().into(),
+        Value::Text(e.params),
         e.estimate.micros.into(),
         e.estimate.currency.code().into(),
         e.estimate.tier.as_str().into(),
@@ -735,12 +740,12 @@ fn entry_values(e: &Entry) -> Vec<Value> {
             .map(|a| a.amount.currency.code().to_string())
             .into(),
         e.actual.map(|a| a.confirmed_at.0).into(),
-        e.void.as_ref().map(|v| v.reason.clone()).into(),
-        e.void.as_ref().map(|v| v.at.0).into(),
+        void_reason.into(),
+        Value::from(voided_at),
         cost.micros.into(),
         cost.currency.code().into(),
         cost.tier.as_str().into(),
-        Value::Int(i64::from(e.void.is_some())),
+        Value::Int(i64::from(voided_at.is_some())),
     ]
 }
 
