@@ -126,25 +126,20 @@ impl Outcome {
 
 async fn dispatch(cli: Cli) -> Result<Outcome, Error> {
     let database = cli.database.as_deref();
-    // Commands that do not work on one ledger.
-    let command = match cli.command {
-        Command::Use(args) => return record::use_tags(args),
-        Command::Db(admin::DbCommand::Copy(args)) => return admin::copy(args).await,
-        other => other,
-    };
-    let store = open(database).await?;
-    match command {
-        Command::Log(args) => record::log(&store, args).await,
-        Command::Confirm(args) => record::confirm(&store, args).await,
-        Command::Void(args) => record::void(&store, args).await,
-        Command::List(args) => query::list(&store, args).await,
-        Command::Total(args) => query::total(&store, args).await,
-        Command::Tags(args) => query::tags(&store, args).await,
-        Command::Verify(args) => admin::verify(store, args).await,
-        Command::Reset(args) => admin::reset(&store, args).await,
-        Command::Db(admin::DbCommand::Info(args)) => admin::info(&store, args).await,
-        Command::Use(_) | Command::Db(admin::DbCommand::Copy(_)) => {
-            Err(Error::Io("command already handled".into()))
+    // `use` and `db copy` do not work on the one ledger; every other command does.
+    match cli.command {
+        Command::Use(args) => record::use_tags(args),
+        Command::Db(admin::DbCommand::Copy(args)) => admin::copy(args).await,
+        Command::Log(args) => record::log(&open(database).await?, args).await,
+        Command::Confirm(args) => record::confirm(&open(database).await?, args).await,
+        Command::Void(args) => record::void(&open(database).await?, args).await,
+        Command::List(args) => query::list(&open(database).await?, args).await,
+        Command::Total(args) => query::total(&open(database).await?, args).await,
+        Command::Tags(args) => query::tags(&open(database).await?, args).await,
+        Command::Verify(args) => admin::verify(open(database).await?, args).await,
+        Command::Reset(args) => admin::reset(&open(database).await?, args).await,
+        Command::Db(admin::DbCommand::Info(args)) => {
+            admin::info(&open(database).await?, args).await
         }
     }
 }

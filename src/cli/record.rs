@@ -5,7 +5,6 @@ use super::{json_line, Outcome};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::ledger::{Status, Tags};
-use crate::money::Currency;
 use crate::service::record::{self, LogRequest};
 use crate::store::Store;
 use crate::timestamp::Timestamp;
@@ -161,13 +160,11 @@ pub struct ConfirmArgs {
 }
 
 pub async fn confirm<S: Store>(store: &S, args: ConfirmArgs) -> Result<Outcome> {
-    let id = record::resolve_entry(store, &args.target, args.source.as_deref()).await?;
+    let entry = record::resolve_entry(store, &args.target, args.source.as_deref()).await?;
+    let id = entry.id;
     let currency = match args.currency.as_deref() {
         Some(code) => parse_currency("--currency", code)?,
-        None => store
-            .entry(id)
-            .await?
-            .map_or(Currency::USD, |e| e.estimate.currency),
+        None => entry.estimate.currency,
     };
     let actual = parse_money("--actual", &args.actual, currency)?;
     let replaced = record::confirm(store, id, actual).await?;

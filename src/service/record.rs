@@ -3,7 +3,9 @@
 use crate::error::{Error, Result};
 use crate::ledger::event::Params;
 use crate::ledger::tags::normalize;
-use crate::ledger::{Command, EntryRecord, Kind, LogResult, Outcome, Status, TagField, Tags, Tier};
+use crate::ledger::{
+    Command, Entry, EntryRecord, Kind, LogResult, Outcome, Status, TagField, Tags, Tier,
+};
 use crate::money::{Currency, Money};
 use crate::store::Store;
 use crate::timestamp::Timestamp;
@@ -119,27 +121,29 @@ pub async fn log<S: Store>(store: &S, mut request: LogRequest) -> Result<Logged>
     }
 }
 
-/// Finds the entry meant by an entry id or a provider request id.
+/// The entry meant by an entry id or a provider request id.
 pub async fn resolve_entry<S: Store>(
     store: &S,
     target: &str,
     source: Option<&str>,
-) -> Result<Uuid> {
+) -> Result<Entry> {
     let target = target.trim();
     if let Ok(id) = Uuid::parse_str(target) {
-        if store.entry(id).await?.is_some() {
-            return Ok(id);
+        if let Some(entry) = store.entry(id).await? {
+            return Ok(entry);
         }
     }
     let mut found = store.entries_with_request(target).await?;
     if let Some(source) = source {
         found.retain(|e| e.source.eq_ignore_ascii_case(source.trim()));
     }
+    if found.len() == 1 {
+        return Ok(found.remove(0));
+    }
     match found.as_slice() {
         [] => Err(Error::NotFound(format!(
             "no entry with id or request id '{target}'"
         ))),
-        [one] => Ok(one.id),
         many => {
             let sources: Vec<&str> = many.iter().map(|e| e.source.as_str()).collect();
             Err(Error::input(format!(

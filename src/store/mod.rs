@@ -177,8 +177,3 @@ pub trait LedgerSnapshot: Send {
     /// (events, entries)
     fn counts(&mut self) -> impl Future<Output = Result<(i64, i64), StoreError>> + Send;
 }
-
-/// Opens (creating and migrating if needed) the ledger at `url`.
-pub async fn open(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
-    SqlStore::open(url).await
-}

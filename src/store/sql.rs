@@ -102,13 +102,12 @@ impl Row {
 
     /// Takes the text out of column `i` (each column is read once).
     pub fn text(&mut self, i: usize) -> Result<String, StoreError> {
-        match self.cell(i)? {
-            Value::Text(_) => match std::mem::replace(&mut self.0[i], Value::Null) {
-                Value::Text(v) => Ok(v),
-                _ => Err(StoreError::Corrupt(format!(
-                    "column {i} changed while read"
-                ))),
-            },
+        let cell = self
+            .0
+            .get_mut(i)
+            .ok_or_else(|| StoreError::Corrupt(format!("result has no column {i}")))?;
+        match std::mem::replace(cell, Value::Null) {
+            Value::Text(v) => Ok(v),
             other => Err(StoreError::Corrupt(format!(
                 "column {i}: expected text, found {other:?}"
             ))),
@@ -154,7 +153,7 @@ impl Handle {
                     "INSERT INTO {} ({}) VALUES {}",
                     insert.table,
                     insert.columns,
-                    values_placeholders(insert.rows(), insert.types.len())
+                    anonymous_placeholders(insert.rows(), insert.types.len())
                 );
                 s.execute(&sql, &insert.values)
             }
@@ -191,22 +190,9 @@ impl Handle {
     }
 }
 
-/// `$1, $2, ...` groups for a multi-row `VALUES` list.
-pub fn values_placeholders(rows: usize, columns: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 5);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for c in 0..columns {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(r * columns + c + 1).to_string());
-        }
-        out.push(')');
-    }
-    out
+/// `(?, ?), (?, ?), ...` for a multi-row `VALUES` list on SQLite: anonymous
+/// parameters bind by position, with no rewriting of `$n` needed.
+fn anonymous_placeholders(rows: usize, columns: usize) -> String {
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    vec![row; rows].join(", ")
 }

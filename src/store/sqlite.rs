@@ -248,6 +248,9 @@ impl ToSql for Value {
 /// appear in order 1, 2, 3, ... they are rewritten to anonymous `?`, which
 /// bind by position.
 fn positional(sql: &str) -> Option<String> {
+    if !sql.contains('$') {
+        return None;
+    }
     let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
     let mut expected = 1usize;
