@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod fx;
 pub mod ledger;
 pub mod money;
 pub mod service;

@@ -67,6 +67,18 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// The UTC day number of a `YYYY-MM-DD` date.
+pub fn parse_day(text: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = Date::parse(text.trim(), format).ok()?;
+    Some(Timestamp::from_datetime(date.midnight().assume_utc()).day())
+}
+
+/// Today's UTC day number.
+pub fn today() -> i64 {
+    Timestamp::now().day()
+}
+
 /// The date of a UTC day number, as `YYYY-MM-DD`.
 pub fn day_label(day: i64) -> String {
     Timestamp(day * MICROS_PER_DAY).date().to_string()

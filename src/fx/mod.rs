@@ -1,0 +1,307 @@
+//! Exchange rates: ECB euro reference rates by day, and conversion at the
+//! rate of an amount's own date (the latest rate on or before it).
+//!
+//! Rates are quoted per euro, as ECB publishes them (1 EUR = `rate` units).
+//! A cross rate X→Y is rate(Y) / rate(X). Rates are exact decimals held as
+//! micro-units; conversion multiplies before it divides and rounds once.
+
+pub mod ecb;
+pub mod snapshot;
+
+use crate::money::{decimal_string, div_round_half_even, parse_amount, Currency};
+use crate::timestamp::day_label;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Units of a currency per euro, exact to six decimals (micro-units).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rate(pub i64);
+
+impl Rate {
+    pub const ONE: Rate = Rate(1_000_000);
+
+    /// A positive decimal such as `11.3595`.
+    pub fn parse(text: &str) -> Result<Rate, String> {
+        match parse_amount(text) {
+            Ok(micros) if micros > 0 => Ok(Rate(micros)),
+            Ok(_) => Err(format!("rate '{text}' is not positive")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    pub fn decimal(self) -> String {
+        decimal_string(self.0)
+    }
+}
+
+/// One currency's rate on one day (days since the epoch, UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DayRate {
+    pub currency: Currency,
+    pub day: i64,
+    pub rate: Rate,
+}
+
+/// A missing rate is an error that names the currency and date: amounts are
+/// never converted 1:1 by default.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FxError {
+    #[error("no exchange rate for {currency} on or before {date}; import ECB rates with `gencost rates import eurofxref-hist.csv` or fetch them with `gencost rates update`")]
+    NoRateOnOrBefore { currency: Currency, date: String },
+    #[error("no exchange rate is known for {0}: ECB reference rates do not quote it")]
+    UnknownCurrency(Currency),
+}
+
+/// A cross rate that a conversion used, as reports and totals state it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct RateUsed {
+    pub from: Currency,
+    pub to: Currency,
+    /// rate(to) / rate(from), rounded half to even to ten decimals for display.
+    pub rate: String,
+    /// The ECB date of the rates used (on or before the amount's date).
+    pub date: String,
+}
+
+/// Rates per currency, each list sorted by day.
+#[derive(Clone, Debug, Default)]
+pub struct RateTable {
+    by_currency: HashMap<Currency, Vec<(i64, Rate)>>,
+}
+
+impl RateTable {
+    /// Builds a table; a later row for the same currency and day wins, so
+    /// pass the embedded snapshot first and imported rates after it.
+    pub fn from_rows(rows: impl IntoIterator<Item = DayRate>) -> RateTable {
+        let mut map: HashMap<Currency, BTreeMap<i64, Rate>> = HashMap::new();
+        for row in rows {
+            map.entry(row.currency)
+                .or_default()
+                .insert(row.day, row.rate);
+        }
+        RateTable {
+            by_currency: map
+                .into_iter()
+                .map(|(c, days)| (c, days.into_iter().collect()))
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_currency.is_empty()
+    }
+
+    pub fn currencies(&self) -> BTreeSet<Currency> {
+        let mut set: BTreeSet<Currency> = self.by_currency.keys().copied().collect();
+        set.insert(Currency::EUR);
+        set
+    }
+
+    /// The latest rate of `currency` on or before `day`, with its own day.
+    /// The euro is 1 on every day.
+    pub fn on_or_before(&self, currency: Currency, day: i64) -> Result<(i64, Rate), FxError> {
+        if currency == Currency::EUR {
+            return Ok((day, Rate::ONE));
+        }
+        let days = self
+            .by_currency
+            .get(&currency)
+            .ok_or(FxError::UnknownCurrency(currency))?;
+        let at = days.partition_point(|(d, _)| *d <= day);
+        if at == 0 {
+            return Err(FxError::NoRateOnOrBefore {
+                currency,
+                date: day_label(day),
+            });
+        }
+        Ok(days[at - 1])
+    }
+
+    /// The latest day any rate is known for.
+    pub fn latest_day(&self) -> Option<i64> {
+        self.by_currency
+            .values()
+            .filter_map(|days| days.last().map(|(d, _)| *d))
+            .max()
+    }
+
+    /// All rates known on exactly the latest day on or before `day`, one per currency.
+    pub fn quoted_on_or_before(&self, day: i64) -> Option<(i64, Vec<(Currency, Rate)>)> {
+        let found = self
+            .by_currency
+            .values()
+            .filter_map(|days| {
+                let at = days.partition_point(|(d, _)| *d <= day);
+                (at > 0).then(|| days[at - 1].0)
+            })
+            .max()?;
+        let mut rates: Vec<(Currency, Rate)> = self
+            .by_currency
+            .iter()
+            .filter_map(|(c, days)| {
+                days.binary_search_by_key(&found, |(d, _)| *d)
+                    .ok()
+                    .map(|i| (*c, days[i].1))
+            })
+            .collect();
+        rates.sort();
+        Some((found, rates))
+    }
+
+    /// Converts `micros` of `from` into `to` at the rates of `day`, in
+    /// pico-units (1e-12) so that sums round to micro-units only once.
+    pub fn convert_picos(
+        &self,
+        micros: i64,
+        from: Currency,
+        to: Currency,
+        day: i64,
+    ) -> Result<(i128, RateUsed), FxError> {
+        let (from_day, from_rate) = self.on_or_before(from, day)?;
+        let (to_day, to_rate) = self.on_or_before(to, day)?;
+        let picos = div_round_half_even(
+            i128::from(micros) * i128::from(to_rate.0) * 1_000_000,
+            i128::from(from_rate.0),
+        );
+        let rate_day = if from == Currency::EUR {
+            to_day
+        } else if to == Currency::EUR {
+            from_day
+        } else {
+            from_day.max(to_day)
+        };
+        let used = RateUsed {
+            from,
+            to,
+            rate: cross_rate_text(from_rate, to_rate),
+            date: day_label(rate_day),
+        };
+        Ok((picos, used))
+    }
+
+    /// Converts `micros` of `from` into `to` at the rates of `day`, rounded
+    /// half to even to micro-units.
+    pub fn convert(
+        &self,
+        micros: i64,
+        from: Currency,
+        to: Currency,
+        day: i64,
+    ) -> Result<(i64, RateUsed), FxError> {
+        let (picos, used) = self.convert_picos(micros, from, to, day)?;
+        let micros = i64::try_from(picos_to_micros(picos)).unwrap_or(i64::MAX);
+        Ok((micros, used))
+    }
+}
+
+/// Pico-units (1e-12) rounded half to even to micro-units: the one rounding.
+pub fn picos_to_micros(picos: i128) -> i128 {
+    div_round_half_even(picos, 1_000_000)
+}
+
+/// rate(to) / rate(from) to ten decimals, trailing zeros trimmed.
+fn cross_rate_text(from: Rate, to: Rate) -> String {
+    const SCALE: i128 = 10_000_000_000;
+    let scaled = div_round_half_even(i128::from(to.0) * SCALE, i128::from(from.0));
+    let whole = scaled / SCALE;
+    let frac = scaled % SCALE;
+    if frac == 0 {
+        whole.to_string()
+    } else {
+        let frac = format!("{frac:010}");
+        format!("{whole}.{}", frac.trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn c(code: &str) -> Currency {
+        code.parse().unwrap()
+    }
+
+    fn table() -> RateTable {
+        // ECB reference rates of 2019-04-08 and 2019-04-10 (days 17994, 17996).
+        RateTable::from_rows([
+            DayRate {
+                currency: c("USD"),
+                day: 17994,
+                rate: Rate::parse("1.1246").unwrap(),
+            },
+            DayRate {
+                currency: c("SEK"),
+                day: 17994,
+                rate: Rate::parse("10.4325").unwrap(),
+            },
+            DayRate {
+                currency: c("USD"),
+                day: 17996,
+                rate: Rate::parse("1.1279").unwrap(),
+            },
+            DayRate {
+                currency: c("SEK"),
+                day: 17996,
+                rate: Rate::parse("10.44").unwrap(),
+            },
+        ])
+    }
+
+    #[test]
+    fn latest_rate_on_or_before_the_day() {
+        let t = table();
+        assert_eq!(t.on_or_before(c("USD"), 17995).unwrap().0, 17994);
+        assert_eq!(t.on_or_before(c("USD"), 17996).unwrap().0, 17996);
+        assert_eq!(t.on_or_before(c("USD"), 20000).unwrap().0, 17996);
+        let err = t.on_or_before(c("USD"), 17993).unwrap_err();
+        assert_eq!(
+            err,
+            FxError::NoRateOnOrBefore {
+                currency: c("USD"),
+                date: "2019-04-07".into()
+            }
+        );
+        assert_eq!(
+            t.on_or_before(c("NOK"), 17996).unwrap_err(),
+            FxError::UnknownCurrency(c("NOK"))
+        );
+        assert_eq!(t.on_or_before(Currency::EUR, 1).unwrap().1, Rate::ONE);
+    }
+
+    #[test]
+    fn cross_rates_divide_the_euro_rates() {
+        let t = table();
+        // $10 on 2019-04-09 at the 2019-04-08 rates: 10 × 10.4325 / 1.1246 = 92.766316913 kr
+        let (micros, used) = t.convert(10_000_000, c("USD"), c("SEK"), 17995).unwrap();
+        assert_eq!(micros, 92_766_317);
+        assert_eq!(used.rate, "9.2766316913");
+        assert_eq!(used.date, "2019-04-08");
+        // €2 → $2.2558 exactly.
+        let (micros, used) = t
+            .convert(2_000_000, Currency::EUR, c("USD"), 17996)
+            .unwrap();
+        assert_eq!(micros, 2_255_800);
+        assert_eq!(used.rate, "1.1279");
+    }
+
+    proptest! {
+        /// Converting there and back loses at most the rounding of each leg.
+        #[test]
+        fn round_trip_stays_within_rounding(micros in 0i64..1_000_000_000_000) {
+            let t = table();
+            let (sek, _) = t.convert(micros, c("USD"), c("SEK"), 17996).unwrap();
+            let (back, _) = t.convert(sek, c("SEK"), c("USD"), 17996).unwrap();
+            prop_assert!((back - micros).abs() <= 1);
+        }
+
+        /// Pico-unit conversion is the exact quotient to within half a pico.
+        #[test]
+        fn picos_are_exact(micros in -1_000_000_000_000i64..1_000_000_000_000) {
+            let t = table();
+            let (picos, _) = t.convert_picos(micros, c("USD"), c("SEK"), 17996).unwrap();
+            let exact_num = i128::from(micros) * 10_440_000 * 1_000_000;
+            let diff = picos * 1_127_900 - exact_num;
+            prop_assert!(diff.abs() * 2 <= 1_127_900);
+        }
+    }
+}
