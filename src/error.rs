@@ -1,6 +1,7 @@
 //! The error of the service layer, shared by the CLI and the server. Each
 //! variant carries what a user needs to act on it.
 
+use crate::fx::FxError;
 use crate::ledger::totals::TotalsError;
 use crate::store::StoreError;
 
@@ -15,6 +16,8 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Totals(#[from] TotalsError),
+    #[error(transparent)]
+    Rate(#[from] FxError),
     #[error("{0}")]
     Io(String),
 }

@@ -198,7 +198,7 @@ fn schema(url: &str) -> Vec<(String, String)> {
         } else {
             let conn = rusqlite::Connection::open(url.trim_start_matches("sqlite://")).unwrap();
             let mut statement = conn
-                .prepare("SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'")
+                .prepare("SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p WHERE m.type = 'table'")
                 .unwrap();
             let rows = statement
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))

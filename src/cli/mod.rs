@@ -4,6 +4,7 @@
 mod admin;
 pub mod args;
 mod query;
+mod rates;
 mod record;
 pub mod table;
 
@@ -60,6 +61,9 @@ enum Command {
     /// Ledger storage: information and copying between backends
     #[command(subcommand)]
     Db(admin::DbCommand),
+    /// Exchange rates (ECB euro reference rates)
+    #[command(subcommand)]
+    Rates(rates::RatesCommand),
 }
 
 /// Exit codes: 0 success, 1 the operation failed, 2 bad usage or input.
@@ -138,6 +142,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Tags(args) => query::tags(&open(database).await?, args).await,
         Command::Verify(args) => admin::verify(open(database).await?, args).await,
         Command::Reset(args) => admin::reset(&open(database).await?, args).await,
+        Command::Rates(command) => rates::run(&open(database).await?, command).await,
         Command::Db(admin::DbCommand::Info(args)) => {
             admin::info(&open(database).await?, args).await
         }

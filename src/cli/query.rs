@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::ledger::totals::Dimension;
 use crate::ledger::{Entry, TagField};
 use crate::money::format_display;
+use crate::service::convert::{entries_in, Converted};
 use crate::service::totals::totals;
 use crate::store::{Page, Store};
 use crate::wire::entry_json;
@@ -24,6 +25,9 @@ pub struct ListArgs {
     /// Also show void entries
     #[arg(long)]
     include_void: bool,
+    /// Show every amount in this currency, at the rate of the entry's date
+    #[arg(long, value_name = "CODE")]
+    currency: Option<String>,
     /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
@@ -33,6 +37,11 @@ pub async fn list<S: Store>(store: &S, args: ListArgs) -> Result<Outcome> {
     if args.limit < 0 || args.offset < 0 {
         return Err(Error::input("--limit and --offset cannot be negative"));
     }
+    let currency = args
+        .currency
+        .as_deref()
+        .map(|c| parse_currency("--currency", c))
+        .transpose()?;
     let mut filter = args.filter.to_filter()?;
     filter.include_void = args.include_void;
     let entries = store
@@ -44,10 +53,30 @@ pub async fn list<S: Store>(store: &S, args: ListArgs) -> Result<Outcome> {
             },
         )
         .await?;
+    let entries: Vec<Converted> = match currency {
+        Some(currency) => entries_in(store, entries, currency).await?,
+        None => entries
+            .into_iter()
+            .map(|entry| Converted {
+                entry,
+                rates: Vec::new(),
+            })
+            .collect(),
+    };
     if args.json {
-        let items: Vec<_> = entries.iter().map(entry_json).collect();
+        let items: Vec<_> = entries
+            .iter()
+            .map(|c| {
+                let mut item = entry_json(&c.entry);
+                if currency.is_some() {
+                    item["rates"] = serde_json::json!(c.rates);
+                }
+                item
+            })
+            .collect();
         return Ok(Outcome::ok(json_line(&items)));
     }
+    let entries: Vec<Entry> = entries.into_iter().map(|c| c.entry).collect();
     if entries.is_empty() {
         return Ok(Outcome::ok("no entries\n"));
     }
@@ -147,6 +176,14 @@ pub async fn total<S: Store>(store: &S, args: TotalArgs) -> Result<Outcome> {
         ));
     }
     out.push('\n');
+    let days: std::collections::BTreeSet<&str> =
+        totals.rates.iter().map(|r| r.date.as_str()).collect();
+    if let (Some(first), Some(last)) = (days.first(), days.last()) {
+        out.push_str(&format!(
+            "Converted at the ECB reference rates of {} ({first} to {last}); --json lists each rate\n",
+            plural(days.len(), "day"),
+        ));
+    }
     if let Some(by) = by {
         let rows: Vec<Vec<String>> = totals
             .groups
@@ -169,6 +206,10 @@ pub async fn total<S: Store>(store: &S, args: TotalArgs) -> Result<Outcome> {
         ));
     }
     Ok(Outcome::ok(out))
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 #[derive(Args, Debug)]

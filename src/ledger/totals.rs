@@ -1,6 +1,7 @@
 //! Totals: folds the per-group sums a store returns into the figures people
 //! bill with. Unpriced entries are counted apart and never summed as zero.
 
+use crate::fx::{picos_to_micros, FxError, RateUsed};
 use crate::money::{decimal_string, Currency};
 use crate::timestamp::{day_label, month_label};
 use std::collections::BTreeMap;
@@ -94,6 +95,8 @@ pub struct Totals {
     pub count: i64,
     pub unpriced_count: i64,
     pub groups: Vec<Group>,
+    /// Each exchange rate the conversion used; empty when nothing was converted.
+    pub rates: Vec<RateUsed>,
 }
 
 fn as_decimal<S: serde::Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -102,23 +105,23 @@ fn as_decimal<S: serde::Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Erro
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TotalsError {
-    #[error("no exchange rate from {from} to {to} for {date}: amounts in different currencies cannot be added without one")]
-    MissingRate {
-        from: Currency,
-        to: Currency,
-        date: String,
-    },
+    #[error(transparent)]
+    MissingRate(#[from] FxError),
     #[error("the total is too large to represent")]
     Overflow,
 }
 
+/// Converts a row's amount into the total's currency, in pico-units (1e-12).
+pub type Convert<'a> = dyn FnMut(&SumRow, Currency) -> Result<i128, TotalsError> + 'a;
+
 /// Folds store rows into totals in `currency`. Rows in another currency need
 /// a conversion, which `convert` supplies (or refuses) for the row's day.
+/// Sums are kept in pico-units and rounded to micro-units once, at the end.
 pub fn fold(
     rows: &[SumRow],
     by: Option<Dimension>,
     currency: Currency,
-    convert: impl Fn(&SumRow, Currency) -> Result<i64, TotalsError>,
+    convert: &mut Convert,
 ) -> Result<Totals, TotalsError> {
     #[derive(Default)]
     struct Acc {
@@ -129,8 +132,8 @@ pub fn fold(
     let mut groups: BTreeMap<(Option<i64>, Option<String>), Acc> = BTreeMap::new();
     let mut all = Acc::default();
     for row in rows {
-        let micros = if row.currency == currency || row.micros == 0 {
-            row.micros
+        let picos = if row.currency == currency || row.micros == 0 {
+            i128::from(row.micros) * 1_000_000
         } else {
             convert(row, currency)?
         };
@@ -143,12 +146,13 @@ pub fn fold(
             _ => (None, row.key.clone()),
         };
         for acc in [groups.entry(key).or_default(), &mut all] {
-            acc.total += i128::from(micros);
+            acc.total += picos;
             acc.count += row.count;
             acc.unpriced += row.unpriced;
         }
     }
-    let to_i64 = |v: i128| i64::try_from(v).map_err(|_| TotalsError::Overflow);
+    let to_i64 =
+        |picos: i128| i64::try_from(picos_to_micros(picos)).map_err(|_| TotalsError::Overflow);
     let mut out = Vec::with_capacity(groups.len());
     if by.is_some() {
         for ((_, key), acc) in groups {
@@ -170,6 +174,7 @@ pub fn fold(
         count: all.count,
         unpriced_count: all.unpriced,
         groups: out,
+        rates: Vec::new(),
     })
 }
 
@@ -203,12 +208,10 @@ mod tests {
         }
     }
 
-    fn no_rates(row: &SumRow, to: Currency) -> Result<i64, TotalsError> {
-        Err(TotalsError::MissingRate {
-            from: row.currency,
-            to,
-            date: "-".into(),
-        })
+    fn no_rates(row: &SumRow, _to: Currency) -> Result<i128, TotalsError> {
+        Err(TotalsError::MissingRate(FxError::UnknownCurrency(
+            row.currency,
+        )))
     }
 
     #[test]
@@ -218,7 +221,13 @@ mod tests {
             row("b", 0, 3_000, 1, 0),
             row("a", 1, 1, 1, 0),
         ];
-        let t = fold(&rows, Some(Dimension::Project), Currency::USD, no_rates).unwrap();
+        let t = fold(
+            &rows,
+            Some(Dimension::Project),
+            Currency::USD,
+            &mut no_rates,
+        )
+        .unwrap();
         assert_eq!(t.total, 28_001);
         assert_eq!((t.count, t.unpriced_count), (4, 1));
         assert_eq!(
@@ -242,7 +251,7 @@ mod tests {
             row("x", jan31, 7, 1, 0),
             row("x", jan31 - 1, 1, 1, 0),
         ];
-        let t = fold(&rows, Some(Dimension::Month), Currency::USD, no_rates).unwrap();
+        let t = fold(&rows, Some(Dimension::Month), Currency::USD, &mut no_rates).unwrap();
         let keys: Vec<_> = t.groups.iter().map(|g| g.key.clone().unwrap()).collect();
         assert_eq!(keys, ["2026-01", "2026-02"]);
         assert_eq!(t.groups[0].total, 8);
@@ -253,8 +262,8 @@ mod tests {
         let mut r = row("a", 0, 10, 1, 0);
         r.currency = Currency::EUR;
         assert!(matches!(
-            fold(&[r], None, Currency::USD, no_rates),
-            Err(TotalsError::MissingRate { .. })
+            fold(&[r], None, Currency::USD, &mut no_rates),
+            Err(TotalsError::MissingRate(_))
         ));
     }
 }

@@ -1,10 +1,12 @@
-//! Running totals in one display currency.
+//! Running totals in one display currency; amounts in other currencies are
+//! converted at the rate of their own day.
 
+use super::rates::rate_table;
 use crate::error::Result;
 use crate::ledger::totals::{fold, Dimension, Grouping, SumRow, Totals, TotalsError};
 use crate::money::Currency;
 use crate::store::{Filter, Store};
-use crate::timestamp::day_label;
+use std::collections::BTreeSet;
 
 /// Totals of live entries matching `filter`, broken down `by` a dimension.
 pub async fn totals<S: Store>(
@@ -14,18 +16,26 @@ pub async fn totals<S: Store>(
     currency: Currency,
 ) -> Result<Totals> {
     let grouping = by.map_or(Grouping::None, Dimension::grouping);
-    let rows = store.sums(filter, grouping).await?;
-    Ok(fold(&rows, by, currency, no_rate)?)
-}
-
-/// Amounts in another currency need an exchange rate; none is known here.
-fn no_rate(row: &SumRow, to: Currency) -> Result<i64, TotalsError> {
-    let date = row
-        .day
-        .map_or_else(|| "the entries' dates".to_string(), day_label);
-    Err(TotalsError::MissingRate {
-        from: row.currency,
-        to,
-        date,
-    })
+    let rows = store.sums(filter, grouping, false).await?;
+    let foreign = |row: &SumRow| row.currency != currency && row.micros != 0;
+    if !rows.iter().any(foreign) {
+        return Ok(fold(&rows, by, currency, &mut |_, _| unreachable!())?);
+    }
+    // Some amounts need converting: each at its own day's rate.
+    let rows = store.sums(filter, grouping, true).await?;
+    let mut currencies: Vec<Currency> = rows.iter().map(|r| r.currency).collect();
+    currencies.push(currency);
+    currencies.sort();
+    currencies.dedup();
+    let table = rate_table(store, Some(&currencies)).await?;
+    let mut used = BTreeSet::new();
+    let mut convert = |row: &SumRow, to: Currency| -> Result<i128, TotalsError> {
+        let day = row.day.unwrap_or_default();
+        let (picos, rate) = table.convert_picos(row.micros, row.currency, to, day)?;
+        used.insert(rate);
+        Ok(picos)
+    };
+    let mut totals = fold(&rows, by, currency, &mut convert)?;
+    totals.rates = used.into_iter().collect();
+    Ok(totals)
 }

@@ -7,9 +7,10 @@ use super::migrate;
 use super::sql::{Column, Handle, Row, RowsInsert, Value};
 use super::sqlite::SqlitePool;
 use super::{
-    postgres, DatabaseUrl, Executed, LedgerSnapshot, Store, StoreError, StoreInfo, TagCount,
-    ViewRow,
+    postgres, DatabaseUrl, Executed, LedgerSnapshot, RatesImported, Store, StoreError, StoreInfo,
+    TagCount, ViewRow,
 };
+use crate::fx::DayRate;
 use crate::ledger::event::LedgerReset;
 use crate::ledger::replay::{apply_change, entry_from_record};
 use crate::ledger::totals::{Grouping, SumRow};
@@ -292,39 +293,49 @@ impl Store for SqlStore {
         rows.into_iter().map(entry_from_row).collect()
     }
 
-    async fn sums(&self, filter: &Filter, grouping: Grouping) -> Result<Vec<SumRow>, StoreError> {
+    async fn sums(
+        &self,
+        filter: &Filter,
+        grouping: Grouping,
+        by_day: bool,
+    ) -> Result<Vec<SumRow>, StoreError> {
         let mut params = Vec::new();
         let clause = filter.where_clause(&mut params, false);
+        // Grouped in the order of the covering cost indexes: (key, currency, day).
         let (key, group) = match grouping {
             Grouping::None => (
                 "CAST(NULL AS TEXT)".to_string(),
                 "cost_currency".to_string(),
             ),
             Grouping::Column(column) => (column.to_string(), format!("{column}, cost_currency")),
-            Grouping::Day => {
-                let day = "(occurred_at / 86400000000)";
-                (day.to_string(), format!("{day}, cost_currency"))
-            }
+            Grouping::Day => (
+                "CAST(NULL AS TEXT)".to_string(),
+                "cost_currency, day".to_string(),
+            ),
+        };
+        let with_day = by_day || grouping == Grouping::Day;
+        let (day, group) = if with_day && grouping != Grouping::Day {
+            ("day", format!("{group}, day"))
+        } else if with_day {
+            ("day", group)
+        } else {
+            ("CAST(NULL AS BIGINT)", group)
         };
         let sql = format!(
-            "SELECT {key}, cost_currency, CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), COUNT(*), \
-             COUNT(*) - COUNT(cost_micros) FROM entries {clause} GROUP BY {group}"
+            "SELECT {key}, {day}, cost_currency, CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), \
+             COUNT(*), COUNT(*) - COUNT(cost_micros) FROM entries {clause} GROUP BY {group}"
         );
         let mut conn = self.connection().await?;
         let rows = conn.query(&sql, &params).await?;
         rows.into_iter()
             .map(|mut row| {
-                let (key, day) = match grouping {
-                    Grouping::Day => (None, row.opt_int(0)?),
-                    _ => (row.opt_text(0)?, None),
-                };
                 Ok(SumRow {
-                    key,
-                    day,
-                    currency: parse_currency(&row.text(1)?)?,
-                    micros: row.int(2)?,
-                    count: row.int(3)?,
-                    unpriced: row.int(4)?,
+                    key: row.opt_text(0)?,
+                    day: row.opt_int(1)?,
+                    currency: parse_currency(&row.text(2)?)?,
+                    micros: row.int(3)?,
+                    count: row.int(4)?,
+                    unpriced: row.int(5)?,
                 })
             })
             .collect()
@@ -416,6 +427,18 @@ impl Store for SqlStore {
             events,
             entries,
         })
+    }
+
+    async fn import_rates(&self, rates: &[DayRate]) -> Result<RatesImported, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let imported = super::rates::import(&mut tx, rates).await?;
+        tx.commit().await?;
+        Ok(imported)
+    }
+
+    async fn rates(&self, currencies: Option<&[Currency]>) -> Result<Vec<DayRate>, StoreError> {
+        let mut conn = self.connection().await?;
+        super::rates::load(&mut conn, currencies).await
     }
 }
 
@@ -650,6 +673,7 @@ fn append_statements<'a>(
             columns: EVENT_COLUMNS,
             types: EVENT_TYPES,
             values: event_params,
+            on_conflict: "",
         });
     }
     if entry_rows > 0 {
@@ -658,6 +682,7 @@ fn append_statements<'a>(
             columns: ENTRY_COLUMNS,
             types: ENTRY_TYPES,
             values: entry_params,
+            on_conflict: "",
         });
     }
     statements

@@ -14,12 +14,20 @@ pub struct Migration {
     pub postgres: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_ledger",
-    sqlite: include_str!("../../migrations/sqlite/0001_ledger.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_ledger.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_ledger",
+        sqlite: include_str!("../../migrations/sqlite/0001_ledger.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_ledger.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_rates_and_pricing",
+        sqlite: include_str!("../../migrations/sqlite/0002_rates_and_pricing.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_rates_and_pricing.sql"),
+    },
+];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)

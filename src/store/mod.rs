@@ -5,16 +5,20 @@ mod filter;
 mod ledger;
 pub mod migrate;
 mod postgres;
+mod rates;
 mod sql;
 mod sqlite;
 pub mod url;
 
 pub use filter::{Filter, Page};
 pub use ledger::SqlStore;
+pub use rates::RatesImported;
 pub use url::DatabaseUrl;
 
+use crate::fx::DayRate;
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{Command, Cost, Entry, Event, Head, LedgerError, Outcome, TagField};
+use crate::money::Currency;
 use crate::timestamp::Timestamp;
 use std::future::Future;
 use uuid::Uuid;
@@ -105,11 +109,13 @@ pub trait Store: Send + Sync {
         page: Page,
     ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
 
-    /// Sums of the cost used in totals, per group and currency, live entries only.
+    /// Sums of the cost used in totals, per group and currency (and per UTC
+    /// day when `by_day`, for conversion at each day's rate), live entries only.
     fn sums(
         &self,
         filter: &Filter,
         grouping: Grouping,
+        by_day: bool,
     ) -> impl Future<Output = Result<Vec<SumRow>, StoreError>> + Send;
 
     /// Tag values starting with `prefix` (case-insensitive), most used first.
@@ -142,6 +148,19 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Event, StoreError>> + Send;
 
     fn info(&self) -> impl Future<Output = Result<StoreInfo, StoreError>> + Send;
+
+    /// Stores exchange rates in one transaction (all or nothing); a rate
+    /// already stored for the same currency and day is replaced.
+    fn import_rates(
+        &self,
+        rates: &[DayRate],
+    ) -> impl Future<Output = Result<RatesImported, StoreError>> + Send;
+
+    /// Stored exchange rates of these currencies, or of all when `None`.
+    fn rates(
+        &self,
+        currencies: Option<&[Currency]>,
+    ) -> impl Future<Output = Result<Vec<DayRate>, StoreError>> + Send;
 }
 
 /// Reads that all see one consistent state of the ledger.

@@ -121,10 +121,11 @@ pub async fn insert_rows(conn: &mut PgConnection, insert: &RowsInsert) -> Result
         })
         .collect();
     let sql = format!(
-        "INSERT INTO {} ({}) SELECT * FROM UNNEST({})",
+        "INSERT INTO {} ({}) SELECT * FROM UNNEST({}) {}",
         insert.table,
         insert.columns,
-        arrays.join(", ")
+        arrays.join(", "),
+        insert.on_conflict
     );
     let mut query = sqlx::query(&sql);
     for (c, column_type) in insert.types.iter().enumerate() {

@@ -65,6 +65,8 @@ pub struct RowsInsert {
     pub types: &'static [Column],
     /// Row after row, `types.len()` values each.
     pub values: Vec<Value>,
+    /// Appended to the statement, e.g. an `ON CONFLICT` clause; usually empty.
+    pub on_conflict: &'static str,
 }
 
 impl RowsInsert {
@@ -150,10 +152,11 @@ impl Handle {
         match self {
             Handle::Sqlite(s) => {
                 let sql = format!(
-                    "INSERT INTO {} ({}) VALUES {}",
+                    "INSERT INTO {} ({}) VALUES {} {}",
                     insert.table,
                     insert.columns,
-                    anonymous_placeholders(insert.rows(), insert.types.len())
+                    anonymous_placeholders(insert.rows(), insert.types.len()),
+                    insert.on_conflict
                 );
                 s.execute(&sql, &insert.values)
             }

@@ -1,0 +1,21 @@
+-- ECB euro reference rates by UTC day: units of `currency` per euro, as
+-- exact decimal text.
+CREATE TABLE fx_rates (
+    currency TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    rate TEXT NOT NULL,
+    PRIMARY KEY (currency, day)
+);
+
+-- What an estimate was made with: the catalog price's verified date, and the
+-- model's license status at that time.
+ALTER TABLE entries ADD COLUMN price_version TEXT;
+ALTER TABLE entries ADD COLUMN license TEXT;
+
+-- The UTC day of each entry, so totals converted at each day's rate group
+-- by day straight from the cost indexes, in index order.
+ALTER TABLE entries ADD COLUMN day BIGINT GENERATED ALWAYS AS (occurred_at / 86400000000) STORED;
+DROP INDEX entries_project_costs;
+DROP INDEX entries_client_costs;
+CREATE INDEX entries_project_costs ON entries (project, cost_currency, day, occurred_at, cost_micros) WHERE is_void = 0;
+CREATE INDEX entries_client_costs ON entries (client, cost_currency, day, occurred_at, cost_micros) WHERE is_void = 0;
