@@ -10,6 +10,7 @@ pub mod error;
 pub mod fx;
 pub mod ledger;
 pub mod money;
+pub mod pricing;
 pub mod service;
 pub mod store;
 pub mod timestamp;

@@ -39,7 +39,23 @@ pub fn format_display(micros: i64, currency: Currency) -> String {
             .trim_end_matches('.')
             .to_string();
     }
-    let sign = if micros < 0 { "-" } else { "" };
+    with_symbol(micros < 0, &number, currency)
+}
+
+/// A unit price shown exactly (`$0.025`, `$1.40`, `0.0035 kr`): at least the
+/// usual decimals, more when the price has them, never rounded.
+pub fn format_price(micros: i64, currency: Currency) -> String {
+    let abs = (micros as i128).abs();
+    let exact = (0..=6u32)
+        .find(|d| abs % 10i128.pow(6 - d) == 0)
+        .unwrap_or(6);
+    let decimals = exact.max(u32::from(currency.minor_digits()));
+    let number = group_thousands(round_to(abs, decimals), decimals);
+    with_symbol(micros < 0, &number, currency)
+}
+
+fn with_symbol(negative: bool, number: &str, currency: Currency) -> String {
+    let sign = if negative { "-" } else { "" };
     match currency.code() {
         "USD" => format!("{sign}${number}"),
         "EUR" => format!("{sign}€{number}"),

@@ -6,7 +6,7 @@ mod currency;
 mod display;
 
 pub use currency::{Currency, UnknownCurrency};
-pub use display::format_display;
+pub use display::{format_display, format_price};
 
 use std::fmt;
 

@@ -1,0 +1,376 @@
+//! Price formulas: how fal bills each kind of output, computed exactly from a
+//! generation's parameters, with a one-line explanation of the arithmetic.
+
+use super::params::Params;
+use super::PricingError;
+use crate::money::{div_round_half_even, format_price, parse_amount, Currency};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// fal's megapixel: 1024 × 1024 pixels; billed megapixels are rounded up per image.
+pub const PIXELS_PER_MEGAPIXEL: i128 = 1_048_576;
+
+/// A unit price, exact to the micro-unit; written as a quoted decimal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Price(pub i64);
+
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match parse_amount(&text) {
+            Ok(micros) if micros >= 0 => Ok(Price(micros)),
+            Ok(_) => Err(serde::de::Error::custom(format!(
+                "price '{text}' is negative"
+            ))),
+            Err(e) => Err(serde::de::Error::custom(e)),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Formula {
+    /// `num_images` × price.
+    PerImage { price: Price },
+    /// `num_images` × the price of the chosen option (e.g. `rendering_speed`).
+    PerImageByOption {
+        param: String,
+        prices: BTreeMap<String, Price>,
+    },
+    /// Megapixels per image rounded up × price; `scale_param` multiplies both
+    /// sides of the image first (upscalers).
+    PerMegapixel {
+        price: Price,
+        #[serde(default)]
+        scale_param: Option<String>,
+    },
+    /// Per image: `first` for the first megapixel, `additional` for each further one.
+    TieredMegapixel { first: Price, additional: Price },
+    /// `duration` × price, or × `with_audio` when `generate_audio` is on.
+    PerSecond {
+        price: Price,
+        #[serde(default)]
+        with_audio: Option<Price>,
+    },
+    /// `duration` × the price of the `resolution`; without audio either its
+    /// own price table or the audio price × `without_audio_factor`.
+    PerSecondByResolution {
+        prices: BTreeMap<String, Price>,
+        #[serde(default)]
+        without_audio: Option<BTreeMap<String, Price>>,
+        #[serde(default)]
+        without_audio_factor: Option<Price>,
+    },
+    /// `base` covers `base_seconds`; each further second costs `per_extra_second`.
+    BasePlusPerSecond {
+        base: Price,
+        base_seconds: Price,
+        per_extra_second: Price,
+    },
+    /// `characters` (or the length of `text`) × price / 1,000.
+    #[serde(rename = "per_1k_characters")]
+    Per1kCharacters { price: Price },
+    /// `input_tokens` × input / 1M + `output_tokens` × output / 1M.
+    PerMillionTokens { input: Price, output: Price },
+    /// `compute_seconds` × price.
+    PerComputeSecond { price: Price },
+    /// A flat price per call.
+    PerRequest { price: Price },
+    /// A flat price per video.
+    PerVideo { price: Price },
+    /// The price of the chosen option (e.g. `duration`) per video.
+    PerVideoByOption {
+        param: String,
+        prices: BTreeMap<String, Price>,
+    },
+}
+
+/// An estimate's amount and its arithmetic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quote {
+    pub micros: i64,
+    pub explanation: String,
+}
+
+const MICROS: i128 = 1_000_000;
+
+impl Formula {
+    /// Computes the price of one call with these parameters, rounding half
+    /// to even to micro-units once, at the end.
+    pub fn quote(&self, params: &Params, currency: Currency) -> Result<Quote, PricingError> {
+        let money = |micros: i128| format_price(clamp(micros), currency);
+        let (micros, explanation): (i128, String) = match self {
+            Formula::PerImage { price } => {
+                let n = params.count("num_images")?;
+                let total = i128::from(n) * i128::from(price.0);
+                (
+                    total,
+                    format!(
+                        "{} × {} = {}",
+                        images(n),
+                        money(price.0.into()),
+                        money(total)
+                    ),
+                )
+            }
+            Formula::PerImageByOption { param, prices } => {
+                let n = params.count("num_images")?;
+                let (option, price) = pick(params, param, prices)?;
+                let total = i128::from(n) * i128::from(price.0);
+                let text = format!(
+                    "{} × {} ({param} {option}) = {}",
+                    images(n),
+                    money(price.0.into()),
+                    money(total)
+                );
+                (total, text)
+            }
+            Formula::PerMegapixel { price, scale_param } => {
+                let n = params.count("num_images")?;
+                let image = Megapixels::of(params, scale_param.as_deref())?;
+                let billed = i128::from(n) * image.billed;
+                let total = billed * i128::from(price.0);
+                let text = format!(
+                    "{} × {} MP{} → {billed} MP × {} = {}",
+                    images(n),
+                    image.shown,
+                    image.scale_note,
+                    money(price.0.into()),
+                    money(total)
+                );
+                (total, text)
+            }
+            Formula::TieredMegapixel { first, additional } => {
+                let n = params.count("num_images")?;
+                let image = Megapixels::of(params, None)?;
+                let extra = image.billed - 1;
+                let per_image = i128::from(first.0) + extra * i128::from(additional.0);
+                let total = i128::from(n) * per_image;
+                let text = format!(
+                    "{} × {} MP → {} MP each: {} first MP + {extra} × {} = {} each, {} in all",
+                    images(n),
+                    image.shown,
+                    image.billed,
+                    money(first.0.into()),
+                    money(additional.0.into()),
+                    money(per_image),
+                    money(total)
+                );
+                (total, text)
+            }
+            Formula::PerSecond { price, with_audio } => {
+                let seconds = params.quantity_micros("duration")?;
+                let audio = with_audio.is_some() && params.flag("generate_audio", false)?;
+                let (unit, note) = match with_audio {
+                    Some(p) if audio => (*p, " with audio"),
+                    Some(_) => (*price, " without audio"),
+                    None => (*price, ""),
+                };
+                let total = div_round(i128::from(seconds) * i128::from(unit.0), MICROS);
+                let text = format!(
+                    "{} s × {} per second{note} = {}",
+                    decimal(seconds),
+                    money(unit.0.into()),
+                    money(total)
+                );
+                (total, text)
+            }
+            Formula::PerSecondByResolution {
+                prices,
+                without_audio,
+                without_audio_factor,
+            } => {
+                let seconds = params.quantity_micros("duration")?;
+                let (resolution, with_audio_price) = pick(params, "resolution", prices)?;
+                let audio = params.flag("generate_audio", true)?;
+                let (unit, factor, note) = match (audio, without_audio, without_audio_factor) {
+                    (true, _, _) => (with_audio_price, MICROS, String::new()),
+                    (false, Some(table), _) => {
+                        let (_, p) = pick(params, "resolution", table)?;
+                        (p, MICROS, " without audio".to_string())
+                    }
+                    (false, None, Some(f)) => (
+                        with_audio_price,
+                        i128::from(f.0),
+                        format!(" × {} without audio", decimal(f.0)),
+                    ),
+                    (false, None, None) => (with_audio_price, MICROS, String::new()),
+                };
+                let total = div_round(
+                    i128::from(seconds) * i128::from(unit.0) * factor,
+                    MICROS * MICROS,
+                );
+                let text = format!(
+                    "{} s × {} per second ({resolution}){note} = {}",
+                    decimal(seconds),
+                    money(unit.0.into()),
+                    money(total)
+                );
+                (total, text)
+            }
+            Formula::BasePlusPerSecond {
+                base,
+                base_seconds,
+                per_extra_second,
+            } => {
+                let seconds = params.quantity_micros("duration")?;
+                let extra = (seconds - base_seconds.0).max(0);
+                let total = i128::from(base.0)
+                    + div_round(i128::from(extra) * i128::from(per_extra_second.0), MICROS);
+                let text = format!(
+                    "{} s: {} for the first {} s + {} s × {} = {}",
+                    decimal(seconds),
+                    money(base.0.into()),
+                    decimal(base_seconds.0),
+                    decimal(extra),
+                    money(per_extra_second.0.into()),
+                    money(total)
+                );
+                (total, text)
+            }
+            Formula::Per1kCharacters { price } => {
+                let chars = params.characters()?;
+                let total = div_round(i128::from(chars) * i128::from(price.0), 1_000);
+                let text = format!(
+                    "{chars} characters × {} per 1,000 = {}",
+                    money(price.0.into()),
+                    money(total)
+                );
+                (total, text)
+            }
+            Formula::PerMillionTokens { input, output } => {
+                let tokens_in = params.whole("input_tokens")?;
+                let tokens_out = params.whole("output_tokens")?;
+                let total = div_round(
+                    i128::from(tokens_in) * i128::from(input.0)
+                        + i128::from(tokens_out) * i128::from(output.0),
+                    1_000_000,
+                );
+                let text = format!(
+                    "{tokens_in} input tokens × {} + {tokens_out} output tokens × {} per million = {}",
+                    money(input.0.into()),
+                    money(output.0.into()),
+                    money(total)
+                );
+                (total, text)
+            }
+            Formula::PerComputeSecond { price } => {
+                let seconds = params.quantity_micros("compute_seconds")?;
+                let total = div_round(i128::from(seconds) * i128::from(price.0), MICROS);
+                let text = format!(
+                    "{} compute seconds × {} = {}",
+                    decimal(seconds),
+                    money(price.0.into()),
+                    money(total)
+                );
+                (total, text)
+            }
+            Formula::PerRequest { price } => {
+                let total = i128::from(price.0);
+                (
+                    total,
+                    format!("1 request × {} = {}", money(total), money(total)),
+                )
+            }
+            Formula::PerVideo { price } => {
+                let total = i128::from(price.0);
+                (total, format!("1 video = {}", money(total)))
+            }
+            Formula::PerVideoByOption { param, prices } => {
+                let (option, price) = pick(params, param, prices)?;
+                let total = i128::from(price.0);
+                (
+                    total,
+                    format!("1 video ({param} {option}) = {}", money(total)),
+                )
+            }
+        };
+        Ok(Quote {
+            micros: clamp(micros),
+            explanation,
+        })
+    }
+}
+
+fn clamp(micros: i128) -> i64 {
+    i64::try_from(micros).unwrap_or(i64::MAX)
+}
+
+fn div_round(value: i128, divisor: i128) -> i128 {
+    div_round_half_even(value, divisor)
+}
+
+fn images(n: u64) -> String {
+    format!("{n} image{}", if n == 1 { "" } else { "s" })
+}
+
+/// A micro-unit quantity as a plain decimal (`5`, `2.5`).
+fn decimal(micros: i64) -> String {
+    crate::money::decimal_string(micros)
+}
+
+/// The price of the option `param` names; `10s` matches a `10` entry.
+fn pick(
+    params: &Params,
+    param: &str,
+    prices: &BTreeMap<String, Price>,
+) -> Result<(String, Price), PricingError> {
+    let chosen = params.option(param)?;
+    let candidates = [chosen.clone(), chosen.trim_end_matches('s').to_string()];
+    for candidate in &candidates {
+        if let Some((key, price)) = prices
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(candidate))
+        {
+            return Ok((key.clone(), *price));
+        }
+    }
+    Err(PricingError::BadParam {
+        param: param.to_string(),
+        value: chosen,
+        expected: format!(
+            "one of {}",
+            prices.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    })
+}
+
+/// One output image's size in megapixels: shown to two decimals (1 MP = 10^6
+/// pixels) and billed rounded up to whole fal megapixels (1024 × 1024 pixels).
+struct Megapixels {
+    shown: String,
+    billed: i128,
+    scale_note: String,
+}
+
+impl Megapixels {
+    fn of(params: &Params, scale_param: Option<&str>) -> Result<Megapixels, PricingError> {
+        let (w, h) = params.image_pixels()?;
+        let scale = match scale_param {
+            Some(name) => params.quantity_micros(name)?,
+            None => 1_000_000,
+        };
+        if scale == 0 {
+            return Err(PricingError::BadParam {
+                param: scale_param.unwrap_or_default().to_string(),
+                value: "0".into(),
+                expected: "a factor above 0".into(),
+            });
+        }
+        // Pixels × 10^12, exact for fractional scale factors.
+        let pixels_e12 = i128::from(w) * i128::from(h) * i128::from(scale) * i128::from(scale);
+        let billed_unit = PIXELS_PER_MEGAPIXEL * MICROS * MICROS;
+        let billed = (pixels_e12 + billed_unit - 1) / billed_unit;
+        let hundredths = div_round(pixels_e12, 10_000 * MICROS * MICROS);
+        let shown = format!("{}.{:02}", hundredths / 100, hundredths % 100);
+        let scale_note = match scale_param {
+            Some(name) => format!(" ({w}×{h} × {name} {})", decimal(scale)),
+            None => String::new(),
+        };
+        Ok(Megapixels {
+            shown,
+            billed: billed.max(1),
+            scale_note,
+        })
+    }
+}

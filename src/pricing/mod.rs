@@ -1,0 +1,556 @@
+//! The pricing catalog: what each model costs, compiled into the binary from
+//! `pricing/catalog.toml`, with a user file that overrides or adds models.
+//! An estimate takes a model and a generation's parameters and returns the
+//! amount with a one-line explanation. A model without a published price has
+//! no formula and stays unpriced: never a guess, never zero.
+
+pub mod formula;
+pub mod params;
+
+use crate::money::Currency;
+use crate::timestamp::{day_label, parse_day};
+pub use formula::{Formula, Price, Quote};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const CATALOG: &str = include_str!("../../pricing/catalog.toml");
+const CATALOG_NAME: &str = "pricing/catalog.toml";
+
+/// A price not verified for this many days is shown as stale.
+pub const STALE_AFTER_DAYS: i64 = 90;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PricingError {
+    #[error("{file}: line {line}: {message}")]
+    File {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("cannot read pricing file {file}: {message}")]
+    Unreadable { file: String, message: String },
+    #[error("the estimate needs the parameter '{param}'; give it with --param {param}=...")]
+    MissingParam { param: String },
+    #[error("parameter '{param}' is '{value}': expected {expected}")]
+    BadParam {
+        param: String,
+        value: String,
+        expected: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LicenseStatus {
+    Commercial,
+    NonCommercial,
+    Unknown,
+}
+
+impl LicenseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseStatus::Commercial => "commercial",
+            LicenseStatus::NonCommercial => "non-commercial",
+            LicenseStatus::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct License {
+    pub status: LicenseStatus,
+    pub name: String,
+}
+
+impl License {
+    /// `commercial (Apache-2.0)`: what an entry records.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.status.as_str(), self.name)
+    }
+}
+
+/// Where a model's price came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    Catalog,
+    UserFile,
+}
+
+/// One model's price as the catalog states it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelPrice {
+    pub endpoint: String,
+    pub name: String,
+    pub currency: Currency,
+    /// The date the price was read at its source (the price version).
+    pub verified: i64,
+    pub source: String,
+    pub license: License,
+    pub defaults: Map<String, Value>,
+    /// `None`: no published price is known; the model is unpriced.
+    pub formula: Option<Formula>,
+    pub note: Option<String>,
+    pub origin: Origin,
+}
+
+/// An estimate from the catalog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Estimate {
+    pub micros: i64,
+    pub currency: Currency,
+    pub explanation: String,
+    /// The price version: the date the price was verified.
+    pub verified: String,
+    pub stale: bool,
+}
+
+impl ModelPrice {
+    pub fn verified_label(&self) -> String {
+        day_label(self.verified)
+    }
+
+    /// True when the price was verified more than 90 days before `today`.
+    pub fn is_stale(&self, today: i64) -> bool {
+        today - self.verified > STALE_AFTER_DAYS
+    }
+
+    /// The estimate for one call with `given` parameters, or `Ok(None)` when
+    /// the model has no formula (unpriced).
+    pub fn estimate(
+        &self,
+        given: &Map<String, Value>,
+        today: i64,
+    ) -> Result<Option<Estimate>, PricingError> {
+        let Some(formula) = &self.formula else {
+            return Ok(None);
+        };
+        let quote = formula.quote(&params::Params::new(given, &self.defaults), self.currency)?;
+        Ok(Some(Estimate {
+            micros: quote.micros,
+            currency: self.currency,
+            explanation: quote.explanation,
+            verified: self.verified_label(),
+            stale: self.is_stale(today),
+        }))
+    }
+}
+
+/// All known model prices by endpoint id.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    models: BTreeMap<String, ModelPrice>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    #[serde(default)]
+    model: Vec<ModelEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelEntry {
+    endpoint: String,
+    name: String,
+    currency: String,
+    verified: String,
+    source: String,
+    license: License,
+    #[serde(default)]
+    defaults: toml::Table,
+    #[serde(default)]
+    formula: Option<Formula>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+impl Catalog {
+    /// The catalog compiled into gencost.
+    pub fn embedded() -> Catalog {
+        // The file ships in the source tree and a test parses it.
+        Catalog::parse(CATALOG, CATALOG_NAME, Origin::Catalog).unwrap_or_default()
+    }
+
+    /// The embedded catalog with the user's file on top: a model in the
+    /// file replaces the catalog's entry for the same endpoint, or adds one.
+    pub fn with_user_file(path: &Path) -> Result<Catalog, PricingError> {
+        let mut catalog = Catalog::embedded();
+        let text = std::fs::read_to_string(path).map_err(|e| PricingError::Unreadable {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let user = Catalog::parse(&text, &path.display().to_string(), Origin::UserFile)?;
+        catalog.models.extend(user.models);
+        Ok(catalog)
+    }
+
+    pub fn parse(text: &str, file: &str, origin: Origin) -> Result<Catalog, PricingError> {
+        let at = |line: usize, message: String| PricingError::File {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        let parsed: CatalogFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(1, |span| line_of(text, span.start));
+            at(line, e.message().to_string())
+        })?;
+        let mut models = BTreeMap::new();
+        for entry in parsed.model {
+            let line = text
+                .find(&format!("\"{}\"", entry.endpoint))
+                .map_or(1, |pos| line_of(text, pos));
+            let currency: Currency = entry
+                .currency
+                .parse()
+                .map_err(|e| at(line, format!("model {}: {e}", entry.endpoint)))?;
+            let verified = parse_day(&entry.verified).ok_or_else(|| {
+                at(
+                    line,
+                    format!(
+                        "model {}: verified date '{}' is not YYYY-MM-DD",
+                        entry.endpoint, entry.verified
+                    ),
+                )
+            })?;
+            let defaults = serde_json::to_value(&entry.defaults)
+                .ok()
+                .and_then(|v| v.as_object().cloned())
+                .unwrap_or_default();
+            if models.contains_key(&entry.endpoint) {
+                return Err(at(line, format!("model {} appears twice", entry.endpoint)));
+            }
+            models.insert(
+                entry.endpoint.clone(),
+                ModelPrice {
+                    endpoint: entry.endpoint,
+                    name: entry.name,
+                    currency,
+                    verified,
+                    source: entry.source,
+                    license: entry.license,
+                    defaults,
+                    formula: entry.formula,
+                    note: entry.note,
+                    origin,
+                },
+            );
+        }
+        Ok(Catalog { models })
+    }
+
+    pub fn get(&self, endpoint: &str) -> Option<&ModelPrice> {
+        self.models.get(endpoint.trim())
+    }
+
+    pub fn models(&self) -> impl Iterator<Item = &ModelPrice> {
+        self.models.values()
+    }
+}
+
+fn line_of(text: &str, byte: usize) -> usize {
+    text.as_bytes()[..byte.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap()
+    }
+
+    fn today() -> i64 {
+        parse_day("2026-11-27").unwrap()
+    }
+
+    fn estimate(endpoint: &str, given: Value) -> Result<Estimate, PricingError> {
+        let catalog = Catalog::embedded();
+        let model = catalog
+            .get(endpoint)
+            .unwrap_or_else(|| panic!("{endpoint}"));
+        Ok(model.estimate(&params(given), today())?.expect("priced"))
+    }
+
+    fn formula(toml_text: &str) -> Formula {
+        #[derive(Deserialize)]
+        struct Wrap {
+            formula: Formula,
+        }
+        toml::from_str::<Wrap>(toml_text).unwrap().formula
+    }
+
+    fn quote(f: &Formula, given: Value) -> Result<Quote, PricingError> {
+        let defaults = Map::new();
+        f.quote(
+            &params::Params::new(&params(given), &defaults),
+            Currency::USD,
+        )
+    }
+
+    #[test]
+    fn embedded_catalog_covers_thirty_priced_models() {
+        let catalog = Catalog::embedded();
+        let priced = catalog.models().filter(|m| m.formula.is_some()).count();
+        assert!(priced >= 30, "{priced} priced models");
+        assert!(catalog.models().all(|m| m.source.starts_with("https://")));
+    }
+
+    #[test]
+    fn per_megapixel_rounds_up_per_image() {
+        // square_hd is 1024×1024 = 1.05 MP (10^6), exactly one fal megapixel.
+        let e = estimate(
+            "fal-ai/flux/dev",
+            json!({"image_size": "square_hd", "num_images": 2}),
+        )
+        .unwrap();
+        assert_eq!(e.micros, 50_000);
+        assert_eq!(e.explanation, "2 images × 1.05 MP → 2 MP × $0.025 = $0.05");
+        // landscape_16_9 is 1024×576 = 0.59 MP, billed as 1 MP.
+        let e = estimate("fal-ai/flux/dev", json!({"image_size": "landscape_16_9"})).unwrap();
+        assert_eq!(e.micros, 25_000);
+        // 1920×1080 = 2,073,600 px = 1.98 fal MP → 2 MP.
+        let e = estimate(
+            "fal-ai/flux-1/schnell",
+            json!({"width": 1920, "height": 1080}),
+        )
+        .unwrap();
+        assert_eq!(e.micros, 6_000);
+        // 2048×2048 = exactly 4 fal MP; one pixel more is 5.
+        let f = formula("formula = { type = \"per_megapixel\", price = \"0.025\" }");
+        assert_eq!(
+            quote(&f, json!({"image_size": {"width": 2048, "height": 2048}}))
+                .unwrap()
+                .micros,
+            100_000
+        );
+        assert_eq!(
+            quote(&f, json!({"image_size": "2049x2048"}))
+                .unwrap()
+                .micros,
+            125_000
+        );
+        // The model's default size applies when none is given: landscape_4_3 = 1 MP.
+        assert_eq!(
+            estimate("fal-ai/flux/dev", json!({})).unwrap().micros,
+            25_000
+        );
+    }
+
+    #[test]
+    fn upscaler_scales_the_image_first() {
+        // 1024×768 × 2 = 2048×1536 = 3.15 MP → 3 fal MP × $0.03.
+        let e = estimate(
+            "fal-ai/clarity-upscaler",
+            json!({"width": 1024, "height": 768}),
+        )
+        .unwrap();
+        assert_eq!(e.micros, 90_000);
+        let e = estimate(
+            "fal-ai/clarity-upscaler",
+            json!({"width": 1024, "height": 768, "upscale_factor": 4}),
+        )
+        .unwrap();
+        // 4096×3072 = 12 fal MP.
+        assert_eq!(e.micros, 360_000);
+    }
+
+    #[test]
+    fn tiered_megapixels() {
+        // 1920×1080 → 2 MP: $0.03 + $0.015.
+        let e = estimate("fal-ai/flux-2-pro", json!({"width": 1920, "height": 1080})).unwrap();
+        assert_eq!(e.micros, 45_000);
+        let e = estimate(
+            "fal-ai/flux-2-pro",
+            json!({"image_size": "square_hd", "num_images": 3}),
+        )
+        .unwrap();
+        assert_eq!(e.micros, 90_000);
+    }
+
+    #[test]
+    fn base_price_plus_extra_seconds() {
+        let model = "fal-ai/kling-video/v2/master/text-to-video";
+        assert_eq!(estimate(model, json!({})).unwrap().micros, 1_400_000);
+        let e = estimate(model, json!({"duration": "10"})).unwrap();
+        assert_eq!(e.micros, 2_800_000);
+        assert_eq!(
+            e.explanation,
+            "10 s: $1.40 for the first 5 s + 5 s × $0.28 = $2.80"
+        );
+    }
+
+    #[test]
+    fn per_second_with_audio_price() {
+        let e = estimate("fal-ai/veo3", json!({"duration": "8s"})).unwrap();
+        assert_eq!(e.micros, 3_200_000);
+        let e = estimate(
+            "fal-ai/veo3",
+            json!({"duration": 5, "generate_audio": false}),
+        )
+        .unwrap();
+        assert_eq!(e.micros, 1_000_000);
+        assert_eq!(
+            e.explanation,
+            "5 s × $0.20 per second without audio = $1.00"
+        );
+    }
+
+    #[test]
+    fn per_second_by_resolution_with_audio_multiplier() {
+        let model = "fal-ai/bytedance/seedance/v1/pro/image-to-video";
+        let e = estimate(model, json!({"resolution": "1080p", "duration": 5})).unwrap();
+        assert_eq!(e.micros, 610_000);
+        let e = estimate(
+            model,
+            json!({"resolution": "720p", "duration": 5, "generate_audio": false}),
+        )
+        .unwrap();
+        // 5 × $0.054 × 0.5 = $0.135
+        assert_eq!(e.micros, 135_000);
+        let e = estimate(
+            "fal-ai/veo3.1",
+            json!({"resolution": "4k", "duration": "4s", "generate_audio": false}),
+        )
+        .unwrap();
+        assert_eq!(e.micros, 1_600_000);
+        let err = estimate(model, json!({"resolution": "8k"})).unwrap_err();
+        assert!(
+            err.to_string().contains("one of 1080p, 480p, 720p"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn per_thousand_characters() {
+        let model = "fal-ai/elevenlabs/text-to-dialogue/eleven-v3";
+        let e = estimate(model, json!({"characters": 1234})).unwrap();
+        assert_eq!(e.micros, 123_400);
+        let e = estimate(model, json!({"text": "Hello, world"})).unwrap();
+        // 12 characters × $0.10 / 1000 = $0.0012
+        assert_eq!(e.micros, 1_200);
+        let err = estimate(model, json!({})).unwrap_err();
+        assert_eq!(
+            err,
+            PricingError::MissingParam {
+                param: "characters (or text)".into()
+            }
+        );
+    }
+
+    #[test]
+    fn options_tokens_compute_requests_and_videos() {
+        let e = estimate(
+            "fal-ai/ideogram/custom-models/generate",
+            json!({"rendering_speed": "QUALITY", "num_images": 2}),
+        )
+        .unwrap();
+        assert_eq!(e.micros, 180_000);
+        let e = estimate(
+            "fal-ai/minimax/hailuo-2.3/standard/text-to-video",
+            json!({"duration": "10"}),
+        )
+        .unwrap();
+        assert_eq!(e.micros, 560_000);
+        let tokens = formula(
+            "formula = { type = \"per_million_tokens\", input = \"0.15\", output = \"0.60\" }",
+        );
+        // 12,000 × 0.15/1M + 3,500 × 0.60/1M = 0.0018 + 0.0021
+        assert_eq!(
+            quote(
+                &tokens,
+                json!({"input_tokens": 12000, "output_tokens": 3500})
+            )
+            .unwrap()
+            .micros,
+            3_900
+        );
+        assert!(matches!(
+            quote(&tokens, json!({"input_tokens": 1})),
+            Err(PricingError::MissingParam { .. })
+        ));
+        let compute = formula("formula = { type = \"per_compute_second\", price = \"0.00111\" }");
+        // 12.5 s × $0.00111 = $0.013875
+        assert_eq!(
+            quote(&compute, json!({"compute_seconds": 12.5}))
+                .unwrap()
+                .micros,
+            13_875
+        );
+        let video = formula("formula = { type = \"per_video\", price = \"0.50\" }");
+        assert_eq!(quote(&video, json!({})).unwrap().micros, 500_000);
+        assert_eq!(
+            estimate("fal-ai/trellis", json!({})).unwrap().micros,
+            20_000
+        );
+    }
+
+    #[test]
+    fn rounding_is_half_to_even_once() {
+        // 3 characters × $0.0005 / 1000 = 0.0000015 → 2 micro-units (half to even).
+        let f = formula("formula = { type = \"per_1k_characters\", price = \"0.0005\" }");
+        assert_eq!(quote(&f, json!({"characters": 3})).unwrap().micros, 2);
+        // 1 character → 0.0000005 → 0 (even).
+        assert_eq!(quote(&f, json!({"characters": 1})).unwrap().micros, 0);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        let err = estimate("fal-ai/flux/dev", json!({"image_size": "huge"})).unwrap_err();
+        assert!(matches!(err, PricingError::BadParam { ref param, .. } if param == "image_size"));
+        let err = estimate("fal-ai/veo3", json!({"duration": "long"})).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("parameter 'duration' is 'long'"),
+            "{err}"
+        );
+        let err = estimate("fal-ai/flux/dev", json!({"num_images": 0})).unwrap_err();
+        assert!(matches!(err, PricingError::BadParam { ref param, .. } if param == "num_images"));
+    }
+
+    #[test]
+    fn unpriced_models_have_no_estimate() {
+        let catalog = Catalog::embedded();
+        let model = catalog.get("fal-ai/ideogram/v3").unwrap();
+        assert_eq!(model.estimate(&Map::new(), today()).unwrap(), None);
+    }
+
+    #[test]
+    fn stale_after_ninety_days() {
+        let catalog = Catalog::embedded();
+        let model = catalog.get("fal-ai/flux/dev").unwrap();
+        assert!(!model.is_stale(model.verified + 90));
+        assert!(model.is_stale(model.verified + 91));
+    }
+
+    #[test]
+    fn malformed_files_name_the_line() {
+        let float_price = "[[model]]\nendpoint = \"x/y\"\nname = \"X\"\ncurrency = \"USD\"\nverified = \"2026-01-01\"\nsource = \"https://x\"\nlicense = { status = \"unknown\", name = \"?\" }\nformula = { type = \"per_image\", price = 0.04 }\n";
+        let err = Catalog::parse(float_price, "p.toml", Origin::UserFile).unwrap_err();
+        assert!(matches!(err, PricingError::File { line: 8, .. }), "{err}");
+        let bad_type = float_price
+            .replace("price = 0.04", "price = \"0.04\"")
+            .replace("per_image", "per_banana");
+        let err = Catalog::parse(&bad_type, "p.toml", Origin::UserFile).unwrap_err();
+        assert!(matches!(err, PricingError::File { line: 8, .. }), "{err}");
+        let bad_currency = float_price
+            .replace("price = 0.04", "price = \"0.04\"")
+            .replace("\"USD\"", "\"XXX\"");
+        let err = Catalog::parse(&bad_currency, "p.toml", Origin::UserFile).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("p.toml: line 2: model x/y: unknown currency code 'XXX'"),
+            "{err}"
+        );
+    }
+}
