@@ -205,6 +205,8 @@ fn record(rng: &mut Rng, now: i64, n: u64, total: u64) -> EntryRecord {
         estimate_tier: tier,
         actual_micros: actual,
         actual_currency: actual.map(|_| Currency::USD),
+        price_version: None,
+        license: None,
     }
 }
 

@@ -38,6 +38,8 @@ pub fn entry_json(entry: &Entry) -> Value {
             "currency": cost.currency.code(),
             "tier": cost.tier.as_str(),
         },
+        "price_version": entry.price_version,
+        "license": entry.license,
         "void": entry.void.is_some(),
         "void_reason": entry.void.as_ref().map(|v| v.reason.clone()),
     })

@@ -75,7 +75,7 @@ fn log_then_list_shows_the_entry_in_the_stable_json_shape() {
 #[test]
 fn without_a_cost_an_entry_is_unpriced_and_never_summed_as_zero() {
     for ledger in TestLedger::each() {
-        ledger.ok(&["log", "--model", "fal-ai/veo3", "--project", "P"]);
+        ledger.ok(&["log", "--model", "acme/unlisted-model", "--project", "P"]);
         ledger.ok(&[
             "log",
             "--model",
@@ -85,7 +85,7 @@ fn without_a_cost_an_entry_is_unpriced_and_never_summed_as_zero() {
             "--project",
             "P",
         ]);
-        let e = &entries(&ledger, &["--model", "fal-ai/veo3"])[0];
+        let e = &entries(&ledger, &["--model", "acme/unlisted-model"])[0];
         assert_eq!(e["estimate"]["tier"], "unpriced");
         assert_eq!(e["cost"]["amount"], Value::Null);
         let total = ledger.json(&["total", "--json"]);
@@ -471,10 +471,19 @@ fn a_cost_already_billed_is_logged_as_billed_and_totals_never_mix_currencies() {
             "--at",
             "2026-03-02T10:00:00Z",
         ]);
+        // The EUR entry converts at the embedded ECB rates of 2025-10-21 (1 EUR = 1.1607 USD).
+        let total = ledger.json(&["total", "--json"]);
+        assert_eq!(total["total"], "4.0014");
+        assert_eq!(
+            total["rates"],
+            serde_json::json!([{"from": "EUR", "to": "USD", "rate": "1.1607", "date": "2025-10-21"}])
+        );
+        // Before any known rate: an error naming the currency and date, never 1:1.
+        ledger.ok(&["log", "--model", "m", "--cost", "1", "--currency", "EUR", "--at", "2010-01-04T10:00:00Z"]);
         let run = ledger.run(&["total", "--json"]);
         assert_eq!(run.code, 1);
         assert!(
-            run.stderr.contains("no exchange rate from EUR to USD"),
+            run.stderr.contains("no exchange rate for USD on or before 2010-01-04"),
             "{}",
             run.stderr
         );

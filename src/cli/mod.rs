@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod args;
+mod pricing;
 mod query;
 mod rates;
 mod record;
@@ -34,6 +35,11 @@ pub struct Cli {
     )]
     database: Option<String>,
 
+    /// Pricing file that overrides or adds catalog models (default:
+    /// pricing.toml in the user config directory, when it exists)
+    #[arg(long, global = true, env = "GENCOST_PRICING", value_name = "FILE")]
+    pricing: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -64,6 +70,9 @@ enum Command {
     /// Exchange rates (ECB euro reference rates)
     #[command(subcommand)]
     Rates(rates::RatesCommand),
+    /// The pricing catalog and cost estimates
+    #[command(subcommand)]
+    Pricing(pricing::PricingCommand),
 }
 
 /// Exit codes: 0 success, 1 the operation failed, 2 bad usage or input.
@@ -134,7 +143,13 @@ async fn dispatch(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Use(args) => record::use_tags(args),
         Command::Db(admin::DbCommand::Copy(args)) => admin::copy(args).await,
-        Command::Log(args) => record::log(&open(database).await?, args).await,
+        Command::Log(args) => {
+            let catalog = catalog(cli.pricing.as_deref())?;
+            record::log(&open(database).await?, &catalog, args).await
+        }
+        Command::Pricing(command) => {
+            pricing::run(&catalog(cli.pricing.as_deref())?, command, database).await
+        }
         Command::Confirm(args) => record::confirm(&open(database).await?, args).await,
         Command::Void(args) => record::void(&open(database).await?, args).await,
         Command::List(args) => query::list(&open(database).await?, args).await,
@@ -157,6 +172,19 @@ pub fn database_url(database: Option<&str>) -> Result<DatabaseUrl, Error> {
         }
         None => Ok(DatabaseUrl::Sqlite(crate::config::default_ledger_path()?)),
     }
+}
+
+/// The pricing catalog with the user's file on top: `--pricing FILE`, else
+/// `pricing.toml` in the config directory when there is one.
+pub fn catalog(file: Option<&std::path::Path>) -> Result<crate::pricing::Catalog, Error> {
+    let path = match file {
+        Some(path) => path.to_path_buf(),
+        None => match crate::config::config_dir() {
+            Ok(dir) if dir.join("pricing.toml").exists() => dir.join("pricing.toml"),
+            _ => return Ok(crate::pricing::Catalog::embedded()),
+        },
+    };
+    crate::pricing::Catalog::with_user_file(&path).map_err(|e| Error::input(e.to_string()))
 }
 
 pub async fn open(database: Option<&str>) -> Result<SqlStore, Error> {

@@ -4,8 +4,9 @@ use super::args::{parse_currency, parse_duration_ms, parse_kind, parse_money, pa
 use super::{json_line, Outcome};
 use crate::config;
 use crate::error::{Error, Result};
-use crate::ledger::{Status, Tags};
-use crate::service::record::{self, LogRequest};
+use crate::ledger::{Status, Tags, Tier};
+use crate::pricing::Catalog;
+use crate::service::record::{self, LogRequest, Priced};
 use crate::store::Store;
 use crate::timestamp::Timestamp;
 use clap::Args;
@@ -60,7 +61,7 @@ pub struct LogArgs {
     json: bool,
 }
 
-pub async fn log<S: Store>(store: &S, args: LogArgs) -> Result<Outcome> {
+pub async fn log<S: Store>(store: &S, catalog: &Catalog, args: LogArgs) -> Result<Outcome> {
     let currency = parse_currency("--currency", &args.currency)?;
     let estimate = args
         .cost
@@ -110,7 +111,7 @@ pub async fn log<S: Store>(store: &S, args: LogArgs) -> Result<Outcome> {
     } else {
         given
     };
-    let request = LogRequest {
+    let mut request = LogRequest {
         kind,
         occurred_at,
         source: args.source,
@@ -123,7 +124,19 @@ pub async fn log<S: Store>(store: &S, args: LogArgs) -> Result<Outcome> {
         params,
         estimate,
         actual,
+        estimate_tier: None,
+        price_version: None,
+        license: None,
     };
+    if kind == crate::ledger::Kind::Generation {
+        let (priced, license) =
+            record::price_generation(store, catalog, request.model.as_deref(), &request.params)
+                .await?;
+        request.license = license;
+        if request.estimate.is_none() {
+            apply_price(&mut request, priced);
+        }
+    }
     let logged = record::log(store, request).await?;
     for (field, given, existing) in &logged.respelled {
         eprintln!(
@@ -142,6 +155,36 @@ pub async fn log<S: Store>(store: &S, args: LogArgs) -> Result<Outcome> {
         )));
     }
     Ok(Outcome::ok(format!("{}\n", logged.id)))
+}
+
+/// Fills in the estimate a generation is logged with, and says how it was made.
+fn apply_price(request: &mut LogRequest, priced: Priced) {
+    match priced {
+        Priced::Estimated {
+            money,
+            explanation,
+            price_version,
+            stale,
+        } => {
+            let stale = if stale {
+                format!(" (stale: price verified {price_version}, over 90 days ago)")
+            } else {
+                String::new()
+            };
+            eprintln!("estimated: {explanation}{stale}");
+            request.estimate = Some(money);
+            request.estimate_tier = Some(Tier::Estimated);
+            request.price_version = Some(price_version);
+        }
+        Priced::Historical { money, from } => {
+            eprintln!("historical: {money}, the median of {from} confirmed costs of this model");
+            request.estimate = Some(money);
+            request.estimate_tier = Some(Tier::Historical);
+        }
+        Priced::Unpriced { why } => {
+            eprintln!("unpriced: {why}; logged with no price (never as zero)");
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -119,6 +119,10 @@ pub struct Entry {
     pub estimate: Estimate,
     pub actual: Option<Actual>,
     pub void: Option<Voiding>,
+    /// The catalog price version (verified date) the estimate was made with.
+    pub price_version: Option<String>,
+    /// The model's license status when the entry was logged.
+    pub license: Option<String>,
 }
 
 impl Entry {

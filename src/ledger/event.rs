@@ -62,6 +62,12 @@ pub struct EntryRecord {
     /// A cost already confirmed when the entry was logged.
     pub actual_micros: Option<i64>,
     pub actual_currency: Option<Currency>,
+    /// The catalog price version (its verified date) an estimate used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_version: Option<String>,
+    /// The model's license status when the entry was logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
 }
 
 /// Generation parameters: a JSON object kept as the exact text it was logged

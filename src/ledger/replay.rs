@@ -37,6 +37,8 @@ pub fn entry_from_record(record: &EntryRecord, seq: i64, recorded_at: Timestamp)
         },
         actual,
         void: None,
+        price_version: record.price_version.clone(),
+        license: record.license.clone(),
     }
 }
 

@@ -14,6 +14,12 @@ pub const PIXELS_PER_MEGAPIXEL: i128 = 1_048_576;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Price(pub i64);
 
+impl serde::Serialize for Price {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::money::decimal_string(self.0))
+    }
+}
+
 impl<'de> Deserialize<'de> for Price {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
@@ -27,7 +33,7 @@ impl<'de> Deserialize<'de> for Price {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Formula {
     /// `num_images` × price.
@@ -41,7 +47,7 @@ pub enum Formula {
     /// sides of the image first (upscalers).
     PerMegapixel {
         price: Price,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         scale_param: Option<String>,
     },
     /// Per image: `first` for the first megapixel, `additional` for each further one.
@@ -49,16 +55,16 @@ pub enum Formula {
     /// `duration` × price, or × `with_audio` when `generate_audio` is on.
     PerSecond {
         price: Price,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         with_audio: Option<Price>,
     },
     /// `duration` × the price of the `resolution`; without audio either its
     /// own price table or the audio price × `without_audio_factor`.
     PerSecondByResolution {
         prices: BTreeMap<String, Price>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         without_audio: Option<BTreeMap<String, Price>>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         without_audio_factor: Option<Price>,
     },
     /// `base` covers `base_seconds`; each further second costs `per_extra_second`.

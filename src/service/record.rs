@@ -7,8 +7,9 @@ use crate::ledger::{
     Command, Entry, EntryRecord, Kind, LogResult, Outcome, Status, TagField, Tags, Tier,
 };
 use crate::money::{Currency, Money};
+use crate::pricing::Catalog;
 use crate::store::Store;
-use crate::timestamp::Timestamp;
+use crate::timestamp::{today, Timestamp};
 use uuid::Uuid;
 
 /// A cost to log.
@@ -28,6 +29,12 @@ pub struct LogRequest {
     pub estimate: Option<Money>,
     /// A cost already confirmed by the provider.
     pub actual: Option<Money>,
+    /// How the estimate was made; `None`: `estimated` when there is one.
+    pub estimate_tier: Option<Tier>,
+    /// The catalog price version (verified date) of the estimate.
+    pub price_version: Option<String>,
+    /// The model's license status at logging time.
+    pub license: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,15 +77,105 @@ impl LogRequest {
             params: Params::from_map(&self.params),
             estimate_micros: self.estimate.map(|m| m.micros),
             estimate_currency: self.estimate.map_or(currency, |m| m.currency),
-            estimate_tier: if self.estimate.is_some() {
-                Tier::Estimated
-            } else {
-                Tier::Unpriced
+            estimate_tier: match (self.estimate, self.estimate_tier) {
+                (None, _) => Tier::Unpriced,
+                (Some(_), Some(tier)) => tier,
+                (Some(_), None) => Tier::Estimated,
             },
             actual_micros: self.actual.map(|m| m.micros),
             actual_currency: self.actual.map(|m| m.currency),
+            price_version: self.price_version,
+            license: self.license,
         }
     }
+}
+
+/// The price a generation is logged with when no cost is given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Priced {
+    /// From the catalog formula.
+    Estimated {
+        money: Money,
+        explanation: String,
+        price_version: String,
+        stale: bool,
+    },
+    /// The median of the model's confirmed actuals.
+    Historical { money: Money, from: usize },
+    /// No price known; `why` says so in words.
+    Unpriced { why: String },
+}
+
+/// Confirmed actuals needed before their median is used as a price.
+pub const HISTORICAL_MINIMUM: usize = 3;
+
+/// Prices a generation of `model` from the catalog; else the median of the
+/// model's confirmed actuals (at least three); else unpriced. Also returns
+/// the model's license status as the catalog states it.
+pub async fn price_generation<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    model: Option<&str>,
+    params: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(Priced, Option<String>)> {
+    let Some(model) = model.map(str::trim).filter(|m| !m.is_empty()) else {
+        return Ok((
+            Priced::Unpriced {
+                why: "no model given".into(),
+            },
+            None,
+        ));
+    };
+    let listed = catalog.get(model);
+    let license = listed.map(|m| m.license.label());
+    if let Some(price) = listed {
+        let estimate = price
+            .estimate(params, today())
+            .map_err(|e| Error::input(format!("cannot estimate {model}: {e}")))?;
+        if let Some(e) = estimate {
+            let priced = Priced::Estimated {
+                money: Money::new(e.micros, e.currency),
+                explanation: e.explanation,
+                price_version: e.verified,
+                stale: e.stale,
+            };
+            return Ok((priced, license));
+        }
+    }
+    let actuals = store.confirmed_actuals(model).await?;
+    if let Some((money, from)) = median_of_most_common_currency(&actuals) {
+        return Ok((Priced::Historical { money, from }, license));
+    }
+    let why = match listed {
+        Some(_) => format!("{model} has no published price in the catalog"),
+        None => format!("{model} is not in the pricing catalog"),
+    };
+    Ok((Priced::Unpriced { why }, license))
+}
+
+/// The median of the amounts in the currency most of them are in, once
+/// there are at least `HISTORICAL_MINIMUM`; an even count averages the two
+/// middle amounts, rounded half to even.
+pub fn median_of_most_common_currency(amounts: &[Money]) -> Option<(Money, usize)> {
+    let mut by_currency: std::collections::BTreeMap<Currency, Vec<i64>> = Default::default();
+    for m in amounts {
+        by_currency.entry(m.currency).or_default().push(m.micros);
+    }
+    let (currency, mut values) = by_currency
+        .into_iter()
+        .max_by(|(ca, a), (cb, b)| a.len().cmp(&b.len()).then(cb.cmp(ca)))?;
+    if values.len() < HISTORICAL_MINIMUM {
+        return None;
+    }
+    values.sort_unstable();
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        let sum = i128::from(values[n / 2 - 1]) + i128::from(values[n / 2]);
+        i64::try_from(crate::money::div_round_half_even(sum, 2)).ok()?
+    };
+    Some((Money::new(median, currency), n))
 }
 
 /// Logs one entry. A tag that differs only by case from one already in the

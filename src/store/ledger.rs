@@ -30,7 +30,7 @@ const ENTRY_COLUMNS: &str =
     "id, logged_seq, kind, occurred_at, source, model, description, client, project, deliverable, \
      request_id, status, duration_ms, params, estimate_micros, estimate_currency, estimate_tier, \
      actual_micros, actual_currency, actual_confirmed_at, void_reason, voided_at, \
-     cost_micros, cost_currency, cost_tier, is_void";
+     cost_micros, cost_currency, cost_tier, is_void, price_version, license";
 
 const EVENT_COLUMNS: &str = "seq, recorded_at, kind, entry_id, payload, prev_hash, hash";
 
@@ -436,6 +436,20 @@ impl Store for SqlStore {
         Ok(imported)
     }
 
+    async fn confirmed_actuals(&self, model: &str) -> Result<Vec<Money>, StoreError> {
+        let mut conn = self.connection().await?;
+        let rows = conn
+            .query(
+                "SELECT actual_micros, actual_currency FROM entries \
+                 WHERE model = $1 AND actual_micros IS NOT NULL AND is_void = 0",
+                &[Value::from(model)],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|mut row| Ok(Money::new(row.int(0)?, parse_currency(&row.text(1)?)?)))
+            .collect()
+    }
+
     async fn rates(&self, currencies: Option<&[Currency]>) -> Result<Vec<DayRate>, StoreError> {
         let mut conn = self.connection().await?;
         super::rates::load(&mut conn, currencies).await
@@ -615,6 +629,8 @@ const ENTRY_TYPES: &[Column] = &[
     Column::Text, // cost_currency
     Column::Text, // cost_tier
     Column::Int,  // is_void
+    Column::Text, // price_version
+    Column::Text, // license
 ];
 
 /// Runs statements in order, building the next one while the database
@@ -771,6 +787,8 @@ fn entry_values(e: Entry) -> Vec<Value> {
         cost.currency.code().into(),
         cost.tier.as_str().into(),
         Value::Int(i64::from(voided_at.is_some())),
+        e.price_version.into(),
+        e.license.into(),
     ]
 }
 
@@ -813,6 +831,8 @@ fn entry_from_row(mut row: Row) -> Result<Entry, StoreError> {
         },
         actual,
         void,
+        price_version: row.opt_text(26)?,
+        license: row.opt_text(27)?,
     })
 }
 

@@ -18,7 +18,7 @@ pub use url::DatabaseUrl;
 use crate::fx::DayRate;
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{Command, Cost, Entry, Event, Head, LedgerError, Outcome, TagField};
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
 use std::future::Future;
 use uuid::Uuid;
@@ -155,6 +155,12 @@ pub trait Store: Send + Sync {
         &self,
         rates: &[DayRate],
     ) -> impl Future<Output = Result<RatesImported, StoreError>> + Send;
+
+    /// Confirmed actual costs of live entries of this model.
+    fn confirmed_actuals(
+        &self,
+        model: &str,
+    ) -> impl Future<Output = Result<Vec<Money>, StoreError>> + Send;
 
     /// Stored exchange rates of these currencies, or of all when `None`.
     fn rates(
