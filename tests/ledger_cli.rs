@@ -479,11 +479,22 @@ fn a_cost_already_billed_is_logged_as_billed_and_totals_never_mix_currencies() {
             serde_json::json!([{"from": "EUR", "to": "USD", "rate": "1.1607", "date": "2025-10-21"}])
         );
         // Before any known rate: an error naming the currency and date, never 1:1.
-        ledger.ok(&["log", "--model", "m", "--cost", "1", "--currency", "EUR", "--at", "2010-01-04T10:00:00Z"]);
+        ledger.ok(&[
+            "log",
+            "--model",
+            "m",
+            "--cost",
+            "1",
+            "--currency",
+            "EUR",
+            "--at",
+            "2010-01-04T10:00:00Z",
+        ]);
         let run = ledger.run(&["total", "--json"]);
         assert_eq!(run.code, 1);
         assert!(
-            run.stderr.contains("no exchange rate for USD on or before 2010-01-04"),
+            run.stderr
+                .contains("no exchange rate for USD on or before 2010-01-04"),
             "{}",
             run.stderr
         );

@@ -129,5 +129,23 @@ mod tests {
         assert_eq!(show("0.000001", "USD"), "$0.000001");
         assert_eq!(show("-0.0035", "USD"), "-$0.0035");
         assert_eq!(show("0.4", "JPY"), "¥0.4");
+        assert_eq!(show("0.0035", "SEK"), "0.0035 kr");
+        assert_eq!(show("0.049", "SEK"), "0.049 kr");
+        assert_eq!(show("0.05", "SEK"), "0.05 kr");
+        assert_eq!(show("0.06", "SEK"), "0.1 kr");
+    }
+
+    #[test]
+    fn unit_prices_show_exactly() {
+        let price = |amount: &str, code: &str| {
+            format_price(
+                super::super::parse_amount(amount).unwrap(),
+                code.parse().unwrap(),
+            )
+        };
+        assert_eq!(price("0.025", "USD"), "$0.025");
+        assert_eq!(price("1.4", "USD"), "$1.40");
+        assert_eq!(price("0.0035", "EUR"), "€0.0035");
+        assert_eq!(price("1234.5", "SEK"), "1,234.50 kr");
     }
 }

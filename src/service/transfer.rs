@@ -46,6 +46,9 @@ pub async fn copy<A: Store, B: Store>(
         done += page.len() as i64;
         progress(done, total_events);
     }
+    // Imported exchange rates travel with the ledger, so totals stay the same.
+    let rates = from.rates(None).await?;
+    to.import_rates(&rates).await?;
     let copied = to.info().await?;
     Ok(CopyReport {
         events: copied.events,
