@@ -12,9 +12,10 @@ CREATE TABLE fx_rates (
 ALTER TABLE entries ADD COLUMN price_version TEXT;
 ALTER TABLE entries ADD COLUMN license TEXT;
 
--- The UTC day of each entry, so totals converted at each day's rate group
--- by day straight from the cost indexes, in index order.
-ALTER TABLE entries ADD COLUMN day BIGINT GENERATED ALWAYS AS (occurred_at / 86400000000) STORED;
+-- The UTC day of each entry, written with the row, so totals converted at
+-- each day's rate group by day straight from the covering cost indexes.
+ALTER TABLE entries ADD COLUMN day BIGINT NOT NULL DEFAULT 0;
+UPDATE entries SET day = (occurred_at - CASE WHEN occurred_at < 0 THEN 86399999999 ELSE 0 END) / 86400000000;
 DROP INDEX entries_project_costs;
 DROP INDEX entries_client_costs;
 CREATE INDEX entries_project_costs ON entries (project, cost_currency, day, occurred_at, cost_micros) WHERE is_void = 0;

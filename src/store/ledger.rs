@@ -30,7 +30,7 @@ const ENTRY_COLUMNS: &str =
     "id, logged_seq, kind, occurred_at, source, model, description, client, project, deliverable, \
      request_id, status, duration_ms, params, estimate_micros, estimate_currency, estimate_tier, \
      actual_micros, actual_currency, actual_confirmed_at, void_reason, voided_at, \
-     cost_micros, cost_currency, cost_tier, is_void, price_version, license";
+     cost_micros, cost_currency, cost_tier, is_void, price_version, license, day";
 
 const EVENT_COLUMNS: &str = "seq, recorded_at, kind, entry_id, payload, prev_hash, hash";
 
@@ -631,6 +631,7 @@ const ENTRY_TYPES: &[Column] = &[
     Column::Int,  // is_void
     Column::Text, // price_version
     Column::Text, // license
+    Column::Int,  // day
 ];
 
 /// Runs statements in order, building the next one while the database
@@ -754,6 +755,7 @@ async fn update_entry(tx: &mut Handle, entry: &Entry) -> Result<(), StoreError> 
 /// its text moves into the row instead of being copied.
 fn entry_values(e: Entry) -> Vec<Value> {
     let cost = e.cost();
+    let day = e.occurred_at.day();
     let (void_reason, voided_at) = match e.void {
         Some(v) => (Some(v.reason), Some(v.at.0)),
         None => (None, None),
@@ -789,6 +791,7 @@ fn entry_values(e: Entry) -> Vec<Value> {
         Value::Int(i64::from(voided_at.is_some())),
         e.price_version.into(),
         e.license.into(),
+        Value::Int(day),
     ]
 }
 
@@ -807,11 +810,19 @@ fn entry_from_row(mut row: Row) -> Result<Entry, StoreError> {
         }),
         _ => None,
     };
+    let occurred_at = Timestamp(row.int(3)?);
+    // The day is derived from occurred_at; a row where they disagree was altered.
+    if row.int(28)? != occurred_at.day() {
+        return Err(StoreError::Corrupt(format!(
+            "entry {}: its stored day does not match its time {occurred_at}",
+            row.opt_text(0)?.unwrap_or_default()
+        )));
+    }
     Ok(Entry {
         id: parse_uuid(&row.text(0)?)?,
         logged_seq: row.int(1)?,
         kind: parse_enum(&row.text(2)?)?,
-        occurred_at: Timestamp(row.int(3)?),
+        occurred_at,
         source: row.text(4)?,
         model: row.opt_text(5)?,
         description: row.opt_text(6)?,
