@@ -16,13 +16,14 @@ pub async fn totals<S: Store>(
     currency: Currency,
 ) -> Result<Totals> {
     let grouping = by.map_or(Grouping::None, Dimension::grouping);
-    let rows = store.sums(filter, grouping, false).await?;
+    // One scan, by day: rows already in `currency` fold as they are, the
+    // others convert at their own day's rate. Reading the day costs little
+    // because the cost indexes hold it in order.
+    let rows = store.sums(filter, grouping, true).await?;
     let foreign = |row: &SumRow| row.currency != currency && row.micros != 0;
     if !rows.iter().any(foreign) {
         return Ok(fold(&rows, by, currency, &mut |_, _| unreachable!())?);
     }
-    // Some amounts need converting: each at its own day's rate.
-    let rows = store.sums(filter, grouping, true).await?;
     let mut currencies: Vec<Currency> = rows.iter().map(|r| r.currency).collect();
     currencies.push(currency);
     currencies.sort();

@@ -301,25 +301,17 @@ impl Store for SqlStore {
     ) -> Result<Vec<SumRow>, StoreError> {
         let mut params = Vec::new();
         let clause = filter.where_clause(&mut params, false);
-        // Grouped in the order of the covering cost indexes: (key, currency, day).
-        let (key, group) = match grouping {
-            Grouping::None => (
-                "CAST(NULL AS TEXT)".to_string(),
-                "cost_currency".to_string(),
-            ),
-            Grouping::Column(column) => (column.to_string(), format!("{column}, cost_currency")),
-            Grouping::Day => (
-                "CAST(NULL AS TEXT)".to_string(),
-                "cost_currency, day".to_string(),
-            ),
+        // Grouped in the order of a covering cost index, (key, currency, day),
+        // so the scan streams the index; without a key column the project
+        // index serves, and the caller's fold adds the projects up.
+        let (key, column) = match grouping {
+            Grouping::Column(column) => (column, column),
+            Grouping::None | Grouping::Day => ("CAST(NULL AS TEXT)", "project"),
         };
-        let with_day = by_day || grouping == Grouping::Day;
-        let (day, group) = if with_day && grouping != Grouping::Day {
-            ("day", format!("{group}, day"))
-        } else if with_day {
-            ("day", group)
+        let (day, group) = if by_day || grouping == Grouping::Day {
+            ("day", format!("{column}, cost_currency, day"))
         } else {
-            ("CAST(NULL AS BIGINT)", group)
+            ("CAST(NULL AS BIGINT)", format!("{column}, cost_currency"))
         };
         let sql = format!(
             "SELECT {key}, {day}, cost_currency, CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), \
