@@ -151,8 +151,12 @@ impl Handle {
     pub async fn insert_rows(&mut self, insert: &RowsInsert) -> Result<u64, StoreError> {
         match self {
             Handle::Sqlite(s) => {
+                // OR FAIL: a constraint error ends the statement without
+                // undoing its earlier rows, so SQLite keeps no statement
+                // journal (a copy of every page touched); the caller's
+                // transaction is rolled back on any error anyway.
                 let sql = format!(
-                    "INSERT INTO {} ({}) VALUES {} {}",
+                    "INSERT OR FAIL INTO {} ({}) VALUES {} {}",
                     insert.table,
                     insert.columns,
                     anonymous_placeholders(insert.rows(), insert.types.len()),
