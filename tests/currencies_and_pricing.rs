@@ -446,6 +446,20 @@ fn log_prices_from_the_catalog_then_history_then_unpriced() {
             ledger.json(&["list", "--json"]).as_array().unwrap().len(),
             before
         );
+        // With a known cost the catalog is not asked to estimate; the license is still kept.
+        ledger.ok(&[
+            "log",
+            "--model",
+            "fal-ai/veo3",
+            "--cost",
+            "3.2",
+            "--param",
+            "duration=long",
+        ]);
+        let entry = &ledger.json(&["list", "--limit", "1", "--json"])[0];
+        assert_eq!(entry["estimate"]["amount"], "3.2");
+        assert_eq!(entry["price_version"], Value::Null);
+        assert_eq!(entry["license"], "unknown (not stated at the source)");
         assert!(ledger.ok(&["verify"]).starts_with("ok:"));
     }
 }

@@ -128,14 +128,16 @@ pub async fn log<S: Store>(store: &S, catalog: &Catalog, args: LogArgs) -> Resul
         price_version: None,
         license: None,
     };
-    if kind == crate::ledger::Kind::Generation {
-        let (priced, license) =
+    // The license as the catalog states it today is kept with the entry;
+    // without a given cost, the catalog (or history) prices the generation.
+    if let Some(model) = request.model.as_deref() {
+        request.license = catalog.get(model).map(|m| m.license.label());
+    }
+    if kind == crate::ledger::Kind::Generation && request.estimate.is_none() {
+        let (priced, _) =
             record::price_generation(store, catalog, request.model.as_deref(), &request.params)
                 .await?;
-        request.license = license;
-        if request.estimate.is_none() {
-            apply_price(&mut request, priced);
-        }
+        apply_price(&mut request, priced);
     }
     let logged = record::log(store, request).await?;
     for (field, given, existing) in &logged.respelled {
