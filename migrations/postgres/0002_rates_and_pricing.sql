@@ -20,3 +20,8 @@ DROP INDEX entries_project_costs;
 DROP INDEX entries_client_costs;
 CREATE INDEX entries_project_costs ON entries (project, cost_currency, day, occurred_at, cost_micros) WHERE is_void = 0;
 CREATE INDEX entries_client_costs ON entries (client, cost_currency, day, occurred_at, cost_micros) WHERE is_void = 0;
+
+-- Confirmed costs by model: the median a model without a catalog price is
+-- logged at (the historical tier) is read from here, not from a table scan;
+-- in log order within each model, so new rows append instead of scattering.
+CREATE INDEX entries_model_actuals ON entries (model, actual_currency, logged_seq, actual_micros) WHERE actual_micros IS NOT NULL AND is_void = 0;
