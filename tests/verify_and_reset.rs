@@ -181,3 +181,22 @@ fn reset_writes_a_readable_backup_then_starts_a_linked_chain() {
         );
     }
 }
+
+#[test]
+fn an_entry_moved_to_another_day_by_hand_is_refused() {
+    for ledger in TestLedger::each() {
+        let ids = logged(&ledger, 2);
+        let changed = exec_sql(
+            &ledger.url,
+            &format!("UPDATE entries SET day = day + 1 WHERE id = '{}'", ids[1]),
+        );
+        assert_eq!(changed, 1);
+        let run = ledger.run(&["verify"]);
+        assert_eq!(run.code, 1, "[{}] {}", ledger.backend, run.stdout);
+        assert!(
+            run.stderr.contains(&ids[1]) && run.stderr.contains("stored day does not match"),
+            "{}",
+            run.stderr
+        );
+    }
+}
