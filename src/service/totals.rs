@@ -3,6 +3,7 @@
 
 use super::rates::rate_table;
 use crate::error::Result;
+use crate::fx::RateTable;
 use crate::ledger::totals::{fold, Dimension, Grouping, SumRow, Totals, TotalsError};
 use crate::money::Currency;
 use crate::store::{Filter, Store};
@@ -20,15 +21,20 @@ pub async fn totals<S: Store>(
     // others convert at their own day's rate. Reading the day costs little
     // because the cost indexes hold it in order.
     let rows = store.sums(filter, grouping, true).await?;
-    let foreign = |row: &SumRow| row.currency != currency && row.micros != 0;
-    if !rows.iter().any(foreign) {
-        return Ok(fold(&rows, by, currency, &mut |_, _| unreachable!())?);
-    }
-    let mut currencies: Vec<Currency> = rows.iter().map(|r| r.currency).collect();
-    currencies.push(currency);
-    currencies.sort();
-    currencies.dedup();
-    let table = rate_table(store, Some(&currencies)).await?;
+    // Rates are read only when some amount is in another currency.
+    let mut currencies: Vec<Currency> = rows
+        .iter()
+        .filter(|r| r.currency != currency && r.micros != 0)
+        .map(|r| r.currency)
+        .collect();
+    let table = if currencies.is_empty() {
+        RateTable::default()
+    } else {
+        currencies.push(currency);
+        currencies.sort();
+        currencies.dedup();
+        rate_table(store, Some(&currencies)).await?
+    };
     let mut used = BTreeSet::new();
     let mut convert = |row: &SumRow, to: Currency| -> Result<i128, TotalsError> {
         let day = row.day.unwrap_or_default();
