@@ -229,6 +229,16 @@ fn totals_and_lists_convert_each_amount_at_its_own_dates_rate() {
         assert_eq!(listed[0]["cost"]["currency"], "SEK");
         assert_eq!(listed[0]["rates"][0]["date"], "2021-12-01");
 
+        // A currency ECB does not quote: an error naming it and the date.
+        let run = ledger.run(&["total", "--currency", "AED"]);
+        assert_eq!(run.code, 1);
+        assert!(
+            run.stderr.contains("no exchange rate for AED on 20")
+                && run.stderr.contains("ECB reference rates do not quote AED"),
+            "{}",
+            run.stderr
+        );
+
         // An entry older than every known rate: an error naming currency and date.
         ledger.ok(&[
             "log",

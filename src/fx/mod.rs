@@ -47,8 +47,10 @@ pub struct DayRate {
 pub enum FxError {
     #[error("no exchange rate for {currency} on or before {date}; import ECB rates with `gencost rates import eurofxref-hist.csv` or fetch them with `gencost rates update`")]
     NoRateOnOrBefore { currency: Currency, date: String },
-    #[error("no exchange rate is known for {0}: ECB reference rates do not quote it")]
-    UnknownCurrency(Currency),
+    #[error(
+        "no exchange rate for {currency} on {date}: ECB reference rates do not quote {currency}"
+    )]
+    NotQuoted { currency: Currency, date: String },
 }
 
 /// A cross rate that a conversion used, as reports and totals state it.
@@ -105,7 +107,10 @@ impl RateTable {
         let days = self
             .by_currency
             .get(&currency)
-            .ok_or(FxError::UnknownCurrency(currency))?;
+            .ok_or_else(|| FxError::NotQuoted {
+                currency,
+                date: day_label(day),
+            })?;
         let at = days.partition_point(|(d, _)| *d <= day);
         if at == 0 {
             return Err(FxError::NoRateOnOrBefore {
@@ -263,7 +268,10 @@ mod tests {
         );
         assert_eq!(
             t.on_or_before(c("NOK"), 17996).unwrap_err(),
-            FxError::UnknownCurrency(c("NOK"))
+            FxError::NotQuoted {
+                currency: c("NOK"),
+                date: "2019-04-10".into()
+            }
         );
         assert_eq!(t.on_or_before(Currency::EUR, 1).unwrap().1, Rate::ONE);
     }

@@ -209,9 +209,10 @@ mod tests {
     }
 
     fn no_rates(row: &SumRow, _to: Currency) -> Result<i128, TotalsError> {
-        Err(TotalsError::MissingRate(FxError::UnknownCurrency(
-            row.currency,
-        )))
+        Err(TotalsError::MissingRate(FxError::NotQuoted {
+            currency: row.currency,
+            date: "2026-01-01".into(),
+        }))
     }
 
     #[test]
