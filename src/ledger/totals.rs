@@ -49,7 +49,8 @@ impl Dimension {
             Dimension::Deliverable => Grouping::Column("deliverable"),
             Dimension::Model => Grouping::Column("model"),
             Dimension::Kind => Grouping::Column("kind"),
-            Dimension::Day | Dimension::Month => Grouping::Day,
+            // Every store row carries its UTC day.
+            Dimension::Day | Dimension::Month => Grouping::None,
         }
     }
 
@@ -58,19 +59,20 @@ impl Dimension {
     }
 }
 
-/// The grouping a store performs: none, a view column, or the UTC day.
+/// The grouping a store performs besides currency and UTC day: none, or a
+/// view column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Grouping {
     None,
     Column(&'static str),
-    Day,
 }
 
 /// One row of a store's grouped sums; amounts are in `currency`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SumRow {
     pub key: Option<String>,
-    pub day: Option<i64>,
+    /// The UTC day (days since the epoch).
+    pub day: i64,
     pub currency: Currency,
     pub micros: i64,
     pub count: i64,
@@ -138,9 +140,9 @@ pub fn fold(
             convert(row, currency)?
         };
         let key = match by {
-            Some(Dimension::Day) => (row.day, row.day.map(day_label)),
+            Some(Dimension::Day) => (Some(row.day), Some(day_label(row.day))),
             Some(Dimension::Month) => {
-                let month = row.day.map(month_label);
+                let month = Some(month_label(row.day));
                 (None, month)
             }
             _ => (None, row.key.clone()),
@@ -200,7 +202,7 @@ mod tests {
     fn row(key: &str, day: i64, micros: i64, count: i64, unpriced: i64) -> SumRow {
         SumRow {
             key: Some(key.into()),
-            day: Some(day),
+            day,
             currency: Currency::USD,
             micros,
             count,

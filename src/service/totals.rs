@@ -20,7 +20,7 @@ pub async fn totals<S: Store>(
     // One scan, by day: rows already in `currency` fold as they are, the
     // others convert at their own day's rate. Reading the day costs little
     // because the cost indexes hold it in order.
-    let rows = store.sums(filter, grouping, true).await?;
+    let rows = store.sums(filter, grouping).await?;
     // Rates are read only when some amount is in another currency.
     let mut currencies: Vec<Currency> = rows
         .iter()
@@ -37,8 +37,7 @@ pub async fn totals<S: Store>(
     };
     let mut used = BTreeSet::new();
     let mut convert = |row: &SumRow, to: Currency| -> Result<i128, TotalsError> {
-        let day = row.day.unwrap_or_default();
-        let (picos, rate) = table.convert_picos(row.micros, row.currency, to, day)?;
+        let (picos, rate) = table.convert_picos(row.micros, row.currency, to, row.day)?;
         used.insert(rate);
         Ok(picos)
     };

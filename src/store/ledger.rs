@@ -293,12 +293,7 @@ impl Store for SqlStore {
         rows.into_iter().map(entry_from_row).collect()
     }
 
-    async fn sums(
-        &self,
-        filter: &Filter,
-        grouping: Grouping,
-        by_day: bool,
-    ) -> Result<Vec<SumRow>, StoreError> {
+    async fn sums(&self, filter: &Filter, grouping: Grouping) -> Result<Vec<SumRow>, StoreError> {
         let mut params = Vec::new();
         let clause = filter.where_clause(&mut params, false);
         // Grouped in the order of a covering cost index, (key, currency, day),
@@ -306,16 +301,12 @@ impl Store for SqlStore {
         // index serves, and the caller's fold adds the projects up.
         let (key, column) = match grouping {
             Grouping::Column(column) => (column, column),
-            Grouping::None | Grouping::Day => ("CAST(NULL AS TEXT)", "project"),
-        };
-        let (day, group) = if by_day || grouping == Grouping::Day {
-            ("day", format!("{column}, cost_currency, day"))
-        } else {
-            ("CAST(NULL AS BIGINT)", format!("{column}, cost_currency"))
+            Grouping::None => ("CAST(NULL AS TEXT)", "project"),
         };
         let sql = format!(
-            "SELECT {key}, {day}, cost_currency, CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), \
-             COUNT(*), COUNT(*) - COUNT(cost_micros) FROM entries {clause} GROUP BY {group}"
+            "SELECT {key}, day, cost_currency, CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), \
+             COUNT(*), COUNT(*) - COUNT(cost_micros) FROM entries {clause} \
+             GROUP BY {column}, cost_currency, day"
         );
         let mut conn = self.connection().await?;
         let rows = conn.query(&sql, &params).await?;
@@ -323,7 +314,7 @@ impl Store for SqlStore {
             .map(|mut row| {
                 Ok(SumRow {
                     key: row.opt_text(0)?,
-                    day: row.opt_int(1)?,
+                    day: row.int(1)?,
                     currency: parse_currency(&row.text(2)?)?,
                     micros: row.int(3)?,
                     count: row.int(4)?,

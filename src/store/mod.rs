@@ -109,13 +109,12 @@ pub trait Store: Send + Sync {
         page: Page,
     ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
 
-    /// Sums of the cost used in totals, per group and currency (and per UTC
-    /// day when `by_day`, for conversion at each day's rate), live entries only.
+    /// Sums of the cost used in totals, per group, currency and UTC day (for
+    /// conversion at each day's rate), live entries only.
     fn sums(
         &self,
         filter: &Filter,
         grouping: Grouping,
-        by_day: bool,
     ) -> impl Future<Output = Result<Vec<SumRow>, StoreError>> + Send;
 
     /// Tag values starting with `prefix` (case-insensitive), most used first.
