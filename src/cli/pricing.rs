@@ -175,7 +175,8 @@ async fn estimate(
         .map(|c| parse_currency("--currency", c))
         .transpose()?;
     let store = open(database).await?;
-    let (priced, license) = price_generation(&store, catalog, Some(&args.model), &params).await?;
+    let priced = price_generation(&store, catalog, Some(&args.model), &params).await?;
+    let license = catalog.get(&args.model).map(|m| m.license.label());
     let (money, tier, explanation, price_version, stale) = match priced {
         Priced::Estimated {
             money,

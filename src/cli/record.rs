@@ -134,7 +134,7 @@ pub async fn log<S: Store>(store: &S, catalog: &Catalog, args: LogArgs) -> Resul
         request.license = catalog.get(model).map(|m| m.license.label());
     }
     if kind == crate::ledger::Kind::Generation && request.estimate.is_none() {
-        let (priced, _) =
+        let priced =
             record::price_generation(store, catalog, request.model.as_deref(), &request.params)
                 .await?;
         apply_price(&mut request, priced);

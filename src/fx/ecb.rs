@@ -157,15 +157,7 @@ pub fn parse_csv(text: &str) -> Result<Parsed, ParseError> {
             continue;
         }
         let date = record.get(0).unwrap_or("");
-        let day = parse_day(date).ok_or_else(|| {
-            at_line(
-                line,
-                format!("malformed date '{date}': expected YYYY-MM-DD"),
-            )
-        })?;
-        if !seen_days.insert(day) {
-            return Err(at_line(line, format!("date {date} appears twice")));
-        }
+        let day = new_day(&mut seen_days, date, line)?;
         let cells = record.len() - 1;
         if cells > columns.len() && record.iter().skip(columns.len() + 1).any(|c| !c.is_empty()) {
             return Err(at_line(
@@ -236,15 +228,7 @@ pub fn parse_xml(text: &str) -> Result<Parsed, ParseError> {
                 .map(|(_, v)| v.as_str())
         };
         if let Some(time) = get("time") {
-            let parsed = parse_day(time).ok_or_else(|| {
-                at_line(
-                    line,
-                    format!("malformed date '{time}': expected YYYY-MM-DD"),
-                )
-            })?;
-            if !seen_days.insert(parsed) {
-                return Err(at_line(line, format!("date {time} appears twice")));
-            }
+            let parsed = new_day(&mut seen_days, time, line)?;
             day = Some((parsed, time.to_string()));
         } else if let Some(code) = get("currency") {
             let Some((day, date)) = &day else {
@@ -274,6 +258,21 @@ pub fn parse_xml(text: &str) -> Result<Parsed, ParseError> {
         ));
     }
     Ok(Parsed { rates, skipped })
+}
+
+/// The day a row or `<Cube time=...>` starts, refusing a malformed date and
+/// a date that appears twice in one file.
+fn new_day(seen: &mut BTreeSet<i64>, date: &str, line: usize) -> Result<i64, ParseError> {
+    let day = parse_day(date).ok_or_else(|| {
+        at_line(
+            line,
+            format!("malformed date '{date}': expected YYYY-MM-DD"),
+        )
+    })?;
+    if !seen.insert(day) {
+        return Err(at_line(line, format!("date {date} appears twice")));
+    }
+    Ok(day)
 }
 
 fn attributes(element: &BytesStart) -> Result<Vec<(String, String)>, String> {

@@ -8,7 +8,9 @@
 pub mod ecb;
 pub mod snapshot;
 
-use crate::money::{decimal_string, div_round_half_even, parse_amount, Currency};
+use crate::money::{
+    decimal_string, div_round_half_even, parse_amount, scaled_decimal_string, Currency,
+};
 use crate::timestamp::day_label;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -205,16 +207,9 @@ pub fn picos_to_micros(picos: i128) -> i128 {
 
 /// rate(to) / rate(from) to ten decimals, trailing zeros trimmed.
 fn cross_rate_text(from: Rate, to: Rate) -> String {
-    const SCALE: i128 = 10_000_000_000;
-    let scaled = div_round_half_even(i128::from(to.0) * SCALE, i128::from(from.0));
-    let whole = scaled / SCALE;
-    let frac = scaled % SCALE;
-    if frac == 0 {
-        whole.to_string()
-    } else {
-        let frac = format!("{frac:010}");
-        format!("{whole}.{}", frac.trim_end_matches('0'))
-    }
+    const DECIMALS: u32 = 10;
+    let scaled = div_round_half_even(i128::from(to.0) * 10i128.pow(DECIMALS), i128::from(from.0));
+    scaled_decimal_string(scaled, DECIMALS)
 }
 
 #[cfg(test)]

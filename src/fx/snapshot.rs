@@ -4,15 +4,21 @@
 
 use super::ecb;
 use super::DayRate;
+use std::sync::LazyLock;
 
 const SNAPSHOT_XML: &str = include_str!("../../assets/ecb-reference-rates.xml");
 
-/// The embedded rates (one ECB publication day).
-pub fn rates() -> Vec<DayRate> {
-    // The file is part of the source tree and parsed by a test below.
+/// Parsed once per process; the file is part of the source tree and parsed
+/// by a test below.
+static RATES: LazyLock<Vec<DayRate>> = LazyLock::new(|| {
     ecb::parse_xml(SNAPSHOT_XML)
         .map(|parsed| parsed.rates)
         .unwrap_or_default()
+});
+
+/// The embedded rates (one ECB publication day).
+pub fn rates() -> &'static [DayRate] {
+    &RATES
 }
 
 /// The ECB date of the embedded rates.

@@ -98,14 +98,19 @@ pub fn parse_amount(text: &str) -> Result<i64, AmountError> {
 
 /// Exact decimal text of a micro-unit amount, trailing zeros trimmed.
 pub fn decimal_string(micros: i64) -> String {
-    let sign = if micros < 0 { "-" } else { "" };
-    let abs = (micros as i128).unsigned_abs();
-    let whole = abs / MICROS_PER_UNIT as u128;
-    let frac = abs % MICROS_PER_UNIT as u128;
+    scaled_decimal_string(i128::from(micros), 6)
+}
+
+/// Exact decimal text of `value` × 10^-`decimals`, trailing zeros trimmed.
+pub fn scaled_decimal_string(value: i128, decimals: u32) -> String {
+    let sign = if value < 0 { "-" } else { "" };
+    let abs = value.unsigned_abs();
+    let unit = 10u128.pow(decimals);
+    let (whole, frac) = (abs / unit, abs % unit);
     if frac == 0 {
         format!("{sign}{whole}")
     } else {
-        let frac = format!("{frac:06}");
+        let frac = format!("{frac:0width$}", width = decimals as usize);
         format!("{sign}{whole}.{}", frac.trim_end_matches('0'))
     }
 }

@@ -110,24 +110,19 @@ pub enum Priced {
 pub const HISTORICAL_MINIMUM: usize = 3;
 
 /// Prices a generation of `model` from the catalog; else the median of the
-/// model's confirmed actuals (at least three); else unpriced. Also returns
-/// the model's license status as the catalog states it.
+/// model's confirmed actuals (at least three); else unpriced.
 pub async fn price_generation<S: Store>(
     store: &S,
     catalog: &Catalog,
     model: Option<&str>,
     params: &serde_json::Map<String, serde_json::Value>,
-) -> Result<(Priced, Option<String>)> {
+) -> Result<Priced> {
     let Some(model) = model.map(str::trim).filter(|m| !m.is_empty()) else {
-        return Ok((
-            Priced::Unpriced {
-                why: "no model given".into(),
-            },
-            None,
-        ));
+        return Ok(Priced::Unpriced {
+            why: "no model given".into(),
+        });
     };
     let listed = catalog.get(model);
-    let license = listed.map(|m| m.license.label());
     if let Some(price) = listed {
         let estimate = price
             .estimate(params, today())
@@ -139,18 +134,18 @@ pub async fn price_generation<S: Store>(
                 price_version: e.verified,
                 stale: e.stale,
             };
-            return Ok((priced, license));
+            return Ok(priced);
         }
     }
     let actuals = store.confirmed_actuals(model).await?;
     if let Some((money, from)) = median_of_most_common_currency(&actuals) {
-        return Ok((Priced::Historical { money, from }, license));
+        return Ok(Priced::Historical { money, from });
     }
     let why = match listed {
         Some(_) => format!("{model} has no published price in the catalog"),
         None => format!("{model} is not in the pricing catalog"),
     };
-    Ok((Priced::Unpriced { why }, license))
+    Ok(Priced::Unpriced { why })
 }
 
 /// The median of the amounts in the currency most of them are in, once

@@ -80,11 +80,9 @@ pub async fn load(
                 )
                 .await?
         }
+        Some([]) => return Ok(Vec::new()),
         Some(list) => {
             let placeholders: Vec<String> = (1..=list.len()).map(|i| format!("${i}")).collect();
-            if list.is_empty() {
-                return Ok(Vec::new());
-            }
             let sql = format!(
                 "SELECT currency, day, rate FROM fx_rates WHERE currency IN ({}) ORDER BY currency, day",
                 placeholders.join(", ")
