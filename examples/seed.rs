@@ -215,7 +215,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let url = DatabaseUrl::parse(&args.database)?;
     let store = SqlStore::open(&url).await?;
-    let mut rng = Rng(args.seed);
     let now = Timestamp::now().0;
     let bar = ProgressBar::new(args.entries);
     if !std::io::stderr().is_terminal() {
@@ -225,13 +224,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{bar:40} {pos}/{len} entries  {eta}",
     )?);
     let started = Instant::now();
+    // Batches are made on their own thread while the store writes the last.
+    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<EntryRecord>>(1);
+    let (entries, size) = (args.entries, args.batch as u64);
+    let mut rng = Rng(args.seed);
+    let maker = std::thread::spawn(move || {
+        let mut made = 0u64;
+        while made < entries {
+            let count = (entries - made).min(size);
+            let batch = (0..count)
+                .map(|i| record(&mut rng, now, made + i, entries))
+                .collect();
+            if batches.send(batch).is_err() {
+                return;
+            }
+            made += count;
+        }
+    });
     let mut logged = 0u64;
     let mut later: Vec<Uuid> = Vec::new();
-    while logged < args.entries {
-        let size = (args.entries - logged).min(args.batch as u64);
-        let batch: Vec<EntryRecord> = (0..size)
-            .map(|i| record(&mut rng, now, logged + i, args.entries))
-            .collect();
+    for batch in received {
+        let size = batch.len() as u64;
         // A few of each large batch are confirmed or voided afterwards, as in real use.
         if batch.len() >= 1_000 {
             later.extend(
@@ -246,6 +259,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         logged += size;
         bar.set_position(logged);
     }
+    maker.join().map_err(|_| "the batch maker failed")?;
     bar.finish_and_clear();
     let log_secs = started.elapsed().as_secs_f64();
     for (i, id) in later.iter().enumerate() {

@@ -38,10 +38,10 @@ fn db_info_names_backend_schema_and_counts() {
         fill(&ledger);
         let info = ledger.json(&["db", "info", "--json"]);
         assert_eq!(info["backend"], ledger.backend);
-        assert_eq!(info["schema_version"], 2);
+        assert_eq!(info["schema_version"], 3);
         assert_eq!(info["events"], 14);
         assert_eq!(info["entries"], 12);
-        assert!(ledger.ok(&["db", "info"]).contains("schema version  2"));
+        assert!(ledger.ok(&["db", "info"]).contains("schema version  3"));
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::filter::{Filter, Page};
 use super::migrate;
+use super::request_key::request_key;
 use super::sql::{Column, Handle, Row, RowsInsert, Value};
 use super::sqlite::SqlitePool;
 use super::{
@@ -30,7 +31,7 @@ const ENTRY_COLUMNS: &str =
     "id, logged_seq, kind, occurred_at, source, model, description, client, project, deliverable, \
      request_id, status, duration_ms, params, estimate_micros, estimate_currency, estimate_tier, \
      actual_micros, actual_currency, actual_confirmed_at, void_reason, voided_at, \
-     cost_micros, cost_currency, cost_tier, is_void, price_version, license, day";
+     cost_micros, cost_currency, cost_tier, is_void, price_version, license, day, request_key";
 
 const EVENT_COLUMNS: &str = "seq, recorded_at, kind, entry_id, payload, prev_hash, hash";
 
@@ -172,7 +173,7 @@ impl SqlStore {
         let mut head = read_head(tx).await?;
         let mut events: Vec<Event> = Vec::with_capacity(bodies.len());
         // Events are sealed chunk by chunk, while the previous chunk is written.
-        let statements = bodies.chunks(INSERT_CHUNK).flat_map(|chunk| {
+        let statements = bodies.chunks(INSERT_CHUNK).map(|chunk| {
             let sealed: Vec<Event> = chunk.iter().map(|body| head.append(body, at)).collect();
             let statements = append_statements(sealed.iter().zip(chunk));
             events.extend(sealed);
@@ -272,9 +273,12 @@ impl Store for SqlStore {
 
     async fn entries_with_request(&self, request_id: &str) -> Result<Vec<Entry>, StoreError> {
         let mut conn = self.connection().await?;
-        let sql =
-            format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE request_id IS NOT NULL AND request_id = $1 ORDER BY source");
-        let rows = conn.query(&sql, &[request_id.into()]).await?;
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries \
+             WHERE request_key IS NOT NULL AND request_key = $1 AND request_id = $2 ORDER BY source"
+        );
+        let params = [Value::Int(request_key(request_id)), request_id.into()];
+        let rows = conn.query(&sql, &params).await?;
         rows.into_iter().map(entry_from_row).collect()
     }
 
@@ -284,7 +288,7 @@ impl Store for SqlStore {
         params.push(Value::Int(page.limit));
         params.push(Value::Int(page.offset));
         let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM entries {clause} ORDER BY occurred_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            "SELECT {ENTRY_COLUMNS} FROM entries {clause} ORDER BY occurred_at DESC, logged_seq DESC LIMIT ${} OFFSET ${}",
             params.len() - 1,
             params.len()
         );
@@ -366,7 +370,7 @@ impl Store for SqlStore {
         let statements = events
             .chunks(INSERT_CHUNK)
             .zip(bodies.chunks(INSERT_CHUNK))
-            .flat_map(|(events, bodies)| append_statements(events.iter().zip(bodies)));
+            .map(|(events, bodies)| append_statements(events.iter().zip(bodies)));
         execute_all(&mut tx, statements).await?;
         apply_changes(&mut tx, events.iter().zip(&bodies), HashMap::new()).await?;
         tx.commit().await?;
@@ -392,7 +396,7 @@ impl Store for SqlStore {
         let event = head.append(&body, at);
         execute_all(
             &mut tx,
-            append_statements(std::iter::once((&event, &body))).into_iter(),
+            std::iter::once(append_statements(std::iter::once((&event, &body)))),
         )
         .await?;
         tx.commit().await?;
@@ -512,16 +516,16 @@ async fn load_context(tx: &mut Handle, command: &Command) -> Result<Context, Sto
     }
     let keys = command.request_keys();
     let wanted: std::collections::HashSet<&(String, String)> = keys.iter().collect();
-    let mut request_ids: Vec<&str> = keys.iter().map(|(_, r)| r.as_str()).collect();
-    request_ids.sort_unstable();
-    request_ids.dedup();
-    for chunk in request_ids.chunks(LOOKUP_CHUNK) {
+    let mut request_keys: Vec<i64> = keys.iter().map(|(_, r)| request_key(r)).collect();
+    request_keys.sort_unstable();
+    request_keys.dedup();
+    for chunk in request_keys.chunks(LOOKUP_CHUNK) {
         let sql = format!(
-            // `IS NOT NULL` lets PostgreSQL use the partial unique index.
-            "SELECT source, request_id, id FROM entries WHERE request_id IS NOT NULL AND request_id IN ({})",
+            // `IS NOT NULL` lets PostgreSQL use the partial index.
+            "SELECT source, request_id, id FROM entries WHERE request_key IS NOT NULL AND request_key IN ({})",
             placeholders(chunk.len())
         );
-        let params: Vec<Value> = chunk.iter().map(|r| Value::from(*r)).collect();
+        let params: Vec<Value> = chunk.iter().map(|k| Value::Int(*k)).collect();
         for mut row in tx.query(&sql, &params).await? {
             let key = (row.text(0)?, row.text(1)?);
             if wanted.contains(&key) {
@@ -615,18 +619,19 @@ const ENTRY_TYPES: &[Column] = &[
     Column::Text, // price_version
     Column::Text, // license
     Column::Int,  // day
+    Column::Int,  // request_key
 ];
 
-/// Runs statements in order, building the next one while the database
-/// executes the current one (the two run on different threads).
+/// Runs groups of statements in order, building the next group while the
+/// database executes the current one (the two run on different threads).
 async fn execute_all(
     tx: &mut Handle,
-    statements: impl Iterator<Item = RowsInsert>,
+    statements: impl Iterator<Item = Vec<RowsInsert>>,
 ) -> Result<(), StoreError> {
     let mut statements = statements;
     let mut current = statements.next();
-    while let Some(insert) = current.take() {
-        let mut running = std::pin::pin!(tx.insert_rows(&insert));
+    while let Some(inserts) = current.take() {
+        let mut running = std::pin::pin!(tx.insert_rows(inserts));
         // The first poll hands the statement to the database.
         let first = futures_util::poll!(running.as_mut());
         current = statements.next();
@@ -739,6 +744,7 @@ async fn update_entry(tx: &mut Handle, entry: &Entry) -> Result<(), StoreError> 
 fn entry_values(e: Entry) -> Vec<Value> {
     let cost = e.cost();
     let day = e.occurred_at.day();
+    let request_key = e.request_id.as_deref().map(request_key);
     let (void_reason, voided_at) = match e.void {
         Some(v) => (Some(v.reason), Some(v.at.0)),
         None => (None, None),
@@ -775,6 +781,7 @@ fn entry_values(e: Entry) -> Vec<Value> {
         e.price_version.into(),
         e.license.into(),
         Value::Int(day),
+        request_key.into(),
     ]
 }
 

@@ -27,6 +27,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0002_rates_and_pricing.sql"),
         postgres: include_str!("../../migrations/postgres/0002_rates_and_pricing.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_entries_by_seq",
+        sqlite: include_str!("../../migrations/sqlite/0003_entries_by_seq.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_entries_by_seq.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

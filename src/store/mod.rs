@@ -6,6 +6,7 @@ mod ledger;
 pub mod migrate;
 mod postgres;
 mod rates;
+mod request_key;
 mod sql;
 mod sqlite;
 pub mod url;

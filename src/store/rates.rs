@@ -54,13 +54,13 @@ pub async fn import(tx: &mut Handle, rates: &[DayRate]) -> Result<RatesImported,
         ]);
     }
     for chunk in values.chunks(ROWS_PER_STATEMENT * 3) {
-        tx.insert_rows(&RowsInsert {
+        tx.insert_rows(vec![RowsInsert {
             table: "fx_rates",
             columns: "currency, day, rate",
             types: &[Column::Text, Column::Int, Column::Text],
             values: chunk.to_vec(),
             on_conflict: "ON CONFLICT (currency, day) DO UPDATE SET rate = excluded.rate",
-        })
+        }])
         .await?;
     }
     Ok(counts)

@@ -148,24 +148,42 @@ impl Handle {
         }
     }
 
-    pub async fn insert_rows(&mut self, insert: &RowsInsert) -> Result<u64, StoreError> {
+    /// Runs these inserts in order.
+    pub async fn insert_rows(&mut self, inserts: Vec<RowsInsert>) -> Result<(), StoreError> {
         match self {
             Handle::Sqlite(s) => {
                 // OR FAIL: a constraint error ends the statement without
                 // undoing its earlier rows, so SQLite keeps no statement
                 // journal (a copy of every page touched); the caller's
                 // transaction is rolled back on any error anyway.
-                let sql = format!(
-                    "INSERT OR FAIL INTO {} ({}) VALUES {} {}",
-                    insert.table,
-                    insert.columns,
-                    anonymous_placeholders(insert.rows(), insert.types.len()),
-                    insert.on_conflict
-                );
-                s.execute(&sql, &insert.values)
+                let inserts = inserts
+                    .into_iter()
+                    .map(|insert| {
+                        let columns = insert.types.len();
+                        let sql = format!(
+                            "INSERT OR FAIL INTO {} ({}) VALUES ({}) {}",
+                            insert.table,
+                            insert.columns,
+                            vec!["?"; columns].join(", "),
+                            insert.on_conflict
+                        );
+                        (sql, insert.values, columns)
+                    })
+                    .collect();
+                s.insert_rows(inserts).await
             }
-            Handle::PostgresConn(c) => postgres::insert_rows(c, insert).await,
-            Handle::PostgresTx(t) => postgres::insert_rows(t, insert).await,
+            Handle::PostgresConn(c) => {
+                for insert in &inserts {
+                    postgres::insert_rows(c, insert).await?;
+                }
+                Ok(())
+            }
+            Handle::PostgresTx(t) => {
+                for insert in &inserts {
+                    postgres::insert_rows(t, insert).await?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -195,11 +213,4 @@ impl Handle {
         };
         result.map_err(StoreError::from_sqlx)
     }
-}
-
-/// `(?, ?), (?, ?), ...` for a multi-row `VALUES` list on SQLite: anonymous
-/// parameters bind by position, with no rewriting of `$n` needed.
-fn anonymous_placeholders(rows: usize, columns: usize) -> String {
-    let row = format!("({})", vec!["?"; columns].join(", "));
-    vec![row; rows].join(", ")
 }

@@ -4,10 +4,12 @@
 //! It talks to SQLite through rusqlite rather than sqlx: sqlx runs SQLite on
 //! a worker thread and copies every value across it, which made a
 //! million-entry seed take 90 s and `verify` 40 s. Calls here are synchronous
-//! and short, run inline on the caller's task.
+//! and short, run inline on the caller's task; only bulk inserts move to a
+//! worker thread, whole statements at a time.
 
 use super::sql::{Row, Value};
-use super::StoreError;
+use super::{request_key, StoreError};
+use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use std::path::{Path, PathBuf};
@@ -21,6 +23,9 @@ const WRITE_CACHE_KIB: u32 = 49_152;
 const READ_CACHE_KIB: u32 = 8_192;
 /// Idle connections kept for reuse.
 const IDLE_CONNECTIONS: usize = 4;
+
+/// A one-row INSERT, and the values of the rows it inserts (`usize` each).
+pub type OneRowInsert = (String, Vec<Value>, usize);
 
 /// Connections to one ledger file, reused between calls.
 pub struct SqlitePool {
@@ -78,6 +83,13 @@ impl SqlitePool {
                 Err(e) => return Err(open_error(&self.path, e.to_string())),
             }
         }
+        conn.create_scalar_function(
+            request_key::SQL_FUNCTION,
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| Ok(request_key::request_key(&ctx.get::<String>(0)?)),
+        )
+        .map_err(|e| open_error(&self.path, e.to_string()))?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
@@ -195,6 +207,27 @@ impl SqliteSession {
         Ok(changed as u64)
     }
 
+    /// Inserts rows on a blocking worker thread, so the caller's task can
+    /// prepare the next rows meanwhile (the connection travels with the work
+    /// and comes back with the result). Dropped before it finishes, the
+    /// connection closes with the worker, which rolls its transaction back.
+    pub async fn insert_rows(&mut self, inserts: Vec<OneRowInsert>) -> Result<(), StoreError> {
+        let conn = self
+            .conn
+            .take()
+            .ok_or_else(|| StoreError::Database("the connection is closed".into()))?;
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let result = inserts
+                .iter()
+                .try_for_each(|(sql, values, columns)| insert_each(&conn, sql, values, *columns));
+            (conn, result)
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("the insert worker failed: {e}")))?;
+        self.conn = Some(conn);
+        result
+    }
+
     pub fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
         self.conn()?.execute_batch(sql).map_err(db_error)
     }
@@ -225,6 +258,28 @@ fn bind(statement: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<(),
         };
         let value = params.get(number - 1).unwrap_or(&Value::Null);
         statement.raw_bind_parameter(i, value).map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Runs a one-row INSERT once per row of `values` (`columns` values each)
+/// through one prepared statement. SQLite keeps each bound value's buffer from
+/// row to row, where a multi-row VALUES list copies every value into a fresh
+/// allocation and frees it again.
+fn insert_each(
+    conn: &Connection,
+    sql: &str,
+    values: &[Value],
+    columns: usize,
+) -> Result<(), StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(db_error)?;
+    for row in values.chunks(columns) {
+        for (i, value) in row.iter().enumerate() {
+            statement
+                .raw_bind_parameter(i + 1, value)
+                .map_err(db_error)?;
+        }
+        statement.raw_execute().map_err(db_error)?;
     }
     Ok(())
 }
