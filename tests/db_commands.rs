@@ -246,3 +246,45 @@ fn migration_files_are_paired_by_name() {
         names(&format!("{root}/migrations/postgres"))
     );
 }
+
+/// The PostgreSQL migration computes the request keys of entries logged
+/// before it in SQL; they must equal the keys gencost computes, or those
+/// entries could be logged twice.
+#[test]
+fn request_keys_filled_in_by_the_postgres_migration_find_their_entries() {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    let ledger = TestLedger::postgres(&admin);
+    let ids = [
+        "req-1",
+        "3f1c9a52-7a1e-4c1b-9a55-0d6f1e0b7c21",
+        "ünï-çødé 名前",
+    ];
+    for id in ids {
+        ledger.ok(&["log", "--model", "m", "--request-id", id]);
+    }
+    let migration = include_str!("../migrations/postgres/0003_entries_by_seq.sql");
+    let expression = migration
+        .split("SET request_key = ")
+        .nth(1)
+        .and_then(|rest| rest.split("\nWHERE").next())
+        .expect("the migration sets request_key from an expression");
+    let filled = exec_sql(
+        &ledger.url,
+        &format!("UPDATE entries SET request_key = {expression} WHERE request_id IS NOT NULL"),
+    );
+    assert_eq!(filled, 3);
+    for id in ids {
+        let again = ledger.run(&["log", "--model", "m", "--request-id", id]);
+        assert!(
+            again.stderr.contains("already logged"),
+            "{id}: {}",
+            again.stderr
+        );
+    }
+    assert_eq!(
+        ledger.json(&["list", "--json"]).as_array().unwrap().len(),
+        3
+    );
+}
