@@ -240,11 +240,11 @@ async fn scan_view<T: LedgerSnapshot>(mut snapshot: T) -> Result<ViewScan, Store
         problem: Ok(()),
         fingerprints: Vec::new(),
     };
-    let mut after = None;
+    let mut after = 0;
     loop {
         let page = snapshot.view_page(after, PAGE).await?;
         let Some(last) = page.last() else { break };
-        after = Some(last.entry.id);
+        after = last.entry.logged_seq;
         for row in &page {
             let entry = &row.entry;
             if row.stored_cost != entry.cost() || row.stored_void != entry.void.is_some() {
@@ -257,5 +257,7 @@ async fn scan_view<T: LedgerSnapshot>(mut snapshot: T) -> Result<ViewScan, Store
             scan.fingerprints.push((entry.id, fingerprint(entry)));
         }
     }
+    // Read in log order (SQLite's table order), compared in id order.
+    scan.fingerprints.sort_unstable_by_key(|(id, _)| *id);
     Ok(scan)
 }

@@ -216,17 +216,15 @@ impl LedgerSnapshot for Snapshot {
         change_events(&mut self.handle, ids).await
     }
 
-    /// The view in id order, after `after` (exclusive), at most `limit`.
-    async fn view_page(
-        &mut self,
-        after: Option<Uuid>,
-        limit: i64,
-    ) -> Result<Vec<ViewRow>, StoreError> {
-        let after = after.map(|id| id.to_string()).unwrap_or_default();
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id > $1 ORDER BY id LIMIT $2");
+    /// The view in log order (the table's own order on SQLite), after
+    /// `after_seq` (exclusive), at most `limit`.
+    async fn view_page(&mut self, after_seq: i64, limit: i64) -> Result<Vec<ViewRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE logged_seq > $1 ORDER BY logged_seq LIMIT $2"
+        );
         let rows = self
             .handle
-            .query(&sql, &[Value::Text(after), Value::Int(limit)])
+            .query(&sql, &[Value::Int(after_seq), Value::Int(limit)])
             .await?;
         rows.into_iter()
             .map(|mut row| {

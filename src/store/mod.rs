@@ -192,10 +192,11 @@ pub trait LedgerSnapshot: Send {
         ids: &[Uuid],
     ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
 
-    /// The view in id order, after `after` (exclusive), at most `limit`.
+    /// The view in log order (by `logged_seq`), after `after_seq`
+    /// (exclusive), at most `limit`.
     fn view_page(
         &mut self,
-        after: Option<Uuid>,
+        after_seq: i64,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<ViewRow>, StoreError>> + Send;
 
