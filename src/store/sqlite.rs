@@ -24,7 +24,8 @@ const READ_CACHE_KIB: u32 = 8_192;
 /// Idle connections kept for reuse.
 const IDLE_CONNECTIONS: usize = 4;
 
-/// A one-row INSERT, and the values of the rows it inserts (`usize` each).
+/// A one-row INSERT, the values of all the rows it inserts, and how many
+/// values make a row.
 pub type OneRowInsert = (String, Vec<Value>, usize);
 
 /// Connections to one ledger file, reused between calls.
@@ -116,6 +117,7 @@ impl SqlitePool {
             conn: Some(conn),
             pool: Arc::clone(self),
             in_transaction: false,
+            spent: Vec::new(),
         })
     }
 }
@@ -133,6 +135,8 @@ pub struct SqliteSession {
     conn: Option<Connection>,
     pool: Arc<SqlitePool>,
     in_transaction: bool,
+    /// Rows already inserted, kept to be freed during the next insert.
+    spent: Vec<OneRowInsert>,
 }
 
 impl SqliteSession {
@@ -219,15 +223,20 @@ impl SqliteSession {
             .conn
             .take()
             .ok_or_else(|| StoreError::Database("the connection is closed".into()))?;
-        let (conn, result) = tokio::task::spawn_blocking(move || {
+        let worker = tokio::task::spawn_blocking(move || {
             let result = inserts
                 .iter()
                 .try_for_each(|(sql, values, columns)| insert_each(&conn, sql, values, *columns));
-            (conn, result)
-        })
-        .await
-        .map_err(|e| StoreError::Database(format!("the insert worker failed: {e}")))?;
+            (conn, result, inserts)
+        });
+        // The last rows are freed here, on the thread that allocated them,
+        // while the worker inserts these.
+        self.spent.clear();
+        let (conn, result, inserts) = worker
+            .await
+            .map_err(|e| StoreError::Database(format!("the insert worker failed: {e}")))?;
         self.conn = Some(conn);
+        self.spent = inserts;
         result
     }
 
