@@ -3,7 +3,7 @@
 //! text. Both backends accept the same SQL text, so the ledger's queries are
 //! written once (in `ledger.rs`) and each backend only binds and decodes.
 
-use super::sqlite::SqliteSession;
+use super::sqlite::{BulkInsert, SqliteSession};
 use super::{postgres, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Postgres, Transaction};
@@ -158,16 +158,11 @@ impl Handle {
                 // transaction is rolled back on any error anyway.
                 let inserts = inserts
                     .into_iter()
-                    .map(|insert| {
-                        let columns = insert.types.len();
-                        let sql = format!(
-                            "INSERT OR FAIL INTO {} ({}) VALUES ({}) {}",
-                            insert.table,
-                            insert.columns,
-                            vec!["?"; columns].join(", "),
-                            insert.on_conflict
-                        );
-                        (sql, insert.values, columns)
+                    .map(|insert| BulkInsert {
+                        into: format!("INSERT OR FAIL INTO {} ({})", insert.table, insert.columns),
+                        suffix: insert.on_conflict,
+                        width: insert.types.len(),
+                        values: insert.values,
                     })
                     .collect();
                 s.insert_rows(inserts).await
