@@ -6,12 +6,14 @@
 #   benches/ledger.sh                                    # SQLite, 1,000,000 entries
 #   GENCOST_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test benches/ledger.sh
 #
-# ENTRIES (default 1000000), RUNS (default 5), BENCH_DIR (default /tmp/gencost-bench).
+# ENTRIES (default 1000000), RUNS (default 5), SEED_RUNS (SQLite seeding runs,
+# default 1), BENCH_DIR (default /tmp/gencost-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ENTRIES=${ENTRIES:-1000000}
 RUNS=${RUNS:-5}
+SEED_RUNS=${SEED_RUNS:-1}
 DIR=${BENCH_DIR:-/tmp/gencost-bench}
 PG_ADMIN=${GENCOST_BENCH_POSTGRES_URL:-}
 mkdir -p "$DIR"
@@ -58,8 +60,9 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; $ENTRIES
 
 # --- SQLite ---------------------------------------------------------------
 DB="$DIR/ledger.db"
-rm -f "$DB" "$DB-wal" "$DB-shm"
-measure "sqlite: seed $ENTRIES entries" 1 "$SEED" --entries "$ENTRIES" --database "sqlite://$DB"
+# Each seeding run starts from no file.
+measure "sqlite: seed $ENTRIES entries" "$SEED_RUNS" bash -c \
+    'rm -f "$0" "$0-wal" "$0-shm"; exec "$1" --entries "$2" --database "sqlite://$0"' "$DB" "$SEED" "$ENTRIES"
 export GENCOST_DATABASE="sqlite://$DB"
 "$G" total --by project --json > /dev/null   # warm the page cache once
 measure "sqlite: gencost total --by project --json" "$RUNS" "$G" total --by project --json

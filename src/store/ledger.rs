@@ -35,7 +35,8 @@ const ENTRY_COLUMNS: &str =
 
 const EVENT_COLUMNS: &str = "seq, recorded_at, kind, entry_id, payload, prev_hash, hash";
 
-/// Rows per multi-row INSERT; keeps parameters under both backends' limits.
+/// Events sealed and handed to the database at a time (one UNNEST insert per
+/// table on PostgreSQL, one worker job on SQLite).
 const INSERT_CHUNK: usize = 1000;
 /// Keys per `IN (...)` lookup.
 const LOOKUP_CHUNK: usize = 500;
