@@ -95,14 +95,15 @@ impl Command {
 }
 
 /// Decides the events a command appends, or why it is refused.
-pub fn decide(command: &Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcome), LedgerError> {
+/// Takes the command, so logged records move into their events uncopied.
+pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcome), LedgerError> {
     match command {
         Command::Log(records) => {
             let mut owners = ctx.request_owners.clone();
             let mut events = Vec::with_capacity(records.len());
             let mut results = Vec::with_capacity(records.len());
             for record in records {
-                check_record(record)?;
+                check_record(&record)?;
                 if let Some(request_id) = &record.request_id {
                     let key = (record.source.clone(), request_id.clone());
                     if let Some(existing) = owners.get(&key) {
@@ -112,28 +113,28 @@ pub fn decide(command: &Command, ctx: &Context) -> Result<(Vec<EventBody>, Outco
                     owners.insert(key, record.id);
                 }
                 results.push(LogResult::New(record.id));
-                events.push(EventBody::EntryLogged(Box::new(record.clone())));
+                events.push(EventBody::EntryLogged(Box::new(record)));
             }
             Ok((events, Outcome::Logged(results)))
         }
         Command::Confirm { entry_id, amount } => {
-            let entry = live_entry(ctx, *entry_id)?;
+            let entry = live_entry(ctx, entry_id)?;
             if entry.kind == Kind::Generation && amount.micros < 0 {
-                return Err(LedgerError::NegativeCost(*entry_id));
+                return Err(LedgerError::NegativeCost(entry_id));
             }
             let replaced = entry.actual.map(|a| a.amount);
             let body = EventBody::ActualConfirmed(ActualConfirmed {
-                entry_id: *entry_id,
+                entry_id: entry_id,
                 micros: amount.micros,
                 currency: amount.currency,
             });
             Ok((vec![body], Outcome::Confirmed { replaced }))
         }
         Command::Retag { entry_id, tags } => {
-            live_entry(ctx, *entry_id)?;
+            live_entry(ctx, entry_id)?;
             let body = EventBody::TagsChanged(TagsChanged {
-                entry_id: *entry_id,
-                tags: tags.clone(),
+                entry_id: entry_id,
+                tags,
             });
             Ok((vec![body], Outcome::Retagged))
         }
@@ -142,9 +143,9 @@ pub fn decide(command: &Command, ctx: &Context) -> Result<(Vec<EventBody>, Outco
             if reason.is_empty() {
                 return Err(LedgerError::MissingReason);
             }
-            live_entry(ctx, *entry_id)?;
+            live_entry(ctx, entry_id)?;
             let body = EventBody::EntryVoided(EntryVoided {
-                entry_id: *entry_id,
+                entry_id: entry_id,
                 reason: reason.to_string(),
             });
             Ok((vec![body], Outcome::Voided))

@@ -166,10 +166,10 @@ impl SqlStore {
 
     async fn run_command(
         tx: &mut Handle,
-        command: &Command,
+        command: Command,
         at: Timestamp,
     ) -> Result<Executed, StoreError> {
-        let context = load_context(tx, command).await?;
+        let context = load_context(tx, &command).await?;
         let (bodies, outcome) = decide(command, &context)?;
         let mut head = read_head(tx).await?;
         let mut events: Vec<Event> = Vec::with_capacity(bodies.len());
@@ -259,7 +259,7 @@ impl Store for SqlStore {
     async fn execute(&self, command: Command, at: Timestamp) -> Result<Executed, StoreError> {
         let mut tx = self.write_transaction().await?;
         // On error the transaction is dropped, which rolls it back.
-        let executed = Self::run_command(&mut tx, &command, at).await?;
+        let executed = Self::run_command(&mut tx, command, at).await?;
         tx.commit().await?;
         self.after_append(executed.events.len()).await?;
         Ok(executed)
