@@ -124,7 +124,7 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
             }
             let replaced = entry.actual.map(|a| a.amount);
             let body = EventBody::ActualConfirmed(ActualConfirmed {
-                entry_id: entry_id,
+                entry_id,
                 micros: amount.micros,
                 currency: amount.currency,
             });
@@ -132,10 +132,7 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
         }
         Command::Retag { entry_id, tags } => {
             live_entry(ctx, entry_id)?;
-            let body = EventBody::TagsChanged(TagsChanged {
-                entry_id: entry_id,
-                tags,
-            });
+            let body = EventBody::TagsChanged(TagsChanged { entry_id, tags });
             Ok((vec![body], Outcome::Retagged))
         }
         Command::Void { entry_id, reason } => {
@@ -145,7 +142,7 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
             }
             live_entry(ctx, entry_id)?;
             let body = EventBody::EntryVoided(EntryVoided {
-                entry_id: entry_id,
+                entry_id,
                 reason: reason.to_string(),
             });
             Ok((vec![body], Outcome::Voided))
