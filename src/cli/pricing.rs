@@ -5,7 +5,7 @@ use super::{json_line, open, table, Outcome};
 use crate::error::{Error, Result};
 use crate::money::{decimal_string, format_display, format_price, Money};
 use crate::pricing::{Catalog, LicenseStatus, ModelPrice};
-use crate::service::rates::rate_table;
+use crate::service::rates::rate_table_into;
 use crate::service::record::{price_generation, Priced};
 use crate::timestamp::today;
 use clap::{Args, Subcommand};
@@ -203,7 +203,7 @@ async fn estimate(
     let mut rate = None;
     let shown = match (money, target) {
         (Some(m), Some(to)) if to != m.currency => {
-            let table = rate_table(&store, Some(&[m.currency, to])).await?;
+            let table = rate_table_into(&store, [m.currency], to).await?;
             let (micros, used) = table.convert(m.micros, m.currency, to, today())?;
             rate = Some(used);
             Some(Money::new(micros, to))

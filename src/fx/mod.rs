@@ -12,7 +12,7 @@ use crate::money::{
     decimal_string, div_round_half_even, parse_amount, scaled_decimal_string, Currency,
 };
 use crate::timestamp::day_label;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// Units of a currency per euro, exact to six decimals (micro-units).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -90,16 +90,6 @@ impl RateTable {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_currency.is_empty()
-    }
-
-    pub fn currencies(&self) -> BTreeSet<Currency> {
-        let mut set: BTreeSet<Currency> = self.by_currency.keys().copied().collect();
-        set.insert(Currency::EUR);
-        set
-    }
-
     /// The latest rate of `currency` on or before `day`, with its own day.
     /// The euro is 1 on every day.
     pub fn on_or_before(&self, currency: Currency, day: i64) -> Result<(i64, Rate), FxError> {
@@ -121,14 +111,6 @@ impl RateTable {
             });
         }
         Ok(days[at - 1])
-    }
-
-    /// The latest day any rate is known for.
-    pub fn latest_day(&self) -> Option<i64> {
-        self.by_currency
-            .values()
-            .filter_map(|days| days.last().map(|(d, _)| *d))
-            .max()
     }
 
     /// All rates known on exactly the latest day on or before `day`, one per currency.

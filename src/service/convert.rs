@@ -1,7 +1,7 @@
 //! Entries shown in another currency: each amount converted at the rate of
 //! the entry's own day.
 
-use super::rates::rate_table;
+use super::rates::rate_table_into;
 use crate::error::Result;
 use crate::fx::{FxError, RateTable, RateUsed};
 use crate::ledger::Entry;
@@ -21,7 +21,7 @@ pub async fn entries_in<S: Store>(
     entries: Vec<Entry>,
     currency: Currency,
 ) -> Result<Vec<Converted>> {
-    let mut currencies: Vec<Currency> = entries
+    let amounts = entries
         .iter()
         .flat_map(|e| {
             [
@@ -29,12 +29,8 @@ pub async fn entries_in<S: Store>(
                 e.actual.map(|a| a.amount.currency),
             ]
         })
-        .flatten()
-        .chain([currency])
-        .collect();
-    currencies.sort();
-    currencies.dedup();
-    let table = rate_table(store, Some(&currencies)).await?;
+        .flatten();
+    let table = rate_table_into(store, amounts, currency).await?;
     entries
         .into_iter()
         .map(|e| entry_in(&table, e, currency).map_err(Into::into))

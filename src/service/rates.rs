@@ -22,6 +22,23 @@ pub async fn rate_table<S: Store>(store: &S, currencies: Option<&[Currency]>) ->
     Ok(RateTable::from_rows(embedded.chain(stored)))
 }
 
+/// The rates that convert amounts in `currencies` into `to`; nothing is read
+/// when they are all in `to` already.
+pub async fn rate_table_into<S: Store>(
+    store: &S,
+    currencies: impl IntoIterator<Item = Currency>,
+    to: Currency,
+) -> Result<RateTable> {
+    let mut needed: Vec<Currency> = currencies.into_iter().filter(|c| *c != to).collect();
+    if needed.is_empty() {
+        return Ok(RateTable::default());
+    }
+    needed.push(to);
+    needed.sort();
+    needed.dedup();
+    rate_table(store, Some(&needed)).await
+}
+
 /// What an import read and changed.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ImportReport {

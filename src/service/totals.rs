@@ -1,9 +1,8 @@
 //! Running totals in one display currency; amounts in other currencies are
 //! converted at the rate of their own day.
 
-use super::rates::rate_table;
+use super::rates::rate_table_into;
 use crate::error::Result;
-use crate::fx::RateTable;
 use crate::ledger::totals::{fold, Dimension, Grouping, SumRow, Totals, TotalsError};
 use crate::money::Currency;
 use crate::store::{Filter, Store};
@@ -21,20 +20,8 @@ pub async fn totals<S: Store>(
     // others convert at their own day's rate. Reading the day costs little
     // because the cost indexes hold it in order.
     let rows = store.sums(filter, grouping).await?;
-    // Rates are read only when some amount is in another currency.
-    let mut currencies: Vec<Currency> = rows
-        .iter()
-        .filter(|r| r.currency != currency && r.micros != 0)
-        .map(|r| r.currency)
-        .collect();
-    let table = if currencies.is_empty() {
-        RateTable::default()
-    } else {
-        currencies.push(currency);
-        currencies.sort();
-        currencies.dedup();
-        rate_table(store, Some(&currencies)).await?
-    };
+    let amounts = rows.iter().filter(|r| r.micros != 0).map(|r| r.currency);
+    let table = rate_table_into(store, amounts, currency).await?;
     let mut used = BTreeSet::new();
     let mut convert = |row: &SumRow, to: Currency| -> Result<i128, TotalsError> {
         let (picos, rate) = table.convert_picos(row.micros, row.currency, to, row.day)?;

@@ -16,8 +16,6 @@ pub struct RatesImported {
     pub unchanged: u64,
 }
 
-const ROWS_PER_STATEMENT: usize = 5_000;
-
 /// Upserts `rates` inside the caller's transaction; rows equal to the stored
 /// ones are left alone, so importing the same file twice changes nothing.
 pub async fn import(tx: &mut Handle, rates: &[DayRate]) -> Result<RatesImported, StoreError> {
@@ -53,12 +51,13 @@ pub async fn import(tx: &mut Handle, rates: &[DayRate]) -> Result<RatesImported,
             Value::Text(rate.rate.decimal()),
         ]);
     }
-    for chunk in values.chunks(ROWS_PER_STATEMENT * 3) {
+    if !values.is_empty() {
+        // One statement: SQLite binds it in groups, PostgreSQL as arrays.
         tx.insert_rows(vec![RowsInsert {
             table: "fx_rates",
             columns: "currency, day, rate",
             types: &[Column::Text, Column::Int, Column::Text],
-            values: chunk.to_vec(),
+            values,
             on_conflict: "ON CONFLICT (currency, day) DO UPDATE SET rate = excluded.rate",
         }])
         .await?;
