@@ -181,9 +181,10 @@ fn record(rng: &mut Rng, now: i64, n: u64, total: u64) -> EntryRecord {
         1 => Status::Cancelled,
         _ => Status::Succeeded,
     };
+    // The seed's own fixed parameter texts, known to be JSON objects.
     let params: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(params).unwrap_or_default();
-    let params = Params::from_map(&params);
+        serde_json::from_str(params).expect("seed parameters are a JSON object");
+    let params = Params::from_map(&params).expect("seed parameters serialise");
     EntryRecord {
         id: Uuid::now_v7(),
         kind: Kind::Generation,

@@ -20,6 +20,9 @@ pub enum Error {
     Rate(#[from] FxError),
     #[error("{0}")]
     Io(String),
+    /// The reader of the output went away (e.g. `| head`): not a failure.
+    #[error("the output was closed")]
+    ClosedPipe,
 }
 
 impl Error {

@@ -24,9 +24,18 @@ impl Timestamp {
         Timestamp((dt.unix_timestamp_nanos() / 1_000) as i64)
     }
 
-    pub fn to_datetime(self) -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    /// A timestamp from stored microseconds, refused outside the years
+    /// -9999..=9999 that the calendar (and RFC 3339) can show.
+    pub fn from_micros(micros: i64) -> Result<Self, TimestampError> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+            .map(|_| Timestamp(micros))
+            .map_err(|_| TimestampError(format!("{micros} µs since the epoch (out of range)")))
+    }
+
+    /// The calendar time; `None` outside the calendar's range (only a
+    /// timestamp not made by `from_micros` or parsing can be).
+    pub fn to_datetime(self) -> Option<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000).ok()
     }
 
     /// Parses RFC 3339 (any offset, converted to UTC).
@@ -53,17 +62,24 @@ impl Timestamp {
         self.0.div_euclid(MICROS_PER_DAY)
     }
 
-    pub fn date(self) -> Date {
-        self.to_datetime().date()
+    /// The UTC date; `None` outside the calendar's range.
+    pub fn date(self) -> Option<Date> {
+        self.to_datetime().map(|dt| dt.date())
     }
 }
 
 impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC with the `Z` suffix; sub-second digits only when present.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let dt = self.to_datetime().to_offset(UtcOffset::UTC);
-        let text = dt.format(&Rfc3339).map_err(|_| fmt::Error)?;
-        f.write_str(&text)
+        // Never shown as some other time: a value out of the calendar's
+        // range is shown as the number it is.
+        let Some(dt) = self.to_datetime() else {
+            return write!(f, "{} µs since the epoch (out of range)", self.0);
+        };
+        match dt.to_offset(UtcOffset::UTC).format(&Rfc3339) {
+            Ok(text) => f.write_str(&text),
+            Err(_) => write!(f, "{} µs since the epoch (out of range)", self.0),
+        }
     }
 }
 
@@ -79,15 +95,60 @@ pub fn today() -> i64 {
     Timestamp::now().day()
 }
 
-/// The date of a UTC day number, as `YYYY-MM-DD`.
+/// The date of a UTC day number, as `YYYY-MM-DD` (a day outside the
+/// calendar's range is named by its number).
 pub fn day_label(day: i64) -> String {
-    Timestamp(day * MICROS_PER_DAY).date().to_string()
+    match day
+        .checked_mul(MICROS_PER_DAY)
+        .and_then(|t| Timestamp(t).date())
+    {
+        Some(date) => date.to_string(),
+        None => format!("day {day} (out of range)"),
+    }
 }
 
 /// The month of a UTC day number, as `YYYY-MM`.
 pub fn month_label(day: i64) -> String {
-    let date = Timestamp(day * MICROS_PER_DAY).date();
-    format!("{:04}-{:02}", date.year(), u8::from(date.month()))
+    match day
+        .checked_mul(MICROS_PER_DAY)
+        .and_then(|t| Timestamp(t).date())
+    {
+        Some(date) => format!("{:04}-{:02}", date.year(), u8::from(date.month())),
+        None => format!("day {day} (out of range)"),
+    }
+}
+
+impl Timestamp {
+    /// `YYYY-MM-DD HH:MM` in UTC, for tables.
+    pub fn minute_label(self) -> String {
+        match self.to_datetime() {
+            Some(t) => format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            ),
+            None => self.to_string(),
+        }
+    }
+
+    /// `YYYYMMDDTHHMMSSZ`, for file names.
+    pub fn compact_label(self) -> String {
+        match self.to_datetime() {
+            Some(t) => format!(
+                "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            None => format!("{}us", self.0),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,46 +1,147 @@
-//! JSON shapes shared by `--json` output and the HTTP API. Amounts are exact
+//! JSON shapes shared by `--json` output and the HTTP API: typed structs,
+//! serialised in one place and described for OpenAPI. Amounts are exact
 //! decimal strings and timestamps RFC 3339 UTC; these shapes are kept stable.
 
-use crate::ledger::Entry;
+use crate::fx::RateUsed;
+use crate::ledger::{Actual, Entry, Estimate, Tags, Voiding};
 use crate::money::decimal_string;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
-/// An entry as `{"id","kind","occurred_at",...,"cost":{...},"void":bool}`.
-pub fn entry_json(entry: &Entry) -> Value {
-    let cost = entry.cost();
-    let params: Value = serde_json::from_str(&entry.params).unwrap_or_else(|_| json!({}));
-    json!({
-        "id": entry.id.to_string(),
-        "kind": entry.kind.as_str(),
-        "occurred_at": entry.occurred_at.to_string(),
-        "source": entry.source,
-        "model": entry.model,
-        "description": entry.description,
-        "client": entry.tags.client,
-        "project": entry.tags.project,
-        "deliverable": entry.tags.deliverable,
-        "request_id": entry.request_id,
-        "status": entry.status.as_str(),
-        "duration_ms": entry.duration_ms,
-        "params": params,
-        "estimate": {
-            "amount": entry.estimate.micros.map(decimal_string),
-            "currency": entry.estimate.currency.code(),
-            "tier": entry.estimate.tier.as_str(),
-        },
-        "actual": entry.actual.map(|a| json!({
-            "amount": a.amount.decimal(),
-            "currency": a.amount.currency.code(),
-            "confirmed_at": a.confirmed_at.to_string(),
-        })),
-        "cost": {
-            "amount": cost.micros.map(decimal_string),
-            "currency": cost.currency.code(),
-            "tier": cost.tier.as_str(),
-        },
-        "price_version": entry.price_version,
-        "license": entry.license,
-        "void": entry.void.is_some(),
-        "void_reason": entry.void.as_ref().map(|v| v.reason.clone()),
-    })
+/// An amount with its currency and confidence tier; `amount` is null when
+/// unpriced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TieredAmount {
+    /// Exact decimal, e.g. "0.025"; null when no price is known.
+    pub amount: Option<String>,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// billed, estimated, historical or unpriced.
+    pub tier: String,
+}
+
+/// A cost confirmed by the provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ActualJson {
+    pub amount: String,
+    pub currency: String,
+    pub confirmed_at: String,
+}
+
+/// One ledger entry, as `gencost list --json` prints it and the API serves it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EntryJson {
+    pub id: String,
+    pub kind: String,
+    pub occurred_at: String,
+    pub source: String,
+    pub model: Option<String>,
+    pub description: Option<String>,
+    pub client: Option<String>,
+    pub project: Option<String>,
+    pub deliverable: Option<String>,
+    pub request_id: Option<String>,
+    pub status: String,
+    pub duration_ms: Option<i64>,
+    /// The generation parameters exactly as logged.
+    #[schema(value_type = Object)]
+    pub params: Box<RawValue>,
+    pub estimate: TieredAmount,
+    pub actual: Option<ActualJson>,
+    /// The cost used in totals: the actual where known, else the estimate.
+    pub cost: TieredAmount,
+    pub price_version: Option<String>,
+    pub license: Option<String>,
+    pub void: bool,
+    pub void_reason: Option<String>,
+    /// The exchange rates the amounts were converted at (only when shown in
+    /// another currency).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub rates: Option<Vec<RateUsed>>,
+}
+
+/// A page of entries, newest first; `next_cursor` fetches the next page.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EntryPage {
+    pub entries: Vec<EntryJson>,
+    pub next_cursor: Option<String>,
+}
+
+impl EntryJson {
+    /// The JSON of an entry (every field, by destructuring, so none is left
+    /// out), with the rates its amounts were converted at, if any.
+    pub fn new(entry: Entry, rates: Option<Vec<RateUsed>>) -> Result<EntryJson, serde_json::Error> {
+        let cost = entry.cost();
+        let Entry {
+            id,
+            logged_seq: _,
+            kind,
+            occurred_at,
+            source,
+            model,
+            description,
+            tags:
+                Tags {
+                    client,
+                    project,
+                    deliverable,
+                },
+            request_id,
+            status,
+            duration_ms,
+            params,
+            estimate:
+                Estimate {
+                    micros: estimate_micros,
+                    currency: estimate_currency,
+                    tier: estimate_tier,
+                },
+            actual,
+            void,
+            price_version,
+            license,
+        } = entry;
+        Ok(EntryJson {
+            id: id.to_string(),
+            kind: kind.as_str().into(),
+            occurred_at: occurred_at.to_string(),
+            source,
+            model,
+            description,
+            client,
+            project,
+            deliverable,
+            request_id,
+            status: status.as_str().into(),
+            duration_ms,
+            params: RawValue::from_string(params)?,
+            estimate: TieredAmount {
+                amount: estimate_micros.map(decimal_string),
+                currency: estimate_currency.code().into(),
+                tier: estimate_tier.as_str().into(),
+            },
+            actual: actual.map(
+                |Actual {
+                     amount,
+                     confirmed_at,
+                 }| ActualJson {
+                    amount: amount.decimal(),
+                    currency: amount.currency.code().into(),
+                    confirmed_at: confirmed_at.to_string(),
+                },
+            ),
+            cost: TieredAmount {
+                amount: cost.micros.map(decimal_string),
+                currency: cost.currency.code().into(),
+                tier: cost.tier.as_str().into(),
+            },
+            price_version,
+            license,
+            void: void.is_some(),
+            void_reason: void.map(|Voiding { reason, .. }| reason),
+            rates,
+        })
+    }
 }

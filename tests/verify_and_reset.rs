@@ -182,21 +182,116 @@ fn reset_writes_a_readable_backup_then_starts_a_linked_chain() {
     }
 }
 
+/// A ledger whose rows fill every column somewhere: a generation priced
+/// from the catalog (price version, license) with tags, description,
+/// parameters, duration and request id, confirmed; another voided; the last
+/// event a confirmation (so it names an entry).
+fn rich_ledger(ledger: &TestLedger) {
+    let id = ledger
+        .ok(&[
+            "log",
+            "--model",
+            "fal-ai/flux/dev",
+            "--param",
+            "num_images=2",
+            "--client",
+            "Acme",
+            "--project",
+            "Summer Spot",
+            "--deliverable",
+            "Hero Film",
+            "--description",
+            "hero frame",
+            "--duration",
+            "3.2s",
+            "--request-id",
+            "req-rich",
+        ])
+        .trim()
+        .to_string();
+    let ids = logged(ledger, 2);
+    ledger.ok(&["void", &ids[0], "--reason", "test render"]);
+    ledger.ok(&["confirm", &id, "--actual", "0.031"]);
+}
+
+/// Every column of the entries and events tables, with its SQL type, read
+/// from the database's own schema.
+fn stored_columns(ledger: &TestLedger, table: &str) -> Vec<(String, bool)> {
+    let sql = if ledger.url.starts_with("postgres") {
+        format!(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
+        )
+    } else {
+        format!("SELECT name, type FROM pragma_table_info('{table}') ORDER BY cid")
+    };
+    common::query_text(&ledger.url, &sql)
+        .into_iter()
+        .map(|row| {
+            let integer = row[1].to_lowercase().contains("int");
+            (row[0].clone(), integer)
+        })
+        .collect()
+}
+
 #[test]
-fn an_entry_moved_to_another_day_by_hand_is_refused() {
+fn forging_any_stored_column_fails_verify() {
     for ledger in TestLedger::each() {
-        let ids = logged(&ledger, 2);
-        let changed = exec_sql(
-            &ledger.url,
-            &format!("UPDATE entries SET day = day + 1 WHERE id = '{}'", ids[1]),
-        );
-        assert_eq!(changed, 1);
-        let run = ledger.run(&["verify"]);
-        assert_eq!(run.code, 1, "[{}] {}", ledger.backend, run.stdout);
-        assert!(
-            run.stderr.contains(&ids[1]) && run.stderr.contains("stored day does not match"),
-            "{}",
-            run.stderr
-        );
+        rich_ledger(&ledger);
+        assert_eq!(ledger.run(&["verify"]).code, 0);
+        for (table, key, other_key) in [("entries", "logged_seq", "id"), ("events", "seq", "hash")]
+        {
+            let columns = stored_columns(&ledger, table);
+            assert!(columns.len() >= 7, "{table}: {columns:?}");
+            for (column, integer) in columns {
+                // The row to edit: one where the column holds a value (the
+                // last such event, so the chain's end is edited too).
+                let key_column = if column == key { other_key } else { key };
+                let found = common::query_text(
+                    &ledger.url,
+                    &format!(
+                        "SELECT {key_column} FROM {table} WHERE {column} IS NOT NULL ORDER BY {key} DESC LIMIT 1"
+                    ),
+                );
+                let target = found.first().map(|row| row[0].clone()).unwrap_or_else(|| {
+                    panic!("[{}] no row fills {table}.{column}", ledger.backend)
+                });
+                let target = if key_column == key {
+                    target
+                } else {
+                    format!("'{target}'")
+                };
+                let (forge, undo) = if integer {
+                    (format!("{column} + 1"), format!("{column} - 1"))
+                } else {
+                    (
+                        format!("{column} || 'x'"),
+                        format!("substr({column}, 1, length({column}) - 1)"),
+                    )
+                };
+                let changed = common::exec_sql(
+                    &ledger.url,
+                    &format!("UPDATE {table} SET {column} = {forge} WHERE {key_column} = {target}"),
+                );
+                assert_eq!(changed, 1, "[{}] {table}.{column}", ledger.backend);
+                let run = ledger.run(&["verify"]);
+                assert_ne!(
+                    run.code, 0,
+                    "[{}] forging {table}.{column} went unnoticed: {}",
+                    ledger.backend, run.stdout
+                );
+                let restored = common::exec_sql(
+                    &ledger.url,
+                    &format!("UPDATE {table} SET {column} = {undo} WHERE {key_column} = {target}"),
+                );
+                assert_eq!(restored, 1, "[{}] undo {table}.{column}", ledger.backend);
+                let run = ledger.run(&["verify"]);
+                assert_eq!(
+                    run.code, 0,
+                    "[{}] after undoing {table}.{column}: {}{}",
+                    ledger.backend, run.stdout, run.stderr
+                );
+            }
+        }
     }
 }

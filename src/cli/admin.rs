@@ -1,6 +1,6 @@
 //! `verify`, `reset` and `db`: looking after the ledger itself.
 
-use super::{database_url, json_line, Outcome};
+use super::{database_url, write_json, write_text, Exit, Out};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::service::transfer::{self, backup_path};
@@ -19,24 +19,27 @@ pub struct VerifyArgs {
     json: bool,
 }
 
-pub async fn verify<S: Store + 'static>(store: S, args: VerifyArgs) -> Result<Outcome> {
+pub async fn verify<S: Store + 'static>(store: S, args: VerifyArgs, out: Out<'_>) -> Result<Exit> {
     let report = verify_ledger(std::sync::Arc::new(store)).await?;
-    let code = if report.is_sound() { 0 } else { 1 };
+    let exit = if report.is_sound() {
+        Exit::Success
+    } else {
+        Exit::Failed
+    };
     if args.json {
-        return Ok(Outcome {
-            stdout: json_line(&report),
-            code,
-        });
+        write_json(out, &report)?;
+        return Ok(exit);
     }
     let head = report.head.clone().unwrap_or_else(|| "(empty)".into());
-    let stdout = match &report.problem {
+    let text = match &report.problem {
         None => format!(
             "ok: {} events, {} entries, head {head}\n",
             report.events, report.entries
         ),
         Some(problem) => format!("FAILED: {problem}\n"),
     };
-    Ok(Outcome { stdout, code })
+    write_text(out, &text)?;
+    Ok(exit)
 }
 
 #[derive(Args, Debug)]
@@ -52,7 +55,7 @@ pub struct ResetArgs {
     json: bool,
 }
 
-pub async fn reset(store: &SqlStore, args: ResetArgs) -> Result<Outcome> {
+pub async fn reset(store: &SqlStore, args: ResetArgs, out: Out<'_>) -> Result<Exit> {
     let word = args.confirm.unwrap_or_default();
     let fallback = config::data_dir()?.join("backups");
     let path = backup_path(
@@ -63,12 +66,15 @@ pub async fn reset(store: &SqlStore, args: ResetArgs) -> Result<Outcome> {
     );
     let report = transfer::reset(store, &word, &path).await?;
     if args.json {
-        return Ok(Outcome::ok(json_line(&report)));
+        return write_json(out, &report);
     }
-    Ok(Outcome::ok(format!(
-        "ledger cleared; backup of {} events written to {}\n",
-        report.events_backed_up, report.backup
-    )))
+    write_text(
+        out,
+        &format!(
+            "ledger cleared; backup of {} events written to {}\n",
+            report.events_backed_up, report.backup
+        ),
+    )
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,6 +83,63 @@ pub enum DbCommand {
     Info(InfoArgs),
     /// Copy a whole ledger into an empty one (e.g. SQLite into PostgreSQL)
     Copy(CopyArgs),
+    /// Upgrade the ledger's schema to this gencost's (a shared PostgreSQL
+    /// ledger is upgraded only by this command)
+    Migrate(MigrateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// Only say what would be done
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Upgrade time measured per entry (SQLite, 1M entries: 15.9 s), rounded up.
+const UPGRADE_MICROS_PER_ENTRY: i64 = 20;
+
+pub async fn migrate(database: Option<&str>, args: MigrateArgs, out: Out<'_>) -> Result<Exit> {
+    let url = database_url(database)?;
+    let store = SqlStore::open_for_migration(&url).await?;
+    let pending = store.pending_migrations().await?;
+    let info = store.info().await?;
+    if pending.is_empty() {
+        return write_text(
+            out,
+            &format!(
+                "{} is at schema {}, the version this gencost needs; nothing to do\n",
+                info.location, info.schema_version
+            ),
+        );
+    }
+    let names: Vec<&str> = pending.iter().map(|m| m.name).collect();
+    let seconds = (info.entries * UPGRADE_MICROS_PER_ENTRY).div_euclid(1_000_000) + 1;
+    let plan = format!(
+        "{}: schema {} -> {} ({}) over {} entries; this may take about {} s, \
+         during which the ledger is locked for everyone, and afterwards every \
+         user of this ledger needs a gencost that knows schema {}\n",
+        info.location,
+        info.schema_version,
+        crate::store::migrate::latest_version(),
+        names.join(", "),
+        info.entries,
+        seconds,
+        crate::store::migrate::latest_version(),
+    );
+    if args.dry_run {
+        return write_text(out, &format!("would upgrade {plan}"));
+    }
+    eprint!("upgrading {plan}");
+    let started = std::time::Instant::now();
+    store.apply_migrations().await?;
+    write_text(
+        out,
+        &format!(
+            "upgraded to schema {} in {:.1} s\n",
+            crate::store::migrate::latest_version(),
+            started.elapsed().as_secs_f64()
+        ),
+    )
 }
 
 #[derive(Args, Debug)]
@@ -86,15 +149,15 @@ pub struct InfoArgs {
     json: bool,
 }
 
-pub async fn info<S: Store>(store: &S, args: InfoArgs) -> Result<Outcome> {
+pub async fn info<S: Store>(store: &S, args: InfoArgs, out: Out<'_>) -> Result<Exit> {
     let info = store.info().await?;
     if args.json {
-        return Ok(Outcome::ok(json_line(&info)));
+        return write_json(out, &info);
     }
-    Ok(Outcome::ok(format!(
+    write_text(out, &format!(
         "backend         {}\nlocation        {}\nschema version  {}\nevents          {}\nentries         {}\n",
         info.backend, info.location, info.schema_version, info.events, info.entries
-    )))
+    ))
 }
 
 #[derive(Args, Debug)]
@@ -107,7 +170,7 @@ pub struct CopyArgs {
     to: String,
 }
 
-pub async fn copy(args: CopyArgs) -> Result<Outcome> {
+pub async fn copy(args: CopyArgs, out: Out<'_>) -> Result<Exit> {
     let from_url = database_url(Some(&args.from))?;
     let to_url = database_url(Some(&args.to))?;
     if from_url == to_url {
@@ -123,10 +186,13 @@ pub async fn copy(args: CopyArgs) -> Result<Outcome> {
     .await;
     bar.finish_and_clear();
     let report = report?;
-    Ok(Outcome::ok(format!(
-        "copied {} events ({} entries) from {} to {}\n",
-        report.events, report.entries, from_url, to_url
-    )))
+    write_text(
+        out,
+        &format!(
+            "copied {} events ({} entries) from {} to {}\n",
+            report.events, report.entries, from_url, to_url
+        ),
+    )
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal.

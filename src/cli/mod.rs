@@ -100,13 +100,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    match runtime.block_on(dispatch(cli)) {
-        Ok(Outcome { stdout, code }) => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (e.g. `| head`) is not an error worth reporting.
-            let _ = out.write_all(stdout.as_bytes()).and_then(|_| out.flush());
-            ExitCode::from(code)
-        }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let result = runtime
+        .block_on(dispatch(cli, &mut out))
+        .and_then(|exit| out.flush().map(|_| exit).map_err(output_error));
+    match result {
+        Ok(exit) => ExitCode::from(exit as u8),
+        // A closed pipe (e.g. `| head`) ends the output quietly.
+        Err(Error::ClosedPipe) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(exit_code(&e))
@@ -122,44 +123,64 @@ fn exit_code(e: &Error) -> u8 {
     }
 }
 
-/// What a command prints, and its exit code when it did not fail outright.
-pub struct Outcome {
-    pub stdout: String,
-    pub code: u8,
+/// How a command that did not fail outright ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    /// It ran and found a problem (e.g. `verify`).
+    Failed = 1,
 }
 
-impl Outcome {
-    pub fn ok(stdout: impl Into<String>) -> Outcome {
-        Outcome {
-            stdout: stdout.into(),
-            code: 0,
-        }
+/// Where a command writes its output (stdout, buffered).
+pub type Out<'a> = &'a mut dyn Write;
+
+/// A failed write: a closed pipe ends quietly, anything else is an error.
+fn output_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::ClosedPipe
+    } else {
+        Error::Io(format!("cannot write the output: {e}"))
     }
 }
 
-async fn dispatch(cli: Cli) -> Result<Outcome, Error> {
+pub fn write_text(out: Out<'_>, text: &str) -> Result<Exit, Error> {
+    out.write_all(text.as_bytes()).map_err(output_error)?;
+    Ok(Exit::Success)
+}
+
+/// Pretty JSON and a newline.
+pub fn write_json(out: Out<'_>, value: &impl serde::Serialize) -> Result<Exit, Error> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| match e.io_error_kind() {
+        Some(_) => output_error(std::io::Error::from(e)),
+        None => Error::Io(format!("cannot write JSON: {e}")),
+    })?;
+    write_text(out, "\n")
+}
+
+async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
     let database = cli.database.as_deref();
     // `use` and `db copy` do not work on the one ledger; every other command does.
     match cli.command {
-        Command::Use(args) => record::use_tags(args),
-        Command::Db(admin::DbCommand::Copy(args)) => admin::copy(args).await,
+        Command::Use(args) => record::use_tags(args, out),
+        Command::Db(admin::DbCommand::Copy(args)) => admin::copy(args, out).await,
+        Command::Db(admin::DbCommand::Migrate(args)) => admin::migrate(database, args, out).await,
         Command::Log(args) => {
             let catalog = catalog(cli.pricing.as_deref())?;
-            record::log(&open(database).await?, &catalog, args).await
+            record::log(&open(database).await?, &catalog, args, out).await
         }
         Command::Pricing(command) => {
-            pricing::run(&catalog(cli.pricing.as_deref())?, command, database).await
+            pricing::run(&catalog(cli.pricing.as_deref())?, command, database, out).await
         }
-        Command::Confirm(args) => record::confirm(&open(database).await?, args).await,
-        Command::Void(args) => record::void(&open(database).await?, args).await,
-        Command::List(args) => query::list(&open(database).await?, args).await,
-        Command::Total(args) => query::total(&open(database).await?, args).await,
-        Command::Tags(args) => query::tags(&open(database).await?, args).await,
-        Command::Verify(args) => admin::verify(open(database).await?, args).await,
-        Command::Reset(args) => admin::reset(&open(database).await?, args).await,
-        Command::Rates(command) => rates::run(&open(database).await?, command).await,
+        Command::Confirm(args) => record::confirm(&open(database).await?, args, out).await,
+        Command::Void(args) => record::void(&open(database).await?, args, out).await,
+        Command::List(args) => query::list(&open(database).await?, args, out).await,
+        Command::Total(args) => query::total(&open(database).await?, args, out).await,
+        Command::Tags(args) => query::tags(&open(database).await?, args, out).await,
+        Command::Verify(args) => admin::verify(open(database).await?, args, out).await,
+        Command::Reset(args) => admin::reset(&open(database).await?, args, out).await,
+        Command::Rates(command) => rates::run(&open(database).await?, command, out).await,
         Command::Db(admin::DbCommand::Info(args)) => {
-            admin::info(&open(database).await?, args).await
+            admin::info(&open(database).await?, args, out).await
         }
     }
 }
@@ -181,7 +202,7 @@ pub fn catalog(file: Option<&std::path::Path>) -> Result<crate::pricing::Catalog
         Some(path) => path.to_path_buf(),
         None => match crate::config::config_dir() {
             Ok(dir) if dir.join("pricing.toml").exists() => dir.join("pricing.toml"),
-            _ => return Ok(crate::pricing::Catalog::embedded()),
+            _ => return crate::pricing::Catalog::embedded().map_err(|e| Error::Io(e.to_string())),
         },
     };
     crate::pricing::Catalog::with_user_file(&path).map_err(|e| Error::input(e.to_string()))
@@ -189,12 +210,14 @@ pub fn catalog(file: Option<&std::path::Path>) -> Result<crate::pricing::Catalog
 
 pub async fn open(database: Option<&str>) -> Result<SqlStore, Error> {
     let url = database_url(database)?;
-    Ok(SqlStore::open(&url).await?)
-}
-
-/// JSON text with a trailing newline.
-pub fn json_line(value: &impl serde::Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
+    let store = SqlStore::open(&url).await?;
+    if let Some(upgrade) = store.upgrade() {
+        eprintln!(
+            "note: upgraded this ledger from schema {} to {}; the file as it was is at {}",
+            upgrade.from,
+            upgrade.to,
+            upgrade.backup.display()
+        );
+    }
+    Ok(store)
 }

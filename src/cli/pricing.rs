@@ -1,15 +1,14 @@
 //! `pricing`: the catalog and what a generation will cost before it runs.
 
 use super::args::{parse_currency, parse_param};
-use super::{json_line, open, table, Outcome};
+use super::{open, table, write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
-use crate::money::{decimal_string, format_display, format_price, Money};
+use crate::money::{decimal_string, format_display, format_price};
 use crate::pricing::{Catalog, LicenseStatus, ModelPrice};
-use crate::service::rates::rate_table_into;
-use crate::service::record::{price_generation, Priced};
+use crate::service::pricing::{estimate as estimate_generation, ModelJson};
 use crate::timestamp::today;
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[derive(Subcommand, Debug)]
 pub enum PricingCommand {
@@ -59,39 +58,24 @@ pub async fn run(
     catalog: &Catalog,
     command: PricingCommand,
     database: Option<&str>,
-) -> Result<Outcome> {
+    out: Out<'_>,
+) -> Result<Exit> {
     match command {
-        PricingCommand::List(args) => list(catalog, args),
-        PricingCommand::Show(args) => show(catalog, args),
-        PricingCommand::Estimate(args) => estimate(catalog, args, database).await,
+        PricingCommand::List(args) => list(catalog, args, out),
+        PricingCommand::Show(args) => show(catalog, args, out),
+        PricingCommand::Estimate(args) => estimate(catalog, args, database, out).await,
     }
 }
 
-fn model_json(m: &ModelPrice, today: i64) -> Value {
-    json!({
-        "model": m.endpoint,
-        "name": m.name,
-        "currency": m.currency.code(),
-        "formula": m.formula,
-        "verified": m.verified_label(),
-        "stale": m.is_stale(today),
-        "source": m.source,
-        "license": m.license,
-        "defaults": m.defaults,
-        "note": m.note,
-        "origin": m.origin,
-    })
-}
-
-fn list(catalog: &Catalog, args: ListArgs) -> Result<Outcome> {
+fn list(catalog: &Catalog, args: ListArgs, out: Out<'_>) -> Result<Exit> {
     let today = today();
     let models: Vec<&ModelPrice> = catalog
         .models()
         .filter(|m| !args.commercial || m.license.status == LicenseStatus::Commercial)
         .collect();
     if args.json {
-        let items: Vec<Value> = models.iter().map(|m| model_json(m, today)).collect();
-        return Ok(Outcome::ok(json_line(&items)));
+        let items: Vec<ModelJson> = models.iter().map(|m| ModelJson::new(m, today)).collect();
+        return write_json(out, &items);
     }
     let rows: Vec<Vec<String>> = models
         .iter()
@@ -110,14 +94,13 @@ fn list(catalog: &Catalog, args: ListArgs) -> Result<Outcome> {
             ]
         })
         .collect();
-    Ok(Outcome::ok(table::render(
-        &["MODEL", "PRICE", "LICENSE", "VERIFIED"],
-        &rows,
-        &[],
-    )))
+    write_text(
+        out,
+        &table::render(&["MODEL", "PRICE", "LICENSE", "VERIFIED"], &rows, &[]),
+    )
 }
 
-fn show(catalog: &Catalog, args: ShowArgs) -> Result<Outcome> {
+fn show(catalog: &Catalog, args: ShowArgs, out: Out<'_>) -> Result<Exit> {
     let today = today();
     let m = catalog.get(&args.model).ok_or_else(|| {
         Error::NotFound(format!(
@@ -126,14 +109,14 @@ fn show(catalog: &Catalog, args: ShowArgs) -> Result<Outcome> {
         ))
     })?;
     if args.json {
-        return Ok(Outcome::ok(json_line(&model_json(m, today))));
+        return write_json(out, &ModelJson::new(m, today));
     }
-    let mut out = format!("{} ({})\n", m.endpoint, m.name);
+    let mut text = format!("{} ({})\n", m.endpoint, m.name);
     match &m.formula {
-        Some(f) => out.push_str(&format!("price:     {}\n", price_summary(f, m))),
-        None => out.push_str("price:     No price (unpriced: none published)\n"),
+        Some(f) => text.push_str(&format!("price:     {}\n", price_summary(f, m))),
+        None => text.push_str("price:     No price (unpriced: none published)\n"),
     }
-    out.push_str(&format!(
+    text.push_str(&format!(
         "verified:  {}{}\n",
         m.verified_label(),
         if m.is_stale(today) {
@@ -142,28 +125,29 @@ fn show(catalog: &Catalog, args: ShowArgs) -> Result<Outcome> {
             ""
         }
     ));
-    out.push_str(&format!("source:    {}\n", m.source));
-    out.push_str(&format!("license:   {}\n", m.license.label()));
+    text.push_str(&format!("source:    {}\n", m.source));
+    text.push_str(&format!("license:   {}\n", m.license.label()));
     if !m.defaults.is_empty() {
-        out.push_str(&format!(
+        text.push_str(&format!(
             "defaults:  {}\n",
             Value::Object(m.defaults.clone())
         ));
     }
     if let Some(note) = &m.note {
-        out.push_str(&format!("note:      {note}\n"));
+        text.push_str(&format!("note:      {note}\n"));
     }
     if m.origin == crate::pricing::Origin::UserFile {
-        out.push_str("from:      your pricing file\n");
+        text.push_str("from:      your pricing file\n");
     }
-    Ok(Outcome::ok(out))
+    write_text(out, &text)
 }
 
 async fn estimate(
     catalog: &Catalog,
     args: EstimateArgs,
     database: Option<&str>,
-) -> Result<Outcome> {
+    out: Out<'_>,
+) -> Result<Exit> {
     let mut params = serde_json::Map::new();
     for p in &args.params {
         let (key, value) = parse_param(p)?;
@@ -175,63 +159,21 @@ async fn estimate(
         .map(|c| parse_currency("--currency", c))
         .transpose()?;
     let store = open(database).await?;
-    let priced = price_generation(&store, catalog, Some(&args.model), &params).await?;
-    let license = catalog.get(&args.model).map(|m| m.license.label());
-    let (money, tier, explanation, price_version, stale) = match priced {
-        Priced::Estimated {
-            money,
-            explanation,
-            price_version,
-            stale,
-        } => (
-            Some(money),
-            "estimated",
-            explanation,
-            Some(price_version),
-            stale,
-        ),
-        Priced::Historical { money, from } => (
-            Some(money),
-            "historical",
-            format!("median of {from} confirmed costs of {}", args.model),
-            None,
-            false,
-        ),
-        Priced::Unpriced { why } => (None, "unpriced", why, None, false),
-    };
-    // In another currency: at the latest rate on or before today.
-    let mut rate = None;
-    let shown = match (money, target) {
-        (Some(m), Some(to)) if to != m.currency => {
-            let table = rate_table_into(&store, [m.currency], to).await?;
-            let (micros, used) = table.convert(m.micros, m.currency, to, today())?;
-            rate = Some(used);
-            Some(Money::new(micros, to))
-        }
-        _ => money,
-    };
+    let report = estimate_generation(&store, catalog, &args.model, &params, target).await?;
     if args.json {
-        return Ok(Outcome::ok(json_line(&json!({
-            "model": args.model,
-            "amount": shown.map(|m| decimal_string(m.micros)),
-            "currency": shown.map(|m| m.currency.code().to_string()),
-            "tier": tier,
-            "explanation": explanation,
-            "price_version": price_version,
-            "stale": stale,
-            "license": license,
-            "rate": rate,
-        }))));
+        return write_json(out, &report);
     }
-    let mut out = match shown {
+    let mut text = match report.shown {
         Some(m) => format!(
-            "{} ({tier})\n{explanation}\n",
-            format_display(m.micros, m.currency)
+            "{} ({})\n{}\n",
+            format_display(m.micros, m.currency),
+            report.tier,
+            report.explanation
         ),
-        None => format!("No price (unpriced)\n{explanation}\n"),
+        None => format!("No price (unpriced)\n{}\n", report.explanation),
     };
-    if let (Some(used), Some(original)) = (&rate, money) {
-        out.push_str(&format!(
+    if let (Some(used), Some(original)) = (&report.rate, report.original) {
+        text.push_str(&format!(
             "= {} at {} {}→{} ({})\n",
             format_display(original.micros, original.currency),
             used.rate,
@@ -240,20 +182,20 @@ async fn estimate(
             used.date
         ));
     }
-    if let Some(version) = &price_version {
-        out.push_str(&format!(
+    if let Some(version) = &report.price_version {
+        text.push_str(&format!(
             "price verified {version}{}\n",
-            if stale {
+            if report.stale {
                 " (stale: over 90 days ago)"
             } else {
                 ""
             }
         ));
     }
-    if let Some(license) = &license {
-        out.push_str(&format!("license: {license}\n"));
+    if let Some(license) = &report.license {
+        text.push_str(&format!("license: {license}\n"));
     }
-    Ok(Outcome::ok(out))
+    write_text(out, &text)
 }
 
 /// A short description of a formula's prices, e.g. `$0.025 per megapixel`.

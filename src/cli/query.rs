@@ -1,15 +1,14 @@
 //! `list`, `total` and `tags`: reading the ledger.
 
 use super::args::{parse_currency, FilterArgs};
-use super::{json_line, table, Outcome};
+use super::{table, write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::ledger::totals::Dimension;
 use crate::ledger::{Entry, TagField};
 use crate::money::format_display;
-use crate::service::convert::{entries_in, Converted};
+use crate::service::entries::{self, ListRequest, MAX_PAGE};
 use crate::service::totals::totals;
-use crate::store::{Page, Store};
-use crate::wire::entry_json;
+use crate::store::Store;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -17,11 +16,11 @@ pub struct ListArgs {
     #[command(flatten)]
     filter: FilterArgs,
     /// At most this many entries
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, allow_negative_numbers = true)]
     limit: i64,
-    /// Skip this many entries first
-    #[arg(long, default_value_t = 0)]
-    offset: i64,
+    /// Continue after an earlier listing: the cursor it printed
+    #[arg(long, value_name = "CURSOR")]
+    after: Option<String>,
     /// Also show void entries
     #[arg(long)]
     include_void: bool,
@@ -33,9 +32,14 @@ pub struct ListArgs {
     json: bool,
 }
 
-pub async fn list<S: Store>(store: &S, args: ListArgs) -> Result<Outcome> {
-    if args.limit < 0 || args.offset < 0 {
-        return Err(Error::input("--limit and --offset cannot be negative"));
+/// Lists entries page by page; JSON is written as each page arrives, so a
+/// long listing never sits whole in memory.
+pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<Exit> {
+    if args.limit < 0 {
+        return Err(Error::input(format!(
+            "--limit: {} is negative; give the number of entries to show",
+            args.limit
+        )));
     }
     let currency = args
         .currency
@@ -44,55 +48,64 @@ pub async fn list<S: Store>(store: &S, args: ListArgs) -> Result<Outcome> {
         .transpose()?;
     let mut filter = args.filter.to_filter()?;
     filter.include_void = args.include_void;
-    let entries = store
-        .list(
-            &filter,
-            Page {
-                limit: args.limit,
-                offset: args.offset,
-            },
-        )
-        .await?;
-    let entries: Vec<Converted> = match currency {
-        Some(currency) => entries_in(store, entries, currency).await?,
-        None => entries
-            .into_iter()
-            .map(|entry| Converted {
-                entry,
-                rates: Vec::new(),
-            })
-            .collect(),
+    let mut request = ListRequest {
+        filter,
+        limit: 0,
+        after: args.after,
+        currency,
+    };
+    let mut left = args.limit;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut shown = 0;
+    if args.json {
+        write_text(out, "[")?;
+    }
+    let more = loop {
+        request.limit = left.min(MAX_PAGE);
+        let page = entries::list(store, &request).await?;
+        left -= page.entries.len() as i64;
+        let next_cursor = page.next_cursor.clone();
+        if args.json {
+            for entry in page.into_wire(currency.is_some())?.entries {
+                write_text(out, if shown == 0 { "\n" } else { ",\n" })?;
+                serde_json::to_writer_pretty(&mut *out, &entry)
+                    .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
+                shown += 1;
+            }
+        } else {
+            rows.extend(page.entries.iter().map(|c| list_row(&c.entry)));
+            shown = rows.len();
+        }
+        match next_cursor {
+            Some(cursor) if left > 0 => request.after = Some(cursor),
+            next => break next,
+        }
     };
     if args.json {
-        let items: Vec<_> = entries
-            .iter()
-            .map(|c| {
-                let mut item = entry_json(&c.entry);
-                if currency.is_some() {
-                    item["rates"] = serde_json::json!(c.rates);
-                }
-                item
-            })
-            .collect();
-        return Ok(Outcome::ok(json_line(&items)));
+        write_text(out, if shown == 0 { "]\n" } else { "\n]\n" })?;
+    } else if rows.is_empty() {
+        write_text(out, "no entries\n")?;
+    } else {
+        let header = [
+            "ID",
+            "WHEN (UTC)",
+            "MODEL",
+            "CLIENT",
+            "PROJECT",
+            "DELIVERABLE",
+            "COST",
+            "TIER",
+            "NOTE",
+        ];
+        write_text(out, &table::render(&header, &rows, &[6]))?;
     }
-    let entries: Vec<Entry> = entries.into_iter().map(|c| c.entry).collect();
-    if entries.is_empty() {
-        return Ok(Outcome::ok("no entries\n"));
+    if let Some(cursor) = more {
+        eprintln!(
+            "{} shown; more entries: gencost list --after {cursor}",
+            plural(shown, "entry")
+        );
     }
-    let rows: Vec<Vec<String>> = entries.iter().map(list_row).collect();
-    let header = [
-        "ID",
-        "WHEN (UTC)",
-        "MODEL",
-        "CLIENT",
-        "PROJECT",
-        "DELIVERABLE",
-        "COST",
-        "TIER",
-        "NOTE",
-    ];
-    Ok(Outcome::ok(table::render(&header, &rows, &[6])))
+    Ok(Exit::Success)
 }
 
 fn list_row(e: &Entry) -> Vec<String> {
@@ -101,15 +114,7 @@ fn list_row(e: &Entry) -> Vec<String> {
         || "No price".to_string(),
         |m| format_display(m, cost.currency),
     );
-    let when = e.occurred_at.to_datetime();
-    let when = format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        when.year(),
-        u8::from(when.month()),
-        when.day(),
-        when.hour(),
-        when.minute()
-    );
+    let when = e.occurred_at.minute_label();
     let mut note = Vec::new();
     if let Some(v) = &e.void {
         note.push(format!("VOID: {}", v.reason));
@@ -146,7 +151,7 @@ pub struct TotalArgs {
     json: bool,
 }
 
-pub async fn total<S: Store>(store: &S, args: TotalArgs) -> Result<Outcome> {
+pub async fn total<S: Store>(store: &S, args: TotalArgs, out: Out<'_>) -> Result<Exit> {
     let filter = args.filter.to_filter()?;
     let by = args
         .by
@@ -157,9 +162,9 @@ pub async fn total<S: Store>(store: &S, args: TotalArgs) -> Result<Outcome> {
     let currency = parse_currency("--currency", &args.currency)?;
     let totals = totals(store, &filter, by, currency).await?;
     if args.json {
-        return Ok(Outcome::ok(json_line(&totals)));
+        return write_json(out, &totals);
     }
-    let mut out = format!(
+    let mut text = format!(
         "Total: {} over {} {}",
         format_display(totals.total, currency),
         totals.count,
@@ -170,16 +175,16 @@ pub async fn total<S: Store>(store: &S, args: TotalArgs) -> Result<Outcome> {
         }
     );
     if totals.unpriced_count > 0 {
-        out.push_str(&format!(
+        text.push_str(&format!(
             "; {} without a price, not included",
             totals.unpriced_count
         ));
     }
-    out.push('\n');
+    text.push('\n');
     let days: std::collections::BTreeSet<&str> =
         totals.rates.iter().map(|r| r.date.as_str()).collect();
     if let (Some(first), Some(last)) = (days.first(), days.last()) {
-        out.push_str(&format!(
+        text.push_str(&format!(
             "Converted at the ECB reference rates of {} ({first} to {last}); --json lists each rate\n",
             plural(days.len(), "day"),
         ));
@@ -197,19 +202,27 @@ pub async fn total<S: Store>(store: &S, args: TotalArgs) -> Result<Outcome> {
                 ]
             })
             .collect();
-        out.push('\n');
+        text.push('\n');
         let heading = by.to_string().to_uppercase();
-        out.push_str(&table::render(
+        text.push_str(&table::render(
             &[heading.as_str(), "TOTAL", "ENTRIES", "UNPRICED"],
             &rows,
             &[1, 2, 3],
         ));
     }
-    Ok(Outcome::ok(out))
+    write_text(out, &text)
 }
 
+/// "1 entry", "2 entries", "3 days".
 fn plural(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+    let consonant_y = noun
+        .strip_suffix('y')
+        .filter(|stem| !stem.ends_with(['a', 'e', 'i', 'o', 'u']));
+    match (n, consonant_y) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {noun}s"),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -219,24 +232,23 @@ pub struct TagsArgs {
     /// Values starting with this text (case-insensitive)
     #[arg(long, default_value = "")]
     prefix: String,
-    #[arg(long, default_value_t = 20)]
+    /// At most this many values
+    #[arg(long, default_value_t = 20, allow_negative_numbers = true)]
     limit: i64,
     /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
 }
 
-pub async fn tags<S: Store>(store: &S, args: TagsArgs) -> Result<Outcome> {
+pub async fn tags<S: Store>(store: &S, args: TagsArgs, out: Out<'_>) -> Result<Exit> {
     let field: TagField = args.field.parse().map_err(Error::Input)?;
-    let values = store
-        .tag_values(field, &args.prefix, args.limit.max(0))
-        .await?;
+    let values = crate::service::tags::suggest(store, field, &args.prefix, args.limit).await?;
     if args.json {
-        return Ok(Outcome::ok(json_line(&values)));
+        return write_json(out, &values);
     }
-    let mut out = String::new();
+    let mut text = String::new();
     for v in &values {
-        out.push_str(&format!("{}\t{}\n", v.value, v.count));
+        text.push_str(&format!("{}\t{}\n", v.value, v.count));
     }
-    Ok(Outcome::ok(out))
+    write_text(out, &text)
 }

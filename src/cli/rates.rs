@@ -1,6 +1,6 @@
 //! `rates`: importing, fetching and showing ECB exchange rates.
 
-use super::{json_line, table, Outcome};
+use super::{table, write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::service::rates::{self, ImportReport, ECB_DAILY_URL};
 use crate::store::Store;
@@ -46,25 +46,25 @@ pub struct ShowArgs {
     json: bool,
 }
 
-pub async fn run<S: Store>(store: &S, command: RatesCommand) -> Result<Outcome> {
+pub async fn run<S: Store>(store: &S, command: RatesCommand, out: Out<'_>) -> Result<Exit> {
     match command {
         RatesCommand::Import(args) => {
             let report = rates::import_file(store, &args.file).await?;
-            Ok(Outcome::ok(import_text(&report, args.json)))
+            write_import(out, &report, args.json)
         }
         RatesCommand::Update(args) => {
             let report = rates::update(store, &args.url).await?;
-            Ok(Outcome::ok(import_text(&report, args.json)))
+            write_import(out, &report, args.json)
         }
-        RatesCommand::Show(args) => show(store, args).await,
+        RatesCommand::Show(args) => show(store, args, out).await,
     }
 }
 
-fn import_text(report: &ImportReport, json: bool) -> String {
+fn write_import(out: Out<'_>, report: &ImportReport, json: bool) -> Result<Exit> {
     if json {
-        return json_line(report);
+        return write_json(out, report);
     }
-    let mut out = format!(
+    let mut text = format!(
         "imported {} rates over {} day{} ({} to {}) from {}: {} new, {} changed, {} unchanged\n",
         report.rates,
         report.days,
@@ -77,15 +77,15 @@ fn import_text(report: &ImportReport, json: bool) -> String {
         report.changes.unchanged
     );
     if !report.skipped_currencies.is_empty() {
-        out.push_str(&format!(
+        text.push_str(&format!(
             "skipped retired currencies: {}\n",
             report.skipped_currencies.join(", ")
         ));
     }
-    out
+    write_text(out, &text)
 }
 
-async fn show<S: Store>(store: &S, args: ShowArgs) -> Result<Outcome> {
+async fn show<S: Store>(store: &S, args: ShowArgs, out: Out<'_>) -> Result<Exit> {
     let day = match args.date.as_deref() {
         Some(text) => parse_day(text).ok_or_else(|| {
             Error::input(format!(
@@ -96,30 +96,30 @@ async fn show<S: Store>(store: &S, args: ShowArgs) -> Result<Outcome> {
     };
     let shown = rates::rates_on(store, day).await?;
     if args.json {
-        return Ok(Outcome::ok(json_line(&shown)));
+        return write_json(out, &shown);
     }
-    let mut out = format!(
+    let mut text = format!(
         "ECB reference rates of {} (in force on {}), per 1 EUR\n",
         shown.date, shown.requested
     );
     if let Some(snapshot) = &shown.snapshot_date {
-        out.push_str(&format!("embedded snapshot: {snapshot}\n"));
+        text.push_str(&format!("embedded snapshot: {snapshot}\n"));
     }
     match &shown.imported {
-        Some(range) => out.push_str(&format!(
+        Some(range) => text.push_str(&format!(
             "imported: {} days, {} to {}\n",
             range.days, range.first_date, range.last_date
         )),
         None => {
-            out.push_str("imported: none (gencost rates import FILE, or gencost rates update)\n")
+            text.push_str("imported: none (gencost rates import FILE, or gencost rates update)\n")
         }
     }
-    out.push('\n');
+    text.push('\n');
     let rows: Vec<Vec<String>> = shown
         .rates
         .iter()
         .map(|r| vec![r.currency.to_string(), r.rate.clone()])
         .collect();
-    out.push_str(&table::render(&["CURRENCY", "RATE"], &rows, &[1]));
-    Ok(Outcome::ok(out))
+    text.push_str(&table::render(&["CURRENCY", "RATE"], &rows, &[1]));
+    write_text(out, &text)
 }

@@ -1,16 +1,15 @@
 //! `log`, `confirm`, `void` and `use`: recording costs from the terminal.
 
 use super::args::{parse_currency, parse_duration_ms, parse_kind, parse_money, parse_param};
-use super::{json_line, Outcome};
-use crate::config;
+use super::{write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
-use crate::ledger::{Status, Tags, Tier};
+use crate::ledger::{Status, Tags};
 use crate::pricing::Catalog;
+use crate::service::active_tags::{self, TagChange};
 use crate::service::record::{self, LogRequest, Priced};
 use crate::store::Store;
 use crate::timestamp::Timestamp;
 use clap::Args;
-use serde_json::json;
 use uuid::Uuid;
 
 #[derive(Args, Debug)]
@@ -61,7 +60,12 @@ pub struct LogArgs {
     json: bool,
 }
 
-pub async fn log<S: Store>(store: &S, catalog: &Catalog, args: LogArgs) -> Result<Outcome> {
+pub async fn log<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    args: LogArgs,
+    out: Out<'_>,
+) -> Result<Exit> {
     let currency = parse_currency("--currency", &args.currency)?;
     let estimate = args
         .cost
@@ -73,15 +77,7 @@ pub async fn log<S: Store>(store: &S, catalog: &Catalog, args: LogArgs) -> Resul
         .as_deref()
         .map(|c| parse_money("--actual", c, currency))
         .transpose()?;
-    if estimate.into_iter().chain(actual).any(|m| m.micros < 0) {
-        return Err(Error::input("a generation cost cannot be negative"));
-    }
     let kind = parse_kind(&args.kind)?;
-    if kind == crate::ledger::Kind::Pool {
-        return Err(Error::input(
-            "--kind: log records generation or external costs; a pool cost is split across projects, not logged",
-        ));
-    }
     let status: Status = args
         .status
         .parse()
@@ -101,17 +97,12 @@ pub async fn log<S: Store>(store: &S, catalog: &Catalog, args: LogArgs) -> Resul
         let (key, value) = parse_param(p)?;
         params.insert(key, value);
     }
-    let given = Tags {
+    let tags = active_tags::for_log(Tags {
         client: args.client,
         project: args.project,
         deliverable: args.deliverable,
-    };
-    let tags = if given.is_empty() {
-        config::load_active_tags()?
-    } else {
-        given
-    };
-    let mut request = LogRequest {
+    })?;
+    let request = LogRequest {
         kind,
         occurred_at,
         source: args.source,
@@ -124,26 +115,16 @@ pub async fn log<S: Store>(store: &S, catalog: &Catalog, args: LogArgs) -> Resul
         params,
         estimate,
         actual,
-        estimate_tier: None,
-        price_version: None,
-        license: None,
     };
-    // The license as the catalog states it today is kept with the entry;
-    // without a given cost, the catalog (or history) prices the generation.
-    if let Some(model) = request.model.as_deref() {
-        request.license = catalog.get(model).map(|m| m.license.label());
-    }
-    if kind == crate::ledger::Kind::Generation && request.estimate.is_none() {
-        let priced =
-            record::price_generation(store, catalog, request.model.as_deref(), &request.params)
-                .await?;
-        apply_price(&mut request, priced);
-    }
-    let logged = record::log(store, request).await?;
-    for (field, given, existing) in &logged.respelled {
+    let logged = record::log(store, catalog, request).await?;
+    for r in &logged.respelled {
         eprintln!(
-            "note: {field} '{given}' logged as '{existing}', the spelling already in the ledger"
+            "note: {} '{}' logged as '{}', the spelling already in the ledger",
+            r.field, r.given, r.logged_as
         );
+    }
+    if let Some(priced) = &logged.priced {
+        eprintln!("{}", pricing_note(priced));
     }
     if logged.existing {
         eprintln!(
@@ -152,39 +133,45 @@ pub async fn log<S: Store>(store: &S, catalog: &Catalog, args: LogArgs) -> Resul
         );
     }
     if args.json {
-        return Ok(Outcome::ok(json_line(
-            &json!({"id": logged.id.to_string(), "existing": logged.existing}),
-        )));
+        return write_json(
+            out,
+            &LoggedJson {
+                id: logged.id.to_string(),
+                existing: logged.existing,
+            },
+        );
     }
-    Ok(Outcome::ok(format!("{}\n", logged.id)))
+    write_text(out, &format!("{}\n", logged.id))
 }
 
-/// Fills in the estimate a generation is logged with, and says how it was made.
-fn apply_price(request: &mut LogRequest, priced: Priced) {
+/// `log --json`: the entry's id and whether it was already logged.
+#[derive(serde::Serialize)]
+struct LoggedJson {
+    id: String,
+    existing: bool,
+}
+
+/// How the service priced a logged generation, in one line.
+fn pricing_note(priced: &Priced) -> String {
     match priced {
         Priced::Estimated {
-            money,
             explanation,
             price_version,
             stale,
+            ..
         } => {
-            let stale = if stale {
+            let stale = if *stale {
                 format!(" (stale: price verified {price_version}, over 90 days ago)")
             } else {
                 String::new()
             };
-            eprintln!("estimated: {explanation}{stale}");
-            request.estimate = Some(money);
-            request.estimate_tier = Some(Tier::Estimated);
-            request.price_version = Some(price_version);
+            format!("estimated: {explanation}{stale}")
         }
         Priced::Historical { money, from } => {
-            eprintln!("historical: {money}, the median of {from} confirmed costs of this model");
-            request.estimate = Some(money);
-            request.estimate_tier = Some(Tier::Historical);
+            format!("historical: {money}, the median of {from} confirmed costs of this model")
         }
         Priced::Unpriced { why } => {
-            eprintln!("unpriced: {why}; logged with no price (never as zero)");
+            format!("unpriced: {why}; logged with no price (never as zero)")
         }
     }
 }
@@ -204,7 +191,7 @@ pub struct ConfirmArgs {
     source: Option<String>,
 }
 
-pub async fn confirm<S: Store>(store: &S, args: ConfirmArgs) -> Result<Outcome> {
+pub async fn confirm<S: Store>(store: &S, args: ConfirmArgs, out: Out<'_>) -> Result<Exit> {
     let entry = record::resolve_entry(store, &args.target, args.source.as_deref()).await?;
     let id = entry.id;
     let currency = match args.currency.as_deref() {
@@ -213,11 +200,11 @@ pub async fn confirm<S: Store>(store: &S, args: ConfirmArgs) -> Result<Outcome> 
     };
     let actual = parse_money("--actual", &args.actual, currency)?;
     let replaced = record::confirm(store, id, actual).await?;
-    let mut out = format!("{id}: actual {actual} confirmed\n");
+    let mut text = format!("{id}: actual {actual} confirmed\n");
     if let Some(previous) = replaced {
-        out.push_str(&format!("(replaces the earlier actual {previous})\n"));
+        text.push_str(&format!("(replaces the earlier actual {previous})\n"));
     }
-    Ok(Outcome::ok(out))
+    write_text(out, &text)
 }
 
 #[derive(Args, Debug)]
@@ -229,14 +216,11 @@ pub struct VoidArgs {
     reason: String,
 }
 
-pub async fn void<S: Store>(store: &S, args: VoidArgs) -> Result<Outcome> {
+pub async fn void<S: Store>(store: &S, args: VoidArgs, out: Out<'_>) -> Result<Exit> {
     let id = Uuid::parse_str(args.entry.trim())
         .map_err(|_| Error::input(format!("'{}' is not an entry id", args.entry)))?;
     record::void(store, id, &args.reason).await?;
-    Ok(Outcome::ok(format!(
-        "{id}: void ({})\n",
-        args.reason.trim()
-    )))
+    write_text(out, &format!("{id}: void ({})\n", args.reason.trim()))
 }
 
 #[derive(Args, Debug)]
@@ -255,35 +239,30 @@ pub struct UseArgs {
     json: bool,
 }
 
-/// Active tags live in this user's config directory, not in the ledger: on a
-/// shared ledger each editor works on their own project.
-pub fn use_tags(args: UseArgs) -> Result<Outcome> {
-    use crate::ledger::tags::normalize;
-    let mut tags = config::load_active_tags()?;
-    if args.clear {
-        tags = Tags::default();
-        config::save_active_tags(&tags)?;
+/// Shows or changes this user's active tags (see `service::active_tags`).
+pub fn use_tags(args: UseArgs, out: Out<'_>) -> Result<Exit> {
+    let tags = if args.clear {
+        active_tags::clear()?
     } else if args.client.is_some() || args.project.is_some() || args.deliverable.is_some() {
-        // Setting a tag keeps the others; an empty value ("") clears that one.
-        for (value, slot) in [
-            (args.client, &mut tags.client),
-            (args.project, &mut tags.project),
-            (args.deliverable, &mut tags.deliverable),
-        ] {
-            if let Some(value) = value {
-                *slot = normalize(&value);
-            }
-        }
-        config::save_active_tags(&tags)?;
-    }
+        active_tags::change(TagChange {
+            client: args.client,
+            project: args.project,
+            deliverable: args.deliverable,
+        })?
+    } else {
+        active_tags::active()?
+    };
     if args.json {
-        return Ok(Outcome::ok(json_line(&tags)));
+        return write_json(out, &tags);
     }
     let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    Ok(Outcome::ok(format!(
-        "client       {}\nproject      {}\ndeliverable  {}\n",
-        show(&tags.client),
-        show(&tags.project),
-        show(&tags.deliverable)
-    )))
+    write_text(
+        out,
+        &format!(
+            "client       {}\nproject      {}\ndeliverable  {}\n",
+            show(&tags.client),
+            show(&tags.project),
+            show(&tags.deliverable)
+        ),
+    )
 }

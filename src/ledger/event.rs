@@ -77,13 +77,15 @@ pub struct EntryRecord {
 pub struct Params(Box<serde_json::value::RawValue>);
 
 impl Params {
-    pub fn from_map(map: &serde_json::Map<String, serde_json::Value>) -> Params {
-        // Serialising a map of JSON values cannot fail.
-        Params(serde_json::value::to_raw_value(map).unwrap_or_else(|_| Params::empty().0))
+    pub fn from_map(
+        map: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Params, serde_json::Error> {
+        serde_json::value::to_raw_value(map).map(Params)
     }
 
-    pub fn empty() -> Params {
-        Params(serde_json::value::RawValue::from_string("{}".to_string()).unwrap_or_default())
+    /// The parameters as JSON, to embed in other JSON without re-parsing.
+    pub fn raw(&self) -> &serde_json::value::RawValue {
+        &self.0
     }
 
     pub fn as_str(&self) -> &str {
@@ -137,6 +139,15 @@ pub struct LedgerReset {
     pub backup: Option<String>,
 }
 
+/// An event that could not be written out (its payload failed to serialise):
+/// nothing is appended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot write a {kind} event: {reason}")]
+pub struct SealError {
+    pub kind: &'static str,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("event {seq}: {reason}")]
 pub struct PayloadError {
@@ -165,7 +176,7 @@ impl EventBody {
         }
     }
 
-    pub fn to_payload(&self) -> String {
+    pub fn to_payload(&self) -> Result<String, SealError> {
         let value = match self {
             EventBody::EntryLogged(r) => serde_json::to_string(r),
             EventBody::ActualConfirmed(e) => serde_json::to_string(e),
@@ -173,8 +184,10 @@ impl EventBody {
             EventBody::EntryVoided(e) => serde_json::to_string(e),
             EventBody::LedgerReset(e) => serde_json::to_string(e),
         };
-        // Serialising these plain structs cannot fail.
-        value.unwrap_or_default()
+        value.map_err(|e| SealError {
+            kind: self.kind(),
+            reason: e.to_string(),
+        })
     }
 
     pub fn from_payload(seq: i64, kind: &str, payload: &str) -> Result<EventBody, PayloadError> {
@@ -252,13 +265,13 @@ impl Head {
     };
 
     /// Seals `body` as the next event after this head and moves the head on.
-    pub fn append(&mut self, body: &EventBody, recorded_at: Timestamp) -> Event {
+    pub fn append(&mut self, body: &EventBody, recorded_at: Timestamp) -> Result<Event, SealError> {
         let mut event = Event {
             seq: self.seq + 1,
             recorded_at,
             kind: body.kind().to_string(),
             entry_id: body.entry_id(),
-            payload: body.to_payload(),
+            payload: body.to_payload()?,
             prev_hash: self.hash,
             hash: Hash::GENESIS,
         };
@@ -267,7 +280,7 @@ impl Head {
             seq: event.seq,
             hash: event.hash,
         };
-        event
+        Ok(event)
     }
 }
 
@@ -285,8 +298,8 @@ mod tests {
     #[test]
     fn each_event_links_to_the_previous_hash() {
         let mut head = Head::EMPTY;
-        let first = head.append(&voided("a"), Timestamp(1));
-        let second = head.append(&voided("b"), Timestamp(2));
+        let first = head.append(&voided("a"), Timestamp(1)).unwrap();
+        let second = head.append(&voided("b"), Timestamp(2)).unwrap();
         assert_eq!(first.seq, 1);
         assert_eq!(first.prev_hash, Hash::GENESIS);
         assert_eq!(second.prev_hash, first.hash);
@@ -303,7 +316,7 @@ mod tests {
     #[test]
     fn any_change_to_an_event_changes_its_hash() {
         let mut head = Head::EMPTY;
-        let event = head.append(&voided("typo"), Timestamp(1));
+        let event = head.append(&voided("typo"), Timestamp(1)).unwrap();
         let mut altered = event.clone();
         altered.payload = altered.payload.replace("typo", "tyop");
         assert_ne!(altered.compute_hash(), event.hash);
@@ -316,7 +329,7 @@ mod tests {
     fn payloads_round_trip() {
         let body = voided("duplicate");
         let mut head = Head::EMPTY;
-        let event = head.append(&body, Timestamp(5));
+        let event = head.append(&body, Timestamp(5)).unwrap();
         assert_eq!(event.body().unwrap(), body);
         assert!(EventBody::from_payload(1, "nonsense", "{}").is_err());
     }

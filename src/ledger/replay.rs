@@ -6,7 +6,6 @@ use super::entry::{Actual, Entry, Estimate, Voiding};
 use super::event::{EntryRecord, Event, EventBody};
 use crate::money::Money;
 use crate::timestamp::Timestamp;
-use sha2::{Digest, Sha256};
 
 /// The entry an `entry_logged` event (at chain position `seq`) creates.
 pub fn entry_from_record(record: &EntryRecord, seq: i64, recorded_at: Timestamp) -> Entry {
@@ -78,56 +77,4 @@ pub fn replay_entry(events: &[Event]) -> Result<Option<Entry>, super::event::Pay
         }
     }
     Ok(entry)
-}
-
-/// A digest of every field of an entry, to compare a stored view row with
-/// its replay without keeping whole rows in memory. 64 bits of SHA-256: a
-/// chance collision among a ledger's entries is negligible, and the chain
-/// itself is checked with full hashes.
-pub fn fingerprint(entry: &Entry) -> u64 {
-    let mut h = Sha256::new();
-    let mut text = |field: Option<&str>| match field {
-        Some(t) => {
-            h.update((t.len() as u64).to_le_bytes());
-            h.update(t.as_bytes());
-        }
-        None => h.update(u64::MAX.to_le_bytes()),
-    };
-    text(Some(entry.kind.as_str()));
-    text(Some(&entry.source));
-    text(entry.model.as_deref());
-    text(entry.description.as_deref());
-    text(entry.tags.client.as_deref());
-    text(entry.tags.project.as_deref());
-    text(entry.tags.deliverable.as_deref());
-    text(entry.request_id.as_deref());
-    text(Some(entry.status.as_str()));
-    text(Some(&entry.params));
-    text(Some(entry.estimate.currency.code()));
-    text(Some(entry.estimate.tier.as_str()));
-    text(entry.actual.as_ref().map(|a| a.amount.currency.code()));
-    text(entry.void.as_ref().map(|v| v.reason.as_str()));
-    let numbers = [
-        Some(entry.logged_seq),
-        Some(entry.occurred_at.0),
-        entry.duration_ms,
-        entry.estimate.micros,
-        entry.actual.map(|a| a.amount.micros),
-        entry.actual.map(|a| a.confirmed_at.0),
-        entry.void.as_ref().map(|v| v.at.0),
-    ];
-    h.update(entry.id.as_bytes());
-    for n in numbers {
-        match n {
-            Some(v) => {
-                h.update([1]);
-                h.update(v.to_le_bytes());
-            }
-            None => h.update([0]),
-        }
-    }
-    let digest = h.finalize();
-    let mut out = [0u8; 8];
-    out.copy_from_slice(&digest[..8]);
-    u64::from_le_bytes(out)
 }

@@ -6,7 +6,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The three tag dimensions an entry can carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TagField {
     Client,
     Project,

@@ -31,6 +31,17 @@ impl Money {
     }
 }
 
+/// As JSON: `{"amount": "0.025", "currency": "USD"}`, the exact decimal.
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Money", 2)?;
+        out.serialize_field("amount", &self.decimal())?;
+        out.serialize_field("currency", self.currency.code())?;
+        out.end()
+    }
+}
+
 impl fmt::Debug for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.decimal(), self.currency)

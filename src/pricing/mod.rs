@@ -171,16 +171,16 @@ struct ModelEntry {
 }
 
 impl Catalog {
-    /// The catalog compiled into gencost.
-    pub fn embedded() -> Catalog {
-        // The file ships in the source tree and a test parses it.
-        Catalog::parse(CATALOG, CATALOG_NAME, Origin::Catalog).unwrap_or_default()
+    /// The catalog compiled into gencost. It ships in the source tree, and
+    /// a test parses it, so an error here means a broken build.
+    pub fn embedded() -> Result<Catalog, PricingError> {
+        Catalog::parse(CATALOG, CATALOG_NAME, Origin::Catalog)
     }
 
     /// The embedded catalog with the user's file on top: a model in the
     /// file replaces the catalog's entry for the same endpoint, or adds one.
     pub fn with_user_file(path: &Path) -> Result<Catalog, PricingError> {
-        let mut catalog = Catalog::embedded();
+        let mut catalog = Catalog::embedded()?;
         let text = std::fs::read_to_string(path).map_err(|e| PricingError::Unreadable {
             file: path.display().to_string(),
             message: e.to_string(),
@@ -218,10 +218,15 @@ impl Catalog {
                     ),
                 )
             })?;
-            let defaults = serde_json::to_value(&entry.defaults)
-                .ok()
-                .and_then(|v| v.as_object().cloned())
-                .unwrap_or_default();
+            let defaults = match serde_json::to_value(&entry.defaults) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => {
+                    return Err(at(
+                        line,
+                        format!("model {}: defaults must be a table", entry.endpoint),
+                    ))
+                }
+            };
             if models.contains_key(&entry.endpoint) {
                 return Err(at(line, format!("model {} appears twice", entry.endpoint)));
             }
@@ -275,7 +280,7 @@ mod tests {
     }
 
     fn estimate(endpoint: &str, given: Value) -> Result<Estimate, PricingError> {
-        let catalog = Catalog::embedded();
+        let catalog = Catalog::embedded().unwrap();
         let model = catalog
             .get(endpoint)
             .unwrap_or_else(|| panic!("{endpoint}"));
@@ -300,7 +305,7 @@ mod tests {
 
     #[test]
     fn embedded_catalog_covers_thirty_priced_models() {
-        let catalog = Catalog::embedded();
+        let catalog = Catalog::embedded().unwrap();
         let priced = catalog.models().filter(|m| m.formula.is_some()).count();
         assert!(priced >= 30, "{priced} priced models");
         assert!(catalog.models().all(|m| m.source.starts_with("https://")));
@@ -520,14 +525,14 @@ mod tests {
 
     #[test]
     fn unpriced_models_have_no_estimate() {
-        let catalog = Catalog::embedded();
+        let catalog = Catalog::embedded().unwrap();
         let model = catalog.get("fal-ai/ideogram/v3").unwrap();
         assert_eq!(model.estimate(&Map::new(), today()).unwrap(), None);
     }
 
     #[test]
     fn stale_after_ninety_days() {
-        let catalog = Catalog::embedded();
+        let catalog = Catalog::embedded().unwrap();
         let model = catalog.get("fal-ai/flux/dev").unwrap();
         assert!(!model.is_stale(model.verified + 90));
         assert!(model.is_stale(model.verified + 91));

@@ -1,9 +1,16 @@
 //! Service functions: each capability of gencost, written once over
-//! `trait Store` and called by both the command line and the server.
+//! `trait Store` and called by every surface (the command line now, the
+//! server next). Every rule and decision lives here or in the domain below
+//! it; a surface parses its input, calls one of these, and renders the typed
+//! result.
 
+pub mod active_tags;
 pub mod convert;
+pub mod entries;
+pub mod pricing;
 pub mod rates;
 pub mod record;
+pub mod tags;
 pub mod totals;
 pub mod transfer;
 pub mod verify;

@@ -12,7 +12,9 @@ use crate::store::Store;
 use crate::timestamp::{today, Timestamp};
 use uuid::Uuid;
 
-/// A cost to log.
+/// A cost to log, as every surface gives it (command-line flags, an API
+/// body). The service decides the rest: the price when none is given, its
+/// tier and price version, the license, the spelling of tags.
 #[derive(Clone, Debug)]
 pub struct LogRequest {
     pub kind: Kind,
@@ -25,73 +27,83 @@ pub struct LogRequest {
     pub status: Status,
     pub duration_ms: Option<i64>,
     pub params: serde_json::Map<String, serde_json::Value>,
-    /// `None`: no price known, the entry is unpriced.
+    /// A cost estimated by the caller; `None` lets the catalog (or history)
+    /// price a generation.
     pub estimate: Option<Money>,
     /// A cost already confirmed by the provider.
     pub actual: Option<Money>,
-    /// How the estimate was made; `None`: `estimated` when there is one.
-    pub estimate_tier: Option<Tier>,
-    /// The catalog price version (verified date) of the estimate.
-    pub price_version: Option<String>,
-    /// The model's license status at logging time.
-    pub license: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What logging did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Logged {
     pub id: Uuid,
     /// True when the (source, request id) was already logged: nothing was added.
     pub existing: bool,
     /// Tags whose spelling was changed to the one already in the ledger.
-    pub respelled: Vec<(TagField, String, String)>,
+    pub respelled: Vec<Respelled>,
+    /// How the estimate was made, when the service priced the entry.
+    pub priced: Option<Priced>,
 }
 
-impl LogRequest {
-    /// The event record, with tags normalised; ids are UUIDv7.
-    pub fn into_record(self, now: Timestamp) -> EntryRecord {
-        let currency = self
-            .estimate
-            .or(self.actual)
-            .map_or(Currency::USD, |m| m.currency);
-        EntryRecord {
-            id: Uuid::now_v7(),
-            kind: self.kind,
-            occurred_at: self.occurred_at.unwrap_or(now).0,
-            source: self.source.trim().to_string(),
-            model: self
-                .model
-                .map(|m| m.trim().to_string())
-                .filter(|m| !m.is_empty()),
-            description: self.description.filter(|d| !d.trim().is_empty()),
-            tags: Tags {
-                client: self.tags.client.as_deref().and_then(normalize),
-                project: self.tags.project.as_deref().and_then(normalize),
-                deliverable: self.tags.deliverable.as_deref().and_then(normalize),
-            },
-            request_id: self
-                .request_id
-                .map(|r| r.trim().to_string())
-                .filter(|r| !r.is_empty()),
-            status: self.status,
-            duration_ms: self.duration_ms,
-            params: Params::from_map(&self.params),
-            estimate_micros: self.estimate.map(|m| m.micros),
-            estimate_currency: self.estimate.map_or(currency, |m| m.currency),
-            estimate_tier: match (self.estimate, self.estimate_tier) {
-                (None, _) => Tier::Unpriced,
-                (Some(_), Some(tier)) => tier,
-                (Some(_), None) => Tier::Estimated,
-            },
-            actual_micros: self.actual.map(|m| m.micros),
-            actual_currency: self.actual.map(|m| m.currency),
-            price_version: self.price_version,
-            license: self.license,
-        }
-    }
+/// A tag logged with the spelling already in the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Respelled {
+    pub field: TagField,
+    pub given: String,
+    pub logged_as: String,
+}
+
+/// The estimate an entry is logged with and how it was made.
+struct Pricing {
+    estimate: Option<Money>,
+    tier: Tier,
+    price_version: Option<String>,
+    license: Option<String>,
+}
+
+fn into_record(request: LogRequest, pricing: Pricing, now: Timestamp) -> Result<EntryRecord> {
+    let currency = pricing
+        .estimate
+        .or(request.actual)
+        .map_or(Currency::USD, |m| m.currency);
+    let params =
+        Params::from_map(&request.params).map_err(|e| Error::input(format!("parameters: {e}")))?;
+    Ok(EntryRecord {
+        id: Uuid::now_v7(),
+        kind: request.kind,
+        occurred_at: request.occurred_at.unwrap_or(now).0,
+        source: request.source.trim().to_string(),
+        model: request
+            .model
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty()),
+        description: request.description.filter(|d| !d.trim().is_empty()),
+        tags: Tags {
+            client: request.tags.client.as_deref().and_then(normalize),
+            project: request.tags.project.as_deref().and_then(normalize),
+            deliverable: request.tags.deliverable.as_deref().and_then(normalize),
+        },
+        request_id: request
+            .request_id
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty()),
+        status: request.status,
+        duration_ms: request.duration_ms,
+        params,
+        estimate_micros: pricing.estimate.map(|m| m.micros),
+        estimate_currency: pricing.estimate.map_or(currency, |m| m.currency),
+        estimate_tier: pricing.tier,
+        actual_micros: request.actual.map(|m| m.micros),
+        actual_currency: request.actual.map(|m| m.currency),
+        price_version: pricing.price_version,
+        license: pricing.license,
+    })
 }
 
 /// The price a generation is logged with when no cost is given.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "tier", rename_all = "lowercase")]
 pub enum Priced {
     /// From the catalog formula.
     Estimated {
@@ -173,11 +185,73 @@ pub fn median_of_most_common_currency(amounts: &[Money]) -> Option<(Money, usize
     Some((Money::new(median, currency), n))
 }
 
-/// Logs one entry. A tag that differs only by case from one already in the
-/// ledger takes the existing spelling, so names stay consistent.
-pub async fn log<S: Store>(store: &S, mut request: LogRequest) -> Result<Logged> {
+/// Logs one entry. Refuses what can never be logged (a pool cost, which is
+/// split rather than logged; a negative generation cost; a blank source).
+/// Without a given estimate a generation is priced from the catalog, else
+/// from its model's history, else logged unpriced; a known actual is always
+/// recordable, so an estimate that fails beside one becomes a note. A tag
+/// that differs only by case from one already in the ledger takes the
+/// existing spelling, so names stay consistent.
+pub async fn log<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    mut request: LogRequest,
+) -> Result<Logged> {
     if request.source.trim().is_empty() {
         return Err(Error::input("the source cannot be empty"));
+    }
+    if request.kind == Kind::Pool {
+        return Err(Error::input(
+            "kind: log records generation or external costs; a pool cost is split across projects, not logged",
+        ));
+    }
+    let given = request.estimate.into_iter().chain(request.actual);
+    if request.kind == Kind::Generation && given.clone().any(|m| m.micros < 0) {
+        return Err(Error::input("a generation cost cannot be negative"));
+    }
+    let model = request
+        .model
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
+    // The license as the catalog states it today is kept with the entry.
+    let license = model
+        .and_then(|m| catalog.get(m))
+        .map(|m| m.license.label());
+    let mut pricing = Pricing {
+        estimate: request.estimate,
+        tier: if request.estimate.is_some() {
+            Tier::Estimated
+        } else {
+            Tier::Unpriced
+        },
+        price_version: None,
+        license,
+    };
+    let mut priced = None;
+    if request.kind == Kind::Generation && request.estimate.is_none() {
+        let found = match price_generation(store, catalog, model, &request.params).await {
+            Ok(found) => found,
+            Err(Error::Input(why)) if request.actual.is_some() => Priced::Unpriced { why },
+            Err(e) => return Err(e),
+        };
+        match &found {
+            Priced::Estimated {
+                money,
+                price_version,
+                ..
+            } => {
+                pricing.estimate = Some(*money);
+                pricing.tier = Tier::Estimated;
+                pricing.price_version = Some(price_version.clone());
+            }
+            Priced::Historical { money, .. } => {
+                pricing.estimate = Some(*money);
+                pricing.tier = Tier::Historical;
+            }
+            Priced::Unpriced { .. } => {}
+        }
+        priced = Some(found);
     }
     let mut respelled = Vec::new();
     for field in TagField::ALL {
@@ -188,12 +262,16 @@ pub async fn log<S: Store>(store: &S, mut request: LogRequest) -> Result<Logged>
         let lower = given.to_lowercase();
         let same_name = existing.iter().find(|t| t.value.to_lowercase() == lower);
         if let Some(found) = same_name.filter(|t| t.value != given) {
-            respelled.push((field, given.clone(), found.value.clone()));
+            respelled.push(Respelled {
+                field,
+                given: given.clone(),
+                logged_as: found.value.clone(),
+            });
             *request.tags.slot(field) = Some(found.value.clone());
         }
     }
     let now = Timestamp::now();
-    let record = request.into_record(now);
+    let record = into_record(request, pricing, now)?;
     let executed = store.execute(Command::Log(vec![record]), now).await?;
     match executed.outcome {
         Outcome::Logged(results) => match results.first() {
@@ -201,11 +279,13 @@ pub async fn log<S: Store>(store: &S, mut request: LogRequest) -> Result<Logged>
                 id: *id,
                 existing: false,
                 respelled,
+                priced,
             }),
             Some(LogResult::Existing(id)) => Ok(Logged {
                 id: *id,
                 existing: true,
                 respelled: Vec::new(),
+                priced: None,
             }),
             None => Err(Error::Io("the store logged nothing".into())),
         },

@@ -80,16 +80,7 @@ pub fn backup_path(
     fallback_dir: &Path,
     at: Timestamp,
 ) -> PathBuf {
-    let stamp = at.to_datetime();
-    let stamp = format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        stamp.year(),
-        u8::from(stamp.month()),
-        stamp.day(),
-        stamp.hour(),
-        stamp.minute(),
-        stamp.second()
-    );
+    let stamp = at.compact_label();
     let (default_dir, stem) = match url {
         DatabaseUrl::Sqlite(path) => (
             path.parent()

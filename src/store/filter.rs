@@ -1,7 +1,7 @@
 //! Filters shared by every listing and total: tags, kind, model and a time
 //! range, turned into one SQL `WHERE` clause for both backends.
 
-use super::sql::Value;
+use super::value::Value;
 use crate::ledger::tags::normalize;
 use crate::ledger::{Kind, TagField};
 use crate::timestamp::Timestamp;
@@ -21,10 +21,44 @@ pub struct Filter {
     pub include_void: bool,
 }
 
+/// At most `limit` entries, after the cursor of the last page (newest first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Page {
     pub limit: i64,
-    pub offset: i64,
+    pub after: Option<Cursor>,
+}
+
+/// Where a page of a listing ended: the position of its last entry in the
+/// listing's order (time, then log order). Keyset paging: the next page
+/// starts there however many entries were logged meanwhile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub occurred_at: i64,
+    pub logged_seq: i64,
+}
+
+impl Cursor {
+    /// The cursor after this entry.
+    pub fn after(entry: &crate::ledger::Entry) -> Cursor {
+        Cursor {
+            occurred_at: entry.occurred_at.0,
+            logged_seq: entry.logged_seq,
+        }
+    }
+
+    /// Text for clients to hand back: `OCCURRED_AT-LOGGED_SEQ` in decimal.
+    pub fn encode(&self) -> String {
+        format!("{}-{}", self.occurred_at, self.logged_seq)
+    }
+
+    pub fn decode(text: &str) -> Option<Cursor> {
+        let (at, seq) = text.trim().rsplit_once('-')?;
+        let cursor = Cursor {
+            occurred_at: at.parse().ok()?,
+            logged_seq: seq.parse().ok()?,
+        };
+        (cursor.logged_seq > 0).then_some(cursor)
+    }
 }
 
 impl Filter {

@@ -1,11 +1,24 @@
 //! Schema migrations: paired SQL files with the same names under
 //! `migrations/sqlite/` and `migrations/postgres/`, compiled into the binary
 //! and applied in order. A ledger whose schema is newer than this binary
-//! knows is refused rather than misread.
+//! knows is refused rather than misread, and so is a database that holds
+//! something other than a gencost ledger.
 
-use super::sql::{Handle, Value};
-use super::StoreError;
+use super::error::StoreError;
+use super::session::Session;
+use super::value::Value;
 use crate::timestamp::Timestamp;
+use std::path::{Path, PathBuf};
+
+/// Where a ledger's schema stands against this binary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaState {
+    /// No gencost tables yet: a new ledger.
+    Empty,
+    /// At an older version, to be upgraded.
+    Older(i64),
+    Current,
+}
 
 pub struct Migration {
     pub version: i64,
@@ -46,24 +59,24 @@ const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS gencost_schema (
 )";
 
 /// The schema version recorded in the ledger, 0 for a new one.
-pub async fn current_version(handle: &mut Handle, is_postgres: bool) -> Result<i64, StoreError> {
+pub async fn current_version(handle: &mut Session, is_postgres: bool) -> Result<i64, StoreError> {
     let exists_sql = if is_postgres {
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'gencost_schema'"
+        "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'gencost_schema'"
     } else {
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'gencost_schema'"
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'gencost_schema'"
     };
-    if handle.query_one(exists_sql, &[]).await?.int(0)? == 0 {
+    if handle.query_one(exists_sql, &[]).await?.int("n")? == 0 {
         return Ok(0);
     }
     let row = handle
-        .query_one("SELECT MAX(version) FROM gencost_schema", &[])
+        .query_one("SELECT MAX(version) AS version FROM gencost_schema", &[])
         .await?;
-    Ok(row.opt_int(0)?.unwrap_or(0))
+    Ok(row.opt_int("version")?.unwrap_or(0))
 }
 
 /// Refuses schemas newer than this binary; applies any missing migrations
 /// inside the caller's write transaction.
-pub async fn apply_pending(tx: &mut Handle, is_postgres: bool) -> Result<(), StoreError> {
+pub async fn apply_pending(tx: &mut Session, is_postgres: bool) -> Result<(), StoreError> {
     tx.execute(CREATE_SCHEMA_TABLE, &[]).await?;
     let current = current_version(tx, is_postgres).await?;
     check_not_newer(current)?;
@@ -95,4 +108,47 @@ pub fn check_not_newer(found: i64) -> Result<(), StoreError> {
         });
     }
     Ok(())
+}
+
+/// The schema's state; refuses a newer schema, and a database without
+/// gencost's schema table that already holds tables of its own (on SQLite
+/// any table; on PostgreSQL, which a studio may share with other data, any
+/// table named like one of gencost's), leaving it untouched.
+pub async fn state(
+    session: &mut Session,
+    is_postgres: bool,
+    location: &str,
+) -> Result<SchemaState, StoreError> {
+    let version = current_version(session, is_postgres).await?;
+    check_not_newer(version)?;
+    if version == latest_version() {
+        return Ok(SchemaState::Current);
+    }
+    if version > 0 {
+        return Ok(SchemaState::Older(version));
+    }
+    let others_sql = if is_postgres {
+        "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() \
+         AND table_name IN ('events', 'entries', 'fx_rates')"
+    } else {
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type IN ('table', 'view')"
+    };
+    if session.query_one(others_sql, &[]).await?.int("n")? > 0 {
+        return Err(StoreError::Open {
+            location: location.to_string(),
+            reason: "it holds other data and is not a gencost ledger; nothing was changed".into(),
+        });
+    }
+    Ok(SchemaState::Empty)
+}
+
+/// Where a SQLite ledger is copied before an upgrade from `version`:
+/// beside it, named after the old version and the time.
+pub fn backup_path(ledger: &Path, version: i64) -> PathBuf {
+    let stamp = Timestamp::now().0 / 1_000_000;
+    let name = ledger
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "ledger.db".into());
+    ledger.with_file_name(format!("{name}.schema{version}-backup-{stamp}"))
 }

@@ -1,53 +1,35 @@
 //! Storage. Everything reaches the ledger through `trait Store`; the backend
 //! (embedded SQLite or a studio's PostgreSQL) is chosen once from the URL.
 
+mod append;
+mod columns;
+mod error;
 mod filter;
-mod ledger;
 pub mod migrate;
 mod postgres;
+mod queries;
 mod rates;
 mod request_key;
-mod sql;
+mod session;
+mod sql_store;
 mod sqlite;
 pub mod url;
+mod value;
 
-pub use filter::{Filter, Page};
-pub use ledger::SqlStore;
+pub use columns::{entry_fingerprint, ENTRY_COLUMNS, EVENT_COLUMNS};
+pub use error::StoreError;
+pub use filter::{Cursor, Filter, Page};
 pub use rates::RatesImported;
+pub use sql_store::{SqlStore, Upgraded};
 pub use url::DatabaseUrl;
 
 use crate::fx::DayRate;
 use crate::ledger::totals::{Grouping, SumRow};
-use crate::ledger::{Command, Cost, Entry, Event, Head, LedgerError, Outcome, TagField};
+use crate::ledger::{Command, Entry, Event, Head, Outcome, TagField};
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
 use std::future::Future;
 use uuid::Uuid;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error(transparent)]
-    Refused(#[from] LedgerError),
-    #[error("cannot open ledger {location}: {reason}")]
-    Open { location: String, reason: String },
-    #[error("this ledger's schema is version {found}, newer than this gencost knows (version {known}); upgrade gencost")]
-    SchemaTooNew { found: i64, known: i64 },
-    #[error("database error: {0}")]
-    Database(String),
-    #[error("the ledger holds unreadable data: {0}")]
-    Corrupt(String),
-    #[error("{0}")]
-    Conflict(String),
-}
-
-impl StoreError {
-    pub fn from_sqlx(e: sqlx::Error) -> StoreError {
-        match e {
-            sqlx::Error::Database(db) => StoreError::Database(db.message().to_string()),
-            other => StoreError::Database(other.to_string()),
-        }
-    }
-}
 
 /// A command's outcome and the events it appended.
 #[derive(Debug)]
@@ -63,12 +45,13 @@ pub struct TagCount {
     pub count: i64,
 }
 
-/// A row of the view as stored, with the columns derived for totals.
+/// A row of the view as stored: which entry, and a fingerprint of every
+/// stored cell (see `entry_fingerprint`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViewRow {
-    pub entry: Entry,
-    pub stored_cost: Cost,
-    pub stored_void: bool,
+    pub id: Uuid,
+    pub logged_seq: i64,
+    pub fingerprint: u64,
 }
 
 /// What `db info` reports.
@@ -202,4 +185,10 @@ pub trait LedgerSnapshot: Send {
 
     /// (events, entries)
     fn counts(&mut self) -> impl Future<Output = Result<(i64, i64), StoreError>> + Send;
+
+    /// The columns `table` has in the database.
+    fn table_columns(
+        &mut self,
+        table: &str,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 }

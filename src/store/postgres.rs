@@ -2,11 +2,12 @@
 //! are serialised with a transaction-scoped advisory lock so the hash chain
 //! stays one gap-free sequence however many writers there are.
 
-use super::sql::{Column, Row, RowsInsert, Value};
-use super::StoreError;
+use super::error::StoreError;
+use super::value::{Column, Row, RowsInsert, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool, Row as _, TypeInfo, ValueRef};
+use sqlx::{Column as _, Connection, PgConnection, PgPool, Row as _, TypeInfo, ValueRef};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The advisory lock key that guards the chain's head ("gencost" in ASCII).
@@ -89,7 +90,15 @@ pub async fn query(
         .fetch_all(conn)
         .await
         .map_err(StoreError::from_sqlx)?;
-    rows.iter().map(decode).collect()
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let names: Arc<[String]> = first
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    rows.iter().map(|row| decode(row, &names)).collect()
 }
 
 pub async fn execute(
@@ -159,9 +168,9 @@ pub async fn insert_rows(conn: &mut PgConnection, insert: &RowsInsert) -> Result
     Ok(done.rows_affected())
 }
 
-fn decode(row: &sqlx::postgres::PgRow) -> Result<Row, StoreError> {
+fn decode(row: &sqlx::postgres::PgRow, names: &Arc<[String]>) -> Result<Row, StoreError> {
     let mut cells = Vec::with_capacity(row.len());
-    for i in 0..row.len() {
+    for (i, name) in names.iter().enumerate() {
         let raw = row.try_get_raw(i).map_err(StoreError::from_sqlx)?;
         let cell = if raw.is_null() {
             Value::Null
@@ -177,12 +186,15 @@ fn decode(row: &sqlx::postgres::PgRow) -> Result<Row, StoreError> {
                 }
                 other => {
                     return Err(StoreError::Corrupt(format!(
-                        "column {i} holds an unexpected {other} value"
+                        "column {name} holds an unexpected {other} value"
                     )))
                 }
             }
         };
         cells.push(cell);
     }
-    Ok(Row(cells))
+    Ok(Row {
+        names: Arc::clone(names),
+        cells,
+    })
 }

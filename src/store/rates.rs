@@ -2,8 +2,9 @@
 //! converts with the same rates. Rates are reference data, not ledger
 //! history: they are not events and survive `reset`.
 
-use super::sql::{Column, Handle, RowsInsert, Value};
-use super::StoreError;
+use super::error::StoreError;
+use super::session::Session;
+use super::value::{Column, Row, RowsInsert, Value};
 use crate::fx::{DayRate, Rate};
 use crate::money::Currency;
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ pub struct RatesImported {
 
 /// Upserts `rates` inside the caller's transaction; rows equal to the stored
 /// ones are left alone, so importing the same file twice changes nothing.
-pub async fn import(tx: &mut Handle, rates: &[DayRate]) -> Result<RatesImported, StoreError> {
+pub async fn import(tx: &mut Session, rates: &[DayRate]) -> Result<RatesImported, StoreError> {
     let (Some(first), Some(last)) = (
         rates.iter().map(|r| r.day).min(),
         rates.iter().map(|r| r.day).max(),
@@ -53,13 +54,13 @@ pub async fn import(tx: &mut Handle, rates: &[DayRate]) -> Result<RatesImported,
     }
     if !values.is_empty() {
         // One statement: SQLite binds it in groups, PostgreSQL as arrays.
-        tx.insert_rows(vec![RowsInsert {
+        tx.insert_groups(&mut std::iter::once(vec![RowsInsert {
             table: "fx_rates",
             columns: "currency, day, rate",
             types: &[Column::Text, Column::Int, Column::Text],
             values,
             on_conflict: "ON CONFLICT (currency, day) DO UPDATE SET rate = excluded.rate",
-        }])
+        }]))
         .await?;
     }
     Ok(counts)
@@ -67,7 +68,7 @@ pub async fn import(tx: &mut Handle, rates: &[DayRate]) -> Result<RatesImported,
 
 /// Stored rates of these currencies (all when `None`), by currency and day.
 pub async fn load(
-    handle: &mut Handle,
+    handle: &mut Session,
     currencies: Option<&[Currency]>,
 ) -> Result<Vec<DayRate>, StoreError> {
     let rows = match currencies {
@@ -93,17 +94,17 @@ pub async fn load(
     rows.into_iter().map(day_rate).collect()
 }
 
-fn day_rate(mut row: super::sql::Row) -> Result<DayRate, StoreError> {
-    let code = row.text(0)?;
+fn day_rate(mut row: Row) -> Result<DayRate, StoreError> {
+    let code = row.text("currency")?;
     let currency = code
         .parse()
         .map_err(|_| StoreError::Corrupt(format!("fx_rates holds unknown currency '{code}'")))?;
-    let text = row.text(2)?;
+    let text = row.text("rate")?;
     let rate =
         Rate::parse(&text).map_err(|e| StoreError::Corrupt(format!("fx_rates: {code}: {e}")))?;
     Ok(DayRate {
         currency,
-        day: row.int(1)?,
+        day: row.int("day")?,
         rate,
     })
 }

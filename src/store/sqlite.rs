@@ -1,23 +1,27 @@
 //! The embedded SQLite backend: one file, WAL, `synchronous=FULL`, and a busy
 //! timeout so several processes can write the same ledger file.
 //!
-//! It talks to SQLite through rusqlite rather than sqlx: sqlx runs SQLite on
-//! a worker thread and copies every value across it, which made a
-//! million-entry seed take 90 s and `verify` 40 s. Calls here are synchronous
-//! and short, run inline on the caller's task; only bulk inserts move to a
-//! worker thread, whole statements at a time.
+//! It talks to SQLite through rusqlite rather than sqlx: sqlx copies every
+//! value across a worker thread per row, which made a million-entry seed take
+//! 90 s and `verify` 40 s. SQLite calls block (on disk, and on another
+//! process's write lock), so each call here runs on tokio's blocking pool with
+//! the connection moved to it and back: an async worker never waits on
+//! SQLite, and a request waiting for a lock does not stall other requests.
 
-use super::sql::{Row, Value};
-use super::{request_key, StoreError};
+use super::error::StoreError;
+use super::request_key;
+use super::value::{Row, Value};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::task::JoinHandle;
 
-/// How long a writer waits for another process's write to finish.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a writer waits for another process's write to finish before it
+/// gives up with `StoreError::Busy`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 /// Page cache of a connection in a write transaction, and otherwise.
 const WRITE_CACHE_KIB: u32 = 49_152;
 const READ_CACHE_KIB: u32 = 8_192;
@@ -41,7 +45,8 @@ pub struct SqlitePool {
 }
 
 impl SqlitePool {
-    pub fn open(path: &Path) -> Result<Arc<SqlitePool>, StoreError> {
+    /// Opens (creating when `create`) the file; refuses a missing file otherwise.
+    pub async fn open(path: &Path, create: bool) -> Result<Arc<SqlitePool>, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.is_dir() {
                 return Err(open_error(
@@ -50,58 +55,27 @@ impl SqlitePool {
                 ));
             }
         }
+        if !create && !path.exists() {
+            return Err(open_error(path, "no such ledger file".to_string()));
+        }
         let pool = Arc::new(SqlitePool {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
         });
-        let first = pool.connect()?;
+        let first = pool.connect().await?;
         pool.put_back(first);
         Ok(pool)
     }
 
-    fn connect(&self) -> Result<Connection, StoreError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags)
-            .map_err(|e| open_error(&self.path, e.to_string()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| open_error(&self.path, e.to_string()))?;
-        // page_size only takes effect on a new file: event rows are large and
-        // bigger pages split less. Statement journals of bulk inserts stay in
-        // memory. Checkpoints every 128 MB of WAL rather than SQLite's 16 MB:
-        // a bulk log rewrites the same index pages commit after commit, and a
-        // checkpoint copies each page once however often it changed.
-        const SETUP: &str = "PRAGMA page_size = 16384;
-             PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA temp_store = MEMORY;
-             PRAGMA wal_autocheckpoint = 8192;";
-        // Switching a new file to WAL needs a moment alone with it; when two
-        // processes create the same ledger at once, one waits for the other.
-        let started = std::time::Instant::now();
-        loop {
-            match conn.execute_batch(SETUP) {
-                Ok(()) => break,
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::DatabaseBusy
-                        && started.elapsed() < BUSY_TIMEOUT =>
-                {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(e) => return Err(open_error(&self.path, e.to_string())),
-            }
-        }
-        conn.create_scalar_function(
-            request_key::SQL_FUNCTION,
-            1,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |ctx| Ok(request_key::request_key(&ctx.get::<String>(0)?)),
-        )
-        .map_err(|e| open_error(&self.path, e.to_string()))?;
-        conn.set_prepared_statement_cache_capacity(64);
-        Ok(conn)
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn connect(&self) -> Result<Connection, StoreError> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || connect(&path))
+            .await
+            .map_err(|e| StoreError::Database(format!("the SQLite worker stopped: {e}")))?
     }
 
     fn put_back(&self, conn: Connection) {
@@ -113,11 +87,11 @@ impl SqlitePool {
     }
 
     /// A connection for one caller; returned to the pool when dropped.
-    pub fn session(self: &Arc<Self>) -> Result<SqliteSession, StoreError> {
+    pub async fn session(self: &Arc<Self>) -> Result<SqliteSession, StoreError> {
         let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match reused {
             Some(conn) => conn,
-            None => self.connect()?,
+            None => self.connect().await?,
         };
         Ok(SqliteSession {
             conn: Some(conn),
@@ -126,6 +100,53 @@ impl SqlitePool {
             spent: Vec::new(),
         })
     }
+}
+
+/// Opens one connection (blocking: run on the blocking pool).
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e.to_string()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| open_error(path, e.to_string()))?;
+    // page_size only takes effect on a new file: event rows are large and
+    // bigger pages split less. Statement journals of bulk inserts stay in
+    // memory. Checkpoints every 128 MB of WAL rather than SQLite's 16 MB:
+    // a bulk log rewrites the same index pages commit after commit, and a
+    // checkpoint copies each page once however often it changed.
+    const SETUP: &str = "PRAGMA page_size = 16384;
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA wal_autocheckpoint = 8192;";
+    // Switching a new file to WAL needs a moment alone with it and does not
+    // wait on the busy timeout; when two processes create the same ledger at
+    // once, one waits (boundedly) for the other.
+    let started = std::time::Instant::now();
+    loop {
+        match conn.execute_batch(SETUP) {
+            Ok(()) => break,
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(open_error(path, e.to_string())),
+        }
+    }
+    conn.create_scalar_function(
+        request_key::SQL_FUNCTION,
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(request_key::request_key(&ctx.get::<String>(0)?)),
+    )
+    .map_err(|e| open_error(path, e.to_string()))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
 fn open_error(path: &Path, reason: String) -> StoreError {
@@ -138,6 +159,7 @@ fn open_error(path: &Path, reason: String) -> StoreError {
 /// One connection, possibly inside a transaction that is rolled back if the
 /// session is dropped before `commit`.
 pub struct SqliteSession {
+    /// `None` while a call has it on the blocking pool.
     conn: Option<Connection>,
     pool: Arc<SqlitePool>,
     in_transaction: bool,
@@ -145,16 +167,39 @@ pub struct SqliteSession {
     spent: Vec<BulkInsert>,
 }
 
+/// A bulk insert running on the blocking pool; `SqliteSession::finish` joins it.
+pub struct RunningInsert {
+    worker: JoinHandle<(Connection, Result<(), StoreError>, Vec<BulkInsert>)>,
+}
+
 impl SqliteSession {
-    fn conn(&self) -> Result<&Connection, StoreError> {
+    /// Runs `work` on the blocking pool with this session's connection.
+    async fn with_conn<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.take_conn()?;
+        // Dropped before it finishes, the connection closes with the worker,
+        // which rolls its transaction back.
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let result = work(&conn);
+            (conn, result)
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("the SQLite worker stopped: {e}")))?;
+        self.conn = Some(conn);
+        result
+    }
+
+    fn take_conn(&mut self) -> Result<Connection, StoreError> {
         self.conn
-            .as_ref()
+            .take()
             .ok_or_else(|| StoreError::Database("the connection is closed".into()))
     }
 
     /// `BEGIN IMMEDIATE` takes the write lock at once (waiting up to the busy
     /// timeout), so a read-then-append cannot interleave with another writer.
-    pub fn begin(&mut self, statement: &str) -> Result<(), StoreError> {
+    pub async fn begin(&mut self, statement: &'static str) -> Result<(), StoreError> {
         // Writers insert into several indexes at once and want a large page
         // cache; long read scans stream through and need little.
         let cache = if statement.contains("IMMEDIATE") {
@@ -162,73 +207,46 @@ impl SqliteSession {
         } else {
             READ_CACHE_KIB
         };
-        self.conn()?
-            .execute_batch(&format!("PRAGMA cache_size = -{cache}"))
-            .map_err(db_error)?;
-        self.conn()?.execute_batch(statement).map_err(db_error)?;
+        self.with_conn(move |conn| {
+            conn.execute_batch(&format!("PRAGMA cache_size = -{cache}"))
+                .map_err(db_error)?;
+            conn.execute_batch(statement).map_err(db_error)
+        })
+        .await?;
         self.in_transaction = true;
         Ok(())
     }
 
-    pub fn commit(&mut self) -> Result<(), StoreError> {
+    pub async fn commit(&mut self) -> Result<(), StoreError> {
         if self.in_transaction {
-            self.conn()?.execute_batch("COMMIT").map_err(db_error)?;
+            self.with_conn(|conn| conn.execute_batch("COMMIT").map_err(db_error))
+                .await?;
             self.in_transaction = false;
         }
         Ok(())
     }
 
-    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let rewritten = positional(sql);
-        let sql = rewritten.as_deref().unwrap_or(sql);
-        let conn = self.conn()?;
-        let mut statement = conn.prepare_cached(sql).map_err(db_error)?;
-        let columns = statement.column_count();
-        bind(&mut statement, params)?;
-        let mut rows = statement.raw_query();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let mut cells = Vec::with_capacity(columns);
-            for i in 0..columns {
-                cells.push(match row.get_ref(i).map_err(db_error)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(v) => Value::Int(v),
-                    ValueRef::Text(bytes) => {
-                        Value::Text(String::from_utf8(bytes.to_vec()).map_err(|_| {
-                            StoreError::Corrupt(format!("column {i} holds text that is not UTF-8"))
-                        })?)
-                    }
-                    ValueRef::Real(_) | ValueRef::Blob(_) => {
-                        return Err(StoreError::Corrupt(format!(
-                            "column {i} holds an unexpected value"
-                        )))
-                    }
-                });
-            }
-            out.push(Row(cells));
-        }
-        Ok(out)
+    pub async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let sql = positional(sql).unwrap_or_else(|| sql.to_string());
+        let params = params.to_vec();
+        self.with_conn(move |conn| query(conn, &sql, &params)).await
     }
 
-    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        let rewritten = positional(sql);
-        let sql = rewritten.as_deref().unwrap_or(sql);
-        let conn = self.conn()?;
-        let mut statement = conn.prepare_cached(sql).map_err(db_error)?;
-        bind(&mut statement, params)?;
-        let changed = statement.raw_execute().map_err(db_error)?;
-        Ok(changed as u64)
+    pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let sql = positional(sql).unwrap_or_else(|| sql.to_string());
+        let params = params.to_vec();
+        self.with_conn(move |conn| {
+            let mut statement = conn.prepare_cached(&sql).map_err(db_error)?;
+            bind(&mut statement, &params)?;
+            Ok(statement.raw_execute().map_err(db_error)? as u64)
+        })
+        .await
     }
 
-    /// Inserts rows on a blocking worker thread, so the caller's task can
-    /// prepare the next rows meanwhile (the connection travels with the work
-    /// and comes back with the result). Dropped before it finishes, the
-    /// connection closes with the worker, which rolls its transaction back.
-    pub async fn insert_rows(&mut self, inserts: Vec<BulkInsert>) -> Result<(), StoreError> {
-        let conn = self
-            .conn
-            .take()
-            .ok_or_else(|| StoreError::Database("the connection is closed".into()))?;
+    /// Starts inserting rows on the blocking pool, so the caller can prepare
+    /// the next rows meanwhile; `finish` joins it.
+    pub fn start_insert(&mut self, inserts: Vec<BulkInsert>) -> Result<RunningInsert, StoreError> {
+        let conn = self.take_conn()?;
         let worker = tokio::task::spawn_blocking(move || {
             let result = inserts
                 .iter()
@@ -238,7 +256,12 @@ impl SqliteSession {
         // The last rows are freed here, on the thread that allocated them,
         // while the worker inserts these.
         self.spent.clear();
-        let (conn, result, inserts) = worker
+        Ok(RunningInsert { worker })
+    }
+
+    pub async fn finish(&mut self, running: RunningInsert) -> Result<(), StoreError> {
+        let (conn, result, inserts) = running
+            .worker
             .await
             .map_err(|e| StoreError::Database(format!("the insert worker failed: {e}")))?;
         self.conn = Some(conn);
@@ -246,8 +269,21 @@ impl SqliteSession {
         result
     }
 
-    pub fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
-        self.conn()?.execute_batch(sql).map_err(db_error)
+    pub async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
+        let sql = sql.to_string();
+        self.with_conn(move |conn| conn.execute_batch(&sql).map_err(db_error))
+            .await
+    }
+
+    /// Copies the whole database into a new file at `target` (`VACUUM INTO`).
+    pub async fn backup_to(&mut self, target: &Path) -> Result<(), StoreError> {
+        let target = target.display().to_string();
+        self.with_conn(move |conn| {
+            conn.execute("VACUUM INTO ?1", [&target])
+                .map(drop)
+                .map_err(db_error)
+        })
+        .await
     }
 }
 
@@ -263,8 +299,45 @@ impl Drop for SqliteSession {
     }
 }
 
+fn query(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(db_error)?;
+    let names: Arc<[String]> = statement
+        .column_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    bind(&mut statement, params)?;
+    let mut rows = statement.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db_error)? {
+        let mut cells = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            cells.push(match row.get_ref(i).map_err(db_error)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(v) => Value::Int(v),
+                ValueRef::Text(bytes) => {
+                    Value::Text(String::from_utf8(bytes.to_vec()).map_err(|_| {
+                        StoreError::Corrupt(format!("column {name} holds text that is not UTF-8"))
+                    })?)
+                }
+                ValueRef::Real(_) | ValueRef::Blob(_) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "column {name} holds a value that is neither an integer nor text"
+                    )))
+                }
+            });
+        }
+        out.push(Row {
+            names: Arc::clone(&names),
+            cells,
+        });
+    }
+    Ok(out)
+}
+
 /// Binds `$n` parameters by their number (SQLite numbers named parameters in
-/// order of first appearance, not by name) and anonymous ones in order.
+/// order of first appearance, not by name) and anonymous ones in order. A
+/// parameter with no value is an error, never a NULL.
 fn bind(statement: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<(), StoreError> {
     for i in 1..=statement.parameter_count() {
         let number = match statement.parameter_name(i) {
@@ -274,7 +347,15 @@ fn bind(statement: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<(),
                 .map_err(|_| StoreError::Database(format!("unsupported parameter {name}")))?,
             None => i,
         };
-        let value = params.get(number - 1).unwrap_or(&Value::Null);
+        let value = number
+            .checked_sub(1)
+            .and_then(|n| params.get(n))
+            .ok_or_else(|| {
+                StoreError::Database(format!(
+                    "statement parameter {number} has no value ({} given)",
+                    params.len()
+                ))
+            })?;
         statement.raw_bind_parameter(i, value).map_err(db_error)?;
     }
     Ok(())
@@ -329,7 +410,14 @@ fn run_bound(statement: &mut rusqlite::Statement<'_>, values: &[Value]) -> Resul
 }
 
 fn db_error(e: rusqlite::Error) -> StoreError {
-    StoreError::Database(e.to_string())
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
+            StoreError::Busy {
+                waited_s: BUSY_TIMEOUT.as_secs(),
+            }
+        }
+        other => StoreError::Database(other.to_string()),
+    }
 }
 
 impl ToSql for Value {

@@ -200,3 +200,62 @@ pub fn exec_sql(url: &str, sql: &str) -> u64 {
     });
     rx.recv().expect("result")
 }
+
+/// Runs one query directly on a test ledger and returns its rows, every
+/// cell as text (NULL as "").
+pub fn query_text(url: &str, sql: &str) -> Vec<Vec<String>> {
+    let url = url.to_string();
+    let sql = sql.to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    on_own_runtime(move || async move {
+        use sqlx::{Connection, Row};
+        let rows = if url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+            sqlx::query(&sql)
+                .fetch_all(&mut conn)
+                .await
+                .expect("query")
+                .iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|i| {
+                            row.try_get::<Option<String>, _>(i)
+                                .map(Option::unwrap_or_default)
+                                .or_else(|_| {
+                                    row.try_get::<Option<i64>, _>(i)
+                                        .map(|v| v.map(|v| v.to_string()).unwrap_or_default())
+                                })
+                                .expect("a text or integer cell")
+                        })
+                        .collect()
+                })
+                .collect()
+        } else {
+            let path = url.trim_start_matches("sqlite://");
+            let conn = rusqlite::Connection::open(path).expect("open");
+            let mut statement = conn.prepare(&sql).expect("prepare");
+            let width = statement.column_count();
+            let rows = statement
+                .query_map([], |row| {
+                    (0..width)
+                        .map(|i| {
+                            Ok(match row.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => String::new(),
+                                rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    String::from_utf8_lossy(t).into_owned()
+                                }
+                                other => format!("{other:?}"),
+                            })
+                        })
+                        .collect::<rusqlite::Result<Vec<String>>>()
+                })
+                .expect("query")
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .expect("rows");
+            rows
+        };
+        tx.send(rows).expect("send");
+    });
+    rx.recv().expect("result")
+}

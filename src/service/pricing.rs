@@ -1,0 +1,136 @@
+//! Pricing for every surface: the catalog's models as JSON and the estimate
+//! of one generation, with its tier, arithmetic and, in another currency,
+//! the rate it was converted at.
+
+use super::rates::rate_table_into;
+use super::record::{price_generation, Priced};
+use crate::error::Result;
+use crate::fx::RateUsed;
+use crate::money::{decimal_string, Currency, Money};
+use crate::pricing::{Catalog, Formula, License, ModelPrice, Origin};
+use crate::store::Store;
+use crate::timestamp::today;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A catalog model as `pricing list --json` prints it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ModelJson {
+    pub model: String,
+    pub name: String,
+    #[schema(value_type = String)]
+    pub currency: Currency,
+    #[schema(value_type = Option<Object>)]
+    pub formula: Option<Formula>,
+    pub verified: String,
+    pub stale: bool,
+    pub source: String,
+    #[schema(value_type = Object)]
+    pub license: License,
+    #[schema(value_type = Object)]
+    pub defaults: serde_json::Map<String, serde_json::Value>,
+    pub note: Option<String>,
+    #[schema(value_type = String)]
+    pub origin: Origin,
+}
+
+impl ModelJson {
+    pub fn new(m: &ModelPrice, today: i64) -> ModelJson {
+        ModelJson {
+            model: m.endpoint.clone(),
+            name: m.name.clone(),
+            currency: m.currency,
+            formula: m.formula.clone(),
+            verified: m.verified_label(),
+            stale: m.is_stale(today),
+            source: m.source.clone(),
+            license: m.license.clone(),
+            defaults: m.defaults.clone(),
+            note: m.note.clone(),
+            origin: m.origin,
+        }
+    }
+}
+
+/// What one generation will cost.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EstimateReport {
+    pub model: String,
+    /// Exact decimal in `currency`; null when unpriced.
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    /// estimated, historical or unpriced.
+    pub tier: String,
+    /// The arithmetic, in one line.
+    pub explanation: String,
+    pub price_version: Option<String>,
+    pub stale: bool,
+    pub license: Option<String>,
+    /// The rate the amount was converted at, when shown in another currency.
+    #[schema(value_type = Option<Object>)]
+    pub rate: Option<RateUsed>,
+    /// The amount as shown (in `currency`), for rendering.
+    #[serde(skip)]
+    pub shown: Option<Money>,
+    /// The amount in the catalog's currency, before conversion.
+    #[serde(skip)]
+    pub original: Option<Money>,
+}
+
+/// Estimates one generation of `model` with these parameters, shown in
+/// `currency` (at the latest rate on or before today) when given.
+pub async fn estimate<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    model: &str,
+    params: &serde_json::Map<String, serde_json::Value>,
+    currency: Option<Currency>,
+) -> Result<EstimateReport> {
+    let priced = price_generation(store, catalog, Some(model), params).await?;
+    let license = catalog.get(model).map(|m| m.license.label());
+    let (money, tier, explanation, price_version, stale) = match priced {
+        Priced::Estimated {
+            money,
+            explanation,
+            price_version,
+            stale,
+        } => (
+            Some(money),
+            "estimated",
+            explanation,
+            Some(price_version),
+            stale,
+        ),
+        Priced::Historical { money, from } => (
+            Some(money),
+            "historical",
+            format!("median of {from} confirmed costs of {model}"),
+            None,
+            false,
+        ),
+        Priced::Unpriced { why } => (None, "unpriced", why, None, false),
+    };
+    let mut rate = None;
+    let shown = match (money, currency) {
+        (Some(m), Some(to)) if to != m.currency => {
+            let table = rate_table_into(store, [m.currency], to).await?;
+            let (micros, used) = table.convert(m.micros, m.currency, to, today())?;
+            rate = Some(used);
+            Some(Money::new(micros, to))
+        }
+        _ => money,
+    };
+    Ok(EstimateReport {
+        model: model.to_string(),
+        amount: shown.map(|m| decimal_string(m.micros)),
+        currency: shown.map(|m| m.currency.code().to_string()),
+        tier: tier.to_string(),
+        explanation,
+        price_version,
+        stale,
+        license,
+        rate,
+        shown,
+        original: money,
+    })
+}

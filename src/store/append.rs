@@ -1,0 +1,215 @@
+//! Writes to the ledger: a command's events are sealed onto the chain and
+//! applied to the view in the caller's write transaction. Nothing is
+//! updated in place but the view rows the events change.
+
+use super::columns::{
+    entry_values, event_values, ENTRY_LIST, ENTRY_TYPES, EVENT_LIST, EVENT_TYPES,
+};
+use super::error::StoreError;
+use super::queries::{load_context, load_entry, read_head};
+use super::session::Session;
+use super::value::{RowsInsert, Value};
+use super::Executed;
+use crate::ledger::event::LedgerReset;
+use crate::ledger::replay::{apply_change, entry_from_record};
+use crate::ledger::{decide, Command, Entry, Event, EventBody, Head};
+use crate::timestamp::Timestamp;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Events sealed and handed to the database at a time (one UNNEST insert per
+/// table on PostgreSQL, one worker job on SQLite).
+const INSERT_CHUNK: usize = 1000;
+
+/// Loads what the command needs, decides, appends its events after the
+/// head and applies them to the view.
+pub async fn run_command(
+    tx: &mut Session,
+    command: Command,
+    at: Timestamp,
+) -> Result<Executed, StoreError> {
+    let context = load_context(tx, &command).await?;
+    let (bodies, outcome) = decide(command, &context)?;
+    let mut head = read_head(tx).await?;
+    let mut events: Vec<Event> = Vec::with_capacity(bodies.len());
+    let mut sealing_failed = None;
+    // Events are sealed chunk by chunk, while the previous chunk is written.
+    let mut groups = bodies.chunks(INSERT_CHUNK).map_while(|chunk| {
+        let sealed: Result<Vec<Event>, _> =
+            chunk.iter().map(|body| head.append(body, at)).collect();
+        match sealed {
+            Ok(sealed) => {
+                let group = append_statements(sealed.iter().zip(chunk));
+                events.extend(sealed);
+                Some(group)
+            }
+            Err(e) => {
+                sealing_failed = Some(e);
+                None
+            }
+        }
+    });
+    tx.insert_groups(&mut groups).await?;
+    drop(groups);
+    if let Some(e) = sealing_failed {
+        return Err(StoreError::Database(e.to_string()));
+    }
+    apply_changes(tx, events.iter().zip(&bodies), context.entries).await?;
+    Ok(Executed { events, outcome })
+}
+
+/// Appends events exactly as given (from another ledger), checking that they
+/// continue this chain, and applies them to the view.
+pub async fn append_verbatim(tx: &mut Session, events: &[Event]) -> Result<(), StoreError> {
+    let head = read_head(tx).await?;
+    check_continues(head, events)?;
+    let bodies = events
+        .iter()
+        .map(|event| event.body().map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut groups = events
+        .chunks(INSERT_CHUNK)
+        .zip(bodies.chunks(INSERT_CHUNK))
+        .map(|(events, bodies)| append_statements(events.iter().zip(bodies)));
+    tx.insert_groups(&mut groups).await?;
+    apply_changes(tx, events.iter().zip(&bodies), HashMap::new()).await
+}
+
+/// Clears events and entries if the head is still `expected`, and starts a
+/// new chain with `first`.
+pub async fn reset_chain(
+    tx: &mut Session,
+    expected: Head,
+    first: LedgerReset,
+    at: Timestamp,
+) -> Result<Event, StoreError> {
+    if read_head(tx).await? != expected {
+        return Err(StoreError::Conflict(
+            "the ledger changed while the backup was written; nothing was removed, run reset again"
+                .into(),
+        ));
+    }
+    tx.execute("DELETE FROM entries", &[]).await?;
+    tx.execute("DELETE FROM events", &[]).await?;
+    let mut head = Head::EMPTY;
+    let body = EventBody::LedgerReset(first);
+    let event = head
+        .append(&body, at)
+        .map_err(|e| StoreError::Database(e.to_string()))?;
+    let group = append_statements(std::iter::once((&event, &body)));
+    tx.insert_groups(&mut std::iter::once(group)).await?;
+    Ok(event)
+}
+
+/// Refuses events that do not continue this chain exactly.
+fn check_continues(head: Head, events: &[Event]) -> Result<(), StoreError> {
+    let mut expected = head;
+    for event in events {
+        if event.seq != expected.seq + 1 || event.prev_hash != expected.hash {
+            return Err(StoreError::Conflict(format!(
+                "event {} does not continue the target chain at event {}",
+                event.seq, expected.seq
+            )));
+        }
+        if event.compute_hash() != event.hash {
+            return Err(StoreError::Conflict(format!(
+                "event {}: hash does not match its contents",
+                event.seq
+            )));
+        }
+        expected = Head {
+            seq: event.seq,
+            hash: event.hash,
+        };
+    }
+    Ok(())
+}
+
+/// The INSERTs that append these events (at most `INSERT_CHUNK`) and add the
+/// entries they log to the view.
+fn append_statements<'a>(
+    events: impl Iterator<Item = (&'a Event, &'a EventBody)>,
+) -> Vec<RowsInsert> {
+    let mut event_rows = Vec::new();
+    let mut entry_rows = Vec::new();
+    for (event, body) in events {
+        event_rows.extend(event_values(event));
+        if let EventBody::EntryLogged(record) = body {
+            let entry = entry_from_record(record, event.seq, event.recorded_at);
+            entry_rows.extend(entry_values(entry));
+        }
+    }
+    let mut statements = Vec::with_capacity(2);
+    if !event_rows.is_empty() {
+        statements.push(RowsInsert {
+            table: "events",
+            columns: EVENT_LIST,
+            types: EVENT_TYPES,
+            values: event_rows,
+            on_conflict: "",
+        });
+    }
+    if !entry_rows.is_empty() {
+        statements.push(RowsInsert {
+            table: "entries",
+            columns: ENTRY_LIST,
+            types: ENTRY_TYPES,
+            values: entry_rows,
+            on_conflict: "",
+        });
+    }
+    statements
+}
+
+/// Applies change events (all but `entry_logged`, whose entries are already
+/// inserted) to the view. `known` holds entries already loaded.
+async fn apply_changes<'a>(
+    tx: &mut Session,
+    events: impl Iterator<Item = (&'a Event, &'a EventBody)>,
+    mut known: HashMap<Uuid, Entry>,
+) -> Result<(), StoreError> {
+    let mut changed: HashMap<Uuid, Entry> = HashMap::new();
+    for (event, body) in events {
+        if matches!(body, EventBody::EntryLogged(_) | EventBody::LedgerReset(_)) {
+            continue;
+        }
+        let Some(id) = body.entry_id() else { continue };
+        let entry = match changed.remove(&id).or_else(|| known.remove(&id)) {
+            Some(entry) => entry,
+            None => load_entry(tx, id).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "event {} changes entry {id}, which does not exist",
+                    event.seq
+                ))
+            })?,
+        };
+        let entry = changed.entry(id).or_insert(entry);
+        apply_change(entry, body, event.recorded_at);
+    }
+    for entry in changed.into_values() {
+        update_entry(tx, entry).await?;
+    }
+    Ok(())
+}
+
+/// Rewrites an entry's view row (every column but its id).
+async fn update_entry(tx: &mut Session, entry: Entry) -> Result<(), StoreError> {
+    let assignments: Vec<String> = ENTRY_LIST
+        .split(", ")
+        .enumerate()
+        .skip(1)
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE entries SET {} WHERE id = $1",
+        assignments.join(", ")
+    );
+    let values: Vec<Value> = entry_values(entry);
+    let changed = tx.execute(&sql, &values).await?;
+    if changed != 1 {
+        return Err(StoreError::Corrupt(format!(
+            "updating an entry changed {changed} view rows"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,320 @@
+//! Reads of the ledger: entries, totals, tags, the chain's head and the
+//! events and view rows `verify` scans. Each takes the session to run on, so
+//! the same query serves a plain connection, a write transaction and a
+//! read-only snapshot.
+
+use super::columns::{
+    entry_from_row, event_from_row, parse_currency, parse_uuid, row_fingerprint, ENTRY_LIST,
+    EVENT_LIST,
+};
+use super::error::StoreError;
+use super::filter::{Cursor, Filter, Page};
+use super::request_key::request_key;
+use super::session::Session;
+use super::value::{placeholders, Value};
+use super::{TagCount, ViewRow};
+use crate::ledger::totals::{Grouping, SumRow};
+use crate::ledger::{Command, Context, Entry, Event, Head, TagField};
+use crate::money::Money;
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// Keys per `IN (...)` lookup.
+const LOOKUP_CHUNK: usize = 500;
+
+pub async fn read_head(session: &mut Session) -> Result<Head, StoreError> {
+    let rows = session
+        .query(
+            &format!("SELECT {EVENT_LIST} FROM events ORDER BY seq DESC LIMIT 1"),
+            &[],
+        )
+        .await?;
+    match rows.into_iter().next() {
+        None => Ok(Head::EMPTY),
+        Some(row) => {
+            let event = event_from_row(row)?;
+            Ok(Head {
+                seq: event.seq,
+                hash: event.hash,
+            })
+        }
+    }
+}
+
+pub async fn load_entry(session: &mut Session, id: Uuid) -> Result<Option<Entry>, StoreError> {
+    let sql = format!("SELECT {ENTRY_LIST} FROM entries WHERE id = $1");
+    let rows = session.query(&sql, &[Value::Text(id.to_string())]).await?;
+    rows.into_iter().next().map(entry_from_row).transpose()
+}
+
+/// What `decide` needs to see of the ledger for this command.
+pub async fn load_context(session: &mut Session, command: &Command) -> Result<Context, StoreError> {
+    let mut context = Context::default();
+    for id in command.entry_ids() {
+        if let Some(entry) = load_entry(session, id).await? {
+            context.entries.insert(id, entry);
+        }
+    }
+    let keys = command.request_keys();
+    let wanted: HashSet<&(String, String)> = keys.iter().collect();
+    let mut request_keys: Vec<i64> = keys.iter().map(|(_, r)| request_key(r)).collect();
+    request_keys.sort_unstable();
+    request_keys.dedup();
+    for chunk in request_keys.chunks(LOOKUP_CHUNK) {
+        let sql = format!(
+            // `IS NOT NULL` lets PostgreSQL use the partial index.
+            "SELECT source, request_id, id FROM entries WHERE request_key IS NOT NULL AND request_key IN ({})",
+            placeholders(chunk.len())
+        );
+        let params: Vec<Value> = chunk.iter().map(|k| Value::Int(*k)).collect();
+        for mut row in session.query(&sql, &params).await? {
+            let key = (row.text("source")?, row.text("request_id")?);
+            if wanted.contains(&key) {
+                let id = parse_uuid(&row.text("id")?)?;
+                context.request_owners.insert(key, id);
+            }
+        }
+    }
+    Ok(context)
+}
+
+pub async fn entries_with_request(
+    session: &mut Session,
+    request_id: &str,
+) -> Result<Vec<Entry>, StoreError> {
+    let sql = format!(
+        "SELECT {ENTRY_LIST} FROM entries \
+         WHERE request_key IS NOT NULL AND request_key = $1 AND request_id = $2 ORDER BY source"
+    );
+    let params = [Value::Int(request_key(request_id)), request_id.into()];
+    let rows = session.query(&sql, &params).await?;
+    rows.into_iter().map(entry_from_row).collect()
+}
+
+/// Newest first (entries at the same time in reverse log order), after the
+/// page's cursor.
+pub async fn list(
+    session: &mut Session,
+    filter: &Filter,
+    page: Page,
+) -> Result<Vec<Entry>, StoreError> {
+    let mut params = Vec::new();
+    let mut clause = filter.where_clause(&mut params, filter.include_void);
+    if let Some(Cursor {
+        occurred_at,
+        logged_seq,
+    }) = page.after
+    {
+        params.push(Value::Int(occurred_at));
+        params.push(Value::Int(logged_seq));
+        let (a, b) = (params.len() - 1, params.len());
+        let term = format!("(occurred_at, logged_seq) < (${a}, ${b})");
+        clause = if clause.is_empty() {
+            format!("WHERE {term}")
+        } else {
+            format!("{clause} AND {term}")
+        };
+    }
+    params.push(Value::Int(page.limit));
+    let sql = format!(
+        "SELECT {ENTRY_LIST} FROM entries {clause} ORDER BY occurred_at DESC, logged_seq DESC LIMIT ${}",
+        params.len()
+    );
+    let rows = session.query(&sql, &params).await?;
+    rows.into_iter().map(entry_from_row).collect()
+}
+
+/// Sums of the cost used in totals, per group, currency and UTC day.
+pub async fn sums(
+    session: &mut Session,
+    filter: &Filter,
+    grouping: Grouping,
+) -> Result<Vec<SumRow>, StoreError> {
+    let mut params = Vec::new();
+    let clause = filter.where_clause(&mut params, false);
+    // Grouped in the order of a covering cost index, (key, currency, day),
+    // so the scan streams the index; without a key column the project
+    // index serves, and the caller's fold adds the projects up.
+    let (key, column) = match grouping {
+        Grouping::Column(column) => (column, column),
+        Grouping::None => ("CAST(NULL AS TEXT)", "project"),
+    };
+    let sql = format!(
+        "SELECT {key} AS group_key, day, cost_currency, \
+         CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS micros, \
+         COUNT(*) AS entries, COUNT(*) - COUNT(cost_micros) AS unpriced FROM entries {clause} \
+         GROUP BY {column}, cost_currency, day"
+    );
+    let rows = session.query(&sql, &params).await?;
+    rows.into_iter()
+        .map(|mut row| {
+            Ok(SumRow {
+                key: row.opt_text("group_key")?,
+                day: row.int("day")?,
+                currency: parse_currency(&row.text("cost_currency")?)?,
+                micros: row.int("micros")?,
+                count: row.int("entries")?,
+                unpriced: row.int("unpriced")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn tag_values(
+    session: &mut Session,
+    field: TagField,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<TagCount>, StoreError> {
+    let column = field.column();
+    let pattern = format!("{}%", escape_like(&prefix.trim().to_lowercase()));
+    let sql = format!(
+        "SELECT {column} AS tag, COUNT(*) AS uses FROM entries WHERE is_void = 0 AND {column} IS NOT NULL \
+         AND lower({column}) LIKE $1 ESCAPE '\\' GROUP BY {column} ORDER BY COUNT(*) DESC, {column} LIMIT $2"
+    );
+    let rows = session
+        .query(&sql, &[Value::Text(pattern), Value::Int(limit)])
+        .await?;
+    rows.into_iter()
+        .map(|mut row| {
+            Ok(TagCount {
+                value: row.text("tag")?,
+                count: row.int("uses")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn confirmed_actuals(
+    session: &mut Session,
+    model: &str,
+) -> Result<Vec<Money>, StoreError> {
+    let rows = session
+        .query(
+            "SELECT actual_micros, actual_currency FROM entries \
+             WHERE model = $1 AND actual_micros IS NOT NULL AND is_void = 0",
+            &[Value::from(model)],
+        )
+        .await?;
+    rows.into_iter()
+        .map(|mut row| {
+            let currency = parse_currency(&row.text("actual_currency")?)?;
+            Ok(Money::new(row.int("actual_micros")?, currency))
+        })
+        .collect()
+}
+
+/// (events, entries)
+pub async fn counts(session: &mut Session) -> Result<(i64, i64), StoreError> {
+    let events = session
+        .query_one("SELECT COUNT(*) AS n FROM events", &[])
+        .await?
+        .int("n")?;
+    let entries = session
+        .query_one("SELECT COUNT(*) AS n FROM entries", &[])
+        .await?
+        .int("n")?;
+    Ok((events, entries))
+}
+
+/// Events after `after_seq` in chain order, at most `limit`.
+pub async fn events_page(
+    session: &mut Session,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<Event>, StoreError> {
+    let sql = format!("SELECT {EVENT_LIST} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let rows = session
+        .query(&sql, &[Value::Int(after_seq), Value::Int(limit)])
+        .await?;
+    rows.into_iter().map(event_from_row).collect()
+}
+
+/// The events at these chain positions, in chain order.
+pub async fn events_at(session: &mut Session, seqs: &[i64]) -> Result<Vec<Event>, StoreError> {
+    let mut events = Vec::new();
+    for chunk in seqs.chunks(LOOKUP_CHUNK) {
+        let sql = format!(
+            "SELECT {EVENT_LIST} FROM events WHERE seq IN ({})",
+            placeholders(chunk.len())
+        );
+        let params: Vec<Value> = chunk.iter().map(|s| Value::Int(*s)).collect();
+        for row in session.query(&sql, &params).await? {
+            events.push(event_from_row(row)?);
+        }
+    }
+    events.sort_by_key(|e| e.seq);
+    Ok(events)
+}
+
+/// The change events (everything after `entry_logged`) of these entries, in chain order.
+pub async fn change_events(session: &mut Session, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
+    let mut events = Vec::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        // The `kind` term lets both backends use the partial index of changes.
+        let sql = format!(
+            "SELECT {EVENT_LIST} FROM events WHERE kind <> 'entry_logged' AND entry_id IN ({})",
+            placeholders(chunk.len())
+        );
+        let params: Vec<Value> = chunk.iter().map(|id| Value::Text(id.to_string())).collect();
+        for row in session.query(&sql, &params).await? {
+            events.push(event_from_row(row)?);
+        }
+    }
+    events.sort_by_key(|e| e.seq);
+    Ok(events)
+}
+
+/// View rows in log order after `after_seq`, each with the fingerprint of
+/// all its stored cells.
+pub async fn view_page(
+    session: &mut Session,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<ViewRow>, StoreError> {
+    let sql = format!(
+        "SELECT {ENTRY_LIST} FROM entries WHERE logged_seq > $1 ORDER BY logged_seq LIMIT $2"
+    );
+    let rows = session
+        .query(&sql, &[Value::Int(after_seq), Value::Int(limit)])
+        .await?;
+    rows.into_iter()
+        .map(|mut row| {
+            let fingerprint = row_fingerprint(&row.cells);
+            let logged_seq = row.int("logged_seq")?;
+            // A row whose id is not in gencost's own form is named by its text.
+            let id = row.text("id")?;
+            Ok(ViewRow {
+                id: parse_uuid(&id).map_err(|_| {
+                    StoreError::Corrupt(format!(
+                        "the view row logged by event {logged_seq} has a malformed id '{id}'"
+                    ))
+                })?,
+                logged_seq,
+                fingerprint,
+            })
+        })
+        .collect()
+}
+
+/// The columns a table has in the database, in table order.
+pub async fn table_columns(
+    session: &mut Session,
+    is_postgres: bool,
+    table: &str,
+) -> Result<Vec<String>, StoreError> {
+    let sql = if is_postgres {
+        "SELECT column_name AS name FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+    } else {
+        "SELECT name FROM pragma_table_info($1) ORDER BY cid"
+    };
+    let rows = session.query(sql, &[Value::from(table)]).await?;
+    rows.into_iter().map(|mut row| row.text("name")).collect()
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

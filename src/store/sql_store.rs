@@ -1,0 +1,347 @@
+//! `SqlStore`: the one implementation of `Store` for both backends. It picks
+//! the backend from the URL, checks the schema on open, and opens the three
+//! kinds of session the ledger uses: a plain connection, a write
+//! transaction that holds the chain's lock, and a read-only snapshot.
+
+use super::append::{append_verbatim, reset_chain, run_command};
+use super::error::StoreError;
+use super::filter::{Filter, Page};
+use super::migrate::{self, SchemaState};
+use super::queries;
+use super::session::Session;
+use super::sqlite::SqlitePool;
+use super::value::Value;
+use super::{
+    postgres, DatabaseUrl, Executed, LedgerSnapshot, RatesImported, Store, StoreInfo, TagCount,
+    ViewRow,
+};
+use crate::fx::DayRate;
+use crate::ledger::event::LedgerReset;
+use crate::ledger::totals::{Grouping, SumRow};
+use crate::ledger::{Command, Entry, Event, Head, TagField};
+use crate::money::{Currency, Money};
+use crate::timestamp::Timestamp;
+use sqlx::PgPool;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use uuid::Uuid;
+
+enum Backend {
+    Sqlite(Arc<SqlitePool>),
+    Postgres(PgPool),
+}
+
+/// The ledger in a SQLite file or a PostgreSQL database.
+pub struct SqlStore {
+    backend: Backend,
+    url: DatabaseUrl,
+    /// Events this process appended, and the count at which it next
+    /// refreshes PostgreSQL's planner statistics.
+    appended: AtomicU64,
+    next_analyze: AtomicU64,
+    /// Set when opening upgraded a private SQLite ledger.
+    upgrade: Option<Upgraded>,
+}
+
+/// A SQLite ledger upgraded on open, and where its copy from before is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upgraded {
+    pub from: i64,
+    pub to: i64,
+    pub backup: PathBuf,
+}
+
+/// Bulk appends (seeding, `db copy`) refresh PostgreSQL's statistics after
+/// this many events, then each time the count doubles: a table that grew from
+/// nothing has none, and without them the request-id lookup scans the table.
+const FIRST_ANALYZE: u64 = 10_000;
+
+impl SqlStore {
+    /// Opens the ledger, creating a new one where there is none. A private
+    /// SQLite file at an older schema is upgraded after a backup; a shared
+    /// PostgreSQL ledger at an older schema is refused (`gencost db
+    /// migrate` upgrades it), and so is any ledger newer than this binary.
+    pub async fn open(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
+        let mut store = Self::connect(url).await?;
+        match store.schema_state().await? {
+            SchemaState::Current => {}
+            SchemaState::Empty => store.apply_migrations().await?,
+            SchemaState::Older(found) => match &store.backend {
+                Backend::Sqlite(pool) => {
+                    let backup = migrate::backup_path(pool.path(), found);
+                    let mut session = Session::Sqlite(pool.session().await?);
+                    if let Session::Sqlite(s) = &mut session {
+                        s.backup_to(&backup).await?;
+                    }
+                    drop(session);
+                    store.apply_migrations().await?;
+                    store.upgrade = Some(Upgraded {
+                        from: found,
+                        to: migrate::latest_version(),
+                        backup,
+                    });
+                }
+                Backend::Postgres(_) => {
+                    return Err(StoreError::SchemaTooOld {
+                        found,
+                        needed: migrate::latest_version(),
+                    })
+                }
+            },
+        }
+        Ok(store)
+    }
+
+    /// Opens the ledger as it is, for `gencost db migrate`: an older schema
+    /// is not refused. A newer one still is.
+    pub async fn open_for_migration(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
+        let store = Self::connect(url).await?;
+        store.schema_state().await?;
+        Ok(store)
+    }
+
+    async fn connect(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
+        let backend = match url {
+            DatabaseUrl::Sqlite(path) => Backend::Sqlite(SqlitePool::open(path, true).await?),
+            DatabaseUrl::Postgres(raw) => {
+                Backend::Postgres(postgres::connect(raw, &url.to_string()).await?)
+            }
+        };
+        Ok(SqlStore {
+            backend,
+            url: url.clone(),
+            appended: AtomicU64::new(0),
+            next_analyze: AtomicU64::new(FIRST_ANALYZE),
+            upgrade: None,
+        })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// The upgrade opening made, if any (so the caller can say so).
+    pub fn upgrade(&self) -> Option<&Upgraded> {
+        self.upgrade.as_ref()
+    }
+
+    fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Where the schema stands; refuses a newer schema and a database that
+    /// holds something other than a gencost ledger.
+    pub async fn schema_state(&self) -> Result<SchemaState, StoreError> {
+        let mut session = self.connection().await?;
+        migrate::state(&mut session, self.is_postgres(), &self.url.to_string()).await
+    }
+
+    /// The migrations not yet applied to this ledger.
+    pub async fn pending_migrations(&self) -> Result<Vec<&'static migrate::Migration>, StoreError> {
+        let mut session = self.connection().await?;
+        let version = migrate::current_version(&mut session, self.is_postgres()).await?;
+        Ok(migrate::MIGRATIONS
+            .iter()
+            .filter(|m| m.version > version)
+            .collect())
+    }
+
+    /// Applies every pending migration in one write transaction.
+    pub async fn apply_migrations(&self) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        migrate::apply_pending(&mut tx, self.is_postgres()).await?;
+        tx.commit().await
+    }
+
+    async fn after_append(&self, appended: usize) -> Result<(), StoreError> {
+        if !self.is_postgres() || appended < 1_000 {
+            return Ok(());
+        }
+        let total = self.appended.fetch_add(appended as u64, Ordering::Relaxed) + appended as u64;
+        if total >= self.next_analyze.load(Ordering::Relaxed) {
+            self.next_analyze.store(total * 2, Ordering::Relaxed);
+            let mut conn = self.connection().await?;
+            conn.execute("ANALYZE entries", &[]).await?;
+            conn.execute("ANALYZE events", &[]).await?;
+        }
+        Ok(())
+    }
+
+    async fn connection(&self) -> Result<Session, StoreError> {
+        Ok(match &self.backend {
+            Backend::Sqlite(pool) => Session::Sqlite(pool.session().await?),
+            Backend::Postgres(pool) => {
+                Session::PostgresConn(pool.acquire().await.map_err(StoreError::from_sqlx)?)
+            }
+        })
+    }
+
+    /// A transaction that holds the chain's write lock from its first statement,
+    /// so reading the head and appending after it cannot interleave with
+    /// another writer.
+    async fn write_transaction(&self) -> Result<Session, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                let mut session = pool.session().await?;
+                session.begin("BEGIN IMMEDIATE").await?;
+                Ok(Session::Sqlite(session))
+            }
+            Backend::Postgres(pool) => {
+                let tx = pool.begin().await.map_err(StoreError::from_sqlx)?;
+                let mut session = Session::PostgresTx(tx);
+                session
+                    .execute(
+                        "SELECT pg_advisory_xact_lock($1)",
+                        &[Value::Int(postgres::CHAIN_LOCK)],
+                    )
+                    .await?;
+                Ok(session)
+            }
+        }
+    }
+}
+
+/// Reads through one read-only transaction.
+pub struct Snapshot {
+    session: Session,
+    is_postgres: bool,
+}
+
+impl LedgerSnapshot for Snapshot {
+    async fn head(&mut self) -> Result<Head, StoreError> {
+        queries::read_head(&mut self.session).await
+    }
+
+    async fn events_page(&mut self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
+        queries::events_page(&mut self.session, after_seq, limit).await
+    }
+
+    async fn events_at(&mut self, seqs: &[i64]) -> Result<Vec<Event>, StoreError> {
+        queries::events_at(&mut self.session, seqs).await
+    }
+
+    async fn change_events(&mut self, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
+        queries::change_events(&mut self.session, ids).await
+    }
+
+    async fn view_page(&mut self, after_seq: i64, limit: i64) -> Result<Vec<ViewRow>, StoreError> {
+        queries::view_page(&mut self.session, after_seq, limit).await
+    }
+
+    async fn counts(&mut self) -> Result<(i64, i64), StoreError> {
+        queries::counts(&mut self.session).await
+    }
+
+    async fn table_columns(&mut self, table: &str) -> Result<Vec<String>, StoreError> {
+        queries::table_columns(&mut self.session, self.is_postgres, table).await
+    }
+}
+
+impl Store for SqlStore {
+    type Snapshot = Snapshot;
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let session = match &self.backend {
+            Backend::Sqlite(pool) => {
+                let mut session = pool.session().await?;
+                session.begin("BEGIN").await?;
+                Session::Sqlite(session)
+            }
+            Backend::Postgres(pool) => Session::PostgresTx(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+                    .map_err(StoreError::from_sqlx)?,
+            ),
+        };
+        Ok(Snapshot {
+            session,
+            is_postgres: self.is_postgres(),
+        })
+    }
+
+    async fn execute(&self, command: Command, at: Timestamp) -> Result<Executed, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        // On error the transaction is dropped, which rolls it back.
+        let executed = run_command(&mut tx, command, at).await?;
+        tx.commit().await?;
+        self.after_append(executed.events.len()).await?;
+        Ok(executed)
+    }
+
+    async fn entry(&self, id: Uuid) -> Result<Option<Entry>, StoreError> {
+        queries::load_entry(&mut self.connection().await?, id).await
+    }
+
+    async fn entries_with_request(&self, request_id: &str) -> Result<Vec<Entry>, StoreError> {
+        queries::entries_with_request(&mut self.connection().await?, request_id).await
+    }
+
+    async fn list(&self, filter: &Filter, page: Page) -> Result<Vec<Entry>, StoreError> {
+        queries::list(&mut self.connection().await?, filter, page).await
+    }
+
+    async fn sums(&self, filter: &Filter, grouping: Grouping) -> Result<Vec<SumRow>, StoreError> {
+        queries::sums(&mut self.connection().await?, filter, grouping).await
+    }
+
+    async fn tag_values(
+        &self,
+        field: TagField,
+        prefix: &str,
+        limit: i64,
+    ) -> Result<Vec<TagCount>, StoreError> {
+        queries::tag_values(&mut self.connection().await?, field, prefix, limit).await
+    }
+
+    async fn head(&self) -> Result<Head, StoreError> {
+        queries::read_head(&mut self.connection().await?).await
+    }
+
+    async fn append_events(&self, events: &[Event]) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        append_verbatim(&mut tx, events).await?;
+        tx.commit().await?;
+        self.after_append(events.len()).await
+    }
+
+    async fn reset(
+        &self,
+        expected: Head,
+        first: LedgerReset,
+        at: Timestamp,
+    ) -> Result<Event, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let event = reset_chain(&mut tx, expected, first, at).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    async fn info(&self) -> Result<StoreInfo, StoreError> {
+        let mut conn = self.connection().await?;
+        let schema_version = migrate::current_version(&mut conn, self.is_postgres()).await?;
+        let (events, entries) = queries::counts(&mut conn).await?;
+        Ok(StoreInfo {
+            backend: self.url.backend(),
+            location: self.url.to_string(),
+            schema_version,
+            events,
+            entries,
+        })
+    }
+
+    async fn import_rates(&self, rates: &[DayRate]) -> Result<RatesImported, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let imported = super::rates::import(&mut tx, rates).await?;
+        tx.commit().await?;
+        Ok(imported)
+    }
+
+    async fn confirmed_actuals(&self, model: &str) -> Result<Vec<Money>, StoreError> {
+        queries::confirmed_actuals(&mut self.connection().await?, model).await
+    }
+
+    async fn rates(&self, currencies: Option<&[Currency]>) -> Result<Vec<DayRate>, StoreError> {
+        super::rates::load(&mut self.connection().await?, currencies).await
+    }
+}
