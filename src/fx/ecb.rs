@@ -15,6 +15,10 @@ use quick_xml::events::{BytesStart, Event};
 use std::collections::BTreeSet;
 use std::io::Read;
 
+/// The largest ECB file read, downloaded or unzipped: ECB's whole history
+/// as CSV is about 15 MB.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The rates found in a file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Parsed {
