@@ -1,13 +1,15 @@
 //! gencost: the paper trail for AI generation costs.
 //!
 //! The library holds the domain (money, ledger), storage (`store`), the
-//! service functions shared by every surface (`service`) and the command line
-//! (`cli`). The `gencost` binary is a thin wrapper around `cli::run`.
+//! service functions shared by every surface (`service`), the one client for
+//! outgoing HTTP (`http`) and the command line (`cli`). The `gencost` binary
+//! is a thin wrapper around `cli::run`.
 
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod fx;
+pub mod http;
 pub mod ledger;
 pub mod money;
 pub mod pricing;

@@ -15,6 +15,10 @@ use quick_xml::events::{BytesStart, Event};
 use std::collections::BTreeSet;
 use std::io::Read;
 
+/// The largest ECB file read, downloaded or unzipped: ECB's whole history
+/// as CSV is about 15 MB.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The rates found in a file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Parsed {
@@ -53,9 +57,18 @@ fn whole_file(message: impl Into<String>) -> ParseError {
 
 /// Reads any of ECB's formats, told apart by their content.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
-    if bytes.starts_with(b"PK\x03\x04") {
-        return parse_zip(bytes);
+    if bytes.starts_with(ZIP_MAGIC) {
+        parse_zip(bytes, MAX_FILE_BYTES)
+    } else {
+        parse_text(bytes)
     }
+}
+
+/// The first bytes of a zip archive (a local file header).
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
+/// A CSV or XML file, told apart by its first character.
+fn parse_text(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| whole_file(format!("not UTF-8 text (byte {})", e.valid_up_to())))?;
     let text = text.trim_start_matches('\u{feff}');
@@ -66,8 +79,11 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     }
 }
 
-/// The one CSV or XML file inside an ECB zip (`eurofxref-hist.zip`).
-fn parse_zip(bytes: &[u8]) -> Result<Parsed, ParseError> {
+/// The one CSV or XML file inside an ECB zip (`eurofxref-hist.zip`), read
+/// up to `limit` bytes unzipped: the bytes are counted as they come out,
+/// whatever size the headers declare. An archive inside the archive is
+/// refused rather than opened.
+fn parse_zip(bytes: &[u8], limit: u64) -> Result<Parsed, ParseError> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| whole_file(format!("unreadable zip archive: {e}")))?;
     let names: Vec<String> = archive
@@ -75,6 +91,12 @@ fn parse_zip(bytes: &[u8]) -> Result<Parsed, ParseError> {
         .map(|n| n.map(|n| n.into_owned()))
         .collect::<Result<_, _>>()
         .map_err(|e| whole_file(format!("unreadable zip archive: {e}")))?;
+    if let Some(nested) = names
+        .iter()
+        .find(|n| n.to_ascii_lowercase().ends_with(".zip"))
+    {
+        return Err(nested_archive(nested));
+    }
     let Some(name) = names.iter().find(|n| {
         let lower = n.to_ascii_lowercase();
         lower.ends_with(".csv") || lower.ends_with(".xml")
@@ -84,15 +106,50 @@ fn parse_zip(bytes: &[u8]) -> Result<Parsed, ParseError> {
             names.join(", ")
         )));
     };
+    let cannot_read = |e: &dyn std::fmt::Display| {
+        whole_file(format!("cannot read {name} in the zip archive: {e}"))
+    };
+    let too_large = || {
+        whole_file(format!(
+            "{name} in the zip archive is larger than the {} limit once unzipped",
+            byte_size(limit)
+        ))
+    };
+    let entry = archive.by_name(name).map_err(|e| cannot_read(&e))?;
     let mut inner = Vec::new();
-    archive
-        .by_name(name)
-        .and_then(|mut f| f.read_to_end(&mut inner).map_err(Into::into))
-        .map_err(|e| whole_file(format!("cannot read {name} in the zip archive: {e}")))?;
-    parse(&inner).map_err(|e| ParseError {
+    entry
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut inner)
+        .map_err(|e| cannot_read(&e))?;
+    if inner.len() as u64 > limit {
+        return Err(too_large());
+    }
+    if inner.starts_with(ZIP_MAGIC) {
+        return Err(nested_archive(name));
+    }
+    parse_text(&inner).map_err(|e| ParseError {
         line: e.line,
         message: format!("{name} in the zip archive: {}", e.message),
     })
+}
+
+fn nested_archive(name: &str) -> ParseError {
+    whole_file(format!(
+        "{name} in the zip archive is itself a zip archive; unzip it first"
+    ))
+}
+
+/// `64 MiB`, `1 KiB`, `1500 bytes`.
+fn byte_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// `eurofxref-hist.csv`: `Date,USD,JPY,...,` then one row per day.
@@ -370,5 +427,91 @@ mod tests {
         let broken = xml.replace("rate='11.3595'", "rate='11,3595'");
         let err = parse(broken.as_bytes()).unwrap_err();
         assert_eq!(err.line, Some(7), "{err}");
+    }
+
+    /// A zip archive holding `entries` (name, content), deflated.
+    fn zipped(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, content) in entries {
+            writer.start_file(*name, options).unwrap();
+            std::io::Write::write_all(&mut writer, content).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn zipped_csv() {
+        let archive = zipped(&[("eurofxref-hist.csv", HIST.as_bytes())]);
+        let parsed = parse(&archive).unwrap();
+        assert_eq!(parsed, parse(HIST.as_bytes()).unwrap());
+        assert_eq!(
+            parse_zip(&archive, HIST.len() as u64).unwrap(),
+            parse(HIST.as_bytes()).unwrap()
+        );
+    }
+
+    #[test]
+    fn zipped_file_over_the_limit_is_refused() {
+        // The archive itself is under the limit; only its unzipped size is not.
+        let big = format!("{}{}", HIST, "\n".repeat(4096));
+        let archive = zipped(&[("eurofxref-hist.csv", big.as_bytes())]);
+        assert!(archive.len() < 1024, "{}", archive.len());
+        let err = parse_zip(&archive, 1024).unwrap_err();
+        assert_eq!(err.line, None);
+        assert_eq!(
+            err.to_string(),
+            "eurofxref-hist.csv in the zip archive is larger than the 1 KiB limit once unzipped"
+        );
+        assert!(parse_zip(&archive, big.len() as u64).is_ok());
+        assert!(parse_zip(&archive, big.len() as u64 - 1).is_err());
+    }
+
+    #[test]
+    fn a_declared_size_under_the_limit_is_not_trusted() {
+        let big = format!("{}{}", HIST, "\n".repeat(4096));
+        let mut archive = zipped(&[("eurofxref-hist.csv", big.as_bytes())]);
+        // Both headers claim 10 bytes unzipped: the local file header at
+        // the start (size at offset 22) and the central directory header
+        // (signature PK\x01\x02, size at offset 24).
+        let claimed = 10u32.to_le_bytes();
+        archive[22..26].copy_from_slice(&claimed);
+        let central = archive
+            .windows(4)
+            .rposition(|w| w == b"PK\x01\x02")
+            .unwrap();
+        archive[central + 24..central + 28].copy_from_slice(&claimed);
+        let err = parse_zip(&archive, 1024).unwrap_err();
+        assert_eq!(err.line, None);
+        assert!(
+            err.to_string()
+                .starts_with("cannot read eurofxref-hist.csv in the zip archive: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn nested_archives_are_refused() {
+        let inner = zipped(&[("eurofxref-hist.csv", HIST.as_bytes())]);
+        let by_name = zipped(&[("eurofxref-hist.zip", &inner)]);
+        let err = parse(&by_name).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "eurofxref-hist.zip in the zip archive is itself a zip archive; unzip it first"
+        );
+        let by_content = zipped(&[("eurofxref-hist.csv", &inner)]);
+        let err = parse(&by_content).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "eurofxref-hist.csv in the zip archive is itself a zip archive; unzip it first"
+        );
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(byte_size(MAX_FILE_BYTES), "64 MiB");
+        assert_eq!(byte_size(1024), "1 KiB");
+        assert_eq!(byte_size(1000), "1000 bytes");
     }
 }

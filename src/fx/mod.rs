@@ -269,6 +269,60 @@ mod tests {
         assert_eq!(used.rate, "1.1279");
     }
 
+    /// Rates from 0.000001 to 100000 per euro, each order of magnitude
+    /// about as likely as the others.
+    fn any_rate() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            1i64..1_000,
+            1_000i64..1_000_000,
+            1_000_000i64..1_000_000_000,
+            1_000_000_000i64..100_000_000_000,
+        ]
+    }
+
+    /// A table quoting USD and SEK at the given micro-unit rates on day 0.
+    fn quoting(usd: i64, sek: i64) -> RateTable {
+        RateTable::from_rows([
+            DayRate {
+                currency: c("USD"),
+                day: 0,
+                rate: Rate(usd),
+            },
+            DayRate {
+                currency: c("SEK"),
+                day: 0,
+                rate: Rate(sek),
+            },
+        ])
+    }
+
+    /// Ties of the last micro-unit go to the even neighbour: at 2 USD per
+    /// euro, $0.000003 is €0.0000015 and rounds to €0.000002; $0.000009
+    /// is €0.0000045 and rounds to €0.000004.
+    #[test]
+    fn a_converted_tie_goes_to_the_even_micro_unit() {
+        let t = quoting(2_000_000, 10_000_000);
+        let eur = |micros| t.convert(micros, c("USD"), Currency::EUR, 0).unwrap().0;
+        assert_eq!(eur(3), 2);
+        assert_eq!(eur(9), 4);
+        assert_eq!(eur(-3), -2);
+        assert_eq!(eur(-9), -4);
+        assert_eq!(eur(5), 2);
+        assert_eq!(eur(7), 4);
+    }
+
+    /// Converting each amount and adding can drift from converting the sum
+    /// by one micro-unit per two amounts, rounded up: three amounts of
+    /// $0.000003 at 2 USD per euro are €0.000002 each, €0.000006 together,
+    /// while their sum $0.000009 converts to €0.000004. So the bound of the
+    /// property below is ceil(n / 2), not n / 2.
+    #[test]
+    fn converted_parts_can_drift_from_the_converted_sum() {
+        let t = quoting(2_000_000, 10_000_000);
+        let eur = |micros| t.convert(micros, c("USD"), Currency::EUR, 0).unwrap().0;
+        assert_eq!(eur(3) * 3 - eur(9), 2);
+    }
+
     proptest! {
         /// Converting there and back loses at most the rounding of each leg.
         #[test]
@@ -287,6 +341,82 @@ mod tests {
             let exact_num = i128::from(micros) * 10_440_000 * 1_000_000;
             let diff = picos * 1_127_900 - exact_num;
             prop_assert!(diff.abs() * 2 <= 1_127_900);
+        }
+
+        /// A converted amount is within half a micro-unit of the exact
+        /// quotient micros × rate(to) / rate(from), plus half a pico-unit:
+        /// `convert` rounds to pico-units first and then to micro-units, so
+        /// a quotient just off a tie (k + 0.4999997) can land on the tie and
+        /// go to the even side. Checked against the exact rational in i128:
+        /// |result − exact| ≤ 1/2 + 1/(2·10^6), i.e.
+        /// 2·10^6 · |result · rate(from) − micros · rate(to)| ≤ (10^6 + 1) · rate(from).
+        #[test]
+        fn conversion_is_within_half_a_micro_unit_of_the_exact_quotient(
+            micros in -1_000_000_000_000i64..1_000_000_000_000,
+            usd in any_rate(),
+            sek in any_rate(),
+        ) {
+            let (from, to) = (i128::from(usd), i128::from(sek));
+            // Results that leave i64 are out of scope here.
+            prop_assume!((i128::from(micros) * to / from).abs() < i128::from(i64::MAX / 2));
+            let t = quoting(usd, sek);
+            let (result, _) = t.convert(micros, c("USD"), c("SEK"), 0).unwrap();
+            let off = (i128::from(result) * from - i128::from(micros) * to).abs();
+            prop_assert!(
+                2_000_000 * off <= 1_000_001 * from,
+                "{micros} at {usd} → {sek} gave {result}"
+            );
+        }
+
+        /// Converting n amounts one by one and adding the results differs
+        /// from converting their sum by at most ceil(n / 2) micro-units:
+        /// each conversion is off the exact quotient by at most
+        /// 1/2 + 1/(2·10^6), so the two integers are at most
+        /// (n + 1) · (1/2 + 1/(2·10^6)) apart, which for n < 10^6 leaves
+        /// floor((n + 1) / 2). The bound is reached (see
+        /// `converted_parts_can_drift_from_the_converted_sum`).
+        #[test]
+        fn converted_parts_add_up_to_the_converted_sum_within_half_a_unit_each(
+            amounts in proptest::collection::vec(-1_000_000_000i64..1_000_000_000, 1..60),
+            usd in any_rate().prop_filter("at least 0.001", |r| *r >= 1_000),
+            sek in any_rate().prop_filter("at least 0.001", |r| *r >= 1_000),
+        ) {
+            let t = quoting(usd, sek);
+            let convert = |m: i64| t.convert(m, c("USD"), c("SEK"), 0).unwrap().0;
+            let parts: i128 = amounts.iter().map(|m| i128::from(convert(*m))).sum();
+            let whole = i128::from(convert(amounts.iter().sum()));
+            let n = amounts.len() as i128;
+            prop_assert!((parts - whole).abs() <= (n + 1) / 2, "{} vs {}", parts, whole);
+        }
+
+        /// Totals add pico-units and round once: the total of n amounts is
+        /// within half a micro-unit plus n/2 pico-units of the exact sum,
+        /// 2·10^6 · |total · rate(from) − Σ micros · rate(to)| ≤ (10^6 + n) · rate(from).
+        #[test]
+        fn totals_in_pico_units_round_once(
+            amounts in proptest::collection::vec(-1_000_000_000i64..1_000_000_000, 0..60),
+            usd in any_rate().prop_filter("at least 0.001", |r| *r >= 1_000),
+            sek in any_rate().prop_filter("at least 0.001", |r| *r >= 1_000),
+        ) {
+            let t = quoting(usd, sek);
+            let picos: i128 = amounts
+                .iter()
+                .map(|m| t.convert_picos(*m, c("USD"), c("SEK"), 0).unwrap().0)
+                .sum();
+            let total = picos_to_micros(picos);
+            let sum: i128 = amounts.iter().map(|m| i128::from(*m)).sum();
+            let (from, to) = (i128::from(usd), i128::from(sek));
+            let n = amounts.len() as i128;
+            let off = (total * from - sum * to).abs();
+            prop_assert!(2_000_000 * off <= (1_000_000 + n) * from);
+        }
+
+        /// Half a micro-unit in pico-units goes to the even micro-unit.
+        #[test]
+        fn picos_at_a_tie_round_to_the_even_micro_unit(micros in -1_000_000_000_000i128..1_000_000_000_000) {
+            let tie = micros * 1_000_000 + 500_000;
+            let even = if micros % 2 == 0 { micros } else { micros + 1 };
+            prop_assert_eq!(picos_to_micros(tie), even);
         }
     }
 }

@@ -197,35 +197,85 @@ mod tests {
         assert_eq!(div_round_half_even(-26, 10), -3);
     }
 
+    /// Pico-units (1e-12) to micro-units: exactly half a micro-unit goes to
+    /// the even neighbour, whichever side of zero, and anything off the tie
+    /// goes to the nearer one. Half up (0.5 → 1, -1.5 → -1) and half away
+    /// from zero (0.5 → 1, -0.5 → -1) both fail here.
+    #[test]
+    fn half_a_micro_unit_goes_to_the_even_neighbour() {
+        const MICRO: i128 = 1_000_000;
+        for (picos, micros) in [
+            (500_000, 0),
+            (1_500_000, 2),
+            (2_500_000, 2),
+            (3_500_000, 4),
+            (-500_000, 0),
+            (-1_500_000, -2),
+            (-2_500_000, -2),
+            (-3_500_000, -4),
+            (2_499_999, 2),
+            (2_500_001, 3),
+            (-2_499_999, -2),
+            (-2_500_001, -3),
+            (0, 0),
+            (-1, 0),
+            (1, 0),
+        ] {
+            assert_eq!(div_round_half_even(picos, MICRO), micros, "{picos} picos");
+        }
+        // Far from zero, where a float would have lost the half.
+        let big = i128::from(i64::MAX);
+        assert_eq!(div_round_half_even(big * MICRO + 500_000, MICRO), big + 1);
+        assert_eq!(
+            div_round_half_even((big - 1) * MICRO + 500_000, MICRO),
+            big - 1
+        );
+        assert_eq!(
+            div_round_half_even(-(big * MICRO) - 500_000, MICRO),
+            -big - 1
+        );
+    }
+
+    #[test]
+    fn sums_past_i64_in_between_still_count() {
+        assert_eq!(checked_sum([i64::MAX, 1, -1]), Some(i64::MAX));
+        assert_eq!(checked_sum([i64::MIN, -1, 1]), Some(i64::MIN));
+        assert_eq!(checked_sum([i64::MAX, 1]), None);
+        assert_eq!(checked_sum([i64::MIN, -1]), None);
+        assert_eq!(checked_sum([]), Some(0));
+    }
+
     proptest! {
         #[test]
         fn decimal_text_round_trips(micros in -(i64::MAX / 2)..(i64::MAX / 2)) {
             prop_assert_eq!(parse_amount(&decimal_string(micros)), Ok(micros));
         }
 
+        /// What defines round half to even: the result is a nearest integer
+        /// to value / divisor, and at a tie it is the even one.
         #[test]
-        fn sums_never_lose_or_invent_a_micro_unit(
-            amounts in proptest::collection::vec(-1_000_000_000_000i64..1_000_000_000_000, 0..200)
+        fn rounding_is_to_the_nearest_and_ties_to_even(
+            value in -1_000_000_000_000_000_000_000_000_000_000i128..1_000_000_000_000_000_000_000_000_000_000,
+            divisor in 1i128..10_000_000_000_000,
         ) {
-            let total = checked_sum(amounts.iter().copied()).unwrap();
-            // Summing in any order, or in parts, gives the same exact total.
-            let mut reversed = amounts.clone();
-            reversed.reverse();
-            prop_assert_eq!(checked_sum(reversed), Some(total));
-            let (left, right) = amounts.split_at(amounts.len() / 2);
-            let parts = checked_sum(left.iter().copied()).unwrap()
-                + checked_sum(right.iter().copied()).unwrap();
-            prop_assert_eq!(parts, total);
-            // And text round trips keep every micro-unit.
-            let via_text: i64 = amounts.iter().map(|a| parse_amount(&decimal_string(*a)).unwrap()).sum();
-            prop_assert_eq!(via_text, total);
+            let q = div_round_half_even(value, divisor);
+            let twice_off = (q * divisor - value).abs() * 2;
+            prop_assert!(twice_off <= divisor, "{value} / {divisor} gave {q}");
+            if twice_off == divisor {
+                prop_assert_eq!(q % 2, 0, "{} / {} is a tie", value, divisor);
+            }
         }
 
+        /// Exact ties, k + 1/2 for any k of either sign, land on whichever
+        /// of k and k + 1 is even.
         #[test]
-        fn rounding_is_within_half_a_unit(value in -1_000_000_000i128..1_000_000_000, divisor in 1i128..100_000) {
-            let q = div_round_half_even(value, divisor);
-            let err = (q * divisor - value).abs() * 2;
-            prop_assert!(err <= divisor);
+        fn exact_ties_go_to_the_even_neighbour(
+            k in -1_000_000_000_000_000_000i128..1_000_000_000_000_000_000,
+            half in 1i128..1_000_000_000_000,
+        ) {
+            let q = div_round_half_even(k * 2 * half + half, 2 * half);
+            let even = if k % 2 == 0 { k } else { k + 1 };
+            prop_assert_eq!(q, even);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::fx::{ecb, snapshot, DayRate, RateTable};
+use crate::http;
 use crate::money::Currency;
 use crate::store::{RatesImported, Store};
 use crate::timestamp::day_label;
@@ -63,22 +64,8 @@ pub async fn import_file<S: Store>(store: &S, path: &Path) -> Result<ImportRepor
 
 /// Downloads ECB's daily file (or `url`) and imports it.
 pub async fn update<S: Store>(store: &S, url: &str) -> Result<ImportReport> {
-    let owned = url.to_string();
-    let bytes = tokio::task::spawn_blocking(move || download(&owned))
-        .await
-        .map_err(|e| Error::Io(format!("download stopped: {e}")))??;
+    let bytes = http::get_bytes(&http::client()?, url, ecb::MAX_FILE_BYTES).await?;
     import_bytes(store, url, &bytes).await
-}
-
-fn download(url: &str) -> Result<Vec<u8>> {
-    let failed = |e: ureq::Error| Error::Io(format!("cannot download {url}: {e}"));
-    let mut response = ureq::get(url).call().map_err(failed)?;
-    response
-        .body_mut()
-        .with_config()
-        .limit(64 * 1024 * 1024)
-        .read_to_vec()
-        .map_err(failed)
 }
 
 async fn import_bytes<S: Store>(store: &S, source: &str, bytes: &[u8]) -> Result<ImportReport> {

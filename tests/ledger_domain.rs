@@ -1,0 +1,541 @@
+//! The ledger's pure domain, without a store: what `decide` appends or
+//! refuses for each command, and what replaying a chain of events gives.
+
+use gencost::ledger::event::{ActualConfirmed, EntryVoided, LedgerReset, Params, TagsChanged};
+use gencost::ledger::replay::{apply_change, entry_from_record, replay_entry};
+use gencost::ledger::{
+    decide, Actual, Command, Context, Entry, EntryRecord, Estimate, Event, EventBody, Hash, Head,
+    Kind, LedgerError, LogResult, Outcome, Status, Tags, Tier, Voiding,
+};
+use gencost::money::{Currency, Money};
+use gencost::timestamp::Timestamp;
+use uuid::Uuid;
+
+const LOGGED_AT: Timestamp = Timestamp(1_719_500_000_000_000);
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn usd(micros: i64) -> Money {
+    Money::new(micros, Currency::USD)
+}
+
+fn tags(client: &str, project: &str) -> Tags {
+    Tags {
+        client: Some(client.into()),
+        project: Some(project.into()),
+        deliverable: None,
+    }
+}
+
+/// A generation estimated at `estimate` micro-USD.
+fn generation(n: u128, source: &str, request_id: Option<&str>, estimate: i64) -> EntryRecord {
+    let mut params = serde_json::Map::new();
+    params.insert("num_images".into(), 2.into());
+    EntryRecord {
+        id: id(n),
+        kind: Kind::Generation,
+        occurred_at: 1_719_400_000_000_000,
+        source: source.into(),
+        model: Some("fal-ai/flux/dev".into()),
+        description: Some("hero frame".into()),
+        tags: tags("Acme", "Spot 30s"),
+        request_id: request_id.map(Into::into),
+        status: Status::Succeeded,
+        duration_ms: Some(4_200),
+        params: Params::from_map(&params).unwrap(),
+        estimate_micros: Some(estimate),
+        estimate_currency: Currency::USD,
+        estimate_tier: Tier::Estimated,
+        actual_micros: None,
+        actual_currency: None,
+        price_version: Some("2024-06-01".into()),
+        license: Some("commercial".into()),
+    }
+}
+
+/// An external cost (a subscription, a refund) of `micros` micro-USD.
+fn external(n: u128, micros: i64) -> EntryRecord {
+    EntryRecord {
+        kind: Kind::External,
+        source: "csv".into(),
+        model: None,
+        request_id: None,
+        duration_ms: None,
+        params: Params::from_map(&serde_json::Map::new()).unwrap(),
+        estimate_tier: Tier::Billed,
+        actual_micros: Some(micros),
+        actual_currency: Some(Currency::USD),
+        estimate_micros: Some(micros),
+        ..generation(n, "csv", None, micros)
+    }
+}
+
+fn logged(record: &EntryRecord) -> Entry {
+    entry_from_record(record, 1, LOGGED_AT)
+}
+
+fn with_entries(entries: impl IntoIterator<Item = Entry>) -> Context {
+    Context {
+        entries: entries.into_iter().map(|e| (e.id, e)).collect(),
+        ..Context::default()
+    }
+}
+
+fn voided(entry: Entry) -> Entry {
+    Entry {
+        void: Some(Voiding {
+            reason: "duplicate".into(),
+            at: Timestamp(LOGGED_AT.0 + 1),
+        }),
+        ..entry
+    }
+}
+
+// ---- decide: logging ----
+
+#[test]
+fn new_records_are_logged_one_event_each() {
+    let (a, b) = (
+        generation(1, "fal", Some("req-1"), 25_000),
+        generation(2, "fal", None, 50_000),
+    );
+    let (events, outcome) = decide(
+        Command::Log(vec![a.clone(), b.clone()]),
+        &Context::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        events,
+        vec![
+            EventBody::EntryLogged(Box::new(a)),
+            EventBody::EntryLogged(Box::new(b))
+        ]
+    );
+    assert_eq!(
+        outcome,
+        Outcome::Logged(vec![LogResult::New(id(1)), LogResult::New(id(2))])
+    );
+}
+
+#[test]
+fn a_retry_within_one_batch_is_the_entry_logged_first() {
+    let first = generation(1, "fal", Some("req-1"), 25_000);
+    let retry = generation(2, "fal", Some("req-1"), 25_000);
+    let other_source = generation(3, "replicate", Some("req-1"), 25_000);
+    let (events, outcome) = decide(
+        Command::Log(vec![first.clone(), retry, other_source.clone()]),
+        &Context::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Logged(vec![
+            LogResult::New(id(1)),
+            LogResult::Existing(id(1)),
+            LogResult::New(id(3)),
+        ])
+    );
+    assert_eq!(
+        events,
+        vec![
+            EventBody::EntryLogged(Box::new(first)),
+            EventBody::EntryLogged(Box::new(other_source))
+        ]
+    );
+}
+
+#[test]
+fn records_without_a_request_id_are_never_taken_for_retries() {
+    let (a, b) = (
+        generation(1, "fal", None, 25_000),
+        generation(2, "fal", None, 25_000),
+    );
+    let (events, outcome) = decide(Command::Log(vec![a, b]), &Context::default()).unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        outcome,
+        Outcome::Logged(vec![LogResult::New(id(1)), LogResult::New(id(2))])
+    );
+}
+
+#[test]
+fn a_retry_of_a_request_already_in_the_ledger_is_the_existing_entry() {
+    let ctx = Context {
+        request_owners: [(("fal".to_string(), "req-1".to_string()), id(9))].into(),
+        ..Context::default()
+    };
+    let retry = generation(1, "fal", Some("req-1"), 25_000);
+    let fresh = generation(2, "fal", Some("req-2"), 25_000);
+    let (events, outcome) = decide(Command::Log(vec![retry, fresh.clone()]), &ctx).unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Logged(vec![LogResult::Existing(id(9)), LogResult::New(id(2))])
+    );
+    assert_eq!(events, vec![EventBody::EntryLogged(Box::new(fresh))]);
+}
+
+#[test]
+fn a_negative_generation_cost_refuses_the_whole_batch() {
+    let good = generation(1, "fal", None, 25_000);
+    let negative_estimate = generation(2, "fal", None, -1);
+    assert_eq!(
+        decide(
+            Command::Log(vec![good.clone(), negative_estimate]),
+            &Context::default()
+        ),
+        Err(LedgerError::NegativeCost(id(2)))
+    );
+    let negative_actual = EntryRecord {
+        actual_micros: Some(-1),
+        actual_currency: Some(Currency::USD),
+        ..generation(3, "fal", None, 25_000)
+    };
+    assert_eq!(
+        decide(
+            Command::Log(vec![good, negative_actual]),
+            &Context::default()
+        ),
+        Err(LedgerError::NegativeCost(id(3)))
+    );
+}
+
+#[test]
+fn a_negative_external_cost_is_logged() {
+    let refund = external(1, -12_000_000);
+    let (events, outcome) =
+        decide(Command::Log(vec![refund.clone()]), &Context::default()).unwrap();
+    assert_eq!(outcome, Outcome::Logged(vec![LogResult::New(id(1))]));
+    assert_eq!(events, vec![EventBody::EntryLogged(Box::new(refund))]);
+}
+
+// ---- decide: changes to an entry ----
+
+#[test]
+fn confirming_appends_the_actual_and_says_what_it_replaced() {
+    let entry = logged(&generation(1, "fal", None, 25_000));
+    let command = Command::Confirm {
+        entry_id: id(1),
+        amount: usd(24_000),
+    };
+    let (events, outcome) = decide(command, &with_entries([entry.clone()])).unwrap();
+    assert_eq!(
+        events,
+        vec![EventBody::ActualConfirmed(ActualConfirmed {
+            entry_id: id(1),
+            micros: 24_000,
+            currency: Currency::USD,
+        })]
+    );
+    assert_eq!(outcome, Outcome::Confirmed { replaced: None });
+
+    let confirmed = Entry {
+        actual: Some(Actual {
+            amount: usd(24_000),
+            confirmed_at: LOGGED_AT,
+        }),
+        ..entry
+    };
+    let command = Command::Confirm {
+        entry_id: id(1),
+        amount: usd(26_000),
+    };
+    let (_, outcome) = decide(command, &with_entries([confirmed])).unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Confirmed {
+            replaced: Some(usd(24_000))
+        }
+    );
+}
+
+#[test]
+fn a_negative_actual_is_refused_for_a_generation_and_allowed_for_an_external_cost() {
+    let ctx = with_entries([
+        logged(&generation(1, "fal", None, 25_000)),
+        logged(&external(2, 5_000_000)),
+    ]);
+    let confirm = |n, micros| Command::Confirm {
+        entry_id: id(n),
+        amount: usd(micros),
+    };
+    assert_eq!(
+        decide(confirm(1, -1), &ctx),
+        Err(LedgerError::NegativeCost(id(1)))
+    );
+    let (events, _) = decide(confirm(2, -5_000_000), &ctx).unwrap();
+    assert_eq!(events.len(), 1);
+}
+
+#[test]
+fn retagging_appends_the_new_tags() {
+    let ctx = with_entries([logged(&generation(1, "fal", None, 25_000))]);
+    let command = Command::Retag {
+        entry_id: id(1),
+        tags: tags("Globex", "Launch"),
+    };
+    let (events, outcome) = decide(command, &ctx).unwrap();
+    assert_eq!(
+        events,
+        vec![EventBody::TagsChanged(TagsChanged {
+            entry_id: id(1),
+            tags: tags("Globex", "Launch"),
+        })]
+    );
+    assert_eq!(outcome, Outcome::Retagged);
+}
+
+#[test]
+fn voiding_appends_the_trimmed_reason() {
+    let ctx = with_entries([logged(&generation(1, "fal", None, 25_000))]);
+    let command = Command::Void {
+        entry_id: id(1),
+        reason: "  logged twice \n".into(),
+    };
+    let (events, outcome) = decide(command, &ctx).unwrap();
+    assert_eq!(
+        events,
+        vec![EventBody::EntryVoided(EntryVoided {
+            entry_id: id(1),
+            reason: "logged twice".into(),
+        })]
+    );
+    assert_eq!(outcome, Outcome::Voided);
+}
+
+/// Confirm, retag and void of entry `n`.
+fn changes(n: u128) -> [Command; 3] {
+    [
+        Command::Confirm {
+            entry_id: id(n),
+            amount: usd(1),
+        },
+        Command::Retag {
+            entry_id: id(n),
+            tags: tags("Globex", "Launch"),
+        },
+        Command::Void {
+            entry_id: id(n),
+            reason: "duplicate".into(),
+        },
+    ]
+}
+
+#[test]
+fn changing_a_missing_entry_is_no_such_entry() {
+    let ctx = with_entries([logged(&generation(1, "fal", None, 25_000))]);
+    for command in changes(2) {
+        let kind = format!("{command:?}");
+        assert_eq!(
+            decide(command, &ctx),
+            Err(LedgerError::NoSuchEntry(id(2))),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn changing_a_void_entry_is_refused() {
+    let ctx = with_entries([voided(logged(&generation(1, "fal", None, 25_000)))]);
+    for command in changes(1) {
+        let kind = format!("{command:?}");
+        assert_eq!(
+            decide(command, &ctx),
+            Err(LedgerError::EntryIsVoid(id(1))),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn a_void_needs_a_reason() {
+    let ctx = with_entries([logged(&generation(1, "fal", None, 25_000))]);
+    for reason in ["", "   ", "\n\t"] {
+        let command = Command::Void {
+            entry_id: id(1),
+            reason: reason.into(),
+        };
+        assert_eq!(
+            decide(command, &ctx),
+            Err(LedgerError::MissingReason),
+            "{reason:?}"
+        );
+    }
+}
+
+// ---- replay ----
+
+/// Seals `bodies` into a chain from the empty head, one microsecond apart
+/// starting at `LOGGED_AT`.
+fn chain(bodies: &[EventBody]) -> Vec<Event> {
+    let mut head = Head::EMPTY;
+    bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| head.append(body, Timestamp(LOGGED_AT.0 + i as i64)))
+        .collect::<Result<_, _>>()
+        .expect("events seal")
+}
+
+fn confirmed(micros: i64) -> EventBody {
+    EventBody::ActualConfirmed(ActualConfirmed {
+        entry_id: id(1),
+        micros,
+        currency: Currency::USD,
+    })
+}
+
+#[test]
+fn a_logged_confirmed_retagged_and_voided_entry_replays_to_its_view() {
+    let record = generation(1, "fal", Some("req-1"), 25_000);
+    let events = chain(&[
+        EventBody::EntryLogged(Box::new(record)),
+        confirmed(24_000),
+        EventBody::TagsChanged(TagsChanged {
+            entry_id: id(1),
+            tags: tags("Globex", "Launch"),
+        }),
+        EventBody::EntryVoided(EntryVoided {
+            entry_id: id(1),
+            reason: "logged twice".into(),
+        }),
+    ]);
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    assert_eq!(events[0].prev_hash, Hash::GENESIS);
+    for pair in events.windows(2) {
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+
+    let expected = Entry {
+        id: id(1),
+        logged_seq: 1,
+        kind: Kind::Generation,
+        occurred_at: Timestamp(1_719_400_000_000_000),
+        source: "fal".into(),
+        model: Some("fal-ai/flux/dev".into()),
+        description: Some("hero frame".into()),
+        tags: tags("Globex", "Launch"),
+        request_id: Some("req-1".into()),
+        status: Status::Succeeded,
+        duration_ms: Some(4_200),
+        params: r#"{"num_images":2}"#.into(),
+        estimate: Estimate {
+            micros: Some(25_000),
+            currency: Currency::USD,
+            tier: Tier::Estimated,
+        },
+        actual: Some(Actual {
+            amount: usd(24_000),
+            confirmed_at: Timestamp(LOGGED_AT.0 + 1),
+        }),
+        void: Some(Voiding {
+            reason: "logged twice".into(),
+            at: Timestamp(LOGGED_AT.0 + 3),
+        }),
+        price_version: Some("2024-06-01".into()),
+        license: Some("commercial".into()),
+    };
+    assert_eq!(replay_entry(&events).unwrap(), Some(expected));
+}
+
+#[test]
+fn confirming_twice_keeps_the_last_actual_and_the_estimate() {
+    let record = generation(1, "fal", None, 25_000);
+    let events = chain(&[
+        EventBody::EntryLogged(Box::new(record)),
+        confirmed(24_000),
+        confirmed(26_500),
+    ]);
+    let entry = replay_entry(&events).unwrap().unwrap();
+    assert_eq!(
+        entry.actual,
+        Some(Actual {
+            amount: usd(26_500),
+            confirmed_at: Timestamp(LOGGED_AT.0 + 2),
+        })
+    );
+    assert_eq!(
+        entry.estimate,
+        Estimate {
+            micros: Some(25_000),
+            currency: Currency::USD,
+            tier: Tier::Estimated,
+        }
+    );
+    let cost = entry.cost();
+    assert_eq!(
+        (cost.micros, cost.tier),
+        (Some(26_500), Tier::Billed),
+        "the actual is what counts"
+    );
+}
+
+#[test]
+fn a_logged_record_replays_to_the_entry_it_was_decided_from() {
+    let record = generation(1, "fal", Some("req-1"), 25_000);
+    let (bodies, _) = decide(Command::Log(vec![record.clone()]), &Context::default()).unwrap();
+    let events = chain(&bodies);
+    let entry = replay_entry(&events).unwrap().unwrap();
+    assert_eq!(entry, entry_from_record(&record, 1, LOGGED_AT));
+    assert_eq!(entry.actual, None);
+    assert_eq!(entry.void, None);
+    assert_eq!(entry.params, record.params.as_str());
+}
+
+#[test]
+fn an_actual_known_at_logging_is_confirmed_at_the_logging_time() {
+    let entry = entry_from_record(&external(1, 9_990_000), 7, LOGGED_AT);
+    assert_eq!(entry.logged_seq, 7);
+    assert_eq!(
+        entry.actual,
+        Some(Actual {
+            amount: usd(9_990_000),
+            confirmed_at: LOGGED_AT,
+        })
+    );
+}
+
+#[test]
+fn changes_apply_in_order_and_logging_or_reset_events_change_nothing() {
+    let record = generation(1, "fal", None, 25_000);
+    let mut entry = logged(&record);
+    let before = entry.clone();
+    apply_change(
+        &mut entry,
+        &EventBody::EntryLogged(Box::new(generation(1, "other", None, 1))),
+        Timestamp(5),
+    );
+    apply_change(
+        &mut entry,
+        &EventBody::LedgerReset(LedgerReset {
+            previous_head: None,
+            previous_events: 0,
+            backup: None,
+        }),
+        Timestamp(6),
+    );
+    assert_eq!(entry, before);
+
+    apply_change(
+        &mut entry,
+        &EventBody::TagsChanged(TagsChanged {
+            entry_id: id(1),
+            tags: Tags::default(),
+        }),
+        Timestamp(7),
+    );
+    assert!(entry.tags.is_empty());
+    apply_change(&mut entry, &confirmed(30_000), Timestamp(8));
+    assert_eq!(entry.actual.map(|a| a.amount), Some(usd(30_000)));
+    assert_eq!(entry.estimate, before.estimate);
+}
+
+#[test]
+fn changes_before_the_logging_event_are_not_an_entry() {
+    let events = chain(&[confirmed(24_000)]);
+    assert_eq!(replay_entry(&events).unwrap(), None);
+}
