@@ -180,40 +180,113 @@ fn postgres_connection_failures_say_which_in_one_line() {
     }
 }
 
-/// Tables and columns of a ledger, from the database's own catalogue.
-fn schema(url: &str) -> Vec<(String, String)> {
-    let url = url.to_string();
-    let (tx, rx) = std::sync::mpsc::channel();
-    common::on_own_runtime(move || async move {
-        use sqlx::{Connection, Row};
-        let columns: Vec<(String, String)> = if url.starts_with("postgres") {
-            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::query("SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = current_schema()")
-                .fetch_all(&mut conn)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
-                .collect()
+/// A ledger's schema from the database's own catalogue, in one vocabulary
+/// for both backends: `column TABLE.NAME TYPE null|not null` and
+/// `index TABLE.NAME (COLUMNS) [unique] [partial]` lines, sorted. Types are
+/// named by what they hold (integer, text); primary keys count as not null.
+fn schema(url: &str) -> Vec<String> {
+    let kind = |t: &str| {
+        let t = t.to_lowercase();
+        if t.contains("int") {
+            "integer"
+        } else if t.contains("text") || t.contains("char") {
+            "text"
         } else {
-            let conn = rusqlite::Connection::open(url.trim_start_matches("sqlite://")).unwrap();
-            let mut statement = conn
-                .prepare("SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p WHERE m.type = 'table'")
-                .unwrap();
-            let rows = statement
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .unwrap();
-            rows.map(Result::unwrap).collect()
-        };
-        tx.send(columns).unwrap();
-    });
-    let mut columns = rx.recv().unwrap();
-    columns.sort();
-    columns
+            "other"
+        }
+        .to_string()
+    };
+    let mut lines = Vec::new();
+    if url.starts_with("postgres") {
+        for row in common::query_text(
+            url,
+            "SELECT c.table_name::text, c.column_name::text, c.data_type::text, c.is_nullable::text \
+             FROM information_schema.columns c WHERE c.table_schema = current_schema()",
+        ) {
+            let null = if row[3] == "YES" { "null" } else { "not null" };
+            lines.push(format!("column {}.{} {} {null}", row[0], row[1], kind(&row[2])));
+        }
+        // Index columns in key order; primary keys are checked as not-null columns.
+        for row in common::query_text(
+            url,
+            "SELECT t.relname::text, i.relname::text, \
+                    (SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) \
+                     FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, ord) \
+                     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum), \
+                    CASE WHEN x.indisunique THEN 'unique' ELSE '' END, \
+                    CASE WHEN x.indpred IS NOT NULL THEN 'partial' ELSE '' END \
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE n.nspname = current_schema()",
+        ) {
+            let line = if row[1].ends_with("_pkey") {
+                format!("primary {} ({})", row[0], row[2])
+            } else {
+                format!("index {}.{} ({}) {} {}", row[0], row[1], row[2], row[3], row[4])
+            };
+            lines.push(line);
+        }
+    } else {
+        for row in common::query_text(
+            url,
+            "SELECT m.name, p.name, p.type, p.\"notnull\", p.pk FROM sqlite_master m \
+             JOIN pragma_table_xinfo(m.name) p WHERE m.type = 'table'",
+        ) {
+            let null = if row[3] == "1" || row[4] != "0" {
+                "not null"
+            } else {
+                "null"
+            };
+            lines.push(format!(
+                "column {}.{} {} {null}",
+                row[0],
+                row[1],
+                kind(&row[2])
+            ));
+        }
+        for row in common::query_text(
+            url,
+            "SELECT m.name, l.name, \
+                    (SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info(l.name) ORDER BY seqno)), \
+                    CASE WHEN l.\"unique\" THEN 'unique' ELSE '' END, \
+                    CASE WHEN l.partial THEN 'partial' ELSE '' END \
+             FROM sqlite_master m JOIN pragma_index_list(m.name) l \
+             WHERE m.type = 'table' AND l.origin <> 'pk'",
+        ) {
+            lines.push(format!("index {}.{} ({}) {} {}", row[0], row[1], row[2], row[3], row[4]));
+        }
+        for row in common::query_text(
+            url,
+            "SELECT m.name, (SELECT group_concat(name, ',') FROM \
+                 (SELECT name FROM pragma_table_xinfo(m.name) WHERE pk > 0 ORDER BY pk)) \
+             FROM sqlite_master m WHERE m.type = 'table' \
+             AND EXISTS (SELECT 1 FROM pragma_table_xinfo(m.name) WHERE pk > 0)",
+        ) {
+            lines.push(format!("primary {} ({})", row[0], row[1]));
+        }
+    }
+    lines.sort();
+    lines
 }
 
+/// Where the two schemas differ on purpose (migration 0003 says why): on
+/// SQLite entries are keyed by their rowid, `logged_seq`, which also ends
+/// every index key; PostgreSQL keeps `id` as the key and indexes
+/// `logged_seq` explicitly.
+const DELIBERATE: &[(&str, &str)] = &[
+    ("primary entries (logged_seq)", "primary entries (id)"),
+    (
+        "index entries.entries_by_id (id) unique ",
+        "index entries.entries_by_seq (logged_seq) unique ",
+    ),
+    (
+        "index entries.entries_by_time (occurred_at)  ",
+        "index entries.entries_by_time (occurred_at,logged_seq)  ",
+    ),
+];
+
 #[test]
-fn both_backends_have_the_same_tables_and_columns() {
+fn both_backends_have_the_same_schema() {
     let Some(admin) = postgres_admin_url() else {
         return;
     };
@@ -221,8 +294,32 @@ fn both_backends_have_the_same_tables_and_columns() {
     let postgres = TestLedger::postgres(&admin);
     sqlite.ok(&["db", "info"]);
     postgres.ok(&["db", "info"]);
-    let (a, b) = (schema(&sqlite.url), schema(&postgres.url));
-    assert!(a.iter().any(|(t, c)| t == "events" && c == "hash"), "{a:?}");
+    let (mut a, mut b) = (schema(&sqlite.url), schema(&postgres.url));
+    assert!(
+        a.iter().any(|l| l == "column events.hash text not null"),
+        "{a:#?}"
+    );
+    assert!(
+        a.iter().any(|l| l == "primary fx_rates (currency,day)"),
+        "{a:#?}"
+    );
+    assert!(
+        a.iter().any(|l| l.starts_with("index entries.entries_project_costs (project,cost_currency,day,occurred_at,cost_micros)  partial")),
+        "{a:#?}"
+    );
+    for (on_sqlite, on_postgres) in DELIBERATE {
+        let found = (
+            a.iter().position(|l| l == on_sqlite),
+            b.iter().position(|l| l == on_postgres),
+        );
+        let (Some(i), Some(j)) = found else {
+            panic!(
+                "the deliberate difference {on_sqlite:?} / {on_postgres:?} is gone: {a:#?} {b:#?}"
+            );
+        };
+        a.remove(i);
+        b.remove(j);
+    }
     assert_eq!(
         a, b,
         "migrations/sqlite and migrations/postgres have drifted apart"
@@ -286,5 +383,134 @@ fn request_keys_filled_in_by_the_postgres_migration_find_their_entries() {
     assert_eq!(
         ledger.json(&["list", "--json"]).as_array().unwrap().len(),
         3
+    );
+}
+
+/// A ledger as a gencost of schema 2 left it: migrations 0001 and 0002, and
+/// one entry logged through that schema's columns.
+fn schema_2_ledger(ledger: &TestLedger) {
+    let dir = if ledger.url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read =
+        |name: &str| std::fs::read_to_string(format!("{root}/migrations/{dir}/{name}")).unwrap();
+    let script = format!(
+        "CREATE TABLE gencost_schema (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);\n\
+         {}\n{}\n\
+         INSERT INTO gencost_schema VALUES (1, '0001_ledger', 0), (2, '0002_rates_and_pricing', 0);",
+        read("0001_ledger.sql"),
+        read("0002_rates_and_pricing.sql"),
+    );
+    common::exec_script(&ledger.url, &script);
+}
+
+fn schema_version(ledger: &TestLedger) -> String {
+    common::query_text(&ledger.url, "SELECT MAX(version) FROM gencost_schema")[0][0].clone()
+}
+
+#[test]
+fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    let ledger = TestLedger::postgres(&admin);
+    schema_2_ledger(&ledger);
+    for args in [
+        &["list"][..],
+        &["log", "--model", "m"],
+        &["total"],
+        &["verify"],
+    ] {
+        let run = ledger.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("schema is version 2 and this gencost needs version 3")
+                && run.stderr.contains("gencost db migrate"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    }
+    assert_eq!(schema_version(&ledger), "2", "refusing changed nothing");
+
+    let plan = ledger.ok(&["db", "migrate", "--dry-run"]);
+    assert!(
+        plan.contains("schema 2 -> 3") && plan.contains("0003_entries_by_seq"),
+        "{plan}"
+    );
+    assert_eq!(schema_version(&ledger), "2", "a dry run changes nothing");
+
+    let done = ledger.run(&["db", "migrate"]);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert!(done.stderr.contains("may take about"), "{}", done.stderr);
+    assert!(
+        done.stdout.contains("upgraded to schema 3"),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(schema_version(&ledger), "3");
+    ledger.ok(&["log", "--model", "m", "--cost", "1"]);
+    assert!(ledger.ok(&["verify"]).starts_with("ok"));
+    assert!(ledger.ok(&["db", "migrate"]).contains("nothing to do"));
+}
+
+#[test]
+fn a_private_sqlite_ledger_upgrades_on_open_after_a_backup() {
+    let ledger = TestLedger::sqlite();
+    schema_2_ledger(&ledger);
+    let run = ledger.run(&["list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("upgraded this ledger from schema 2 to 3"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(schema_version(&ledger), "3");
+    let backup = run
+        .stderr
+        .split("the file as it was is at ")
+        .nth(1)
+        .map(str::trim)
+        .expect("the backup's path");
+    let backup_url = format!("sqlite://{backup}");
+    assert_eq!(
+        common::query_text(&backup_url, "SELECT MAX(version) FROM gencost_schema")[0][0],
+        "2",
+        "the backup is the ledger as it was"
+    );
+    // Opened again: nothing more to do, and no second note.
+    assert!(ledger.run(&["list"]).stderr.is_empty());
+}
+
+#[test]
+fn a_database_that_is_not_a_gencost_ledger_is_left_untouched() {
+    let ledger = TestLedger::sqlite();
+    common::exec_script(
+        &ledger.url,
+        "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('my own data');",
+    );
+    let digest = |path: std::path::PathBuf| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+    };
+    let before = digest(ledger.sqlite_path());
+    for args in [&["list"][..], &["log", "--model", "m"]] {
+        let run = ledger.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("not a gencost ledger"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        digest(ledger.sqlite_path()),
+        before,
+        "the file is byte for byte as it was"
     );
 }

@@ -231,24 +231,61 @@ pub struct Event {
 impl Event {
     /// The bytes the hash covers, besides the previous hash.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let entry = self.entry_id.map(|id| id.to_string()).unwrap_or_default();
-        format!(
-            "gencost-event-v1\n{}\n{}\n{}\n{}\n{}",
-            self.seq, self.recorded_at.0, self.kind, entry, self.payload
-        )
-        .into_bytes()
+        let mut bytes = Vec::with_capacity(self.payload.len() + 96);
+        self.write_canonical(&mut |part| bytes.extend_from_slice(part));
+        bytes
     }
 
+    /// Feeds the canonical bytes, piece by piece:
+    /// `gencost-event-v1\n{seq}\n{recorded_at}\n{kind}\n{entry id}\n{payload}`.
+    fn write_canonical(&self, out: &mut dyn FnMut(&[u8])) {
+        let mut number = [0u8; 20];
+        out(b"gencost-event-v1\n");
+        out(decimal(self.seq, &mut number));
+        out(b"\n");
+        out(decimal(self.recorded_at.0, &mut number));
+        out(b"\n");
+        out(self.kind.as_bytes());
+        out(b"\n");
+        if let Some(id) = self.entry_id {
+            let mut buffer = Uuid::encode_buffer();
+            out(id.hyphenated().encode_lower(&mut buffer).as_bytes());
+        }
+        out(b"\n");
+        out(self.payload.as_bytes());
+    }
+
+    /// Hashed as the bytes arrive, without building them: `verify` hashes
+    /// every event of the ledger.
     pub fn compute_hash(&self) -> Hash {
         let mut hasher = Sha256::new();
         hasher.update(self.prev_hash.0);
-        hasher.update(self.canonical_bytes());
+        self.write_canonical(&mut |part| hasher.update(part));
         Hash(hasher.finalize().into())
     }
 
     pub fn body(&self) -> Result<EventBody, PayloadError> {
         EventBody::from_payload(self.seq, &self.kind, &self.payload)
     }
+}
+
+/// `value` in decimal, written into `buffer` (20 bytes hold any i64).
+fn decimal(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut n = value.unsigned_abs();
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        start -= 1;
+        buffer[start] = b'-';
+    }
+    &buffer[start..]
 }
 
 /// The end of a chain, where the next event attaches.
@@ -323,6 +360,27 @@ mod tests {
         let mut altered = event.clone();
         altered.recorded_at = Timestamp(2);
         assert_ne!(altered.compute_hash(), event.hash);
+    }
+
+    #[test]
+    fn canonical_bytes_are_the_documented_text() {
+        let mut head = Head::EMPTY;
+        let body = voided("typo");
+        let mut event = head.append(&body, Timestamp(-5)).unwrap();
+        let expected = format!(
+            "gencost-event-v1\n1\n-5\nentry_voided\n{}\n{}",
+            Uuid::nil(),
+            event.payload
+        );
+        assert_eq!(event.canonical_bytes(), expected.into_bytes());
+        event.seq = i64::MIN;
+        assert!(String::from_utf8(event.canonical_bytes())
+            .unwrap()
+            .contains("\n-9223372036854775808\n"));
+        let mut hasher = Sha256::new();
+        hasher.update(event.prev_hash.0);
+        hasher.update(event.canonical_bytes());
+        assert_eq!(event.compute_hash(), Hash(hasher.finalize().into()));
     }
 
     #[test]

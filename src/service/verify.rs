@@ -8,9 +8,7 @@
 use crate::ledger::event::Hash;
 use crate::ledger::replay::{entry_from_record, replay_entry};
 use crate::ledger::{EventBody, Head};
-use crate::store::{
-    entry_fingerprint, LedgerSnapshot, Store, StoreError, ENTRY_COLUMNS, EVENT_COLUMNS,
-};
+use crate::store::{LedgerSnapshot, RowDigest, Store, StoreError, ENTRY_COLUMNS, EVENT_COLUMNS};
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -44,8 +42,10 @@ pub async fn verify<S: Store + 'static>(store: Arc<S>) -> Result<VerifyReport, S
             problem: Some(problem),
         });
     }
-    let view_scan = tokio::spawn(scan_view(view_snapshot));
-    let chain = replay_chain(&mut chain_snapshot).await?;
+    // One key for both sides of this check, drawn afresh for each check.
+    let digest = Arc::new(RowDigest::new());
+    let view_scan = tokio::spawn(scan_view(view_snapshot, Arc::clone(&digest)));
+    let chain = replay_chain(&mut chain_snapshot, &digest).await?;
     let view = view_scan
         .await
         .map_err(|e| StoreError::Database(format!("the view scan stopped: {e}")))??;
@@ -131,7 +131,10 @@ struct ChainScan {
 }
 
 /// Checks every link of the chain and replays the entries it logs.
-async fn replay_chain<T: LedgerSnapshot>(snapshot: &mut T) -> Result<ChainScan, StoreError> {
+async fn replay_chain<T: LedgerSnapshot>(
+    snapshot: &mut T,
+    digest: &RowDigest,
+) -> Result<ChainScan, StoreError> {
     let mut scan = ChainScan {
         events: 0,
         head: None,
@@ -174,7 +177,7 @@ async fn replay_chain<T: LedgerSnapshot>(snapshot: &mut T) -> Result<ChainScan, 
                     )),
                     Ok(EventBody::EntryLogged(record)) => {
                         let entry = entry_from_record(&record, event.seq, event.recorded_at);
-                        logged.push((record.id, entry_fingerprint(entry), event.seq));
+                        logged.push((record.id, digest.entry(entry), event.seq));
                         None
                     }
                     Ok(EventBody::LedgerReset(_)) => (event.seq != 1)
@@ -242,7 +245,7 @@ async fn replay_chain<T: LedgerSnapshot>(snapshot: &mut T) -> Result<ChainScan, 
         for (id, events) in by_entry {
             let entry = replay_entry(&events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if let (Some(entry), Some(i)) = (entry, position(&logged, &id)) {
-                logged[i].1 = entry_fingerprint(entry);
+                logged[i].1 = digest.entry(entry);
             }
         }
     }
@@ -258,13 +261,16 @@ struct ViewScan {
     fingerprints: Vec<(Uuid, u64)>,
 }
 
-async fn scan_view<T: LedgerSnapshot>(mut snapshot: T) -> Result<ViewScan, StoreError> {
+async fn scan_view<T: LedgerSnapshot>(
+    mut snapshot: T,
+    digest: Arc<RowDigest>,
+) -> Result<ViewScan, StoreError> {
     let mut scan = ViewScan {
         fingerprints: Vec::new(),
     };
     let mut after = 0;
     loop {
-        let page = snapshot.view_page(after, PAGE).await?;
+        let page = snapshot.view_page(after, PAGE, &digest).await?;
         let Some(last) = page.last() else { break };
         after = last.logged_seq;
         scan.fingerprints

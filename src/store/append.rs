@@ -3,7 +3,7 @@
 //! updated in place but the view rows the events change.
 
 use super::columns::{
-    entry_values, event_values, ENTRY_LIST, ENTRY_TYPES, EVENT_LIST, EVENT_TYPES,
+    entry_cells, entry_values, event_values, ENTRY_LIST, ENTRY_TYPES, EVENT_LIST, EVENT_TYPES,
 };
 use super::error::StoreError;
 use super::queries::{load_context, load_entry, read_head};
@@ -136,7 +136,7 @@ fn append_statements<'a>(
         event_rows.extend(event_values(event));
         if let EventBody::EntryLogged(record) = body {
             let entry = entry_from_record(record, event.seq, event.recorded_at);
-            entry_rows.extend(entry_values(entry));
+            entry_cells(entry, &mut entry_rows);
         }
     }
     let mut statements = Vec::with_capacity(2);

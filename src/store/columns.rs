@@ -12,7 +12,9 @@ use super::value::{Column, Row, Value};
 use crate::ledger::{Actual, Entry, Estimate, Event, Hash, Tags, Voiding};
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
-use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::collections::hash_map::{DefaultHasher, RandomState};
+use std::hash::{BuildHasher, Hasher};
 use uuid::Uuid;
 
 /// Defines a table's column names (a slice and the comma-separated list for
@@ -49,9 +51,26 @@ table! {
     "prev_hash" Text, "hash" Text,
 }
 
-/// The view row of an entry, in `ENTRY_COLUMNS` order; takes the entry so
-/// its text moves into the row instead of being copied.
-pub fn entry_values(entry: Entry) -> Vec<Value> {
+/// Receives a row's cells in column order: a `Vec` of values to write, or
+/// a digest to compare.
+pub trait Cells {
+    fn int(&mut self, value: Option<i64>);
+    fn text(&mut self, value: Option<Cow<'static, str>>);
+}
+
+impl Cells for Vec<Value> {
+    fn int(&mut self, value: Option<i64>) {
+        self.push(value.into());
+    }
+
+    fn text(&mut self, value: Option<Cow<'static, str>>) {
+        self.push(value.map(Cow::into_owned).into());
+    }
+}
+
+/// The view row of an entry, cell by cell in `ENTRY_COLUMNS` order; takes
+/// the entry so its text moves into the row instead of being copied.
+pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
     let cost = entry.cost();
     let Entry {
         id,
@@ -86,38 +105,45 @@ pub fn entry_values(entry: Entry) -> Vec<Value> {
         Some(Voiding { reason, at }) => (Some(reason), Some(at.0)),
         None => (None, None),
     };
-    vec![
-        Value::Text(id.to_string()),
-        Value::Int(logged_seq),
-        kind.as_str().into(),
-        Value::Int(occurred_at.0),
-        Value::Text(source),
-        model.into(),
-        description.into(),
-        client.into(),
-        project.into(),
-        deliverable.into(),
-        request_id.into(),
-        status.as_str().into(),
-        duration_ms.into(),
-        Value::Text(params),
-        estimate_micros.into(),
-        estimate_currency.code().into(),
-        estimate_tier.as_str().into(),
-        actual.map(|a| a.amount.micros).into(),
-        actual.map(|a| a.amount.currency.code().to_string()).into(),
-        actual.map(|a| a.confirmed_at.0).into(),
-        void_reason.into(),
-        Value::from(voided_at),
-        cost.micros.into(),
-        cost.currency.code().into(),
-        cost.tier.as_str().into(),
-        Value::Int(i64::from(voided_at.is_some())),
-        price_version.into(),
-        license.into(),
-        Value::Int(occurred_at.day()),
-        key.into(),
-    ]
+    let owned = |text: Option<String>| text.map(Cow::Owned);
+    let code = |currency: Currency| Some(Cow::Owned(currency.code().to_string()));
+    out.text(Some(Cow::Owned(id.to_string())));
+    out.int(Some(logged_seq));
+    out.text(Some(Cow::Borrowed(kind.as_str())));
+    out.int(Some(occurred_at.0));
+    out.text(Some(Cow::Owned(source)));
+    out.text(owned(model));
+    out.text(owned(description));
+    out.text(owned(client));
+    out.text(owned(project));
+    out.text(owned(deliverable));
+    out.text(owned(request_id));
+    out.text(Some(Cow::Borrowed(status.as_str())));
+    out.int(duration_ms);
+    out.text(Some(Cow::Owned(params)));
+    out.int(estimate_micros);
+    out.text(code(estimate_currency));
+    out.text(Some(Cow::Borrowed(estimate_tier.as_str())));
+    out.int(actual.map(|a| a.amount.micros));
+    out.text(actual.and_then(|a| code(a.amount.currency)));
+    out.int(actual.map(|a| a.confirmed_at.0));
+    out.text(owned(void_reason));
+    out.int(voided_at);
+    out.int(cost.micros);
+    out.text(code(cost.currency));
+    out.text(Some(Cow::Borrowed(cost.tier.as_str())));
+    out.int(Some(i64::from(voided_at.is_some())));
+    out.text(owned(price_version));
+    out.text(owned(license));
+    out.int(Some(occurred_at.day()));
+    out.int(key);
+}
+
+/// The view row of an entry as values, in `ENTRY_COLUMNS` order.
+pub fn entry_values(entry: Entry) -> Vec<Value> {
+    let mut row = Vec::with_capacity(ENTRY_COLUMNS.len());
+    entry_cells(entry, &mut row);
+    row
 }
 
 /// An entry read back from its view row (selected with `ENTRY_LIST`).
@@ -220,53 +246,107 @@ pub fn event_from_row(mut row: Row) -> Result<Event, StoreError> {
     read().map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))
 }
 
-/// A digest of a whole stored row, to compare a view row with the row its
-/// replay would write without keeping rows in memory. 64 bits of SHA-256: a
-/// chance collision among a ledger's entries is negligible, and the chain
-/// itself is checked with full hashes.
-pub fn row_fingerprint(cells: &[Value]) -> u64 {
-    let mut h = Sha256::new();
-    for cell in cells {
-        match cell {
-            Value::Null | Value::NullInt => h.update([0]),
-            Value::Int(v) => {
-                h.update([1]);
-                h.update(v.to_le_bytes());
-            }
-            Value::Text(t) => {
-                h.update([2]);
-                h.update((t.len() as u64).to_le_bytes());
-                h.update(t.as_bytes());
+/// Digests of whole rows, to compare a stored view row with the row its
+/// replay would write without keeping rows in memory: 64-bit SipHash with a
+/// key drawn at random for each check, so no row can be forged in advance to
+/// collide, and one pass of a fast hash per row.
+pub struct RowDigest(RandomState);
+
+impl RowDigest {
+    pub fn new() -> RowDigest {
+        RowDigest(RandomState::new())
+    }
+
+    /// The digest of stored cells.
+    pub fn row(&self, cells: &[Value]) -> u64 {
+        let mut h = Digesting(self.0.build_hasher());
+        for cell in cells {
+            match cell {
+                Value::Null | Value::NullInt => h.0.write_u8(0),
+                Value::Int(v) => h.int(Some(*v)),
+                Value::Text(t) => h.str(t),
             }
         }
+        h.0.finish()
     }
-    let digest = h.finalize();
-    let mut out = [0u8; 8];
-    out.copy_from_slice(&digest[..8]);
-    u64::from_le_bytes(out)
+
+    /// The digest of the view row this entry is written as.
+    pub fn entry(&self, entry: Entry) -> u64 {
+        let mut h = Digesting(self.0.build_hasher());
+        entry_cells(entry, &mut h);
+        h.0.finish()
+    }
 }
 
-/// The fingerprint of the view row this entry is written as.
-pub fn entry_fingerprint(entry: Entry) -> u64 {
-    row_fingerprint(&entry_values(entry))
+impl Default for RowDigest {
+    fn default() -> Self {
+        RowDigest::new()
+    }
+}
+
+/// Cells fed to a hasher in one encoding for stored and replayed rows.
+struct Digesting(DefaultHasher);
+
+impl Digesting {
+    fn str(&mut self, text: &str) {
+        self.0.write_u8(2);
+        self.0.write_u64(text.len() as u64);
+        self.0.write(text.as_bytes());
+    }
+}
+
+impl Cells for Digesting {
+    fn int(&mut self, value: Option<i64>) {
+        match value {
+            Some(v) => {
+                self.0.write_u8(1);
+                self.0.write_i64(v);
+            }
+            None => self.0.write_u8(0),
+        }
+    }
+
+    fn text(&mut self, value: Option<Cow<'static, str>>) {
+        match value {
+            Some(text) => self.str(&text),
+            None => self.0.write_u8(0),
+        }
+    }
 }
 
 fn timestamp(micros: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_micros(micros).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// An id in exactly the form gencost writes (hyphenated, lowercase).
 pub fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
+    let mut buffer = Uuid::encode_buffer();
     match Uuid::parse_str(text) {
-        Ok(id) if id.hyphenated().to_string() == text => Ok(id),
+        Ok(id) if id.hyphenated().encode_lower(&mut buffer) == text => Ok(id),
         _ => Err(StoreError::Corrupt(format!("malformed id '{text}'"))),
     }
 }
 
+/// A hash in exactly the form gencost writes (64 lowercase hex digits).
 fn parse_hash(text: &str) -> Result<Hash, StoreError> {
-    match Hash::from_hex(text) {
-        Some(hash) if hash.to_hex() == text => Ok(hash),
-        _ => Err(StoreError::Corrupt(format!("malformed hash '{text}'"))),
+    let digit = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    let malformed = || StoreError::Corrupt(format!("malformed hash '{text}'"));
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return Err(malformed());
     }
+    let mut hash = [0u8; 32];
+    for (out, pair) in hash.iter_mut().zip(bytes.chunks_exact(2)) {
+        let (Some(high), Some(low)) = (digit(pair[0]), digit(pair[1])) else {
+            return Err(malformed());
+        };
+        *out = high << 4 | low;
+    }
+    Ok(Hash(hash))
 }
 
 pub fn parse_currency(text: &str) -> Result<Currency, StoreError> {
@@ -367,9 +447,20 @@ mod tests {
     }
 
     #[test]
-    fn every_cell_counts_in_the_fingerprint() {
+    fn a_stored_row_and_its_entry_digest_alike() {
+        let digest = RowDigest::new();
+        let entry = full_entry();
+        assert_eq!(
+            digest.row(&entry_values(entry.clone())),
+            digest.entry(entry)
+        );
+    }
+
+    #[test]
+    fn every_cell_counts_in_the_digest() {
+        let digest = RowDigest::new();
         let cells = entry_values(full_entry());
-        let print = row_fingerprint(&cells);
+        let print = digest.row(&cells);
         for i in 0..cells.len() {
             let mut altered = cells.clone();
             altered[i] = match &altered[i] {
@@ -377,19 +468,9 @@ mod tests {
                 Value::Text(t) => Value::Text(format!("{t}x")),
                 _ => Value::Int(0),
             };
-            assert_ne!(
-                row_fingerprint(&altered),
-                print,
-                "column {}",
-                ENTRY_COLUMNS[i]
-            );
+            assert_ne!(digest.row(&altered), print, "column {}", ENTRY_COLUMNS[i]);
             altered[i] = Value::Null;
-            assert_ne!(
-                row_fingerprint(&altered),
-                print,
-                "column {}",
-                ENTRY_COLUMNS[i]
-            );
+            assert_ne!(digest.row(&altered), print, "column {}", ENTRY_COLUMNS[i]);
         }
     }
 

@@ -16,7 +16,7 @@ mod sqlite;
 pub mod url;
 mod value;
 
-pub use columns::{entry_fingerprint, ENTRY_COLUMNS, EVENT_COLUMNS};
+pub use columns::{RowDigest, ENTRY_COLUMNS, EVENT_COLUMNS};
 pub use error::StoreError;
 pub use filter::{Cursor, Filter, Page};
 pub use rates::RatesImported;
@@ -29,6 +29,7 @@ use crate::ledger::{Command, Entry, Event, Head, Outcome, TagField};
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
 use std::future::Future;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// A command's outcome and the events it appended.
@@ -46,7 +47,7 @@ pub struct TagCount {
 }
 
 /// A row of the view as stored: which entry, and a fingerprint of every
-/// stored cell (see `entry_fingerprint`).
+/// stored cell (see `RowDigest`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViewRow {
     pub id: Uuid,
@@ -181,6 +182,7 @@ pub trait LedgerSnapshot: Send {
         &mut self,
         after_seq: i64,
         limit: i64,
+        digest: &Arc<RowDigest>,
     ) -> impl Future<Output = Result<Vec<ViewRow>, StoreError>> + Send;
 
     /// (events, entries)

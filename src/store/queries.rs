@@ -4,8 +4,7 @@
 //! read-only snapshot.
 
 use super::columns::{
-    entry_from_row, event_from_row, parse_currency, parse_uuid, row_fingerprint, ENTRY_LIST,
-    EVENT_LIST,
+    entry_from_row, event_from_row, parse_currency, parse_uuid, RowDigest, ENTRY_LIST, EVENT_LIST,
 };
 use super::error::StoreError;
 use super::filter::{Cursor, Filter, Page};
@@ -17,6 +16,7 @@ use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{Command, Context, Entry, Event, Head, TagField};
 use crate::money::Money;
 use std::collections::HashSet;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Keys per `IN (...)` lookup.
@@ -56,10 +56,13 @@ pub async fn load_context(session: &mut Session, command: &Command) -> Result<Co
         }
     }
     let keys = command.request_keys();
-    let wanted: HashSet<&(String, String)> = keys.iter().collect();
     let mut request_keys: Vec<i64> = keys.iter().map(|(_, r)| request_key(r)).collect();
     request_keys.sort_unstable();
     request_keys.dedup();
+    // Rows are matched beside the connection and only owners come back:
+    // most rows found by a key are other requests, and their text is then
+    // allocated and freed on one thread.
+    let wanted: Arc<HashSet<(String, String)>> = Arc::new(keys.into_iter().collect());
     for chunk in request_keys.chunks(LOOKUP_CHUNK) {
         let sql = format!(
             // `IS NOT NULL` lets PostgreSQL use the partial index.
@@ -67,13 +70,17 @@ pub async fn load_context(session: &mut Session, command: &Command) -> Result<Co
             placeholders(chunk.len())
         );
         let params: Vec<Value> = chunk.iter().map(|k| Value::Int(*k)).collect();
-        for mut row in session.query(&sql, &params).await? {
-            let key = (row.text("source")?, row.text("request_id")?);
-            if wanted.contains(&key) {
-                let id = parse_uuid(&row.text("id")?)?;
-                context.request_owners.insert(key, id);
-            }
-        }
+        let wanted = Arc::clone(&wanted);
+        let owners = session
+            .query_map(&sql, &params, move |mut row| {
+                let key = (row.text("source")?, row.text("request_id")?);
+                if !wanted.contains(&key) {
+                    return Ok(None);
+                }
+                Ok(Some((key, parse_uuid(&row.text("id")?)?)))
+            })
+            .await?;
+        context.request_owners.extend(owners.into_iter().flatten());
     }
     Ok(context)
 }
@@ -224,10 +231,13 @@ pub async fn events_page(
     limit: i64,
 ) -> Result<Vec<Event>, StoreError> {
     let sql = format!("SELECT {EVENT_LIST} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
-    let rows = session
-        .query(&sql, &[Value::Int(after_seq), Value::Int(limit)])
-        .await?;
-    rows.into_iter().map(event_from_row).collect()
+    session
+        .query_map(
+            &sql,
+            &[Value::Int(after_seq), Value::Int(limit)],
+            event_from_row,
+        )
+        .await
 }
 
 /// The events at these chain positions, in chain order.
@@ -265,36 +275,39 @@ pub async fn change_events(session: &mut Session, ids: &[Uuid]) -> Result<Vec<Ev
     Ok(events)
 }
 
-/// View rows in log order after `after_seq`, each with the fingerprint of
-/// all its stored cells.
+/// View rows in log order after `after_seq`, each with the digest of all
+/// its stored cells.
 pub async fn view_page(
     session: &mut Session,
     after_seq: i64,
     limit: i64,
+    digest: &Arc<RowDigest>,
 ) -> Result<Vec<ViewRow>, StoreError> {
     let sql = format!(
         "SELECT {ENTRY_LIST} FROM entries WHERE logged_seq > $1 ORDER BY logged_seq LIMIT $2"
     );
-    let rows = session
-        .query(&sql, &[Value::Int(after_seq), Value::Int(limit)])
-        .await?;
-    rows.into_iter()
-        .map(|mut row| {
-            let fingerprint = row_fingerprint(&row.cells);
-            let logged_seq = row.int("logged_seq")?;
-            // A row whose id is not in gencost's own form is named by its text.
-            let id = row.text("id")?;
-            Ok(ViewRow {
-                id: parse_uuid(&id).map_err(|_| {
-                    StoreError::Corrupt(format!(
-                        "the view row logged by event {logged_seq} has a malformed id '{id}'"
-                    ))
-                })?,
-                logged_seq,
-                fingerprint,
-            })
-        })
-        .collect()
+    let digest = Arc::clone(digest);
+    session
+        .query_map(
+            &sql,
+            &[Value::Int(after_seq), Value::Int(limit)],
+            move |mut row| {
+                let fingerprint = digest.row(&row.cells);
+                let logged_seq = row.int("logged_seq")?;
+                // A row whose id is not in gencost's own form is named by its text.
+                let id = row.text("id")?;
+                Ok(ViewRow {
+                    id: parse_uuid(&id).map_err(|_| {
+                        StoreError::Corrupt(format!(
+                            "the view row logged by event {logged_seq} has a malformed id '{id}'"
+                        ))
+                    })?,
+                    logged_seq,
+                    fingerprint,
+                })
+            },
+        )
+        .await
 }
 
 /// The columns a table has in the database, in table order.

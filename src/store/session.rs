@@ -26,6 +26,25 @@ impl Session {
         }
     }
 
+    /// Runs a query and maps each row where the backend reads it (on
+    /// SQLite, beside the connection on the blocking pool).
+    pub async fn query_map<T: Send + 'static>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        map: impl Fn(Row) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            Session::Sqlite(s) => s.query_map(sql, params, map).await,
+            other => other
+                .query(sql, params)
+                .await?
+                .into_iter()
+                .map(map)
+                .collect(),
+        }
+    }
+
     pub async fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, StoreError> {
         self.query(sql, params)
             .await?

@@ -4,6 +4,7 @@
 //! transaction that holds the chain's lock, and a read-only snapshot.
 
 use super::append::{append_verbatim, reset_chain, run_command};
+use super::columns::RowDigest;
 use super::error::StoreError;
 use super::filter::{Filter, Page};
 use super::migrate::{self, SchemaState};
@@ -225,8 +226,13 @@ impl LedgerSnapshot for Snapshot {
         queries::change_events(&mut self.session, ids).await
     }
 
-    async fn view_page(&mut self, after_seq: i64, limit: i64) -> Result<Vec<ViewRow>, StoreError> {
-        queries::view_page(&mut self.session, after_seq, limit).await
+    async fn view_page(
+        &mut self,
+        after_seq: i64,
+        limit: i64,
+        digest: &Arc<RowDigest>,
+    ) -> Result<Vec<ViewRow>, StoreError> {
+        queries::view_page(&mut self.session, after_seq, limit, digest).await
     }
 
     async fn counts(&mut self) -> Result<(i64, i64), StoreError> {

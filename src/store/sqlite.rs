@@ -55,7 +55,12 @@ impl SqlitePool {
                 ));
             }
         }
-        if !create && !path.exists() {
+        if path.exists() {
+            let owned = path.to_path_buf();
+            tokio::task::spawn_blocking(move || check_is_ledger(&owned))
+                .await
+                .map_err(|e| StoreError::Database(format!("the SQLite worker stopped: {e}")))??;
+        } else if !create {
             return Err(open_error(path, "no such ledger file".to_string()));
         }
         let pool = Arc::new(SqlitePool {
@@ -100,6 +105,30 @@ impl SqlitePool {
             spent: Vec::new(),
         })
     }
+}
+
+/// Refuses, before anything is written to it, a file that is not a SQLite
+/// database or that holds tables but no gencost schema: it is someone
+/// else's data, and opening it as a ledger (which switches it to WAL and adds
+/// tables) would change it.
+fn check_is_ledger(path: &Path) -> Result<(), StoreError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| open_error(path, e.to_string()))?;
+    let count = |sql: &str| -> Result<i64, StoreError> {
+        conn.query_row(sql, [], |row| row.get(0))
+            .map_err(|e| open_error(path, e.to_string()))
+    };
+    let tables = count("SELECT COUNT(*) FROM sqlite_master")?;
+    let ours = count(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'gencost_schema'",
+    )?;
+    if tables > 0 && ours == 0 {
+        return Err(open_error(
+            path,
+            "it holds other data and is not a gencost ledger; nothing was changed".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Opens one connection (blocking: run on the blocking pool).
@@ -227,9 +256,22 @@ impl SqliteSession {
     }
 
     pub async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        self.query_map(sql, params, Ok).await
+    }
+
+    /// Runs a query and maps each row on the blocking pool, beside the
+    /// connection: a row's text is then allocated and freed on one thread
+    /// (freeing it on another made long scans contend for malloc's locks).
+    pub async fn query_map<T: Send + 'static>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        map: impl Fn(Row) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<Vec<T>, StoreError> {
         let sql = positional(sql).unwrap_or_else(|| sql.to_string());
         let params = params.to_vec();
-        self.with_conn(move |conn| query(conn, &sql, &params)).await
+        self.with_conn(move |conn| query(conn, &sql, &params, map))
+            .await
     }
 
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
@@ -299,7 +341,12 @@ impl Drop for SqliteSession {
     }
 }
 
-fn query(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+fn query<T>(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value],
+    map: impl Fn(Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
     let mut statement = conn.prepare_cached(sql).map_err(db_error)?;
     let names: Arc<[String]> = statement
         .column_names()
@@ -327,10 +374,10 @@ fn query(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>, Sto
                 }
             });
         }
-        out.push(Row {
+        out.push(map(Row {
             names: Arc::clone(&names),
             cells,
-        });
+        })?);
     }
     Ok(out)
 }

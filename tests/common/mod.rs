@@ -259,3 +259,24 @@ pub fn query_text(url: &str, sql: &str) -> Vec<Vec<String>> {
     });
     rx.recv().expect("result")
 }
+
+/// Runs several SQL statements directly on a test ledger (e.g. an old
+/// schema's migrations, to make a ledger as an older gencost left it).
+pub fn exec_script(url: &str, sql: &str) {
+    let url = url.to_string();
+    let sql = sql.to_string();
+    on_own_runtime(move || async move {
+        use sqlx::Connection;
+        if url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+            sqlx::raw_sql(&sql)
+                .execute(&mut conn)
+                .await
+                .expect("execute script");
+        } else {
+            let path = url.trim_start_matches("sqlite://");
+            let conn = rusqlite::Connection::open(path).expect("open");
+            conn.execute_batch(&sql).expect("execute script");
+        }
+    });
+}

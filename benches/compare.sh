@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Ledger benchmarks of this tree against another build, alternating in one
+# script so that both see the same machine: seeding 1,000,000 entries (each
+# from no file), `total --by project`, `list --limit 14` and `verify`.
+# Prints each run, then the median of each side and the ratio new/base.
+#
+#   git worktree add /tmp/base <commit> && (cd /tmp/base && cargo build --release --bin gencost --example seed)
+#   BASE=/tmp/base/target/release benches/compare.sh
+#
+# ENTRIES (default 1000000), RUNS (default 3), BENCH_DIR (default /tmp/gencost-compare).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BASE=${BASE:?set BASE to the target/release directory of the build to compare against}
+ENTRIES=${ENTRIES:-1000000}
+RUNS=${RUNS:-3}
+DIR=${BENCH_DIR:-/tmp/gencost-compare}
+mkdir -p "$DIR"
+cargo build --release --quiet --bin gencost --example seed
+NEW=target/release
+
+# time_run FILE COMMAND...: appends "seconds peak_kb" of one whole process.
+time_run() {
+    local file=$1
+    shift
+    /usr/bin/time -f '%e %M' -o "$DIR/time" "$@" > /dev/null
+    cat "$DIR/time" >> "$file"
+}
+
+median() { cut -d' ' -f1 "$1" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+peak() { cut -d' ' -f2 "$1" | sort -n | tail -1; }
+
+# compare LABEL RUNS COMMAND-WITH-{bin}-AND-{db}...
+compare() {
+    local label=$1 runs=$2
+    shift 2
+    : > "$DIR/base.runs"
+    : > "$DIR/new.runs"
+    for _ in $(seq "$runs"); do
+        for side in base new; do
+            local bin=$BASE db=$DIR/base.db
+            if [ "$side" = new ]; then bin=$NEW; db=$DIR/new.db; fi
+            local args=()
+            for a in "$@"; do a=${a//\{bin\}/$bin}; args+=("${a//\{db\}/$db}"); done
+            time_run "$DIR/$side.runs" "${args[@]}" 2> /dev/null
+        done
+    done
+    local b n
+    b=$(median "$DIR/base.runs")
+    n=$(median "$DIR/new.runs")
+    local ratio=n/a
+    if [ "$(echo "$b > 0" | bc -l)" = 1 ]; then ratio=$(printf '%.2f' "$(echo "$n / $b" | bc -l)"); fi
+    printf '%-34s base %7.3f s  new %7.3f s  new/base %5s   peak base %5.0f MB new %5.0f MB  (%s runs each: base %s; new %s)\n' \
+        "$label" "$b" "$n" "$ratio" \
+        "$(echo "$(peak "$DIR/base.runs") / 1024" | bc -l)" "$(echo "$(peak "$DIR/new.runs") / 1024" | bc -l)" \
+        "$runs" "$(cut -d' ' -f1 "$DIR/base.runs" | paste -sd' ')" "$(cut -d' ' -f1 "$DIR/new.runs" | paste -sd' ')"
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; $ENTRIES entries; base $BASE"
+compare "seed $ENTRIES entries" "$RUNS" bash -c \
+    'rm -f "$0" "$0-wal" "$0-shm"; exec "$1/examples/seed" --entries "$2" --database "sqlite://$0"' "{db}" "{bin}" "$ENTRIES"
+"$BASE/gencost" --database "sqlite://$DIR/base.db" total > /dev/null   # warm the page cache
+"$NEW/gencost" --database "sqlite://$DIR/new.db" total > /dev/null
+compare "total --by project --json" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" total --by project --json
+compare "list --limit 14 --json" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" list --limit 14 --json
+compare "verify" "$RUNS" "{bin}/gencost" --database "sqlite://{db}" verify
