@@ -8,22 +8,23 @@ use std::sync::LazyLock;
 
 const SNAPSHOT_XML: &str = include_str!("../../assets/ecb-reference-rates.xml");
 
-/// Parsed once per process; the file is part of the source tree and parsed
-/// by a test below.
-static RATES: LazyLock<Vec<DayRate>> = LazyLock::new(|| {
+/// Parsed once per process. The file is part of the source tree and a test
+/// below parses it, so a failure here is a broken build, reported as such
+/// rather than taken for "no rates".
+static RATES: LazyLock<Result<Vec<DayRate>, String>> = LazyLock::new(|| {
     ecb::parse_xml(SNAPSHOT_XML)
         .map(|parsed| parsed.rates)
-        .unwrap_or_default()
+        .map_err(|e| format!("the embedded ECB rates are unreadable: {e}"))
 });
 
 /// The embedded rates (one ECB publication day).
-pub fn rates() -> &'static [DayRate] {
-    &RATES
+pub fn rates() -> Result<&'static [DayRate], String> {
+    RATES.as_deref().map_err(Clone::clone)
 }
 
 /// The ECB date of the embedded rates.
 pub fn day() -> Option<i64> {
-    rates().first().map(|r| r.day)
+    rates().ok()?.first().map(|r| r.day)
 }
 
 #[cfg(test)]
@@ -33,7 +34,7 @@ mod tests {
 
     #[test]
     fn snapshot_parses_with_its_date() {
-        let rates = rates();
+        let rates = rates().unwrap();
         assert_eq!(rates.len(), 30);
         assert_eq!(day().map(day_label).as_deref(), Some("2025-10-21"));
         let sek = rates.iter().find(|r| r.currency.code() == "SEK").unwrap();

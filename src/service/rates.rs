@@ -17,6 +17,7 @@ pub const ECB_DAILY_URL: &str = "https://www.ecb.europa.eu/stats/eurofxref/eurof
 pub async fn rate_table<S: Store>(store: &S, currencies: Option<&[Currency]>) -> Result<RateTable> {
     let stored = store.rates(currencies).await?;
     let embedded = snapshot::rates()
+        .map_err(Error::Io)?
         .iter()
         .copied()
         .filter(|r| currencies.is_none_or(|list| list.contains(&r.currency)));
@@ -114,7 +115,13 @@ pub struct ImportedRange {
 pub async fn rates_on<S: Store>(store: &S, day: i64) -> Result<RatesOn> {
     let stored = store.rates(None).await?;
     let imported = imported_range(&stored);
-    let table = RateTable::from_rows(snapshot::rates().iter().copied().chain(stored));
+    let table = RateTable::from_rows(
+        snapshot::rates()
+            .map_err(Error::Io)?
+            .iter()
+            .copied()
+            .chain(stored),
+    );
     let (found, rates) = table.quoted_on_or_before(day).ok_or_else(|| {
         Error::NotFound(format!(
             "no exchange rates on or before {}; import ECB rates with `gencost rates import eurofxref-hist.csv`",

@@ -59,10 +59,7 @@ fn describe_connect_error(e: &sqlx::Error, url: &str) -> String {
 }
 
 fn redact_error(message: &str, url: &str) -> String {
-    match super::url::password_of(url) {
-        Some(password) if !password.is_empty() => message.replace(&password, "***"),
-        _ => message.to_string(),
-    }
+    super::url::redact_message(message, url)
 }
 
 fn bind_all<'q>(

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags, ToSql};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::task::JoinHandle;
+use tokio::sync::oneshot;
 
 /// How long a writer waits for another process's write to finish before it
 /// gives up with `StoreError::Busy`.
@@ -38,10 +38,11 @@ pub struct BulkInsert {
     pub width: usize,
 }
 
-/// Connections to one ledger file, reused between calls.
+/// Connections to one ledger file, each on its own thread, reused between
+/// calls.
 pub struct SqlitePool {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Worker>>,
 }
 
 impl SqlitePool {
@@ -67,7 +68,7 @@ impl SqlitePool {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
         });
-        let first = pool.connect().await?;
+        let first = Worker::start(&pool.path).await?;
         pool.put_back(first);
         Ok(pool)
     }
@@ -76,17 +77,10 @@ impl SqlitePool {
         &self.path
     }
 
-    async fn connect(&self) -> Result<Connection, StoreError> {
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || connect(&path))
-            .await
-            .map_err(|e| StoreError::Database(format!("the SQLite worker stopped: {e}")))?
-    }
-
-    fn put_back(&self, conn: Connection) {
+    fn put_back(&self, worker: Worker) {
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() < IDLE_CONNECTIONS {
-                idle.push(conn);
+                idle.push(worker);
             }
         }
     }
@@ -94,17 +88,73 @@ impl SqlitePool {
     /// A connection for one caller; returned to the pool when dropped.
     pub async fn session(self: &Arc<Self>) -> Result<SqliteSession, StoreError> {
         let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let conn = match reused {
-            Some(conn) => conn,
-            None => self.connect().await?,
+        let worker = match reused {
+            Some(worker) => worker,
+            None => Worker::start(&self.path).await?,
         };
         Ok(SqliteSession {
-            conn: Some(conn),
+            worker: Some(worker),
             pool: Arc::clone(self),
             in_transaction: false,
             spent: Vec::new(),
         })
     }
+}
+
+/// Work for a connection's thread.
+type Job = Box<dyn FnOnce(&Connection) + Send>;
+
+/// One connection on a thread of its own, running the jobs sent to it in
+/// order. Dropping the worker ends the thread once the jobs already sent are
+/// done; closing the connection rolls back a transaction left open.
+struct Worker {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl Worker {
+    async fn start(path: &Path) -> Result<Worker, StoreError> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let (ready, opened) = oneshot::channel();
+        let path = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("gencost-sqlite".into())
+            .spawn(move || match connect(&path) {
+                Ok(conn) => {
+                    let _ = ready.send(Ok(()));
+                    for job in queue {
+                        job(&conn);
+                    }
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                }
+            })
+            .map_err(|e| StoreError::Database(format!("cannot start a SQLite thread: {e}")))?;
+        opened.await.map_err(|_| stopped())??;
+        Ok(Worker { jobs })
+    }
+
+    /// Sends `work` to the connection's thread; the answer comes back on a
+    /// channel that `wait` reads.
+    fn send<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> T + Send + 'static,
+    ) -> Result<oneshot::Receiver<T>, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = answer.send(work(conn));
+        });
+        self.jobs.send(job).map_err(|_| stopped())?;
+        Ok(answered)
+    }
+}
+
+async fn wait<T>(answered: oneshot::Receiver<T>) -> Result<T, StoreError> {
+    answered.await.map_err(|_| stopped())
+}
+
+fn stopped() -> StoreError {
+    StoreError::Database("the SQLite connection's thread stopped".into())
 }
 
 /// Refuses, before anything is written to it, a file that is not a SQLite
@@ -188,41 +238,31 @@ fn open_error(path: &Path, reason: String) -> StoreError {
 /// One connection, possibly inside a transaction that is rolled back if the
 /// session is dropped before `commit`.
 pub struct SqliteSession {
-    /// `None` while a call has it on the blocking pool.
-    conn: Option<Connection>,
+    worker: Option<Worker>,
     pool: Arc<SqlitePool>,
     in_transaction: bool,
     /// Rows already inserted, kept to be freed during the next insert.
     spent: Vec<BulkInsert>,
 }
 
-/// A bulk insert running on the blocking pool; `SqliteSession::finish` joins it.
+/// A bulk insert running on the connection's thread; `SqliteSession::finish`
+/// waits for it.
 pub struct RunningInsert {
-    worker: JoinHandle<(Connection, Result<(), StoreError>, Vec<BulkInsert>)>,
+    answered: oneshot::Receiver<(Result<(), StoreError>, Vec<BulkInsert>)>,
 }
 
 impl SqliteSession {
-    /// Runs `work` on the blocking pool with this session's connection.
+    /// Runs `work` on the connection's thread.
     async fn with_conn<T: Send + 'static>(
         &mut self,
         work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self.take_conn()?;
-        // Dropped before it finishes, the connection closes with the worker,
-        // which rolls its transaction back.
-        let (conn, result) = tokio::task::spawn_blocking(move || {
-            let result = work(&conn);
-            (conn, result)
-        })
-        .await
-        .map_err(|e| StoreError::Database(format!("the SQLite worker stopped: {e}")))?;
-        self.conn = Some(conn);
-        result
+        wait(self.worker()?.send(work)?).await?
     }
 
-    fn take_conn(&mut self) -> Result<Connection, StoreError> {
-        self.conn
-            .take()
+    fn worker(&self) -> Result<&Worker, StoreError> {
+        self.worker
+            .as_ref()
             .ok_or_else(|| StoreError::Database("the connection is closed".into()))
     }
 
@@ -285,28 +325,23 @@ impl SqliteSession {
         .await
     }
 
-    /// Starts inserting rows on the blocking pool, so the caller can prepare
-    /// the next rows meanwhile; `finish` joins it.
+    /// Starts inserting rows on the connection's thread, so the caller can
+    /// prepare the next rows meanwhile; `finish` waits for it.
     pub fn start_insert(&mut self, inserts: Vec<BulkInsert>) -> Result<RunningInsert, StoreError> {
-        let conn = self.take_conn()?;
-        let worker = tokio::task::spawn_blocking(move || {
+        let answered = self.worker()?.send(move |conn| {
             let result = inserts
                 .iter()
-                .try_for_each(|insert| insert_all(&conn, insert));
-            (conn, result, inserts)
-        });
+                .try_for_each(|insert| insert_all(conn, insert));
+            (result, inserts)
+        })?;
         // The last rows are freed here, on the thread that allocated them,
-        // while the worker inserts these.
+        // while the connection's thread inserts these.
         self.spent.clear();
-        Ok(RunningInsert { worker })
+        Ok(RunningInsert { answered })
     }
 
     pub async fn finish(&mut self, running: RunningInsert) -> Result<(), StoreError> {
-        let (conn, result, inserts) = running
-            .worker
-            .await
-            .map_err(|e| StoreError::Database(format!("the insert worker failed: {e}")))?;
-        self.conn = Some(conn);
+        let (result, inserts) = wait(running.answered).await?;
         self.spent = inserts;
         result
     }
@@ -331,12 +366,13 @@ impl SqliteSession {
 
 impl Drop for SqliteSession {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            if self.in_transaction && conn.execute_batch("ROLLBACK").is_err() {
-                // A connection in an unknown state is not reused.
-                return;
+        // A session dropped inside a transaction (an error, or a caller that
+        // went away) is not reused: its thread finishes what was sent, and
+        // closing the connection rolls the transaction back.
+        if let Some(worker) = self.worker.take() {
+            if !self.in_transaction {
+                self.pool.put_back(worker);
             }
-            self.pool.put_back(conn);
         }
     }
 }
