@@ -160,7 +160,10 @@ fn without_imports_the_embedded_snapshot_is_used_and_dated() {
         ("2025-10-21".into(), "10.9345".into())
     );
     let run = ledger.run(&["rates", "show", "--date", "2020-01-01"]);
-    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.code, 2,
+        "nothing to show is bad input, like an unknown id"
+    );
     assert!(
         run.stderr
             .contains("no exchange rates on or before 2020-01-01"),
@@ -392,7 +395,7 @@ fn pricing_estimates_explain_their_arithmetic() {
     );
     assert!(shown.contains("source:    https://"), "{shown}");
     let run = ledger.run(&["pricing", "show", "acme/not-a-model"]);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, 2, "an unknown model is bad input");
 }
 
 #[test]

@@ -407,6 +407,18 @@ fn a_ledger_that_cannot_be_opened_is_named_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let missing_dir = format!("sqlite://{}/no/such/dir/ledger.db", dir.path().display());
     let run = common::run_with(&missing_dir, dir.path(), dir.path(), &["list"]);
+    assert_eq!(
+        run.code, 2,
+        "reading a ledger that is not there: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("no ledger at"), "{}", run.stderr);
+    let run = common::run_with(
+        &missing_dir,
+        dir.path(),
+        dir.path(),
+        &["log", "--model", "m"],
+    );
     assert_eq!(run.code, 1);
     assert!(
         run.stderr.contains("cannot open ledger") && run.stderr.contains("does not exist"),

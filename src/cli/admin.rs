@@ -101,6 +101,16 @@ const UPGRADE_MICROS_PER_ENTRY: i64 = 20;
 pub async fn migrate(database: Option<&str>, args: MigrateArgs, out: Out<'_>) -> Result<Exit> {
     let url = database_url(database)?;
     let store = SqlStore::open_for_migration(&url).await?;
+    if store.schema_state().await? == crate::store::migrate::SchemaState::Empty {
+        store.apply_migrations().await?;
+        return write_text(
+            out,
+            &format!(
+                "created a new ledger at schema {} in {url}\n",
+                crate::store::migrate::latest_version()
+            ),
+        );
+    }
     let pending = store.pending_migrations().await?;
     let info = store.info().await?;
     if pending.is_empty() {
@@ -168,6 +178,18 @@ pub struct CopyArgs {
     /// Empty ledger to copy into
     #[arg(long, value_name = "URL")]
     to: String,
+    /// Print JSON: {"events","entries","from","to"}
+    #[arg(long)]
+    json: bool,
+}
+
+/// `db copy --json`; locations with credentials redacted.
+#[derive(serde::Serialize)]
+struct CopiedJson {
+    events: i64,
+    entries: i64,
+    from: String,
+    to: String,
 }
 
 pub async fn copy(args: CopyArgs, out: Out<'_>) -> Result<Exit> {
@@ -176,7 +198,7 @@ pub async fn copy(args: CopyArgs, out: Out<'_>) -> Result<Exit> {
     if from_url == to_url {
         return Err(Error::input("--from and --to name the same ledger"));
     }
-    let from = SqlStore::open(&from_url).await?;
+    let from = super::open_to_read(Some(&args.from)).await?;
     let to = SqlStore::open(&to_url).await?;
     let bar = progress_bar();
     let report = transfer::copy(&from, &to, |done, total| {
@@ -186,6 +208,17 @@ pub async fn copy(args: CopyArgs, out: Out<'_>) -> Result<Exit> {
     .await;
     bar.finish_and_clear();
     let report = report?;
+    if args.json {
+        return write_json(
+            out,
+            &CopiedJson {
+                events: report.events,
+                entries: report.entries,
+                from: from_url.to_string(),
+                to: to_url.to_string(),
+            },
+        );
+    }
     write_text(
         out,
         &format!(

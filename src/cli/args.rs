@@ -125,6 +125,22 @@ pub fn parse_duration_ms(text: &str) -> Result<i64> {
 
 /// `key=value`; the value is read as JSON when it is a number, boolean or
 /// null, otherwise kept as text.
+/// Every `--param key=value`, refusing a key given twice (one of them would
+/// silently be lost).
+pub fn parse_params(texts: &[String]) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let mut params = serde_json::Map::new();
+    for text in texts {
+        let (key, value) = parse_param(text)?;
+        if params.contains_key(&key) {
+            return Err(Error::input(format!(
+                "--param: '{key}' is given twice; give each parameter once"
+            )));
+        }
+        params.insert(key, value);
+    }
+    Ok(params)
+}
+
 pub fn parse_param(text: &str) -> Result<(String, serde_json::Value)> {
     let (key, value) = text
         .split_once('=')
@@ -175,6 +191,11 @@ mod tests {
             ("prompt".into(), serde_json::json!("a=b"))
         );
         assert!(parse_param("novalue").is_err());
+        let twice = ["seed=1".to_string(), "seed=2".to_string()];
+        assert!(parse_params(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("'seed' is given twice"));
         assert!(parse_param("=x").is_err());
     }
 }

@@ -117,7 +117,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 
 fn exit_code(e: &Error) -> u8 {
     match e {
-        Error::Input(_) => EXIT_USAGE,
+        // An id, model or file that does not exist is bad input too.
+        Error::Input(_) | Error::NotFound(_) => EXIT_USAGE,
         Error::Store(StoreError::Refused(_)) => EXIT_USAGE,
         _ => EXIT_FAILURE,
     }
@@ -150,11 +151,16 @@ pub fn write_text(out: Out<'_>, text: &str) -> Result<Exit, Error> {
 
 /// Pretty JSON and a newline.
 pub fn write_json(out: Out<'_>, value: &impl serde::Serialize) -> Result<Exit, Error> {
+    write_json_value(out, value)?;
+    write_text(out, "\n")
+}
+
+/// Pretty JSON, without a newline (an element of a streamed array).
+pub fn write_json_value(out: Out<'_>, value: &impl serde::Serialize) -> Result<(), Error> {
     serde_json::to_writer_pretty(&mut *out, value).map_err(|e| match e.io_error_kind() {
         Some(_) => output_error(std::io::Error::from(e)),
         None => Error::Io(format!("cannot write JSON: {e}")),
-    })?;
-    write_text(out, "\n")
+    })
 }
 
 async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
@@ -173,14 +179,14 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         }
         Command::Confirm(args) => record::confirm(&open(database).await?, args, out).await,
         Command::Void(args) => record::void(&open(database).await?, args, out).await,
-        Command::List(args) => query::list(&open(database).await?, args, out).await,
-        Command::Total(args) => query::total(&open(database).await?, args, out).await,
-        Command::Tags(args) => query::tags(&open(database).await?, args, out).await,
-        Command::Verify(args) => admin::verify(open(database).await?, args, out).await,
+        Command::List(args) => query::list(&open_to_read(database).await?, args, out).await,
+        Command::Total(args) => query::total(&open_to_read(database).await?, args, out).await,
+        Command::Tags(args) => query::tags(&open_to_read(database).await?, args, out).await,
+        Command::Verify(args) => admin::verify(open_to_read(database).await?, args, out).await,
         Command::Reset(args) => admin::reset(&open(database).await?, args, out).await,
         Command::Rates(command) => rates::run(&open(database).await?, command, out).await,
         Command::Db(admin::DbCommand::Info(args)) => {
-            admin::info(&open(database).await?, args, out).await
+            admin::info(&open_to_read(database).await?, args, out).await
         }
     }
 }
@@ -208,8 +214,28 @@ pub fn catalog(file: Option<&std::path::Path>) -> Result<crate::pricing::Catalog
     crate::pricing::Catalog::with_user_file(&path).map_err(|e| Error::input(e.to_string()))
 }
 
+/// The ledger for a command that writes: created when it does not exist.
 pub async fn open(database: Option<&str>) -> Result<SqlStore, Error> {
+    open_with(database, true).await
+}
+
+/// The ledger for a command that only reads: a SQLite file named with
+/// `--database` must exist (a mistyped path is an error, not an empty
+/// ledger); the default ledger is created on first use.
+pub async fn open_to_read(database: Option<&str>) -> Result<SqlStore, Error> {
+    open_with(database, database.is_none()).await
+}
+
+async fn open_with(database: Option<&str>, create: bool) -> Result<SqlStore, Error> {
     let url = database_url(database)?;
+    if let (false, DatabaseUrl::Sqlite(path)) = (create, &url) {
+        if !path.exists() {
+            return Err(Error::NotFound(format!(
+                "no ledger at {}; check --database (commands that write create a new ledger)",
+                path.display()
+            )));
+        }
+    }
     let store = SqlStore::open(&url).await?;
     if let Some(upgrade) = store.upgrade() {
         eprintln!(

@@ -1,6 +1,6 @@
 //! `pricing`: the catalog and what a generation will cost before it runs.
 
-use super::args::{parse_currency, parse_param};
+use super::args::{parse_currency, parse_params};
 use super::{open, table, write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::money::{decimal_string, format_display, format_price};
@@ -148,11 +148,7 @@ async fn estimate(
     database: Option<&str>,
     out: Out<'_>,
 ) -> Result<Exit> {
-    let mut params = serde_json::Map::new();
-    for p in &args.params {
-        let (key, value) = parse_param(p)?;
-        params.insert(key, value);
-    }
+    let params = parse_params(&args.params)?;
     let target = args
         .currency
         .as_deref()

@@ -1,7 +1,7 @@
 //! `list`, `total` and `tags`: reading the ledger.
 
 use super::args::{parse_currency, FilterArgs};
-use super::{table, write_json, write_text, Exit, Out};
+use super::{table, write_json, write_json_value, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::ledger::totals::Dimension;
 use crate::ledger::{Entry, TagField};
@@ -68,8 +68,7 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
         if args.json {
             for entry in page.into_wire(currency.is_some())?.entries {
                 write_text(out, if shown == 0 { "\n" } else { ",\n" })?;
-                serde_json::to_writer_pretty(&mut *out, &entry)
-                    .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
+                write_json_value(out, &entry)?;
                 shown += 1;
             }
         } else {
@@ -248,7 +247,7 @@ pub async fn tags<S: Store>(store: &S, args: TagsArgs, out: Out<'_>) -> Result<E
     }
     let mut text = String::new();
     for v in &values {
-        text.push_str(&format!("{}\t{}\n", v.value, v.count));
+        text.push_str(&format!("{}\t{}\n", table::printable(&v.value), v.count));
     }
     write_text(out, &text)
 }

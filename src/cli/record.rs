@@ -1,6 +1,6 @@
 //! `log`, `confirm`, `void` and `use`: recording costs from the terminal.
 
-use super::args::{parse_currency, parse_duration_ms, parse_kind, parse_money, parse_param};
+use super::args::{parse_currency, parse_duration_ms, parse_kind, parse_money, parse_params};
 use super::{write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::ledger::{Status, Tags};
@@ -52,7 +52,7 @@ pub struct LogArgs {
     /// generation or external
     #[arg(long, default_value = "generation")]
     kind: String,
-    /// When it happened (RFC 3339); default now
+    /// When it happened: RFC 3339, or a date (a UTC day); default now
     #[arg(long, value_name = "RFC3339")]
     at: Option<String>,
     /// Print JSON: {"id","existing"}
@@ -85,18 +85,14 @@ pub async fn log<S: Store>(
     let occurred_at = args
         .at
         .as_deref()
-        .map(|t| Timestamp::parse_rfc3339(t).map_err(|e| Error::input(format!("--at: {e}"))))
+        .map(|t| Timestamp::parse_time_or_date(t).map_err(|e| Error::input(format!("--at: {e}"))))
         .transpose()?;
     let duration_ms = args
         .duration
         .as_deref()
         .map(parse_duration_ms)
         .transpose()?;
-    let mut params = serde_json::Map::new();
-    for p in &args.params {
-        let (key, value) = parse_param(p)?;
-        params.insert(key, value);
-    }
+    let params = parse_params(&args.params)?;
     let tags = active_tags::for_log(Tags {
         client: args.client,
         project: args.project,
@@ -189,6 +185,25 @@ pub struct ConfirmArgs {
     /// Which source's request id, when several sources share it
     #[arg(long)]
     source: Option<String>,
+    /// Print JSON: {"id","actual":{"amount","currency"},"replaced"}
+    #[arg(long)]
+    json: bool,
+}
+
+/// `confirm --json`.
+#[derive(serde::Serialize)]
+struct ConfirmedJson {
+    id: String,
+    actual: crate::money::Money,
+    replaced: Option<crate::money::Money>,
+}
+
+/// `void --json`.
+#[derive(serde::Serialize)]
+struct VoidedJson {
+    id: String,
+    void: bool,
+    reason: String,
 }
 
 pub async fn confirm<S: Store>(store: &S, args: ConfirmArgs, out: Out<'_>) -> Result<Exit> {
@@ -200,6 +215,16 @@ pub async fn confirm<S: Store>(store: &S, args: ConfirmArgs, out: Out<'_>) -> Re
     };
     let actual = parse_money("--actual", &args.actual, currency)?;
     let replaced = record::confirm(store, id, actual).await?;
+    if args.json {
+        return write_json(
+            out,
+            &ConfirmedJson {
+                id: id.to_string(),
+                actual,
+                replaced,
+            },
+        );
+    }
     let mut text = format!("{id}: actual {actual} confirmed\n");
     if let Some(previous) = replaced {
         text.push_str(&format!("(replaces the earlier actual {previous})\n"));
@@ -214,12 +239,25 @@ pub struct VoidArgs {
     /// Why the entry no longer counts
     #[arg(long)]
     reason: String,
+    /// Print JSON: {"id","void","reason"}
+    #[arg(long)]
+    json: bool,
 }
 
 pub async fn void<S: Store>(store: &S, args: VoidArgs, out: Out<'_>) -> Result<Exit> {
     let id = Uuid::parse_str(args.entry.trim())
         .map_err(|_| Error::input(format!("'{}' is not an entry id", args.entry)))?;
     record::void(store, id, &args.reason).await?;
+    if args.json {
+        return write_json(
+            out,
+            &VoidedJson {
+                id: id.to_string(),
+                void: true,
+                reason: args.reason.trim().to_string(),
+            },
+        );
+    }
     write_text(out, &format!("{id}: void ({})\n", args.reason.trim()))
 }
 

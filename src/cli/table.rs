@@ -1,22 +1,44 @@
 //! Aligned plain-text tables for human output (no colour is ever written).
 
-/// Renders rows under a header, columns padded to their widest cell.
-/// Columns named in `right` are right-aligned (amounts, counts).
+use unicode_width::UnicodeWidthStr;
+
+/// Text safe to print on a terminal: control characters (escape sequences,
+/// bells, carriage returns, even a newline or tab inside a cell) are shown
+/// escaped, never sent raw.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Renders rows under a header, columns padded to their widest cell as a
+/// terminal shows it (CJK and emoji take two columns). Columns named in
+/// `right` are right-aligned (amounts, counts).
 pub fn render(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| printable(cell)).collect())
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             if i < widths.len() {
-                widths[i] = widths[i].max(cell.chars().count());
+                widths[i] = widths[i].max(cell.width());
             }
         }
     }
     let mut out = String::new();
-    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    for row in std::iter::once(&header).chain(rows) {
+    for row in std::iter::once(&header).chain(&rows) {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
-            let pad = widths[i].saturating_sub(cell.chars().count());
+            let pad = widths[i].saturating_sub(cell.width());
             if i > 0 {
                 line.push_str("  ");
             }
@@ -46,5 +68,21 @@ mod tests {
             &[1],
         );
         assert_eq!(out, "A     AMOUNT\nlong   $1.00\n");
+    }
+
+    #[test]
+    fn wide_characters_keep_columns_aligned_and_controls_are_escaped() {
+        let out = super::render(
+            &["CLIENT", "COST"],
+            &[
+                vec!["東京スタジオ".into(), "$1.00".into()],
+                vec!["Acme\u{1b}[31m".into(), "$2.00".into()],
+            ],
+            &[1],
+        );
+        assert_eq!(
+            out,
+            "CLIENT           COST\n東京スタジオ    $1.00\nAcme\\u{1b}[31m  $2.00\n"
+        );
     }
 }

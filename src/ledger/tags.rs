@@ -78,8 +78,13 @@ impl Tags {
 }
 
 /// Trims and collapses runs of white space to one space; empty means no tag.
+/// A tag as the ledger keeps it: Unicode NFC (a decomposed "Ström" is the
+/// same client as a composed one), trimmed and whitespace-collapsed; `None`
+/// when nothing is left.
 pub fn normalize(text: &str) -> Option<String> {
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    use unicode_normalization::UnicodeNormalization;
+    let composed: String = text.nfc().collect();
+    let collapsed = composed.split_whitespace().collect::<Vec<_>>().join(" ");
     (!collapsed.is_empty()).then_some(collapsed)
 }
 
@@ -91,6 +96,7 @@ mod tests {
     fn normalizes_whitespace() {
         assert_eq!(normalize("  Acme \t Corp \n"), Some("Acme Corp".into()));
         assert_eq!(normalize("   "), None);
+        assert_eq!(normalize("Stro\u{308}m"), Some("Str\u{f6}m".into()));
         assert_eq!(normalize("Spot 30s"), Some("Spot 30s".into()));
     }
 }

@@ -1,5 +1,6 @@
 //! Recording costs: logging entries, confirming actuals, retagging, voiding.
 
+use super::limits;
 use crate::error::{Error, Result};
 use crate::ledger::event::Params;
 use crate::ledger::tags::normalize;
@@ -197,9 +198,7 @@ pub async fn log<S: Store>(
     catalog: &Catalog,
     mut request: LogRequest,
 ) -> Result<Logged> {
-    if request.source.trim().is_empty() {
-        return Err(Error::input("the source cannot be empty"));
-    }
+    check(&request, Timestamp::now())?;
     if request.kind == Kind::Pool {
         return Err(Error::input(
             "kind: log records generation or external costs; a pool cost is split across projects, not logged",
@@ -293,6 +292,43 @@ pub async fn log<S: Store>(
     }
 }
 
+/// What can never be logged, refused before anything is priced or written.
+fn check(request: &LogRequest, now: Timestamp) -> Result<()> {
+    if request.source.trim().is_empty() {
+        return Err(Error::input("source: cannot be empty"));
+    }
+    limits::name("source", &request.source)?;
+    if let Some(model) = &request.model {
+        if model.trim().is_empty() {
+            return Err(Error::input("model: cannot be blank"));
+        }
+        limits::name("model", model)?;
+    }
+    for field in TagField::ALL {
+        if let Some(value) = request.tags.get(field) {
+            limits::name(field.column(), value)?;
+        }
+    }
+    if let Some(id) = &request.request_id {
+        limits::name("request id", id)?;
+    }
+    if let Some(description) = &request.description {
+        limits::description(description)?;
+    }
+    if let Some(estimate) = request.estimate {
+        limits::amount("cost", estimate)?;
+    }
+    if let Some(actual) = request.actual {
+        limits::amount("actual", actual)?;
+    }
+    if let Some(at) = request.occurred_at {
+        limits::occurred_at("time", at, now)?;
+    }
+    let params = serde_json::to_string(&request.params)
+        .map_err(|e| Error::input(format!("parameters: {e}")))?;
+    limits::params(params.len())
+}
+
 /// The entry meant by an entry id or a provider request id.
 pub async fn resolve_entry<S: Store>(
     store: &S,
@@ -328,6 +364,7 @@ pub async fn resolve_entry<S: Store>(
 
 /// Records the confirmed actual cost; the estimate stays as it was.
 pub async fn confirm<S: Store>(store: &S, id: Uuid, actual: Money) -> Result<Option<Money>> {
+    limits::amount("actual", actual)?;
     let executed = store
         .execute(
             Command::Confirm {
@@ -345,6 +382,7 @@ pub async fn confirm<S: Store>(store: &S, id: Uuid, actual: Money) -> Result<Opt
 
 /// Takes an entry out of totals, by an event; the entry stays on record.
 pub async fn void<S: Store>(store: &S, id: Uuid, reason: &str) -> Result<()> {
+    limits::description(reason)?;
     store
         .execute(
             Command::Void {
