@@ -38,10 +38,10 @@ fn db_info_names_backend_schema_and_counts() {
         fill(&ledger);
         let info = ledger.json(&["db", "info", "--json"]);
         assert_eq!(info["backend"], ledger.backend);
-        assert_eq!(info["schema_version"], 3);
+        assert_eq!(info["schema_version"], 4);
         assert_eq!(info["events"], 14);
         assert_eq!(info["entries"], 12);
-        assert!(ledger.ok(&["db", "info"]).contains("schema version  3"));
+        assert!(ledger.ok(&["db", "info"]).contains("schema version  4"));
     }
 }
 
@@ -51,16 +51,18 @@ fn db_info_redacts_the_password() {
         return;
     };
     // The test server trusts local connections, so any password is accepted.
-    let with_password = admin.replacen(
+    let ledger = TestLedger::postgres(&admin);
+    let with_password = ledger.url.replacen(
         "postgres://postgres@",
         "postgres://postgres:hunter2secret@",
         1,
     );
     assert_ne!(
-        with_password, admin,
+        with_password, ledger.url,
         "the test URL has the form postgres://postgres@host/db"
     );
     let dir = tempfile::tempdir().unwrap();
+    run_with(&with_password, dir.path(), dir.path(), &["log", "--model", "m"]);
     let run = run_with(&with_password, dir.path(), dir.path(), &["db", "info"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("postgres:***@"), "{}", run.stdout);
@@ -429,7 +431,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr
-                .contains("schema is version 2 and this gencost needs version 3")
+                .contains("schema is version 2 and this gencost needs version 4")
                 && run.stderr.contains("gencost db migrate"),
             "{args:?}: {}",
             run.stderr
@@ -440,7 +442,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
 
     let plan = ledger.ok(&["db", "migrate", "--dry-run"]);
     assert!(
-        plan.contains("schema 2 -> 3") && plan.contains("0003_entries_by_seq"),
+        plan.contains("schema 2 -> 4") && plan.contains("0003_entries_by_seq, 0004_charged"),
         "{plan}"
     );
     assert_eq!(schema_version(&ledger), "2", "a dry run changes nothing");
@@ -449,11 +451,11 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert!(done.stderr.contains("may take about"), "{}", done.stderr);
     assert!(
-        done.stdout.contains("upgraded to schema 3"),
+        done.stdout.contains("upgraded to schema 4"),
         "{}",
         done.stdout
     );
-    assert_eq!(schema_version(&ledger), "3");
+    assert_eq!(schema_version(&ledger), "4");
     ledger.ok(&["log", "--model", "m", "--cost", "1"]);
     assert!(ledger.ok(&["verify"]).starts_with("ok"));
     assert!(ledger.ok(&["db", "migrate"]).contains("nothing to do"));
@@ -467,11 +469,11 @@ fn a_private_sqlite_ledger_upgrades_on_open_after_a_backup() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("upgraded this ledger from schema 2 to 3"),
+            .contains("upgraded this ledger from schema 2 to 4"),
         "{}",
         run.stderr
     );
-    assert_eq!(schema_version(&ledger), "3");
+    assert_eq!(schema_version(&ledger), "4");
     let backup = run
         .stderr
         .split("the file as it was is at ")

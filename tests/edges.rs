@@ -299,3 +299,44 @@ fn exit_codes_agree_and_changes_answer_in_json() {
         assert_eq!(voided["void"], true);
     }
 }
+
+#[test]
+fn failed_and_cancelled_runs_count_only_when_charged() {
+    for ledger in TestLedger::each() {
+        let failed = ledger
+            .ok(&[
+                "log", "--model", "m", "--cost", "3.20", "--status", "failed",
+            ])
+            .trim()
+            .to_string();
+        ledger.ok(&["log", "--model", "m", "--cost", "1"]);
+        ledger.ok(&[
+            "log",
+            "--model",
+            "m",
+            "--cost",
+            "2",
+            "--status",
+            "cancelled",
+            "--actual",
+            "0.5",
+        ]);
+        let totals = ledger.json(&["total", "--json"]);
+        assert_eq!(totals["total"], "1.5", "[{}] {totals}", ledger.backend);
+        assert_eq!(totals["count"], 2);
+        assert_eq!(totals["not_charged_count"], 1);
+        let human = ledger.ok(&["total"]);
+        assert!(
+            human.contains("1 failed or cancelled, not charged"),
+            "{human}"
+        );
+        assert!(ledger.ok(&["list"]).contains("failed, not charged"));
+
+        // The provider reports it charged after all: from then on it counts.
+        ledger.ok(&["confirm", &failed, "--actual", "3.20"]);
+        let totals = ledger.json(&["total", "--by", "project", "--json"]);
+        assert_eq!(totals["total"], "4.7");
+        assert_eq!(totals["not_charged_count"], 0);
+        assert!(ledger.ok(&["verify"]).starts_with("ok"));
+    }
+}

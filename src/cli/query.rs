@@ -119,7 +119,11 @@ fn list_row(e: &Entry) -> Vec<String> {
         note.push(format!("VOID: {}", v.reason));
     }
     if e.status != crate::ledger::Status::Succeeded {
-        note.push(e.status.to_string());
+        note.push(if e.is_charged() {
+            format!("{}, charged", e.status)
+        } else {
+            format!("{}, not charged", e.status)
+        });
     }
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     vec![
@@ -177,6 +181,12 @@ pub async fn total<S: Store>(store: &S, args: TotalArgs, out: Out<'_>) -> Result
         text.push_str(&format!(
             "; {} without a price, not included",
             totals.unpriced_count
+        ));
+    }
+    if totals.not_charged_count > 0 {
+        text.push_str(&format!(
+            "; {} failed or cancelled, not charged",
+            totals.not_charged_count
         ));
     }
     text.push('\n');

@@ -126,6 +126,13 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Whether the entry counts in totals: a failed or cancelled generation
+    /// counts only when the provider charged it (an actual was confirmed);
+    /// until then it is kept on record and shown apart.
+    pub fn is_charged(&self) -> bool {
+        self.status == Status::Succeeded || self.actual.is_some()
+    }
+
     pub fn cost(&self) -> Cost {
         match &self.actual {
             Some(actual) => Cost {

@@ -96,6 +96,9 @@ pub struct Totals {
     pub total: i64,
     pub count: i64,
     pub unpriced_count: i64,
+    /// Failed or cancelled runs the provider did not charge: on record, not
+    /// in `count` or the total.
+    pub not_charged_count: i64,
     pub groups: Vec<Group>,
     /// Each exchange rate the conversion used; empty when nothing was converted.
     pub rates: Vec<RateUsed>,
@@ -175,6 +178,7 @@ pub fn fold(
         total: to_i64(all.total)?,
         count: all.count,
         unpriced_count: all.unpriced,
+        not_charged_count: 0,
         groups: out,
         rates: Vec::new(),
     })

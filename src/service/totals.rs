@@ -30,5 +30,6 @@ pub async fn totals<S: Store>(
     };
     let mut totals = fold(&rows, by, currency, &mut convert)?;
     totals.rates = used.into_iter().collect();
+    totals.not_charged_count = store.not_charged(filter).await?;
     Ok(totals)
 }

@@ -30,9 +30,9 @@ macro_rules! table {
 }
 
 table! {
-    /// The view of entries. `cost_*` and `is_void` (what totals sum), `day`
-    /// (the UTC day totals group by) and `request_key` are derived from the
-    /// other columns when a row is written.
+    /// The view of entries. `cost_*`, `is_void` and `charged` (what totals
+    /// sum), `day` (the UTC day totals group by) and `request_key` are
+    /// derived from the other columns when a row is written.
     ENTRY_COLUMNS, ENTRY_LIST, ENTRY_TYPES:
     "id" Text, "logged_seq" Int, "kind" Text, "occurred_at" Int, "source" Text,
     "model" Text, "description" Text, "client" Text, "project" Text,
@@ -42,6 +42,7 @@ table! {
     "actual_confirmed_at" Int, "void_reason" Text, "voided_at" Int,
     "cost_micros" Int, "cost_currency" Text, "cost_tier" Text, "is_void" Int,
     "price_version" Text, "license" Text, "day" Int, "request_key" Int,
+    "charged" Int,
 }
 
 table! {
@@ -72,6 +73,7 @@ impl Cells for Vec<Value> {
 /// the entry so its text moves into the row instead of being copied.
 pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
     let cost = entry.cost();
+    let charged = entry.is_charged();
     let Entry {
         id,
         logged_seq,
@@ -137,6 +139,7 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
     out.text(owned(license));
     out.int(Some(occurred_at.day()));
     out.int(key);
+    out.int(Some(i64::from(charged)));
 }
 
 /// The view row of an entry as values, in `ENTRY_COLUMNS` order.

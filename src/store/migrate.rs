@@ -46,6 +46,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0003_entries_by_seq.sql"),
         postgres: include_str!("../../migrations/postgres/0003_entries_by_seq.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_charged",
+        sqlite: include_str!("../../migrations/sqlite/0004_charged.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_charged.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -95,12 +95,16 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
 
     /// Sums of the cost used in totals, per group, currency and UTC day (for
-    /// conversion at each day's rate), live entries only.
+    /// conversion at each day's rate), live and charged entries only.
     fn sums(
         &self,
         filter: &Filter,
         grouping: Grouping,
     ) -> impl Future<Output = Result<Vec<SumRow>, StoreError>> + Send;
+
+    /// Failed or cancelled runs that were not charged, among the live
+    /// entries matching `filter` (left out of `sums`).
+    fn not_charged(&self, filter: &Filter) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
     /// Tag values starting with `prefix` (case-insensitive), most used first.
     fn tag_values(

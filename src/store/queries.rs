@@ -138,7 +138,8 @@ pub async fn sums(
     grouping: Grouping,
 ) -> Result<Vec<SumRow>, StoreError> {
     let mut params = Vec::new();
-    let clause = filter.where_clause(&mut params, false);
+    // `charged = 1` with `is_void = 0` is the cost indexes' predicate.
+    let clause = charged_clause(filter.where_clause(&mut params, false), true);
     // Grouped in the order of a covering cost index, (key, currency, day),
     // so the scan streams the index; without a key column the project
     // index serves, and the caller's fold adds the projects up.
@@ -165,6 +166,28 @@ pub async fn sums(
             })
         })
         .collect()
+}
+
+/// Failed or cancelled runs the provider did not charge, among the live
+/// entries matching `filter`: left out of totals, counted apart.
+pub async fn not_charged(session: &mut Session, filter: &Filter) -> Result<i64, StoreError> {
+    let mut params = Vec::new();
+    let clause = charged_clause(filter.where_clause(&mut params, false), false);
+    let sql = format!("SELECT COUNT(*) AS n FROM entries {clause}");
+    session.query_one(&sql, &params).await?.int("n")
+}
+
+fn charged_clause(clause: String, charged: bool) -> String {
+    let term = if charged {
+        "charged = 1"
+    } else {
+        "charged = 0"
+    };
+    if clause.is_empty() {
+        format!("WHERE {term}")
+    } else {
+        format!("{clause} AND {term}")
+    }
 }
 
 pub async fn tag_values(

@@ -291,6 +291,10 @@ impl Store for SqlStore {
         queries::sums(&mut self.connection().await?, filter, grouping).await
     }
 
+    async fn not_charged(&self, filter: &Filter) -> Result<i64, StoreError> {
+        queries::not_charged(&mut self.connection().await?, filter).await
+    }
+
     async fn tag_values(
         &self,
         field: TagField,
