@@ -62,7 +62,12 @@ fn db_info_redacts_the_password() {
         "the test URL has the form postgres://postgres@host/db"
     );
     let dir = tempfile::tempdir().unwrap();
-    run_with(&with_password, dir.path(), dir.path(), &["log", "--model", "m"]);
+    run_with(
+        &with_password,
+        dir.path(),
+        dir.path(),
+        &["log", "--model", "m"],
+    );
     let run = run_with(&with_password, dir.path(), dir.path(), &["db", "info"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("postgres:***@"), "{}", run.stdout);

@@ -340,3 +340,36 @@ fn failed_and_cancelled_runs_count_only_when_charged() {
         assert!(ledger.ok(&["verify"]).starts_with("ok"));
     }
 }
+
+#[test]
+fn tables_show_local_time_named_in_the_header_and_json_stays_utc() {
+    let ledger = TestLedger::sqlite();
+    ledger.ok(&["log", "--model", "m", "--at", "2026-01-15T12:00:00Z"]);
+    ledger.ok(&["log", "--model", "m", "--at", "2026-07-01T12:00:00Z"]);
+    let list = |extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_gencost"))
+            .arg("list")
+            .args(extra)
+            .env("GENCOST_DATABASE", &ledger.url)
+            .env("GENCOST_CONFIG_DIR", ledger.config_dir())
+            .env("TZ", "Europe/Stockholm")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let local = list(&[]);
+    assert!(local.contains("WHEN (Europe/Stockholm)"), "{local}");
+    // Winter and summer time.
+    assert!(
+        local.contains("2026-01-15 13:00") && local.contains("2026-07-01 14:00"),
+        "{local}"
+    );
+    let utc = list(&["--utc"]);
+    assert!(
+        utc.contains("WHEN (UTC)") && utc.contains("2026-07-01 12:00"),
+        "{utc}"
+    );
+    let json = list(&["--json"]);
+    assert!(json.contains("\"2026-07-01T12:00:00Z\""), "{json}");
+}

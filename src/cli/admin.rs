@@ -44,7 +44,7 @@ pub async fn verify<S: Store + 'static>(store: S, args: VerifyArgs, out: Out<'_>
 
 #[derive(Args, Debug)]
 pub struct ResetArgs {
-    /// Must be exactly DELETE
+    /// Pass --confirm DELETE (exactly, in capitals) to clear the ledger
     #[arg(long, value_name = "WORD")]
     confirm: Option<String>,
     /// Where to write the backup (default: beside a SQLite ledger, else the data directory)

@@ -37,7 +37,13 @@ pub struct Cli {
 
     /// Pricing file that overrides or adds catalog models (default:
     /// pricing.toml in the user config directory, when it exists)
-    #[arg(long, global = true, env = "GENCOST_PRICING", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "GENCOST_PRICING",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
     pricing: Option<std::path::PathBuf>,
 
     #[command(subcommand)]
@@ -62,7 +68,7 @@ enum Command {
     Void(record::VoidArgs),
     /// Recompute the hash chain and check the entries against it
     Verify(admin::VerifyArgs),
-    /// Clear the ledger after writing a full backup
+    /// Clear the ledger after writing a full backup (needs --confirm DELETE)
     Reset(admin::ResetArgs),
     /// Ledger storage: information and copying between backends
     #[command(subcommand)]

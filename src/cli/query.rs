@@ -27,7 +27,10 @@ pub struct ListArgs {
     /// Show every amount in this currency, at the rate of the entry's date
     #[arg(long, value_name = "CODE")]
     currency: Option<String>,
-    /// Print JSON instead of a table
+    /// Show times in UTC rather than this machine's time zone
+    #[arg(long)]
+    utc: bool,
+    /// Print JSON instead of a table (times are always RFC 3339 UTC there)
     #[arg(long)]
     json: bool,
 }
@@ -54,6 +57,11 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
         after: args.after,
         currency,
     };
+    let zone = if args.utc {
+        jiff::tz::TimeZone::UTC
+    } else {
+        jiff::tz::TimeZone::system()
+    };
     let mut left = args.limit;
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut shown = 0;
@@ -72,7 +80,7 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
                 shown += 1;
             }
         } else {
-            rows.extend(page.entries.iter().map(|c| list_row(&c.entry)));
+            rows.extend(page.entries.iter().map(|c| list_row(&c.entry, &zone)));
             shown = rows.len();
         }
         match next_cursor {
@@ -85,9 +93,10 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
     } else if rows.is_empty() {
         write_text(out, "no entries\n")?;
     } else {
+        let when = format!("WHEN ({})", zone_name(&zone));
         let header = [
             "ID",
-            "WHEN (UTC)",
+            when.as_str(),
             "MODEL",
             "CLIENT",
             "PROJECT",
@@ -107,13 +116,33 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
     Ok(Exit::Success)
 }
 
-fn list_row(e: &Entry) -> Vec<String> {
+/// The zone's name for a table header: its IANA name, else `UTC` or `local`.
+fn zone_name(zone: &jiff::tz::TimeZone) -> String {
+    match zone.iana_name() {
+        Some(name) => name.to_string(),
+        None if zone == &jiff::tz::TimeZone::UTC => "UTC".to_string(),
+        None => "local time".to_string(),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM` in `zone`.
+fn local_minute(at: crate::timestamp::Timestamp, zone: &jiff::tz::TimeZone) -> String {
+    match jiff::Timestamp::from_microsecond(at.0) {
+        Ok(t) => t
+            .to_zoned(zone.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => at.minute_label(),
+    }
+}
+
+fn list_row(e: &Entry, zone: &jiff::tz::TimeZone) -> Vec<String> {
     let cost = e.cost();
     let amount = cost.micros.map_or_else(
         || "No price".to_string(),
         |m| format_display(m, cost.currency),
     );
-    let when = e.occurred_at.minute_label();
+    let when = local_minute(e.occurred_at, zone);
     let mut note = Vec::new();
     if let Some(v) = &e.void {
         note.push(format!("VOID: {}", v.reason));

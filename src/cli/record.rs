@@ -26,10 +26,13 @@ pub struct LogArgs {
     /// Currency of --cost and --actual (ISO 4217)
     #[arg(long, default_value = "USD", value_name = "CODE")]
     currency: String,
+    /// Client to bill (default: the active client, see `gencost use`)
     #[arg(long)]
     client: Option<String>,
+    /// Project (default: the active project)
     #[arg(long)]
     project: Option<String>,
+    /// Deliverable, e.g. Hero Film (default: the active deliverable)
     #[arg(long)]
     deliverable: Option<String>,
     /// Free text, e.g. the prompt or what the output was for
@@ -44,6 +47,7 @@ pub struct LogArgs {
     /// Provider request id; a second log with the same source and id adds nothing
     #[arg(long)]
     request_id: Option<String>,
+    /// Who was paid: fal.ai, Midjourney, ElevenLabs, ...
     #[arg(long, default_value = "fal.ai")]
     source: String,
     /// succeeded, failed or cancelled
@@ -263,10 +267,13 @@ pub async fn void<S: Store>(store: &S, args: VoidArgs, out: Out<'_>) -> Result<E
 
 #[derive(Args, Debug)]
 pub struct UseArgs {
+    /// Client for the next logs; a new client clears project and deliverable
     #[arg(long)]
     client: Option<String>,
+    /// Project for the next logs; a new project clears the deliverable
     #[arg(long)]
     project: Option<String>,
+    /// Deliverable for the next logs
     #[arg(long)]
     deliverable: Option<String>,
     /// Forget the active tags
