@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod fx;
 pub mod http;
 pub mod ledger;

@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod args;
+mod export;
 mod pricing;
 mod query;
 mod rates;
@@ -73,6 +74,9 @@ enum Command {
     /// Ledger storage: information and copying between backends
     #[command(subcommand)]
     Db(admin::DbCommand),
+    /// Export the ledger (CSV)
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Exchange rates (ECB euro reference rates)
     #[command(subcommand)]
     Rates(rates::RatesCommand),
@@ -191,6 +195,7 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         Command::Verify(args) => admin::verify(open_to_read(database).await?, args, out).await,
         Command::Reset(args) => admin::reset(&open(database).await?, args, out).await,
         Command::Rates(command) => rates::run(&open(database).await?, command, out).await,
+        Command::Export(command) => export::run(&open_to_read(database).await?, command, out).await,
         Command::Db(admin::DbCommand::Info(args)) => {
             admin::info(&open_to_read(database).await?, args, out).await
         }

@@ -7,6 +7,7 @@
 pub mod active_tags;
 pub mod convert;
 pub mod entries;
+pub mod export;
 pub mod limits;
 pub mod pricing;
 pub mod rates;

@@ -1,0 +1,3 @@
+//! Exports of the ledger to files other programs read.
+
+pub mod csv;
