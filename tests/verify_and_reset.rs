@@ -295,3 +295,53 @@ fn forging_any_stored_column_fails_verify() {
         }
     }
 }
+
+#[test]
+fn rows_added_by_hand_outside_the_chain_fail_verify() {
+    for ledger in TestLedger::each() {
+        rich_ledger(&ledger);
+        let columns: Vec<String> = stored_columns(&ledger, "entries")
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let copied: Vec<String> = columns
+            .iter()
+            .map(|c| match c.as_str() {
+                "id" => "'0190f8a2-0000-7000-8000-000000000001'".to_string(),
+                "logged_seq" => "0".to_string(),
+                "request_key" | "request_id" => "NULL".to_string(),
+                other => other.to_string(),
+            })
+            .collect();
+        let added = common::exec_sql(
+            &ledger.url,
+            &format!(
+                "INSERT INTO entries ({}) SELECT {} FROM entries WHERE logged_seq = 1",
+                columns.join(", "),
+                copied.join(", ")
+            ),
+        );
+        assert_eq!(added, 1);
+        let run = ledger.run(&["verify"]);
+        assert_ne!(
+            run.code, 0,
+            "[{}] an entry at position 0: {}",
+            ledger.backend, run.stdout
+        );
+        assert!(run.stdout.contains("added by hand"), "{}", run.stdout);
+        common::exec_sql(&ledger.url, "DELETE FROM entries WHERE logged_seq = 0");
+        assert_eq!(ledger.run(&["verify"]).code, 0);
+
+        common::exec_sql(
+            &ledger.url,
+            "INSERT INTO events (seq, recorded_at, kind, entry_id, payload, prev_hash, hash) \
+             SELECT -1, recorded_at, kind, entry_id, payload, prev_hash, hash FROM events WHERE seq = 1",
+        );
+        let run = ledger.run(&["verify"]);
+        assert_ne!(
+            run.code, 0,
+            "[{}] an event at position -1: {}",
+            ledger.backend, run.stdout
+        );
+    }
+}

@@ -96,6 +96,7 @@ impl SqlitePool {
             worker: Some(worker),
             pool: Arc::clone(self),
             in_transaction: false,
+            in_flight: false,
             spent: Vec::new(),
         })
     }
@@ -241,6 +242,10 @@ pub struct SqliteSession {
     worker: Option<Worker>,
     pool: Arc<SqlitePool>,
     in_transaction: bool,
+    /// A job was sent and its answer not yet read: the caller went away
+    /// mid-call (a timeout, a dropped request), and the connection's state
+    /// is unknown (a `BEGIN` may still run).
+    in_flight: bool,
     /// Rows already inserted, kept to be freed during the next insert.
     spent: Vec<BulkInsert>,
 }
@@ -257,7 +262,23 @@ impl SqliteSession {
         &mut self,
         work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        wait(self.worker()?.send(work)?).await?
+        let answered = self.worker()?.send(work)?;
+        self.in_flight = true;
+        self.answer(answered).await?
+    }
+
+    /// Reads a job's answer; a worker whose thread stopped is not used again.
+    async fn answer<T>(&mut self, answered: oneshot::Receiver<T>) -> Result<T, StoreError> {
+        match wait(answered).await {
+            Ok(answer) => {
+                self.in_flight = false;
+                Ok(answer)
+            }
+            Err(e) => {
+                self.worker = None;
+                Err(e)
+            }
+        }
     }
 
     fn worker(&self) -> Result<&Worker, StoreError> {
@@ -334,6 +355,7 @@ impl SqliteSession {
                 .try_for_each(|insert| insert_all(conn, insert));
             (result, inserts)
         })?;
+        self.in_flight = true;
         // The last rows are freed here, on the thread that allocated them,
         // while the connection's thread inserts these.
         self.spent.clear();
@@ -341,7 +363,7 @@ impl SqliteSession {
     }
 
     pub async fn finish(&mut self, running: RunningInsert) -> Result<(), StoreError> {
-        let (result, inserts) = wait(running.answered).await?;
+        let (result, inserts) = self.answer(running.answered).await?;
         self.spent = inserts;
         result
     }
@@ -366,11 +388,11 @@ impl SqliteSession {
 
 impl Drop for SqliteSession {
     fn drop(&mut self) {
-        // A session dropped inside a transaction (an error, or a caller that
-        // went away) is not reused: its thread finishes what was sent, and
-        // closing the connection rolls the transaction back.
+        // A session dropped inside a transaction or mid-call (an error, or a
+        // caller that went away) is not reused: its thread finishes what was
+        // sent, and closing the connection rolls any transaction back.
         if let Some(worker) = self.worker.take() {
-            if !self.in_transaction {
+            if !self.in_transaction && !self.in_flight {
                 self.pool.put_back(worker);
             }
         }
