@@ -329,6 +329,17 @@ fn pricing_estimates_explain_their_arithmetic() {
     );
     assert_eq!(e["price_version"], "2026-11-27");
 
+    // The amount of an estimate shows exactly, as its explanation does.
+    let human = ledger.ok(&[
+        "pricing",
+        "estimate",
+        "fal-ai/flux/dev",
+        "--param",
+        "image_size=landscape_16_9",
+    ]);
+    assert!(human.starts_with("$0.025 (estimated)\n"), "{human}");
+    assert!(human.contains(" = $0.025\n"), "{human}");
+
     let human = ledger.ok(&[
         "pricing",
         "estimate",
@@ -474,6 +485,71 @@ fn log_prices_from_the_catalog_then_history_then_unpriced() {
         assert_eq!(entry["price_version"], Value::Null);
         assert_eq!(entry["license"], "unknown (not stated at the source)");
         assert!(ledger.ok(&["verify"]).starts_with("ok:"));
+    }
+}
+
+#[test]
+fn entry_amounts_show_exactly_and_totals_round() {
+    for ledger in TestLedger::each() {
+        let id = ledger.ok(&["log", "--model", "m", "--cost", "0.025", "--project", "a"]);
+        let id = id.trim();
+        let row = |id: &str| {
+            ledger
+                .ok(&["list", "--include-void"])
+                .lines()
+                .find(|l| l.starts_with(id))
+                .unwrap_or_else(|| panic!("no row for {id}"))
+                .to_string()
+        };
+        assert!(row(id).contains(" $0.025 "), "{}", row(id));
+        let total = ledger.ok(&["total", "--project", "a"]);
+        assert!(total.starts_with("Total: $0.02 over 1 entry"), "{total}");
+
+        let out = ledger.ok(&["confirm", id, "--actual", "1.005"]);
+        assert_eq!(out, format!("{id}: actual $1.005 confirmed\n"));
+        assert!(row(id).contains(" $1.005 "), "{}", row(id));
+        let out = ledger.ok(&["confirm", id, "--actual", "1.4"]);
+        assert_eq!(
+            out,
+            format!("{id}: actual $1.40 confirmed\n(replaces the earlier actual $1.005)\n")
+        );
+        let json = ledger.json(&["confirm", id, "--actual", "1.005", "--json"]);
+        assert_eq!(json["actual"]["amount"], "1.005");
+        assert_eq!(json["replaced"]["amount"], "1.4");
+
+        for (cost, currency, shown) in [
+            ("0.0035", "USD", " $0.0035 "),
+            ("5.1", "SEK", " 5.1 kr "),
+            ("12.35", "SEK", " 12.35 kr "),
+            ("1234.5", "JPY", " ¥1,234.5 "),
+        ] {
+            let id = ledger.ok(&[
+                "log",
+                "--model",
+                "m",
+                "--cost",
+                cost,
+                "--currency",
+                currency,
+                "--project",
+                "b",
+            ]);
+            assert!(row(id.trim()).contains(shown), "{}", row(id.trim()));
+        }
+        // A total rounds to the display precision, but never to zero.
+        ledger.ok(&[
+            "log",
+            "--model",
+            "m",
+            "--cost",
+            "0.004",
+            "--project",
+            "tiny",
+        ]);
+        let total = ledger.ok(&["total", "--project", "tiny"]);
+        assert!(total.starts_with("Total: $0.004 over 1 entry"), "{total}");
+        let total = ledger.json(&["total", "--project", "tiny", "--json"]);
+        assert_eq!(total["total"], "0.004");
     }
 }
 

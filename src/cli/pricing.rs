@@ -3,7 +3,7 @@
 use super::args::{parse_currency, parse_params};
 use super::{open, table, write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
-use crate::money::{decimal_string, format_display, format_price};
+use crate::money::{decimal_string, format_exact};
 use crate::pricing::{Catalog, LicenseStatus, ModelPrice};
 use crate::service::pricing::{estimate as estimate_generation, ModelJson};
 use crate::timestamp::today;
@@ -162,7 +162,7 @@ async fn estimate(
     let mut text = match report.shown {
         Some(m) => format!(
             "{} ({})\n{}\n",
-            format_display(m.micros, m.currency),
+            format_exact(m.micros, m.currency),
             report.tier,
             report.explanation
         ),
@@ -171,7 +171,7 @@ async fn estimate(
     if let (Some(used), Some(original)) = (&report.rate, report.original) {
         text.push_str(&format!(
             "= {} at {} {}→{} ({})\n",
-            format_display(original.micros, original.currency),
+            format_exact(original.micros, original.currency),
             used.rate,
             used.from,
             used.to,
@@ -197,7 +197,7 @@ async fn estimate(
 /// A short description of a formula's prices, e.g. `$0.025 per megapixel`.
 fn price_summary(f: &crate::pricing::Formula, m: &ModelPrice) -> String {
     use crate::pricing::Formula::*;
-    let p = |price: &crate::pricing::Price| format_price(price.0, m.currency);
+    let p = |price: &crate::pricing::Price| format_exact(price.0, m.currency);
     let table = |prices: &std::collections::BTreeMap<String, crate::pricing::Price>| {
         prices
             .iter()

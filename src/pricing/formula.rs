@@ -3,7 +3,7 @@
 
 use super::params::Params;
 use super::PricingError;
-use crate::money::{div_round_half_even, format_price, parse_amount, Currency};
+use crate::money::{div_round_half_even, format_exact, parse_amount, Currency};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -104,7 +104,7 @@ impl Formula {
     /// Computes the price of one call with these parameters, rounding half
     /// to even to micro-units once, at the end.
     pub fn quote(&self, params: &Params, currency: Currency) -> Result<Quote, PricingError> {
-        let money = |micros: i128| format_price(clamp(micros), currency);
+        let money = |micros: i128| format_exact(clamp(micros), currency);
         let (micros, explanation): (i128, String) = match self {
             Formula::PerImage { price } => {
                 let n = params.count("num_images")?;
