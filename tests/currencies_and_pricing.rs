@@ -325,7 +325,7 @@ fn pricing_estimates_explain_their_arithmetic() {
     assert_eq!(e["tier"], "estimated");
     assert_eq!(
         e["explanation"],
-        "2 images × 1.05 MP → 2 MP × $0.025 = $0.05"
+        "2 images × 1024×1024 px = 1.00 MP each (fal MP = 1024² px), rounded up to 1 MP × $0.025 = $0.05"
     );
     assert_eq!(e["price_version"], "2026-11-27");
 
@@ -337,8 +337,25 @@ fn pricing_estimates_explain_their_arithmetic() {
         "--param",
         "image_size=landscape_16_9",
     ]);
-    assert!(human.starts_with("$0.025 (estimated)\n"), "{human}");
-    assert!(human.contains(" = $0.025\n"), "{human}");
+    assert!(
+        human.starts_with(
+            "$0.025 (estimated)\n1 image × 1024×576 px = 0.56 MP (fal MP = 1024² px), rounded up to 1 MP × $0.025 = $0.025\n"
+        ),
+        "{human}"
+    );
+    let human = ledger.ok(&[
+        "pricing",
+        "estimate",
+        "fal-ai/flux/dev",
+        "--param",
+        "image_size=1536x1024",
+    ]);
+    assert!(
+        human.contains(
+            "1536×1024 px = 1.50 MP (fal MP = 1024² px), rounded up to 2 MP × $0.025 = $0.05"
+        ),
+        "{human}"
+    );
 
     let human = ledger.ok(&[
         "pricing",

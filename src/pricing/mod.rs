@@ -313,17 +313,38 @@ mod tests {
 
     #[test]
     fn per_megapixel_rounds_up_per_image() {
-        // square_hd is 1024×1024 = 1.05 MP (10^6), exactly one fal megapixel.
+        // square_hd is 1024×1024 px, exactly one fal megapixel.
         let e = estimate(
             "fal-ai/flux/dev",
             json!({"image_size": "square_hd", "num_images": 2}),
         )
         .unwrap();
         assert_eq!(e.micros, 50_000);
-        assert_eq!(e.explanation, "2 images × 1.05 MP → 2 MP × $0.025 = $0.05");
-        // landscape_16_9 is 1024×576 = 0.59 MP, billed as 1 MP.
+        assert_eq!(
+            e.explanation,
+            "2 images × 1024×1024 px = 1.00 MP each (fal MP = 1024² px), rounded up to 1 MP × $0.025 = $0.05"
+        );
+        // landscape_16_9 is 1024×576 px = 0.5625 fal MP, billed as 1 MP.
         let e = estimate("fal-ai/flux/dev", json!({"image_size": "landscape_16_9"})).unwrap();
         assert_eq!(e.micros, 25_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1024×576 px = 0.56 MP (fal MP = 1024² px), rounded up to 1 MP × $0.025 = $0.025"
+        );
+        // 1536×1024 px = 1.5 fal MP → 2 MP.
+        let e = estimate("fal-ai/flux/dev", json!({"image_size": "1536x1024"})).unwrap();
+        assert_eq!(e.micros, 50_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1536×1024 px = 1.50 MP (fal MP = 1024² px), rounded up to 2 MP × $0.025 = $0.05"
+        );
+        // Just above one megapixel: shown with the decimals that say so.
+        let e = estimate("fal-ai/flux/dev", json!({"width": 1025, "height": 1024})).unwrap();
+        assert_eq!(e.micros, 50_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1025×1024 px = 1.001 MP (fal MP = 1024² px), rounded up to 2 MP × $0.025 = $0.05"
+        );
         // 1920×1080 = 2,073,600 px = 1.98 fal MP → 2 MP.
         let e = estimate(
             "fal-ai/flux-1/schnell",
@@ -354,13 +375,17 @@ mod tests {
 
     #[test]
     fn upscaler_scales_the_image_first() {
-        // 1024×768 × 2 = 2048×1536 = 3.15 MP → 3 fal MP × $0.03.
+        // 1024×768 × 2 = 2048×1536 px = 3 fal MP × $0.03.
         let e = estimate(
             "fal-ai/clarity-upscaler",
             json!({"width": 1024, "height": 768}),
         )
         .unwrap();
         assert_eq!(e.micros, 90_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1024×768 px × upscale_factor 2 = 2048×1536 px = 3.00 MP (fal MP = 1024² px), rounded up to 3 MP × $0.03 = $0.09"
+        );
         let e = estimate(
             "fal-ai/clarity-upscaler",
             json!({"width": 1024, "height": 768, "upscale_factor": 4}),
@@ -368,6 +393,17 @@ mod tests {
         .unwrap();
         // 4096×3072 = 12 fal MP.
         assert_eq!(e.micros, 360_000);
+        // 1000×1000 × 1.5 = 1500×1500 px = 2.15 fal MP → 3 MP.
+        let e = estimate(
+            "fal-ai/clarity-upscaler",
+            json!({"width": 1000, "height": 1000, "upscale_factor": 1.5}),
+        )
+        .unwrap();
+        assert_eq!(e.micros, 90_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1000×1000 px × upscale_factor 1.5 = 1500×1500 px = 2.15 MP (fal MP = 1024² px), rounded up to 3 MP × $0.03 = $0.09"
+        );
     }
 
     #[test]
@@ -375,12 +411,26 @@ mod tests {
         // 1920×1080 → 2 MP: $0.03 + $0.015.
         let e = estimate("fal-ai/flux-2-pro", json!({"width": 1920, "height": 1080})).unwrap();
         assert_eq!(e.micros, 45_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1920×1080 px = 1.98 MP (fal MP = 1024² px), rounded up to 2 MP: $0.03 first MP + 1 × $0.015 = $0.045"
+        );
         let e = estimate(
             "fal-ai/flux-2-pro",
             json!({"image_size": "square_hd", "num_images": 3}),
         )
         .unwrap();
         assert_eq!(e.micros, 90_000);
+        assert_eq!(
+            e.explanation,
+            "3 images × 1024×1024 px = 1.00 MP each (fal MP = 1024² px), rounded up to 1 MP: $0.03 first MP + 0 × $0.015 = $0.03 each, $0.09 in all"
+        );
+        let e = estimate("fal-ai/flux-2-pro", json!({"image_size": "1536x1024"})).unwrap();
+        assert_eq!(e.micros, 45_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1536×1024 px = 1.50 MP (fal MP = 1024² px), rounded up to 2 MP: $0.03 first MP + 1 × $0.015 = $0.045"
+        );
     }
 
     #[test]
