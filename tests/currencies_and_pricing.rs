@@ -325,9 +325,44 @@ fn pricing_estimates_explain_their_arithmetic() {
     assert_eq!(e["tier"], "estimated");
     assert_eq!(
         e["explanation"],
-        "2 images × 1.05 MP → 2 MP × $0.025 = $0.05"
+        "2 images × 1024×1024 px = 1.00 MP each (fal MP = 1024² px), rounded up to 1 MP × $0.025 = $0.05"
     );
     assert_eq!(e["price_version"], "2026-11-27");
+    assert_eq!(e["price_source"], "published");
+    assert_eq!(e["source"], "https://fal.ai/models/fal-ai/flux/dev");
+
+    // The amount of an estimate shows exactly, as its explanation does.
+    let human = ledger.ok(&[
+        "pricing",
+        "estimate",
+        "fal-ai/flux/dev",
+        "--param",
+        "image_size=landscape_16_9",
+    ]);
+    assert!(
+        human.starts_with(
+            "$0.025 (estimated)\n1 image × 1024×576 px = 0.56 MP (fal MP = 1024² px), rounded up to 1 MP × $0.025 = $0.025\n"
+        ),
+        "{human}"
+    );
+    assert!(
+        human
+            .contains("price source: published on fal.ai: https://fal.ai/models/fal-ai/flux/dev\n"),
+        "{human}"
+    );
+    let human = ledger.ok(&[
+        "pricing",
+        "estimate",
+        "fal-ai/flux/dev",
+        "--param",
+        "image_size=1536x1024",
+    ]);
+    assert!(
+        human.contains(
+            "1536×1024 px = 1.50 MP (fal MP = 1024² px), rounded up to 2 MP × $0.025 = $0.05"
+        ),
+        "{human}"
+    );
 
     let human = ledger.ok(&[
         "pricing",
@@ -393,7 +428,18 @@ fn pricing_estimates_explain_their_arithmetic() {
         shown.contains("$0.03 first megapixel + $0.015 each further"),
         "{shown}"
     );
-    assert!(shown.contains("source:    https://"), "{shown}");
+    assert!(
+        shown.contains(
+            "price source: published on fal.ai: https://fal.ai/models/fal-ai/flux-2-pro\n"
+        ),
+        "{shown}"
+    );
+    let unpriced = ledger.ok(&["pricing", "show", "fal-ai/ideogram/v3"]);
+    assert!(
+        unpriced.contains("source:       https://fal.ai/"),
+        "{unpriced}"
+    );
+    assert!(!unpriced.contains("price source"), "{unpriced}");
     let run = ledger.run(&["pricing", "show", "acme/not-a-model"]);
     assert_eq!(run.code, 2, "an unknown model is bad input");
 }
@@ -478,6 +524,127 @@ fn log_prices_from_the_catalog_then_history_then_unpriced() {
 }
 
 #[test]
+fn every_catalog_price_says_whether_fal_published_it() {
+    let ledger = TestLedger::sqlite();
+    let all = ledger.json(&["pricing", "list", "--json"]);
+    for m in all.as_array().unwrap() {
+        let source = m["source"].as_str().unwrap();
+        match (m["formula"].is_null(), m["price_source"].as_str()) {
+            (true, None) => {}
+            (false, Some("published")) => assert!(
+                source.starts_with("https://fal.ai/") || source.starts_with("https://api.fal.ai/"),
+                "{m}"
+            ),
+            (false, Some("reported")) => assert!(!source.starts_with("https://fal.ai/"), "{m}"),
+            _ => panic!("price_source does not fit the model: {m}"),
+        }
+    }
+    let list = ledger.ok(&["pricing", "list"]);
+    assert!(
+        list.lines().next().unwrap().contains("PRICE SOURCE"),
+        "{list}"
+    );
+    let schnell = list
+        .lines()
+        .find(|l| l.starts_with("fal-ai/flux/schnell "))
+        .unwrap();
+    assert!(schnell.contains(" reported "), "{schnell}");
+
+    // A reported price says so wherever it is shown.
+    let shown = ledger.ok(&["pricing", "show", "fal-ai/flux/schnell"]);
+    assert!(
+        shown.contains("price source: reported by a third party: https://skillspool.org/"),
+        "{shown}"
+    );
+    let e = ledger.json(&["pricing", "estimate", "fal-ai/flux/schnell", "--json"]);
+    assert_eq!(e["price_source"], "reported");
+    let human = ledger.ok(&["pricing", "estimate", "fal-ai/flux/schnell"]);
+    assert!(
+        human.contains("price source: reported by a third party: https://"),
+        "{human}"
+    );
+    let run = ledger.run(&["log", "--model", "fal-ai/flux/schnell"]);
+    assert!(
+        run.stderr
+            .contains("(price reported by a third party, not read on fal.ai)"),
+        "{}",
+        run.stderr
+    );
+    // Re-checked on fal.ai: published, with fal's page as the source.
+    let kontext = ledger.json(&["pricing", "show", "fal-ai/flux-pro/kontext", "--json"]);
+    assert_eq!(kontext["price_source"], "published");
+    assert_eq!(
+        kontext["source"],
+        "https://fal.ai/models/fal-ai/flux-pro/kontext/llms.txt"
+    );
+}
+
+#[test]
+fn entry_amounts_show_exactly_and_totals_round() {
+    for ledger in TestLedger::each() {
+        let id = ledger.ok(&["log", "--model", "m", "--cost", "0.025", "--project", "a"]);
+        let id = id.trim();
+        let row = |id: &str| {
+            ledger
+                .ok(&["list", "--include-void"])
+                .lines()
+                .find(|l| l.starts_with(id))
+                .unwrap_or_else(|| panic!("no row for {id}"))
+                .to_string()
+        };
+        assert!(row(id).contains(" $0.025 "), "{}", row(id));
+        let total = ledger.ok(&["total", "--project", "a"]);
+        assert!(total.starts_with("Total: $0.02 over 1 entry"), "{total}");
+
+        let out = ledger.ok(&["confirm", id, "--actual", "1.005"]);
+        assert_eq!(out, format!("{id}: actual $1.005 confirmed\n"));
+        assert!(row(id).contains(" $1.005 "), "{}", row(id));
+        let out = ledger.ok(&["confirm", id, "--actual", "1.4"]);
+        assert_eq!(
+            out,
+            format!("{id}: actual $1.40 confirmed\n(replaces the earlier actual $1.005)\n")
+        );
+        let json = ledger.json(&["confirm", id, "--actual", "1.005", "--json"]);
+        assert_eq!(json["actual"]["amount"], "1.005");
+        assert_eq!(json["replaced"]["amount"], "1.4");
+
+        for (cost, currency, shown) in [
+            ("0.0035", "USD", " $0.0035 "),
+            ("5.1", "SEK", " 5.1 kr "),
+            ("12.35", "SEK", " 12.35 kr "),
+            ("1234.5", "JPY", " ¥1,234.5 "),
+        ] {
+            let id = ledger.ok(&[
+                "log",
+                "--model",
+                "m",
+                "--cost",
+                cost,
+                "--currency",
+                currency,
+                "--project",
+                "b",
+            ]);
+            assert!(row(id.trim()).contains(shown), "{}", row(id.trim()));
+        }
+        // A total rounds to the display precision, but never to zero.
+        ledger.ok(&[
+            "log",
+            "--model",
+            "m",
+            "--cost",
+            "0.004",
+            "--project",
+            "tiny",
+        ]);
+        let total = ledger.ok(&["total", "--project", "tiny"]);
+        assert!(total.starts_with("Total: $0.004 over 1 entry"), "{total}");
+        let total = ledger.json(&["total", "--project", "tiny", "--json"]);
+        assert_eq!(total["total"], "0.004");
+    }
+}
+
+#[test]
 fn a_user_pricing_file_overrides_adds_and_goes_stale() {
     let ledger = TestLedger::sqlite();
     std::fs::create_dir_all(ledger.config_dir()).unwrap();
@@ -514,7 +681,15 @@ formula = { type = "per_image", price = "0.5" }
         shown.contains("2025-01-15 (stale: over 90 days ago)"),
         "{shown}"
     );
-    assert!(shown.contains("from:      your pricing file"), "{shown}");
+    assert!(shown.contains("from:         your pricing file"), "{shown}");
+    assert!(
+        shown.contains("price source: your pricing file: https://example.com/our-contract\n"),
+        "{shown}"
+    );
+    assert_eq!(
+        e["price_source"], "user",
+        "a user's file is the user's own figure"
+    );
     let run = ledger.run(&["log", "--model", "fal-ai/flux/dev"]);
     assert!(
         run.stderr.contains("(stale: price verified 2025-01-15"),
@@ -534,6 +709,40 @@ formula = { type = "per_image", price = "0.5" }
         (json!("1"), json!("EUR"))
     );
     assert_eq!(added["stale"], false);
+    assert_eq!(added["price_source"], "user");
+
+    // A user's file may say where its figure came from.
+    let sourced = write(
+        ledger.dir.path(),
+        "sourced.toml",
+        &user.replace(
+            "source = \"https://example.com/house\"",
+            "source = \"https://example.com/house\"\nprice_source = \"reported\"",
+        ),
+    );
+    let e = ledger.json(&[
+        "--pricing",
+        &sourced,
+        "pricing",
+        "estimate",
+        "acme/house-model",
+        "--json",
+    ]);
+    assert_eq!(e["price_source"], "reported");
+    // An unpriced model has no price to source.
+    let unpriced = write(
+        ledger.dir.path(),
+        "unpriced.toml",
+        "[[model]]\nendpoint = \"acme/x\"\nname = \"X\"\ncurrency = \"USD\"\nverified = \"2026-01-01\"\nsource = \"https://example.com/x\"\nprice_source = \"published\"\nlicense = { status = \"unknown\", name = \"?\" }\n",
+    );
+    let run = ledger.run(&["--pricing", &unpriced, "pricing", "list"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("price_source is given but there is no formula"),
+        "{}",
+        run.stderr
+    );
 
     // --pricing names another file; a malformed one is refused with its line.
     let broken = write(

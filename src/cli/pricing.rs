@@ -3,8 +3,8 @@
 use super::args::{parse_currency, parse_params};
 use super::{open, table, write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
-use crate::money::{decimal_string, format_display, format_price};
-use crate::pricing::{Catalog, LicenseStatus, ModelPrice};
+use crate::money::{decimal_string, format_exact};
+use crate::pricing::{Catalog, LicenseStatus, ModelPrice, PriceSource};
 use crate::service::pricing::{estimate as estimate_generation, ModelJson};
 use crate::timestamp::today;
 use clap::{Args, Subcommand};
@@ -85,6 +85,8 @@ fn list(catalog: &Catalog, args: ListArgs, out: Out<'_>) -> Result<Exit> {
                 m.formula
                     .as_ref()
                     .map_or_else(|| "No price".to_string(), |f| price_summary(f, m)),
+                m.price_source
+                    .map_or_else(|| "-".to_string(), |p| p.as_str().to_string()),
                 m.license.status.as_str().to_string(),
                 format!(
                     "{}{}",
@@ -96,7 +98,11 @@ fn list(catalog: &Catalog, args: ListArgs, out: Out<'_>) -> Result<Exit> {
         .collect();
     write_text(
         out,
-        &table::render(&["MODEL", "PRICE", "LICENSE", "VERIFIED"], &rows, &[]),
+        &table::render(
+            &["MODEL", "PRICE", "PRICE SOURCE", "LICENSE", "VERIFIED"],
+            &rows,
+            &[],
+        ),
     )
 }
 
@@ -113,11 +119,11 @@ fn show(catalog: &Catalog, args: ShowArgs, out: Out<'_>) -> Result<Exit> {
     }
     let mut text = format!("{} ({})\n", m.endpoint, m.name);
     match &m.formula {
-        Some(f) => text.push_str(&format!("price:     {}\n", price_summary(f, m))),
-        None => text.push_str("price:     No price (unpriced: none published)\n"),
+        Some(f) => text.push_str(&format!("price:        {}\n", price_summary(f, m))),
+        None => text.push_str("price:        No price (unpriced: none published)\n"),
     }
     text.push_str(&format!(
-        "verified:  {}{}\n",
+        "verified:     {}{}\n",
         m.verified_label(),
         if m.is_stale(today) {
             " (stale: over 90 days ago)"
@@ -125,19 +131,25 @@ fn show(catalog: &Catalog, args: ShowArgs, out: Out<'_>) -> Result<Exit> {
             ""
         }
     ));
-    text.push_str(&format!("source:    {}\n", m.source));
-    text.push_str(&format!("license:   {}\n", m.license.label()));
+    match m.price_source {
+        Some(p) => text.push_str(&format!(
+            "price source: {}\n",
+            price_source_line(p, &m.source)
+        )),
+        None => text.push_str(&format!("source:       {}\n", m.source)),
+    }
+    text.push_str(&format!("license:      {}\n", m.license.label()));
     if !m.defaults.is_empty() {
         text.push_str(&format!(
-            "defaults:  {}\n",
+            "defaults:     {}\n",
             Value::Object(m.defaults.clone())
         ));
     }
     if let Some(note) = &m.note {
-        text.push_str(&format!("note:      {note}\n"));
+        text.push_str(&format!("note:         {note}\n"));
     }
     if m.origin == crate::pricing::Origin::UserFile {
-        text.push_str("from:      your pricing file\n");
+        text.push_str("from:         your pricing file\n");
     }
     write_text(out, &text)
 }
@@ -162,7 +174,7 @@ async fn estimate(
     let mut text = match report.shown {
         Some(m) => format!(
             "{} ({})\n{}\n",
-            format_display(m.micros, m.currency),
+            format_exact(m.micros, m.currency),
             report.tier,
             report.explanation
         ),
@@ -171,7 +183,7 @@ async fn estimate(
     if let (Some(used), Some(original)) = (&report.rate, report.original) {
         text.push_str(&format!(
             "= {} at {} {}→{} ({})\n",
-            format_display(original.micros, original.currency),
+            format_exact(original.micros, original.currency),
             used.rate,
             used.from,
             used.to,
@@ -188,16 +200,30 @@ async fn estimate(
             }
         ));
     }
+    if let (Some(p), Some(source)) = (report.price_source, &report.source) {
+        text.push_str(&format!("price source: {}\n", price_source_line(p, source)));
+    }
     if let Some(license) = &report.license {
         text.push_str(&format!("license: {license}\n"));
     }
     write_text(out, &text)
 }
 
+/// `published on fal.ai: URL`, `reported by a third party: URL` or
+/// `your pricing file: URL`.
+fn price_source_line(p: PriceSource, source: &str) -> String {
+    let how = match p {
+        PriceSource::Published => "published on fal.ai",
+        PriceSource::Reported => "reported by a third party",
+        PriceSource::User => "your pricing file",
+    };
+    format!("{how}: {}", table::printable(source))
+}
+
 /// A short description of a formula's prices, e.g. `$0.025 per megapixel`.
 fn price_summary(f: &crate::pricing::Formula, m: &ModelPrice) -> String {
     use crate::pricing::Formula::*;
-    let p = |price: &crate::pricing::Price| format_price(price.0, m.currency);
+    let p = |price: &crate::pricing::Price| format_exact(price.0, m.currency);
     let table = |prices: &std::collections::BTreeMap<String, crate::pricing::Price>| {
         prices
             .iter()

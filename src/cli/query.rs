@@ -5,7 +5,7 @@ use super::{table, write_json, write_json_value, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::ledger::totals::Dimension;
 use crate::ledger::{Entry, TagField};
-use crate::money::format_display;
+use crate::money::{format_display, format_exact};
 use crate::service::entries::{self, ListRequest, MAX_PAGE};
 use crate::service::totals::totals;
 use crate::store::Store;
@@ -140,7 +140,7 @@ fn list_row(e: &Entry, zone: &jiff::tz::TimeZone) -> Vec<String> {
     let cost = e.cost();
     let amount = cost.micros.map_or_else(
         || "No price".to_string(),
-        |m| format_display(m, cost.currency),
+        |m| format_exact(m, cost.currency),
     );
     let when = local_minute(e.occurred_at, zone);
     let mut note = Vec::new();

@@ -4,7 +4,7 @@ use super::args::{parse_currency, parse_duration_ms, parse_kind, parse_money, pa
 use super::{write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::ledger::{Status, Tags};
-use crate::pricing::Catalog;
+use crate::pricing::{Catalog, PriceSource};
 use crate::service::active_tags::{self, TagChange};
 use crate::service::record::{self, LogRequest, Priced};
 use crate::store::Store;
@@ -158,6 +158,7 @@ fn pricing_note(priced: &Priced) -> String {
             explanation,
             price_version,
             stale,
+            price_source,
             ..
         } => {
             let stale = if *stale {
@@ -165,7 +166,12 @@ fn pricing_note(priced: &Priced) -> String {
             } else {
                 String::new()
             };
-            format!("estimated: {explanation}{stale}")
+            let reported = if *price_source == PriceSource::Reported {
+                " (price reported by a third party, not read on fal.ai)"
+            } else {
+                ""
+            };
+            format!("estimated: {explanation}{stale}{reported}")
         }
         Priced::Historical { money, from } => {
             format!("historical: {money}, the median of {from} confirmed costs of this model")

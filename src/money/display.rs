@@ -1,11 +1,18 @@
-//! Human display of amounts: `$1,234.56`, `€1,234.56`, `1,234.6 kr`.
-//! Written here rather than taken from a crate because a non-zero amount must
-//! never display as zero: below the normal precision it shows two significant
-//! digits (`$0.0035`, `0.04 kr`).
+//! Human display of amounts, in two forms (DESIGN.md section 4):
+//!
+//! - a **total** rounds to the currency's display precision (`$1,234.56`,
+//!   `€1,234.56`, `1,234.6 kr`, `¥1,235`), and a non-zero total never shows as
+//!   zero: below that precision it shows two significant digits (`$0.004`);
+//! - an **entry's amount** (and a unit price) shows exactly, to the
+//!   micro-unit, trailing zeros trimmed but never below the currency's usual
+//!   decimals (`$0.025`, `$1.005`, `$1.40`, `¥1,234.5`, `5.1 kr`, `12.35 kr`).
+//!
+//! Written here rather than taken from a crate because of those two rules.
 
 use super::{div_round_half_even, Currency, MICROS_PER_UNIT};
 
-/// Decimals shown at normal precision. SEK is shown with one decimal.
+/// The currency's usual decimals: its ISO 4217 minor unit, except SEK, which
+/// is shown with one decimal.
 fn display_decimals(currency: Currency) -> u32 {
     match currency.code() {
         "SEK" => 1,
@@ -13,8 +20,9 @@ fn display_decimals(currency: Currency) -> u32 {
     }
 }
 
-/// Formats an amount for people, with symbol, thousands separators and the
-/// currency's usual decimals.
+/// Formats a total for people, with symbol and thousands separators, rounded
+/// half to even to the currency's usual decimals; a non-zero total below that
+/// precision shows two significant digits instead of zero.
 pub fn format_display(micros: i64, currency: Currency) -> String {
     let abs = (micros as i128).abs();
     let mut decimals = display_decimals(currency);
@@ -42,14 +50,15 @@ pub fn format_display(micros: i64, currency: Currency) -> String {
     with_symbol(micros < 0, &number, currency)
 }
 
-/// A unit price shown exactly (`$0.025`, `$1.40`, `0.0035 kr`): at least the
-/// usual decimals, more when the price has them, never rounded.
-pub fn format_price(micros: i64, currency: Currency) -> String {
+/// An entry's amount or a unit price, shown exactly (`$0.025`, `$1.40`,
+/// `5.1 kr`, `¥1,234.5`): every decimal it has, trailing zeros trimmed, but
+/// never fewer than the currency's usual decimals. Never rounded.
+pub fn format_exact(micros: i64, currency: Currency) -> String {
     let abs = (micros as i128).abs();
     let exact = (0..=6u32)
         .find(|d| abs % 10i128.pow(6 - d) == 0)
         .unwrap_or(6);
-    let decimals = exact.max(u32::from(currency.minor_digits()));
+    let decimals = exact.max(display_decimals(currency));
     let number = group_thousands(round_to(abs, decimals), decimals);
     with_symbol(micros < 0, &number, currency)
 }
@@ -109,6 +118,10 @@ mod tests {
         assert_eq!(show("0", "USD"), "$0.00");
         assert_eq!(show("1234567", "NOK"), "NOK 1,234,567.00");
         assert_eq!(show("1500", "JPY"), "¥1,500");
+        assert_eq!(show("1234.5", "JPY"), "¥1,234");
+        assert_eq!(show("1235.5", "JPY"), "¥1,236");
+        assert_eq!(show("12.35", "SEK"), "12.4 kr");
+        assert_eq!(show("1.005", "USD"), "$1.00");
         assert_eq!(show("-2.5", "USD"), "-$2.50");
     }
 
@@ -121,6 +134,7 @@ mod tests {
 
     #[test]
     fn non_zero_never_shows_as_zero() {
+        assert_eq!(show("0.004", "USD"), "$0.004");
         assert_eq!(show("0.0035", "USD"), "$0.0035");
         assert_eq!(show("0.0035", "EUR"), "€0.0035");
         assert_eq!(show("0.04", "SEK"), "0.04 kr");
@@ -135,17 +149,56 @@ mod tests {
         assert_eq!(show("0.06", "SEK"), "0.1 kr");
     }
 
+    fn exact(amount: &str, code: &str) -> String {
+        let micros = super::super::parse_amount(amount).unwrap();
+        format_exact(micros, code.parse().unwrap())
+    }
+
     #[test]
-    fn unit_prices_show_exactly() {
-        let price = |amount: &str, code: &str| {
-            format_price(
-                super::super::parse_amount(amount).unwrap(),
-                code.parse().unwrap(),
-            )
-        };
-        assert_eq!(price("0.025", "USD"), "$0.025");
-        assert_eq!(price("1.4", "USD"), "$1.40");
-        assert_eq!(price("0.0035", "EUR"), "€0.0035");
-        assert_eq!(price("1234.5", "SEK"), "1,234.50 kr");
+    fn entry_amounts_show_exactly() {
+        assert_eq!(exact("0.025", "USD"), "$0.025");
+        assert_eq!(exact("0.0035", "USD"), "$0.0035");
+        assert_eq!(exact("1.005", "USD"), "$1.005");
+        assert_eq!(exact("0.000001", "USD"), "$0.000001");
+        assert_eq!(exact("1234567.891011", "USD"), "$1,234,567.891011");
+        assert_eq!(exact("-0.025", "USD"), "-$0.025");
+        assert_eq!(exact("0.0035", "EUR"), "€0.0035");
+        assert_eq!(exact("0.0035", "NOK"), "NOK 0.0035");
+    }
+
+    #[test]
+    fn entry_amounts_keep_the_usual_decimals() {
+        assert_eq!(exact("1.4", "USD"), "$1.40");
+        assert_eq!(exact("1.40", "USD"), "$1.40");
+        assert_eq!(exact("3", "USD"), "$3.00");
+        assert_eq!(exact("0", "USD"), "$0.00");
+        assert_eq!(exact("1234.56", "EUR"), "€1,234.56");
+        // SEK's usual display is one decimal, and an entry shows no fewer.
+        assert_eq!(exact("5.1", "SEK"), "5.1 kr");
+        assert_eq!(exact("5", "SEK"), "5.0 kr");
+        assert_eq!(exact("12.35", "SEK"), "12.35 kr");
+        assert_eq!(exact("1234.56", "SEK"), "1,234.56 kr");
+        // Yen has no decimals, but an amount that has them keeps them.
+        assert_eq!(exact("1234.5", "JPY"), "¥1,234.5");
+        assert_eq!(exact("1234", "JPY"), "¥1,234");
+        assert_eq!(exact("0.4", "JPY"), "¥0.4");
+    }
+
+    #[test]
+    fn totals_and_entries_differ_only_below_the_display_precision() {
+        // A total rounds; the same amount as an entry shows exactly.
+        assert_eq!(show("0.025", "USD"), "$0.02");
+        assert_eq!(exact("0.025", "USD"), "$0.025");
+        assert_eq!(show("1.005", "USD"), "$1.00");
+        assert_eq!(exact("1.005", "USD"), "$1.005");
+        assert_eq!(show("12.35", "SEK"), "12.4 kr");
+        assert_eq!(exact("12.35", "SEK"), "12.35 kr");
+        assert_eq!(show("1234.5", "JPY"), "¥1,234");
+        assert_eq!(exact("1234.5", "JPY"), "¥1,234.5");
+        assert_eq!(show("1234.56", "SEK"), "1,234.6 kr");
+        // At the display precision both read the same.
+        for (amount, code) in [("1.4", "USD"), ("5.1", "SEK"), ("1500", "JPY")] {
+            assert_eq!(show(amount, code), exact(amount, code), "{amount} {code}");
+        }
     }
 }

@@ -6,7 +6,7 @@ mod currency;
 mod display;
 
 pub use currency::{Currency, UnknownCurrency};
-pub use display::{format_display, format_price};
+pub use display::{format_display, format_exact};
 
 use std::fmt;
 
@@ -48,9 +48,11 @@ impl fmt::Debug for Money {
     }
 }
 
+/// For people, exactly (`$0.025`, `5.1 kr`): an amount is an entry's
+/// amount; totals are shown with `format_display`.
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format_display(self.micros, self.currency))
+        f.write_str(&format_exact(self.micros, self.currency))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::params::Params;
 use super::PricingError;
-use crate::money::{div_round_half_even, format_price, parse_amount, Currency};
+use crate::money::{div_round_half_even, format_exact, parse_amount, Currency};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -104,7 +104,7 @@ impl Formula {
     /// Computes the price of one call with these parameters, rounding half
     /// to even to micro-units once, at the end.
     pub fn quote(&self, params: &Params, currency: Currency) -> Result<Quote, PricingError> {
-        let money = |micros: i128| format_price(clamp(micros), currency);
+        let money = |micros: i128| format_exact(clamp(micros), currency);
         let (micros, explanation): (i128, String) = match self {
             Formula::PerImage { price } => {
                 let n = params.count("num_images")?;
@@ -134,13 +134,11 @@ impl Formula {
             Formula::PerMegapixel { price, scale_param } => {
                 let n = params.count("num_images")?;
                 let image = Megapixels::of(params, scale_param.as_deref())?;
-                let billed = i128::from(n) * image.billed;
-                let total = billed * i128::from(price.0);
+                let total = i128::from(n) * image.billed * i128::from(price.0);
                 let text = format!(
-                    "{} × {} MP{} → {billed} MP × {} = {}",
+                    "{} × {} × {} = {}",
                     images(n),
-                    image.shown,
-                    image.scale_note,
+                    image.describe(n),
                     money(price.0.into()),
                     money(total)
                 );
@@ -152,15 +150,18 @@ impl Formula {
                 let extra = image.billed - 1;
                 let per_image = i128::from(first.0) + extra * i128::from(additional.0);
                 let total = i128::from(n) * per_image;
+                let all = if n == 1 {
+                    String::new()
+                } else {
+                    format!(" each, {} in all", money(total))
+                };
                 let text = format!(
-                    "{} × {} MP → {} MP each: {} first MP + {extra} × {} = {} each, {} in all",
+                    "{} × {}: {} first MP + {extra} × {} = {}{all}",
                     images(n),
-                    image.shown,
-                    image.billed,
+                    image.describe(n),
                     money(first.0.into()),
                     money(additional.0.into()),
                     money(per_image),
-                    money(total)
                 );
                 (total, text)
             }
@@ -341,12 +342,15 @@ fn pick(
     })
 }
 
-/// One output image's size in megapixels: shown to two decimals (1 MP = 10^6
-/// pixels) and billed rounded up to whole fal megapixels (1024 × 1024 pixels).
+/// One output image's size in fal megapixels (1 MP = 1024 × 1024 =
+/// 1,048,576 pixels) and the whole megapixels it is billed as, rounded up.
 struct Megapixels {
+    /// `1024×1024 px`, or `1024×768 px × upscale_factor 2 = 2048×1536 px`.
+    size: String,
+    /// The size in fal megapixels, two decimals (more when two would hide
+    /// that it is above a whole number).
     shown: String,
     billed: i128,
-    scale_note: String,
 }
 
 impl Megapixels {
@@ -365,18 +369,102 @@ impl Megapixels {
         }
         // Pixels × 10^12, exact for fractional scale factors.
         let pixels_e12 = i128::from(w) * i128::from(h) * i128::from(scale) * i128::from(scale);
-        let billed_unit = PIXELS_PER_MEGAPIXEL * MICROS * MICROS;
-        let billed = (pixels_e12 + billed_unit - 1) / billed_unit;
-        let hundredths = div_round(pixels_e12, 10_000 * MICROS * MICROS);
-        let shown = format!("{}.{:02}", hundredths / 100, hundredths % 100);
-        let scale_note = match scale_param {
-            Some(name) => format!(" ({w}×{h} × {name} {})", decimal(scale)),
-            None => String::new(),
+        let unit = PIXELS_PER_MEGAPIXEL * MICROS * MICROS;
+        let billed = (pixels_e12 + unit - 1) / unit;
+        let size = match scale_param {
+            Some(name) => {
+                let side = |px: u64| {
+                    crate::money::decimal_string(clamp(i128::from(px) * i128::from(scale)))
+                };
+                format!(
+                    "{w}×{h} px × {name} {} = {}×{} px",
+                    decimal(scale),
+                    side(w),
+                    side(h)
+                )
+            }
+            None => format!("{w}×{h} px"),
         };
         Ok(Megapixels {
-            shown,
+            size,
+            shown: fal_megapixels(pixels_e12, unit),
             billed: billed.max(1),
-            scale_note,
         })
+    }
+
+    /// `1024×1024 px = 1.00 MP each (fal MP = 1024² px), rounded up to 1 MP`.
+    fn describe(&self, images: u64) -> String {
+        format!(
+            "{} = {} MP{} (fal MP = 1024² px), rounded up to {} MP",
+            self.size,
+            self.shown,
+            if images == 1 { "" } else { " each" },
+            self.billed
+        )
+    }
+}
+
+/// `value` / `unit` as a decimal with two places, rounded half to even;
+/// with up to six when two would show a whole number the value is above,
+/// so that `1.00 MP` is never billed as 2. A value above a whole number by
+/// less than half a millionth shows rounded up at six places.
+fn fal_megapixels(value: i128, unit: i128) -> String {
+    let whole = value % unit == 0;
+    let text = |scaled: i128, places: u32| {
+        let factor = 10i128.pow(places);
+        format!(
+            "{}.{:0width$}",
+            scaled / factor,
+            scaled % factor,
+            width = places as usize
+        )
+    };
+    // `unit` is a multiple of 10^6, so dividing by unit / 10^places is exact.
+    for places in 2..=6u32 {
+        let scaled = div_round(value, unit / 10i128.pow(places));
+        if whole || scaled % 10i128.pow(places) != 0 {
+            return text(scaled, places);
+        }
+    }
+    let millionth = unit / 1_000_000;
+    text((value + millionth - 1) / millionth, 6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const UNIT: i128 = PIXELS_PER_MEGAPIXEL * MICROS * MICROS;
+
+    fn shown(pixels: i128) -> String {
+        fal_megapixels(pixels * MICROS * MICROS, UNIT)
+    }
+
+    #[test]
+    fn megapixels_show_two_decimals_of_fal_megapixels() {
+        assert_eq!(shown(1024 * 1024), "1.00");
+        assert_eq!(shown(1024 * 576), "0.56");
+        assert_eq!(shown(1536 * 1024), "1.50");
+        assert_eq!(shown(2048 * 2048), "4.00");
+        assert_eq!(shown(1920 * 1080), "1.98");
+        // Above a whole number by less than two decimals show: more decimals.
+        assert_eq!(shown(1025 * 1024), "1.001");
+        assert_eq!(shown(2049 * 2048), "4.002");
+        assert_eq!(shown(1024 * 1024 + 1), "1.000001");
+        assert_eq!(shown(1), "0.000001");
+    }
+
+    proptest! {
+        /// The size shown is never above the megapixels billed, and never
+        /// a whole number below them: "rounded up" always goes up.
+        #[test]
+        fn rounded_up_never_goes_down(w in 1i128..20_000, h in 1i128..20_000) {
+            let text = shown(w * h);
+            let micros = i128::from(crate::money::parse_amount(&text).unwrap());
+            let billed = ((w * h + PIXELS_PER_MEGAPIXEL - 1) / PIXELS_PER_MEGAPIXEL).max(1);
+            prop_assert!(micros <= billed * MICROS, "{w}×{h}: {text} MP billed as {billed}");
+            prop_assert!(micros > (billed - 1) * MICROS, "{w}×{h}: {text} MP billed as {billed}");
+        }
     }
 }

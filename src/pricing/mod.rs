@@ -73,7 +73,30 @@ impl License {
     }
 }
 
-/// Where a model's price came from.
+/// How far a price can be trusted: read on fal.ai itself, or only seen in
+/// a third party's listing. Not to be confused with an entry's cost tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PriceSource {
+    /// Read on fal's model page or from fal's pricing API.
+    Published,
+    /// Read in a third party's listing; fal's own figure was not found.
+    Reported,
+    /// The user's own figure, from their pricing file.
+    User,
+}
+
+impl PriceSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceSource::Published => "published",
+            PriceSource::Reported => "reported",
+            PriceSource::User => "user",
+        }
+    }
+}
+
+/// Which file a model's entry came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
@@ -90,6 +113,8 @@ pub struct ModelPrice {
     /// The date the price was read at its source (the price version).
     pub verified: i64,
     pub source: String,
+    /// How the price at `source` can be trusted; `None` when unpriced.
+    pub price_source: Option<PriceSource>,
     pub license: License,
     pub defaults: Map<String, Value>,
     /// `None`: no published price is known; the model is unpriced.
@@ -107,6 +132,7 @@ pub struct Estimate {
     /// The price version: the date the price was verified.
     pub verified: String,
     pub stale: bool,
+    pub price_source: PriceSource,
 }
 
 impl ModelPrice {
@@ -136,6 +162,8 @@ impl ModelPrice {
             explanation: quote.explanation,
             verified: self.verified_label(),
             stale: self.is_stale(today),
+            // Every priced model has one; parsing makes sure of it.
+            price_source: self.price_source.unwrap_or(PriceSource::Reported),
         }))
     }
 }
@@ -161,6 +189,8 @@ struct ModelEntry {
     currency: String,
     verified: String,
     source: String,
+    #[serde(default)]
+    price_source: Option<PriceSource>,
     license: License,
     #[serde(default)]
     defaults: toml::Table,
@@ -227,6 +257,7 @@ impl Catalog {
                     ))
                 }
             };
+            let price_source = read_price_source(&entry, origin).map_err(|m| at(line, m))?;
             if models.contains_key(&entry.endpoint) {
                 return Err(at(line, format!("model {} appears twice", entry.endpoint)));
             }
@@ -238,6 +269,7 @@ impl Catalog {
                     currency,
                     verified,
                     source: entry.source,
+                    price_source,
                     license: entry.license,
                     defaults,
                     formula: entry.formula,
@@ -255,6 +287,27 @@ impl Catalog {
 
     pub fn models(&self) -> impl Iterator<Item = &ModelPrice> {
         self.models.values()
+    }
+}
+
+/// A priced model's `price_source`: required in the catalog (`published` or
+/// `reported`); in a user's file `user` when not given, since the file is the
+/// user's own figures. An unpriced model has none.
+fn read_price_source(entry: &ModelEntry, origin: Origin) -> Result<Option<PriceSource>, String> {
+    let model = &entry.endpoint;
+    match (&entry.formula, entry.price_source, origin) {
+        (None, None, _) => Ok(None),
+        (None, Some(_), _) => Err(format!(
+            "model {model}: price_source is given but there is no formula; an unpriced model has no price to source"
+        )),
+        (Some(_), None, Origin::Catalog) => Err(format!(
+            "model {model}: price_source is missing: published (read on fal.ai) or reported (read from a third party)"
+        )),
+        (Some(_), Some(PriceSource::User), Origin::Catalog) => Err(format!(
+            "model {model}: price_source 'user' is for a user's pricing file; the catalog says published or reported"
+        )),
+        (Some(_), None, Origin::UserFile) => Ok(Some(PriceSource::User)),
+        (Some(_), Some(source), _) => Ok(Some(source)),
     }
 }
 
@@ -313,17 +366,38 @@ mod tests {
 
     #[test]
     fn per_megapixel_rounds_up_per_image() {
-        // square_hd is 1024×1024 = 1.05 MP (10^6), exactly one fal megapixel.
+        // square_hd is 1024×1024 px, exactly one fal megapixel.
         let e = estimate(
             "fal-ai/flux/dev",
             json!({"image_size": "square_hd", "num_images": 2}),
         )
         .unwrap();
         assert_eq!(e.micros, 50_000);
-        assert_eq!(e.explanation, "2 images × 1.05 MP → 2 MP × $0.025 = $0.05");
-        // landscape_16_9 is 1024×576 = 0.59 MP, billed as 1 MP.
+        assert_eq!(
+            e.explanation,
+            "2 images × 1024×1024 px = 1.00 MP each (fal MP = 1024² px), rounded up to 1 MP × $0.025 = $0.05"
+        );
+        // landscape_16_9 is 1024×576 px = 0.5625 fal MP, billed as 1 MP.
         let e = estimate("fal-ai/flux/dev", json!({"image_size": "landscape_16_9"})).unwrap();
         assert_eq!(e.micros, 25_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1024×576 px = 0.56 MP (fal MP = 1024² px), rounded up to 1 MP × $0.025 = $0.025"
+        );
+        // 1536×1024 px = 1.5 fal MP → 2 MP.
+        let e = estimate("fal-ai/flux/dev", json!({"image_size": "1536x1024"})).unwrap();
+        assert_eq!(e.micros, 50_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1536×1024 px = 1.50 MP (fal MP = 1024² px), rounded up to 2 MP × $0.025 = $0.05"
+        );
+        // Just above one megapixel: shown with the decimals that say so.
+        let e = estimate("fal-ai/flux/dev", json!({"width": 1025, "height": 1024})).unwrap();
+        assert_eq!(e.micros, 50_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1025×1024 px = 1.001 MP (fal MP = 1024² px), rounded up to 2 MP × $0.025 = $0.05"
+        );
         // 1920×1080 = 2,073,600 px = 1.98 fal MP → 2 MP.
         let e = estimate(
             "fal-ai/flux-1/schnell",
@@ -354,13 +428,17 @@ mod tests {
 
     #[test]
     fn upscaler_scales_the_image_first() {
-        // 1024×768 × 2 = 2048×1536 = 3.15 MP → 3 fal MP × $0.03.
+        // 1024×768 × 2 = 2048×1536 px = 3 fal MP × $0.03.
         let e = estimate(
             "fal-ai/clarity-upscaler",
             json!({"width": 1024, "height": 768}),
         )
         .unwrap();
         assert_eq!(e.micros, 90_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1024×768 px × upscale_factor 2 = 2048×1536 px = 3.00 MP (fal MP = 1024² px), rounded up to 3 MP × $0.03 = $0.09"
+        );
         let e = estimate(
             "fal-ai/clarity-upscaler",
             json!({"width": 1024, "height": 768, "upscale_factor": 4}),
@@ -368,6 +446,17 @@ mod tests {
         .unwrap();
         // 4096×3072 = 12 fal MP.
         assert_eq!(e.micros, 360_000);
+        // 1000×1000 × 1.5 = 1500×1500 px = 2.15 fal MP → 3 MP.
+        let e = estimate(
+            "fal-ai/clarity-upscaler",
+            json!({"width": 1000, "height": 1000, "upscale_factor": 1.5}),
+        )
+        .unwrap();
+        assert_eq!(e.micros, 90_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1000×1000 px × upscale_factor 1.5 = 1500×1500 px = 2.15 MP (fal MP = 1024² px), rounded up to 3 MP × $0.03 = $0.09"
+        );
     }
 
     #[test]
@@ -375,12 +464,26 @@ mod tests {
         // 1920×1080 → 2 MP: $0.03 + $0.015.
         let e = estimate("fal-ai/flux-2-pro", json!({"width": 1920, "height": 1080})).unwrap();
         assert_eq!(e.micros, 45_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1920×1080 px = 1.98 MP (fal MP = 1024² px), rounded up to 2 MP: $0.03 first MP + 1 × $0.015 = $0.045"
+        );
         let e = estimate(
             "fal-ai/flux-2-pro",
             json!({"image_size": "square_hd", "num_images": 3}),
         )
         .unwrap();
         assert_eq!(e.micros, 90_000);
+        assert_eq!(
+            e.explanation,
+            "3 images × 1024×1024 px = 1.00 MP each (fal MP = 1024² px), rounded up to 1 MP: $0.03 first MP + 0 × $0.015 = $0.03 each, $0.09 in all"
+        );
+        let e = estimate("fal-ai/flux-2-pro", json!({"image_size": "1536x1024"})).unwrap();
+        assert_eq!(e.micros, 45_000);
+        assert_eq!(
+            e.explanation,
+            "1 image × 1536×1024 px = 1.50 MP (fal MP = 1024² px), rounded up to 2 MP: $0.03 first MP + 1 × $0.015 = $0.045"
+        );
     }
 
     #[test]
@@ -536,6 +639,91 @@ mod tests {
         let model = catalog.get("fal-ai/flux/dev").unwrap();
         assert!(!model.is_stale(model.verified + 90));
         assert!(model.is_stale(model.verified + 91));
+    }
+
+    #[test]
+    fn every_catalog_price_has_a_source_of_its_own_kind() {
+        let catalog = Catalog::embedded().unwrap();
+        for m in catalog.models() {
+            let fal = m.source.starts_with("https://fal.ai/");
+            match (&m.formula, m.price_source) {
+                (None, None) => {}
+                (Some(_), Some(PriceSource::Published)) => assert!(fal, "{}", m.endpoint),
+                (Some(_), Some(PriceSource::Reported)) => assert!(!fal, "{}", m.endpoint),
+                other => panic!("{}: {other:?}", m.endpoint),
+            }
+        }
+        let e = estimate("fal-ai/flux/schnell", json!({})).unwrap();
+        assert_eq!(e.price_source, PriceSource::Reported);
+        let e = estimate("fal-ai/flux-1/schnell", json!({})).unwrap();
+        assert_eq!(e.price_source, PriceSource::Published);
+    }
+
+    #[test]
+    fn price_source_is_required_in_the_catalog_and_optional_in_a_user_file() {
+        let model = |extra: &str, formula: bool| {
+            format!(
+                "[[model]]\nendpoint = \"x/y\"\nname = \"X\"\ncurrency = \"USD\"\nverified = \"2026-01-01\"\nsource = \"https://x\"\n{extra}license = {{ status = \"unknown\", name = \"?\" }}\n{}",
+                if formula {
+                    "formula = { type = \"per_image\", price = \"0.04\" }\n"
+                } else {
+                    ""
+                }
+            )
+        };
+        let source_of = |text: &str, origin| {
+            Catalog::parse(text, "p.toml", origin).map(|c| c.get("x/y").unwrap().price_source)
+        };
+        // The catalog must say which it is, and only published or reported.
+        let err = source_of(&model("", true), Origin::Catalog).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("p.toml: line 2: model x/y: price_source is missing"),
+            "{err}"
+        );
+        let err =
+            source_of(&model("price_source = \"user\"\n", true), Origin::Catalog).unwrap_err();
+        assert!(
+            err.to_string().contains("is for a user's pricing file"),
+            "{err}"
+        );
+        assert_eq!(
+            source_of(
+                &model("price_source = \"reported\"\n", true),
+                Origin::Catalog
+            ),
+            Ok(Some(PriceSource::Reported))
+        );
+        // A user's file is their own figures unless it says otherwise.
+        assert_eq!(
+            source_of(&model("", true), Origin::UserFile),
+            Ok(Some(PriceSource::User))
+        );
+        assert_eq!(
+            source_of(
+                &model("price_source = \"published\"\n", true),
+                Origin::UserFile
+            ),
+            Ok(Some(PriceSource::Published))
+        );
+        // An unpriced model has none, and giving one is refused.
+        assert_eq!(source_of(&model("", false), Origin::Catalog), Ok(None));
+        let err = source_of(
+            &model("price_source = \"published\"\n", false),
+            Origin::UserFile,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("there is no formula"), "{err}");
+        // Anything else is not a price source.
+        let err = source_of(
+            &model("price_source = \"verified\"\n", true),
+            Origin::UserFile,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown variant `verified`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::record::{price_generation, Priced};
 use crate::error::Result;
 use crate::fx::RateUsed;
 use crate::money::{decimal_string, Currency, Money};
-use crate::pricing::{Catalog, Formula, License, ModelPrice, Origin};
+use crate::pricing::{Catalog, Formula, License, ModelPrice, Origin, PriceSource};
 use crate::store::Store;
 use crate::timestamp::today;
 use serde::Serialize;
@@ -25,6 +25,10 @@ pub struct ModelJson {
     pub verified: String,
     pub stale: bool,
     pub source: String,
+    /// published (read on fal.ai), reported (read from a third party) or
+    /// user (the user's pricing file); null when unpriced.
+    #[schema(value_type = Option<String>)]
+    pub price_source: Option<PriceSource>,
     #[schema(value_type = Object)]
     pub license: License,
     #[schema(value_type = Object)]
@@ -44,6 +48,7 @@ impl ModelJson {
             verified: m.verified_label(),
             stale: m.is_stale(today),
             source: m.source.clone(),
+            price_source: m.price_source,
             license: m.license.clone(),
             defaults: m.defaults.clone(),
             note: m.note.clone(),
@@ -65,6 +70,11 @@ pub struct EstimateReport {
     pub explanation: String,
     pub price_version: Option<String>,
     pub stale: bool,
+    /// Of the catalog price: published, reported or user; null unless estimated.
+    #[schema(value_type = Option<String>)]
+    pub price_source: Option<PriceSource>,
+    /// Where the catalog price was read, when estimated.
+    pub source: Option<String>,
     pub license: Option<String>,
     /// The rate the amount was converted at, when shown in another currency.
     #[schema(value_type = Option<Object>)]
@@ -87,19 +97,22 @@ pub async fn estimate<S: Store>(
     currency: Option<Currency>,
 ) -> Result<EstimateReport> {
     let priced = price_generation(store, catalog, Some(model), params).await?;
-    let license = catalog.get(model).map(|m| m.license.label());
-    let (money, tier, explanation, price_version, stale) = match priced {
+    let listed = catalog.get(model);
+    let license = listed.map(|m| m.license.label());
+    let (money, tier, explanation, price_version, stale, price_source) = match priced {
         Priced::Estimated {
             money,
             explanation,
             price_version,
             stale,
+            price_source,
         } => (
             Some(money),
             "estimated",
             explanation,
             Some(price_version),
             stale,
+            Some(price_source),
         ),
         Priced::Historical { money, from } => (
             Some(money),
@@ -107,9 +120,11 @@ pub async fn estimate<S: Store>(
             format!("median of {from} confirmed costs of {model}"),
             None,
             false,
+            None,
         ),
-        Priced::Unpriced { why } => (None, "unpriced", why, None, false),
+        Priced::Unpriced { why } => (None, "unpriced", why, None, false, None),
     };
+    let source = price_source.and(listed).map(|m| m.source.clone());
     let mut rate = None;
     let shown = match (money, currency) {
         (Some(m), Some(to)) if to != m.currency => {
@@ -128,6 +143,8 @@ pub async fn estimate<S: Store>(
         explanation,
         price_version,
         stale,
+        price_source,
+        source,
         license,
         rate,
         shown,

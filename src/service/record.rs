@@ -8,7 +8,7 @@ use crate::ledger::{
     Command, Entry, EntryRecord, Kind, LogResult, Outcome, Status, TagField, Tags, Tier,
 };
 use crate::money::{Currency, Money};
-use crate::pricing::Catalog;
+use crate::pricing::{Catalog, PriceSource};
 use crate::store::Store;
 use crate::timestamp::{today, Timestamp};
 use uuid::Uuid;
@@ -112,6 +112,9 @@ pub enum Priced {
         explanation: String,
         price_version: String,
         stale: bool,
+        /// Whether the catalog's price was published by fal or reported by
+        /// a third party (or is the user's own).
+        price_source: PriceSource,
     },
     /// The median of the model's confirmed actuals.
     Historical { money: Money, from: usize },
@@ -146,6 +149,7 @@ pub async fn price_generation<S: Store>(
                 explanation: e.explanation,
                 price_version: e.verified,
                 stale: e.stale,
+                price_source: e.price_source,
             };
             return Ok(priced);
         }
