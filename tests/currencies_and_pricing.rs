@@ -155,6 +155,8 @@ fn imported_rates_travel_with_a_copied_ledger() {
 #[test]
 fn without_imports_the_embedded_snapshot_is_used_and_dated() {
     let ledger = TestLedger::sqlite();
+    // Reading commands need a ledger that exists.
+    ledger.ok(&["db", "migrate"]);
     assert_eq!(
         rate_on(&ledger, "2026-11-27", "SEK"),
         ("2025-10-21".into(), "10.9345".into())
@@ -311,6 +313,8 @@ fn rates_update_downloads_the_daily_file() {
 #[test]
 fn pricing_estimates_explain_their_arithmetic() {
     let ledger = TestLedger::sqlite();
+    // Reading commands need a ledger that exists.
+    ledger.ok(&["db", "migrate"]);
     let e = ledger.json(&[
         "pricing",
         "estimate",
@@ -526,6 +530,8 @@ fn log_prices_from_the_catalog_then_history_then_unpriced() {
 #[test]
 fn every_catalog_price_says_whether_fal_published_it() {
     let ledger = TestLedger::sqlite();
+    // Reading commands need a ledger that exists.
+    ledger.ok(&["db", "migrate"]);
     let all = ledger.json(&["pricing", "list", "--json"]);
     for m in all.as_array().unwrap() {
         let source = m["source"].as_str().unwrap();
@@ -647,6 +653,8 @@ fn entry_amounts_show_exactly_and_totals_round() {
 #[test]
 fn a_user_pricing_file_overrides_adds_and_goes_stale() {
     let ledger = TestLedger::sqlite();
+    // Reading commands need a ledger that exists.
+    ledger.ok(&["db", "migrate"]);
     std::fs::create_dir_all(ledger.config_dir()).unwrap();
     let user = r#"
 [[model]]

@@ -522,3 +522,48 @@ fn a_database_that_is_not_a_gencost_ledger_is_left_untouched() {
         "the file is byte for byte as it was"
     );
 }
+
+#[test]
+fn a_dry_run_of_db_migrate_changes_nothing_and_a_migrate_of_sqlite_keeps_a_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo.db");
+    let url = format!("sqlite://{}", missing.display());
+    let run = run_with(
+        &url,
+        dir.path(),
+        dir.path(),
+        &["db", "migrate", "--dry-run"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!missing.exists(), "a dry run creates no file");
+
+    if let Some(admin) = postgres_admin_url() {
+        let empty = TestLedger::postgres(&admin);
+        let plan = empty.ok(&["db", "migrate", "--dry-run"]);
+        assert!(plan.contains("would create a new ledger"), "{plan}");
+        let tables = common::query_text(
+            &empty.url,
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+        );
+        assert_eq!(tables[0][0], "0", "a dry run creates no table");
+    }
+
+    let ledger = TestLedger::sqlite();
+    schema_2_ledger(&ledger);
+    let done = ledger.run(&["db", "migrate"]);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let backup = done
+        .stdout
+        .split("the ledger as it was is at ")
+        .nth(1)
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no backup named: {}", done.stdout));
+    assert_eq!(
+        common::query_text(
+            &format!("sqlite://{backup}"),
+            "SELECT MAX(version) FROM gencost_schema"
+        )[0][0],
+        "2"
+    );
+    assert_eq!(schema_version(&ledger), "4");
+}

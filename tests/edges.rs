@@ -373,3 +373,15 @@ fn tables_show_local_time_named_in_the_header_and_json_stays_utc() {
     let json = list(&["--json"]);
     assert!(json.contains("\"2026-07-01T12:00:00Z\""), "{json}");
 }
+
+#[test]
+fn active_tags_are_checked_like_logged_ones() {
+    let ledger = TestLedger::sqlite();
+    let run = ledger.run(&["use", "--client", "Acme\u{1b}[2J"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("control character"), "{}", run.stderr);
+    assert!(
+        ledger.json(&["use", "--json"])["client"].is_null(),
+        "nothing was saved"
+    );
+}

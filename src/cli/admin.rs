@@ -99,10 +99,27 @@ pub struct MigrateArgs {
 const UPGRADE_MICROS_PER_ENTRY: i64 = 20;
 
 pub async fn migrate(database: Option<&str>, args: MigrateArgs, out: Out<'_>) -> Result<Exit> {
+    use crate::store::migrate::{latest_version, SchemaState};
     let url = database_url(database)?;
-    let store = SqlStore::open_for_migration(&url).await?;
-    if store.schema_state().await? == crate::store::migrate::SchemaState::Empty {
-        store.apply_migrations().await?;
+    // A dry run changes nothing, so it neither creates a file nor tables.
+    if let (true, crate::store::DatabaseUrl::Sqlite(path)) = (args.dry_run, &url) {
+        if !path.exists() {
+            return Err(Error::NotFound(format!("no ledger at {}", path.display())));
+        }
+    }
+    let store = SqlStore::open_for_migration(&url, !args.dry_run).await?;
+    let state = store.schema_state().await?;
+    if state == SchemaState::Empty {
+        if args.dry_run {
+            return write_text(
+                out,
+                &format!(
+                    "would create a new ledger at schema {} in {url}\n",
+                    latest_version()
+                ),
+            );
+        }
+        store.apply_migrations(0).await?;
         return write_text(
             out,
             &format!(
@@ -141,12 +158,16 @@ pub async fn migrate(database: Option<&str>, args: MigrateArgs, out: Out<'_>) ->
     }
     eprint!("upgrading {plan}");
     let started = std::time::Instant::now();
-    store.apply_migrations().await?;
+    let upgraded = store.upgrade_from(info.schema_version).await?;
+    let backup = upgraded
+        .backup
+        .map(|path| format!("; the ledger as it was is at {}", path.display()))
+        .unwrap_or_default();
     write_text(
         out,
         &format!(
-            "upgraded to schema {} in {:.1} s\n",
-            crate::store::migrate::latest_version(),
+            "upgraded to schema {} in {:.1} s{backup}\n",
+            latest_version(),
             started.elapsed().as_secs_f64()
         ),
     )

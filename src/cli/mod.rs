@@ -194,6 +194,10 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         Command::Tags(args) => query::tags(&open_to_read(database).await?, args, out).await,
         Command::Verify(args) => admin::verify(open_to_read(database).await?, args, out).await,
         Command::Reset(args) => admin::reset(&open(database).await?, args, out).await,
+        // `rates show` only reads; importing and updating write.
+        Command::Rates(command @ rates::RatesCommand::Show(_)) => {
+            rates::run(&open_to_read(database).await?, command, out).await
+        }
         Command::Rates(command) => rates::run(&open(database).await?, command, out).await,
         Command::Export(command) => export::run(&open_to_read(database).await?, command, out).await,
         Command::Db(admin::DbCommand::Info(args)) => {
@@ -249,11 +253,14 @@ async fn open_with(database: Option<&str>, create: bool) -> Result<SqlStore, Err
     }
     let store = SqlStore::open(&url).await?;
     if let Some(upgrade) = store.upgrade() {
+        let backup = upgrade
+            .backup
+            .as_ref()
+            .map(|path| format!("; the file as it was is at {}", path.display()))
+            .unwrap_or_default();
         eprintln!(
-            "note: upgraded this ledger from schema {} to {}; the file as it was is at {}",
-            upgrade.from,
-            upgrade.to,
-            upgrade.backup.display()
+            "note: upgraded this ledger from schema {} to {}{backup}",
+            upgrade.from, upgrade.to
         );
     }
     Ok(store)

@@ -1,7 +1,7 @@
 //! `pricing`: the catalog and what a generation will cost before it runs.
 
 use super::args::{parse_currency, parse_params};
-use super::{open, table, write_json, write_text, Exit, Out};
+use super::{open_to_read, table, write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::money::{decimal_string, format_exact};
 use crate::pricing::{Catalog, LicenseStatus, ModelPrice, PriceSource};
@@ -166,7 +166,7 @@ async fn estimate(
         .as_deref()
         .map(|c| parse_currency("--currency", c))
         .transpose()?;
-    let store = open(database).await?;
+    let store = open_to_read(database).await?;
     let report = estimate_generation(&store, catalog, &args.model, &params, target).await?;
     if args.json {
         return write_json(out, &report);

@@ -4,6 +4,7 @@ use super::args::{parse_currency, parse_duration_ms, parse_kind, parse_money, pa
 use super::{write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::ledger::{Status, Tags};
+use crate::money::parse_amount;
 use crate::pricing::{Catalog, PriceSource};
 use crate::service::active_tags::{self, TagChange};
 use crate::service::record::{self, LogRequest, Priced};
@@ -217,14 +218,21 @@ struct VoidedJson {
 }
 
 pub async fn confirm<S: Store>(store: &S, args: ConfirmArgs, out: Out<'_>) -> Result<Exit> {
-    let entry = record::resolve_entry(store, &args.target, args.source.as_deref()).await?;
-    let id = entry.id;
-    let currency = match args.currency.as_deref() {
-        Some(code) => parse_currency("--currency", code)?,
-        None => entry.estimate.currency,
-    };
-    let actual = parse_money("--actual", &args.actual, currency)?;
-    let replaced = record::confirm(store, id, actual).await?;
+    let currency = args
+        .currency
+        .as_deref()
+        .map(|code| parse_currency("--currency", code))
+        .transpose()?;
+    let micros = parse_amount(&args.actual).map_err(|e| Error::input(format!("--actual: {e}")))?;
+    let (id, confirmed) = record::confirm_target(
+        store,
+        &args.target,
+        args.source.as_deref(),
+        micros,
+        currency,
+    )
+    .await?;
+    let (actual, replaced) = (confirmed.actual, confirmed.replaced);
     if args.json {
         return write_json(
             out,

@@ -3,6 +3,7 @@
 //! config directory), not to a shared ledger: each editor works on their
 //! own project.
 
+use super::limits;
 use crate::config;
 use crate::error::Result;
 use crate::ledger::tags::normalize;
@@ -32,6 +33,15 @@ pub fn change(change: TagChange) -> Result<Tags> {
         project,
         deliverable,
     } = change;
+    for (field, value) in [
+        ("client", &client),
+        ("project", &project),
+        ("deliverable", &deliverable),
+    ] {
+        if let Some(value) = value {
+            limits::name(field, value)?;
+        }
+    }
     if let Some(client) = client {
         let client = normalize(&client);
         if client != tags.client {

@@ -366,6 +366,29 @@ pub async fn resolve_entry<S: Store>(
     }
 }
 
+/// A confirmed actual, and the earlier one it replaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Confirmed {
+    pub actual: Money,
+    pub replaced: Option<Money>,
+}
+
+/// Records the confirmed actual cost of an entry (by entry id, or provider
+/// request id with `source` when several sources share it); the estimate
+/// stays as it was. Without a currency the actual is in the estimate's.
+pub async fn confirm_target<S: Store>(
+    store: &S,
+    target: &str,
+    source: Option<&str>,
+    micros: i64,
+    currency: Option<Currency>,
+) -> Result<(Uuid, Confirmed)> {
+    let entry = resolve_entry(store, target, source).await?;
+    let actual = Money::new(micros, currency.unwrap_or(entry.estimate.currency));
+    let replaced = confirm(store, entry.id, actual).await?;
+    Ok((entry.id, Confirmed { actual, replaced }))
+}
+
 /// Records the confirmed actual cost; the estimate stays as it was.
 pub async fn confirm<S: Store>(store: &S, id: Uuid, actual: Money) -> Result<Option<Money>> {
     limits::amount("actual", actual)?;

@@ -82,10 +82,24 @@ pub async fn current_version(handle: &mut Session, is_postgres: bool) -> Result<
 
 /// Refuses schemas newer than this binary; applies any missing migrations
 /// inside the caller's write transaction.
-pub async fn apply_pending(tx: &mut Session, is_postgres: bool) -> Result<(), StoreError> {
+pub async fn apply_pending(
+    tx: &mut Session,
+    is_postgres: bool,
+    from: i64,
+) -> Result<(), StoreError> {
     tx.execute(CREATE_SCHEMA_TABLE, &[]).await?;
     let current = current_version(tx, is_postgres).await?;
     check_not_newer(current)?;
+    if current == latest_version() {
+        // Another process made the same upgrade (or created the same new
+        // ledger) first: nothing is left to do.
+        return Ok(());
+    }
+    if current != from {
+        return Err(StoreError::Conflict(format!(
+            "the ledger's schema changed to version {current} meanwhile (another gencost upgraded it); run the command again"
+        )));
+    }
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
         let script = if is_postgres {
             migration.postgres
@@ -151,7 +165,8 @@ pub async fn state(
 /// Where a SQLite ledger is copied before an upgrade from `version`:
 /// beside it, named after the old version and the time.
 pub fn backup_path(ledger: &Path, version: i64) -> PathBuf {
-    let stamp = Timestamp::now().0 / 1_000_000;
+    // Microseconds: a retry within the same second gets a name of its own.
+    let stamp = Timestamp::now().0;
     let name = ledger
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

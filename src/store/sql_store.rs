@@ -45,12 +45,12 @@ pub struct SqlStore {
     upgrade: Option<Upgraded>,
 }
 
-/// A SQLite ledger upgraded on open, and where its copy from before is.
+/// A ledger upgraded, and (for a SQLite file) where its copy from before is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Upgraded {
     pub from: i64,
     pub to: i64,
-    pub backup: PathBuf,
+    pub backup: Option<PathBuf>,
 }
 
 /// Bulk appends (seeding, `db copy`) refresh PostgreSQL's statistics after
@@ -64,47 +64,56 @@ impl SqlStore {
     /// PostgreSQL ledger at an older schema is refused (`gencost db
     /// migrate` upgrades it), and so is any ledger newer than this binary.
     pub async fn open(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
-        let mut store = Self::connect(url).await?;
+        let mut store = Self::connect(url, true).await?;
         match store.schema_state().await? {
             SchemaState::Current => {}
-            SchemaState::Empty => store.apply_migrations().await?,
-            SchemaState::Older(found) => match &store.backend {
-                Backend::Sqlite(pool) => {
-                    let backup = migrate::backup_path(pool.path(), found);
-                    let mut session = Session::Sqlite(pool.session().await?);
-                    if let Session::Sqlite(s) = &mut session {
-                        s.backup_to(&backup).await?;
-                    }
-                    drop(session);
-                    store.apply_migrations().await?;
-                    store.upgrade = Some(Upgraded {
-                        from: found,
-                        to: migrate::latest_version(),
-                        backup,
-                    });
-                }
-                Backend::Postgres(_) => {
-                    return Err(StoreError::SchemaTooOld {
-                        found,
-                        needed: migrate::latest_version(),
-                    })
-                }
-            },
+            SchemaState::Empty => store.apply_migrations(0).await?,
+            SchemaState::Older(found) if store.is_postgres() => {
+                return Err(StoreError::SchemaTooOld {
+                    found,
+                    needed: migrate::latest_version(),
+                })
+            }
+            SchemaState::Older(found) => store.upgrade = Some(store.upgrade_from(found).await?),
         }
         Ok(store)
     }
 
     /// Opens the ledger as it is, for `gencost db migrate`: an older schema
-    /// is not refused. A newer one still is.
-    pub async fn open_for_migration(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
-        let store = Self::connect(url).await?;
+    /// is not refused; a newer one still is. A missing SQLite file is created
+    /// only when `create`.
+    pub async fn open_for_migration(
+        url: &DatabaseUrl,
+        create: bool,
+    ) -> Result<SqlStore, StoreError> {
+        let store = Self::connect(url, create).await?;
         store.schema_state().await?;
         Ok(store)
     }
 
-    async fn connect(url: &DatabaseUrl) -> Result<SqlStore, StoreError> {
+    /// Upgrades the ledger from schema `found` to this binary's. A SQLite
+    /// file is first copied whole beside itself; the copy's path is returned.
+    pub async fn upgrade_from(&self, found: i64) -> Result<Upgraded, StoreError> {
+        let backup = match &self.backend {
+            Backend::Sqlite(pool) => {
+                let backup = migrate::backup_path(pool.path(), found);
+                let mut session = pool.session().await?;
+                session.backup_to(&backup).await?;
+                Some(backup)
+            }
+            Backend::Postgres(_) => None,
+        };
+        self.apply_migrations(found).await?;
+        Ok(Upgraded {
+            from: found,
+            to: migrate::latest_version(),
+            backup,
+        })
+    }
+
+    async fn connect(url: &DatabaseUrl, create: bool) -> Result<SqlStore, StoreError> {
         let backend = match url {
-            DatabaseUrl::Sqlite(path) => Backend::Sqlite(SqlitePool::open(path, true).await?),
+            DatabaseUrl::Sqlite(path) => Backend::Sqlite(SqlitePool::open(path, create).await?),
             DatabaseUrl::Postgres(raw) => {
                 Backend::Postgres(postgres::connect(raw, &url.to_string()).await?)
             }
@@ -148,25 +157,33 @@ impl SqlStore {
             .collect())
     }
 
-    /// Applies every pending migration in one write transaction.
-    pub async fn apply_migrations(&self) -> Result<(), StoreError> {
+    /// Applies every pending migration in one write transaction, if the
+    /// schema is still at version `from` once the lock is held (another
+    /// process may have upgraded it meanwhile).
+    pub async fn apply_migrations(&self, from: i64) -> Result<(), StoreError> {
         let mut tx = self.write_transaction().await?;
-        migrate::apply_pending(&mut tx, self.is_postgres()).await?;
+        migrate::apply_pending(&mut tx, self.is_postgres(), from).await?;
         tx.commit().await
     }
 
-    async fn after_append(&self, appended: usize) -> Result<(), StoreError> {
+    /// Refreshes PostgreSQL's statistics after a bulk append. It runs after
+    /// the commit and only speeds up later queries, so a failure here is not
+    /// the write's: the write stands, and the next bulk append tries again.
+    async fn after_append(&self, appended: usize) {
         if !self.is_postgres() || appended < 1_000 {
-            return Ok(());
+            return;
         }
         let total = self.appended.fetch_add(appended as u64, Ordering::Relaxed) + appended as u64;
         if total >= self.next_analyze.load(Ordering::Relaxed) {
-            self.next_analyze.store(total * 2, Ordering::Relaxed);
-            let mut conn = self.connection().await?;
-            conn.execute("ANALYZE entries", &[]).await?;
-            conn.execute("ANALYZE events", &[]).await?;
+            let analyzed = async {
+                let mut conn = self.connection().await?;
+                conn.execute("ANALYZE entries", &[]).await?;
+                conn.execute("ANALYZE events", &[]).await
+            };
+            if analyzed.await.is_ok() {
+                self.next_analyze.store(total * 2, Ordering::Relaxed);
+            }
         }
-        Ok(())
     }
 
     async fn connection(&self) -> Result<Session, StoreError> {
@@ -271,7 +288,7 @@ impl Store for SqlStore {
         // On error the transaction is dropped, which rolls it back.
         let executed = run_command(&mut tx, command, at).await?;
         tx.commit().await?;
-        self.after_append(executed.events.len()).await?;
+        self.after_append(executed.events.len()).await;
         Ok(executed)
     }
 
@@ -312,7 +329,8 @@ impl Store for SqlStore {
         let mut tx = self.write_transaction().await?;
         append_verbatim(&mut tx, events).await?;
         tx.commit().await?;
-        self.after_append(events.len()).await
+        self.after_append(events.len()).await;
+        Ok(())
     }
 
     async fn reset(
