@@ -269,6 +269,7 @@ fn totals_and_lists_convert_each_amount_at_its_own_dates_rate() {
         ]);
         let total = ledger.json(&["total", "--currency", "SEK", "--json"]);
         assert_eq!(total["total"], "245.098643");
+        assert_eq!(total["unconverted"], json!([]));
         let run = ledger.run(&["total", "--currency", "XYZ"]);
         assert_eq!(run.code, 2);
         assert!(
