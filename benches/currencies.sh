@@ -61,7 +61,7 @@ echo "ECB-format historical CSV: $(($(wc -l < "$HIST") - 1)) days x 41 currencie
 : > "$DIR/runs"
 for _ in $(seq "$RUNS"); do
     rm -f "$DIR/rates.db" "$DIR/rates.db-wal" "$DIR/rates.db-shm"
-    "$G" --database "sqlite://$DIR/rates.db" db info > /dev/null   # schema first, not timed
+    "$G" --database "sqlite://$DIR/rates.db" db migrate > /dev/null   # schema first, not timed
     /usr/bin/time -f '%e %M' -a -o "$DIR/runs" "$G" --database "sqlite://$DIR/rates.db" rates import "$HIST" > /dev/null
 done
 printf '%-62s median %7.3f s   (%s runs)\n' "sqlite: rates import, full historical CSV (new ledger)" "$(cut -d' ' -f1 "$DIR/runs" | median)" "$RUNS"
@@ -85,7 +85,7 @@ if [ -n "$PG_ADMIN" ]; then
     PG="$base/gencost_bench_fx"
     "$SEED" --entries "$ENTRIES" --database "$PG" > /dev/null
     export GENCOST_DATABASE="$PG"
-    "$G" db info > /dev/null   # schema first, not timed
+    "$G" db migrate > /dev/null   # schema first, not timed
     /usr/bin/time -f '%e' -o "$DIR/time" "$G" rates import "$HIST" > /dev/null
     printf '%-62s %7.3f s   (1 run)\n' "postgres: rates import, full historical CSV (new ledger)" "$(cat "$DIR/time")"
     measure "postgres: rates import, the same file again (no changes)" "$G" rates import "$HIST"

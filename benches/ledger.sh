@@ -74,7 +74,7 @@ measure "sqlite: gencost verify" "$RUNS" "$G" verify
 # Two processes logging 5,000 entries each, one transaction per entry.
 CONC="$DIR/concurrent.db"
 rm -f "$CONC" "$CONC-wal" "$CONC-shm"
-"$G" --database "sqlite://$CONC" db info > /dev/null
+"$G" --database "sqlite://$CONC" db migrate > /dev/null
 two_writers "sqlite: 2 processes x 5,000 single-entry logs" "sqlite://$CONC"
 
 # --- PostgreSQL -----------------------------------------------------------

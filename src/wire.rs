@@ -60,6 +60,14 @@ pub struct EntryJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub rates: Option<Vec<RateUsed>>,
+    /// Only when shown in another currency: true when a rate used is more
+    /// than 7 days older than the entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_rates: Option<bool>,
+    /// Only when shown in another currency and no rate converts the entry:
+    /// why; its amounts are then in their own currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unconverted: Option<String>,
 }
 
 /// A page of entries, newest first; `next_cursor` fetches the next page.
@@ -142,6 +150,8 @@ impl EntryJson {
             void: void.is_some(),
             void_reason: void.map(|Voiding { reason, .. }| reason),
             rates,
+            stale_rates: None,
+            unconverted: None,
         })
     }
 }

@@ -69,13 +69,15 @@ fn rates_import_is_idempotent_and_all_or_nothing() {
             rate_on(&ledger, "2019-04-09", "SEK"),
             ("2019-04-09".into(), "10.425".into())
         );
-        // A Saturday falls back to Wednesday's rates (Thursday and Friday are not in the excerpt).
+        // A Saturday falls back to Friday's rates (from the embedded history:
+        // Thursday and Friday are not in the excerpt).
         assert_eq!(
             rate_on(&ledger, "2019-04-13", "USD"),
-            ("2019-04-10".into(), "1.1279".into())
+            ("2019-04-12".into(), "1.1321".into())
         );
 
-        // A bad cell on line 3: nothing of the file is written, not even line 2.
+        // A bad cell on line 3: nothing of the file is written, not even
+        // line 2 (whose USD differs from ECB's 1.1321 of that day).
         let bad = write(
             ledger.dir.path(),
             "bad.csv",
@@ -88,7 +90,7 @@ fn rates_import_is_idempotent_and_all_or_nothing() {
             "{}",
             run.stderr
         );
-        assert_eq!(rate_on(&ledger, "2019-04-12", "USD").0, "2019-04-10");
+        assert_eq!(rate_on(&ledger, "2019-04-12", "USD").1, "1.1321");
 
         // The daily XML, and the historical CSV zipped as ECB ships it.
         let xml = ledger.json(&[
@@ -109,12 +111,15 @@ fn rates_import_is_idempotent_and_all_or_nothing() {
             (json!(124), json!(124))
         );
         assert_eq!(
-            rate_on(&ledger, "2024-07-01", "GBP"),
+            rate_on(&ledger, "2024-06-30", "GBP"),
             ("2024-06-28".into(), "0.84638".into())
         );
 
         let shown = ledger.ok(&["rates", "show", "--date", "2019-04-09"]);
-        assert!(shown.contains("embedded snapshot: 2025-10-21"), "{shown}");
+        assert!(
+            shown.contains("embedded: ECB's history, 7126 days, 1999-01-04 to 2026-10-30"),
+            "{shown}"
+        );
         assert!(
             shown.contains("imported: 5 days, 2019-04-08 to 2024-06-28"),
             "{shown}"
@@ -153,22 +158,31 @@ fn imported_rates_travel_with_a_copied_ledger() {
 }
 
 #[test]
-fn without_imports_the_embedded_snapshot_is_used_and_dated() {
+fn without_imports_the_embedded_history_is_used_and_dated() {
     let ledger = TestLedger::sqlite();
     // Reading commands need a ledger that exists.
     ledger.ok(&["db", "migrate"]);
     assert_eq!(
         rate_on(&ledger, "2026-11-27", "SEK"),
-        ("2025-10-21".into(), "10.9345".into())
+        ("2026-10-30".into(), "10.978".into())
     );
-    let run = ledger.run(&["rates", "show", "--date", "2020-01-01"]);
+    assert_eq!(
+        rate_on(&ledger, "2020-01-01", "SEK"),
+        ("2019-12-31".into(), "10.4468".into())
+    );
+    assert_eq!(
+        rate_on(&ledger, "1999-01-04", "USD"),
+        ("1999-01-04".into(), "1.1789".into())
+    );
+    let run = ledger.run(&["rates", "show", "--date", "1998-12-31"]);
     assert_eq!(
         run.code, 2,
         "nothing to show is bad input, like an unknown id"
     );
     assert!(
-        run.stderr
-            .contains("no exchange rates on or before 2020-01-01"),
+        run.stderr.contains(
+            "no exchange rates on or before 1998-12-31: ECB's reference rates start on 1999-01-04"
+        ),
         "{}",
         run.stderr
     );
@@ -234,17 +248,18 @@ fn totals_and_lists_convert_each_amount_at_its_own_dates_rate() {
         assert_eq!(listed[0]["cost"]["currency"], "SEK");
         assert_eq!(listed[0]["rates"][0]["date"], "2021-12-01");
 
-        // A currency ECB does not quote: an error naming it and the date.
+        // A currency without any rate: nothing can be converted into it.
         let run = ledger.run(&["total", "--currency", "AED"]);
-        assert_eq!(run.code, 1);
+        assert_eq!(run.code, 2);
         assert!(
-            run.stderr.contains("no exchange rate for AED on 20")
-                && run.stderr.contains("ECB reference rates do not quote AED"),
+            run.stderr
+                .contains("currency AED: no exchange rate is known for it"),
             "{}",
             run.stderr
         );
 
-        // An entry older than every known rate: an error naming currency and date.
+        // An entry of a day the excerpt does not hold converts at the
+        // embedded history's rates of that day: $1 × 10.2145 / 1.1397.
         ledger.ok(&[
             "log",
             "--model",
@@ -254,14 +269,9 @@ fn totals_and_lists_convert_each_amount_at_its_own_dates_rate() {
             "--at",
             "2019-01-02T00:00:00Z",
         ]);
-        let run = ledger.run(&["total", "--currency", "SEK"]);
-        assert_eq!(run.code, 1);
-        assert!(
-            run.stderr
-                .contains("no exchange rate for USD on or before 2019-01-02"),
-            "{}",
-            run.stderr
-        );
+        let total = ledger.json(&["total", "--currency", "SEK", "--json"]);
+        assert_eq!(total["total"], "245.098643");
+        assert_eq!(total["unconverted"], json!([]));
         let run = ledger.run(&["total", "--currency", "XYZ"]);
         assert_eq!(run.code, 2);
         assert!(
@@ -380,7 +390,8 @@ fn pricing_estimates_explain_their_arithmetic() {
         "{human}"
     );
 
-    // In SEK at the latest rate on or before today (the embedded snapshot here).
+    // In SEK at the latest rate on or before today (the embedded history's
+    // last day here).
     let sek = ledger.json(&[
         "pricing",
         "estimate",
@@ -391,9 +402,9 @@ fn pricing_estimates_explain_their_arithmetic() {
         "SEK",
         "--json",
     ]);
-    // $3.20 × 10.9345 / 1.1607
-    assert_eq!(sek["amount"], "30.145946");
-    assert_eq!(sek["rate"]["date"], "2025-10-21");
+    // $3.20 × 10.978 / 1.1172
+    assert_eq!(sek["amount"], "31.444325");
+    assert_eq!(sek["rate"]["date"], "2026-10-30");
 
     let run = ledger.run(&[
         "pricing",

@@ -492,15 +492,15 @@ fn a_cost_already_billed_is_logged_as_billed_and_totals_never_mix_currencies() {
             "--at",
             "2026-03-02T10:00:00Z",
         ]);
-        // The EUR entry converts at the embedded ECB rates of 2025-10-21 (1 EUR = 1.1607 USD).
+        // The EUR entry converts at the embedded ECB rates of its day (1 EUR = 1.1698 USD).
         let total = ledger.json(&["total", "--json"]);
-        assert_eq!(total["total"], "4.0014");
+        assert_eq!(total["total"], "4.0196");
         assert_eq!(
             total["rates"],
-            serde_json::json!([{"from": "EUR", "to": "USD", "rate": "1.1607", "date": "2025-10-21"}])
+            serde_json::json!([{"from": "EUR", "to": "USD", "rate": "1.1698", "date": "2026-03-02"}])
         );
-        // Before any known rate: an error naming the currency and date, never 1:1.
-        ledger.ok(&[
+        // Before any known rate: refused when logged, never summed 1:1.
+        let run = ledger.run(&[
             "log",
             "--model",
             "m",
@@ -509,16 +509,17 @@ fn a_cost_already_billed_is_logged_as_billed_and_totals_never_mix_currencies() {
             "--currency",
             "EUR",
             "--at",
-            "2010-01-04T10:00:00Z",
+            "1998-12-31T10:00:00Z",
         ]);
-        let run = ledger.run(&["total", "--json"]);
-        assert_eq!(run.code, 1);
+        assert_eq!(run.code, 2);
         assert!(
-            run.stderr
-                .contains("no exchange rate for USD on or before 2010-01-04"),
+            run.stderr.contains(
+                "1998-12-31 is before 1999-01-04, the first day an exchange rate for EUR is known"
+            ),
             "{}",
             run.stderr
         );
+        assert_eq!(ledger.json(&["total", "--json"])["total"], "4.0196");
         assert_eq!(
             ledger.json(&[
                 "total",

@@ -464,6 +464,44 @@ async fn rates_are_stored_replaced_and_counted() {
         assert_eq!(sek.len(), 1);
         assert_eq!(sek[0].rate.decimal(), "11.25", "[{}]", ledger.backend);
         assert_eq!(store.rates(None).await.unwrap().len(), 2);
+
+        // The first stored day, of one currency or of any.
+        assert_eq!(
+            store.first_rate_day(Some(Currency::SEK)).await.unwrap(),
+            Some(20_000)
+        );
+        store
+            .import_rates(&[rate(Currency::USD, 19_990, "1.09")])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.first_rate_day(Some(Currency::USD)).await.unwrap(),
+            Some(19_990)
+        );
+        assert_eq!(
+            store.first_rate_day(Some(Currency::SEK)).await.unwrap(),
+            Some(20_000)
+        );
+        assert_eq!(store.first_rate_day(None).await.unwrap(), Some(19_990));
+        let nok = "NOK".parse().unwrap();
+        assert_eq!(store.first_rate_day(Some(nok)).await.unwrap(), None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ledger_without_rates_has_no_first_rate_day() {
+    for ledger in TestLedger::each() {
+        let store = open(&ledger).await;
+        assert_eq!(
+            store.first_rate_day(None).await.unwrap(),
+            None,
+            "[{}]",
+            ledger.backend
+        );
+        assert_eq!(
+            store.first_rate_day(Some(Currency::USD)).await.unwrap(),
+            None
+        );
     }
 }
 

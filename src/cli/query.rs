@@ -3,7 +3,8 @@
 use super::args::{parse_currency, FilterArgs};
 use super::{table, write_json, write_json_value, write_text, Exit, Out};
 use crate::error::{Error, Result};
-use crate::ledger::totals::Dimension;
+use crate::fx::{Stale, STALE_AFTER_DAYS};
+use crate::ledger::totals::{Dimension, Unconverted};
 use crate::ledger::{Entry, TagField};
 use crate::money::{format_display, format_exact};
 use crate::service::entries::{self, ListRequest, MAX_PAGE};
@@ -65,6 +66,8 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
     let mut left = args.limit;
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut shown = 0;
+    let mut stale: Option<Stale> = None;
+    let mut unconverted = 0usize;
     if args.json {
         write_text(out, "[")?;
     }
@@ -73,6 +76,12 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
         let page = entries::list(store, &request).await?;
         left -= page.entries.len() as i64;
         let next_cursor = page.next_cursor.clone();
+        stale = older(stale, page.stale.clone());
+        unconverted += page
+            .entries
+            .iter()
+            .filter(|c| c.unconverted.is_some())
+            .count();
         if args.json {
             for entry in page.into_wire(currency.is_some())?.entries {
                 write_text(out, if shown == 0 { "\n" } else { ",\n" })?;
@@ -80,7 +89,11 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
                 shown += 1;
             }
         } else {
-            rows.extend(page.entries.iter().map(|c| list_row(&c.entry, &zone)));
+            rows.extend(
+                page.entries
+                    .iter()
+                    .map(|c| list_row(&c.entry, c.unconverted.as_deref(), &zone)),
+            );
             shown = rows.len();
         }
         match next_cursor {
@@ -106,6 +119,19 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
             "NOTE",
         ];
         write_text(out, &table::render(&header, &rows, &[6]))?;
+    }
+    if let (Some(currency), true) = (currency, unconverted > 0) {
+        eprintln!(
+            "warning: {} shown in {} own currency: no exchange rate converts {} into {currency} \
+             (see {})",
+            plural(unconverted, "entry"),
+            if unconverted == 1 { "its" } else { "their" },
+            if unconverted == 1 { "it" } else { "them" },
+            if args.json { "\"unconverted\"" } else { "NOTE" }
+        );
+    }
+    if let Some(stale) = &stale {
+        eprintln!("{}", stale_warning(stale));
     }
     if let Some(cursor) = more {
         eprintln!(
@@ -136,7 +162,25 @@ fn local_minute(at: crate::timestamp::Timestamp, zone: &jiff::tz::TimeZone) -> S
     }
 }
 
-fn list_row(e: &Entry, zone: &jiff::tz::TimeZone) -> Vec<String> {
+/// Of two stale conversions, the one with the older rate.
+fn older(a: Option<Stale>, b: Option<Stale>) -> Option<Stale> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.rate_date < a.rate_date { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// One line: amounts were converted at rates much older than they are.
+fn stale_warning(stale: &Stale) -> String {
+    format!(
+        "warning: amounts were converted at exchange rates more than {STALE_AFTER_DAYS} days older \
+         than they are, the oldest of {} (for an amount of {}); fetch ECB's latest rates with \
+         gencost rates update, or import a rates file with gencost rates import FILE",
+        stale.rate_date, stale.amount_date
+    )
+}
+
+fn list_row(e: &Entry, unconverted: Option<&str>, zone: &jiff::tz::TimeZone) -> Vec<String> {
     let cost = e.cost();
     let amount = cost.micros.map_or_else(
         || "No price".to_string(),
@@ -153,6 +197,9 @@ fn list_row(e: &Entry, zone: &jiff::tz::TimeZone) -> Vec<String> {
         } else {
             format!("{}, not charged", e.status)
         });
+    }
+    if let Some(why) = unconverted {
+        note.push(format!("not converted: {why}"));
     }
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     vec![
@@ -193,6 +240,13 @@ pub async fn total<S: Store>(store: &S, args: TotalArgs, out: Out<'_>) -> Result
         .map_err(|e| Error::input(format!("--by: {e}")))?;
     let currency = parse_currency("--currency", &args.currency)?;
     let totals = totals(store, &filter, by, currency).await?;
+    // Warnings go to stderr, with or without --json (which lists the same).
+    for line in unconverted_warnings(&totals.unconverted, currency) {
+        eprintln!("{line}");
+    }
+    if let Some(stale) = &totals.stale {
+        eprintln!("{}", stale_warning(stale));
+    }
     if args.json {
         return write_json(out, &totals);
     }
@@ -216,6 +270,12 @@ pub async fn total<S: Store>(store: &S, args: TotalArgs, out: Out<'_>) -> Result
         text.push_str(&format!(
             "; {} failed or cancelled, not charged",
             totals.not_charged_count
+        ));
+    }
+    let left_out: i64 = totals.unconverted.iter().map(|u| u.entries).sum();
+    if left_out > 0 {
+        text.push_str(&format!(
+            "; {left_out} not converted into {currency}, left out"
         ));
     }
     text.push('\n');
@@ -249,6 +309,35 @@ pub async fn total<S: Store>(store: &S, args: TotalArgs, out: Out<'_>) -> Result
         ));
     }
     write_text(out, &text)
+}
+
+/// The most amounts left out that are named one by one.
+const UNCONVERTED_SHOWN: usize = 10;
+
+/// One warning line per currency and day left out of a total, at most
+/// `UNCONVERTED_SHOWN`, then how many more.
+fn unconverted_warnings(left_out: &[Unconverted], currency: crate::money::Currency) -> Vec<String> {
+    let mut lines: Vec<String> = left_out
+        .iter()
+        .take(UNCONVERTED_SHOWN)
+        .map(|u| {
+            format!(
+                "warning: left out of the total in {currency}: {} in {} of {} ({}): {}",
+                format_exact(u.amount, u.currency),
+                plural(u.entries as usize, "entry"),
+                u.day,
+                u.currency,
+                u.reason
+            )
+        })
+        .collect();
+    if left_out.len() > UNCONVERTED_SHOWN {
+        lines.push(format!(
+            "warning: {} more amounts left out (by currency and day); total --json lists them all under \"unconverted\"",
+            left_out.len() - UNCONVERTED_SHOWN
+        ));
+    }
+    lines
 }
 
 /// "1 entry", "2 entries", "3 days".

@@ -102,9 +102,11 @@ async fn show<S: Store>(store: &S, args: ShowArgs, out: Out<'_>) -> Result<Exit>
         "ECB reference rates of {} (in force on {}), per 1 EUR\n",
         shown.date, shown.requested
     );
-    if let Some(snapshot) = &shown.snapshot_date {
-        text.push_str(&format!("embedded snapshot: {snapshot}\n"));
-    }
+    let embedded = &shown.embedded;
+    text.push_str(&format!(
+        "embedded: ECB's history, {} days, {} to {}\n",
+        embedded.days, embedded.first_date, embedded.last_date
+    ));
     match &shown.imported {
         Some(range) => text.push_str(&format!(
             "imported: {} days, {} to {}\n",

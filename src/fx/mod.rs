@@ -6,7 +6,7 @@
 //! micro-units; conversion multiplies before it divides and rounds once.
 
 pub mod ecb;
-pub mod snapshot;
+pub mod embedded;
 
 use crate::money::{
     decimal_string, div_round_half_even, parse_amount, scaled_decimal_string, Currency,
@@ -47,12 +47,17 @@ pub struct DayRate {
 /// never converted 1:1 by default.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FxError {
-    #[error("no exchange rate for {currency} on or before {date}; import ECB rates with `gencost rates import eurofxref-hist.csv` or fetch them with `gencost rates update`")]
+    #[error("no exchange rate for {currency} on or before {date}; import rates for {currency} covering that day with gencost rates import FILE")]
     NoRateOnOrBefore { currency: Currency, date: String },
-    #[error(
-        "no exchange rate for {currency} on {date}: ECB reference rates do not quote {currency}"
-    )]
+    #[error("no exchange rate for {currency} on {date}: ECB reference rates do not quote {currency}; import rates for it with gencost rates import FILE")]
     NotQuoted { currency: Currency, date: String },
+    /// The converted amount does not fit the ledger's integers.
+    #[error("{amount} {from} in {to} is larger than gencost can hold (at most {max} in any currency)", max = decimal_string(i64::MAX))]
+    Overflow {
+        amount: String,
+        from: Currency,
+        to: Currency,
+    },
 }
 
 /// A cross rate that a conversion used, as reports and totals state it.
@@ -62,8 +67,62 @@ pub struct RateUsed {
     pub to: Currency,
     /// rate(to) / rate(from), rounded half to even to ten decimals for display.
     pub rate: String,
-    /// The ECB date of the rates used (on or before the amount's date).
+    /// The ECB date of the rates used (on or before the amount's date); for
+    /// a cross rate whose two rates are of different days, the older.
     pub date: String,
+    /// `date` as days since the epoch.
+    #[serde(skip)]
+    pub day: i64,
+}
+
+/// A rate more than this many days older than the amount it converts is
+/// stale: ECB publishes every working day, and its longest pause (Easter,
+/// Christmas) leaves an amount at most four days after its rate.
+pub const STALE_AFTER_DAYS: i64 = 7;
+
+/// An amount converted at a rate much older than itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stale {
+    /// The date of the rate, YYYY-MM-DD.
+    pub rate_date: String,
+    /// The date of the amount it converted, YYYY-MM-DD.
+    pub amount_date: String,
+}
+
+/// Watches conversions for stale rates and keeps the one with the oldest
+/// rate (the widest gap when two share it).
+#[derive(Clone, Debug, Default)]
+pub struct StaleCheck {
+    worst: Option<(i64, i64)>,
+}
+
+impl StaleCheck {
+    /// Whether `rate` is stale for an amount of `day`.
+    pub fn is_stale(rate: &RateUsed, day: i64) -> bool {
+        day - rate.day > STALE_AFTER_DAYS
+    }
+
+    /// Notes that an amount of `day` was converted at `rate`.
+    pub fn note(&mut self, rate: &RateUsed, day: i64) {
+        if !Self::is_stale(rate, day) {
+            return;
+        }
+        let older = match self.worst {
+            None => true,
+            Some((rate_day, amount_day)) => (rate.day, -day) < (rate_day, -amount_day),
+        };
+        if older {
+            self.worst = Some((rate.day, day));
+        }
+    }
+
+    /// The stale conversion with the oldest rate, if any.
+    pub fn worst(&self) -> Option<Stale> {
+        self.worst.map(|(rate_day, amount_day)| Stale {
+            rate_date: day_label(rate_day),
+            amount_date: day_label(amount_day),
+        })
+    }
 }
 
 /// Rates per currency, each list sorted by day.
@@ -74,7 +133,7 @@ pub struct RateTable {
 
 impl RateTable {
     /// Builds a table; a later row for the same currency and day wins, so
-    /// pass the embedded snapshot first and imported rates after it.
+    /// pass the embedded rates first and imported rates after them.
     pub fn from_rows(rows: impl IntoIterator<Item = DayRate>) -> RateTable {
         let mut map: HashMap<Currency, BTreeMap<i64, Rate>> = HashMap::new();
         for row in rows {
@@ -88,6 +147,57 @@ impl RateTable {
                 .map(|(c, days)| (c, days.into_iter().collect()))
                 .collect(),
         }
+    }
+
+    /// A table of whole series, each sorted by day (the embedded history).
+    pub fn from_series(series: HashMap<Currency, Vec<(i64, Rate)>>) -> RateTable {
+        RateTable {
+            by_currency: series,
+        }
+    }
+
+    /// Adds `rows` over the table's own rates: a row for a currency and day
+    /// the table already has replaces it (imported rates over embedded ones).
+    pub fn overlay(mut self, rows: impl IntoIterator<Item = DayRate>) -> RateTable {
+        let mut added: HashMap<Currency, Vec<(i64, Rate)>> = HashMap::new();
+        for row in rows {
+            added
+                .entry(row.currency)
+                .or_default()
+                .push((row.day, row.rate));
+        }
+        for (currency, mut new) in added {
+            // Stable: of two rows for one day, the later one wins.
+            new.sort_by_key(|(day, _)| *day);
+            let old = self.by_currency.remove(&currency).unwrap_or_default();
+            let mut merged: Vec<(i64, Rate)> = Vec::with_capacity(old.len() + new.len());
+            let (mut a, mut b) = (old.into_iter().peekable(), new.into_iter().peekable());
+            loop {
+                let next = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) if x.0 < y.0 => a.next(),
+                    (Some(x), Some(y)) if x.0 == y.0 => {
+                        a.next();
+                        b.next()
+                    }
+                    (Some(_), None) => a.next(),
+                    (_, Some(_)) => b.next(),
+                    (None, None) => break,
+                };
+                if let Some(item) = next {
+                    match merged.last_mut() {
+                        Some(last) if last.0 == item.0 => *last = item,
+                        _ => merged.push(item),
+                    }
+                }
+            }
+            self.by_currency.insert(currency, merged);
+        }
+        self
+    }
+
+    /// Whether the table holds any rate of `currency` (the euro always).
+    pub fn knows(&self, currency: Currency) -> bool {
+        currency == Currency::EUR || self.by_currency.contains_key(&currency)
     }
 
     /// The latest rate of `currency` on or before `day`, with its own day.
@@ -136,8 +246,37 @@ impl RateTable {
         Some((found, rates))
     }
 
+    /// The rates of `from` and `to` that apply on `day`, and the rate used
+    /// as reports state it.
+    fn pair(
+        &self,
+        from: Currency,
+        to: Currency,
+        day: i64,
+    ) -> Result<(Rate, Rate, RateUsed), FxError> {
+        let (from_day, from_rate) = self.on_or_before(from, day)?;
+        let (to_day, to_rate) = self.on_or_before(to, day)?;
+        // The euro's rate is 1 on every day: the date is the other side's.
+        let rate_day = if from == Currency::EUR {
+            to_day
+        } else if to == Currency::EUR {
+            from_day
+        } else {
+            from_day.min(to_day)
+        };
+        let used = RateUsed {
+            from,
+            to,
+            rate: cross_rate_text(from_rate, to_rate),
+            date: day_label(rate_day),
+            day: rate_day,
+        };
+        Ok((from_rate, to_rate, used))
+    }
+
     /// Converts `micros` of `from` into `to` at the rates of `day`, in
     /// pico-units (1e-12) so that sums round to micro-units only once.
+    /// The arithmetic is checked: a product that leaves `i128` is an error.
     pub fn convert_picos(
         &self,
         micros: i64,
@@ -145,30 +284,18 @@ impl RateTable {
         to: Currency,
         day: i64,
     ) -> Result<(i128, RateUsed), FxError> {
-        let (from_day, from_rate) = self.on_or_before(from, day)?;
-        let (to_day, to_rate) = self.on_or_before(to, day)?;
-        let picos = div_round_half_even(
-            i128::from(micros) * i128::from(to_rate.0) * 1_000_000,
-            i128::from(from_rate.0),
-        );
-        let rate_day = if from == Currency::EUR {
-            to_day
-        } else if to == Currency::EUR {
-            from_day
-        } else {
-            from_day.max(to_day)
-        };
-        let used = RateUsed {
-            from,
-            to,
-            rate: cross_rate_text(from_rate, to_rate),
-            date: day_label(rate_day),
-        };
+        let (from_rate, to_rate, used) = self.pair(from, to, day)?;
+        let picos = i128::from(micros)
+            .checked_mul(i128::from(to_rate.0))
+            .and_then(|v| v.checked_mul(1_000_000))
+            .map(|v| div_round_half_even(v, i128::from(from_rate.0)))
+            .ok_or_else(|| overflow(micros, from, to))?;
         Ok((picos, used))
     }
 
     /// Converts `micros` of `from` into `to` at the rates of `day`, rounded
-    /// half to even to micro-units.
+    /// once, half to even, to micro-units. A result that does not fit an
+    /// `i64` is an error, never a saturated figure.
     pub fn convert(
         &self,
         micros: i64,
@@ -176,9 +303,21 @@ impl RateTable {
         to: Currency,
         day: i64,
     ) -> Result<(i64, RateUsed), FxError> {
-        let (picos, used) = self.convert_picos(micros, from, to, day)?;
-        let micros = i64::try_from(picos_to_micros(picos)).unwrap_or(i64::MAX);
-        Ok((micros, used))
+        let (from_rate, to_rate, used) = self.pair(from, to, day)?;
+        let converted = i128::from(micros)
+            .checked_mul(i128::from(to_rate.0))
+            .map(|v| div_round_half_even(v, i128::from(from_rate.0)))
+            .and_then(|v| i64::try_from(v).ok())
+            .ok_or_else(|| overflow(micros, from, to))?;
+        Ok((converted, used))
+    }
+}
+
+fn overflow(micros: i64, from: Currency, to: Currency) -> FxError {
+    FxError::Overflow {
+        amount: decimal_string(micros),
+        from,
+        to,
     }
 }
 
@@ -269,6 +408,139 @@ mod tests {
         assert_eq!(used.rate, "1.1279");
     }
 
+    /// One conversion rounds once: 0.151618 IDR at 15959.79 IDR per euro is
+    /// 9.4999996867… micro-euros, so 9; rounding first to pico-units
+    /// (9.500000 micro-euros, a tie) and then to micro-units gave 10.
+    #[test]
+    fn a_conversion_rounds_once() {
+        let t = RateTable::from_rows([DayRate {
+            currency: c("IDR"),
+            day: 17996,
+            rate: Rate::parse("15959.79").unwrap(),
+        }]);
+        let (micros, _) = t.convert(151_618, c("IDR"), Currency::EUR, 17996).unwrap();
+        assert_eq!(micros, 9);
+        let (picos, _) = t
+            .convert_picos(151_618, c("IDR"), Currency::EUR, 17996)
+            .unwrap();
+        assert_eq!(picos, 9_500_000);
+    }
+
+    /// Conversions are checked: a result past `i64` (or a product past
+    /// `i128`) is an error naming the amount, never `i64::MAX`.
+    #[test]
+    fn conversions_never_saturate() {
+        let t = RateTable::from_rows([
+            DayRate {
+                currency: c("IDR"),
+                day: 0,
+                rate: Rate::parse("20275.17").unwrap(),
+            },
+            DayRate {
+                currency: c("USD"),
+                day: 0,
+                rate: Rate::parse("1.1172").unwrap(),
+            },
+            DayRate {
+                currency: c("SEK"),
+                day: 0,
+                rate: Rate(i64::MAX),
+            },
+        ]);
+        // $1,000,000,000 (the most one entry holds) is 18 trillion rupiah:
+        // beyond i64 micro-units, so an error.
+        let max_entry = 1_000_000_000_000_000;
+        let err = t.convert(max_entry, c("USD"), c("IDR"), 0).unwrap_err();
+        assert_eq!(
+            err,
+            FxError::Overflow {
+                amount: "1000000000".into(),
+                from: c("USD"),
+                to: c("IDR")
+            }
+        );
+        assert!(
+            err.to_string()
+                .starts_with("1000000000 USD in IDR is larger than gencost can hold"),
+            "{err}"
+        );
+        // In pico-units it still fits i128, so a total can add it up exactly.
+        let (picos, _) = t.convert_picos(max_entry, c("USD"), c("IDR"), 0).unwrap();
+        assert_eq!(picos / 1_000_000_000_000, 18_148_200_859_291);
+        // A product beyond i128 is refused, not wrapped.
+        assert!(matches!(
+            t.convert_picos(i64::MAX, c("USD"), c("SEK"), 0),
+            Err(FxError::Overflow { .. })
+        ));
+        assert!(matches!(
+            t.convert(i64::MAX, c("USD"), c("SEK"), 0),
+            Err(FxError::Overflow { .. })
+        ));
+        assert!(t.convert(i64::MAX, c("USD"), c("USD"), 0).is_ok());
+    }
+
+    #[test]
+    fn overlaid_rows_replace_the_tables_own_day_by_day() {
+        let base = RateTable::from_series(HashMap::from([(
+            c("USD"),
+            vec![
+                (1, Rate(1_100_000)),
+                (3, Rate(1_300_000)),
+                (5, Rate(1_500_000)),
+            ],
+        )]));
+        let t = base.overlay([
+            DayRate {
+                currency: c("USD"),
+                day: 3,
+                rate: Rate(2_300_000),
+            },
+            DayRate {
+                currency: c("USD"),
+                day: 4,
+                rate: Rate(2_400_000),
+            },
+            DayRate {
+                currency: c("USD"),
+                day: 0,
+                rate: Rate(2_000_000),
+            },
+            DayRate {
+                currency: c("SEK"),
+                day: 2,
+                rate: Rate(10_000_000),
+            },
+        ]);
+        let usd = |day| t.on_or_before(c("USD"), day).unwrap();
+        assert_eq!(usd(0), (0, Rate(2_000_000)));
+        assert_eq!(usd(2), (1, Rate(1_100_000)));
+        assert_eq!(usd(3), (3, Rate(2_300_000)));
+        assert_eq!(usd(4), (4, Rate(2_400_000)));
+        assert_eq!(usd(9), (5, Rate(1_500_000)));
+        assert!(t.knows(c("SEK")) && t.knows(Currency::EUR) && !t.knows(c("NOK")));
+    }
+
+    /// A cross rate is as old as the older of its two rates.
+    #[test]
+    fn a_cross_rate_is_dated_by_its_older_rate() {
+        let t = RateTable::from_rows([
+            DayRate {
+                currency: c("USD"),
+                day: 10,
+                rate: Rate(1_100_000),
+            },
+            DayRate {
+                currency: c("RUB"),
+                day: 2,
+                rate: Rate(90_000_000),
+            },
+        ]);
+        let (_, used) = t.convert(1_000_000, c("USD"), c("RUB"), 12).unwrap();
+        assert_eq!((used.day, used.date.as_str()), (2, "1970-01-03"));
+        let (_, used) = t.convert(1_000_000, c("USD"), Currency::EUR, 12).unwrap();
+        assert_eq!(used.day, 10);
+    }
+
     /// Rates from 0.000001 to 100000 per euro, each order of magnitude
     /// about as likely as the others.
     fn any_rate() -> impl Strategy<Value = i64> {
@@ -343,13 +615,10 @@ mod tests {
             prop_assert!(diff.abs() * 2 <= 1_127_900);
         }
 
-        /// A converted amount is within half a micro-unit of the exact
-        /// quotient micros × rate(to) / rate(from), plus half a pico-unit:
-        /// `convert` rounds to pico-units first and then to micro-units, so
-        /// a quotient just off a tie (k + 0.4999997) can land on the tie and
-        /// go to the even side. Checked against the exact rational in i128:
-        /// |result − exact| ≤ 1/2 + 1/(2·10^6), i.e.
-        /// 2·10^6 · |result · rate(from) − micros · rate(to)| ≤ (10^6 + 1) · rate(from).
+        /// A converted amount is the exact quotient
+        /// micros × rate(to) / rate(from) rounded once: within half a
+        /// micro-unit of it, checked against the exact rational in i128:
+        /// 2 · |result · rate(from) − micros · rate(to)| ≤ rate(from).
         #[test]
         fn conversion_is_within_half_a_micro_unit_of_the_exact_quotient(
             micros in -1_000_000_000_000i64..1_000_000_000_000,
@@ -357,15 +626,18 @@ mod tests {
             sek in any_rate(),
         ) {
             let (from, to) = (i128::from(usd), i128::from(sek));
-            // Results that leave i64 are out of scope here.
-            prop_assume!((i128::from(micros) * to / from).abs() < i128::from(i64::MAX / 2));
             let t = quoting(usd, sek);
-            let (result, _) = t.convert(micros, c("USD"), c("SEK"), 0).unwrap();
-            let off = (i128::from(result) * from - i128::from(micros) * to).abs();
-            prop_assert!(
-                2_000_000 * off <= 1_000_001 * from,
-                "{micros} at {usd} → {sek} gave {result}"
-            );
+            match t.convert(micros, c("USD"), c("SEK"), 0) {
+                Ok((result, _)) => {
+                    let off = (i128::from(result) * from - i128::from(micros) * to).abs();
+                    prop_assert!(2 * off <= from, "{micros} at {usd} → {sek} gave {result}");
+                }
+                // Only a result beyond i64 is refused.
+                Err(FxError::Overflow { .. }) => {
+                    prop_assert!((i128::from(micros) * to / from).abs() >= i128::from(i64::MAX));
+                }
+                Err(e) => prop_assert!(false, "{e}"),
+            }
         }
 
         /// Converting n amounts one by one and adding the results differs

@@ -1,7 +1,7 @@
 //! Totals: folds the per-group sums a store returns into the figures people
 //! bill with. Unpriced entries are counted apart and never summed as zero.
 
-use crate::fx::{picos_to_micros, FxError, RateUsed};
+use crate::fx::{picos_to_micros, FxError, RateUsed, Stale};
 use crate::money::{decimal_string, Currency};
 use crate::timestamp::{day_label, month_label};
 use std::collections::BTreeMap;
@@ -102,6 +102,31 @@ pub struct Totals {
     pub groups: Vec<Group>,
     /// Each exchange rate the conversion used; empty when nothing was converted.
     pub rates: Vec<RateUsed>,
+    /// True when some amount was converted at a rate more than
+    /// `fx::STALE_AFTER_DAYS` days older than the amount.
+    pub stale_rates: bool,
+    /// The stale conversion with the oldest rate, for the warning.
+    #[serde(skip)]
+    pub stale: Option<Stale>,
+    /// Amounts left out because no rate converts them, by currency and
+    /// day; they are counted in `count` but not in any total.
+    pub unconverted: Vec<Unconverted>,
+}
+
+/// Amounts of one currency and day that a total left out: no rate
+/// converts them into the total's currency.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Unconverted {
+    pub currency: Currency,
+    /// The UTC day of the entries, YYYY-MM-DD.
+    pub day: String,
+    /// What was left out, in `currency`.
+    #[serde(serialize_with = "as_decimal")]
+    pub amount: i64,
+    /// How many priced entries it adds up.
+    pub entries: i64,
+    /// Why it could not be converted.
+    pub reason: String,
 }
 
 fn as_decimal<S: serde::Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -110,18 +135,17 @@ fn as_decimal<S: serde::Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Erro
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TotalsError {
-    #[error(transparent)]
-    MissingRate(#[from] FxError),
-    #[error("the total is too large to represent")]
-    Overflow,
+    #[error("the total is larger than gencost can hold in {currency} (at most {max}); total a shorter period or fewer entries", max = decimal_string(i64::MAX))]
+    Overflow { currency: Currency },
 }
 
 /// Converts a row's amount into the total's currency, in pico-units (1e-12).
-pub type Convert<'a> = dyn FnMut(&SumRow, Currency) -> Result<i128, TotalsError> + 'a;
+pub type Convert<'a> = dyn FnMut(&SumRow, Currency) -> Result<i128, FxError> + 'a;
 
 /// Folds store rows into totals in `currency`. Rows in another currency need
-/// a conversion, which `convert` supplies (or refuses) for the row's day.
-/// Sums are kept in pico-units and rounded to micro-units once, at the end.
+/// a conversion, which `convert` supplies for the row's day; a row it cannot
+/// convert is left out of every total and listed in `unconverted`. Sums are
+/// kept in pico-units, checked, and rounded to micro-units once, at the end.
 pub fn fold(
     rows: &[SumRow],
     by: Option<Dimension>,
@@ -134,13 +158,26 @@ pub fn fold(
         count: i64,
         unpriced: i64,
     }
+    let overflow = || TotalsError::Overflow { currency };
     let mut groups: BTreeMap<(Option<i64>, Option<String>), Acc> = BTreeMap::new();
     let mut all = Acc::default();
+    let mut left_out: BTreeMap<(i64, Currency), (i128, i64, String)> = BTreeMap::new();
     for row in rows {
-        let picos = if row.currency == currency || row.micros == 0 {
-            i128::from(row.micros) * 1_000_000
+        let converted = if row.currency == currency || row.micros == 0 {
+            Ok(i128::from(row.micros) * 1_000_000)
         } else {
-            convert(row, currency)?
+            convert(row, currency)
+        };
+        let picos = match converted {
+            Ok(picos) => picos,
+            Err(e) => {
+                let slot = left_out
+                    .entry((row.day, row.currency))
+                    .or_insert_with(|| (0, 0, e.to_string()));
+                slot.0 += i128::from(row.micros);
+                slot.1 += row.count - row.unpriced;
+                0
+            }
         };
         let key = match by {
             Some(Dimension::Day) => (Some(row.day), Some(day_label(row.day))),
@@ -151,13 +188,24 @@ pub fn fold(
             _ => (None, row.key.clone()),
         };
         for acc in [groups.entry(key).or_default(), &mut all] {
-            acc.total += picos;
+            acc.total = acc.total.checked_add(picos).ok_or_else(overflow)?;
             acc.count += row.count;
             acc.unpriced += row.unpriced;
         }
     }
-    let to_i64 =
-        |picos: i128| i64::try_from(picos_to_micros(picos)).map_err(|_| TotalsError::Overflow);
+    let to_i64 = |picos: i128| i64::try_from(picos_to_micros(picos)).map_err(|_| overflow());
+    let unconverted = left_out
+        .into_iter()
+        .map(|((day, currency), (micros, entries, reason))| {
+            Ok(Unconverted {
+                currency,
+                day: day_label(day),
+                amount: i64::try_from(micros).map_err(|_| TotalsError::Overflow { currency })?,
+                entries,
+                reason,
+            })
+        })
+        .collect::<Result<Vec<_>, TotalsError>>()?;
     let mut out = Vec::with_capacity(groups.len());
     if by.is_some() {
         for ((_, key), acc) in groups {
@@ -181,6 +229,9 @@ pub fn fold(
         not_charged_count: 0,
         groups: out,
         rates: Vec::new(),
+        stale_rates: false,
+        stale: None,
+        unconverted,
     })
 }
 
@@ -214,11 +265,11 @@ mod tests {
         }
     }
 
-    fn no_rates(row: &SumRow, _to: Currency) -> Result<i128, TotalsError> {
-        Err(TotalsError::MissingRate(FxError::NotQuoted {
+    fn no_rates(row: &SumRow, _to: Currency) -> Result<i128, FxError> {
+        Err(FxError::NotQuoted {
             currency: row.currency,
-            date: "2026-01-01".into(),
-        }))
+            date: day_label(row.day),
+        })
     }
 
     #[test]
@@ -264,13 +315,53 @@ mod tests {
         assert_eq!(t.groups[0].total, 8);
     }
 
+    /// A row no rate converts is left out of every total and listed, by
+    /// currency and day; the entries still count.
     #[test]
-    fn other_currencies_need_a_rate() {
-        let mut r = row("a", 0, 10, 1, 0);
-        r.currency = Currency::EUR;
-        assert!(matches!(
-            fold(&[r], None, Currency::USD, &mut no_rates),
-            Err(TotalsError::MissingRate(_))
-        ));
+    fn amounts_without_a_rate_are_left_out_and_listed() {
+        let mut ars = row("a", 19_000, 12_500_000, 3, 1);
+        ars.currency = "ARS".parse().unwrap();
+        let mut more = ars.clone();
+        more.key = Some("b".into());
+        let rows = [row("a", 19_000, 10, 1, 0), ars, more];
+        let t = fold(
+            &rows,
+            Some(Dimension::Project),
+            Currency::USD,
+            &mut no_rates,
+        )
+        .unwrap();
+        assert_eq!((t.total, t.count, t.unpriced_count), (10, 7, 2));
+        assert_eq!(t.groups[0].total, 10);
+        assert_eq!(
+            t.unconverted,
+            [Unconverted {
+                currency: "ARS".parse().unwrap(),
+                day: "2022-01-08".into(),
+                amount: 25_000_000,
+                entries: 4,
+                reason:
+                    "no exchange rate for ARS on 2022-01-08: ECB reference rates do not quote ARS; \
+                         import rates for it with gencost rates import FILE"
+                        .into(),
+            }]
+        );
+    }
+
+    /// Sums are checked: a total past i64 is an error, never saturated.
+    #[test]
+    fn a_total_past_the_largest_amount_is_an_error() {
+        let rows = [row("a", 0, i64::MAX, 1, 0), row("a", 1, 1, 1, 0)];
+        assert_eq!(
+            fold(&rows, None, Currency::USD, &mut no_rates),
+            Err(TotalsError::Overflow {
+                currency: Currency::USD
+            })
+        );
+        let mut convert = |_: &SumRow, _: Currency| -> Result<i128, FxError> { Ok(i128::MAX) };
+        let mut eur = row("a", 0, 1, 1, 0);
+        eur.currency = Currency::EUR;
+        let rows = [eur.clone(), eur];
+        assert!(fold(&rows, None, Currency::USD, &mut convert).is_err());
     }
 }

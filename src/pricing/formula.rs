@@ -104,11 +104,15 @@ impl Formula {
     /// Computes the price of one call with these parameters, rounding half
     /// to even to micro-units once, at the end.
     pub fn quote(&self, params: &Params, currency: Currency) -> Result<Quote, PricingError> {
-        let money = |micros: i128| format_exact(clamp(micros), currency);
+        // The text of an amount; one past i64 never reaches a quote (the
+        // total is checked below, and every amount shown is at most it).
+        let money = |micros: i128| {
+            i64::try_from(micros).map_or_else(|_| "?".to_string(), |m| format_exact(m, currency))
+        };
         let (micros, explanation): (i128, String) = match self {
             Formula::PerImage { price } => {
                 let n = params.count("num_images")?;
-                let total = i128::from(n) * i128::from(price.0);
+                let total = mul(n, price.0)?;
                 (
                     total,
                     format!(
@@ -122,7 +126,7 @@ impl Formula {
             Formula::PerImageByOption { param, prices } => {
                 let n = params.count("num_images")?;
                 let (option, price) = pick(params, param, prices)?;
-                let total = i128::from(n) * i128::from(price.0);
+                let total = mul(n, price.0)?;
                 let text = format!(
                     "{} × {} ({param} {option}) = {}",
                     images(n),
@@ -134,7 +138,8 @@ impl Formula {
             Formula::PerMegapixel { price, scale_param } => {
                 let n = params.count("num_images")?;
                 let image = Megapixels::of(params, scale_param.as_deref())?;
-                let total = i128::from(n) * image.billed * i128::from(price.0);
+                let billed = mul(n, image.billed)?;
+                let total = mul(billed, price.0)?;
                 let text = format!(
                     "{} × {} × {} = {}",
                     images(n),
@@ -148,8 +153,8 @@ impl Formula {
                 let n = params.count("num_images")?;
                 let image = Megapixels::of(params, None)?;
                 let extra = image.billed - 1;
-                let per_image = i128::from(first.0) + extra * i128::from(additional.0);
-                let total = i128::from(n) * per_image;
+                let per_image = add(first.0.into(), mul(extra, additional.0)?)?;
+                let total = mul(n, per_image)?;
                 let all = if n == 1 {
                     String::new()
                 } else {
@@ -203,10 +208,7 @@ impl Formula {
                     ),
                     (false, None, None) => (with_audio_price, MICROS, String::new()),
                 };
-                let total = div_round(
-                    i128::from(seconds) * i128::from(unit.0) * factor,
-                    MICROS * MICROS,
-                );
+                let total = div_round(mul(mul(seconds, unit.0)?, factor)?, MICROS * MICROS);
                 let text = format!(
                     "{} s × {} per second ({resolution}){note} = {}",
                     decimal(seconds),
@@ -249,8 +251,7 @@ impl Formula {
                 let tokens_in = params.whole("input_tokens")?;
                 let tokens_out = params.whole("output_tokens")?;
                 let total = div_round(
-                    i128::from(tokens_in) * i128::from(input.0)
-                        + i128::from(tokens_out) * i128::from(output.0),
+                    add(mul(tokens_in, input.0)?, mul(tokens_out, output.0)?)?,
                     1_000_000,
                 );
                 let text = format!(
@@ -293,14 +294,20 @@ impl Formula {
             }
         };
         Ok(Quote {
-            micros: clamp(micros),
+            micros: i64::try_from(micros).map_err(|_| PricingError::TooLarge)?,
             explanation,
         })
     }
 }
 
-fn clamp(micros: i128) -> i64 {
-    i64::try_from(micros).unwrap_or(i64::MAX)
+/// Checked arithmetic: an estimate past `i128` is an error, never wrapped
+/// or saturated.
+fn mul(a: impl Into<i128>, b: impl Into<i128>) -> Result<i128, PricingError> {
+    a.into().checked_mul(b.into()).ok_or(PricingError::TooLarge)
+}
+
+fn add(a: i128, b: i128) -> Result<i128, PricingError> {
+    a.checked_add(b).ok_or(PricingError::TooLarge)
 }
 
 fn div_round(value: i128, divisor: i128) -> i128 {
@@ -368,13 +375,14 @@ impl Megapixels {
             });
         }
         // Pixels × 10^12, exact for fractional scale factors.
-        let pixels_e12 = i128::from(w) * i128::from(h) * i128::from(scale) * i128::from(scale);
+        let pixels_e12 = mul(mul(mul(w, h)?, scale)?, scale)?;
         let unit = PIXELS_PER_MEGAPIXEL * MICROS * MICROS;
-        let billed = (pixels_e12 + unit - 1) / unit;
+        let billed = add(pixels_e12, unit - 1)? / unit;
         let size = match scale_param {
             Some(name) => {
                 let side = |px: u64| {
-                    crate::money::decimal_string(clamp(i128::from(px) * i128::from(scale)))
+                    i64::try_from(i128::from(px) * i128::from(scale))
+                        .map_or_else(|_| "?".to_string(), crate::money::decimal_string)
                 };
                 format!(
                     "{w}×{h} px × {name} {} = {}×{} px",
@@ -466,5 +474,46 @@ mod tests {
             prop_assert!(micros <= billed * MICROS, "{w}×{h}: {text} MP billed as {billed}");
             prop_assert!(micros > (billed - 1) * MICROS, "{w}×{h}: {text} MP billed as {billed}");
         }
+    }
+}
+
+#[cfg(test)]
+mod overflow_tests {
+    use super::*;
+    use serde_json::{json, Map, Value};
+
+    fn quote(f: &Formula, given: Value) -> Result<Quote, PricingError> {
+        let given: Map<String, Value> = given.as_object().cloned().unwrap();
+        let defaults = Map::new();
+        f.quote(&Params::new(&given, &defaults), Currency::USD)
+    }
+
+    /// A huge parameter gives an error, never i64::MAX.
+    #[test]
+    fn huge_estimates_are_errors_not_saturated() {
+        let per_image = Formula::PerImage {
+            price: Price(25_000),
+        };
+        let ok = quote(&per_image, json!({"num_images": 1_000_000})).unwrap();
+        assert_eq!(ok.micros, 25_000_000_000);
+        // u64::MAX images × $0.025 fits i128 but not i64.
+        let err = quote(&per_image, json!({"num_images": u64::MAX})).unwrap_err();
+        assert!(matches!(err, PricingError::TooLarge), "{err}");
+        assert!(err
+            .to_string()
+            .starts_with("the estimate is larger than gencost can hold"));
+        // Width × height × images × price past i128.
+        let per_mp = Formula::PerMegapixel {
+            price: Price(i64::MAX),
+            scale_param: None,
+        };
+        let given = json!({"width": u64::MAX, "height": u64::MAX, "num_images": u64::MAX});
+        assert!(matches!(quote(&per_mp, given), Err(PricingError::TooLarge)));
+        let tokens = Formula::PerMillionTokens {
+            input: Price(i64::MAX),
+            output: Price(i64::MAX),
+        };
+        let given = json!({"input_tokens": u64::MAX, "output_tokens": u64::MAX});
+        assert!(matches!(quote(&tokens, given), Err(PricingError::TooLarge)));
     }
 }

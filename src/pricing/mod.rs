@@ -39,6 +39,11 @@ pub enum PricingError {
         value: String,
         expected: String,
     },
+    #[error(
+        "the estimate is larger than gencost can hold (at most {}); check the parameters",
+        crate::money::decimal_string(i64::MAX)
+    )]
+    TooLarge,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]

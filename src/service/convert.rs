@@ -1,9 +1,10 @@
 //! Entries shown in another currency: each amount converted at the rate of
-//! the entry's own day.
+//! the entry's own day. An entry no rate converts is shown in its own
+//! currency, saying why, so one entry never fails a whole listing.
 
 use super::rates::rate_table_into;
 use crate::error::Result;
-use crate::fx::{FxError, RateTable, RateUsed};
+use crate::fx::{FxError, RateTable, RateUsed, Stale, StaleCheck};
 use crate::ledger::Entry;
 use crate::money::{Currency, Money};
 use crate::store::Store;
@@ -13,33 +14,70 @@ use crate::store::Store;
 pub struct Converted {
     pub entry: Entry,
     pub rates: Vec<RateUsed>,
+    /// Why the entry is shown in its own currency, when no rate converts it.
+    pub unconverted: Option<String>,
+    /// True when a rate used is more than `fx::STALE_AFTER_DAYS` days older
+    /// than the entry.
+    pub stale_rates: bool,
 }
 
-/// Converts every amount of `entries` into `currency`.
+impl Converted {
+    /// An entry shown as it is.
+    pub fn unchanged(entry: Entry) -> Converted {
+        Converted {
+            entry,
+            rates: Vec::new(),
+            unconverted: None,
+            stale_rates: false,
+        }
+    }
+}
+
+/// Converts every amount of `entries` into `currency`; also returns the
+/// stale conversion with the oldest rate, if any.
 pub async fn entries_in<S: Store>(
     store: &S,
     entries: Vec<Entry>,
     currency: Currency,
-) -> Result<Vec<Converted>> {
+) -> Result<(Vec<Converted>, Option<Stale>)> {
     let amounts = entries
         .iter()
         .flat_map(|e| {
             [
-                Some(e.estimate.currency),
+                e.estimate.micros.map(|_| e.estimate.currency),
                 e.actual.map(|a| a.amount.currency),
             ]
         })
         .flatten();
     let table = rate_table_into(store, amounts, currency).await?;
-    entries
+    let mut stale = StaleCheck::default();
+    let converted = entries
         .into_iter()
-        .map(|e| entry_in(&table, e, currency).map_err(Into::into))
-        .collect()
+        .map(|e| {
+            let day = e.occurred_at.day();
+            match entry_in(&table, &e, currency) {
+                Ok(mut c) => {
+                    for rate in &c.rates {
+                        stale.note(rate, day);
+                    }
+                    c.stale_rates = c.rates.iter().any(|r| StaleCheck::is_stale(r, day));
+                    c
+                }
+                Err(why) => Converted {
+                    unconverted: Some(why.to_string()),
+                    ..Converted::unchanged(e)
+                },
+            }
+        })
+        .collect();
+    Ok((converted, stale.worst()))
 }
 
-/// One entry's estimate and actual converted at its day's rates.
-pub fn entry_in(table: &RateTable, mut entry: Entry, to: Currency) -> Result<Converted, FxError> {
+/// One entry's estimate and actual converted at its day's rates; either
+/// both convert or the entry is refused whole.
+pub fn entry_in(table: &RateTable, entry: &Entry, to: Currency) -> Result<Converted, FxError> {
     let day = entry.occurred_at.day();
+    let mut entry = entry.clone();
     let mut rates = Vec::new();
     if entry.estimate.currency != to {
         if let Some(micros) = entry.estimate.micros {
@@ -59,5 +97,8 @@ pub fn entry_in(table: &RateTable, mut entry: Entry, to: Currency) -> Result<Con
     }
     rates.sort();
     rates.dedup();
-    Ok(Converted { entry, rates })
+    Ok(Converted {
+        rates,
+        ..Converted::unchanged(entry)
+    })
 }

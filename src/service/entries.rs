@@ -3,6 +3,7 @@
 
 use super::convert::{entries_in, Converted};
 use crate::error::{Error, Result};
+use crate::fx::Stale;
 use crate::money::Currency;
 use crate::store::{Cursor, Filter, Page, Store};
 use crate::wire::{EntryJson, EntryPage};
@@ -28,6 +29,8 @@ pub struct Listed {
     pub entries: Vec<Converted>,
     /// Where the next page starts, when more entries exist.
     pub next_cursor: Option<String>,
+    /// The stale conversion with the oldest rate on this page, if any.
+    pub stale: Option<Stale>,
 }
 
 impl Listed {
@@ -36,7 +39,14 @@ impl Listed {
         let entries = self
             .entries
             .into_iter()
-            .map(|c| EntryJson::new(c.entry, converted.then_some(c.rates)))
+            .map(|c| {
+                let mut json = EntryJson::new(c.entry, converted.then_some(c.rates))?;
+                if converted {
+                    json.stale_rates = Some(c.stale_rates);
+                    json.unconverted = c.unconverted;
+                }
+                Ok::<_, serde_json::Error>(json)
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| Error::Io(format!("an entry's parameters are not JSON: {e}")))?;
         Ok(EntryPage {
@@ -74,18 +84,16 @@ pub async fn list<S: Store>(store: &S, request: &ListRequest) -> Result<Listed> 
         Some(last) if more => Some(Cursor::after(last).encode()),
         _ => None,
     };
-    let entries = match request.currency {
+    let (entries, stale) = match request.currency {
         Some(currency) => entries_in(store, entries, currency).await?,
-        None => entries
-            .into_iter()
-            .map(|entry| Converted {
-                entry,
-                rates: Vec::new(),
-            })
-            .collect(),
+        None => (
+            entries.into_iter().map(Converted::unchanged).collect(),
+            None,
+        ),
     };
     Ok(Listed {
         entries,
         next_cursor,
+        stale,
     })
 }

@@ -54,10 +54,12 @@ pub async fn export_csv<S: Store>(
         after = Some(Cursor::after(last));
         for entry in page {
             let cells = match (&table, currency) {
-                (Some(table), Some(to)) => {
-                    let converted = entry_in(table, entry, to)?;
-                    row(&converted.entry, &converted.rates)
-                }
+                // An amount no rate converts stays in its own currency,
+                // which the row's currency columns name.
+                (Some(table), Some(to)) => match entry_in(table, &entry, to) {
+                    Ok(converted) => row(&converted.entry, &converted.rates),
+                    Err(_) => row(&entry, &[]),
+                },
                 _ => row(&entry, &[]),
             };
             writer.write_record(&cells).map_err(failed)?;

@@ -2,30 +2,45 @@
 //! rates of a date, and the rate table conversions use.
 
 use crate::error::{Error, Result};
-use crate::fx::{ecb, snapshot, DayRate, RateTable};
+use crate::fx::embedded::{self, History};
+use crate::fx::{ecb, DayRate, RateTable};
 use crate::http;
 use crate::money::Currency;
 use crate::store::{RatesImported, Store};
 use crate::timestamp::day_label;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// ECB's daily reference rates, published on working days around 16:00 CET.
 pub const ECB_DAILY_URL: &str = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml";
 
-/// The rates conversions of `currencies` use: the embedded snapshot, with
+/// ECB's history as compiled into gencost (read once per process, and only
+/// when a conversion or a check needs it).
+fn history() -> Result<&'static History> {
+    embedded::history().map_err(Error::Io)
+}
+
+/// The rates conversions of `currencies` use: ECB's embedded history, with
 /// the ledger's imported rates taking precedence day by day.
 pub async fn rate_table<S: Store>(store: &S, currencies: Option<&[Currency]>) -> Result<RateTable> {
     let stored = store.rates(currencies).await?;
-    let embedded = snapshot::rates()
-        .map_err(Error::Io)?
-        .iter()
-        .copied()
-        .filter(|r| currencies.is_none_or(|list| list.contains(&r.currency)));
-    Ok(RateTable::from_rows(embedded.chain(stored)))
+    with_embedded(currencies, stored)
+}
+
+/// The embedded rates of `currencies` (all when `None`) under `stored`.
+fn with_embedded(currencies: Option<&[Currency]>, stored: Vec<DayRate>) -> Result<RateTable> {
+    let mut series = HashMap::new();
+    for s in history()?.series() {
+        if currencies.is_none_or(|list| list.contains(&s.currency)) {
+            series.insert(s.currency, s.rates().map_err(Error::Io)?.to_vec());
+        }
+    }
+    Ok(RateTable::from_series(series).overlay(stored))
 }
 
 /// The rates that convert amounts in `currencies` into `to`; nothing is read
-/// when they are all in `to` already.
+/// when they are all in `to` already. A `to` without any rate is refused:
+/// nothing could be converted into it.
 pub async fn rate_table_into<S: Store>(
     store: &S,
     currencies: impl IntoIterator<Item = Currency>,
@@ -38,7 +53,48 @@ pub async fn rate_table_into<S: Store>(
     needed.push(to);
     needed.sort();
     needed.dedup();
-    rate_table(store, Some(&needed)).await
+    let table = rate_table(store, Some(&needed)).await?;
+    if !table.knows(to) {
+        return Err(Error::input(format!(
+            "currency {to}: no exchange rate is known for it, so nothing can be converted into it; \
+             import rates for it with gencost rates import FILE first"
+        )));
+    }
+    Ok(table)
+}
+
+/// Refuses an amount in `currency` dated `day` that could never be
+/// converted: a currency without any rate (embedded or imported), or a day
+/// before the first rate known for it (ECB's history starts 1999-01-04).
+/// The common case — a currency and day the embedded history covers —
+/// reads only the history's header, not the ledger.
+pub async fn check_convertible<S: Store>(store: &S, currency: Currency, day: i64) -> Result<()> {
+    let embedded = history()?.first_day(currency);
+    if embedded.is_some_and(|first| day >= first) {
+        return Ok(());
+    }
+    // An amount in euros converts with any other currency's rates.
+    let stored = store
+        .first_rate_day((currency != Currency::EUR).then_some(currency))
+        .await?;
+    let first = match (embedded, stored) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    match first {
+        None => Err(Error::input(format!(
+            "currency {currency}: no exchange rate is known for it, so it could never be converted; \
+             import rates for it with gencost rates import FILE first"
+        ))),
+        Some(first) if day < first => Err(Error::input(format!(
+            "time: {} is before {}, the first day an exchange rate for {currency} is known, \
+             so the amount could never be converted; import rates for {currency} covering that day \
+             with gencost rates import FILE first",
+            day_label(day),
+            day_label(first)
+        ))),
+        Some(_) => Ok(()),
+    }
 }
 
 /// What an import read and changed.
@@ -93,10 +149,10 @@ pub struct RatesOn {
     pub date: String,
     pub base: Currency,
     pub rates: Vec<CurrencyRate>,
-    /// The date of the rates compiled into gencost.
-    pub snapshot_date: Option<String>,
+    /// The range of ECB's history compiled into gencost.
+    pub embedded: RateRange,
     /// The range of imported rates in this ledger, if any.
-    pub imported: Option<ImportedRange>,
+    pub imported: Option<RateRange>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -106,7 +162,7 @@ pub struct CurrencyRate {
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
-pub struct ImportedRange {
+pub struct RateRange {
     pub first_date: String,
     pub last_date: String,
     pub days: usize,
@@ -115,17 +171,14 @@ pub struct ImportedRange {
 pub async fn rates_on<S: Store>(store: &S, day: i64) -> Result<RatesOn> {
     let stored = store.rates(None).await?;
     let imported = imported_range(&stored);
-    let table = RateTable::from_rows(
-        snapshot::rates()
-            .map_err(Error::Io)?
-            .iter()
-            .copied()
-            .chain(stored),
-    );
+    let history = history()?;
+    let table = with_embedded(None, stored)?;
     let (found, rates) = table.quoted_on_or_before(day).ok_or_else(|| {
         Error::NotFound(format!(
-            "no exchange rates on or before {}; import ECB rates with `gencost rates import eurofxref-hist.csv`",
-            day_label(day)
+            "no exchange rates on or before {}: ECB's reference rates start on {}; \
+             import earlier rates with gencost rates import FILE",
+            day_label(day),
+            day_label(history.first_day)
         ))
     })?;
     Ok(RatesOn {
@@ -139,14 +192,18 @@ pub async fn rates_on<S: Store>(store: &S, day: i64) -> Result<RatesOn> {
                 rate: rate.decimal(),
             })
             .collect(),
-        snapshot_date: snapshot::day().map(day_label),
+        embedded: RateRange {
+            first_date: day_label(history.first_day),
+            last_date: day_label(history.last_day),
+            days: history.days,
+        },
         imported,
     })
 }
 
-fn imported_range(stored: &[DayRate]) -> Option<ImportedRange> {
+fn imported_range(stored: &[DayRate]) -> Option<RateRange> {
     let days: std::collections::BTreeSet<i64> = stored.iter().map(|r| r.day).collect();
-    Some(ImportedRange {
+    Some(RateRange {
         first_date: day_label(*days.first()?),
         last_date: day_label(*days.last()?),
         days: days.len(),

@@ -1,6 +1,6 @@
 //! Recording costs: logging entries, confirming actuals, retagging, voiding.
 
-use super::limits;
+use super::{limits, rates};
 use crate::error::{Error, Result};
 use crate::ledger::event::Params;
 use crate::ledger::tags::normalize;
@@ -256,6 +256,16 @@ pub async fn log<S: Store>(
         }
         priced = Some(found);
     }
+    // An amount that could never be converted (a currency without any rate,
+    // a day before the first rate of its currency) is refused here, before
+    // anything is written, rather than found by every later total.
+    if let Some(estimate) = pricing.estimate {
+        limits::amount("estimate", estimate)?;
+    }
+    let day = request.occurred_at.unwrap_or_else(Timestamp::now).day();
+    for money in pricing.estimate.iter().chain(&request.actual) {
+        rates::check_convertible(store, money.currency, day).await?;
+    }
     let mut respelled = Vec::new();
     for field in TagField::ALL {
         let Some(given) = request.tags.get(field).and_then(normalize) else {
@@ -392,6 +402,10 @@ pub async fn confirm_target<S: Store>(
 /// Records the confirmed actual cost; the estimate stays as it was.
 pub async fn confirm<S: Store>(store: &S, id: Uuid, actual: Money) -> Result<Option<Money>> {
     limits::amount("actual", actual)?;
+    // An unknown id is refused by the ledger itself, below.
+    if let Some(entry) = store.entry(id).await? {
+        rates::check_convertible(store, actual.currency, entry.occurred_at.day()).await?;
+    }
     let executed = store
         .execute(
             Command::Confirm {

@@ -1,9 +1,11 @@
 //! Running totals in one display currency; amounts in other currencies are
-//! converted at the rate of their own day.
+//! converted at the rate of their own day. An amount no rate converts is
+//! left out and listed, never a reason for the whole total to fail.
 
 use super::rates::rate_table_into;
 use crate::error::Result;
-use crate::ledger::totals::{fold, Dimension, Grouping, SumRow, Totals, TotalsError};
+use crate::fx::{FxError, StaleCheck};
+use crate::ledger::totals::{fold, Dimension, Grouping, SumRow, Totals};
 use crate::money::Currency;
 use crate::store::{Filter, Store};
 use std::collections::BTreeSet;
@@ -23,13 +25,17 @@ pub async fn totals<S: Store>(
     let amounts = rows.iter().filter(|r| r.micros != 0).map(|r| r.currency);
     let table = rate_table_into(store, amounts, currency).await?;
     let mut used = BTreeSet::new();
-    let mut convert = |row: &SumRow, to: Currency| -> Result<i128, TotalsError> {
+    let mut stale = StaleCheck::default();
+    let mut convert = |row: &SumRow, to: Currency| -> Result<i128, FxError> {
         let (picos, rate) = table.convert_picos(row.micros, row.currency, to, row.day)?;
+        stale.note(&rate, row.day);
         used.insert(rate);
         Ok(picos)
     };
     let mut totals = fold(&rows, by, currency, &mut convert)?;
     totals.rates = used.into_iter().collect();
     totals.not_charged_count = store.not_charged(filter).await?;
+    totals.stale = stale.worst();
+    totals.stale_rates = totals.stale.is_some();
     Ok(totals)
 }

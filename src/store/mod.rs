@@ -155,6 +155,13 @@ pub trait Store: Send + Sync {
         &self,
         currencies: Option<&[Currency]>,
     ) -> impl Future<Output = Result<Vec<DayRate>, StoreError>> + Send;
+
+    /// The first day of the stored rates of `currency` (of any currency
+    /// when `None`), if any are stored: one look-up in the key's index.
+    fn first_rate_day(
+        &self,
+        currency: Option<Currency>,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
 }
 
 /// Reads that all see one consistent state of the ledger.

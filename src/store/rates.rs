@@ -94,6 +94,32 @@ pub async fn load(
     rows.into_iter().map(day_rate).collect()
 }
 
+/// The first stored day of `currency`'s rates (of any currency when `None`).
+pub async fn first_day(
+    handle: &mut Session,
+    currency: Option<Currency>,
+) -> Result<Option<i64>, StoreError> {
+    let rows = match currency {
+        Some(c) => {
+            handle
+                .query(
+                    "SELECT MIN(day) AS first FROM fx_rates WHERE currency = $1",
+                    &[Value::from(c.code())],
+                )
+                .await?
+        }
+        None => {
+            handle
+                .query("SELECT MIN(day) AS first FROM fx_rates", &[])
+                .await?
+        }
+    };
+    match rows.into_iter().next() {
+        Some(row) => row.opt_int("first"),
+        None => Ok(None),
+    }
+}
+
 fn day_rate(mut row: Row) -> Result<DayRate, StoreError> {
     let code = row.text("currency")?;
     let currency = code

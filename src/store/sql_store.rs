@@ -372,4 +372,8 @@ impl Store for SqlStore {
     async fn rates(&self, currencies: Option<&[Currency]>) -> Result<Vec<DayRate>, StoreError> {
         super::rates::load(&mut self.connection().await?, currencies).await
     }
+
+    async fn first_rate_day(&self, currency: Option<Currency>) -> Result<Option<i64>, StoreError> {
+        super::rates::first_day(&mut self.connection().await?, currency).await
+    }
 }
