@@ -7,7 +7,8 @@
 #   git worktree add /tmp/base <commit> && (cd /tmp/base && cargo build --release --bin gencost --example seed)
 #   BASE=/tmp/base/target/release benches/compare.sh
 #
-# ENTRIES (default 1000000), RUNS (default 3), BENCH_DIR (default /tmp/gencost-compare).
+# ENTRIES (default 1000000), RUNS (default 3), BENCH_DIR (default /tmp/gencost-compare),
+# SKIP_SEED=1 to time the reads again on the ledgers of an earlier run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,8 +58,11 @@ compare() {
 }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; $ENTRIES entries; base $BASE"
-compare "seed $ENTRIES entries" "$RUNS" bash -c \
-    'rm -f "$0" "$0-wal" "$0-shm"; exec "$1/examples/seed" --entries "$2" --database "sqlite://$0"' "{db}" "{bin}" "$ENTRIES"
+# SKIP_SEED=1 reuses the ledgers an earlier run seeded.
+if [ -z "${SKIP_SEED:-}" ]; then
+    compare "seed $ENTRIES entries" "$RUNS" bash -c \
+        'rm -f "$0" "$0-wal" "$0-shm"; exec "$1/examples/seed" --entries "$2" --database "sqlite://$0"' "{db}" "{bin}" "$ENTRIES"
+fi
 "$BASE/gencost" --database "sqlite://$DIR/base.db" total > /dev/null   # warm the page cache
 "$NEW/gencost" --database "sqlite://$DIR/new.db" total > /dev/null
 compare "total --by project --json" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" total --by project --json
