@@ -58,7 +58,9 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
         after: args.after,
         currency,
     };
-    let zone = if args.utc {
+    // Only tables show local times; finding the system's zone reads the
+    // time-zone database, which JSON output never needs.
+    let zone = if args.utc || args.json {
         jiff::tz::TimeZone::UTC
     } else {
         jiff::tz::TimeZone::system()

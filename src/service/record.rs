@@ -70,6 +70,7 @@ fn into_record(request: LogRequest, pricing: Pricing, now: Timestamp) -> Result<
         .map_or(Currency::USD, |m| m.currency);
     let params =
         Params::from_map(&request.params).map_err(|e| Error::input(format!("parameters: {e}")))?;
+    limits::params(params.as_str().len())?;
     Ok(EntryRecord {
         id: Uuid::now_v7(),
         kind: request.kind,
@@ -338,9 +339,8 @@ fn check(request: &LogRequest, now: Timestamp) -> Result<()> {
     if let Some(at) = request.occurred_at {
         limits::occurred_at("time", at, now)?;
     }
-    let params = serde_json::to_string(&request.params)
-        .map_err(|e| Error::input(format!("parameters: {e}")))?;
-    limits::params(params.len())
+    // The parameters' size is checked where they are serialised, once.
+    Ok(())
 }
 
 /// The entry meant by an entry id or a provider request id.

@@ -115,12 +115,7 @@ pub async fn list(
         params.push(Value::Int(occurred_at));
         params.push(Value::Int(logged_seq));
         let (a, b) = (params.len() - 1, params.len());
-        let term = format!("(occurred_at, logged_seq) < (${a}, ${b})");
-        clause = if clause.is_empty() {
-            format!("WHERE {term}")
-        } else {
-            format!("{clause} AND {term}")
-        };
+        clause = and_term(clause, &format!("(occurred_at, logged_seq) < (${a}, ${b})"));
     }
     params.push(Value::Int(page.limit));
     let sql = format!(
@@ -139,7 +134,7 @@ pub async fn sums(
 ) -> Result<Vec<SumRow>, StoreError> {
     let mut params = Vec::new();
     // `charged = 1` with `is_void = 0` is the cost indexes' predicate.
-    let clause = charged_clause(filter.where_clause(&mut params, false), true);
+    let clause = and_term(filter.where_clause(&mut params, false), "charged = 1");
     // Grouped in the order of a covering cost index, (key, currency, day),
     // so the scan streams the index; without a key column the project
     // index serves, and the caller's fold adds the projects up.
@@ -172,17 +167,13 @@ pub async fn sums(
 /// entries matching `filter`: left out of totals, counted apart.
 pub async fn not_charged(session: &mut Session, filter: &Filter) -> Result<i64, StoreError> {
     let mut params = Vec::new();
-    let clause = charged_clause(filter.where_clause(&mut params, false), false);
+    let clause = and_term(filter.where_clause(&mut params, false), "charged = 0");
     let sql = format!("SELECT COUNT(*) AS n FROM entries {clause}");
     session.query_one(&sql, &params).await?.int("n")
 }
 
-fn charged_clause(clause: String, charged: bool) -> String {
-    let term = if charged {
-        "charged = 1"
-    } else {
-        "charged = 0"
-    };
+/// A `WHERE` clause (possibly empty) with one more term.
+fn and_term(clause: String, term: &str) -> String {
     if clause.is_empty() {
         format!("WHERE {term}")
     } else {
