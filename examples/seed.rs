@@ -208,6 +208,7 @@ fn record(rng: &mut Rng, now: i64, n: u64, total: u64) -> EntryRecord {
         actual_currency: actual.map(|_| Currency::USD),
         price_version: None,
         license: None,
+        batch: None,
     }
 }
 

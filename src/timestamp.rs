@@ -173,3 +173,10 @@ mod tests {
         assert!(Timestamp::parse_rfc3339("yesterday").is_err());
     }
 }
+
+/// As RFC 3339 UTC text, the form every JSON shape of gencost uses.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}

@@ -53,6 +53,8 @@ pub struct EntryJson {
     pub cost: TieredAmount,
     pub price_version: Option<String>,
     pub license: Option<String>,
+    /// The import or pool the entry belongs to.
+    pub batch: Option<String>,
     pub void: bool,
     pub void_reason: Option<String>,
     /// The exchange rates the amounts were converted at (only when shown in
@@ -110,6 +112,7 @@ impl EntryJson {
             void,
             price_version,
             license,
+            batch,
         } = entry;
         Ok(EntryJson {
             id: id.to_string(),
@@ -147,6 +150,7 @@ impl EntryJson {
             },
             price_version,
             license,
+            batch: batch.map(|b| b.to_string()),
             void: void.is_some(),
             void_reason: void.map(|Voiding { reason, .. }| reason),
             rates,

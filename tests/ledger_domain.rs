@@ -52,6 +52,7 @@ fn generation(n: u128, source: &str, request_id: Option<&str>, estimate: i64) ->
         actual_currency: None,
         price_version: Some("2024-06-01".into()),
         license: Some("commercial".into()),
+        batch: None,
     }
 }
 
@@ -438,6 +439,7 @@ fn a_logged_confirmed_retagged_and_voided_entry_replays_to_its_view() {
         }),
         price_version: Some("2024-06-01".into()),
         license: Some("commercial".into()),
+        batch: None,
     };
     assert_eq!(replay_entry(&events).unwrap(), Some(expected));
 }

@@ -51,6 +51,7 @@ fn record(request_id: &str) -> EntryRecord {
         actual_currency: None,
         price_version: None,
         license: None,
+        batch: None,
     }
 }
 

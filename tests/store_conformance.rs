@@ -46,6 +46,7 @@ fn record(occurred_at: i64, request_id: Option<&str>, micros: Option<i64>) -> En
         actual_currency: None,
         price_version: None,
         license: None,
+        batch: None,
     }
 }
 

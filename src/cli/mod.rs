@@ -4,6 +4,7 @@
 mod admin;
 pub mod args;
 mod export;
+mod pool;
 mod pricing;
 mod query;
 mod rates;
@@ -77,6 +78,9 @@ enum Command {
     /// Export the ledger (CSV)
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Shared costs (subscriptions) split across projects
+    #[command(subcommand)]
+    Pool(pool::PoolCommand),
     /// Exchange rates (ECB euro reference rates)
     #[command(subcommand)]
     Rates(rates::RatesCommand),
@@ -199,6 +203,10 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
             rates::run(&open_to_read(database).await?, command, out).await
         }
         Command::Rates(command) => rates::run(&open(database).await?, command, out).await,
+        Command::Pool(command @ pool::PoolCommand::List(_)) => {
+            pool::run(&open_to_read(database).await?, command, out).await
+        }
+        Command::Pool(command) => pool::run(&open(database).await?, command, out).await,
         Command::Export(command) => export::run(&open_to_read(database).await?, command, out).await,
         Command::Db(admin::DbCommand::Info(args)) => {
             admin::info(&open_to_read(database).await?, args, out).await

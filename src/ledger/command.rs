@@ -3,7 +3,10 @@
 //! command names, so every check sees the ledger as it is at append time.
 
 use super::entry::{Entry, Kind};
-use super::event::{ActualConfirmed, EntryRecord, EntryVoided, EventBody, TagsChanged};
+use super::event::{
+    ActualConfirmed, AmountCorrected, BatchVoided, EntryRecord, EntryVoided, EventBody,
+    ImportRecorded, PoolAdded, TagsChanged,
+};
 use super::tags::Tags;
 use crate::money::Money;
 use std::collections::HashMap;
@@ -27,6 +30,43 @@ pub enum Command {
         entry_id: Uuid,
         reason: String,
     },
+    /// Rows of an import, keyed by their fingerprint (the request id): a row
+    /// not yet imported is logged, one already imported is left alone, and a
+    /// provider's day bucket whose amount changed is corrected.
+    Import {
+        batch: Uuid,
+        rows: Vec<ImportedRow>,
+    },
+    /// An import's summary, written after its rows.
+    RecordImport(ImportRecorded),
+    /// A shared cost and its shares, one entry per project.
+    AddPool {
+        pool: PoolAdded,
+        shares: Vec<EntryRecord>,
+    },
+    /// Takes an import or a pool out of totals: its entries are voided, and
+    /// the corrections an import made are undone where nothing changed the
+    /// amount since.
+    VoidBatch {
+        batch: Uuid,
+        reason: String,
+    },
+}
+
+/// One row of an import, as it would be logged.
+#[derive(Clone, Debug)]
+pub struct ImportedRow {
+    /// Its request id is the row's fingerprint.
+    pub record: EntryRecord,
+    /// Whether a changed amount under the same fingerprint corrects the
+    /// earlier entry (a provider's day bucket that grew).
+    pub corrects: bool,
+}
+
+/// An import or pool as the ledger knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchState {
+    pub void: bool,
 }
 
 /// What the store loaded for a command.
@@ -35,6 +75,14 @@ pub struct Context {
     pub entries: HashMap<Uuid, Entry>,
     /// (source, request id) → the entry already holding it.
     pub request_owners: HashMap<(String, String), Uuid>,
+    /// Fingerprint → the entry an earlier import logged with it (a live
+    /// one where there is one).
+    pub imported: HashMap<String, Entry>,
+    /// The batch a `VoidBatch` names, its live entries, and the corrections
+    /// it made with the entries they changed as they are now.
+    pub batch: Option<BatchState>,
+    pub batch_entries: Vec<Entry>,
+    pub batch_corrections: Vec<(AmountCorrected, Entry)>,
 }
 
 /// Per logged record: newly logged, or already in the ledger.
@@ -53,6 +101,20 @@ pub enum Outcome {
     },
     Retagged,
     Voided,
+    Imported {
+        added: i64,
+        present: i64,
+        corrected: i64,
+    },
+    Recorded,
+    PoolAdded,
+    BatchVoided {
+        entries: i64,
+        /// Corrections undone, and those left because the amount changed
+        /// again since.
+        reverted: i64,
+        kept: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,13 +127,21 @@ pub enum LedgerError {
     NegativeCost(Uuid),
     #[error("a void needs a reason")]
     MissingReason,
+    #[error("no import or pool with id {0}")]
+    NoSuchBatch(Uuid),
+    #[error("{0} is already void")]
+    BatchIsVoid(Uuid),
 }
 
 impl Command {
     /// Entries `decide` needs to see.
     pub fn entry_ids(&self) -> Vec<Uuid> {
         match self {
-            Command::Log(_) => Vec::new(),
+            Command::Log(_)
+            | Command::Import { .. }
+            | Command::RecordImport(_)
+            | Command::AddPool { .. }
+            | Command::VoidBatch { .. } => Vec::new(),
             Command::Confirm { entry_id, .. }
             | Command::Retag { entry_id, .. }
             | Command::Void { entry_id, .. } => vec![*entry_id],
@@ -90,6 +160,25 @@ impl Command {
                 })
                 .collect(),
             _ => Vec::new(),
+        }
+    }
+
+    /// Fingerprints of import rows `decide` needs to check.
+    pub fn fingerprints(&self) -> Vec<&str> {
+        match self {
+            Command::Import { rows, .. } => rows
+                .iter()
+                .filter_map(|r| r.record.request_id.as_deref())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The batch a `VoidBatch` names.
+    pub fn batch_to_void(&self) -> Option<Uuid> {
+        match self {
+            Command::VoidBatch { batch, .. } => Some(*batch),
+            _ => None,
         }
     }
 }
@@ -147,7 +236,122 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
             });
             Ok((vec![body], Outcome::Voided))
         }
+        Command::Import { batch, rows } => decide_import(batch, rows, ctx),
+        Command::RecordImport(summary) => {
+            Ok((vec![EventBody::ImportRecorded(summary)], Outcome::Recorded))
+        }
+        Command::AddPool { pool, shares } => {
+            let mut events = Vec::with_capacity(shares.len() + 1);
+            events.push(EventBody::PoolAdded(pool));
+            for share in shares {
+                check_record(&share)?;
+                events.push(EventBody::EntryLogged(Box::new(share)));
+            }
+            Ok((events, Outcome::PoolAdded))
+        }
+        Command::VoidBatch { batch, reason } => decide_batch_void(batch, &reason, ctx),
     }
+}
+
+fn decide_import(
+    batch: Uuid,
+    rows: Vec<ImportedRow>,
+    ctx: &Context,
+) -> Result<(Vec<EventBody>, Outcome), LedgerError> {
+    let (mut added, mut present, mut corrected) = (0, 0, 0);
+    let mut events = Vec::with_capacity(rows.len());
+    for ImportedRow { record, corrects } in rows {
+        check_record(&record)?;
+        let earlier = record
+            .request_id
+            .as_deref()
+            .and_then(|fingerprint| ctx.imported.get(fingerprint))
+            .filter(|entry| entry.void.is_none());
+        let Some(earlier) = earlier else {
+            added += 1;
+            events.push(EventBody::EntryLogged(Box::new(record)));
+            continue;
+        };
+        let now = earlier.cost();
+        let new = (record.actual_micros, record.actual_currency);
+        match new {
+            (Some(micros), Some(currency))
+                if corrects && (now.micros, now.currency) != (Some(micros), currency) =>
+            {
+                corrected += 1;
+                events.push(EventBody::AmountCorrected(AmountCorrected {
+                    entry_id: earlier.id,
+                    batch: Some(batch),
+                    previous_micros: now.micros.unwrap_or(0),
+                    previous_currency: now.currency,
+                    micros,
+                    currency,
+                }));
+            }
+            _ => present += 1,
+        }
+    }
+    let outcome = Outcome::Imported {
+        added,
+        present,
+        corrected,
+    };
+    Ok((events, outcome))
+}
+
+fn decide_batch_void(
+    batch: Uuid,
+    reason: &str,
+    ctx: &Context,
+) -> Result<(Vec<EventBody>, Outcome), LedgerError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(LedgerError::MissingReason);
+    }
+    match &ctx.batch {
+        None => return Err(LedgerError::NoSuchBatch(batch)),
+        Some(state) if state.void => return Err(LedgerError::BatchIsVoid(batch)),
+        Some(_) => {}
+    }
+    let mut events = Vec::new();
+    for entry in ctx.batch_entries.iter().filter(|e| e.void.is_none()) {
+        events.push(EventBody::EntryVoided(EntryVoided {
+            entry_id: entry.id,
+            reason: reason.to_string(),
+        }));
+    }
+    let entries = events.len() as i64;
+    let (mut reverted, mut kept) = (0, 0);
+    for (correction, entry) in &ctx.batch_corrections {
+        let now = entry.cost();
+        let unchanged =
+            (now.micros, now.currency) == (Some(correction.micros), correction.currency);
+        if entry.void.is_some() || !unchanged {
+            kept += 1;
+            continue;
+        }
+        reverted += 1;
+        events.push(EventBody::AmountCorrected(AmountCorrected {
+            entry_id: entry.id,
+            batch: None,
+            previous_micros: correction.micros,
+            previous_currency: correction.currency,
+            micros: correction.previous_micros,
+            currency: correction.previous_currency,
+        }));
+    }
+    events.push(EventBody::BatchVoided(BatchVoided {
+        batch,
+        reason: reason.to_string(),
+    }));
+    Ok((
+        events,
+        Outcome::BatchVoided {
+            entries,
+            reverted,
+            kept,
+        },
+    ))
 }
 
 fn live_entry(ctx: &Context, id: Uuid) -> Result<&Entry, LedgerError> {

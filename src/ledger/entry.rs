@@ -123,6 +123,8 @@ pub struct Entry {
     pub price_version: Option<String>,
     /// The model's license status when the entry was logged.
     pub license: Option<String>,
+    /// The import batch or pool the entry belongs to.
+    pub batch: Option<Uuid>,
 }
 
 impl Entry {

@@ -68,6 +68,9 @@ pub struct EntryRecord {
     /// The model's license status when the entry was logged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
+    /// The import batch or pool the entry belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Uuid>,
 }
 
 /// Generation parameters: a JSON object kept as the exact text it was logged
@@ -109,6 +112,10 @@ pub enum EventBody {
     TagsChanged(TagsChanged),
     EntryVoided(EntryVoided),
     LedgerReset(LedgerReset),
+    AmountCorrected(AmountCorrected),
+    ImportRecorded(ImportRecorded),
+    PoolAdded(PoolAdded),
+    BatchVoided(BatchVoided),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +134,72 @@ pub struct TagsChanged {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryVoided {
     pub entry_id: Uuid,
+    pub reason: String,
+}
+
+/// A provider's later export changed the amount of a day it had already
+/// billed: the entry's confirmed cost becomes `micros`, and the event keeps
+/// the figure it replaces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmountCorrected {
+    pub entry_id: Uuid,
+    /// The import that brought the new figure (`None` when a void of that
+    /// import put the earlier figure back).
+    pub batch: Option<Uuid>,
+    pub previous_micros: i64,
+    pub previous_currency: Currency,
+    pub micros: i64,
+    pub currency: Currency,
+}
+
+/// One import of a file of external costs, written after its rows; the
+/// entries it added carry its id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRecorded {
+    pub batch: Uuid,
+    /// The file's name as given (no directories).
+    pub file: String,
+    pub preset: String,
+    /// Data rows read (empty days included).
+    pub rows: i64,
+    pub added: i64,
+    pub present: i64,
+    pub corrected: i64,
+    pub skipped: i64,
+}
+
+/// A shared cost split across projects, written before its shares; the
+/// share entries carry its id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolAdded {
+    pub batch: Uuid,
+    pub micros: i64,
+    pub currency: Currency,
+    pub description: String,
+    /// The month split, `YYYY-MM`.
+    pub period: String,
+    /// even, spend or weights.
+    pub split: String,
+    pub source: String,
+    pub shares: Vec<PoolShare>,
+}
+
+/// One project's part of a pool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolShare {
+    pub project: String,
+    /// The project's client when all its entries in the period have one.
+    pub client: Option<String>,
+    /// The weight the share was computed from: 1 for even, the project's
+    /// spend in micro-units for spend, the given weight for weights.
+    pub weight: String,
+    pub micros: i64,
+}
+
+/// An import or a pool taken out of totals, with all its entries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchVoided {
+    pub batch: Uuid,
     pub reason: String,
 }
 
@@ -163,7 +236,22 @@ impl EventBody {
             EventBody::TagsChanged(_) => "tags_changed",
             EventBody::EntryVoided(_) => "entry_voided",
             EventBody::LedgerReset(_) => "ledger_reset",
+            EventBody::AmountCorrected(_) => "amount_corrected",
+            EventBody::ImportRecorded(_) => "import_recorded",
+            EventBody::PoolAdded(_) => "pool_added",
+            EventBody::BatchVoided(_) => "batch_voided",
         }
+    }
+
+    /// Whether the event changes an entry logged before it.
+    pub fn changes_entry(&self) -> bool {
+        matches!(
+            self,
+            EventBody::ActualConfirmed(_)
+                | EventBody::TagsChanged(_)
+                | EventBody::EntryVoided(_)
+                | EventBody::AmountCorrected(_)
+        )
     }
 
     pub fn entry_id(&self) -> Option<Uuid> {
@@ -172,7 +260,11 @@ impl EventBody {
             EventBody::ActualConfirmed(e) => Some(e.entry_id),
             EventBody::TagsChanged(e) => Some(e.entry_id),
             EventBody::EntryVoided(e) => Some(e.entry_id),
-            EventBody::LedgerReset(_) => None,
+            EventBody::AmountCorrected(e) => Some(e.entry_id),
+            EventBody::LedgerReset(_)
+            | EventBody::ImportRecorded(_)
+            | EventBody::PoolAdded(_)
+            | EventBody::BatchVoided(_) => None,
         }
     }
 
@@ -183,6 +275,10 @@ impl EventBody {
             EventBody::TagsChanged(e) => serde_json::to_string(e),
             EventBody::EntryVoided(e) => serde_json::to_string(e),
             EventBody::LedgerReset(e) => serde_json::to_string(e),
+            EventBody::AmountCorrected(e) => serde_json::to_string(e),
+            EventBody::ImportRecorded(e) => serde_json::to_string(e),
+            EventBody::PoolAdded(e) => serde_json::to_string(e),
+            EventBody::BatchVoided(e) => serde_json::to_string(e),
         };
         value.map_err(|e| SealError {
             kind: self.kind(),
@@ -205,6 +301,14 @@ impl EventBody {
             "tags_changed" => EventBody::TagsChanged(serde_json::from_str(payload).map_err(err)?),
             "entry_voided" => EventBody::EntryVoided(serde_json::from_str(payload).map_err(err)?),
             "ledger_reset" => EventBody::LedgerReset(serde_json::from_str(payload).map_err(err)?),
+            "amount_corrected" => {
+                EventBody::AmountCorrected(serde_json::from_str(payload).map_err(err)?)
+            }
+            "import_recorded" => {
+                EventBody::ImportRecorded(serde_json::from_str(payload).map_err(err)?)
+            }
+            "pool_added" => EventBody::PoolAdded(serde_json::from_str(payload).map_err(err)?),
+            "batch_voided" => EventBody::BatchVoided(serde_json::from_str(payload).map_err(err)?),
             other => {
                 return Err(PayloadError {
                     seq,

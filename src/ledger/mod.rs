@@ -4,11 +4,14 @@
 pub mod command;
 pub mod entry;
 pub mod event;
+pub mod pool;
 pub mod replay;
 pub mod tags;
 pub mod totals;
 
-pub use command::{decide, Command, Context, LedgerError, LogResult, Outcome};
+pub use command::{
+    decide, BatchState, Command, Context, ImportedRow, LedgerError, LogResult, Outcome,
+};
 pub use entry::{Actual, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};
 pub use event::{EntryRecord, Event, EventBody, Hash, Head};
 pub use tags::{TagField, Tags};

@@ -38,6 +38,7 @@ pub fn entry_from_record(record: &EntryRecord, seq: i64, recorded_at: Timestamp)
         void: None,
         price_version: record.price_version.clone(),
         license: record.license.clone(),
+        batch: record.batch,
     }
 }
 
@@ -57,7 +58,17 @@ pub fn apply_change(entry: &mut Entry, body: &EventBody, recorded_at: Timestamp)
                 at: recorded_at,
             })
         }
-        EventBody::EntryLogged(_) | EventBody::LedgerReset(_) => {}
+        EventBody::AmountCorrected(c) => {
+            entry.actual = Some(Actual {
+                amount: Money::new(c.micros, c.currency),
+                confirmed_at: recorded_at,
+            });
+        }
+        EventBody::EntryLogged(_)
+        | EventBody::LedgerReset(_)
+        | EventBody::ImportRecorded(_)
+        | EventBody::PoolAdded(_)
+        | EventBody::BatchVoided(_) => {}
     }
 }
 

@@ -5,10 +5,12 @@
 //! result.
 
 pub mod active_tags;
+pub mod batches;
 pub mod convert;
 pub mod entries;
 pub mod export;
 pub mod limits;
+pub mod pool;
 pub mod pricing;
 pub mod rates;
 pub mod record;

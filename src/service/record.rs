@@ -100,6 +100,7 @@ fn into_record(request: LogRequest, pricing: Pricing, now: Timestamp) -> Result<
         actual_currency: request.actual.map(|m| m.currency),
         price_version: pricing.price_version,
         license: pricing.license,
+        batch: None,
     })
 }
 

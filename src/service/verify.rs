@@ -196,7 +196,9 @@ async fn replay_chain<T: LedgerSnapshot>(
                     Ok(EventBody::LedgerReset(_)) => (event.seq != 1)
                         .then(|| format!("event {}: a reset can only start a chain", event.seq)),
                     Ok(change) => {
-                        changed.push((change.entry_id().unwrap_or_default(), event.seq));
+                        if let Some(id) = change.entry_id().filter(|_| change.changes_entry()) {
+                            changed.push((id, event.seq));
+                        }
                         None
                     }
                 }

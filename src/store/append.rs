@@ -170,7 +170,7 @@ async fn apply_changes<'a>(
 ) -> Result<(), StoreError> {
     let mut changed: HashMap<Uuid, Entry> = HashMap::new();
     for (event, body) in events {
-        if matches!(body, EventBody::EntryLogged(_) | EventBody::LedgerReset(_)) {
+        if !body.changes_entry() {
             continue;
         }
         let Some(id) = body.entry_id() else { continue };

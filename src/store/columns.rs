@@ -42,7 +42,7 @@ table! {
     "actual_confirmed_at" Int, "void_reason" Text, "voided_at" Int,
     "cost_micros" Int, "cost_currency" Text, "cost_tier" Text, "is_void" Int,
     "price_version" Text, "license" Text, "day" Int, "request_key" Int,
-    "charged" Int,
+    "charged" Int, "batch_id" Text,
 }
 
 table! {
@@ -101,6 +101,7 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
         void,
         price_version,
         license,
+        batch,
     } = entry;
     let key = request_id.as_deref().map(request_key);
     let (void_reason, voided_at) = match void {
@@ -140,6 +141,7 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
     out.int(Some(occurred_at.day()));
     out.int(key);
     out.int(Some(i64::from(charged)));
+    out.text(batch.map(|b| Cow::Owned(b.to_string())));
 }
 
 /// The view row of an entry as values, in `ENTRY_COLUMNS` order.
@@ -200,6 +202,10 @@ pub fn entry_from_row(mut row: Row) -> Result<Entry, StoreError> {
             void,
             price_version: row.opt_text("price_version")?,
             license: row.opt_text("license")?,
+            batch: row
+                .opt_text("batch_id")?
+                .map(|b| parse_uuid(&b))
+                .transpose()?,
         })
     };
     read().map_err(context)
@@ -400,6 +406,7 @@ mod tests {
             }),
             price_version: Some("2026-11-27".into()),
             license: Some("commercial".into()),
+            batch: Some(Uuid::now_v7()),
         }
     }
 

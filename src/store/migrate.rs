@@ -52,6 +52,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0004_charged.sql"),
         postgres: include_str!("../../migrations/postgres/0004_charged.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_batches",
+        sqlite: include_str!("../../migrations/sqlite/0005_batches.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_batches.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -20,7 +20,7 @@ pub use columns::{RowDigest, ENTRY_COLUMNS, EVENT_COLUMNS};
 pub use error::StoreError;
 pub use filter::{Cursor, Filter, Page};
 pub use rates::RatesImported;
-pub use sql_store::{SqlStore, Upgraded};
+pub use sql_store::{SqlStore, Upgraded, Writer};
 pub use url::DatabaseUrl;
 
 use crate::fx::DayRate;
@@ -70,6 +70,7 @@ pub struct StoreInfo {
 /// derived from it in the same transaction.
 pub trait Store: Send + Sync {
     type Snapshot: LedgerSnapshot + 'static;
+    type Writer: LedgerWriter;
 
     /// Runs a command in one write transaction: loads what it needs, decides,
     /// appends the events to the chain and applies them to the view.
@@ -79,7 +80,22 @@ pub trait Store: Send + Sync {
         at: Timestamp,
     ) -> impl Future<Output = Result<Executed, StoreError>> + Send;
 
+    /// A write transaction for several commands that stand or fall
+    /// together (an import: every row, or none). It holds the chain's write
+    /// lock until it is committed or dropped; dropped, it writes nothing.
+    fn writer(&self) -> impl Future<Output = Result<Self::Writer, StoreError>> + Send;
+
     fn entry(&self, id: Uuid) -> impl Future<Output = Result<Option<Entry>, StoreError>> + Send;
+
+    /// The events that record imports and pools, their voids and the
+    /// corrections imports made, in chain order.
+    fn batch_events(&self) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+
+    /// Every entry of an import or pool, void ones included, in log order.
+    fn batch_entries(
+        &self,
+        batch: Uuid,
+    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
 
     /// Entries carrying this provider request id, from any source.
     fn entries_with_request(
@@ -162,6 +178,21 @@ pub trait Store: Send + Sync {
         &self,
         currency: Option<Currency>,
     ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+}
+
+/// Commands run one after another in one write transaction.
+pub trait LedgerWriter: Send {
+    fn execute(
+        &mut self,
+        command: Command,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Executed, StoreError>> + Send;
+
+    /// Writes everything executed, at once.
+    fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Writes nothing (a dry run).
+    fn rollback(self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Reads that all see one consistent state of the ledger.

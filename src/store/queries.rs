@@ -13,7 +13,7 @@ use super::session::Session;
 use super::value::{placeholders, Value};
 use super::{TagCount, ViewRow};
 use crate::ledger::totals::{Grouping, SumRow};
-use crate::ledger::{Command, Context, Entry, Event, Head, TagField};
+use crate::ledger::{BatchState, Command, Context, Entry, Event, EventBody, Head, TagField};
 use crate::money::Money;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -82,7 +82,118 @@ pub async fn load_context(session: &mut Session, command: &Command) -> Result<Co
             .await?;
         context.request_owners.extend(owners.into_iter().flatten());
     }
+    load_imported(session, command.fingerprints(), &mut context).await?;
+    if let Some(batch) = command.batch_to_void() {
+        load_batch(session, batch, &mut context).await?;
+    }
     Ok(context)
+}
+
+/// The entries earlier imports logged with these fingerprints; a live one
+/// where a fingerprint has both a void and a live entry.
+async fn load_imported(
+    session: &mut Session,
+    fingerprints: Vec<&str>,
+    context: &mut Context,
+) -> Result<(), StoreError> {
+    if fingerprints.is_empty() {
+        return Ok(());
+    }
+    let mut keys: Vec<i64> = fingerprints.iter().map(|f| request_key(f)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let wanted: Arc<HashSet<String>> =
+        Arc::new(fingerprints.into_iter().map(str::to_string).collect());
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let sql = format!(
+            "SELECT {ENTRY_LIST} FROM entries WHERE request_key IS NOT NULL AND request_key IN ({})",
+            placeholders(chunk.len())
+        );
+        let params: Vec<Value> = chunk.iter().map(|k| Value::Int(*k)).collect();
+        let wanted = Arc::clone(&wanted);
+        let found = session
+            .query_map(&sql, &params, move |row| {
+                let entry = entry_from_row(row)?;
+                let wanted = entry.batch.is_some()
+                    && entry
+                        .request_id
+                        .as_ref()
+                        .is_some_and(|r| wanted.contains(r));
+                Ok(wanted.then_some(entry))
+            })
+            .await?;
+        for entry in found.into_iter().flatten() {
+            let Some(fingerprint) = entry.request_id.clone() else {
+                continue;
+            };
+            let keep_earlier = context
+                .imported
+                .get(&fingerprint)
+                .is_some_and(|earlier| earlier.void.is_none());
+            if !keep_earlier {
+                context.imported.insert(fingerprint, entry);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A batch's state, its entries, and the corrections it made.
+async fn load_batch(
+    session: &mut Session,
+    batch: Uuid,
+    context: &mut Context,
+) -> Result<(), StoreError> {
+    let mut state = None;
+    let mut corrections = Vec::new();
+    for event in batch_events(session).await? {
+        match event
+            .body()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        {
+            EventBody::ImportRecorded(r) if r.batch == batch => {
+                state = Some(BatchState { void: false })
+            }
+            EventBody::PoolAdded(p) if p.batch == batch => state = Some(BatchState { void: false }),
+            EventBody::BatchVoided(v) if v.batch == batch => {
+                state = Some(BatchState { void: true })
+            }
+            EventBody::AmountCorrected(c) if c.batch == Some(batch) => corrections.push(c),
+            _ => {}
+        }
+    }
+    context.batch = state;
+    context.batch_entries = batch_entries(session, batch).await?;
+    for correction in corrections {
+        if let Some(entry) = load_entry(session, correction.entry_id).await? {
+            context.batch_corrections.push((correction, entry));
+        }
+    }
+    Ok(())
+}
+
+/// The events that record imports and pools, their voids and the
+/// corrections imports made, in chain order. The condition is the one of
+/// the small index that holds them (a database uses a partial index only
+/// for the condition it was made with).
+pub async fn batch_events(session: &mut Session) -> Result<Vec<Event>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_LIST} FROM events \
+         WHERE kind IN ('import_recorded', 'pool_added', 'batch_voided', 'amount_corrected') ORDER BY seq"
+    );
+    let rows = session.query(&sql, &[]).await?;
+    rows.into_iter().map(event_from_row).collect()
+}
+
+/// Every entry of an import or pool, in log order.
+pub async fn batch_entries(session: &mut Session, batch: Uuid) -> Result<Vec<Entry>, StoreError> {
+    let sql = format!(
+        "SELECT {ENTRY_LIST} FROM entries WHERE batch_id IS NOT NULL AND batch_id = $1 ORDER BY logged_seq"
+    );
+    let rows = session
+        .query(&sql, &[Value::Text(batch.to_string())])
+        .await?;
+    rows.into_iter().map(entry_from_row).collect()
 }
 
 pub async fn entries_with_request(

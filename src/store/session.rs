@@ -120,6 +120,15 @@ impl Session {
         };
         result.map_err(StoreError::from_sqlx)
     }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        let result = match self {
+            Session::Sqlite(mut s) => return s.rollback().await,
+            Session::PostgresTx(t) => t.rollback().await,
+            Session::PostgresConn(_) => Ok(()),
+        };
+        result.map_err(StoreError::from_sqlx)
+    }
 }
 
 /// OR FAIL: a constraint error ends the statement without undoing its

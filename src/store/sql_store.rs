@@ -13,8 +13,8 @@ use super::session::Session;
 use super::sqlite::SqlitePool;
 use super::value::Value;
 use super::{
-    postgres, DatabaseUrl, Executed, LedgerSnapshot, RatesImported, Store, StoreInfo, TagCount,
-    ViewRow,
+    postgres, DatabaseUrl, Executed, LedgerSnapshot, LedgerWriter, RatesImported, Store, StoreInfo,
+    TagCount, ViewRow,
 };
 use crate::fx::DayRate;
 use crate::ledger::event::LedgerReset;
@@ -220,6 +220,26 @@ impl SqlStore {
     }
 }
 
+/// Commands in one write transaction (see `Store::writer`).
+pub struct Writer {
+    tx: Session,
+}
+
+impl LedgerWriter for Writer {
+    async fn execute(&mut self, command: Command, at: Timestamp) -> Result<Executed, StoreError> {
+        let executed = run_command(&mut self.tx, command, at).await?;
+        Ok(executed)
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await
+    }
+
+    async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await
+    }
+}
+
 /// Reads through one read-only transaction.
 pub struct Snapshot {
     session: Session,
@@ -263,6 +283,21 @@ impl LedgerSnapshot for Snapshot {
 
 impl Store for SqlStore {
     type Snapshot = Snapshot;
+    type Writer = Writer;
+
+    async fn writer(&self) -> Result<Writer, StoreError> {
+        Ok(Writer {
+            tx: self.write_transaction().await?,
+        })
+    }
+
+    async fn batch_events(&self) -> Result<Vec<Event>, StoreError> {
+        queries::batch_events(&mut self.connection().await?).await
+    }
+
+    async fn batch_entries(&self, batch: Uuid) -> Result<Vec<Entry>, StoreError> {
+        queries::batch_entries(&mut self.connection().await?, batch).await
+    }
 
     async fn snapshot(&self) -> Result<Snapshot, StoreError> {
         let session = match &self.backend {

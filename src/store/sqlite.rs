@@ -316,6 +316,15 @@ impl SqliteSession {
         Ok(())
     }
 
+    pub async fn rollback(&mut self) -> Result<(), StoreError> {
+        if self.in_transaction {
+            self.with_conn(|conn| conn.execute_batch("ROLLBACK").map_err(db_error))
+                .await?;
+            self.in_transaction = false;
+        }
+        Ok(())
+    }
+
     pub async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         self.query_map(sql, params, Ok).await
     }
