@@ -4,6 +4,7 @@
 mod admin;
 pub mod args;
 mod export;
+mod import;
 mod pool;
 mod pricing;
 mod query;
@@ -78,6 +79,8 @@ enum Command {
     /// Export the ledger (CSV)
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Import external costs from a CSV file; list or void imports
+    Import(import::ImportArgs),
     /// Shared costs (subscriptions) split across projects
     #[command(subcommand)]
     Pool(pool::PoolCommand),
@@ -203,6 +206,10 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
             rates::run(&open_to_read(database).await?, command, out).await
         }
         Command::Rates(command) => rates::run(&open(database).await?, command, out).await,
+        Command::Import(args) if args.reads_only() => {
+            import::run(&open_to_read(database).await?, args, out).await
+        }
+        Command::Import(args) => import::run(&open(database).await?, args, out).await,
         Command::Pool(command @ pool::PoolCommand::List(_)) => {
             pool::run(&open_to_read(database).await?, command, out).await
         }

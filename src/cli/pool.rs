@@ -24,7 +24,7 @@ pub enum PoolCommand {
 #[derive(Args, Debug)]
 pub struct AddArgs {
     /// The whole cost, e.g. 30 or 29.99
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     amount: String,
     /// Currency of --amount (ISO 4217)
     #[arg(long, default_value = "USD")]

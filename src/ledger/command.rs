@@ -9,7 +9,9 @@ use super::event::{
 };
 use super::tags::Tags;
 use crate::money::Money;
+use crate::money::Currency;
 use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// A change someone asks of the ledger.
@@ -53,6 +55,24 @@ pub enum Command {
     },
 }
 
+/// What an import needs to know of a row imported before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportedEntry {
+    pub id: Uuid,
+    /// The cost used in totals.
+    pub micros: Option<i64>,
+    pub currency: Currency,
+}
+
+/// The 128 bits an import fingerprint (`import:` and 32 hex digits) holds.
+pub fn fingerprint_key(fingerprint: &str) -> Option<u128> {
+    let digits = fingerprint.strip_prefix("import:")?;
+    if digits.len() != 32 {
+        return None;
+    }
+    u128::from_str_radix(digits, 16).ok()
+}
+
 /// One row of an import, as it would be logged.
 #[derive(Clone, Debug)]
 pub struct ImportedRow {
@@ -61,6 +81,16 @@ pub struct ImportedRow {
     /// Whether a changed amount under the same fingerprint corrects the
     /// earlier entry (a provider's day bucket that grew).
     pub corrects: bool,
+}
+
+/// What one import row did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowOutcome {
+    Added,
+    /// An earlier import holds the row already.
+    Present,
+    /// An earlier import holds the day bucket with another amount.
+    Corrected,
 }
 
 /// An import or pool as the ledger knows it.
@@ -75,9 +105,9 @@ pub struct Context {
     pub entries: HashMap<Uuid, Entry>,
     /// (source, request id) → the entry already holding it.
     pub request_owners: HashMap<(String, String), Uuid>,
-    /// Fingerprint → the entry an earlier import logged with it (a live
-    /// one where there is one).
-    pub imported: HashMap<String, Entry>,
+    /// Fingerprint key → the live entry an earlier import logged with it.
+    /// Shared: an import loads it once for all its commands.
+    pub imported: Arc<HashMap<u128, ImportedEntry>>,
     /// The batch a `VoidBatch` names, its live entries, and the corrections
     /// it made with the entries they changed as they are now.
     pub batch: Option<BatchState>,
@@ -101,11 +131,8 @@ pub enum Outcome {
     },
     Retagged,
     Voided,
-    Imported {
-        added: i64,
-        present: i64,
-        corrected: i64,
-    },
+    /// What each row of the command did, in order.
+    Imported(Vec<RowOutcome>),
     Recorded,
     PoolAdded,
     BatchVoided {
@@ -258,45 +285,39 @@ fn decide_import(
     rows: Vec<ImportedRow>,
     ctx: &Context,
 ) -> Result<(Vec<EventBody>, Outcome), LedgerError> {
-    let (mut added, mut present, mut corrected) = (0, 0, 0);
+    let mut outcomes = Vec::with_capacity(rows.len());
     let mut events = Vec::with_capacity(rows.len());
     for ImportedRow { record, corrects } in rows {
         check_record(&record)?;
         let earlier = record
             .request_id
             .as_deref()
-            .and_then(|fingerprint| ctx.imported.get(fingerprint))
-            .filter(|entry| entry.void.is_none());
+            .and_then(fingerprint_key)
+            .and_then(|key| ctx.imported.get(&key));
         let Some(earlier) = earlier else {
-            added += 1;
+            outcomes.push(RowOutcome::Added);
             events.push(EventBody::EntryLogged(Box::new(record)));
             continue;
         };
-        let now = earlier.cost();
         let new = (record.actual_micros, record.actual_currency);
         match new {
             (Some(micros), Some(currency))
-                if corrects && (now.micros, now.currency) != (Some(micros), currency) =>
+                if corrects && (earlier.micros, earlier.currency) != (Some(micros), currency) =>
             {
-                corrected += 1;
+                outcomes.push(RowOutcome::Corrected);
                 events.push(EventBody::AmountCorrected(AmountCorrected {
                     entry_id: earlier.id,
                     batch: Some(batch),
-                    previous_micros: now.micros.unwrap_or(0),
-                    previous_currency: now.currency,
+                    previous_micros: earlier.micros.unwrap_or(0),
+                    previous_currency: earlier.currency,
                     micros,
                     currency,
                 }));
             }
-            _ => present += 1,
+            _ => outcomes.push(RowOutcome::Present),
         }
     }
-    let outcome = Outcome::Imported {
-        added,
-        present,
-        corrected,
-    };
-    Ok((events, outcome))
+    Ok((events, Outcome::Imported(outcomes)))
 }
 
 fn decide_batch_void(

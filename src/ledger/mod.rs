@@ -10,7 +10,8 @@ pub mod tags;
 pub mod totals;
 
 pub use command::{
-    decide, BatchState, Command, Context, ImportedRow, LedgerError, LogResult, Outcome,
+    decide, fingerprint_key, BatchState, Command, Context, ImportedEntry, ImportedRow, LedgerError, LogResult, Outcome,
+    RowOutcome,
 };
 pub use entry::{Actual, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};
 pub use event::{EntryRecord, Event, EventBody, Hash, Head};

@@ -81,6 +81,14 @@ impl Tags {
 /// A tag as the ledger keeps it: Unicode NFC (a decomposed "Ström" is the
 /// same client as a composed one), trimmed and whitespace-collapsed; `None`
 /// when nothing is left.
+/// The form two names that differ only by case share (`Acme` and `ACME`).
+pub fn fold(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// Name of the same function in SQLite, for SQL that fills in folded names.
+pub const FOLD_SQL_FUNCTION: &str = "gencost_fold";
+
 pub fn normalize(text: &str) -> Option<String> {
     use unicode_normalization::UnicodeNormalization;
     let composed: String = text.nfc().collect();

@@ -268,12 +268,10 @@ async fn listed_projects<S: Store>(store: &S, names: &[String]) -> Result<Vec<St
             return Err(Error::input("--project: cannot be empty"));
         };
         limits::name("project", &given)?;
-        let existing = store.tag_values(TagField::Project, &given, 20).await?;
-        let lower = given.to_lowercase();
-        let spelled = existing
-            .into_iter()
-            .find(|t| t.value.to_lowercase() == lower)
-            .map_or(given, |t| t.value);
+        let spelled = store
+            .tag_spelling(TagField::Project, &given)
+            .await?
+            .unwrap_or(given);
         if !seen.insert(spelled.to_lowercase()) {
             return Err(Error::input(format!(
                 "--project '{spelled}' is listed twice"

@@ -73,14 +73,24 @@ pub async fn check_convertible<S: Store>(store: &S, currency: Currency, day: i64
     if embedded.is_some_and(|first| day >= first) {
         return Ok(());
     }
-    // An amount in euros converts with any other currency's rates.
+    convertible_from(currency, day, first_convertible_day(store, currency).await?)
+}
+
+/// The first day an amount in `currency` can be converted: the first
+/// embedded or stored rate for it (for euros, of any currency).
+pub async fn first_convertible_day<S: Store>(store: &S, currency: Currency) -> Result<Option<i64>> {
+    let embedded = history()?.first_day(currency);
     let stored = store
         .first_rate_day((currency != Currency::EUR).then_some(currency))
         .await?;
-    let first = match (embedded, stored) {
+    Ok(match (embedded, stored) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    };
+    })
+}
+
+/// Refuses `day` when it is before `first` (see `check_convertible`).
+pub fn convertible_from(currency: Currency, day: i64, first: Option<i64>) -> Result<()> {
     match first {
         None => Err(Error::input(format!(
             "currency {currency}: no exchange rate is known for it, so it could never be converted; \

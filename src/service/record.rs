@@ -273,16 +273,15 @@ pub async fn log<S: Store>(
         let Some(given) = request.tags.get(field).and_then(normalize) else {
             continue;
         };
-        let existing = store.tag_values(field, &given, 20).await?;
-        let lower = given.to_lowercase();
-        let same_name = existing.iter().find(|t| t.value.to_lowercase() == lower);
-        if let Some(found) = same_name.filter(|t| t.value != given) {
-            respelled.push(Respelled {
-                field,
-                given: given.clone(),
-                logged_as: found.value.clone(),
-            });
-            *request.tags.slot(field) = Some(found.value.clone());
+        if let Some(found) = store.tag_spelling(field, &given).await? {
+            if found != given {
+                respelled.push(Respelled {
+                    field,
+                    given: given.clone(),
+                    logged_as: found.clone(),
+                });
+                *request.tags.slot(field) = Some(found);
+            }
         }
     }
     let now = Timestamp::now();

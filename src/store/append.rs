@@ -8,13 +8,16 @@ use super::columns::{
 use super::error::StoreError;
 use super::queries::{load_context, load_entry, read_head};
 use super::session::Session;
-use super::value::{RowsInsert, Value};
+use super::value::{Column, RowsInsert, Value};
 use super::Executed;
 use crate::ledger::event::LedgerReset;
 use crate::ledger::replay::{apply_change, entry_from_record};
-use crate::ledger::{decide, Command, Entry, Event, EventBody, Head};
+use crate::ledger::{decide, Command, Entry, Event, EventBody, Head, ImportedEntry};
+use std::sync::Arc;
 use crate::timestamp::Timestamp;
-use std::collections::HashMap;
+use crate::ledger::tags::fold;
+use crate::ledger::{TagField, Tags};
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// Events sealed and handed to the database at a time (one UNNEST insert per
@@ -28,7 +31,18 @@ pub async fn run_command(
     command: Command,
     at: Timestamp,
 ) -> Result<Executed, StoreError> {
-    let context = load_context(tx, &command).await?;
+    run_command_with(tx, command, at, None).await
+}
+
+/// `run_command`, with the imported entries already loaded (see
+/// `queries::load_context`).
+pub async fn run_command_with(
+    tx: &mut Session,
+    command: Command,
+    at: Timestamp,
+    imported: Option<Arc<HashMap<u128, ImportedEntry>>>,
+) -> Result<Executed, StoreError> {
+    let context = load_context(tx, &command, imported).await?;
     let (bodies, outcome) = decide(command, &context)?;
     let mut head = read_head(tx).await?;
     let mut events: Vec<Event> = Vec::with_capacity(bodies.len());
@@ -90,6 +104,7 @@ pub async fn reset_chain(
         ));
     }
     tx.execute("DELETE FROM entries", &[]).await?;
+    tx.execute("DELETE FROM tag_spellings", &[]).await?;
     tx.execute("DELETE FROM events", &[]).await?;
     let mut head = Head::EMPTY;
     let body = EventBody::LedgerReset(first);
@@ -132,9 +147,11 @@ fn append_statements<'a>(
 ) -> Vec<RowsInsert> {
     let mut event_rows = Vec::new();
     let mut entry_rows = Vec::new();
+    let mut spellings = Spellings::default();
     for (event, body) in events {
         event_rows.extend(event_values(event));
         if let EventBody::EntryLogged(record) = body {
+            spellings.note(&record.tags);
             let entry = entry_from_record(record, event.seq, event.recorded_at);
             entry_cells(entry, &mut entry_rows);
         }
@@ -158,7 +175,41 @@ fn append_statements<'a>(
             on_conflict: "",
         });
     }
+    statements.extend(spellings.insert());
     statements
+}
+
+/// The tag names a group of entries carries, each once, for
+/// `tag_spellings` (the first spelling of a name stays).
+#[derive(Default)]
+struct Spellings {
+    seen: HashSet<(TagField, String)>,
+    values: Vec<Value>,
+}
+
+impl Spellings {
+    fn note(&mut self, tags: &Tags) {
+        for field in TagField::ALL {
+            if let Some(name) = tags.get(field) {
+                let folded = fold(name);
+                if self.seen.insert((field, folded.clone())) {
+                    self.values.push(Value::Text(field.column().to_string()));
+                    self.values.push(Value::Text(folded));
+                    self.values.push(Value::Text(name.to_string()));
+                }
+            }
+        }
+    }
+
+    fn insert(self) -> Option<RowsInsert> {
+        (!self.values.is_empty()).then_some(RowsInsert {
+            table: "tag_spellings",
+            columns: "field, folded, name",
+            types: &[Column::Text, Column::Text, Column::Text],
+            values: self.values,
+            on_conflict: "ON CONFLICT (field, folded) DO NOTHING",
+        })
+    }
 }
 
 /// Applies change events (all but `entry_logged`, whose entries are already
@@ -185,6 +236,13 @@ async fn apply_changes<'a>(
         };
         let entry = changed.entry(id).or_insert(entry);
         apply_change(entry, body, event.recorded_at);
+    }
+    let mut spellings = Spellings::default();
+    for entry in changed.values() {
+        spellings.note(&entry.tags);
+    }
+    if let Some(insert) = spellings.insert() {
+        tx.insert_groups(&mut std::iter::once(vec![insert])).await?;
     }
     for entry in changed.into_values() {
         update_entry(tx, entry).await?;

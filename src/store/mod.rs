@@ -130,6 +130,14 @@ pub trait Store: Send + Sync {
         limit: i64,
     ) -> impl Future<Output = Result<Vec<TagCount>, StoreError>> + Send;
 
+    /// The spelling the ledger first logged a name with, among names that
+    /// differ from `name` only by case: one index look-up.
+    fn tag_spelling(
+        &self,
+        field: TagField,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
     fn head(&self) -> impl Future<Output = Result<Head, StoreError>> + Send;
 
     /// A read-only view of the ledger as it is now, for long scans.

@@ -13,9 +13,13 @@ use super::session::Session;
 use super::value::{placeholders, Value};
 use super::{TagCount, ViewRow};
 use crate::ledger::totals::{Grouping, SumRow};
-use crate::ledger::{BatchState, Command, Context, Entry, Event, EventBody, Head, TagField};
+use crate::ledger::{
+    fingerprint_key, BatchState, Command, Context, Entry, Event, EventBody, Head, ImportedEntry,
+    TagField,
+};
+use crate::ledger::tags::fold;
 use crate::money::Money;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -47,8 +51,13 @@ pub async fn load_entry(session: &mut Session, id: Uuid) -> Result<Option<Entry>
     rows.into_iter().next().map(entry_from_row).transpose()
 }
 
-/// What `decide` needs to see of the ledger for this command.
-pub async fn load_context(session: &mut Session, command: &Command) -> Result<Context, StoreError> {
+/// What `decide` needs to see of the ledger for this command. `imported`,
+/// when given, is every imported entry, loaded once for a whole import.
+pub async fn load_context(
+    session: &mut Session,
+    command: &Command,
+    imported: Option<Arc<HashMap<u128, ImportedEntry>>>,
+) -> Result<Context, StoreError> {
     let mut context = Context::default();
     for id in command.entry_ids() {
         if let Some(entry) = load_entry(session, id).await? {
@@ -82,60 +91,62 @@ pub async fn load_context(session: &mut Session, command: &Command) -> Result<Co
             .await?;
         context.request_owners.extend(owners.into_iter().flatten());
     }
-    load_imported(session, command.fingerprints(), &mut context).await?;
+    let fingerprints = command.fingerprints();
+    if let Some(imported) = imported {
+        context.imported = imported;
+    } else if !fingerprints.is_empty() {
+        context.imported = Arc::new(load_imported(session, fingerprints).await?);
+    }
     if let Some(batch) = command.batch_to_void() {
         load_batch(session, batch, &mut context).await?;
     }
     Ok(context)
 }
 
-/// The entries earlier imports logged with these fingerprints; a live one
-/// where a fingerprint has both a void and a live entry.
+/// The live entries earlier imports logged with these fingerprints.
 async fn load_imported(
     session: &mut Session,
     fingerprints: Vec<&str>,
-    context: &mut Context,
-) -> Result<(), StoreError> {
-    if fingerprints.is_empty() {
-        return Ok(());
-    }
+) -> Result<HashMap<u128, ImportedEntry>, StoreError> {
+    let mut found = HashMap::new();
     let mut keys: Vec<i64> = fingerprints.iter().map(|f| request_key(f)).collect();
     keys.sort_unstable();
     keys.dedup();
-    let wanted: Arc<HashSet<String>> =
-        Arc::new(fingerprints.into_iter().map(str::to_string).collect());
     for chunk in keys.chunks(LOOKUP_CHUNK) {
         let sql = format!(
-            "SELECT {ENTRY_LIST} FROM entries WHERE request_key IS NOT NULL AND request_key IN ({})",
+            "SELECT request_id, id, cost_micros, cost_currency FROM entries \
+             WHERE request_key IS NOT NULL AND request_key IN ({}) AND batch_id IS NOT NULL AND is_void = 0",
             placeholders(chunk.len())
         );
         let params: Vec<Value> = chunk.iter().map(|k| Value::Int(*k)).collect();
-        let wanted = Arc::clone(&wanted);
-        let found = session
-            .query_map(&sql, &params, move |row| {
-                let entry = entry_from_row(row)?;
-                let wanted = entry.batch.is_some()
-                    && entry
-                        .request_id
-                        .as_ref()
-                        .is_some_and(|r| wanted.contains(r));
-                Ok(wanted.then_some(entry))
-            })
-            .await?;
-        for entry in found.into_iter().flatten() {
-            let Some(fingerprint) = entry.request_id.clone() else {
-                continue;
-            };
-            let keep_earlier = context
-                .imported
-                .get(&fingerprint)
-                .is_some_and(|earlier| earlier.void.is_none());
-            if !keep_earlier {
-                context.imported.insert(fingerprint, entry);
-            }
-        }
+        let rows = session.query_map(&sql, &params, imported_entry).await?;
+        found.extend(rows.into_iter().flatten());
     }
-    Ok(())
+    Ok(found)
+}
+
+/// Every live entry imports logged, by fingerprint: one walk of the batch
+/// index, for an import of many rows (a look-up per row would read a table
+/// page per row).
+pub async fn all_imported(session: &mut Session) -> Result<HashMap<u128, ImportedEntry>, StoreError> {
+    let sql = "SELECT request_id, id, cost_micros, cost_currency FROM entries \
+               WHERE batch_id IS NOT NULL AND is_void = 0 AND kind = 'external'";
+    let rows = session.query_map(sql, &[], imported_entry).await?;
+    Ok(rows.into_iter().flatten().collect())
+}
+
+fn imported_entry(mut row: super::value::Row) -> Result<Option<(u128, ImportedEntry)>, StoreError> {
+    let Some(key) = row.opt_text("request_id")?.as_deref().and_then(fingerprint_key) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        key,
+        ImportedEntry {
+            id: parse_uuid(&row.text("id")?)?,
+            micros: row.opt_int("cost_micros")?,
+            currency: parse_currency(&row.text("cost_currency")?)?,
+        },
+    )))
 }
 
 /// A batch's state, its entries, and the corrections it made.
@@ -315,6 +326,22 @@ pub async fn tag_values(
             })
         })
         .collect()
+}
+
+/// The spelling the ledger first logged a name with, among names that
+/// differ from `name` only by case.
+pub async fn tag_spelling(
+    session: &mut Session,
+    field: TagField,
+    name: &str,
+) -> Result<Option<String>, StoreError> {
+    let rows = session
+        .query(
+            "SELECT name FROM tag_spellings WHERE field = $1 AND folded = $2",
+            &[field.column().into(), Value::Text(fold(name))],
+        )
+        .await?;
+    rows.into_iter().next().map(|mut row| row.text("name")).transpose()
 }
 
 pub async fn confirmed_actuals(

@@ -3,7 +3,7 @@
 //! kinds of session the ledger uses: a plain connection, a write
 //! transaction that holds the chain's lock, and a read-only snapshot.
 
-use super::append::{append_verbatim, reset_chain, run_command};
+use super::append::{append_verbatim, reset_chain, run_command, run_command_with};
 use super::columns::RowDigest;
 use super::error::StoreError;
 use super::filter::{Filter, Page};
@@ -19,7 +19,8 @@ use super::{
 use crate::fx::DayRate;
 use crate::ledger::event::LedgerReset;
 use crate::ledger::totals::{Grouping, SumRow};
-use crate::ledger::{Command, Entry, Event, Head, TagField};
+use crate::ledger::{Command, Entry, Event, Head, ImportedEntry, TagField};
+use std::collections::HashMap;
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
 use sqlx::PgPool;
@@ -223,12 +224,18 @@ impl SqlStore {
 /// Commands in one write transaction (see `Store::writer`).
 pub struct Writer {
     tx: Session,
+    /// Every imported entry, loaded by the first import command: the lock
+    /// is held throughout, and an import's rows never meet each other
+    /// (their fingerprints differ), so it stays true for the whole import.
+    imported: Option<Arc<HashMap<u128, ImportedEntry>>>,
 }
 
 impl LedgerWriter for Writer {
     async fn execute(&mut self, command: Command, at: Timestamp) -> Result<Executed, StoreError> {
-        let executed = run_command(&mut self.tx, command, at).await?;
-        Ok(executed)
+        if matches!(command, Command::Import { .. }) && self.imported.is_none() {
+            self.imported = Some(Arc::new(queries::all_imported(&mut self.tx).await?));
+        }
+        run_command_with(&mut self.tx, command, at, self.imported.clone()).await
     }
 
     async fn commit(self) -> Result<(), StoreError> {
@@ -288,6 +295,7 @@ impl Store for SqlStore {
     async fn writer(&self) -> Result<Writer, StoreError> {
         Ok(Writer {
             tx: self.write_transaction().await?,
+            imported: None,
         })
     }
 
@@ -354,6 +362,10 @@ impl Store for SqlStore {
         limit: i64,
     ) -> Result<Vec<TagCount>, StoreError> {
         queries::tag_values(&mut self.connection().await?, field, prefix, limit).await
+    }
+
+    async fn tag_spelling(&self, field: TagField, name: &str) -> Result<Option<String>, StoreError> {
+        queries::tag_spelling(&mut self.connection().await?, field, name).await
     }
 
     async fn head(&self) -> Result<Head, StoreError> {

@@ -225,6 +225,13 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         |ctx| Ok(request_key::request_key(&ctx.get::<String>(0)?)),
     )
     .map_err(|e| open_error(path, e.to_string()))?;
+    conn.create_scalar_function(
+        crate::ledger::tags::FOLD_SQL_FUNCTION,
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(crate::ledger::tags::fold(&ctx.get::<String>(0)?)),
+    )
+    .map_err(|e| open_error(path, e.to_string()))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

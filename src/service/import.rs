@@ -1,0 +1,511 @@
+//! Imports of external costs from CSV files: every row checked, then all
+//! rows written in one transaction, or none. Each row carries a fingerprint
+//! (its normalised content and its occurrence number among identical rows
+//! of the file) as its request id, so a second import of the same file, or
+//! of an overlapping later export, adds only the rows not yet imported; a
+//! provider's day bucket whose amount grew is recorded as a correction.
+
+use super::{limits, rates};
+use crate::error::{Error, Result};
+use crate::import::{self, CsvRows, Field, ImportRow, Preset, ReadOptions, RowResult};
+use crate::ledger::event::{ImportRecorded, Params};
+use crate::ledger::tags::{fold, normalize};
+use crate::ledger::{
+    Command, EntryRecord, ImportedRow, Kind, Outcome, RowOutcome, Status, TagField, Tags, Tier,
+};
+use crate::money::{Currency, Money};
+use crate::store::{LedgerWriter, Store};
+use crate::timestamp::Timestamp;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use uuid::Uuid;
+
+/// Rows checked and written per command.
+const CHUNK: usize = 5_000;
+/// Bad rows listed in the error; the rest are counted.
+pub const MAX_LISTED_ERRORS: usize = 20;
+/// Rows shown by a dry run.
+const PREVIEW_ROWS: usize = 10;
+
+/// What a checked row will show if the ledger adds it.
+struct Pending {
+    preview: PreviewRow,
+}
+
+/// An import, as every surface asks for it.
+#[derive(Clone, Debug, Default)]
+pub struct ImportRequest {
+    /// The name errors and the batch record show (no directories).
+    pub file: String,
+    pub read: ReadOptions,
+    /// Fill cells the file leaves empty or has no column for; a value in
+    /// the file wins.
+    pub source: Option<String>,
+    pub currency: Option<Currency>,
+    pub tags: Tags,
+    /// Check and count everything, write nothing.
+    pub dry_run: bool,
+}
+
+/// How many rows took each flag because the file gave no value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Filled {
+    pub source: i64,
+    pub currency: i64,
+    pub client: i64,
+    pub project: i64,
+    pub deliverable: i64,
+}
+
+/// A row an import adds, as a dry run shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PreviewRow {
+    pub line: u64,
+    pub occurred_at: Timestamp,
+    pub source: String,
+    pub description: Option<String>,
+    pub amount: Money,
+    pub client: Option<String>,
+    pub project: Option<String>,
+    pub deliverable: Option<String>,
+}
+
+/// What an import did (or, for a dry run, would do).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ImportReport {
+    /// The batch's id; `None` for a dry run and for an import that added
+    /// and corrected nothing (no batch is recorded then).
+    pub batch: Option<Uuid>,
+    pub dry_run: bool,
+    pub file: String,
+    pub preset: Preset,
+    /// Data rows read, empty days included.
+    pub rows: i64,
+    pub added: i64,
+    /// Rows an earlier import already holds.
+    pub present: i64,
+    /// Day buckets whose amount changed since an earlier import.
+    pub corrected: i64,
+    /// Empty days (a provider's rows without an amount).
+    pub skipped: i64,
+    /// Added rows with a negative amount (refunds, credits).
+    pub refunds: i64,
+    pub filled: Filled,
+    /// The added rows' sum, per currency.
+    pub added_totals: Vec<Money>,
+    /// The first rows added.
+    pub first_rows: Vec<PreviewRow>,
+}
+
+/// Imports `input` (the file `request.file`), calling `progress` with the
+/// bytes read so far. A file with any bad row is refused whole: the error
+/// lists each bad row, up to `MAX_LISTED_ERRORS`, as `FILE:LINE: reason`.
+pub async fn import<S, R>(
+    store: &S,
+    input: R,
+    request: ImportRequest,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportReport>
+where
+    S: Store,
+    R: Read + Send + 'static,
+{
+    let file = request.file.clone();
+    let rows = import::read(input, &request.read)
+        .map_err(|e| Error::input(format!("{file}: {e}")))?;
+    let preset = rows.preset();
+    let defaults = Defaults::new(&request, &rows)?;
+    // The file is read and its rows parsed on a thread of their own while
+    // the rows before them are written.
+    let (chunks, mut received) = tokio::sync::mpsc::channel::<(Vec<RowResult>, u64)>(2);
+    let reader = std::thread::spawn(move || read_chunks(rows, chunks));
+
+    let mut import = Import::new(request, preset, defaults);
+    let mut writer = store.writer().await?;
+    let batch = Uuid::now_v7();
+    while let Some((chunk, bytes)) = received.recv().await {
+        let checked = import.check(store, chunk).await?;
+        if import.errors.is_empty() && !checked.is_empty() {
+            let (rows, pending): (Vec<ImportedRow>, Vec<Pending>) = checked
+                .into_iter()
+                .map(|(mut row, pending)| {
+                    row.record.batch = Some(batch);
+                    (row, pending)
+                })
+                .unzip();
+            let executed = writer
+                .execute(Command::Import { batch, rows }, Timestamp::now())
+                .await?;
+            let Outcome::Imported(outcomes) = executed.outcome else {
+                return Err(Error::Io(format!("unexpected outcome {:?}", executed.outcome)));
+            };
+            for (outcome, pending) in outcomes.into_iter().zip(pending) {
+                import.count(outcome, pending);
+            }
+        }
+        progress(bytes);
+    }
+    reader
+        .join()
+        .map_err(|_| Error::Io(format!("{file}: the reader stopped unexpectedly")))?;
+    if !import.errors.is_empty() {
+        drop(writer);
+        return Err(import.refusal());
+    }
+    let mut report = import.finish();
+    if report.dry_run || report.added + report.corrected == 0 {
+        writer.rollback().await?;
+        return Ok(report);
+    }
+    writer
+        .execute(
+            Command::RecordImport(ImportRecorded {
+                batch,
+                file: report.file.clone(),
+                preset: preset.as_str().to_string(),
+                rows: report.rows,
+                added: report.added,
+                present: report.present,
+                corrected: report.corrected,
+                skipped: report.skipped,
+            }),
+            Timestamp::now(),
+        )
+        .await?;
+    writer.commit().await?;
+    report.batch = Some(batch);
+    Ok(report)
+}
+
+/// Sends the rows in chunks, with the bytes read after each.
+fn read_chunks<R: Read>(
+    mut rows: CsvRows<R>,
+    chunks: tokio::sync::mpsc::Sender<(Vec<RowResult>, u64)>,
+) {
+    loop {
+        let chunk: Vec<RowResult> = rows.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() {
+            return;
+        }
+        if chunks.blocking_send((chunk, rows.bytes_read())).is_err() {
+            return;
+        }
+    }
+}
+
+/// What fills the cells a file leaves empty.
+struct Defaults {
+    source: Option<String>,
+    currency: Option<Currency>,
+    tags: Tags,
+}
+
+impl Defaults {
+    fn new<R>(request: &ImportRequest, rows: &CsvRows<R>) -> Result<Defaults> {
+        let source = match request.source.as_deref().map(str::trim) {
+            Some("") => return Err(Error::input("--source: cannot be empty")),
+            Some(source) => {
+                limits::name("--source", source)?;
+                Some(source.to_string())
+            }
+            None => rows.preset().default_source().map(str::to_string),
+        };
+        if source.is_none() && !rows.has_column(Field::Source) {
+            return Err(Error::input(format!(
+                "{}: the file has no column for the source (category, tool, service, vendor); give --source NAME, e.g. --source Midjourney",
+                request.file
+            )));
+        }
+        let mut tags = Tags::default();
+        for field in TagField::ALL {
+            if let Some(value) = request.tags.get(field) {
+                let Some(value) = normalize(value) else {
+                    return Err(Error::input(format!("--{}: cannot be empty", field.column())));
+                };
+                limits::name(&format!("--{}", field.column()), &value)?;
+                *tags.slot(field) = Some(value);
+            }
+        }
+        Ok(Defaults {
+            source,
+            currency: request.currency,
+            tags,
+        })
+    }
+}
+
+/// The checks and counts of one import as its rows arrive.
+struct Import {
+    file: String,
+    defaults: Defaults,
+    report: ImportReport,
+    errors: Vec<(u64, String)>,
+    bad_rows: u64,
+    /// Occurrences so far of each row identity, by the first 8 bytes of its
+    /// hash: a collision only numbers a row one higher, the same way on
+    /// every import of the file, so fingerprints stay stable.
+    seen: HashMap<u64, u32>,
+    /// The first day each currency can be converted.
+    first_days: HashMap<Currency, Option<i64>>,
+    /// Tag names in the ledger's spelling, by field and lower case.
+    spellings: HashMap<(TagField, String), String>,
+    totals: BTreeMap<Currency, i64>,
+    now: Timestamp,
+}
+
+impl Import {
+    fn new(request: ImportRequest, preset: Preset, defaults: Defaults) -> Import {
+        Import {
+            report: ImportReport {
+                batch: None,
+                dry_run: request.dry_run,
+                file: request.file.clone(),
+                preset,
+                rows: 0,
+                added: 0,
+                present: 0,
+                corrected: 0,
+                skipped: 0,
+                refunds: 0,
+                filled: Filled::default(),
+                added_totals: Vec::new(),
+                first_rows: Vec::new(),
+            },
+            file: request.file,
+            defaults,
+            errors: Vec::new(),
+            bad_rows: 0,
+            seen: HashMap::new(),
+            first_days: HashMap::new(),
+            spellings: HashMap::new(),
+            totals: BTreeMap::new(),
+            now: Timestamp::now(),
+        }
+    }
+
+    /// Checks a chunk of rows; returns them as the ledger logs them. Once
+    /// a row is bad nothing will be written, and the rest are only checked.
+    async fn check<S: Store>(
+        &mut self,
+        store: &S,
+        chunk: Vec<RowResult>,
+    ) -> Result<Vec<(ImportedRow, Pending)>> {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for result in chunk {
+            self.report.rows += 1;
+            match result {
+                RowResult::Skipped { .. } => self.report.skipped += 1,
+                RowResult::Bad { line, reason } => self.bad(line, reason),
+                RowResult::Row(row) => {
+                    let line = row.line;
+                    match self.record(store, row).await {
+                        Ok(row) => rows.push(row),
+                        Err(Error::Input(reason)) => self.bad(line, reason),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    fn bad(&mut self, line: u64, reason: String) {
+        self.bad_rows += 1;
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push((line, reason));
+        }
+    }
+
+    /// Counts what the ledger did with a row.
+    fn count(&mut self, outcome: RowOutcome, pending: Pending) {
+        match outcome {
+            RowOutcome::Present => self.report.present += 1,
+            RowOutcome::Corrected => self.report.corrected += 1,
+            RowOutcome::Added => {
+                self.report.added += 1;
+                let amount = pending.preview.amount;
+                *self.totals.entry(amount.currency).or_default() += amount.micros;
+                if amount.micros < 0 {
+                    self.report.refunds += 1;
+                }
+                if self.report.first_rows.len() < PREVIEW_ROWS {
+                    self.report.first_rows.push(pending.preview);
+                }
+            }
+        }
+    }
+
+    /// The entry a row is logged as, with its fingerprint.
+    async fn record<S: Store>(&mut self, store: &S, row: ImportRow) -> Result<(ImportedRow, Pending)> {
+        let preset = self.report.preset;
+        let ImportRow {
+            line,
+            occurred_at,
+            description,
+            amount_micros,
+            currency,
+            source,
+            client,
+            project,
+            deliverable,
+            model,
+            content,
+            bucket_key,
+        } = row;
+        let filled = &mut self.report.filled;
+        let source = fill(source, &self.defaults.source, &mut filled.source).ok_or_else(|| {
+            Error::input("source: empty, and no --source was given to fill it")
+        })?;
+        let currency = match currency {
+            Some(currency) => currency,
+            None => {
+                filled.currency += 1;
+                self.defaults.currency.ok_or_else(|| {
+                    Error::input("currency: the row names none; give --currency CODE")
+                })?
+            }
+        };
+        let mut tags = Tags {
+            client: fill(client, &self.defaults.tags.client, &mut filled.client),
+            project: fill(project, &self.defaults.tags.project, &mut filled.project),
+            deliverable: fill(deliverable, &self.defaults.tags.deliverable, &mut filled.deliverable),
+        };
+        limits::name("source", &source)?;
+        if let Some(model) = &model {
+            limits::name("model", model)?;
+        }
+        if let Some(description) = &description {
+            limits::description(description)?;
+        }
+        let amount = Money::new(amount_micros, currency);
+        limits::amount("amount", amount)?;
+        limits::occurred_at("date", occurred_at, self.now)?;
+        let first_day = match self.first_days.get(&currency) {
+            Some(first) => *first,
+            None => {
+                let first = rates::first_convertible_day(store, currency).await?;
+                self.first_days.insert(currency, first);
+                first
+            }
+        };
+        rates::convertible_from(currency, occurred_at.day(), first_day)?;
+        for field in TagField::ALL {
+            let slot = tags.slot(field);
+            if let Some(value) = slot.take() {
+                limits::name(field.column(), &value)?;
+                *slot = Some(self.spelling(store, field, value).await?);
+            }
+        }
+
+        let corrects = bucket_key.is_some();
+        let identity = bucket_key.unwrap_or(content);
+        let fingerprint = self.fingerprint(preset, &identity);
+        let pending = Pending {
+            preview: PreviewRow {
+                line,
+                occurred_at,
+                source: source.clone(),
+                description: description.clone(),
+                amount,
+                client: tags.client.clone(),
+                project: tags.project.clone(),
+                deliverable: tags.deliverable.clone(),
+            },
+        };
+        let params = Params::from_map(&serde_json::Map::new())
+            .map_err(|e| Error::Io(format!("parameters: {e}")))?;
+        Ok((ImportedRow {
+            record: EntryRecord {
+                id: Uuid::now_v7(),
+                kind: Kind::External,
+                occurred_at: occurred_at.0,
+                source,
+                model,
+                description,
+                tags,
+                request_id: Some(fingerprint),
+                status: Status::Succeeded,
+                duration_ms: None,
+                params,
+                estimate_micros: Some(amount_micros),
+                estimate_currency: currency,
+                estimate_tier: Tier::Billed,
+                actual_micros: Some(amount_micros),
+                actual_currency: Some(currency),
+                price_version: None,
+                license: None,
+                batch: None,
+            },
+            corrects,
+        }, pending))
+    }
+
+    /// `import:` and 32 hex digits of SHA-256 over the preset, the row's
+    /// identity and its occurrence number among rows of the same identity.
+    fn fingerprint(&mut self, preset: Preset, identity: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(b"gencost-import-v1\n");
+        hasher.update(preset.as_str().as_bytes());
+        hasher.update(b"\n");
+        hasher.update(identity.as_bytes());
+        let identity_hash = hasher.clone().finalize();
+        let key = u64::from_le_bytes(identity_hash[..8].try_into().unwrap_or_default());
+        let occurrence = self.seen.entry(key).or_insert(0);
+        *occurrence += 1;
+        hasher.update(format!("\n{occurrence}").as_bytes());
+        format!("import:{}", hex::encode(&hasher.finalize()[..16]))
+    }
+
+    /// The ledger's spelling of a tag name that differs only by case; the
+    /// first spelling in the file for a name the ledger does not have.
+    async fn spelling<S: Store>(&mut self, store: &S, field: TagField, given: String) -> Result<String> {
+        let key = (field, fold(&given));
+        if let Some(spelled) = self.spellings.get(&key) {
+            return Ok(spelled.clone());
+        }
+        let spelled = store.tag_spelling(field, &given).await?.unwrap_or(given);
+        self.spellings.insert(key, spelled.clone());
+        Ok(spelled)
+    }
+
+    fn refusal(&self) -> Error {
+        let mut message = format!(
+            "{}: {} bad {}; nothing was imported",
+            self.file,
+            self.bad_rows,
+            if self.bad_rows == 1 { "row" } else { "rows" }
+        );
+        for (line, reason) in &self.errors {
+            message.push_str(&format!("\n{}:{line}: {reason}", self.file));
+        }
+        let unlisted = self.bad_rows - self.errors.len() as u64;
+        if unlisted > 0 {
+            message.push_str(&format!("\n... and {unlisted} more"));
+        }
+        Error::Input(message)
+    }
+
+    fn finish(mut self) -> ImportReport {
+        self.report.added_totals = self
+            .totals
+            .into_iter()
+            .map(|(currency, micros)| Money::new(micros, currency))
+            .collect();
+        self.report
+    }
+}
+
+/// The file's value, else the flag's (counted).
+fn fill(value: Option<String>, flag: &Option<String>, count: &mut i64) -> Option<String> {
+    match value {
+        Some(value) => Some(value),
+        None => {
+            let filled = flag.clone();
+            if filled.is_some() {
+                *count += 1;
+            }
+            filled
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! End to end, on each backend: importing external costs (fingerprints,
+//! corrections of a provider's growing day buckets, all or nothing, batches
+//! voided whole) and pool costs split across projects.
+
+mod common;
+use common::TestLedger;
+use serde_json::Value;
+
+fn write(ledger: &TestLedger, name: &str, bytes: &[u8]) -> String {
+    let path = ledger.dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+fn events(ledger: &TestLedger) -> i64 {
+    if ledger.backend == "sqlite" && !ledger.sqlite_path().exists() {
+        return 0;
+    }
+    ledger.json(&["db", "info", "--json"])["events"]
+        .as_i64()
+        .unwrap()
+}
+
+fn total(ledger: &TestLedger, args: &[&str]) -> String {
+    let mut all = vec!["total", "--json"];
+    all.extend_from_slice(args);
+    ledger.json(&all)["total"].as_str().unwrap().to_string()
+}
+
+fn group_totals(ledger: &TestLedger, args: &[&str]) -> Vec<(String, String)> {
+    let mut all = vec!["total", "--json"];
+    all.extend_from_slice(args);
+    let mut groups: Vec<(String, String)> = ledger.json(&all)["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap_or("-").to_string(),
+                g["total"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    groups.sort();
+    groups
+}
+
+fn verified(ledger: &TestLedger) {
+    let out = ledger.ok(&["verify"]);
+    assert!(out.starts_with("ok"), "{out}");
+}
+
+const GENERIC: &str = "date,description,amount,currency,tool,project\n\
+2026-11-03,Midjourney Pro,30.00,USD,Midjourney,Summer Spot\n\
+2026-11-04,Voice-over,12.50,USD,ElevenLabs,Winter\n\
+2026-11-04,Voice-over,12.50,USD,ElevenLabs,Winter\n";
+
+#[test]
+fn a_second_import_adds_only_rows_not_yet_imported() {
+    for ledger in TestLedger::each() {
+        let first = write(&ledger, "costs.csv", GENERIC.as_bytes());
+        let report = ledger.json(&["import", &first, "--json"]);
+        // Two identical rows in one file are two entries.
+        assert_eq!(report["added"], 3, "{}", ledger.backend);
+        assert_eq!(report["preset"], "generic");
+        assert_eq!(
+            report["added_totals"][0]["amount"], "55",
+            "{}",
+            ledger.backend
+        );
+        assert!(report["batch"].is_string());
+
+        let again = ledger.json(&["import", &first, "--json"]);
+        assert_eq!((again["added"].clone(), again["present"].clone()), (0.into(), 3.into()));
+        assert!(again["batch"].is_null(), "nothing new records no batch");
+
+        // A later export of the same account: other separator, a byte order
+        // mark, quoting and decimal commas, one row more.
+        let later = "\u{feff}Date;Description;Amount;Currency;Tool;Project\n\
+2026-11-03;Midjourney Pro;\"30,00\";usd;Midjourney;Summer Spot\n\
+2026-11-04;Voice-over;12,50;USD;ElevenLabs;Winter\n\
+2026-11-04;Voice-over;12,50;USD;ElevenLabs;Winter\n\
+2026-11-05;Runway credits;-4,00;USD;Runway;Winter\n\n\n";
+        let later = write(&ledger, "later.csv", later.as_bytes());
+        let report = ledger.json(&["import", &later, "--json"]);
+        assert_eq!(report["added"], 1, "{}: {report}", ledger.backend);
+        assert_eq!(report["present"], 3);
+        assert_eq!(report["refunds"], 1, "the refund is counted as such");
+        assert_eq!(total(&ledger, &["--kind", "external"]), "51");
+        assert_eq!(
+            group_totals(&ledger, &["--by", "project"]),
+            vec![
+                ("Summer Spot".to_string(), "30".to_string()),
+                ("Winter".to_string(), "21".to_string())
+            ]
+        );
+        let imports = ledger.json(&["import", "list", "--json"]);
+        assert_eq!(imports.as_array().unwrap().len(), 2);
+        assert_eq!(imports[1]["file"], "later.csv");
+        verified(&ledger);
+    }
+}
+
+#[test]
+fn a_file_with_a_bad_row_is_refused_whole_and_names_each_line() {
+    for ledger in TestLedger::each() {
+        let text = "date,description,amount,currency,tool\n\
+2026-11-03,fine,1.00,USD,Midjourney\n\
+2026-11-04,ambiguous,\"1,234\",USD,Midjourney\n\
+2026-11-05,fine,2.00,USD,Midjourney\n\
+03/11/2026,no format,3.00,USD,Midjourney\n\
+2026-11-06,no amount,,USD,Midjourney\n";
+        let path = write(&ledger, "bad.csv", text.as_bytes());
+        let before = events(&ledger);
+        let run = ledger.run(&["import", &path]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("3 bad rows; nothing was imported"), "{}", run.stderr);
+        for line in [3, 5, 6] {
+            assert!(
+                run.stderr.contains(&format!("bad.csv:{line}: ")),
+                "line {line}: {}",
+                run.stderr
+            );
+        }
+        assert!(!run.stderr.contains("bad.csv:2:"), "{}", run.stderr);
+        assert_eq!(events(&ledger), before, "nothing was written");
+
+        // More than twenty bad rows: twenty listed, the rest counted.
+        let mut many = String::from("date,description,amount,currency,tool\n");
+        for _ in 0..25 {
+            many.push_str("2026-11-03,x,abc,USD,Midjourney\n");
+        }
+        let path = write(&ledger, "many.csv", many.as_bytes());
+        let run = ledger.run(&["import", &path]);
+        assert_eq!(run.code, 2);
+        assert_eq!(run.stderr.matches("many.csv:").count(), 21, "{}", run.stderr);
+        assert!(run.stderr.contains("and 5 more"), "{}", run.stderr);
+
+        // No source anywhere: refused before any row is read.
+        let path = write(&ledger, "nosource.csv", b"date,description,amount\n2026-11-03,x,1\n");
+        let run = ledger.run(&["import", &path]);
+        assert_eq!(run.code, 2);
+        assert!(run.stderr.contains("--source"), "{}", run.stderr);
+        assert_eq!(events(&ledger), before);
+    }
+}
+
+#[test]
+fn a_dry_run_counts_and_shows_but_writes_nothing() {
+    for ledger in TestLedger::each() {
+        let path = write(&ledger, "costs.csv", GENERIC.as_bytes());
+        let before = events(&ledger);
+        let report = ledger.json(&["import", &path, "--dry-run", "--client", "Acme", "--json"]);
+        assert_eq!(report["dry_run"], true);
+        assert_eq!(report["added"], 3);
+        assert_eq!(report["filled"]["client"], 3, "--client filled every row");
+        assert_eq!(report["filled"]["project"], 0, "the file's project wins");
+        assert_eq!(report["first_rows"][0]["line"], 2);
+        assert_eq!(report["first_rows"][0]["client"], "Acme");
+        assert_eq!(events(&ledger), before);
+        let text = ledger.ok(&["import", &path, "--dry-run"]);
+        assert!(text.contains("would add 3"), "{text}");
+        assert!(text.contains("nothing was written"), "{text}");
+    }
+}
+
+const OPENAI_HEADER: &str = "start_time,end_time,start_time_iso,end_time_iso,amount_value,amount_currency,quantity,quantity_unit,line_item,user_id,api_key_id,project_id,organization_id,project_name,organization_name,user_email,api_source\n";
+
+fn openai_row(day_start: i64, amount: &str, line_item: &str) -> String {
+    format!(
+        "{day_start},{},,,{amount},usd,10,images,\"{line_item}\",,key_1,proj_1,org-1,Kvarnen Ads,Studio,,\n",
+        day_start + 86_400
+    )
+}
+
+#[test]
+fn a_provider_day_that_grew_is_corrected_and_the_void_of_that_import_undoes_it() {
+    for ledger in TestLedger::each() {
+        let day = 1_793_059_200; // 2026-10-27 00:00 UTC
+        let first = format!(
+            "{OPENAI_HEADER}{}{}",
+            openai_row(day, "1.500000000000000000000000000000", "gpt-image-1, image generation"),
+            openai_row(day + 86_400, "", "")
+        );
+        let first = write(&ledger, "openai-1.csv", first.as_bytes());
+        let report = ledger.json(&["import", &first, "--json"]);
+        assert_eq!(report["preset"], "openai", "recognised from the header");
+        assert_eq!((report["added"].clone(), report["skipped"].clone()), (1.into(), 1.into()));
+
+        // The next export: the same day, grown, and the next day billed.
+        let later = format!(
+            "{OPENAI_HEADER}{}{}",
+            openai_row(day, "2.250000000000000000000000000001", "gpt-image-1, image generation"),
+            openai_row(day + 86_400, "0.75", "gpt-image-1, image generation")
+        );
+        let later = write(&ledger, "openai-2.csv", later.as_bytes());
+        let report = ledger.json(&["import", &later, "--json"]);
+        assert_eq!(report["added"], 1, "{}: {report}", ledger.backend);
+        assert_eq!(report["corrected"], 1);
+        let batch = report["batch"].as_str().unwrap().to_string();
+        assert_eq!(total(&ledger, &[]), "3");
+        let entries = ledger.json(&["list", "--json"]);
+        let entries = entries.as_array().unwrap();
+        assert_eq!(entries.len(), 2, "a correction, not a second entry");
+        let corrected = entries
+            .iter()
+            .find(|e| e["occurred_at"] == "2026-10-27T00:00:00Z")
+            .unwrap();
+        // Both figures are kept: the first as logged, the later as billed.
+        assert_eq!(corrected["estimate"]["amount"], "1.5");
+        assert_eq!(corrected["actual"]["amount"], "2.25");
+        assert_eq!(corrected["source"], "OpenAI");
+        verified(&ledger);
+
+        // Importing the later export again changes nothing.
+        let again = ledger.json(&["import", &later, "--json"]);
+        assert_eq!(
+            (again["added"].clone(), again["corrected"].clone(), again["present"].clone()),
+            (0.into(), 0.into(), 2.into())
+        );
+
+        let run = ledger.run(&["pool", "void", &batch, "--reason", "x"]);
+        assert_eq!(run.code, 2, "an import is not voided as a pool");
+        let voided = ledger.json(&["import", "void", &batch, "--reason", "wrong account", "--json"]);
+        assert_eq!(voided["entries_voided"], 1);
+        assert_eq!(voided["corrections_undone"], 1);
+        assert_eq!(total(&ledger, &[]), "1.5", "back to the first import's figure");
+        let imports = ledger.json(&["import", "list", "--json"]);
+        assert_eq!(imports[1]["void_reason"], "wrong account");
+        let run = ledger.run(&["import", "void", &batch, "--reason", "again"]);
+        assert_eq!(run.code, 2);
+        assert!(run.stderr.contains("already void"), "{}", run.stderr);
+        verified(&ledger);
+    }
+}
+
+fn log(ledger: &TestLedger, cost: &str, client: &str, project: &str, at: &str) {
+    ledger.ok(&[
+        "log", "--model", "fal-ai/flux/dev", "--cost", cost, "--client", client, "--project",
+        project, "--at", at,
+    ]);
+}
+
+fn shares(report: &Value) -> Vec<(String, String, String)> {
+    report["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["project"].as_str().unwrap().to_string(),
+                s["client"].as_str().unwrap_or("-").to_string(),
+                s["amount"]["amount"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pools_split_exactly_and_show_in_project_totals() {
+    for ledger in TestLedger::each() {
+        log(&ledger, "3", "Acme", "Summer Spot", "2026-11-05");
+        log(&ledger, "1", "Acme", "Winter", "2026-11-06");
+        log(&ledger, "1", "Beta", "Winter", "2026-11-07");
+        log(&ledger, "50", "Acme", "Summer Spot", "2026-10-07");
+
+        let even = ledger.json(&[
+            "pool", "add", "--amount", "100", "--description", "Midjourney Pro, November",
+            "--period", "2026-11", "--project", "summer spot", "--project", "Winter",
+            "--project", "New, with comma", "--source", "Midjourney", "--json",
+        ]);
+        assert_eq!(
+            shares(&even),
+            vec![
+                // The ledger's spelling; a client only where the project has one.
+                ("Summer Spot".into(), "Acme".into(), "33.333334".into()),
+                ("Winter".into(), "-".into(), "33.333333".into()),
+                ("New, with comma".into(), "-".into(), "33.333333".into()),
+            ],
+            "{}",
+            ledger.backend
+        );
+        // October's spend does not count for November.
+        let spend = ledger.json(&[
+            "pool", "add", "--amount", "10", "--description", "Runway", "--period", "2026-11",
+            "--all-projects", "--split", "spend", "--json",
+        ]);
+        assert_eq!(
+            shares(&spend),
+            vec![
+                ("Summer Spot".into(), "Acme".into(), "6".into()),
+                ("Winter".into(), "-".into(), "4".into()),
+            ]
+        );
+        let weights = ledger.json(&[
+            "pool", "add", "--amount", "0.000001", "--currency", "EUR", "--description",
+            "tiny", "--period", "2026-11", "--project", "Winter", "--project", "X",
+            "--split", "weights", "--weight", "Winter=2", "--weight", "X=1.5", "--json",
+        ]);
+        assert_eq!(
+            shares(&weights),
+            vec![("Winter".into(), "-".into(), "0.000001".into()), ("X".into(), "-".into(), "0".into())]
+        );
+
+        let pool_usd = group_totals(&ledger, &["--kind", "pool", "--by", "project", "--until", "2026-11-02", "--currency", "USD"]);
+        assert_eq!(pool_usd.iter().find(|(p, _)| p == "New, with comma").unwrap().1, "33.333333");
+        let list = ledger.json(&["list", "--kind", "pool", "--json"]);
+        assert_eq!(list.as_array().unwrap().len(), 6, "one entry per share above zero");
+        assert!(list
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["occurred_at"] == "2026-11-01T00:00:00Z" && e["kind"] == "pool"));
+
+        let pools = ledger.json(&["pool", "list", "--json"]);
+        assert_eq!(pools.as_array().unwrap().len(), 3);
+        let id = even["id"].as_str().unwrap();
+        let voided = ledger.json(&["pool", "void", id, "--reason", "wrong month", "--json"]);
+        assert_eq!(voided["entries_voided"], 3);
+        assert_eq!(
+            group_totals(&ledger, &["--kind", "pool", "--by", "project"])
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>(),
+            vec!["Summer Spot", "Winter"],
+            "the void pool's shares are out of totals"
+        );
+        verified(&ledger);
+    }
+}
+
+#[test]
+fn pool_input_that_cannot_be_split_is_refused_and_nothing_is_written() {
+    for ledger in TestLedger::each() {
+        log(&ledger, "3", "Acme", "Summer Spot", "2026-11-05");
+        let before = events(&ledger);
+        let base = ["pool", "add", "--description", "Sub"];
+        let cases: &[(&[&str], &str)] = &[
+            (&["--amount", "0", "--project", "A"], "above zero"),
+            (&["--amount", "-5", "--project", "A"], "above zero"),
+            (&["--amount", "5", "--project", "Nothing", "--split", "spend"], "none of the projects has spend"),
+            (&["--amount", "5", "--project", "A", "--split", "weights", "--weight", "B=1"], "'B' is not one of the --project names"),
+            (&["--amount", "5", "--project", "A", "--split", "weights", "--weight", "A=0"], "above zero"),
+            (&["--amount", "5", "--project", "A", "--split", "weights", "--weight", "A=-1"], "above zero"),
+            (&["--amount", "5", "--project", "A", "--project", "B", "--split", "weights", "--weight", "A=1"], "no --weight for project 'B'"),
+            (&["--amount", "5", "--project", "A", "--weight", "A=1"], "only for --split weights"),
+            (&["--amount", "5", "--project", "A", "--project", "a"], "listed twice"),
+            (&["--amount", "5", "--project", "A", "--split", "bogus"], "unknown split"),
+            (&["--amount", "5", "--project", "A", "--period", "2026-13"], "expected a month"),
+            (&["--amount", "5", "--project", "A", "--period", "2099-01"], "future"),
+        ];
+        for (extra, expected) in cases {
+            let mut args: Vec<&str> = base.to_vec();
+            args.extend_from_slice(extra);
+            if !extra.contains(&"--period") {
+                args.extend_from_slice(&["--period", "2026-11"]);
+            }
+            let run = ledger.run(&args);
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+            assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+        }
+        assert_eq!(events(&ledger), before, "nothing was written");
+    }
+}
