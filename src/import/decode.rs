@@ -42,11 +42,15 @@ impl<R: Read> Read for Counted<R> {
 }
 
 /// The file as UTF-8 bytes: what was read ahead to find the header, then the
-/// rest of the input, transcoded when it is UTF-16.
+/// rest of the input, transcoded when it is UTF-16, ending with a line end
+/// whether or not the file does (so every record ends at a `\n`, which the
+/// reader's line numbers rely on).
 pub struct Decoded<R> {
     ahead: Vec<u8>,
     at: usize,
     body: Body<R>,
+    last: Option<u8>,
+    ended: bool,
 }
 
 enum Body<R> {
@@ -56,7 +60,10 @@ enum Body<R> {
 
 impl<R: Read> Read for Decoded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.at < self.ahead.len() {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = if self.at < self.ahead.len() {
             let n = buf.len().min(self.ahead.len() - self.at);
             buf[..n].copy_from_slice(&self.ahead[self.at..self.at + n]);
             self.at += n;
@@ -65,12 +72,25 @@ impl<R: Read> Read for Decoded<R> {
                 self.ahead = Vec::new();
                 self.at = 0;
             }
+            n
+        } else {
+            match &mut self.body {
+                Body::Utf8(r) => r.read(buf)?,
+                Body::Utf16(r) => r.read(buf)?,
+            }
+        };
+        if n > 0 {
+            self.last = Some(buf[n - 1]);
             return Ok(n);
         }
-        match &mut self.body {
-            Body::Utf8(r) => r.read(buf),
-            Body::Utf16(r) => r.read(buf),
+        if !self.ended {
+            self.ended = true;
+            if self.last.is_some_and(|b| b != b'\n') {
+                buf[0] = b'\n';
+                return Ok(1);
+            }
         }
+        Ok(0)
     }
 }
 
@@ -133,11 +153,15 @@ pub fn open<R: Read>(input: R) -> Result<(Decoded<R>, Encoding), HeaderError> {
             ahead: rest.to_vec(),
             at: 0,
             body: Body::Utf8(counted),
+            last: None,
+            ended: false,
         },
         Encoding::Utf16Le | Encoding::Utf16Be => Decoded {
             ahead: Vec::new(),
             at: 0,
             body: Body::Utf16(Utf16::new(counted, encoding == Encoding::Utf16Be, rest)),
+            last: None,
+            ended: false,
         },
     };
     Ok((decoded, encoding))
@@ -154,7 +178,8 @@ impl<R: Read> Decoded<R> {
             from = end;
             let line = trim_line_end(&self.ahead[start..end]);
             if line.iter().all(u8::is_ascii_whitespace) {
-                if end == self.ahead.len() {
+                // A line without its line end is the last one.
+                if !self.ahead[start..end].ends_with(b"\n") {
                     return Err(HeaderError::Empty);
                 }
                 continue;
@@ -433,7 +458,9 @@ mod tests {
             decode_all(b"\xEF\xBB\xBFa,b\n"),
             (b"a,b\n".to_vec(), Encoding::Utf8Bom)
         );
-        assert_eq!(decode_all(b"ab"), (b"ab".to_vec(), Encoding::Utf8));
+        // A last line without a line end gets one.
+        assert_eq!(decode_all(b"ab"), (b"ab\n".to_vec(), Encoding::Utf8));
+        assert_eq!(decode_all(b""), (b"".to_vec(), Encoding::Utf8));
     }
 
     #[test]
@@ -458,10 +485,10 @@ mod tests {
         // A lone low surrogate, then an odd last byte.
         let mut bytes = vec![0xFF, 0xFE, b'a', 0, 0x00, 0xDC, b'b', 0, b'c'];
         let (out, _) = decode_all(&bytes);
-        assert_eq!(out, vec![b'a', INVALID, b'b', INVALID]);
+        assert_eq!(out, vec![b'a', INVALID, b'b', INVALID, b'\n']);
         // A high surrogate followed by an ordinary unit.
-        bytes = vec![0xFF, 0xFE, 0x3D, 0xD8, b'x', 0];
-        assert_eq!(decode_all(&bytes).0, vec![INVALID, b'x']);
+        bytes = vec![0xFF, 0xFE, 0x3D, 0xD8, b'x', 0, b'\n', 0];
+        assert_eq!(decode_all(&bytes).0, vec![INVALID, b'x', b'\n']);
     }
 
     /// One byte at a time: a reader that never fills a buffer.
@@ -514,6 +541,9 @@ mod tests {
         let (sep, removed, rest) = header(b"\r\n\na;b\n1;2\n").unwrap();
         assert_eq!((sep, removed), (b';', 0));
         assert_eq!(rest, "\r\n\na;b\n1;2\n");
+        // Blank lines that fill the first bytes read exactly.
+        let (sep, _, _) = header(b"\r\n\r\na\tb\n").unwrap();
+        assert_eq!(sep, b'\t');
         // A quoted newline inside the header does not end it.
         let (sep, _, _) = header(b"\"a\nx\"\tb\n").unwrap();
         assert_eq!(sep, b'\t');

@@ -211,26 +211,44 @@ pub fn read<R: Read>(input: R, options: &ReadOptions) -> Result<CsvRows<R>, Head
     }
     let (mut source, encoding) = decode::open(input)?;
     let header_line = source.read_header_line(encoding)?;
+    // Records end at `\n` only: csv's record positions lag a line after a
+    // CRLF, and the `\r` left on a record's last cell is trimmed with it.
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(header_line.separator)
+        .terminator(csv::Terminator::Any(b'\n'))
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(64 * 1024)
         .from_reader(source);
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) if is_blank(&record) => continue,
-            Ok(true) => break,
+    let mut record = csv::ByteRecord::new();
+    let header = loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
             Ok(false) => return Err(HeaderError::Empty),
-            Err(e) => return Err(header_read_error(e, encoding, header_line.lines_removed)),
+            Err(e) => {
+                return Err(match e.into_kind() {
+                    csv::ErrorKind::Io(io) => HeaderError::Io(io),
+                    other => HeaderError::NotText(format!("{other:?}")),
+                })
+            }
         }
-    }
-    let cells: Vec<&str> = record.iter().collect();
+        let line = first_line(&reader, &record) + header_line.lines_removed;
+        match csv::StringRecord::from_byte_record(record) {
+            Ok(header) if is_blank(&header) => record = header.into_byte_record(),
+            Ok(header) => break header,
+            Err(_) => {
+                return Err(HeaderError::Undecodable {
+                    line,
+                    encoding: encoding.name(),
+                })
+            }
+        }
+    };
+    let cells: Vec<&str> = header.iter().collect();
     let layout = preset::layout(&cells, options.preset)?;
     Ok(CsvRows {
         reader,
-        record,
+        record: header.into_byte_record(),
         layout,
         settings: row::Settings {
             date_format: options.date_format.clone(),
@@ -243,17 +261,14 @@ pub fn read<R: Read>(input: R, options: &ReadOptions) -> Result<CsvRows<R>, Head
     })
 }
 
-fn header_read_error(e: csv::Error, encoding: Encoding, lines_removed: u64) -> HeaderError {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { pos, .. } => HeaderError::Undecodable {
-            line: pos.as_ref().map_or(1, |p| p.line()) + lines_removed,
-            encoding: encoding.name(),
-        },
-        _ => match e.into_kind() {
-            csv::ErrorKind::Io(io) => HeaderError::Io(io),
-            other => HeaderError::NotText(format!("{other:?}")),
-        },
-    }
+/// The line a record starts on. csv's own record positions are taken
+/// before the blank lines it skips and lag a line after a CRLF, so the line
+/// is counted back from where the record ended: the reader's line after it,
+/// less its final `\n` (every record has one, see `decode::Decoded`), less
+/// the line ends inside its quoted cells.
+fn first_line<R: Read>(reader: &csv::Reader<R>, record: &csv::ByteRecord) -> u64 {
+    let inside = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+    reader.position().line().saturating_sub(1 + inside).max(1)
 }
 
 /// A record with nothing in it (`;;;` rows a spreadsheet leaves at the end).
@@ -265,7 +280,7 @@ fn is_blank(record: &csv::StringRecord) -> bool {
 /// memory stays that of one record whatever the file's size.
 pub struct CsvRows<R> {
     reader: csv::Reader<decode::Decoded<R>>,
-    record: csv::StringRecord,
+    record: csv::ByteRecord,
     layout: preset::Layout,
     settings: row::Settings,
     separator: u8,
@@ -313,40 +328,49 @@ impl<R: Read> Iterator for CsvRows<R> {
 
     fn next(&mut self) -> Option<RowResult> {
         while !self.done {
-            let line =
-                |pos: Option<&csv::Position>, removed: u64| pos.map_or(0, |p| p.line()) + removed;
-            match self.reader.read_record(&mut self.record) {
-                Ok(false) => self.done = true,
-                Ok(true) if is_blank(&self.record) => continue,
-                Ok(true) => {
-                    let line = line(self.record.position(), self.lines_removed);
-                    return Some(row::read(&self.layout, &self.record, line, &self.settings));
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.done = true;
+                    break;
                 }
                 Err(e) => {
-                    let (reason, line) = match e.kind() {
-                        csv::ErrorKind::Utf8 { pos, err } => {
-                            let column = self.layout.header.get(err.field()).map_or_else(
-                                || format!("{}", err.field() + 1),
-                                |h| format!("'{h}'"),
-                            );
-                            (
-                                format!(
-                                    "column {column} is not valid {} text; save the file as CSV UTF-8",
-                                    self.encoding.name()
-                                ),
-                                line(pos.as_ref(), self.lines_removed),
-                            )
-                        }
-                        _ => {
-                            // The input failed: nothing after it can be trusted.
-                            self.done = true;
-                            (
-                                format!("reading the file failed here: {e}"),
-                                line(e.position(), self.lines_removed),
-                            )
-                        }
-                    };
-                    return Some(RowResult::Bad { line, reason });
+                    // The input failed: nothing after it can be trusted.
+                    self.done = true;
+                    let line = e.position().map_or(0, |p| p.line()) + self.lines_removed;
+                    return Some(RowResult::Bad {
+                        line,
+                        reason: format!("reading the file failed here: {e}"),
+                    });
+                }
+            }
+            let line = first_line(&self.reader, &self.record) + self.lines_removed;
+            // Validated in place: the record's buffers are reused row after row.
+            let record = std::mem::take(&mut self.record);
+            match csv::StringRecord::from_byte_record(record) {
+                Ok(text) => {
+                    let result = (!is_blank(&text))
+                        .then(|| row::read(&self.layout, &text, line, &self.settings));
+                    self.record = text.into_byte_record();
+                    if let Some(result) = result {
+                        return Some(result);
+                    }
+                }
+                Err(e) => {
+                    let field = e.utf8_error().field();
+                    self.record = e.into_byte_record();
+                    let column = self
+                        .layout
+                        .header
+                        .get(field)
+                        .map_or_else(|| format!("{}", field + 1), |h| format!("'{h}'"));
+                    return Some(RowResult::Bad {
+                        line,
+                        reason: format!(
+                            "column {column} is not valid {} text; save the file as CSV UTF-8",
+                            self.encoding.name()
+                        ),
+                    });
                 }
             }
         }
