@@ -63,10 +63,18 @@ pub struct Amount {
 impl Amount {
     /// The cell as it goes into a row's content: the exact decimal and the
     /// currency the cell itself names, if it names one.
+    #[cfg(test)]
     pub fn content(&self) -> String {
-        match &self.named {
-            Some(n) => format!("{} {}", self.exact, n.label()),
-            None => self.exact.clone(),
+        let mut out = String::new();
+        self.write_content(&mut out);
+        out
+    }
+
+    pub fn write_content(&self, out: &mut String) {
+        out.push_str(&self.exact);
+        if let Some(n) = &self.named {
+            out.push(' ');
+            out.push_str(n.label());
         }
     }
 }
@@ -399,8 +407,11 @@ fn to_micros(int: &str, frac: &str) -> Result<i64, String> {
     } else {
         int.parse().map_err(|_| too_large())?
     };
-    let head = &frac[..frac.len().min(6)];
-    let head: i128 = format!("{head:0<6}").parse().map_err(|_| too_large())?;
+    let head = &frac.as_bytes()[..frac.len().min(6)];
+    let head = head
+        .iter()
+        .fold(0i128, |v, b| v * 10 + i128::from(b - b'0'))
+        * 10i128.pow(6 - head.len() as u32);
     let mut micros = units * i128::from(MICROS_PER_UNIT) + head;
     if frac.len() > 6 {
         // The seventh digit and whether anything follows it decide the

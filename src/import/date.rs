@@ -265,15 +265,25 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// RFC 3339 in UTC (`2026-11-03T14:30:00Z`, sub-second digits only when
-/// present), as `Timestamp`'s own display writes it, without its cost per
-/// row.
+#[cfg(test)]
 pub fn normal(at: Timestamp) -> String {
+    let mut out = String::with_capacity(27);
+    write_normal(&mut out, at);
+    out
+}
+
+/// Appends RFC 3339 in UTC (`2026-11-03T14:30:00Z`, sub-second digits only
+/// when present), as `Timestamp`'s own display writes it, without its cost
+/// per row.
+pub fn write_normal(out: &mut String, at: Timestamp) {
+    use std::fmt::Write;
     let seconds = at.0.div_euclid(MICROS_PER_SECOND);
     let micros = at.0.rem_euclid(MICROS_PER_SECOND);
     let (year, month, day) = civil_from_days(seconds.div_euclid(SECONDS_PER_DAY));
     let of_day = seconds.rem_euclid(SECONDS_PER_DAY);
-    let mut out = format!(
+    // Writing to a String cannot fail.
+    let _ = write!(
+        out,
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         of_day / 3600,
         of_day / 60 % 60,
@@ -285,7 +295,6 @@ pub fn normal(at: Timestamp) -> String {
         out.push_str(frac.trim_end_matches('0'));
     }
     out.push('Z');
-    out
 }
 
 /// The UTC day, `YYYY-MM-DD`.

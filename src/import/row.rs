@@ -42,7 +42,8 @@ pub fn read(layout: &Layout, record: &StringRecord, line: u64, settings: &Settin
             why: "empty day: the export has no costs",
         };
     };
-    let amount_label = layout.label(Field::Amount, amount_column);
+    // Labels are for messages: made only when a cell is at fault.
+    let amount_label = || layout.label(Field::Amount, amount_column);
     let amount_cell = cell(amount_column);
     if amount_cell.is_empty() && layout.preset == Preset::OpenAi {
         return RowResult::Skipped {
@@ -55,22 +56,22 @@ pub fn read(layout: &Layout, record: &StringRecord, line: u64, settings: &Settin
         Preset::OpenAi | Preset::Anthropic => Style::Plain,
     };
     let amount = if amount_cell.is_empty() {
-        problems.push(format!("{amount_label}: empty"));
+        problems.push(format!("{}: empty", amount_label()));
         None
     } else {
         amount::parse(amount_cell, style)
-            .map_err(|why| problems.push(format!("{amount_label} '{amount_cell}': {why}")))
+            .map_err(|why| problems.push(format!("{} '{amount_cell}': {why}", amount_label())))
             .ok()
     };
 
-    let date_label = layout.label(Field::Date, layout.date);
+    let date_label = || layout.label(Field::Date, layout.date);
     let date_cell = cell(layout.date);
     let occurred_at = if date_cell.is_empty() {
-        problems.push(format!("{date_label}: empty"));
+        problems.push(format!("{}: empty", date_label()));
         None
     } else {
         date::parse(date_cell, settings.date_format.as_deref())
-            .map_err(|why| problems.push(format!("{date_label} '{date_cell}': {why}")))
+            .map_err(|why| problems.push(format!("{} '{date_cell}': {why}", date_label())))
             .ok()
     };
 
@@ -102,7 +103,7 @@ pub fn read(layout: &Layout, record: &StringRecord, line: u64, settings: &Settin
     let file_currency = column_currency.or(layout.amount_currency);
     let currency = match &amount {
         Some(a) => amount::resolve(a.named, file_currency, settings.currency)
-            .map_err(|why| problems.push(format!("{amount_label} '{amount_cell}': {why}")))
+            .map_err(|why| problems.push(format!("{} '{amount_cell}': {why}", amount_label())))
             .unwrap_or(None),
         None => file_currency,
     };
@@ -181,9 +182,9 @@ pub fn read(layout: &Layout, record: &StringRecord, line: u64, settings: &Settin
             content.push(UNIT_SEPARATOR);
         }
         if i == amount_column {
-            content.push_str(&amount.content());
+            amount.write_content(&mut content);
         } else if i == layout.date {
-            content.push_str(&date::normal(occurred_at));
+            date::write_normal(&mut content, occurred_at);
         } else if Some(i) == layout.currency && column_currency.is_some() {
             content.push_str(
                 column_currency
@@ -251,8 +252,16 @@ impl Text<'_, '_> {
         cell: &impl Fn(usize) -> &'c str,
     ) -> Option<String> {
         let i = column?;
+        let value = cell(i);
+        if value.is_empty() {
+            return None;
+        }
+        // The common case, checked without building the label for a message.
+        if value.len() <= limits::MAX_NAME_CHARS && !value.chars().any(char::is_control) {
+            return Some(value.to_string());
+        }
         let label = self.layout.label(field, i);
-        self.checked_name(&label, cell(i))
+        self.checked_name(&label, value)
     }
 
     fn checked_name(&mut self, label: &str, value: &str) -> Option<String> {
@@ -279,14 +288,14 @@ impl Text<'_, '_> {
         } else {
             value.to_string()
         };
-        let label = match self.layout.preset {
-            Preset::Generic => self.layout.label(Field::Description, column),
-            Preset::OpenAi => "description (from line_item)".to_string(),
-            Preset::Anthropic => "description (from model and token_type)".to_string(),
-        };
         match limits::description(&value) {
             Ok(()) => Some(value),
             Err(e) => {
+                let label = match self.layout.preset {
+                    Preset::Generic => self.layout.label(Field::Description, column),
+                    Preset::OpenAi => "description (from line_item)".to_string(),
+                    Preset::Anthropic => "description (from model and token_type)".to_string(),
+                };
                 let why = e.to_string();
                 let why = why.strip_prefix("description").unwrap_or(&why);
                 self.problems.push(format!("{label}{why}"));
