@@ -604,7 +604,7 @@ fn files_that_cannot_be_imported_say_why() {
     let e = header_error(b"date,description,amount\n", &openai);
     assert_eq!(
         e.to_string(),
-        "not a openai import file: no columns for start_time, amount_value; the header has \
+        "not an openai import file: no columns for start_time, amount_value; the header has \
          'date', 'description', 'amount'"
     );
     let generic = ReadOptions {

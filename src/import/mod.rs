@@ -3,7 +3,7 @@
 //! UTF-16 with one), sniffs the separator, recognises the preset from the
 //! header and reads each row to exact amounts, UTC times and checked text.
 //! It writes nothing: fingerprints, batches and the ledger are the caller's.
-//! The rules are documented in docs/csv.md, "Import".
+//! The rules are documented in docs/csv.md, "CSV import".
 
 mod amount;
 mod date;
@@ -116,8 +116,9 @@ fn missing_message(
     } else {
         "columns"
     };
+    let article = if preset == Preset::Generic { "a" } else { "an" };
     let mut message = format!(
-        "not a {preset} import file: no {columns} for {}; the header has {}",
+        "not {article} {preset} import file: no {columns} for {}; the header has {}",
         missing.join(", "),
         quoted_list(header)
     );
