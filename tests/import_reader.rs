@@ -732,3 +732,82 @@ fn line_numbers_hold_after_blank_lines_and_with_crlf() {
     // A header and nothing else: no rows.
     assert!(all(b"date,description,amount", &ReadOptions::default()).is_empty());
 }
+
+#[test]
+fn text_cells_are_held_to_the_ledgers_limits() {
+    let long_name = "p".repeat(201);
+    let long_text = "d".repeat(10_001);
+    let text = format!(
+        "date,description,amount,client,project\n\
+         2026-11-03,ok,1,\"Acme\nAB\",x\n\
+         2026-11-03,ok,1,Acme,{long_name}\n\
+         2026-11-03,{long_text},1,Acme,x\n\
+         2026-11-03,\"tab\there\",1,Acme,{}\n",
+        "p".repeat(200)
+    );
+    let results = all(text.as_bytes(), &ReadOptions::default());
+    let reasons: Vec<String> = results
+        .iter()
+        .map(|r| match r {
+            RowResult::Bad { reason, .. } => reason.clone(),
+            RowResult::Row(row) => format!("row: {:?}", row.description),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "client: control character U+000A at character 5; remove it",
+            "project: 201 characters, more than the 200 allowed",
+            "description: 10001 characters, more than the 10000 allowed",
+            "row: Some(\"tab\\there\")",
+        ]
+    );
+    let lines: Vec<u64> = results.iter().map(RowResult::line).collect();
+    assert_eq!(lines, [2, 4, 5, 6]);
+}
+
+#[test]
+fn the_currency_comes_from_the_column_the_header_or_the_cell() {
+    let text = "Date;Item;Amount (SEK);Currency\n\
+                2026-11-03;a;12,50;\n\
+                2026-11-03;b;12,50 kr;\n\
+                2026-11-03;c;5;SEK\n\
+                2026-11-03;d;5;EUR\n\
+                2026-11-03;e;$5;\n";
+    let results = all(text.as_bytes(), &ReadOptions::default());
+    let got: Vec<Result<Option<Currency>, String>> = results
+        .into_iter()
+        .map(|r| match r {
+            RowResult::Row(row) => Ok(row.currency),
+            RowResult::Bad { reason, .. } => Err(reason),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            Ok(Some(Currency::SEK)),
+            // The header says which krona.
+            Ok(Some(Currency::SEK)),
+            Ok(Some(Currency::SEK)),
+            Err("currency says EUR, but the amount column 'Amount (SEK)' is in SEK".into()),
+            Err(
+                "amount (column 'Amount (SEK)') '$5': is in USD, but the row's currency is SEK"
+                    .into()
+            ),
+        ]
+    );
+    // A code or symbol in the cell is the row's currency when nothing else
+    // says; --currency fills only what the file leaves open.
+    let text = "date,description,amount\n2026-11-03,a,EUR 9\n2026-11-03,b,9\n";
+    let options = ReadOptions {
+        currency: Some(Currency::USD),
+        ..ReadOptions::default()
+    };
+    let currencies: Vec<Option<Currency>> = rows(text.as_bytes(), &options)
+        .iter()
+        .map(|r| r.currency)
+        .collect();
+    assert_eq!(currencies, [Some(Currency::EUR), None]);
+}

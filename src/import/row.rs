@@ -116,13 +116,14 @@ pub fn read(layout: &Layout, record: &StringRecord, line: u64, settings: &Settin
         Provider::None => (
             layout
                 .description
-                .and_then(|i| text.description(i, cell(i))),
+                .and_then(|i| text.description(cell(i), || layout.label(Field::Description, i))),
             text.name(Field::Model, layout.model, &cell),
             text.name(Field::Project, layout.project, &cell),
         ),
         Provider::OpenAi { line_item, .. } => {
             let item = line_item.map(cell).filter(|s| !s.is_empty());
-            let description = item.and_then(|s| text.description(line_item.unwrap_or(0), s));
+            let description =
+                item.and_then(|s| text.description(s, || "description (from line_item)".into()));
             // Line items read `<model>, <token type>`.
             let model = item
                 .and_then(|s| s.split_once(", ").map(|(m, _)| m.trim()))
@@ -146,9 +147,9 @@ pub fn read(layout: &Layout, record: &StringRecord, line: u64, settings: &Settin
                     .map(cell)
                     .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("token")),
             );
-            let description = (!parts.is_empty())
-                .then(|| parts.join(", "))
-                .and_then(|d| text.description(layout.date, &d));
+            let description = (!parts.is_empty()).then(|| parts.join(", ")).and_then(|d| {
+                text.description(&d, || "description (from model and token_type)".into())
+            });
             // The organisation's default workspace is no project of its own.
             let project = text
                 .name(Field::Project, layout.project, &cell)
@@ -185,13 +186,8 @@ pub fn read(layout: &Layout, record: &StringRecord, line: u64, settings: &Settin
             amount.write_content(&mut content);
         } else if i == layout.date {
             date::write_normal(&mut content, occurred_at);
-        } else if Some(i) == layout.currency && column_currency.is_some() {
-            content.push_str(
-                column_currency
-                    .map(|c| c.code().to_string())
-                    .as_deref()
-                    .unwrap_or(""),
-            );
+        } else if let Some(c) = column_currency.filter(|_| Some(i) == layout.currency) {
+            content.push_str(c.code());
         } else if Some(i) == layout.description && layout.preset == Preset::Generic {
             content.push_str(description.as_deref().unwrap_or(""));
         } else {
@@ -279,7 +275,7 @@ impl Text<'_, '_> {
 
     /// Free text: newlines from quoted cells are kept (as `\n`, whatever the
     /// file's line ends), as `log --description` keeps them.
-    fn description(&mut self, column: usize, value: &str) -> Option<String> {
+    fn description(&mut self, value: &str, label: impl FnOnce() -> String) -> Option<String> {
         if value.is_empty() {
             return None;
         }
@@ -291,14 +287,9 @@ impl Text<'_, '_> {
         match limits::description(&value) {
             Ok(()) => Some(value),
             Err(e) => {
-                let label = match self.layout.preset {
-                    Preset::Generic => self.layout.label(Field::Description, column),
-                    Preset::OpenAi => "description (from line_item)".to_string(),
-                    Preset::Anthropic => "description (from model and token_type)".to_string(),
-                };
                 let why = e.to_string();
                 let why = why.strip_prefix("description").unwrap_or(&why);
-                self.problems.push(format!("{label}{why}"));
+                self.problems.push(format!("{}{why}", label()));
                 None
             }
         }
