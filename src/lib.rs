@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod fx;
 pub mod http;
+pub mod import;
 pub mod ledger;
 pub mod money;
 pub mod pricing;
