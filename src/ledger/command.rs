@@ -60,8 +60,34 @@ pub enum Command {
 pub struct ImportedEntry {
     pub id: Uuid,
     /// The cost used in totals.
-    pub micros: Option<i64>,
+    pub micros: i64,
     pub currency: Currency,
+}
+
+/// Imported entries by fingerprint key: a sorted list rather than a hash
+/// map, so a million of them take 48 MB and no more.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportedIndex(Vec<(u128, ImportedEntry)>);
+
+impl ImportedIndex {
+    pub fn new(mut entries: Vec<(u128, ImportedEntry)>) -> ImportedIndex {
+        entries.sort_unstable_by_key(|(key, _)| *key);
+        entries.shrink_to_fit();
+        ImportedIndex(entries)
+    }
+
+    pub fn get(&self, key: u128) -> Option<&ImportedEntry> {
+        let at = self.0.binary_search_by_key(&key, |(k, _)| *k).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// The 128 bits an import fingerprint (`import:` and 32 hex digits) holds.
@@ -105,9 +131,9 @@ pub struct Context {
     pub entries: HashMap<Uuid, Entry>,
     /// (source, request id) → the entry already holding it.
     pub request_owners: HashMap<(String, String), Uuid>,
-    /// Fingerprint key → the live entry an earlier import logged with it.
-    /// Shared: an import loads it once for all its commands.
-    pub imported: Arc<HashMap<u128, ImportedEntry>>,
+    /// The live entries earlier imports logged, by fingerprint. Shared: an
+    /// import loads it once for all its commands.
+    pub imported: Arc<ImportedIndex>,
     /// The batch a `VoidBatch` names, its live entries, and the corrections
     /// it made with the entries they changed as they are now.
     pub batch: Option<BatchState>,
@@ -293,7 +319,7 @@ fn decide_import(
             .request_id
             .as_deref()
             .and_then(fingerprint_key)
-            .and_then(|key| ctx.imported.get(&key));
+            .and_then(|key| ctx.imported.get(key));
         let Some(earlier) = earlier else {
             outcomes.push(RowOutcome::Added);
             events.push(EventBody::EntryLogged(Box::new(record)));
@@ -302,13 +328,13 @@ fn decide_import(
         let new = (record.actual_micros, record.actual_currency);
         match new {
             (Some(micros), Some(currency))
-                if corrects && (earlier.micros, earlier.currency) != (Some(micros), currency) =>
+                if corrects && (earlier.micros, earlier.currency) != (micros, currency) =>
             {
                 outcomes.push(RowOutcome::Corrected);
                 events.push(EventBody::AmountCorrected(AmountCorrected {
                     entry_id: earlier.id,
                     batch: Some(batch),
-                    previous_micros: earlier.micros.unwrap_or(0),
+                    previous_micros: earlier.micros,
                     previous_currency: earlier.currency,
                     micros,
                     currency,

@@ -10,7 +10,7 @@ pub mod tags;
 pub mod totals;
 
 pub use command::{
-    decide, fingerprint_key, BatchState, Command, Context, ImportedEntry, ImportedRow, LedgerError, LogResult, Outcome,
+    decide, fingerprint_key, BatchState, Command, Context, ImportedEntry, ImportedIndex, ImportedRow, LedgerError, LogResult, Outcome,
     RowOutcome,
 };
 pub use entry::{Actual, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};

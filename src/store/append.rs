@@ -12,7 +12,7 @@ use super::value::{Column, RowsInsert, Value};
 use super::Executed;
 use crate::ledger::event::LedgerReset;
 use crate::ledger::replay::{apply_change, entry_from_record};
-use crate::ledger::{decide, Command, Entry, Event, EventBody, Head, ImportedEntry};
+use crate::ledger::{decide, Command, Entry, Event, EventBody, Head, ImportedIndex};
 use std::sync::Arc;
 use crate::timestamp::Timestamp;
 use crate::ledger::tags::fold;
@@ -40,7 +40,7 @@ pub async fn run_command_with(
     tx: &mut Session,
     command: Command,
     at: Timestamp,
-    imported: Option<Arc<HashMap<u128, ImportedEntry>>>,
+    imported: Option<Arc<ImportedIndex>>,
 ) -> Result<Executed, StoreError> {
     let context = load_context(tx, &command, imported).await?;
     let (bodies, outcome) = decide(command, &context)?;

@@ -15,11 +15,12 @@ use super::{TagCount, ViewRow};
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{
     fingerprint_key, BatchState, Command, Context, Entry, Event, EventBody, Head, ImportedEntry,
+    ImportedIndex,
     TagField,
 };
 use crate::ledger::tags::fold;
 use crate::money::Money;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -56,7 +57,7 @@ pub async fn load_entry(session: &mut Session, id: Uuid) -> Result<Option<Entry>
 pub async fn load_context(
     session: &mut Session,
     command: &Command,
-    imported: Option<Arc<HashMap<u128, ImportedEntry>>>,
+    imported: Option<Arc<ImportedIndex>>,
 ) -> Result<Context, StoreError> {
     let mut context = Context::default();
     for id in command.entry_ids() {
@@ -107,8 +108,8 @@ pub async fn load_context(
 async fn load_imported(
     session: &mut Session,
     fingerprints: Vec<&str>,
-) -> Result<HashMap<u128, ImportedEntry>, StoreError> {
-    let mut found = HashMap::new();
+) -> Result<ImportedIndex, StoreError> {
+    let mut found = Vec::new();
     let mut keys: Vec<i64> = fingerprints.iter().map(|f| request_key(f)).collect();
     keys.sort_unstable();
     keys.dedup();
@@ -119,34 +120,39 @@ async fn load_imported(
             placeholders(chunk.len())
         );
         let params: Vec<Value> = chunk.iter().map(|k| Value::Int(*k)).collect();
-        let rows = session.query_map(&sql, &params, imported_entry).await?;
-        found.extend(rows.into_iter().flatten());
+        found.extend(session.query_map(&sql, &params, imported_entry).await?);
     }
-    Ok(found)
+    found.retain(|(key, _)| *key != 0);
+    Ok(ImportedIndex::new(found))
 }
 
 /// Every live entry imports logged, by fingerprint: one walk of the batch
 /// index, for an import of many rows (a look-up per row would read a table
 /// page per row).
-pub async fn all_imported(session: &mut Session) -> Result<HashMap<u128, ImportedEntry>, StoreError> {
+pub async fn all_imported(session: &mut Session) -> Result<ImportedIndex, StoreError> {
     let sql = "SELECT request_id, id, cost_micros, cost_currency FROM entries \
                WHERE batch_id IS NOT NULL AND is_void = 0 AND kind = 'external'";
-    let rows = session.query_map(sql, &[], imported_entry).await?;
-    Ok(rows.into_iter().flatten().collect())
+    let mut found = session.query_map(sql, &[], imported_entry).await?;
+    found.retain(|(key, _)| *key != 0);
+    Ok(ImportedIndex::new(found))
 }
 
-fn imported_entry(mut row: super::value::Row) -> Result<Option<(u128, ImportedEntry)>, StoreError> {
-    let Some(key) = row.opt_text("request_id")?.as_deref().and_then(fingerprint_key) else {
-        return Ok(None);
+/// An imported entry by its fingerprint key; key 0 for a row that holds no
+/// fingerprint (dropped by the caller, so rows are collected only once).
+fn imported_entry(mut row: super::value::Row) -> Result<(u128, ImportedEntry), StoreError> {
+    let key = row.opt_text("request_id")?.as_deref().and_then(fingerprint_key);
+    let micros = row.opt_int("cost_micros")?;
+    let (Some(key), Some(micros)) = (key, micros) else {
+        return Ok((0, ImportedEntry { id: Uuid::nil(), micros: 0, currency: crate::money::Currency::USD }));
     };
-    Ok(Some((
+    Ok((
         key,
         ImportedEntry {
             id: parse_uuid(&row.text("id")?)?,
-            micros: row.opt_int("cost_micros")?,
+            micros,
             currency: parse_currency(&row.text("cost_currency")?)?,
         },
-    )))
+    ))
 }
 
 /// A batch's state, its entries, and the corrections it made.

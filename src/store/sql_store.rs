@@ -19,8 +19,7 @@ use super::{
 use crate::fx::DayRate;
 use crate::ledger::event::LedgerReset;
 use crate::ledger::totals::{Grouping, SumRow};
-use crate::ledger::{Command, Entry, Event, Head, ImportedEntry, TagField};
-use std::collections::HashMap;
+use crate::ledger::{Command, Entry, Event, Head, ImportedIndex, TagField};
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
 use sqlx::PgPool;
@@ -227,7 +226,7 @@ pub struct Writer {
     /// Every imported entry, loaded by the first import command: the lock
     /// is held throughout, and an import's rows never meet each other
     /// (their fingerprints differ), so it stays true for the whole import.
-    imported: Option<Arc<HashMap<u128, ImportedEntry>>>,
+    imported: Option<Arc<ImportedIndex>>,
 }
 
 impl LedgerWriter for Writer {
