@@ -14,6 +14,7 @@ pub mod http;
 pub mod ledger;
 pub mod money;
 pub mod pricing;
+pub mod report;
 pub mod service;
 pub mod store;
 pub mod timestamp;

@@ -8,6 +8,7 @@ mod pricing;
 mod query;
 mod rates;
 mod record;
+mod report;
 pub mod table;
 
 use crate::error::Error;
@@ -77,6 +78,9 @@ enum Command {
     /// Export the ledger (CSV)
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Reports for clients and accountants (self-contained HTML)
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Exchange rates (ECB euro reference rates)
     #[command(subcommand)]
     Rates(rates::RatesCommand),
@@ -200,6 +204,10 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         }
         Command::Rates(command) => rates::run(&open(database).await?, command, out).await,
         Command::Export(command) => export::run(&open_to_read(database).await?, command, out).await,
+        // The report checks every flag before it opens the ledger.
+        Command::Report(command) => {
+            report::run(database, cli.pricing.as_deref(), command, out).await
+        }
         Command::Db(admin::DbCommand::Info(args)) => {
             admin::info(&open_to_read(database).await?, args, out).await
         }

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod pricing;
 pub mod rates;
 pub mod record;
+pub mod report;
 pub mod tags;
 pub mod totals;
 pub mod transfer;
