@@ -7,15 +7,16 @@
 use crate::money::{format_display, Currency};
 use std::fmt::Write;
 
-/// Text escaped for SVG/HTML content and attribute values.
+/// Text escaped for SVG/HTML content and attribute values, with the same
+/// character references as the page's templates use.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
+            '&' => out.push_str("&#38;"),
+            '<' => out.push_str("&#60;"),
+            '>' => out.push_str("&#62;"),
+            '"' => out.push_str("&#34;"),
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
         }
@@ -324,8 +325,8 @@ mod tests {
         ];
         let svg = bar_chart("by \"model\"", &bars, Currency::USD);
         assert!(!svg.contains("<script>"));
-        assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-        assert!(svg.contains("aria-label=\"by &quot;model&quot;\""));
+        assert!(svg.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
+        assert!(svg.contains("aria-label=\"by &#34;model&#34;\""));
         // max 2.00 -> step 0.50, top 2.00: full width 360 and half of it.
         assert!(svg.contains("width=\"360\" height=\"16\""), "{svg}");
         assert!(svg.contains("width=\"180\" height=\"16\""), "{svg}");
