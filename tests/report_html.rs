@@ -875,3 +875,200 @@ fn bad_input_is_refused_with_a_clear_message_and_nothing_written() {
     ]);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }
+
+/// Chromium and its WebDriver (Debian's chromium and chromium-driver), if
+/// installed. Without them the browser test is skipped, unless
+/// `GENCOST_REQUIRE_BROWSER` is set (as `.ci/run` sets it): then it fails.
+fn browser() -> Option<(PathBuf, PathBuf)> {
+    let find = |names: &[&str]| {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+            .find(|p| p.is_file())
+    };
+    match (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) {
+        (Some(chromium), Some(driver)) => Some((chromium, driver)),
+        _ => {
+            assert!(
+                std::env::var_os("GENCOST_REQUIRE_BROWSER").is_none(),
+                "GENCOST_REQUIRE_BROWSER is set but chromium or chromedriver is not installed \
+                 (apt-get install chromium chromium-driver)"
+            );
+            eprintln!("skipped: chromium and chromedriver are not installed");
+            None
+        }
+    }
+}
+
+/// A running chromedriver on a port it chose, stopped when dropped.
+struct Driver {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(path: &Path) -> Driver {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(path)
+            .arg("--port=0")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let stdout = child.stdout.take().expect("chromedriver's stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let port = loop {
+            let line = lines
+                .next()
+                .expect("chromedriver printed its port")
+                .expect("chromedriver's output");
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                break rest.trim_end_matches('.').trim().parse().expect("a port");
+            }
+        };
+        // Keep reading its output so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Driver { child, port }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// chromedriver's log of one type ("browser": the console; "performance":
+/// DevTools events, every network request among them).
+#[derive(Debug)]
+struct Log(&'static str);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Log {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(serde_json::json!({ "type": self.0 }).to_string()),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chromium_opens_the_report_offline_without_errors_and_draws_the_charts() {
+    let Some((chromium, driver_path)) = browser() else {
+        return;
+    };
+    let ledger = TestLedger::sqlite();
+    with_events(&ledger, &fixture()).await;
+    let out = ledger.dir.path().join("report.html");
+    run_report(&ledger, &golden_args(&out));
+    let driver = Driver::start(&driver_path);
+    let profile = tempfile::tempdir().unwrap();
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium.display().to_string(),
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-extensions", "--disable-default-apps", "--no-default-browser-check",
+                format!("--user-data-dir={}", profile.path().display()),
+                "--window-size=1100,1400",
+                // The network is off: no name resolves, and any connection
+                // would go to a closed port on this machine.
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--proxy-server=127.0.0.1:9",
+            ],
+        },
+        "goog:loggingPrefs": { "browser": "ALL", "performance": "ALL" },
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    let client =
+        fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .expect("a WebDriver session");
+    let (session, file) = (client.clone(), out.clone());
+    let checked = async move {
+        let page = url::Url::from_file_path(&file).unwrap();
+        // What the browser did before the page (its start page) is read
+        // off the logs first, so they hold only the report's load.
+        session.goto("about:blank").await.unwrap();
+        session.issue_cmd(Log("browser")).await.unwrap();
+        session.issue_cmd(Log("performance")).await.unwrap();
+        session.goto(page.as_str()).await.unwrap();
+        let sizes = session
+            .execute(
+                "return Array.from(document.querySelectorAll('svg.chart')).map(s => { \
+                   const r = s.getBoundingClientRect(); return [r.width, r.height]; })",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let sizes: Vec<(f64, f64)> = serde_json::from_value(sizes).unwrap();
+        assert_eq!(sizes.len(), 3, "{sizes:?}");
+        for (w, h) in &sizes {
+            assert!(*w > 100.0 && *h > 50.0, "a chart of {w} × {h} px");
+        }
+        // The page loaded nothing besides itself.
+        let resources = session
+            .execute(
+                "return performance.getEntriesByType('resource').map(r => r.name)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(resources, serde_json::json!([]));
+        let title = session.title().await.unwrap();
+        assert_eq!(title, "Q3 AI costs");
+        // Console: no errors (a blocked request or a CSP violation is one).
+        let console = session.issue_cmd(Log("browser")).await.unwrap();
+        let errors: Vec<&serde_json::Value> = console
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["level"] != "INFO" && e["level"] != "DEBUG")
+            .collect();
+        assert!(errors.is_empty(), "console: {errors:?}");
+        // Network: every request was for the file itself, and none failed.
+        let performance = session.issue_cmd(Log("performance")).await.unwrap();
+        let mut requests = Vec::new();
+        for entry in performance.as_array().unwrap() {
+            let message: serde_json::Value =
+                serde_json::from_str(entry["message"].as_str().unwrap_or("{}")).unwrap();
+            let method = message["message"]["method"].as_str().unwrap_or("");
+            assert_ne!(
+                method, "Network.loadingFailed",
+                "a failed request: {message}"
+            );
+            if method == "Network.requestWillBeSent" {
+                requests.push(message["message"]["params"]["request"]["url"].clone());
+            }
+        }
+        assert_eq!(requests, [serde_json::json!(page.as_str())], "requests");
+        let png = session.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+        let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_html.png");
+        std::fs::write(&shot, png).unwrap();
+        eprintln!("screenshot: {}", shot.display());
+    };
+    // The session ends whatever the checks found.
+    let outcome = tokio::spawn(checked).await;
+    let _ = client.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
+    }
+}
