@@ -771,27 +771,28 @@ async fn estimate_accuracy_counts_zero_actuals_apart_and_highlights_misses() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn non_commercial_and_unknown_licenses_are_flagged() {
-    let ledger = TestLedger::sqlite();
-    let store = with_events(&ledger, &fixture()).await;
-    let r = gathered(store, None).await;
-    let flagged: Vec<(&str, &str)> = r
-        .licenses
-        .iter()
-        .filter(|l| l.flagged())
-        .map(|l| (l.model.as_str(), l.status.as_str()))
-        .collect();
-    assert_eq!(
-        flagged,
-        [
-            ("acme/house-model", "unknown"),
-            ("fal-ai/flux-pro/v1.1", "non-commercial"),
-            ("fal-ai/veo3", "unknown")
-        ]
-    );
-    let html = gencost::report::html::render_html(&r);
-    assert!(html.contains("<tr class=\"flag\"><td>fal-ai/flux-pro/v1.1</td><td>non-commercial</td><td>research preview</td><td>recorded when logged</td><td class=\"n\">1</td><td class=\"f\">⚠ non-commercial use only</td></tr>"));
-    assert!(html.contains("<tr class=\"\"><td>fal-ai/flux/schnell</td><td>commercial</td>"));
-    assert!(html.contains("3 of the models used here are not under a known commercial license"));
+    for ledger in TestLedger::each() {
+        let store = with_events(&ledger, &fixture()).await;
+        let r = gathered(store, None).await;
+        let flagged: Vec<(&str, &str)> = r
+            .licenses
+            .iter()
+            .filter(|l| l.flagged())
+            .map(|l| (l.model.as_str(), l.status.as_str()))
+            .collect();
+        assert_eq!(
+            flagged,
+            [
+                ("acme/house-model", "unknown"),
+                ("fal-ai/flux-pro/v1.1", "non-commercial"),
+                ("fal-ai/veo3", "unknown")
+            ]
+        );
+        let html = gencost::report::html::render_html(&r);
+        assert!(html.contains("<tr class=\"flag\"><td>fal-ai/flux-pro/v1.1</td><td>non-commercial</td><td>research preview</td><td>recorded when logged</td><td class=\"n\">1</td><td class=\"f\">⚠ non-commercial use only</td></tr>"));
+        assert!(html.contains("<tr class=\"\"><td>fal-ai/flux/schnell</td><td>commercial</td>"));
+        assert!(html.contains("3 of the models used here are not under a known commercial license"));
+    }
 }
 
 #[test]
