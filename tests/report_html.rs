@@ -1073,3 +1073,43 @@ async fn chromium_opens_the_report_offline_without_errors_and_draws_the_charts()
         std::panic::resume_unwind(panic.into_panic());
     }
 }
+
+#[test]
+fn an_empty_ledger_and_a_tampered_one_still_get_an_honest_report() {
+    for ledger in TestLedger::each() {
+        let out = ledger.dir.path().join("empty.html");
+        let out_text = out.display().to_string();
+        // The first command on a fresh ledger creates it.
+        ledger.ok(&["db", "migrate"]);
+        let html = run_report(
+            &ledger,
+            &[
+                "report",
+                "html",
+                "--tz",
+                "UTC",
+                "--generated-at",
+                GENERATED_AT,
+                "-o",
+                &out_text,
+            ]
+            .map(str::to_string),
+        );
+        assert!(html.contains("<dt>Period</dt><dd>no entries</dd>"));
+        assert!(html.contains("<p class=\"note\">No entries.</p>"));
+        assert!(html.contains("Generated from the tracked ledger: 0 events; verify passed"));
+        // An entry edited behind gencost's back: the badge says verify failed.
+        ledger.ok(&["log", "--model", "m", "--cost", "1", "--at", "2025-09-02"]);
+        common::exec_sql(&ledger.url, "UPDATE entries SET cost_micros = 2000000");
+        let run = ledger.run(&["report", "html", "--tz", "UTC", "-o", &out_text]);
+        assert_eq!(run.code, 0, "[{}] {}", ledger.backend, run.stderr);
+        assert!(
+            run.stderr.contains("warning: verify found a problem"),
+            "{}",
+            run.stderr
+        );
+        let html = std::fs::read_to_string(&out).unwrap();
+        assert!(html.contains("<div class=\"badge bad\" role=\"status\"><p>Generated from the tracked ledger: 1 event; verify FAILED</p>"));
+        assert!(html.contains("<dt>Problem found</dt>"));
+    }
+}
