@@ -413,8 +413,28 @@ impl<K: Ord + Clone> Sums<K> {
         Ok(out)
     }
 
-    fn keys(&self) -> BTreeSet<K> {
-        self.rows.keys().map(|(k, _, _)| k.clone()).collect()
+    /// Each key with its rows (unlabelled), in key order: one pass.
+    fn by_key(&self) -> Result<BTreeMap<K, Vec<SumRow>>> {
+        let mut out: BTreeMap<K, Vec<SumRow>> = BTreeMap::new();
+        for ((key, currency, day), (micros, count, unpriced)) in &self.rows {
+            let row = SumRow {
+                key: None,
+                day: *day,
+                currency: *currency,
+                micros: i64::try_from(*micros).map_err(|_| TotalsError::Overflow {
+                    currency: *currency,
+                })?,
+                count: *count,
+                unpriced: *unpriced,
+            };
+            match out.last_entry() {
+                Some(mut last) if last.key() == key => last.get_mut().push(row),
+                _ => {
+                    out.insert(key.clone(), vec![row]);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -817,8 +837,7 @@ fn invoice(
 ) -> Result<Invoice> {
     let text = |t: &Text| t.as_deref().map(str::to_string);
     let mut leaves: Vec<((Text, Text, Text), Sum)> = Vec::new();
-    for key in sums.keys() {
-        let rows = sums.rows(|k| *k == key, |_| None)?;
+    for (key, rows) in sums.by_key()? {
         leaves.push((key, conv.sum(&rows)?));
     }
     let costs: Vec<i64> = leaves.iter().map(|(_, s)| s.total).collect();
@@ -904,6 +923,8 @@ fn accuracy(conv: &mut Converter<'_>, scan: &Scan) -> Result<Accuracy> {
         ..ModelAccuracy::default()
     };
     let mut all_pcts: Vec<i64> = Vec::new();
+    let estimates = scan.estimates.by_key()?;
+    let actuals = scan.actuals.by_key()?;
     for (model, tally) in &scan.accuracy {
         let mut pcts = tally.pcts.clone();
         let mut no_estimate = tally.no_estimate;
@@ -920,9 +941,9 @@ fn accuracy(conv: &mut Converter<'_>, scan: &Scan) -> Result<Accuracy> {
                 Err(_) => no_estimate += 1,
             }
         }
-        let of = |k: &Arc<str>| k == model;
-        let estimated = conv.sum(&scan.estimates.rows(of, |_| None)?)?.total;
-        let actual = conv.sum(&scan.actuals.rows(of, |_| None)?)?.total;
+        let none = Vec::new();
+        let estimated = conv.sum(estimates.get(model).unwrap_or(&none))?.total;
+        let actual = conv.sum(actuals.get(model).unwrap_or(&none))?.total;
         let row = ModelAccuracy {
             model: model.to_string(),
             confirmed: tally.confirmed,
