@@ -15,6 +15,7 @@ pub mod import;
 pub mod ledger;
 pub mod money;
 pub mod pricing;
+pub mod report;
 pub mod service;
 pub mod store;
 pub mod timestamp;

@@ -118,6 +118,27 @@ pub fn month_label(day: i64) -> String {
     }
 }
 
+/// The Monday that starts the ISO week of a UTC day number.
+pub fn week_start(day: i64) -> i64 {
+    // Day 0, 1970-01-01, was a Thursday: three days after a Monday.
+    day - (day + 3).rem_euclid(7)
+}
+
+/// The ISO week of a UTC day number, as `YYYY-Www` (the ISO week-numbering
+/// year, which differs from the calendar year around New Year).
+pub fn week_label(day: i64) -> String {
+    match day
+        .checked_mul(MICROS_PER_DAY)
+        .and_then(|t| Timestamp(t).date())
+    {
+        Some(date) => {
+            let (year, week, _) = date.to_iso_week_date();
+            format!("{year:04}-W{week:02}")
+        }
+        None => format!("day {day} (out of range)"),
+    }
+}
+
 impl Timestamp {
     /// `YYYY-MM-DD HH:MM` in UTC, for tables.
     pub fn minute_label(self) -> String {

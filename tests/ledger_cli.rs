@@ -212,6 +212,14 @@ fn totals_group_by_each_dimension() {
             .map(|g| g["key"].as_str().unwrap())
             .collect();
         assert_eq!(months, ["2026-01", "2026-02"]);
+        // Saturday 2026-01-31 and Sunday 2026-02-01: one ISO week, from Monday.
+        let by_week = ledger.json(&["total", "--by", "week", "--json"]);
+        assert_eq!(
+            by_week["groups"],
+            serde_json::json!([
+                {"key": "2026-W05", "total": "4.225001", "count": 3, "unpriced_count": 0},
+            ])
+        );
         let by_day = ledger.json(&["total", "--by", "day", "--json"]);
         assert_eq!(by_day["groups"][1]["total"], "4.200001");
         let by_model = ledger.json(&["total", "--by", "model", "--json", "--client", "acme"]);

@@ -10,6 +10,7 @@ mod pricing;
 mod query;
 mod rates;
 mod record;
+mod report;
 pub mod table;
 
 use crate::error::Error;
@@ -84,6 +85,9 @@ enum Command {
     /// Shared costs (subscriptions) split across projects
     #[command(subcommand)]
     Pool(pool::PoolCommand),
+    /// Reports for clients and accountants (self-contained HTML)
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Exchange rates (ECB euro reference rates)
     #[command(subcommand)]
     Rates(rates::RatesCommand),
@@ -215,6 +219,10 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         }
         Command::Pool(command) => pool::run(&open(database).await?, command, out).await,
         Command::Export(command) => export::run(&open_to_read(database).await?, command, out).await,
+        // The report checks every flag before it opens the ledger.
+        Command::Report(command) => {
+            report::run(database, cli.pricing.as_deref(), command, out).await
+        }
         Command::Db(admin::DbCommand::Info(args)) => {
             admin::info(&open_to_read(database).await?, args, out).await
         }

@@ -221,7 +221,8 @@ fn list_row(e: &Entry, unconverted: Option<&str>, zone: &jiff::tz::TimeZone) -> 
 pub struct TotalArgs {
     #[command(flatten)]
     filter: FilterArgs,
-    /// Break down by client, project, deliverable, model, kind, day or month (UTC)
+    /// Break down by client, project, deliverable, model, kind, day, week (ISO, from Monday)
+    /// or month (UTC days)
     #[arg(long)]
     by: Option<String>,
     /// Currency to total in

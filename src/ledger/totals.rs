@@ -3,7 +3,7 @@
 
 use crate::fx::{picos_to_micros, FxError, RateUsed, Stale};
 use crate::money::{decimal_string, Currency};
-use crate::timestamp::{day_label, month_label};
+use crate::timestamp::{day_label, month_label, week_label, week_start};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -17,6 +17,8 @@ pub enum Dimension {
     Model,
     Kind,
     Day,
+    /// ISO weeks, from Monday (UTC days).
+    Week,
     Month,
 }
 
@@ -30,10 +32,11 @@ impl FromStr for Dimension {
             "model" => Dimension::Model,
             "kind" => Dimension::Kind,
             "day" => Dimension::Day,
+            "week" => Dimension::Week,
             "month" => Dimension::Month,
             other => {
                 return Err(format!(
-                    "cannot total by '{other}': expected client, project, deliverable, model, kind, day or month"
+                    "cannot total by '{other}': expected client, project, deliverable, model, kind, day, week or month"
                 ))
             }
         })
@@ -50,12 +53,12 @@ impl Dimension {
             Dimension::Model => Grouping::Column("model"),
             Dimension::Kind => Grouping::Column("kind"),
             // Every store row carries its UTC day.
-            Dimension::Day | Dimension::Month => Grouping::None,
+            Dimension::Day | Dimension::Week | Dimension::Month => Grouping::None,
         }
     }
 
     fn is_time(self) -> bool {
-        matches!(self, Dimension::Day | Dimension::Month)
+        matches!(self, Dimension::Day | Dimension::Week | Dimension::Month)
     }
 }
 
@@ -181,6 +184,10 @@ pub fn fold(
         };
         let key = match by {
             Some(Dimension::Day) => (Some(row.day), Some(day_label(row.day))),
+            Some(Dimension::Week) => {
+                let monday = week_start(row.day);
+                (Some(monday), Some(week_label(monday)))
+            }
             Some(Dimension::Month) => {
                 let month = Some(month_label(row.day));
                 (None, month)
@@ -244,6 +251,7 @@ impl fmt::Display for Dimension {
             Dimension::Model => "model",
             Dimension::Kind => "kind",
             Dimension::Day => "day",
+            Dimension::Week => "week",
             Dimension::Month => "month",
         };
         f.write_str(name)
@@ -313,6 +321,32 @@ mod tests {
         let keys: Vec<_> = t.groups.iter().map(|g| g.key.clone().unwrap()).collect();
         assert_eq!(keys, ["2026-01", "2026-02"]);
         assert_eq!(t.groups[0].total, 8);
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_carry_the_iso_year() {
+        // 2026-01-01 is a Thursday: its ISO week 1 began on Monday 2025-12-29.
+        let jan1 = 20_454;
+        let rows = [
+            row("x", jan1 - 4, 1, 1, 0), // Sunday 2025-12-28: week 52 of 2025
+            row("x", jan1 - 3, 2, 1, 0), // Monday 2025-12-29
+            row("x", jan1 + 3, 4, 1, 0), // Sunday 2026-01-04
+            row("x", jan1 + 4, 8, 1, 0), // Monday 2026-01-05
+        ];
+        let t = fold(&rows, Some(Dimension::Week), Currency::USD, &mut no_rates).unwrap();
+        let got: Vec<_> = t
+            .groups
+            .iter()
+            .map(|g| (g.key.clone().unwrap(), g.total))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2025-W52".to_string(), 1),
+                ("2026-W01".to_string(), 6),
+                ("2026-W02".to_string(), 8)
+            ]
+        );
     }
 
     /// A row no rate converts is left out of every total and listed, by

@@ -15,6 +15,7 @@ pub mod pool;
 pub mod pricing;
 pub mod rates;
 pub mod record;
+pub mod report;
 pub mod tags;
 pub mod totals;
 pub mod transfer;

@@ -1,0 +1,7 @@
+//! The HTML report: rendering a `service::report::Report` into one
+//! self-contained file (`html`), the charts' SVG writer (`svg`), and the
+//! invoice markup's arithmetic (`markup`). No I/O beyond the writer given.
+
+pub mod html;
+pub mod markup;
+pub mod svg;
