@@ -172,6 +172,13 @@ impl Timestamp {
     }
 }
 
+/// As RFC 3339 UTC text, the form every JSON shape of gencost uses.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,12 +199,5 @@ mod tests {
         assert_eq!(month_label(t.day()), "2026-03");
         assert!(Timestamp::parse_time_or_date("2026-13-01").is_err());
         assert!(Timestamp::parse_rfc3339("yesterday").is_err());
-    }
-}
-
-/// As RFC 3339 UTC text, the form every JSON shape of gencost uses.
-impl serde::Serialize for Timestamp {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }

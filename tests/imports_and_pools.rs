@@ -71,7 +71,10 @@ fn a_second_import_adds_only_rows_not_yet_imported() {
         assert!(report["batch"].is_string());
 
         let again = ledger.json(&["import", &first, "--json"]);
-        assert_eq!((again["added"].clone(), again["present"].clone()), (0.into(), 3.into()));
+        assert_eq!(
+            (again["added"].clone(), again["present"].clone()),
+            (0.into(), 3.into())
+        );
         assert!(again["batch"].is_null(), "nothing new records no batch");
 
         // A later export of the same account: other separator, a byte order
@@ -114,7 +117,11 @@ fn a_file_with_a_bad_row_is_refused_whole_and_names_each_line() {
         let before = events(&ledger);
         let run = ledger.run(&["import", &path]);
         assert_eq!(run.code, 2, "{}", run.stderr);
-        assert!(run.stderr.contains("3 bad rows; nothing was imported"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("3 bad rows; nothing was imported"),
+            "{}",
+            run.stderr
+        );
         for line in [3, 5, 6] {
             assert!(
                 run.stderr.contains(&format!("bad.csv:{line}: ")),
@@ -133,11 +140,20 @@ fn a_file_with_a_bad_row_is_refused_whole_and_names_each_line() {
         let path = write(&ledger, "many.csv", many.as_bytes());
         let run = ledger.run(&["import", &path]);
         assert_eq!(run.code, 2);
-        assert_eq!(run.stderr.matches("many.csv:").count(), 21, "{}", run.stderr);
+        assert_eq!(
+            run.stderr.matches("many.csv:").count(),
+            21,
+            "{}",
+            run.stderr
+        );
         assert!(run.stderr.contains("and 5 more"), "{}", run.stderr);
 
         // No source anywhere: refused before any row is read.
-        let path = write(&ledger, "nosource.csv", b"date,description,amount\n2026-11-03,x,1\n");
+        let path = write(
+            &ledger,
+            "nosource.csv",
+            b"date,description,amount\n2026-11-03,x,1\n",
+        );
         let run = ledger.run(&["import", &path]);
         assert_eq!(run.code, 2);
         assert!(run.stderr.contains("--source"), "{}", run.stderr);
@@ -179,18 +195,29 @@ fn a_provider_day_that_grew_is_corrected_and_the_void_of_that_import_undoes_it()
         let day = 1_793_059_200; // 2026-10-27 00:00 UTC
         let first = format!(
             "{OPENAI_HEADER}{}{}",
-            openai_row(day, "1.500000000000000000000000000000", "gpt-image-1, image generation"),
+            openai_row(
+                day,
+                "1.500000000000000000000000000000",
+                "gpt-image-1, image generation"
+            ),
             openai_row(day + 86_400, "", "")
         );
         let first = write(&ledger, "openai-1.csv", first.as_bytes());
         let report = ledger.json(&["import", &first, "--json"]);
         assert_eq!(report["preset"], "openai", "recognised from the header");
-        assert_eq!((report["added"].clone(), report["skipped"].clone()), (1.into(), 1.into()));
+        assert_eq!(
+            (report["added"].clone(), report["skipped"].clone()),
+            (1.into(), 1.into())
+        );
 
         // The next export: the same day, grown, and the next day billed.
         let later = format!(
             "{OPENAI_HEADER}{}{}",
-            openai_row(day, "2.250000000000000000000000000001", "gpt-image-1, image generation"),
+            openai_row(
+                day,
+                "2.250000000000000000000000000001",
+                "gpt-image-1, image generation"
+            ),
             openai_row(day + 86_400, "0.75", "gpt-image-1, image generation")
         );
         let later = write(&ledger, "openai-2.csv", later.as_bytes());
@@ -215,16 +242,31 @@ fn a_provider_day_that_grew_is_corrected_and_the_void_of_that_import_undoes_it()
         // Importing the later export again changes nothing.
         let again = ledger.json(&["import", &later, "--json"]);
         assert_eq!(
-            (again["added"].clone(), again["corrected"].clone(), again["present"].clone()),
+            (
+                again["added"].clone(),
+                again["corrected"].clone(),
+                again["present"].clone()
+            ),
             (0.into(), 0.into(), 2.into())
         );
 
         let run = ledger.run(&["pool", "void", &batch, "--reason", "x"]);
         assert_eq!(run.code, 2, "an import is not voided as a pool");
-        let voided = ledger.json(&["import", "void", &batch, "--reason", "wrong account", "--json"]);
+        let voided = ledger.json(&[
+            "import",
+            "void",
+            &batch,
+            "--reason",
+            "wrong account",
+            "--json",
+        ]);
         assert_eq!(voided["entries_voided"], 1);
         assert_eq!(voided["corrections_undone"], 1);
-        assert_eq!(total(&ledger, &[]), "1.5", "back to the first import's figure");
+        assert_eq!(
+            total(&ledger, &[]),
+            "1.5",
+            "back to the first import's figure"
+        );
         let imports = ledger.json(&["import", "list", "--json"]);
         assert_eq!(imports[1]["void_reason"], "wrong account");
         let run = ledger.run(&["import", "void", &batch, "--reason", "again"]);
@@ -236,8 +278,17 @@ fn a_provider_day_that_grew_is_corrected_and_the_void_of_that_import_undoes_it()
 
 fn log(ledger: &TestLedger, cost: &str, client: &str, project: &str, at: &str) {
     ledger.ok(&[
-        "log", "--model", "fal-ai/flux/dev", "--cost", cost, "--client", client, "--project",
-        project, "--at", at,
+        "log",
+        "--model",
+        "fal-ai/flux/dev",
+        "--cost",
+        cost,
+        "--client",
+        client,
+        "--project",
+        project,
+        "--at",
+        at,
     ]);
 }
 
@@ -265,9 +316,23 @@ fn pools_split_exactly_and_show_in_project_totals() {
         log(&ledger, "50", "Acme", "Summer Spot", "2026-10-07");
 
         let even = ledger.json(&[
-            "pool", "add", "--amount", "100", "--description", "Midjourney Pro, November",
-            "--period", "2026-11", "--project", "summer spot", "--project", "Winter",
-            "--project", "New, with comma", "--source", "Midjourney", "--json",
+            "pool",
+            "add",
+            "--amount",
+            "100",
+            "--description",
+            "Midjourney Pro, November",
+            "--period",
+            "2026-11",
+            "--project",
+            "summer spot",
+            "--project",
+            "Winter",
+            "--project",
+            "New, with comma",
+            "--source",
+            "Midjourney",
+            "--json",
         ]);
         assert_eq!(
             shares(&even),
@@ -282,8 +347,18 @@ fn pools_split_exactly_and_show_in_project_totals() {
         );
         // October's spend does not count for November.
         let spend = ledger.json(&[
-            "pool", "add", "--amount", "10", "--description", "Runway", "--period", "2026-11",
-            "--all-projects", "--split", "spend", "--json",
+            "pool",
+            "add",
+            "--amount",
+            "10",
+            "--description",
+            "Runway",
+            "--period",
+            "2026-11",
+            "--all-projects",
+            "--split",
+            "spend",
+            "--json",
         ]);
         assert_eq!(
             shares(&spend),
@@ -293,19 +368,63 @@ fn pools_split_exactly_and_show_in_project_totals() {
             ]
         );
         let weights = ledger.json(&[
-            "pool", "add", "--amount", "0.000001", "--currency", "EUR", "--description",
-            "tiny", "--period", "2026-11", "--project", "Winter", "--project", "X",
-            "--split", "weights", "--weight", "Winter=2", "--weight", "X=1.5", "--json",
+            "pool",
+            "add",
+            "--amount",
+            "0.000001",
+            "--currency",
+            "EUR",
+            "--description",
+            "tiny",
+            "--period",
+            "2026-11",
+            "--project",
+            "Winter",
+            "--project",
+            "X",
+            "--split",
+            "weights",
+            "--weight",
+            "Winter=2",
+            "--weight",
+            "X=1.5",
+            "--json",
         ]);
         assert_eq!(
             shares(&weights),
-            vec![("Winter".into(), "-".into(), "0.000001".into()), ("X".into(), "-".into(), "0".into())]
+            vec![
+                ("Winter".into(), "-".into(), "0.000001".into()),
+                ("X".into(), "-".into(), "0".into())
+            ]
         );
 
-        let pool_usd = group_totals(&ledger, &["--kind", "pool", "--by", "project", "--until", "2026-11-02", "--currency", "USD"]);
-        assert_eq!(pool_usd.iter().find(|(p, _)| p == "New, with comma").unwrap().1, "33.333333");
+        let pool_usd = group_totals(
+            &ledger,
+            &[
+                "--kind",
+                "pool",
+                "--by",
+                "project",
+                "--until",
+                "2026-11-02",
+                "--currency",
+                "USD",
+            ],
+        );
+        assert_eq!(
+            pool_usd
+                .iter()
+                .find(|(p, _)| p == "New, with comma")
+                .unwrap()
+                .1,
+            "33.333333"
+        );
         let list = ledger.json(&["list", "--kind", "pool", "--json"]);
-        assert_eq!(list.as_array().unwrap().len(), 6, "one entry per share above zero");
+        assert_eq!(
+            list.as_array().unwrap().len(),
+            6,
+            "one entry per share above zero"
+        );
         assert!(list
             .as_array()
             .unwrap()
@@ -338,16 +457,84 @@ fn pool_input_that_cannot_be_split_is_refused_and_nothing_is_written() {
         let cases: &[(&[&str], &str)] = &[
             (&["--amount", "0", "--project", "A"], "above zero"),
             (&["--amount", "-5", "--project", "A"], "above zero"),
-            (&["--amount", "5", "--project", "Nothing", "--split", "spend"], "none of the projects has spend"),
-            (&["--amount", "5", "--project", "A", "--split", "weights", "--weight", "B=1"], "'B' is not one of the --project names"),
-            (&["--amount", "5", "--project", "A", "--split", "weights", "--weight", "A=0"], "above zero"),
-            (&["--amount", "5", "--project", "A", "--split", "weights", "--weight", "A=-1"], "above zero"),
-            (&["--amount", "5", "--project", "A", "--project", "B", "--split", "weights", "--weight", "A=1"], "no --weight for project 'B'"),
-            (&["--amount", "5", "--project", "A", "--weight", "A=1"], "only for --split weights"),
-            (&["--amount", "5", "--project", "A", "--project", "a"], "listed twice"),
-            (&["--amount", "5", "--project", "A", "--split", "bogus"], "unknown split"),
-            (&["--amount", "5", "--project", "A", "--period", "2026-13"], "expected a month"),
-            (&["--amount", "5", "--project", "A", "--period", "2099-01"], "future"),
+            (
+                &["--amount", "5", "--project", "Nothing", "--split", "spend"],
+                "none of the projects has spend",
+            ),
+            (
+                &[
+                    "--amount",
+                    "5",
+                    "--project",
+                    "A",
+                    "--split",
+                    "weights",
+                    "--weight",
+                    "B=1",
+                ],
+                "'B' is not one of the --project names",
+            ),
+            (
+                &[
+                    "--amount",
+                    "5",
+                    "--project",
+                    "A",
+                    "--split",
+                    "weights",
+                    "--weight",
+                    "A=0",
+                ],
+                "above zero",
+            ),
+            (
+                &[
+                    "--amount",
+                    "5",
+                    "--project",
+                    "A",
+                    "--split",
+                    "weights",
+                    "--weight",
+                    "A=-1",
+                ],
+                "above zero",
+            ),
+            (
+                &[
+                    "--amount",
+                    "5",
+                    "--project",
+                    "A",
+                    "--project",
+                    "B",
+                    "--split",
+                    "weights",
+                    "--weight",
+                    "A=1",
+                ],
+                "no --weight for project 'B'",
+            ),
+            (
+                &["--amount", "5", "--project", "A", "--weight", "A=1"],
+                "only for --split weights",
+            ),
+            (
+                &["--amount", "5", "--project", "A", "--project", "a"],
+                "listed twice",
+            ),
+            (
+                &["--amount", "5", "--project", "A", "--split", "bogus"],
+                "unknown split",
+            ),
+            (
+                &["--amount", "5", "--project", "A", "--period", "2026-13"],
+                "expected a month",
+            ),
+            (
+                &["--amount", "5", "--project", "A", "--period", "2099-01"],
+                "future",
+            ),
         ];
         for (extra, expected) in cases {
             let mut args: Vec<&str> = base.to_vec();

@@ -106,6 +106,7 @@ fn entry(
         actual_currency: actual.map(|(_, c)| c),
         price_version: None,
         license: license.map(str::to_string),
+        batch: None,
     }
 }
 

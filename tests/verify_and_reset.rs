@@ -212,6 +212,21 @@ fn rich_ledger(ledger: &TestLedger) {
     let ids = logged(ledger, 2);
     ledger.ok(&["void", &ids[0], "--reason", "test render"]);
     ledger.ok(&["confirm", &id, "--actual", "0.031"]);
+    // A pool: its shares carry the pool's batch id.
+    ledger.ok(&[
+        "pool",
+        "add",
+        "--amount",
+        "30",
+        "--description",
+        "Midjourney Pro",
+        "--period",
+        "2026-01",
+        "--project",
+        "Summer Spot",
+        "--project",
+        "Winter",
+    ]);
 }
 
 /// Every column of the entries and events tables, with its SQL type, read

@@ -108,7 +108,11 @@ async fn import_file<S: Store>(store: &S, args: FileArgs, out: Out<'_>) -> Resul
     };
     let preset = match args.preset.trim() {
         "auto" => None,
-        other => Some(other.parse::<Preset>().map_err(|e| Error::input(format!("--preset: {e}")))?),
+        other => Some(
+            other
+                .parse::<Preset>()
+                .map_err(|e| Error::input(format!("--preset: {e}")))?,
+        ),
     };
     let currency = args
         .currency
@@ -119,8 +123,8 @@ async fn import_file<S: Store>(store: &S, args: FileArgs, out: Out<'_>) -> Resul
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let file = std::fs::File::open(&path)
-        .map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+    let file =
+        std::fs::File::open(&path).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let request = ImportRequest {
         file: name,
@@ -139,9 +143,12 @@ async fn import_file<S: Store>(store: &S, args: FileArgs, out: Out<'_>) -> Resul
         dry_run: args.dry_run,
     };
     let bar = progress_bar(size);
-    let report = import::import(store, std::io::BufReader::with_capacity(1 << 16, file), request, |bytes| {
-        bar.set_position(bytes)
-    })
+    let report = import::import(
+        store,
+        std::io::BufReader::with_capacity(1 << 16, file),
+        request,
+        |bytes| bar.set_position(bytes),
+    )
     .await;
     bar.finish_and_clear();
     let report = report?;
@@ -223,7 +230,14 @@ fn summary(report: &ImportReport) -> String {
             })
             .collect();
         text.push_str(&render(
-            &["line", "date (UTC)", "source", "description", "project", "amount"],
+            &[
+                "line",
+                "date (UTC)",
+                "source",
+                "description",
+                "project",
+                "amount",
+            ],
             &rows,
             &[0, 5],
         ));
@@ -276,8 +290,15 @@ async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<Exit>
     }
     let table = render(
         &[
-            "batch", "imported (UTC)", "file", "preset", "added", "corrected", "live entries",
-            "live total", "state",
+            "batch",
+            "imported (UTC)",
+            "file",
+            "preset",
+            "added",
+            "corrected",
+            "live entries",
+            "live total",
+            "state",
         ],
         &rows,
         &[4, 5, 6, 7],

@@ -8,8 +8,8 @@ use super::event::{
     ImportRecorded, PoolAdded, TagsChanged,
 };
 use super::tags::Tags;
-use crate::money::Money;
 use crate::money::Currency;
+use crate::money::Money;
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;

@@ -112,8 +112,8 @@ where
     R: Read + Send + 'static,
 {
     let file = request.file.clone();
-    let rows = import::read(input, &request.read)
-        .map_err(|e| Error::input(format!("{file}: {e}")))?;
+    let rows =
+        import::read(input, &request.read).map_err(|e| Error::input(format!("{file}: {e}")))?;
     let preset = rows.preset();
     let defaults = Defaults::new(&request, &rows)?;
     // The file is read and its rows parsed on a thread of their own while
@@ -138,7 +138,10 @@ where
                 .execute(Command::Import { batch, rows }, Timestamp::now())
                 .await?;
             let Outcome::Imported(outcomes) = executed.outcome else {
-                return Err(Error::Io(format!("unexpected outcome {:?}", executed.outcome)));
+                return Err(Error::Io(format!(
+                    "unexpected outcome {:?}",
+                    executed.outcome
+                )));
             };
             for (outcome, pending) in outcomes.into_iter().zip(pending) {
                 import.count(outcome, pending);
@@ -221,7 +224,10 @@ impl Defaults {
         for field in TagField::ALL {
             if let Some(value) = request.tags.get(field) {
                 let Some(value) = normalize(value) else {
-                    return Err(Error::input(format!("--{}: cannot be empty", field.column())));
+                    return Err(Error::input(format!(
+                        "--{}: cannot be empty",
+                        field.column()
+                    )));
                 };
                 limits::name(&format!("--{}", field.column()), &value)?;
                 *tags.slot(field) = Some(value);
@@ -337,7 +343,11 @@ impl Import {
     }
 
     /// The entry a row is logged as, with its fingerprint.
-    async fn record<S: Store>(&mut self, store: &S, row: ImportRow) -> Result<(ImportedRow, Pending)> {
+    async fn record<S: Store>(
+        &mut self,
+        store: &S,
+        row: ImportRow,
+    ) -> Result<(ImportedRow, Pending)> {
         let preset = self.report.preset;
         let ImportRow {
             line,
@@ -354,9 +364,8 @@ impl Import {
             bucket_key,
         } = row;
         let filled = &mut self.report.filled;
-        let source = fill(source, &self.defaults.source, &mut filled.source).ok_or_else(|| {
-            Error::input("source: empty, and no --source was given to fill it")
-        })?;
+        let source = fill(source, &self.defaults.source, &mut filled.source)
+            .ok_or_else(|| Error::input("source: empty, and no --source was given to fill it"))?;
         let currency = match currency {
             Some(currency) => currency,
             None => {
@@ -369,7 +378,11 @@ impl Import {
         let mut tags = Tags {
             client: fill(client, &self.defaults.tags.client, &mut filled.client),
             project: fill(project, &self.defaults.tags.project, &mut filled.project),
-            deliverable: fill(deliverable, &self.defaults.tags.deliverable, &mut filled.deliverable),
+            deliverable: fill(
+                deliverable,
+                &self.defaults.tags.deliverable,
+                &mut filled.deliverable,
+            ),
         };
         limits::name("source", &source)?;
         if let Some(model) = &model {
@@ -415,30 +428,33 @@ impl Import {
         };
         let params = Params::from_map(&serde_json::Map::new())
             .map_err(|e| Error::Io(format!("parameters: {e}")))?;
-        Ok((ImportedRow {
-            record: EntryRecord {
-                id: Uuid::now_v7(),
-                kind: Kind::External,
-                occurred_at: occurred_at.0,
-                source,
-                model,
-                description,
-                tags,
-                request_id: Some(fingerprint),
-                status: Status::Succeeded,
-                duration_ms: None,
-                params,
-                estimate_micros: Some(amount_micros),
-                estimate_currency: currency,
-                estimate_tier: Tier::Billed,
-                actual_micros: Some(amount_micros),
-                actual_currency: Some(currency),
-                price_version: None,
-                license: None,
-                batch: None,
+        Ok((
+            ImportedRow {
+                record: EntryRecord {
+                    id: Uuid::now_v7(),
+                    kind: Kind::External,
+                    occurred_at: occurred_at.0,
+                    source,
+                    model,
+                    description,
+                    tags,
+                    request_id: Some(fingerprint),
+                    status: Status::Succeeded,
+                    duration_ms: None,
+                    params,
+                    estimate_micros: Some(amount_micros),
+                    estimate_currency: currency,
+                    estimate_tier: Tier::Billed,
+                    actual_micros: Some(amount_micros),
+                    actual_currency: Some(currency),
+                    price_version: None,
+                    license: None,
+                    batch: None,
+                },
+                corrects,
             },
-            corrects,
-        }, pending))
+            pending,
+        ))
     }
 
     /// `import:` and 32 hex digits of SHA-256 over the preset, the row's
@@ -459,7 +475,12 @@ impl Import {
 
     /// The ledger's spelling of a tag name that differs only by case; the
     /// first spelling in the file for a name the ledger does not have.
-    async fn spelling<S: Store>(&mut self, store: &S, field: TagField, given: String) -> Result<String> {
+    async fn spelling<S: Store>(
+        &mut self,
+        store: &S,
+        field: TagField,
+        given: String,
+    ) -> Result<String> {
         let key = (field, fold(&given));
         if let Some(spelled) = self.spellings.get(&key) {
             return Ok(spelled.clone());

@@ -12,12 +12,12 @@ use super::value::{Column, RowsInsert, Value};
 use super::Executed;
 use crate::ledger::event::LedgerReset;
 use crate::ledger::replay::{apply_change, entry_from_record};
-use crate::ledger::{decide, Command, Entry, Event, EventBody, Head, ImportedIndex};
-use std::sync::Arc;
-use crate::timestamp::Timestamp;
 use crate::ledger::tags::fold;
+use crate::ledger::{decide, Command, Entry, Event, EventBody, Head, ImportedIndex};
 use crate::ledger::{TagField, Tags};
+use crate::timestamp::Timestamp;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Events sealed and handed to the database at a time (one UNNEST insert per

@@ -12,13 +12,12 @@ use super::request_key::request_key;
 use super::session::Session;
 use super::value::{placeholders, Value};
 use super::{TagCount, ViewRow};
+use crate::ledger::tags::fold;
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{
     fingerprint_key, BatchState, Command, Context, Entry, Event, EventBody, Head, ImportedEntry,
-    ImportedIndex,
-    TagField,
+    ImportedIndex, TagField,
 };
-use crate::ledger::tags::fold;
 use crate::money::Money;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -140,10 +139,20 @@ pub async fn all_imported(session: &mut Session) -> Result<ImportedIndex, StoreE
 /// An imported entry by its fingerprint key; key 0 for a row that holds no
 /// fingerprint (dropped by the caller, so rows are collected only once).
 fn imported_entry(mut row: super::value::Row) -> Result<(u128, ImportedEntry), StoreError> {
-    let key = row.opt_text("request_id")?.as_deref().and_then(fingerprint_key);
+    let key = row
+        .opt_text("request_id")?
+        .as_deref()
+        .and_then(fingerprint_key);
     let micros = row.opt_int("cost_micros")?;
     let (Some(key), Some(micros)) = (key, micros) else {
-        return Ok((0, ImportedEntry { id: Uuid::nil(), micros: 0, currency: crate::money::Currency::USD }));
+        return Ok((
+            0,
+            ImportedEntry {
+                id: Uuid::nil(),
+                micros: 0,
+                currency: crate::money::Currency::USD,
+            },
+        ));
     };
     Ok((
         key,
@@ -347,7 +356,10 @@ pub async fn tag_spelling(
             &[field.column().into(), Value::Text(fold(name))],
         )
         .await?;
-    rows.into_iter().next().map(|mut row| row.text("name")).transpose()
+    rows.into_iter()
+        .next()
+        .map(|mut row| row.text("name"))
+        .transpose()
 }
 
 pub async fn confirmed_actuals(

@@ -363,7 +363,11 @@ impl Store for SqlStore {
         queries::tag_values(&mut self.connection().await?, field, prefix, limit).await
     }
 
-    async fn tag_spelling(&self, field: TagField, name: &str) -> Result<Option<String>, StoreError> {
+    async fn tag_spelling(
+        &self,
+        field: TagField,
+        name: &str,
+    ) -> Result<Option<String>, StoreError> {
         queries::tag_spelling(&mut self.connection().await?, field, name).await
     }
 
