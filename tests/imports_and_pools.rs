@@ -549,3 +549,85 @@ fn pool_input_that_cannot_be_split_is_refused_and_nothing_is_written() {
         assert_eq!(events(&ledger), before, "nothing was written");
     }
 }
+
+#[test]
+fn voiding_imports_in_any_order_puts_back_the_figure_of_the_imports_still_live() {
+    for ledger in TestLedger::each() {
+        let day = 1_793_059_200; // 2026-10-27 00:00 UTC
+        let mut batches = Vec::new();
+        for (n, amount) in ["10", "15", "20"].iter().enumerate() {
+            let text = format!(
+                "{OPENAI_HEADER}{}",
+                openai_row(day, amount, "gpt-image-1, image generation")
+            );
+            let path = write(&ledger, &format!("openai-{n}.csv"), text.as_bytes());
+            let report = ledger.json(&["import", &path, "--json"]);
+            batches.push(report["batch"].as_str().unwrap().to_string());
+        }
+        assert_eq!(total(&ledger, &[]), "20");
+        // The middle import first: the latest figure stays.
+        ledger.ok(&["import", "void", &batches[1], "--reason", "x"]);
+        assert_eq!(total(&ledger, &[]), "20", "{}", ledger.backend);
+        // Then the latest: back to the first import's figure, not the void
+        // middle one's.
+        ledger.ok(&["import", "void", &batches[2], "--reason", "x"]);
+        assert_eq!(total(&ledger, &[]), "10", "{}", ledger.backend);
+        verified(&ledger);
+    }
+}
+
+#[test]
+fn a_bad_row_after_rows_already_written_leaves_the_ledger_as_it_was() {
+    for ledger in TestLedger::each() {
+        let mut text = String::from("date,description,amount,currency,tool\n");
+        for n in 0..12_000 {
+            text.push_str(&format!("2026-11-03,render {n},1.00,USD,Midjourney\n"));
+        }
+        let good = write(&ledger, "good.csv", text.as_bytes());
+        text.push_str("2026-11-03,the last,oops,USD,Midjourney\n");
+        let bad = write(&ledger, "bad.csv", text.as_bytes());
+        let run = ledger.run(&["import", &bad]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("bad.csv:12002: "), "{}", run.stderr);
+        assert_eq!(
+            events(&ledger),
+            0,
+            "{}: nothing was written",
+            ledger.backend
+        );
+        let dry = ledger.json(&["import", &good, "--dry-run", "--json"]);
+        assert_eq!(dry["added"], 12_000);
+        assert_eq!(
+            events(&ledger),
+            0,
+            "a dry run of many chunks writes nothing"
+        );
+        assert_eq!(ledger.json(&["import", &good, "--json"])["added"], 12_000);
+        assert_eq!(total(&ledger, &[]), "12000");
+    }
+}
+
+#[test]
+fn what_the_flags_fill_is_part_of_a_rows_identity_and_names_are_spelled_as_log_spells_them() {
+    for ledger in TestLedger::each() {
+        let text = "date,description,amount,currency,client\n2026-11-01,Monthly plan,30.00,USD,Acme  Corp\n";
+        let path = write(&ledger, "plan.csv", text.as_bytes());
+        assert_eq!(
+            ledger.json(&["import", &path, "--source", "Midjourney", "--json"])["added"],
+            1
+        );
+        // The same row from another tool's bill is another cost.
+        assert_eq!(
+            ledger.json(&["import", &path, "--source", "Runway", "--json"])["added"],
+            1
+        );
+        assert_eq!(
+            ledger.json(&["import", &path, "--source", "runway", "--json"])["added"],
+            0
+        );
+        assert_eq!(
+            group_totals(&ledger, &["--by", "client"]),
+            vec![("Acme Corp".to_string(), "60".to_string())]
+        );
+    }
+}

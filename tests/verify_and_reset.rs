@@ -227,6 +227,24 @@ fn rich_ledger(ledger: &TestLedger) {
         "--project",
         "Winter",
     ]);
+    // Imports: a provider's day that grew (a correction), and an import voided.
+    let header =
+        "start_time,end_time,amount_value,amount_currency,line_item,project_id,project_name\n";
+    for (n, amount) in ["1.5", "2.25"].iter().enumerate() {
+        let path = ledger.dir.path().join(format!("openai-{n}.csv"));
+        let row = format!("1793059200,1793145600,{amount},usd,\"gpt-image-1, image\",proj_1,Ads\n");
+        std::fs::write(&path, format!("{header}{row}")).unwrap();
+        ledger.ok(&["import", &path.display().to_string()]);
+    }
+    let path = ledger.dir.path().join("receipts.csv");
+    std::fs::write(
+        &path,
+        "date,description,amount,currency,tool\n2026-01-05,plan,9,USD,Runway\n",
+    )
+    .unwrap();
+    let report = ledger.json(&["import", &path.display().to_string(), "--json"]);
+    let batch = report["batch"].as_str().unwrap().to_string();
+    ledger.ok(&["import", "void", &batch, "--reason", "wrong file"]);
 }
 
 /// Every column of the entries and events tables, with its SQL type, read

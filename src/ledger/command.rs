@@ -10,7 +10,7 @@ use super::event::{
 use super::tags::Tags;
 use crate::money::Currency;
 use crate::money::Money;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -138,7 +138,11 @@ pub struct Context {
     /// it made with the entries they changed as they are now.
     pub batch: Option<BatchState>,
     pub batch_entries: Vec<Entry>,
-    pub batch_corrections: Vec<(AmountCorrected, Entry)>,
+    /// Each entry the batch corrected, as it is now, with every correction
+    /// of it in chain order (by any import).
+    pub batch_corrections: Vec<(Entry, Vec<AmountCorrected>)>,
+    /// Batches voided before.
+    pub void_batches: HashSet<Uuid>,
 }
 
 /// Per logged record: newly logged, or already in the ledger.
@@ -368,12 +372,24 @@ fn decide_batch_void(
         }));
     }
     let entries = events.len() as i64;
+    // Each entry the batch corrected goes back to the figure of its latest
+    // correction by an import still live, else to the amount first logged
+    // (its estimate), whatever order the imports are voided in.
     let (mut reverted, mut kept) = (0, 0);
-    for (correction, entry) in &ctx.batch_corrections {
+    for (entry, corrections) in &ctx.batch_corrections {
+        let live = corrections.iter().rev().find(|c| {
+            c.batch
+                .is_some_and(|b| b != batch && !ctx.void_batches.contains(&b))
+        });
+        let target = match live {
+            Some(c) => (c.micros, c.currency),
+            None => match entry.estimate.micros {
+                Some(micros) => (micros, entry.estimate.currency),
+                None => continue,
+            },
+        };
         let now = entry.cost();
-        let unchanged =
-            (now.micros, now.currency) == (Some(correction.micros), correction.currency);
-        if entry.void.is_some() || !unchanged {
+        if entry.void.is_some() || (now.micros, now.currency) == (Some(target.0), target.1) {
             kept += 1;
             continue;
         }
@@ -381,10 +397,10 @@ fn decide_batch_void(
         events.push(EventBody::AmountCorrected(AmountCorrected {
             entry_id: entry.id,
             batch: None,
-            previous_micros: correction.micros,
-            previous_currency: correction.currency,
-            micros: correction.previous_micros,
-            currency: correction.previous_currency,
+            previous_micros: now.micros.unwrap_or(0),
+            previous_currency: now.currency,
+            micros: target.0,
+            currency: target.1,
         }));
     }
     events.push(EventBody::BatchVoided(BatchVoided {

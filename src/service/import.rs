@@ -375,11 +375,22 @@ impl Import {
                 })?
             }
         };
+        // Names from the file are spelled as `log` spells them (composed,
+        // single spaces), so "Acme  Corp" is the same client as "Acme Corp".
+        let named = |value: Option<String>| value.as_deref().and_then(normalize);
         let mut tags = Tags {
-            client: fill(client, &self.defaults.tags.client, &mut filled.client),
-            project: fill(project, &self.defaults.tags.project, &mut filled.project),
+            client: fill(
+                named(client),
+                &self.defaults.tags.client,
+                &mut filled.client,
+            ),
+            project: fill(
+                named(project),
+                &self.defaults.tags.project,
+                &mut filled.project,
+            ),
             deliverable: fill(
-                deliverable,
+                named(deliverable),
                 &self.defaults.tags.deliverable,
                 &mut filled.deliverable,
             ),
@@ -412,7 +423,20 @@ impl Import {
         }
 
         let corrects = bucket_key.is_some();
-        let identity = bucket_key.unwrap_or(content);
+        // The values flags filled are part of the identity too: the same row
+        // in the files of two tools (--source) or two clients' accounts
+        // (--client) is two costs, not one.
+        let mut identity = bucket_key.unwrap_or(content);
+        for value in [
+            Some(source.as_str()),
+            Some(currency.code()),
+            tags.client.as_deref(),
+            tags.project.as_deref(),
+            tags.deliverable.as_deref(),
+        ] {
+            identity.push(crate::import::UNIT_SEPARATOR);
+            identity.push_str(value.map(fold).as_deref().unwrap_or(""));
+        }
         let fingerprint = self.fingerprint(preset, &identity);
         let pending = Pending {
             preview: PreviewRow {

@@ -12,6 +12,7 @@ use super::request_key::request_key;
 use super::session::Session;
 use super::value::{placeholders, Value};
 use super::{TagCount, ViewRow};
+use crate::ledger::event::AmountCorrected;
 use crate::ledger::tags::fold;
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{
@@ -19,7 +20,7 @@ use crate::ledger::{
     ImportedIndex, TagField,
 };
 use crate::money::Money;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -164,14 +165,16 @@ fn imported_entry(mut row: super::value::Row) -> Result<(u128, ImportedEntry), S
     ))
 }
 
-/// A batch's state, its entries, and the corrections it made.
+/// A batch's state, its entries, the entries it corrected with all their
+/// corrections, and the batches voided before.
 async fn load_batch(
     session: &mut Session,
     batch: Uuid,
     context: &mut Context,
 ) -> Result<(), StoreError> {
     let mut state = None;
-    let mut corrections = Vec::new();
+    let mut corrections: HashMap<Uuid, Vec<AmountCorrected>> = HashMap::new();
+    let mut corrected_by_batch: Vec<Uuid> = Vec::new();
     for event in batch_events(session).await? {
         match event
             .body()
@@ -181,18 +184,27 @@ async fn load_batch(
                 state = Some(BatchState { void: false })
             }
             EventBody::PoolAdded(p) if p.batch == batch => state = Some(BatchState { void: false }),
-            EventBody::BatchVoided(v) if v.batch == batch => {
-                state = Some(BatchState { void: true })
+            EventBody::BatchVoided(v) => {
+                if v.batch == batch {
+                    state = Some(BatchState { void: true });
+                }
+                context.void_batches.insert(v.batch);
             }
-            EventBody::AmountCorrected(c) if c.batch == Some(batch) => corrections.push(c),
+            EventBody::AmountCorrected(c) => {
+                if c.batch == Some(batch) && !corrected_by_batch.contains(&c.entry_id) {
+                    corrected_by_batch.push(c.entry_id);
+                }
+                corrections.entry(c.entry_id).or_default().push(c);
+            }
             _ => {}
         }
     }
     context.batch = state;
     context.batch_entries = batch_entries(session, batch).await?;
-    for correction in corrections {
-        if let Some(entry) = load_entry(session, correction.entry_id).await? {
-            context.batch_corrections.push((correction, entry));
+    for id in corrected_by_batch {
+        if let Some(entry) = load_entry(session, id).await? {
+            let history = corrections.remove(&id).unwrap_or_default();
+            context.batch_corrections.push((entry, history));
         }
     }
     Ok(())
@@ -356,10 +368,14 @@ pub async fn tag_spelling(
             &[field.column().into(), Value::Text(fold(name))],
         )
         .await?;
-    rows.into_iter()
+    let found = rows
+        .into_iter()
         .next()
         .map(|mut row| row.text("name"))
-        .transpose()
+        .transpose()?;
+    // Only a spelling of the same name is taken: an edited row cannot move
+    // costs to another client.
+    Ok(found.filter(|spelled| fold(spelled) == fold(name)))
 }
 
 pub async fn confirmed_actuals(
