@@ -98,23 +98,20 @@ fn openai_cost_export() {
     assert_eq!(
         first.content,
         joined(&[
-            "2026-09-28T00:00:00Z",
-            "1790640000",
-            "2026-09-28T00:00:00+00:00",
-            "2026-09-29T00:00:00+00:00",
-            "0.00383598",
-            "USD",
-            "1918",
-            "tokens",
-            "gpt-5-nano, input",
-            "",
-            "key_4f2a",
-            "proj_kvarn",
-            "org-7HqLm2",
-            "Kvarnen Ads",
-            "Studio Kvarn",
-            "",
-            "",
+            "amount=0.00383598",
+            "column:api_key_id=key_4f2a",
+            "column:end_time=1790640000",
+            "column:end_time_iso=2026-09-29T00:00:00+00:00",
+            "column:organization_id=org-7HqLm2",
+            "column:organization_name=Studio Kvarn",
+            "column:project_id=proj_kvarn",
+            "column:quantity=1918",
+            "column:quantity_unit=tokens",
+            "column:start_time_iso=2026-09-28T00:00:00+00:00",
+            "currency=USD",
+            "date=2026-09-28T00:00:00Z",
+            "model=gpt-5-nano, input",
+            "project=Kvarnen Ads",
         ])
     );
     assert_eq!(
@@ -286,12 +283,12 @@ fn swedish_excel_with_bom_semicolons_decimal_commas_and_krona() {
     assert_eq!(
         first.content,
         joined(&[
-            "2026-11-03T00:00:00Z",
-            "Midjourney Pro, november",
-            "1234.5 kr",
-            "Midjourney",
-            "Ström & Co",
-            "Vinterkampanj",
+            "amount=1234.5 kr",
+            "client=Ström & Co",
+            "date=2026-11-03T00:00:00Z",
+            "description=Midjourney Pro, november",
+            "project=Vinterkampanj",
+            "source=Midjourney",
         ])
     );
     assert_eq!((&rows[2].client, &rows[2].project), (&None, &None));
@@ -542,11 +539,11 @@ fn the_same_rows_re_exported_give_the_same_content() {
     assert_eq!(
         expected[0],
         joined(&[
-            "2026-11-03T00:00:00Z",
-            "Upscale, 4x",
-            "1234.5",
-            "SEK",
-            "Acme"
+            "amount=1234.5",
+            "client=Acme",
+            "currency=SEK",
+            "date=2026-11-03T00:00:00Z",
+            "description=Upscale, 4x",
         ])
     );
     assert_eq!(contents(excel.as_bytes()), expected);

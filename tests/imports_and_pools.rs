@@ -631,3 +631,23 @@ fn what_the_flags_fill_is_part_of_a_rows_identity_and_names_are_spelled_as_log_s
         );
     }
 }
+
+#[test]
+fn a_file_with_its_columns_moved_and_an_empty_column_added_adds_nothing() {
+    for ledger in TestLedger::each() {
+        let first = write(&ledger, "costs.csv", GENERIC.as_bytes());
+        assert_eq!(ledger.json(&["import", &first, "--json"])["added"], 3);
+        let moved = "Tool,Amount,Notes,Date,Currency,Project,Description\n\
+Midjourney,30.00,,2026-11-03,USD,Summer Spot,Midjourney Pro\n\
+ElevenLabs,12.50,,2026-11-04,USD,Winter,Voice-over\n\
+ElevenLabs,12.50,,2026-11-04,USD,Winter,Voice-over\n";
+        let moved = write(&ledger, "moved.csv", moved.as_bytes());
+        let report = ledger.json(&["import", &moved, "--json"]);
+        assert_eq!(
+            (report["added"].clone(), report["present"].clone()),
+            (0.into(), 3.into()),
+            "{}: {report}",
+            ledger.backend
+        );
+    }
+}

@@ -187,8 +187,10 @@ pub struct ImportRow {
     pub deliverable: Option<String>,
     /// anthropic: `model`; openai: the model named in `line_item`.
     pub model: Option<String>,
-    /// The normalised content of every cell of the row, in header order,
-    /// joined by `UNIT_SEPARATOR` (which no cell may hold): cells trimmed,
+    /// The normalised content of every cell of the row as `name=value` (the
+    /// field a column is read as, else its header in lower case; empty
+    /// columns not read left out), in name order, joined by
+    /// `UNIT_SEPARATOR` (which no cell may hold): cells trimmed,
     /// the amount as its exact decimal (with the currency the cell names),
     /// the date as RFC 3339 UTC, a currency code in upper case, line ends in
     /// a description as `\n`. The same row re-exported with another

@@ -249,6 +249,11 @@ pub struct Layout {
     pub deliverable: Option<usize>,
     pub model: Option<usize>,
     pub provider: Provider,
+    /// The columns a row's content is made of, by name (the field a column
+    /// is read as, else its header in lower case) in name order, so moving
+    /// columns around does not change it. `true` when the column is read as
+    /// a field.
+    pub content_order: Vec<(String, usize, bool)>,
 }
 
 /// The columns a provider preset reads beyond the common ones.
@@ -277,6 +282,41 @@ pub struct KeyPart {
 }
 
 impl Layout {
+    /// The field column `i` is read as, if any.
+    fn field_of(&self, i: usize) -> Option<Field> {
+        let columns = [
+            (Some(self.date), Field::Date),
+            (self.amount, Field::Amount),
+            (self.currency, Field::Currency),
+            (self.description, Field::Description),
+            (self.source, Field::Source),
+            (self.client, Field::Client),
+            (self.project, Field::Project),
+            (self.deliverable, Field::Deliverable),
+            (self.model, Field::Model),
+        ];
+        columns
+            .iter()
+            .find(|(column, _)| *column == Some(i))
+            .map(|(_, field)| *field)
+    }
+
+    fn with_content_order(mut self) -> Layout {
+        let mut order: Vec<(String, usize, bool)> = (0..self.header.len())
+            .map(|i| match self.field_of(i) {
+                Some(field) => (field.as_str().to_string(), i, true),
+                None => (
+                    format!("column:{}", self.header[i].to_lowercase()),
+                    i,
+                    false,
+                ),
+            })
+            .collect();
+        order.sort();
+        self.content_order = order;
+        self
+    }
+
     pub fn has(&self, field: Field) -> bool {
         match field {
             Field::Date => true,
@@ -330,11 +370,12 @@ pub fn layout(header: &[&str], preset: Option<Preset>) -> Result<Layout, HeaderE
             Preset::Generic
         },
     );
-    match preset {
+    let layout = match preset {
         Preset::Generic => generic(written, &names),
         Preset::OpenAi => openai(written, &names),
         Preset::Anthropic => anthropic(written, &names),
-    }
+    }?;
+    Ok(layout.with_content_order())
 }
 
 /// The header of OpenAI's cost export for a period without costs: the time
@@ -358,6 +399,7 @@ fn blank_layout(preset: Preset, header: Vec<String>, date: usize) -> Layout {
         deliverable: None,
         model: None,
         provider: Provider::None,
+        content_order: Vec::new(),
     }
 }
 

@@ -177,11 +177,20 @@ pub fn read(layout: &Layout, record: &StringRecord, line: u64, settings: &Settin
         };
     };
 
-    let mut content = String::with_capacity(record.as_slice().len() + width + 16);
-    for i in 0..width {
-        if i > 0 {
+    // Cells by column name, so a file whose columns were moved has the
+    // same content; an empty column gencost does not read is left out, so
+    // one added empty column does not change it either.
+    let mut content = String::with_capacity(record.as_slice().len() + 4 * width + 16);
+    for (name, i, read_as_field) in &layout.content_order {
+        let i = *i;
+        if !read_as_field && cell(i).is_empty() {
+            continue;
+        }
+        if !content.is_empty() {
             content.push(UNIT_SEPARATOR);
         }
+        content.push_str(name);
+        content.push('=');
         if i == amount_column {
             amount.write_content(&mut content);
         } else if i == layout.date {
