@@ -263,12 +263,13 @@ async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<Exit>
     if imports.is_empty() {
         return write_text(out, "no imports\n");
     }
+    let live_totals = batches::live_totals(store).await?;
     let mut rows = Vec::with_capacity(imports.len());
     for batch in &imports {
         let BatchDetails::Import(import) = &batch.details else {
             continue;
         };
-        let (live, sums) = batches::live_totals(store, batch.id).await?;
+        let (live, sums) = live_totals.get(&batch.id).cloned().unwrap_or_default();
         let sums: Vec<String> = sums
             .iter()
             .map(|m| format_display(m.micros, m.currency))

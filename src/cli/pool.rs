@@ -5,7 +5,7 @@ use super::table::{printable, render};
 use super::{write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::money::format_display;
-use crate::service::batches::{self, BatchDetails};
+use crate::service::batches::{self, BatchDetails, PoolSummary};
 use crate::service::pool::{self, PoolRequest, Projects, Split};
 use crate::store::Store;
 use clap::{Args, Subcommand};
@@ -127,15 +127,22 @@ async fn add<S: Store>(store: &S, args: AddArgs, out: Out<'_>) -> Result<Exit> {
     if args.json {
         return write_json(out, &added);
     }
+    let pool = &added.pool;
     let mut text = format!(
         "{}: pool of {} for {}, split {} across {} projects\n",
         added.id,
-        format_display(added.amount.micros, added.amount.currency),
-        added.period,
-        added.split,
-        added.shares.len()
+        format_display(pool.amount.micros, pool.amount.currency),
+        pool.period,
+        pool.split,
+        pool.shares.len()
     );
-    let rows: Vec<Vec<String>> = added
+    text.push_str(&shares_table(pool));
+    write_text(out, &text)
+}
+
+/// The shares of a pool as a table.
+fn shares_table(pool: &PoolSummary) -> String {
+    let rows: Vec<Vec<String>> = pool
         .shares
         .iter()
         .map(|s| {
@@ -147,12 +154,7 @@ async fn add<S: Store>(store: &S, args: AddArgs, out: Out<'_>) -> Result<Exit> {
             ]
         })
         .collect();
-    text.push_str(&render(
-        &["project", "client", "weight", "share"],
-        &rows,
-        &[2, 3],
-    ));
-    write_text(out, &text)
+    render(&["project", "client", "weight", "share"], &rows, &[2, 3])
 }
 
 async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<Exit> {
@@ -186,23 +188,7 @@ async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<Exit>
             state,
             printable(&pool.description)
         ));
-        let rows: Vec<Vec<String>> = pool
-            .shares
-            .iter()
-            .map(|s| {
-                vec![
-                    printable(&s.project),
-                    printable(s.client.as_deref().unwrap_or("-")),
-                    s.weight.clone(),
-                    s.amount.decimal(),
-                ]
-            })
-            .collect();
-        text.push_str(&render(
-            &["project", "client", "weight", "share"],
-            &rows,
-            &[2, 3],
-        ));
+        text.push_str(&shares_table(pool));
         text.push('\n');
     }
     write_text(out, &text)

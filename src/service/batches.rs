@@ -4,10 +4,10 @@
 use crate::error::{Error, Result};
 use crate::ledger::event::{ImportRecorded, PoolAdded};
 use crate::ledger::{Command, EventBody, Outcome};
-use crate::money::{Currency, Money};
+use crate::money::Money;
 use crate::store::Store;
 use crate::timestamp::Timestamp;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// What a batch is.
@@ -133,24 +133,18 @@ pub async fn list<S: Store>(store: &S) -> Result<Vec<Batch>> {
     Ok(batches)
 }
 
-/// A batch's live entries summed per currency.
-pub async fn live_totals<S: Store>(store: &S, batch: Uuid) -> Result<(i64, Vec<Money>)> {
-    let mut sums: BTreeMap<Currency, i64> = BTreeMap::new();
-    let mut count = 0;
-    for entry in store.batch_entries(batch).await? {
-        if entry.void.is_some() {
-            continue;
-        }
-        count += 1;
-        let cost = entry.cost();
-        if let Some(micros) = cost.micros {
-            *sums.entry(cost.currency).or_default() += micros;
-        }
+/// Each batch's live entries: how many, and their sum per currency.
+pub async fn live_totals<S: Store>(store: &S) -> Result<HashMap<Uuid, (i64, Vec<Money>)>> {
+    let mut totals: HashMap<Uuid, (i64, Vec<Money>)> = HashMap::new();
+    for row in store.batch_totals().await? {
+        let (entries, sums) = totals.entry(row.batch).or_default();
+        *entries += row.entries;
+        sums.push(Money::new(row.micros, row.currency));
     }
-    Ok((
-        count,
-        sums.into_iter().map(|(c, m)| Money::new(m, c)).collect(),
-    ))
+    for (_, sums) in totals.values_mut() {
+        sums.sort_by_key(|m| m.currency);
+    }
+    Ok(totals)
 }
 
 /// What voiding a batch did.

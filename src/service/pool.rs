@@ -2,6 +2,7 @@
 //! projects evenly, by each project's spend in the period, or by weights.
 //! Each share is an entry of kind `pool` dated the first day of the period.
 
+use super::batches::PoolSummary;
 use super::{limits, rates, totals};
 use crate::error::{Error, Result};
 use crate::ledger::event::{Params, PoolAdded, PoolShare};
@@ -72,24 +73,12 @@ pub struct PoolRequest {
     pub source: Option<String>,
 }
 
-/// A pool as added.
+/// A pool as added: its id and the same summary `pool list` shows.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PoolAddedReport {
     pub id: Uuid,
-    pub amount: Money,
-    pub description: String,
-    pub period: String,
-    pub split: Split,
-    pub source: String,
-    pub shares: Vec<ShareReport>,
-}
-
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ShareReport {
-    pub project: String,
-    pub client: Option<String>,
-    pub weight: String,
-    pub amount: Money,
+    #[serde(flatten)]
+    pub pool: PoolSummary,
 }
 
 pub const DEFAULT_SOURCE: &str = "pool";
@@ -199,12 +188,13 @@ pub async fn add<S: Store>(store: &S, request: PoolRequest) -> Result<PoolAddedR
         batch: id,
         micros: amount.micros,
         currency: amount.currency,
-        description: description.clone(),
+        description,
         period: request.period.trim().to_string(),
         split: request.split.to_string(),
-        source: source.clone(),
-        shares: pool_shares.clone(),
+        source,
+        shares: pool_shares,
     };
+    let summary = PoolSummary::from(pool.clone());
     store
         .execute(
             Command::AddPool {
@@ -214,23 +204,7 @@ pub async fn add<S: Store>(store: &S, request: PoolRequest) -> Result<PoolAddedR
             Timestamp::now(),
         )
         .await?;
-    Ok(PoolAddedReport {
-        id,
-        amount,
-        description,
-        period: request.period.trim().to_string(),
-        split: request.split,
-        source,
-        shares: pool_shares
-            .into_iter()
-            .map(|s| ShareReport {
-                project: s.project,
-                client: s.client,
-                weight: s.weight,
-                amount: Money::new(s.micros, amount.currency),
-            })
-            .collect(),
-    })
+    Ok(PoolAddedReport { id, pool: summary })
 }
 
 /// The first instant of a `YYYY-MM` month and of the month after (UTC).

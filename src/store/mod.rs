@@ -55,6 +55,15 @@ pub struct ViewRow {
     pub fingerprint: u64,
 }
 
+/// The live entries of one batch in one currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchTotal {
+    pub batch: Uuid,
+    pub currency: Currency,
+    pub entries: i64,
+    pub micros: i64,
+}
+
 /// What `db info` reports.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct StoreInfo {
@@ -91,11 +100,9 @@ pub trait Store: Send + Sync {
     /// corrections imports made, in chain order.
     fn batch_events(&self) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
 
-    /// Every entry of an import or pool, void ones included, in log order.
-    fn batch_entries(
-        &self,
-        batch: Uuid,
-    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+    /// The live entries of every import and pool, counted and summed per
+    /// batch and currency.
+    fn batch_totals(&self) -> impl Future<Output = Result<Vec<BatchTotal>, StoreError>> + Send;
 
     /// Entries carrying this provider request id, from any source.
     fn entries_with_request(

@@ -11,7 +11,7 @@ use super::filter::{Cursor, Filter, Page};
 use super::request_key::request_key;
 use super::session::Session;
 use super::value::{placeholders, Value};
-use super::{TagCount, ViewRow};
+use super::{BatchTotal, TagCount, ViewRow};
 use crate::ledger::event::AmountCorrected;
 use crate::ledger::tags::fold;
 use crate::ledger::totals::{Grouping, SumRow};
@@ -221,6 +221,23 @@ pub async fn batch_events(session: &mut Session) -> Result<Vec<Event>, StoreErro
     );
     let rows = session.query(&sql, &[]).await?;
     rows.into_iter().map(event_from_row).collect()
+}
+
+/// The live entries of every batch, counted and summed per currency.
+pub async fn batch_totals(session: &mut Session) -> Result<Vec<BatchTotal>, StoreError> {
+    let sql = "SELECT batch_id, cost_currency, COUNT(*) AS entries, \
+               CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS micros FROM entries \
+               WHERE batch_id IS NOT NULL AND is_void = 0 GROUP BY batch_id, cost_currency";
+    session
+        .query_map(sql, &[], |mut row| {
+            Ok(BatchTotal {
+                batch: parse_uuid(&row.text("batch_id")?)?,
+                currency: parse_currency(&row.text("cost_currency")?)?,
+                entries: row.int("entries")?,
+                micros: row.int("micros")?,
+            })
+        })
+        .await
 }
 
 /// Every entry of an import or pool, in log order.

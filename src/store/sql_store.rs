@@ -13,8 +13,8 @@ use super::session::Session;
 use super::sqlite::SqlitePool;
 use super::value::Value;
 use super::{
-    postgres, DatabaseUrl, Executed, LedgerSnapshot, LedgerWriter, RatesImported, Store, StoreInfo,
-    TagCount, ViewRow,
+    postgres, BatchTotal, DatabaseUrl, Executed, LedgerSnapshot, LedgerWriter, RatesImported,
+    Store, StoreInfo, TagCount, ViewRow,
 };
 use crate::fx::DayRate;
 use crate::ledger::event::LedgerReset;
@@ -302,8 +302,8 @@ impl Store for SqlStore {
         queries::batch_events(&mut self.connection().await?).await
     }
 
-    async fn batch_entries(&self, batch: Uuid) -> Result<Vec<Entry>, StoreError> {
-        queries::batch_entries(&mut self.connection().await?, batch).await
+    async fn batch_totals(&self) -> Result<Vec<BatchTotal>, StoreError> {
+        queries::batch_totals(&mut self.connection().await?).await
     }
 
     async fn snapshot(&self) -> Result<Snapshot, StoreError> {
