@@ -2,7 +2,8 @@
 //!
 //! The library holds the domain (money, ledger), storage (`store`), the
 //! service functions shared by every surface (`service`), the one client for
-//! outgoing HTTP (`http`) and the command line (`cli`). The `gencost` binary
+//! outgoing HTTP (`http`), the command line (`cli`) and the server with
+//! the billing panel and the JSON API (`server`). The `gencost` binary
 //! is a thin wrapper around `cli::run`.
 
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod ledger;
 pub mod money;
 pub mod pricing;
 pub mod report;
+pub mod server;
 pub mod service;
 pub mod store;
 pub mod timestamp;

@@ -1,12 +1,12 @@
 //! `verify`, `reset` and `db`: looking after the ledger itself.
 
 use super::{database_url, write_json, write_text, Exit, Out};
-use crate::config;
+
 use crate::error::{Error, Result};
-use crate::service::transfer::{self, backup_path};
+use crate::service::transfer;
 use crate::service::verify::verify as verify_ledger;
 use crate::store::{SqlStore, Store};
-use crate::timestamp::Timestamp;
+
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -57,14 +57,7 @@ pub struct ResetArgs {
 
 pub async fn reset(store: &SqlStore, args: ResetArgs, out: Out<'_>) -> Result<Exit> {
     let word = args.confirm.unwrap_or_default();
-    let fallback = config::data_dir()?.join("backups");
-    let path = backup_path(
-        store.url(),
-        args.backup_dir.as_deref(),
-        &fallback,
-        Timestamp::now(),
-    );
-    let report = transfer::reset(store, &word, &path).await?;
+    let report = transfer::reset_with_backup(store, &word, args.backup_dir.as_deref()).await?;
     if args.json {
         return write_json(out, &report);
     }

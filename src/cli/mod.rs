@@ -11,6 +11,7 @@ mod query;
 mod rates;
 mod record;
 mod report;
+mod serve;
 pub mod table;
 
 use crate::error::Error;
@@ -70,6 +71,10 @@ enum Command {
     Use(record::UseArgs),
     /// Take an entry out of totals (it stays on record)
     Void(record::VoidArgs),
+    /// Change an entry's client, project or deliverable (recorded as an event)
+    Retag(record::RetagArgs),
+    /// The billing panel and the JSON API in the browser (default http://127.0.0.1:7878)
+    Serve(serve::ServeArgs),
     /// Recompute the hash chain and check the entries against it
     Verify(admin::VerifyArgs),
     /// Clear the ledger after writing a full backup (needs --confirm DELETE)
@@ -200,6 +205,11 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         }
         Command::Confirm(args) => record::confirm(&open(database).await?, args, out).await,
         Command::Void(args) => record::void(&open(database).await?, args, out).await,
+        Command::Retag(args) => record::retag(&open(database).await?, args, out).await,
+        Command::Serve(args) => {
+            let catalog = catalog(cli.pricing.as_deref())?;
+            serve::run(open(database).await?, catalog, args, out).await
+        }
         Command::List(args) => query::list(&open_to_read(database).await?, args, out).await,
         Command::Total(args) => query::total(&open_to_read(database).await?, args, out).await,
         Command::Tags(args) => query::tags(&open_to_read(database).await?, args, out).await,

@@ -325,3 +325,59 @@ pub fn use_tags(args: UseArgs, out: Out<'_>) -> Result<Exit> {
         ),
     )
 }
+
+#[derive(Args, Debug)]
+pub struct RetagArgs {
+    /// Entry id
+    entry: String,
+    /// New client (an empty value clears it)
+    #[arg(long)]
+    client: Option<String>,
+    /// New project (an empty value clears it)
+    #[arg(long)]
+    project: Option<String>,
+    /// New deliverable (an empty value clears it)
+    #[arg(long)]
+    deliverable: Option<String>,
+    /// Print the entry as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Changes an entry's tags by an event; tags not named stay as they are.
+pub async fn retag<S: Store>(store: &S, args: RetagArgs, out: Out<'_>) -> Result<Exit> {
+    let id = Uuid::parse_str(args.entry.trim())
+        .map_err(|_| Error::input(format!("'{}' is not an entry id", args.entry)))?;
+    if args.client.is_none() && args.project.is_none() && args.deliverable.is_none() {
+        return Err(Error::input(
+            "give at least one of --client, --project, --deliverable",
+        ));
+    }
+    let change = record::Retag {
+        client: args.client,
+        project: args.project,
+        deliverable: args.deliverable,
+    };
+    let (entry, respelled) = record::retag(store, id, change).await?;
+    for r in &respelled {
+        eprintln!(
+            "note: {} '{}' tagged as '{}', the spelling already in the ledger",
+            r.field, r.given, r.logged_as
+        );
+    }
+    if args.json {
+        let json = crate::wire::EntryJson::new(entry, None)
+            .map_err(|e| Error::Io(format!("an entry's parameters are not JSON: {e}")))?;
+        return write_json(out, &json);
+    }
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    write_text(
+        out,
+        &format!(
+            "{id}: client {} · project {} · deliverable {}\n",
+            show(&entry.tags.client),
+            show(&entry.tags.project),
+            show(&entry.tags.deliverable)
+        ),
+    )
+}

@@ -1,14 +1,11 @@
 //! `report html`: the self-contained HTML report for a client or an
 //! accountant, written whole to a file (or not at all).
 
-use super::args::{parse_currency, FilterArgs};
+use super::args::FilterArgs;
 use super::{write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::report::html::write_html;
-use crate::report::markup::Markup;
-use crate::service::limits::MAX_NAME_CHARS;
-use crate::service::report::{report, ReportRequest};
-use crate::timestamp::Timestamp;
+use crate::service::report::{report, ReportOptions, ReportRequest};
 use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,40 +51,15 @@ struct Checked {
 }
 
 fn check(args: HtmlArgs) -> Result<Checked> {
-    let filter = args.filter.to_filter()?;
-    let currency = parse_currency("--currency", &args.currency)?;
-    let markup = args
-        .markup
-        .as_deref()
-        .map(|m| Markup::parse(m).map_err(|e| Error::input(format!("--markup: {e}"))))
-        .transpose()?;
-    let generated_at = match args.generated_at.as_deref() {
-        Some(text) => Timestamp::parse_rfc3339(text)
-            .map_err(|e| Error::input(format!("--generated-at: {e}")))?,
-        None => Timestamp::now(),
-    };
-    let tz = match args.tz.as_deref() {
-        Some(name) => jiff::tz::TimeZone::get(name.trim()).map_err(|_| {
-            Error::input(format!(
-                "--tz: unknown time zone '{name}': expected an IANA name such as Europe/Stockholm, America/New_York or UTC"
-            ))
-        })?,
-        None => jiff::tz::TimeZone::system(),
-    };
-    let title = args.title.map(|t| t.trim().to_string());
-    if let Some(title) = &title {
-        if title.chars().count() > MAX_NAME_CHARS {
-            return Err(Error::input(format!(
-                "--title: {} characters; a title holds at most {MAX_NAME_CHARS}",
-                title.chars().count()
-            )));
-        }
-        if title.chars().any(char::is_control) {
-            return Err(Error::input(
-                "--title: holds a control character (a newline, tab or escape); give one line of text",
-            ));
-        }
+    let request = ReportOptions {
+        filter: args.filter.to_filter()?,
+        currency: args.currency,
+        title: args.title,
+        markup: args.markup,
+        generated_at: args.generated_at,
+        tz: args.tz,
     }
+    .into_request()?;
     if args.output.as_os_str() != "-" && args.output.is_dir() {
         return Err(Error::input(format!(
             "-o {}: is a directory; give the path of the .html file to write",
@@ -95,14 +67,7 @@ fn check(args: HtmlArgs) -> Result<Checked> {
         )));
     }
     Ok(Checked {
-        request: ReportRequest {
-            filter,
-            currency,
-            title,
-            markup,
-            generated_at,
-            tz,
-        },
+        request,
         output: args.output,
     })
 }

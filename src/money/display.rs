@@ -63,6 +63,24 @@ pub fn format_exact(micros: i64, currency: Currency) -> String {
     with_symbol(micros < 0, &number, currency)
 }
 
+/// An entry's amount in a list: the fewest decimals (never fewer than the
+/// currency's usual) that keep the shown figure within 1% of the exact one,
+/// so a converted `2.634591 kr` shows as `2.63 kr` and `$0.0035` stays
+/// whole. The exact figure is `format_exact`, shown on hover.
+pub fn format_entry(micros: i64, currency: Currency) -> String {
+    let abs = (micros as i128).abs();
+    let mut decimals = display_decimals(currency);
+    while decimals < 6 {
+        let shown = round_to(abs, decimals) * 10i128.pow(6 - decimals);
+        if (shown - abs).abs() * 100 <= abs {
+            break;
+        }
+        decimals += 1;
+    }
+    let number = group_thousands(round_to(abs, decimals), decimals);
+    with_symbol(micros < 0, &number, currency)
+}
+
 fn with_symbol(negative: bool, number: &str, currency: Currency) -> String {
     let sign = if negative { "-" } else { "" };
     match currency.code() {
@@ -102,6 +120,19 @@ fn group_thousands(scaled: i128, decimals: u32) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn entries_hide_at_most_one_percent() {
+        use super::format_entry;
+        let sek = Currency::SEK;
+        assert_eq!(format_entry(2_634_591, sek), "2.63 kr");
+        assert_eq!(format_entry(25_000, Currency::USD), "$0.025");
+        assert_eq!(format_entry(3_500, Currency::USD), "$0.0035");
+        assert_eq!(format_entry(1_400_000, Currency::USD), "$1.40");
+        assert_eq!(format_entry(5_100_000, sek), "5.1 kr");
+        assert_eq!(format_entry(-12_345_678_900, Currency::USD), "-$12,345.68");
+        assert_eq!(format_entry(0, Currency::USD), "$0.00");
+    }
+
     use super::*;
 
     fn show(amount: &str, code: &str) -> String {

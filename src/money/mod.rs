@@ -6,7 +6,7 @@ mod currency;
 mod display;
 
 pub use currency::{Currency, UnknownCurrency};
-pub use display::{format_display, format_exact};
+pub use display::{format_display, format_entry, format_exact};
 
 use std::fmt;
 

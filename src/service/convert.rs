@@ -48,7 +48,9 @@ pub async fn entries_in<S: Store>(
                 e.actual.map(|a| a.amount.currency),
             ]
         })
-        .flatten();
+        .flatten()
+        // Collected, so the future holds no closure (handlers need it Send).
+        .collect::<Vec<Currency>>();
     let table = rate_table_into(store, amounts, currency).await?;
     let mut stale = StaleCheck::default();
     let converted = entries

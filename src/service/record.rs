@@ -268,22 +268,7 @@ pub async fn log<S: Store>(
     for money in pricing.estimate.iter().chain(&request.actual) {
         rates::check_convertible(store, money.currency, day).await?;
     }
-    let mut respelled = Vec::new();
-    for field in TagField::ALL {
-        let Some(given) = request.tags.get(field).and_then(normalize) else {
-            continue;
-        };
-        if let Some(found) = store.tag_spelling(field, &given).await? {
-            if found != given {
-                respelled.push(Respelled {
-                    field,
-                    given: given.clone(),
-                    logged_as: found.clone(),
-                });
-                *request.tags.slot(field) = Some(found);
-            }
-        }
-    }
+    let respelled = respell(store, &mut request.tags).await?;
     let now = Timestamp::now();
     let record = into_record(request, pricing, now)?;
     let executed = store.execute(Command::Log(vec![record]), now).await?;
@@ -305,6 +290,75 @@ pub async fn log<S: Store>(
         },
         other => Err(Error::Io(format!("unexpected outcome {other:?}"))),
     }
+}
+
+/// Gives each tag the spelling already in the ledger when it differs only
+/// by case, so names stay consistent; returns what was changed.
+async fn respell<S: Store>(store: &S, tags: &mut Tags) -> Result<Vec<Respelled>> {
+    let mut respelled = Vec::new();
+    for field in TagField::ALL {
+        let Some(given) = tags.get(field).and_then(normalize) else {
+            continue;
+        };
+        if let Some(found) = store.tag_spelling(field, &given).await? {
+            if found != given {
+                respelled.push(Respelled {
+                    field,
+                    given: given.clone(),
+                    logged_as: found.clone(),
+                });
+                *tags.slot(field) = Some(found);
+            }
+        }
+    }
+    Ok(respelled)
+}
+
+/// A change to an entry's tags: each `Some` sets its field (an empty or
+/// blank value clears it); `None` keeps it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Retag {
+    pub client: Option<String>,
+    pub project: Option<String>,
+    pub deliverable: Option<String>,
+}
+
+/// Changes an entry's tags by an event (the entry's earlier tags stay in
+/// the chain). A pool share's project is where its split put it, so it is
+/// refused there: void the pool and add it again instead.
+pub async fn retag<S: Store>(store: &S, id: Uuid, change: Retag) -> Result<(Entry, Vec<Respelled>)> {
+    let entry = store
+        .entry(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no entry with id {id}")))?;
+    if entry.kind == Kind::Pool {
+        return Err(Error::input(format!(
+            "entry {id} is a share of a pool; its tags come from the split (void the pool and add it again)"
+        )));
+    }
+    let mut tags = entry.tags.clone();
+    for (field, value) in [
+        (TagField::Client, change.client),
+        (TagField::Project, change.project),
+        (TagField::Deliverable, change.deliverable),
+    ] {
+        if let Some(value) = value {
+            limits::name(field.column(), &value)?;
+            *tags.slot(field) = normalize(&value);
+        }
+    }
+    let respelled = respell(store, &mut tags).await?;
+    // A void entry is refused by the ledger even when nothing would change.
+    if tags != entry.tags || entry.void.is_some() {
+        store
+            .execute(Command::Retag { entry_id: id, tags }, Timestamp::now())
+            .await?;
+    }
+    let entry = store
+        .entry(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no entry with id {id}")))?;
+    Ok((entry, respelled))
 }
 
 /// What can never be logged, refused before anything is priced or written.

@@ -17,6 +17,7 @@ use crate::ledger::totals::{fold, Dimension, SumRow, Totals, TotalsError, Unconv
 use crate::ledger::{Entry, Estimate, Kind, Status, Tier};
 use crate::money::{div_round_half_even, Currency, Money};
 use crate::pricing::{Catalog, LicenseStatus};
+use super::limits::MAX_NAME_CHARS;
 use crate::report::markup::Markup;
 use crate::store::{Cursor, Filter, Page, Store};
 use crate::timestamp::{month_label, week_start, Timestamp, MICROS_PER_DAY};
@@ -45,6 +46,71 @@ pub struct ReportRequest {
     pub generated_at: Timestamp,
     /// The studio's time zone, for times shown; periods stay UTC days.
     pub tz: jiff::tz::TimeZone,
+}
+
+/// A report's options as a surface receives them (flags, a query string),
+/// checked and turned into a `ReportRequest` before the ledger is read.
+#[derive(Clone, Debug, Default)]
+pub struct ReportOptions {
+    pub filter: Filter,
+    /// ISO 4217 code.
+    pub currency: String,
+    pub title: Option<String>,
+    /// Percent, e.g. 15 or 12.5.
+    pub markup: Option<String>,
+    /// RFC 3339; default now.
+    pub generated_at: Option<String>,
+    /// IANA zone name; default this machine's.
+    pub tz: Option<String>,
+}
+
+impl ReportOptions {
+    pub fn into_request(self) -> Result<ReportRequest> {
+        let currency: Currency = self
+            .currency
+            .parse()
+            .map_err(|e| Error::input(format!("--currency: {e}")))?;
+        let markup = self
+            .markup
+            .as_deref()
+            .map(|m| Markup::parse(m).map_err(|e| Error::input(format!("--markup: {e}"))))
+            .transpose()?;
+        let generated_at = match self.generated_at.as_deref() {
+            Some(text) => Timestamp::parse_rfc3339(text)
+                .map_err(|e| Error::input(format!("--generated-at: {e}")))?,
+            None => Timestamp::now(),
+        };
+        let tz = match self.tz.as_deref() {
+            Some(name) => jiff::tz::TimeZone::get(name.trim()).map_err(|_| {
+                Error::input(format!(
+                    "--tz: unknown time zone '{name}': expected an IANA name such as Europe/Stockholm, America/New_York or UTC"
+                ))
+            })?,
+            None => jiff::tz::TimeZone::system(),
+        };
+        let title = self.title.map(|t| t.trim().to_string());
+        if let Some(title) = &title {
+            if title.chars().count() > MAX_NAME_CHARS {
+                return Err(Error::input(format!(
+                    "--title: {} characters; a title holds at most {MAX_NAME_CHARS}",
+                    title.chars().count()
+                )));
+            }
+            if title.chars().any(char::is_control) {
+                return Err(Error::input(
+                    "--title: holds a control character (a newline, tab or escape); give one line of text",
+                ));
+            }
+        }
+        Ok(ReportRequest {
+            filter: self.filter,
+            currency,
+            title,
+            markup,
+            generated_at,
+            tz,
+        })
+    }
 }
 
 /// Every figure of a report, typed; `crate::report::html` renders it.

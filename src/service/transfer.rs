@@ -132,3 +132,15 @@ pub async fn reset<S: Store>(store: &S, word: &str, backup_file: &Path) -> Resul
         previous_head,
     })
 }
+
+/// Clears the ledger after a full backup written to `dir`, or to the usual
+/// place: beside a SQLite ledger, else `backups/` in the data directory.
+pub async fn reset_with_backup(
+    store: &crate::store::SqlStore,
+    word: &str,
+    dir: Option<&Path>,
+) -> Result<ResetReport> {
+    let fallback = crate::config::data_dir()?.join("backups");
+    let path = backup_path(store.url(), dir, &fallback, Timestamp::now());
+    reset(store, word, &path).await
+}

@@ -1,0 +1,53 @@
+//! `serve`: the billing panel and the JSON API on one address.
+
+use super::{Exit, Out};
+use crate::error::{Error, Result};
+use crate::pricing::Catalog;
+use crate::server::{self, ServeOptions};
+use crate::store::SqlStore;
+use clap::Args;
+use std::net::SocketAddr;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; 127.0.0.1:0 picks a free port (the first line
+    /// printed names the address bound)
+    #[arg(long, default_value = "127.0.0.1:7878", value_name = "HOST:PORT")]
+    addr: String,
+    /// Bearer token every API call must carry (needed on a non-loopback
+    /// address); the panel asks for it once
+    #[arg(long, env = "GENCOST_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Another host name the server answers to, besides its address,
+    /// localhost and 127.0.0.1 (repeatable)
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
+    /// A web page origin allowed to call the API from a browser, e.g.
+    /// http://localhost:3000 (repeatable)
+    #[arg(long = "allow-origin", value_name = "URL")]
+    allow_origins: Vec<String>,
+}
+
+pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_>) -> Result<Exit> {
+    let addr: SocketAddr = args.addr.trim().parse().map_err(|_| {
+        Error::input(format!(
+            "--addr: '{}' is not HOST:PORT with an IP address, e.g. 127.0.0.1:7878",
+            args.addr
+        ))
+    })?;
+    for origin in &args.allow_origins {
+        if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+            return Err(Error::input(format!(
+                "--allow-origin: '{origin}' is not an origin such as http://localhost:3000"
+            )));
+        }
+    }
+    let options = ServeOptions {
+        addr,
+        token: args.token.filter(|t| !t.is_empty()),
+        allow_hosts: args.allow_hosts,
+        allow_origins: args.allow_origins,
+    };
+    server::serve(store, catalog, options, out).await?;
+    Ok(Exit::Success)
+}

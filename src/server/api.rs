@@ -1,0 +1,470 @@
+//! The JSON API under `/api/v1`: each handler reads its input, calls one
+//! service function and returns its typed result. No rule lives here.
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{JsonBody, QueryArgs};
+use super::AppState;
+use crate::cli::args::{parse_kind, parse_param, FilterArgs};
+use crate::error::Error;
+use crate::ledger::totals::{Dimension, Totals};
+use crate::ledger::{Entry, Status, TagField, Tags};
+use crate::money::{parse_amount, Currency, Money};
+use crate::service::active_tags::{self, TagChange};
+use crate::service::entries::{self, ListRequest, MAX_PAGE};
+use crate::service::pricing::{EstimateReport, ModelJson};
+use crate::service::record::{self, LogRequest};
+use crate::store::{Filter, Store, TagCount};
+use crate::timestamp::{today, Timestamp};
+use crate::wire::{EntryJson, EntryPage};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// An amount as the wire carries it: an exact decimal string and its currency.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmountBody {
+    /// Exact decimal, e.g. "0.025".
+    pub amount: String,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+impl AmountBody {
+    pub fn money(&self, field: &str) -> Result<Money, ApiError> {
+        let currency = currency(&format!("{field}.currency"), &self.currency)?;
+        let micros = parse_amount(&self.amount).map_err(|e| {
+            ApiError::invalid(&format!("{field}.amount"), format!("{field}.amount: {e}"))
+        })?;
+        Ok(Money::new(micros, currency))
+    }
+}
+
+pub fn currency(field: &str, code: &str) -> Result<Currency, ApiError> {
+    code.parse()
+        .map_err(|e| ApiError::invalid(field, format!("{field}: {e}")))
+}
+
+/// `POST /entries`: a generation or an external cost, as `gencost log` takes it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogBody {
+    /// generation (default) or external.
+    pub kind: Option<String>,
+    pub model: Option<String>,
+    /// The estimate; without it a generation is priced from the catalog.
+    pub cost: Option<AmountBody>,
+    /// A cost already confirmed by the provider (tier billed).
+    pub actual: Option<AmountBody>,
+    #[schema(value_type = Option<Object>)]
+    pub params: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Without a tag, the active tag is used (as `gencost use` sets it).
+    pub client: Option<String>,
+    pub project: Option<String>,
+    pub deliverable: Option<String>,
+    pub description: Option<String>,
+    pub duration_ms: Option<i64>,
+    /// Makes the call idempotent per source: a retry returns the entry.
+    pub request_id: Option<String>,
+    /// Who was paid; default fal.ai.
+    pub source: Option<String>,
+    /// succeeded (default), failed or cancelled.
+    pub status: Option<String>,
+    /// RFC 3339, or a date (a UTC day); default now.
+    pub occurred_at: Option<String>,
+}
+
+/// The entry's JSON, as `gencost list --json` prints it.
+async fn entry_json(state: &AppState, id: Uuid) -> Result<EntryJson, ApiError> {
+    let entry = state
+        .store
+        .entry(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no entry with id {id}")))?;
+    wire(entry)
+}
+
+fn wire(entry: Entry) -> Result<EntryJson, ApiError> {
+    EntryJson::new(entry, None)
+        .map_err(|e| ApiError::from(Error::Io(format!("an entry's parameters are not JSON: {e}"))))
+}
+
+#[utoipa::path(post, path = "/api/v1/entries", request_body = LogBody,
+    responses((status = 201, body = EntryJson, description = "logged"),
+              (status = 200, body = EntryJson, description = "already logged with this source and request id"),
+              (status = 400, body = ErrorBody)))]
+pub async fn log(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<LogBody>,
+) -> Result<(StatusCode, Json<EntryJson>), ApiError> {
+    let request = log_request(body)?;
+    let logged = record::log(&*state.store, &state.catalog, request).await?;
+    if !logged.existing {
+        state.changes.written();
+    }
+    let status = if logged.existing {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(entry_json(&state, logged.id).await?)))
+}
+
+fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
+    let kind = match body.kind.as_deref() {
+        None => crate::ledger::Kind::Generation,
+        Some(text) => parse_kind(text)?,
+    };
+    let status: Status = match body.status.as_deref() {
+        None => Status::Succeeded,
+        Some(text) => text
+            .parse()
+            .map_err(|e: String| ApiError::invalid("status", format!("status: {e}")))?,
+    };
+    let occurred_at = body
+        .occurred_at
+        .as_deref()
+        .map(|t| {
+            Timestamp::parse_time_or_date(t)
+                .map_err(|e| ApiError::invalid("occurred_at", format!("occurred_at: {e}")))
+        })
+        .transpose()?;
+    if let Some(ms) = body.duration_ms.filter(|ms| *ms < 0) {
+        return Err(ApiError::invalid(
+            "duration_ms",
+            format!("duration_ms: {ms} is negative"),
+        ));
+    }
+    let tags = active_tags::for_log(Tags {
+        client: body.client,
+        project: body.project,
+        deliverable: body.deliverable,
+    })?;
+    Ok(LogRequest {
+        kind,
+        occurred_at,
+        source: body.source.unwrap_or_else(|| "fal.ai".into()),
+        model: body.model,
+        description: body.description,
+        tags,
+        request_id: body.request_id,
+        status,
+        duration_ms: body.duration_ms,
+        params: body.params.unwrap_or_default(),
+        estimate: body.cost.as_ref().map(|c| c.money("cost")).transpose()?,
+        actual: body.actual.as_ref().map(|c| c.money("actual")).transpose()?,
+    })
+}
+
+/// `POST /entries/{id}/actual`: the confirmed cost; without a currency,
+/// the estimate's.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActualBody {
+    pub amount: String,
+    pub currency: Option<String>,
+}
+
+fn entry_id(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text.trim())
+        .map_err(|_| ApiError::invalid("id", format!("id: '{text}' is not an entry id")))
+}
+
+#[utoipa::path(post, path = "/api/v1/entries/{id}/actual", request_body = ActualBody,
+    params(("id" = String, Path, description = "entry id")),
+    responses((status = 200, body = EntryJson), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ActualBody>,
+) -> Result<Json<EntryJson>, ApiError> {
+    let id = entry_id(&id)?;
+    let micros = parse_amount(&body.amount)
+        .map_err(|e| ApiError::invalid("amount", format!("amount: {e}")))?;
+    let currency = body
+        .currency
+        .as_deref()
+        .map(|c| currency("currency", c))
+        .transpose()?;
+    let entry = state
+        .store
+        .entry(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no entry with id {id}")))?;
+    let actual = Money::new(micros, currency.unwrap_or(entry.estimate.currency));
+    record::confirm(&*state.store, id, actual).await?;
+    state.changes.written();
+    Ok(Json(entry_json(&state, id).await?))
+}
+
+/// `POST /entries/{id}/void`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidBody {
+    /// Why it no longer counts.
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/entries/{id}/void", request_body = VoidBody,
+    params(("id" = String, Path, description = "entry id")),
+    responses((status = 200, body = EntryJson), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn void(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<VoidBody>,
+) -> Result<Json<EntryJson>, ApiError> {
+    let id = entry_id(&id)?;
+    record::void(&*state.store, id, &body.reason).await?;
+    state.changes.written();
+    Ok(Json(entry_json(&state, id).await?))
+}
+
+/// A field that may be absent (keep), null or empty (clear), or a value.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d).map(|v| Some(v.unwrap_or_default()))
+}
+
+/// Tags to change: a field left out stays; null or "" clears it.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TagsBody {
+    #[serde(default, deserialize_with = "present")]
+    pub client: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub project: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub deliverable: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/entries/{id}/tags", request_body = TagsBody,
+    params(("id" = String, Path, description = "entry id")),
+    responses((status = 200, body = EntryJson), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn retag(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<TagsBody>,
+) -> Result<Json<EntryJson>, ApiError> {
+    let id = entry_id(&id)?;
+    let change = record::Retag {
+        client: body.client,
+        project: body.project,
+        deliverable: body.deliverable,
+    };
+    let (entry, _) = record::retag(&*state.store, id, change).await?;
+    state.changes.written();
+    Ok(Json(wire(entry)?))
+}
+
+/// The CLI's filters from the query: client, project, deliverable, kind,
+/// model, since, until.
+pub fn filter(query: &mut QueryArgs) -> Result<Filter, ApiError> {
+    let args = FilterArgs {
+        client: query.take("client")?,
+        project: query.take("project")?,
+        deliverable: query.take("deliverable")?,
+        kind: query.take("kind")?,
+        model: query.take("model")?,
+        since: query.take("since")?,
+        until: query.take("until")?,
+    };
+    Ok(args.to_filter()?)
+}
+
+pub fn query_currency(query: &mut QueryArgs) -> Result<Option<Currency>, ApiError> {
+    query
+        .take("currency")?
+        .map(|c| currency("currency", &c))
+        .transpose()
+}
+
+/// The query of `GET /entries` (documentation only; read by `QueryArgs`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    client: Option<String>,
+    project: Option<String>,
+    deliverable: Option<String>,
+    /// generation, external or pool
+    kind: Option<String>,
+    model: Option<String>,
+    /// RFC 3339 or a date (inclusive)
+    since: Option<String>,
+    /// RFC 3339 or a date (exclusive)
+    until: Option<String>,
+    /// 0 to 1000; default 50
+    limit: Option<i64>,
+    /// `next_cursor` of the page before
+    cursor: Option<String>,
+    /// Show amounts in this currency, at each entry's day's rate
+    currency: Option<String>,
+    include_void: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/v1/entries", params(ListParams),
+    responses((status = 200, body = EntryPage), (status = 400, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Json<EntryPage>, ApiError> {
+    let mut filter = filter(&mut query)?;
+    filter.include_void = query.flag("include_void")?;
+    let request = ListRequest {
+        filter,
+        limit: query.number("limit", 50, 0..=MAX_PAGE)?,
+        after: query.take("cursor")?,
+        currency: query_currency(&mut query)?,
+    };
+    query.finish()?;
+    let page = entries::list(&*state.store, &request).await?;
+    Ok(Json(page.into_wire(request.currency.is_some())?))
+}
+
+#[utoipa::path(get, path = "/api/v1/entries/{id}",
+    params(("id" = String, Path, description = "entry id")),
+    responses((status = 200, body = EntryJson), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_entry(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<EntryJson>, ApiError> {
+    Ok(Json(entry_json(&state, entry_id(&id)?).await?))
+}
+
+/// The query of `GET /totals` (documentation only).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct TotalsParams {
+    client: Option<String>,
+    project: Option<String>,
+    deliverable: Option<String>,
+    kind: Option<String>,
+    model: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    /// client, project, deliverable, model, kind, day, week or month
+    by: Option<String>,
+    /// default USD
+    currency: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/totals", params(TotalsParams),
+    responses((status = 200, body = Object, description = "the object `gencost total --json` prints"),
+              (status = 400, body = ErrorBody)))]
+pub async fn totals(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Json<Totals>, ApiError> {
+    let filter = filter(&mut query)?;
+    let by = query
+        .take("by")?
+        .map(|b| {
+            b.parse::<Dimension>()
+                .map_err(|e| ApiError::invalid("by", format!("by: {e}")))
+        })
+        .transpose()?;
+    let currency = query_currency(&mut query)?.unwrap_or(Currency::USD);
+    query.finish()?;
+    let totals = crate::service::totals::totals(&*state.store, &filter, by, currency).await?;
+    Ok(Json(totals))
+}
+
+#[utoipa::path(get, path = "/api/v1/tags/{kind}",
+    params(("kind" = String, Path, description = "client, project or deliverable"),
+           ("prefix" = Option<String>, Query, description = "case-insensitive"),
+           ("limit" = Option<i64>, Query, description = "0 to 1000; default 20")),
+    responses((status = 200, body = Vec<Object>, description = "[{value, count}], most used first"),
+              (status = 400, body = ErrorBody)))]
+pub async fn tags(
+    State(state): State<AppState>,
+    Path(kind): Path<String>,
+    mut query: QueryArgs,
+) -> Result<Json<Vec<TagCount>>, ApiError> {
+    let field: TagField = kind
+        .parse()
+        .map_err(|e: String| ApiError::invalid("kind", format!("kind: {e}")))?;
+    let prefix = query.take("prefix")?.unwrap_or_default();
+    let limit = query.number("limit", 20, 0..=crate::service::tags::MAX_SUGGESTIONS)?;
+    query.finish()?;
+    let values = crate::service::tags::suggest(&*state.store, field, &prefix, limit).await?;
+    Ok(Json(values))
+}
+
+#[utoipa::path(get, path = "/api/v1/estimate",
+    params(("model" = String, Query, description = "endpoint id"),
+           ("currency" = Option<String>, Query),
+           ("param.KEY" = Option<String>, Query, description = "a generation parameter, e.g. param.num_images=2")),
+    responses((status = 200, body = EstimateReport), (status = 400, body = ErrorBody)))]
+pub async fn estimate(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Json<EstimateReport>, ApiError> {
+    let model = query
+        .take("model")?
+        .filter(|m| !m.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid("model", "model: give the model's endpoint id"))?;
+    let currency = query_currency(&mut query)?;
+    let mut params = serde_json::Map::new();
+    for (key, value) in query.take_prefixed("param.") {
+        let (key, value) = parse_param(&format!("{key}={value}"))?;
+        params.insert(key, value);
+    }
+    query.finish()?;
+    crate::service::limits::name("model", &model)?;
+    let report =
+        crate::service::pricing::estimate(&*state.store, &state.catalog, &model, &params, currency)
+            .await?;
+    Ok(Json(report))
+}
+
+#[utoipa::path(get, path = "/api/v1/pricing/models",
+    responses((status = 200, body = Vec<ModelJson>)))]
+pub async fn models(State(state): State<AppState>) -> Json<Vec<ModelJson>> {
+    let today = today();
+    Json(state.catalog.models().map(|m| ModelJson::new(m, today)).collect())
+}
+
+/// The active tags: what a log without tags is tagged with.
+#[derive(Serialize, ToSchema)]
+pub struct ActiveTags {
+    pub client: Option<String>,
+    pub project: Option<String>,
+    pub deliverable: Option<String>,
+}
+
+impl From<Tags> for ActiveTags {
+    fn from(t: Tags) -> ActiveTags {
+        ActiveTags {
+            client: t.client,
+            project: t.project,
+            deliverable: t.deliverable,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/active-tags", responses((status = 200, body = ActiveTags)))]
+pub async fn active_tags() -> Result<Json<ActiveTags>, ApiError> {
+    Ok(Json(active_tags::active()?.into()))
+}
+
+/// `PUT /active-tags`, as `gencost use`: a field given sets it (null or ""
+/// clears it); a new client clears project and deliverable, a new project
+/// the deliverable.
+#[utoipa::path(put, path = "/api/v1/active-tags", request_body = TagsBody,
+    responses((status = 200, body = ActiveTags), (status = 400, body = ErrorBody)))]
+pub async fn set_active_tags(
+    JsonBody(body): JsonBody<TagsBody>,
+) -> Result<Json<ActiveTags>, ApiError> {
+    let tags = active_tags::change(TagChange {
+        client: body.client,
+        project: body.project,
+        deliverable: body.deliverable,
+    })?;
+    Ok(Json(tags.into()))
+}

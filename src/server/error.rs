@@ -1,0 +1,155 @@
+//! The API's one error shape, `{"error":{"code","message","field"}}`, and
+//! how every service error maps to a status and a code.
+
+use crate::error::Error;
+use crate::ledger::LedgerError;
+use crate::store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A refused request: the status, a stable code, what went wrong and, when
+/// one input is at fault, its name.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+/// The body of every 4xx and 5xx answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// invalid_input, not_found, conflict, unauthorized, forbidden,
+    /// too_large, busy or internal.
+    pub code: String,
+    pub message: String,
+    /// The input at fault (a body field, a query parameter), when one is.
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// Bad input in `field`.
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field.to_string()),
+            ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this server needs a token: send Authorization: Bearer TOKEN",
+        )
+    }
+
+    pub fn too_large(limit: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is larger than the {limit} bytes allowed"),
+        )
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        let message = e.to_string();
+        // Service messages name their input first ("--since: ...",
+        // "amount: ..."); the API calls it by its bare name.
+        let message = message.strip_prefix("--").unwrap_or(&message).to_string();
+        let field = message
+            .split_once(": ")
+            .map(|(name, _)| name)
+            .filter(|name| {
+                !name.is_empty()
+                    && name.len() <= 40
+                    && name.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == ' ')
+            })
+            .map(|name| name.replace(' ', "_"));
+        let (status, code) = match &e {
+            Error::Input(_) | Error::Rate(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Store(StoreError::Refused(
+                LedgerError::NoSuchEntry(_) | LedgerError::NoSuchBatch(_),
+            )) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Store(StoreError::Refused(_)) => (StatusCode::CONFLICT, "conflict"),
+            Error::Store(StoreError::Busy { .. }) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let field = (status == StatusCode::BAD_REQUEST).then_some(field).flatten();
+        ApiError {
+            status,
+            code,
+            message,
+            field,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::from(Error::Store(e))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+                field: self.field,
+            },
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_errors_name_their_field_and_status() {
+        let e = ApiError::from(Error::input("--since: 'x' is not a date"));
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.field.as_deref(), Some("since"));
+        assert_eq!(e.message, "since: 'x' is not a date");
+        let e = ApiError::from(Error::input("request id: 300 characters"));
+        assert_eq!(e.field.as_deref(), Some("request_id"));
+        let e = ApiError::from(Error::input("a generation cost cannot be negative"));
+        assert_eq!(e.field, None);
+        let id = uuid::Uuid::nil();
+        let e = ApiError::from(Error::Store(StoreError::Refused(LedgerError::EntryIsVoid(id))));
+        assert_eq!((e.status, e.code), (StatusCode::CONFLICT, "conflict"));
+        let e = ApiError::from(Error::Store(StoreError::Refused(LedgerError::NoSuchEntry(id))));
+        assert_eq!((e.status, e.code), (StatusCode::NOT_FOUND, "not_found"));
+    }
+}

@@ -1,0 +1,395 @@
+//! The API's file and ledger-wide endpoints: CSV export, HTML report, CSV
+//! import, imports and pools as batches, reset and verify. Each calls the
+//! same service function as its command.
+
+use super::api::{currency, filter, query_currency, AmountBody};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{JsonBody, QueryArgs};
+use super::AppState;
+use crate::import::{Preset, ReadOptions};
+use crate::ledger::Tags;
+use crate::money::Money;
+use crate::service::batches::{self, Batch, BatchVoidReport};
+use crate::service::import::{ImportReport, ImportRequest};
+use crate::service::pool::{self, PoolAddedReport, PoolRequest, Projects, Split};
+use crate::service::report::ReportOptions;
+use crate::service::transfer::{self, ResetReport};
+use crate::service::verify::VerifyReport;
+use axum::body::Body;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The largest CSV file `POST /import` takes.
+pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
+
+fn attachment(content_type: &'static str, name: &str, body: Body) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/api/v1/export.csv",
+    params(("client" = Option<String>, Query), ("project" = Option<String>, Query),
+           ("deliverable" = Option<String>, Query), ("kind" = Option<String>, Query),
+           ("model" = Option<String>, Query), ("since" = Option<String>, Query),
+           ("until" = Option<String>, Query), ("currency" = Option<String>, Query),
+           ("include_void" = Option<bool>, Query)),
+    responses((status = 200, content_type = "text/csv", description = "the file `gencost export csv` writes"),
+              (status = 400, body = ErrorBody)))]
+pub async fn export_csv(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Response, ApiError> {
+    let mut filter = filter(&mut query)?;
+    filter.include_void = query.flag("include_void")?;
+    let currency = query_currency(&mut query)?;
+    query.finish()?;
+    // Written to a temporary file first, then streamed from it: memory
+    // stays constant however large the ledger, and an error is still a
+    // clean 4xx/5xx rather than half a file.
+    let file = tempfile::tempfile()
+        .map_err(|e| ApiError::from(crate::Error::Io(format!("cannot make a temporary file: {e}"))))?;
+    let writer = std::io::BufWriter::new(
+        file.try_clone()
+            .map_err(|e| ApiError::from(crate::Error::Io(e.to_string())))?,
+    );
+    crate::service::export::export_csv(&*state.store, &filter, currency, writer, |_| {}).await?;
+    let mut file = tokio::fs::File::from_std(file);
+    use tokio::io::AsyncSeekExt;
+    file.seek(std::io::SeekFrom::Start(0))
+        .await
+        .map_err(|e| ApiError::from(crate::Error::Io(e.to_string())))?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok(attachment("text/csv; charset=utf-8", "gencost-export.csv", body))
+}
+
+#[utoipa::path(get, path = "/api/v1/report.html",
+    params(("client" = Option<String>, Query), ("project" = Option<String>, Query),
+           ("deliverable" = Option<String>, Query), ("kind" = Option<String>, Query),
+           ("model" = Option<String>, Query), ("since" = Option<String>, Query),
+           ("until" = Option<String>, Query), ("currency" = Option<String>, Query),
+           ("title" = Option<String>, Query), ("markup" = Option<String>, Query, description = "percent"),
+           ("generated_at" = Option<String>, Query, description = "RFC 3339"),
+           ("tz" = Option<String>, Query, description = "IANA zone")),
+    responses((status = 200, content_type = "text/html", description = "the file `gencost report html` writes"),
+              (status = 400, body = ErrorBody)))]
+pub async fn report_html(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Response, ApiError> {
+    let options = ReportOptions {
+        filter: filter(&mut query)?,
+        currency: query.take("currency")?.unwrap_or_else(|| "USD".into()),
+        title: query.take("title")?,
+        markup: query.take("markup")?,
+        generated_at: query.take("generated_at")?,
+        tz: query.take("tz")?,
+    };
+    query.finish()?;
+    let request = options.into_request()?;
+    let report = crate::service::report::report(state.store.clone(), &state.catalog, &request).await?;
+    let html = crate::report::html::render_html(&report);
+    Ok(attachment("text/html; charset=utf-8", "gencost-report.html", Body::from(html)))
+}
+
+/// The fields of `POST /import` besides the file (multipart form fields).
+#[derive(Default)]
+struct ImportFields {
+    file: Option<(String, Vec<u8>)>,
+    values: BTreeMap<String, String>,
+}
+
+async fn read_multipart(mut multipart: Multipart) -> Result<ImportFields, ApiError> {
+    let mut fields = ImportFields::default();
+    let failed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(IMPORT_LIMIT)
+        } else {
+            ApiError::invalid("body", format!("body: not a readable multipart form: {}", e.body_text()))
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(failed)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let file_name = field
+                .file_name()
+                .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| "upload.csv".into());
+            let bytes = field.bytes().await.map_err(failed)?;
+            fields.file = Some((file_name, bytes.to_vec()));
+        } else {
+            let text = field.text().await.map_err(failed)?;
+            if fields.values.insert(name.clone(), text).is_some() {
+                return Err(ApiError::invalid(&name, format!("{name}: given twice")));
+            }
+        }
+    }
+    Ok(fields)
+}
+
+#[utoipa::path(post, path = "/api/v1/import",
+    request_body(content_type = "multipart/form-data", description = "file (the CSV); preset, source, currency, client, project, deliverable, date_format, dry_run"),
+    responses((status = 201, body = Object, description = "the import's summary (as `gencost import --json`)"),
+              (status = 200, body = Object, description = "a dry run, or nothing new to add"),
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    let ImportFields { file, mut values } = read_multipart(multipart).await?;
+    let (name, bytes) =
+        file.ok_or_else(|| ApiError::invalid("file", "file: send the CSV in a form field named file"))?;
+    let mut take = |key: &str| values.remove(key).filter(|v| !v.trim().is_empty());
+    let preset = match take("preset").as_deref().map(str::trim) {
+        None | Some("auto") => None,
+        Some(other) => Some(
+            other
+                .parse::<Preset>()
+                .map_err(|e| ApiError::invalid("preset", format!("preset: {e}")))?,
+        ),
+    };
+    let currency = take("currency")
+        .map(|c| currency("currency", &c))
+        .transpose()?;
+    let dry_run = match take("dry_run").as_deref() {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") | Some("on") => true,
+        Some(other) => {
+            return Err(ApiError::invalid("dry_run", format!("dry_run: '{other}' is not true or false")))
+        }
+    };
+    let request = ImportRequest {
+        file: name,
+        read: ReadOptions {
+            preset,
+            date_format: take("date_format"),
+            currency,
+        },
+        source: take("source"),
+        currency,
+        tags: Tags {
+            client: take("client"),
+            project: take("project"),
+            deliverable: take("deliverable"),
+        },
+        dry_run,
+    };
+    if let Some(name) = values.keys().next() {
+        return Err(ApiError::invalid(name, format!("{name}: not a field of an import")));
+    }
+    let report =
+        crate::service::import::import(&*state.store, std::io::Cursor::new(bytes), request, |_| {})
+            .await?;
+    let status = if report.batch.is_some() {
+        state.changes.written();
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(report)))
+}
+
+/// An import or pool with its live entries.
+#[derive(Serialize)]
+pub struct BatchJson {
+    #[serde(flatten)]
+    batch: Batch,
+    /// Entries of the batch still counted, and their sum per currency.
+    live_entries: i64,
+    live_totals: Vec<Money>,
+}
+
+async fn batches(state: &AppState, imports: bool) -> Result<Vec<BatchJson>, ApiError> {
+    let mut live = batches::live_totals(&*state.store).await?;
+    Ok(batches::list(&*state.store)
+        .await?
+        .into_iter()
+        .filter(|b| b.is_import() == imports)
+        .map(|batch| {
+            let (live_entries, live_totals) = live.remove(&batch.id).unwrap_or_default();
+            BatchJson {
+                batch,
+                live_entries,
+                live_totals,
+            }
+        })
+        .collect())
+}
+
+#[utoipa::path(get, path = "/api/v1/imports",
+    responses((status = 200, body = Vec<Object>, description = "imports, oldest first, as `gencost import list --json`")))]
+pub async fn imports(State(state): State<AppState>) -> Result<Json<Vec<BatchJson>>, ApiError> {
+    Ok(Json(batches(&state, true).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/pools",
+    responses((status = 200, body = Vec<Object>, description = "pools, oldest first, as `gencost pool list --json`")))]
+pub async fn pools(State(state): State<AppState>) -> Result<Json<Vec<BatchJson>>, ApiError> {
+    Ok(Json(batches(&state, false).await?))
+}
+
+/// Why an import or a pool is taken out of totals.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    pub reason: String,
+}
+
+fn batch_id(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text.trim())
+        .map_err(|_| ApiError::invalid("id", format!("id: '{text}' is not an import or pool id")))
+}
+
+async fn void_batch(
+    state: &AppState,
+    id: &str,
+    reason: &str,
+    import: bool,
+) -> Result<Json<BatchVoidReport>, ApiError> {
+    let id = batch_id(id)?;
+    let report = batches::void(&*state.store, id, reason, import).await?;
+    state.changes.written();
+    Ok(Json(report))
+}
+
+#[utoipa::path(post, path = "/api/v1/imports/{id}/void", request_body = ReasonBody,
+    params(("id" = String, Path, description = "the import's batch id")),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn void_import(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ReasonBody>,
+) -> Result<Json<BatchVoidReport>, ApiError> {
+    void_batch(&state, &id, &body.reason, true).await
+}
+
+#[utoipa::path(post, path = "/api/v1/pools/{id}/void", request_body = ReasonBody,
+    params(("id" = String, Path, description = "the pool's id")),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn void_pool(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ReasonBody>,
+) -> Result<Json<BatchVoidReport>, ApiError> {
+    void_batch(&state, &id, &body.reason, false).await
+}
+
+/// `POST /pools`, as `gencost pool add`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolBody {
+    pub amount: AmountBody,
+    pub description: String,
+    /// YYYY-MM
+    pub period: String,
+    /// The projects sharing the cost; or all_projects.
+    #[serde(default)]
+    pub projects: Vec<String>,
+    #[serde(default)]
+    pub all_projects: bool,
+    /// even (default), spend or weights.
+    pub split: Option<String>,
+    /// For split weights: project → weight, e.g. {"Summer Spot": "2"}.
+    #[serde(default)]
+    pub weights: BTreeMap<String, String>,
+    pub source: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/pools", request_body = PoolBody,
+    responses((status = 201, body = Object, description = "the pool and its shares"),
+              (status = 400, body = ErrorBody)))]
+pub async fn add_pool(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<PoolBody>,
+) -> Result<(StatusCode, Json<PoolAddedReport>), ApiError> {
+    let split: Split = body
+        .split
+        .as_deref()
+        .unwrap_or("even")
+        .parse()
+        .map_err(|e: String| ApiError::invalid("split", format!("split: {e}")))?;
+    let projects = match (body.all_projects, body.projects.is_empty()) {
+        (true, true) => Projects::All,
+        (false, false) => Projects::Listed(body.projects),
+        (true, false) => {
+            return Err(ApiError::invalid(
+                "projects",
+                "projects: give the projects or all_projects, not both",
+            ))
+        }
+        (false, true) => {
+            return Err(ApiError::invalid(
+                "projects",
+                "projects: name the projects that share the cost, or set all_projects",
+            ))
+        }
+    };
+    let request = PoolRequest {
+        amount: body.amount.money("amount")?,
+        description: body.description,
+        period: body.period,
+        projects,
+        split,
+        weights: body.weights.into_iter().collect(),
+        source: body.source,
+    };
+    let added = pool::add(&*state.store, request).await?;
+    state.changes.written();
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+/// `POST /reset`: `{"confirm":"DELETE"}`, exactly.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetBody {
+    pub confirm: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/reset", request_body = ResetBody,
+    responses((status = 200, body = Object, description = "where the backup was written"),
+              (status = 400, body = ErrorBody)))]
+pub async fn reset(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<ResetBody>,
+) -> Result<Json<ResetReport>, ApiError> {
+    // The backup's copy between two stores makes a future the compiler
+    // cannot prove Send, so it runs to completion on a blocking thread.
+    let store = state.store.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let reset = tokio::task::spawn_blocking(move || {
+        runtime.block_on(transfer::reset_with_backup(&store, &body.confirm, None))
+    });
+    let report = reset
+        .await
+        .map_err(|e| ApiError::from(crate::Error::Io(format!("the reset stopped: {e}"))))?
+        .map_err(|e| match e {
+            crate::Error::Input(message) => ApiError::invalid("confirm", message),
+            other => other.into(),
+        })?;
+    state.changes.written();
+    Ok(Json(report))
+}
+
+#[utoipa::path(get, path = "/api/v1/verify",
+    responses((status = 200, body = Object, description = "{events, entries, head, problem}: problem is null when the ledger is sound")))]
+pub async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReport>, ApiError> {
+    Ok(Json(crate::service::verify::verify(state.store.clone()).await?))
+}

@@ -1,0 +1,155 @@
+//! `gencost serve`: the billing panel and the JSON API over one ledger.
+//! Handlers read their input, call a service function and return its typed
+//! result; `guard` decides who may ask, `events` tells the panel when the
+//! ledger changed.
+
+pub mod api;
+mod error;
+mod events;
+mod extract;
+mod files;
+mod guard;
+mod openapi;
+mod panel;
+
+pub use error::ApiError;
+
+use crate::error::{Error, Result};
+use crate::pricing::Catalog;
+use crate::store::SqlStore;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, patch, post};
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// How `serve` was asked to run.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    pub token: Option<String>,
+    pub allow_hosts: Vec<String>,
+    pub allow_origins: Vec<String>,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<SqlStore>,
+    pub catalog: Arc<Catalog>,
+    changes: Arc<events::Changes>,
+    access: Arc<guard::Access>,
+    /// Turns true when the server begins to shut down (ends event streams).
+    shutdown: watch::Receiver<bool>,
+}
+
+/// The whole application: API, panel and their guard.
+fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/entries", get(api::list).post(api::log))
+        .route("/entries/{id}", get(api::get_entry))
+        .route("/entries/{id}/actual", post(api::confirm))
+        .route("/entries/{id}/void", post(api::void))
+        .route("/entries/{id}/tags", patch(api::retag))
+        .route("/totals", get(api::totals))
+        .route("/tags/{kind}", get(api::tags))
+        .route("/estimate", get(api::estimate))
+        .route("/pricing/models", get(api::models))
+        .route("/active-tags", get(api::active_tags).put(api::set_active_tags))
+        .route("/export.csv", get(files::export_csv))
+        .route("/report.html", get(files::report_html))
+        .route(
+            "/import",
+            post(files::import).layer(DefaultBodyLimit::max(files::IMPORT_LIMIT + 64 * 1024)),
+        )
+        .route("/imports", get(files::imports))
+        .route("/imports/{id}/void", post(files::void_import))
+        .route("/pools", get(files::pools).post(files::add_pool))
+        .route("/pools/{id}/void", post(files::void_pool))
+        .route("/reset", post(files::reset))
+        .route("/verify", get(files::verify))
+        .route("/events", get(events::stream))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(|| async { ApiError::not_found("no such API route") });
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(panel::routes())
+        .layer(DefaultBodyLimit::max(extract::JSON_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check))
+        .with_state(state)
+}
+
+/// Binds, prints `gencost serving http://ADDR` as the first line of `out`,
+/// and serves until SIGINT or SIGTERM; requests in flight then finish.
+pub async fn serve(
+    store: SqlStore,
+    catalog: Catalog,
+    options: ServeOptions,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
+    if !options.addr.ip().is_loopback() && options.token.is_none() {
+        return Err(Error::input(format!(
+            "--addr {}: not a loopback address; anyone who can reach it could read and change the ledger, so give --token (or GENCOST_TOKEN)",
+            options.addr
+        )));
+    }
+    if options.token.as_deref().is_some_and(|t| t.trim().len() < 16) {
+        return Err(Error::input("--token: use at least 16 characters"));
+    }
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", options.addr)))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Error::Io(format!("cannot read the bound address: {e}")))?;
+    let store = Arc::new(store);
+    let (stop, shutdown) = watch::channel(false);
+    let state = AppState {
+        changes: Arc::new(events::Changes::start(store.clone(), shutdown.clone()).await),
+        store,
+        catalog: Arc::new(catalog),
+        access: Arc::new(guard::Access::new(
+            bound,
+            options.token,
+            &options.allow_hosts,
+            &options.allow_origins,
+        )),
+        shutdown,
+    };
+    writeln!(out, "gencost serving http://{bound}")
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::Io(format!("cannot write the output: {e}")))?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            stop_signal().await;
+            eprintln!("gencost: shutting down; requests in flight finish first");
+            let _ = stop.send(true);
+        })
+        .await
+        .map_err(|e| Error::Io(format!("the server stopped: {e}")))
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
