@@ -529,7 +529,7 @@ fn pool_input_that_cannot_be_split_is_refused_and_nothing_is_written() {
             ),
             (
                 &["--amount", "5", "--project", "A", "--period", "2026-13"],
-                "expected a month",
+                "is not a month",
             ),
             (
                 &["--amount", "5", "--project", "A", "--period", "2099-01"],

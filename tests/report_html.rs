@@ -9,6 +9,7 @@
 //! golden file after an intended change.
 
 mod common;
+use common::browser::{browser, Driver, Log};
 use common::TestLedger;
 use gencost::ledger::event::{ActualConfirmed, EntryVoided, Params, TagsChanged};
 use gencost::ledger::{EntryRecord, Event, EventBody, Head, Kind, Status, Tags, Tier};
@@ -876,94 +877,6 @@ fn bad_input_is_refused_with_a_clear_message_and_nothing_written() {
         "report", "html", "--markup", "0", "--tz", "UTC", "-o", &out_text,
     ]);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-}
-
-/// Chromium and its WebDriver (Debian's chromium and chromium-driver), if
-/// installed. Without them the browser test is skipped, unless
-/// `GENCOST_REQUIRE_BROWSER` is set (as `.ci/run` sets it): then it fails.
-fn browser() -> Option<(PathBuf, PathBuf)> {
-    let find = |names: &[&str]| {
-        let path = std::env::var_os("PATH")?;
-        std::env::split_paths(&path)
-            .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-            .find(|p| p.is_file())
-    };
-    match (
-        find(&["chromium", "chromium-browser", "google-chrome"]),
-        find(&["chromedriver"]),
-    ) {
-        (Some(chromium), Some(driver)) => Some((chromium, driver)),
-        _ => {
-            assert!(
-                std::env::var_os("GENCOST_REQUIRE_BROWSER").is_none(),
-                "GENCOST_REQUIRE_BROWSER is set but chromium or chromedriver is not installed \
-                 (apt-get install chromium chromium-driver)"
-            );
-            eprintln!("skipped: chromium and chromedriver are not installed");
-            None
-        }
-    }
-}
-
-/// A running chromedriver on a port it chose, stopped when dropped.
-struct Driver {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start(path: &Path) -> Driver {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(path)
-            .arg("--port=0")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let stdout = child.stdout.take().expect("chromedriver's stdout");
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let port = loop {
-            let line = lines
-                .next()
-                .expect("chromedriver printed its port")
-                .expect("chromedriver's output");
-            if let Some(rest) = line.split("started successfully on port ").nth(1) {
-                break rest.trim_end_matches('.').trim().parse().expect("a port");
-            }
-        };
-        // Keep reading its output so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Driver { child, port }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// chromedriver's log of one type ("browser": the console; "performance":
-/// DevTools events, every network request among them).
-#[derive(Debug)]
-struct Log(&'static str);
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Log {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(serde_json::json!({ "type": self.0 }).to_string()),
-        )
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -88,8 +88,11 @@ async fn entry_json(state: &AppState, id: Uuid) -> Result<EntryJson, ApiError> {
 }
 
 fn wire(entry: Entry) -> Result<EntryJson, ApiError> {
-    EntryJson::new(entry, None)
-        .map_err(|e| ApiError::from(Error::Io(format!("an entry's parameters are not JSON: {e}"))))
+    EntryJson::new(entry, None).map_err(|e| {
+        ApiError::from(Error::Io(format!(
+            "an entry's parameters are not JSON: {e}"
+        )))
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/entries", request_body = LogBody,
@@ -155,7 +158,11 @@ fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
         duration_ms: body.duration_ms,
         params: body.params.unwrap_or_default(),
         estimate: body.cost.as_ref().map(|c| c.money("cost")).transpose()?,
-        actual: body.actual.as_ref().map(|c| c.money("actual")).transpose()?,
+        actual: body
+            .actual
+            .as_ref()
+            .map(|c| c.money("actual"))
+            .transpose()?,
     })
 }
 
@@ -427,7 +434,13 @@ pub async fn estimate(
     responses((status = 200, body = Vec<ModelJson>)))]
 pub async fn models(State(state): State<AppState>) -> Json<Vec<ModelJson>> {
     let today = today();
-    Json(state.catalog.models().map(|m| ModelJson::new(m, today)).collect())
+    Json(
+        state
+            .catalog
+            .models()
+            .map(|m| ModelJson::new(m, today))
+            .collect(),
+    )
 }
 
 /// The active tags: what a log without tags is tagged with.

@@ -90,7 +90,9 @@ impl From<Error> for ApiError {
             .filter(|name| {
                 !name.is_empty()
                     && name.len() <= 40
-                    && name.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == ' ')
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c == ' ')
             })
             .map(|name| name.replace(' ', "_"));
         let (status, code) = match &e {
@@ -103,7 +105,9 @@ impl From<Error> for ApiError {
             Error::Store(StoreError::Busy { .. }) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
-        let field = (status == StatusCode::BAD_REQUEST).then_some(field).flatten();
+        let field = (status == StatusCode::BAD_REQUEST)
+            .then_some(field)
+            .flatten();
         ApiError {
             status,
             code,
@@ -147,9 +151,13 @@ mod tests {
         let e = ApiError::from(Error::input("a generation cost cannot be negative"));
         assert_eq!(e.field, None);
         let id = uuid::Uuid::nil();
-        let e = ApiError::from(Error::Store(StoreError::Refused(LedgerError::EntryIsVoid(id))));
+        let e = ApiError::from(Error::Store(StoreError::Refused(LedgerError::EntryIsVoid(
+            id,
+        ))));
         assert_eq!((e.status, e.code), (StatusCode::CONFLICT, "conflict"));
-        let e = ApiError::from(Error::Store(StoreError::Refused(LedgerError::NoSuchEntry(id))));
+        let e = ApiError::from(Error::Store(StoreError::Refused(LedgerError::NoSuchEntry(
+            id,
+        ))));
         assert_eq!((e.status, e.code), (StatusCode::NOT_FOUND, "not_found"));
     }
 }

@@ -62,8 +62,11 @@ pub async fn export_csv(
     // Written to a temporary file first, then streamed from it: memory
     // stays constant however large the ledger, and an error is still a
     // clean 4xx/5xx rather than half a file.
-    let file = tempfile::tempfile()
-        .map_err(|e| ApiError::from(crate::Error::Io(format!("cannot make a temporary file: {e}"))))?;
+    let file = tempfile::tempfile().map_err(|e| {
+        ApiError::from(crate::Error::Io(format!(
+            "cannot make a temporary file: {e}"
+        )))
+    })?;
     let writer = std::io::BufWriter::new(
         file.try_clone()
             .map_err(|e| ApiError::from(crate::Error::Io(e.to_string())))?,
@@ -75,7 +78,11 @@ pub async fn export_csv(
         .await
         .map_err(|e| ApiError::from(crate::Error::Io(e.to_string())))?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    Ok(attachment("text/csv; charset=utf-8", "gencost-export.csv", body))
+    Ok(attachment(
+        "text/csv; charset=utf-8",
+        "gencost-export.csv",
+        body,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/report.html",
@@ -102,9 +109,14 @@ pub async fn report_html(
     };
     query.finish()?;
     let request = options.into_request()?;
-    let report = crate::service::report::report(state.store.clone(), &state.catalog, &request).await?;
+    let report =
+        crate::service::report::report(state.store.clone(), &state.catalog, &request).await?;
     let html = crate::report::html::render_html(&report);
-    Ok(attachment("text/html; charset=utf-8", "gencost-report.html", Body::from(html)))
+    Ok(attachment(
+        "text/html; charset=utf-8",
+        "gencost-report.html",
+        Body::from(html),
+    ))
 }
 
 /// The fields of `POST /import` besides the file (multipart form fields).
@@ -120,7 +132,10 @@ async fn read_multipart(mut multipart: Multipart) -> Result<ImportFields, ApiErr
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(IMPORT_LIMIT)
         } else {
-            ApiError::invalid("body", format!("body: not a readable multipart form: {}", e.body_text()))
+            ApiError::invalid(
+                "body",
+                format!("body: not a readable multipart form: {}", e.body_text()),
+            )
         }
     };
     while let Some(field) = multipart.next_field().await.map_err(failed)? {
@@ -153,8 +168,9 @@ pub async fn import(
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     let ImportFields { file, mut values } = read_multipart(multipart).await?;
-    let (name, bytes) =
-        file.ok_or_else(|| ApiError::invalid("file", "file: send the CSV in a form field named file"))?;
+    let (name, bytes) = file.ok_or_else(|| {
+        ApiError::invalid("file", "file: send the CSV in a form field named file")
+    })?;
     let mut take = |key: &str| values.remove(key).filter(|v| !v.trim().is_empty());
     let preset = match take("preset").as_deref().map(str::trim) {
         None | Some("auto") => None,
@@ -171,7 +187,10 @@ pub async fn import(
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") | Some("on") => true,
         Some(other) => {
-            return Err(ApiError::invalid("dry_run", format!("dry_run: '{other}' is not true or false")))
+            return Err(ApiError::invalid(
+                "dry_run",
+                format!("dry_run: '{other}' is not true or false"),
+            ))
         }
     };
     let request = ImportRequest {
@@ -191,7 +210,10 @@ pub async fn import(
         dry_run,
     };
     if let Some(name) = values.keys().next() {
-        return Err(ApiError::invalid(name, format!("{name}: not a field of an import")));
+        return Err(ApiError::invalid(
+            name,
+            format!("{name}: not a field of an import"),
+        ));
     }
     let report =
         crate::service::import::import(&*state.store, std::io::Cursor::new(bytes), request, |_| {})
@@ -391,5 +413,7 @@ pub async fn reset(
 #[utoipa::path(get, path = "/api/v1/verify",
     responses((status = 200, body = Object, description = "{events, entries, head, problem}: problem is null when the ledger is sound")))]
 pub async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReport>, ApiError> {
-    Ok(Json(crate::service::verify::verify(state.store.clone()).await?))
+    Ok(Json(
+        crate::service::verify::verify(state.store.clone()).await?,
+    ))
 }

@@ -65,7 +65,11 @@ impl Access {
 
     /// A new panel session (a random id), for a cookie.
     pub fn open_session(&self) -> String {
-        let id = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let id = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
         if let Ok(mut sessions) = self.sessions.lock() {
             sessions.insert(id.clone());
         }
@@ -78,7 +82,11 @@ impl Access {
         };
         self.sessions
             .lock()
-            .map(|sessions| sessions.iter().any(|s| bool::from(s.as_bytes().ct_eq(id.as_bytes()))))
+            .map(|sessions| {
+                sessions
+                    .iter()
+                    .any(|s| bool::from(s.as_bytes().ct_eq(id.as_bytes())))
+            })
             .unwrap_or(false)
     }
 
@@ -113,7 +121,8 @@ impl Access {
 
     /// Allowed by `--allow-origin`.
     fn origin_listed(&self, origin: &str) -> bool {
-        self.origins.contains(&origin.trim_end_matches('/').to_ascii_lowercase())
+        self.origins
+            .contains(&origin.trim_end_matches('/').to_ascii_lowercase())
     }
 
     /// The panel's own origin (as the browser reached it) or a listed one.
@@ -205,7 +214,10 @@ fn preflight(origin: &str) -> Response {
             "authorization, content-type, accept, x-fal-target-url, x-gencost-client, x-gencost-project, x-gencost-deliverable",
         ),
     );
-    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     response
 }

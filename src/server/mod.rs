@@ -56,7 +56,10 @@ fn router(state: AppState) -> Router {
         .route("/tags/{kind}", get(api::tags))
         .route("/estimate", get(api::estimate))
         .route("/pricing/models", get(api::models))
-        .route("/active-tags", get(api::active_tags).put(api::set_active_tags))
+        .route(
+            "/active-tags",
+            get(api::active_tags).put(api::set_active_tags),
+        )
         .route("/export.csv", get(files::export_csv))
         .route("/report.html", get(files::report_html))
         .route(
@@ -76,7 +79,10 @@ fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(panel::routes())
         .layer(DefaultBodyLimit::max(extract::JSON_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::check,
+        ))
         .with_state(state)
 }
 
@@ -94,7 +100,11 @@ pub async fn serve(
             options.addr
         )));
     }
-    if options.token.as_deref().is_some_and(|t| t.trim().len() < 16) {
+    if options
+        .token
+        .as_deref()
+        .is_some_and(|t| t.trim().len() < 16)
+    {
         return Err(Error::input("--token: use at least 16 characters"));
     }
     let listener = tokio::net::TcpListener::bind(options.addr)

@@ -7,15 +7,40 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "gencost", description = "The paper trail for AI generation costs: the JSON API of `gencost serve`. Amounts are exact decimal strings; times are RFC 3339 UTC."),
-    paths(
-        api::log, api::list, api::get_entry, api::confirm, api::void, api::retag,
-        api::totals, api::tags, api::estimate, api::models, api::active_tags,
-        api::set_active_tags, files::export_csv, files::report_html, files::import,
-        files::imports, files::void_import, files::pools, files::add_pool,
-        files::void_pool, files::reset, files::verify,
+    info(
+        title = "gencost",
+        description = "The paper trail for AI generation costs: the JSON API of `gencost serve`. Amounts are exact decimal strings; times are RFC 3339 UTC."
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail, crate::wire::TieredAmount, crate::wire::ActualJson))
+    paths(
+        api::log,
+        api::list,
+        api::get_entry,
+        api::confirm,
+        api::void,
+        api::retag,
+        api::totals,
+        api::tags,
+        api::estimate,
+        api::models,
+        api::active_tags,
+        api::set_active_tags,
+        files::export_csv,
+        files::report_html,
+        files::import,
+        files::imports,
+        files::void_import,
+        files::pools,
+        files::add_pool,
+        files::void_pool,
+        files::reset,
+        files::verify,
+    ),
+    components(schemas(
+        error::ErrorBody,
+        error::ErrorDetail,
+        crate::wire::TieredAmount,
+        crate::wire::ActualJson
+    ))
 )]
 struct ApiDoc;
 

@@ -42,8 +42,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(page))
         .route("/session", post(open_session))
-        .route("/assets/panel.js", get(|| asset("text/javascript; charset=utf-8", SCRIPT)))
-        .route("/assets/panel.css", get(|| asset("text/css; charset=utf-8", STYLES)))
+        .route(
+            "/assets/panel.js",
+            get(|| asset("text/javascript; charset=utf-8", SCRIPT)),
+        )
+        .route(
+            "/assets/panel.css",
+            get(|| asset("text/css; charset=utf-8", STYLES)),
+        )
         .route("/panel/summary", get(summary))
         .route("/panel/history", get(history))
         .route("/panel/clients", get(clients))
@@ -163,7 +169,6 @@ struct Chip {
 #[derive(Template)]
 #[template(path = "panel_summary.html")]
 struct Summary {
-    currency: String,
     total: Shown,
     count: i64,
     external: Option<Shown>,
@@ -193,32 +198,49 @@ fn kind_total(totals: &Totals, kind: Kind) -> Option<i64> {
 
 /// The running total (in the chosen currency, external and pool costs
 /// named) and the project chips.
-async fn summary(State(state): State<AppState>, mut query: QueryArgs) -> Result<Response, ApiError> {
+async fn summary(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Response, ApiError> {
     let filter = panel_filter(&mut query)?;
     let currency = query_currency(&mut query)?.unwrap_or(Currency::USD);
     query.finish()?;
     let store = &*state.store;
     let by_kind =
         crate::service::totals::totals(store, &filter, Some(Dimension::Kind), currency).await?;
-    let by_project =
-        crate::service::totals::totals(store, &Filter::default(), Some(Dimension::Project), currency)
-            .await?;
+    let by_project = crate::service::totals::totals(
+        store,
+        &Filter::default(),
+        Some(Dimension::Project),
+        currency,
+    )
+    .await?;
     let mut chips: Vec<Chip> = by_project
         .groups
         .iter()
         .filter_map(|g| {
             let name = g.key.clone()?;
             Some(Chip {
-                selected: filter.project.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&name)),
+                selected: filter
+                    .project
+                    .as_deref()
+                    .is_some_and(|p| p.eq_ignore_ascii_case(&name)),
                 total: Shown::total(g.total, currency),
                 name,
             })
         })
         .collect();
     // Most spent first, so the projects that matter are in reach.
-    chips.sort_by_key(|c| std::cmp::Reverse(by_project.groups.iter().find(|g| g.key.as_deref() == Some(&c.name)).map_or(0, |g| g.total)));
+    chips.sort_by_key(|c| {
+        std::cmp::Reverse(
+            by_project
+                .groups
+                .iter()
+                .find(|g| g.key.as_deref() == Some(&c.name))
+                .map_or(0, |g| g.total),
+        )
+    });
     render(&Summary {
-        currency: currency.code().to_string(),
         total: Shown::total(by_kind.total, currency),
         count: by_kind.count,
         external: kind_total(&by_kind, Kind::External).map(|m| Shown::total(m, currency)),
@@ -252,7 +274,10 @@ struct History {
 }
 
 /// A page of the history, newest first, in the chosen currency.
-async fn history(State(state): State<AppState>, mut query: QueryArgs) -> Result<Response, ApiError> {
+async fn history(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Response, ApiError> {
     let filter = panel_filter(&mut query)?;
     let request = ListRequest {
         filter,
@@ -324,13 +349,20 @@ struct Clients {
 }
 
 /// Totals per client and, under each, per project: what to invoice.
-async fn clients(State(state): State<AppState>, mut query: QueryArgs) -> Result<Response, ApiError> {
+async fn clients(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Response, ApiError> {
     let currency = query_currency(&mut query)?.unwrap_or(Currency::USD);
     query.finish()?;
     let store = &*state.store;
-    let by_client =
-        crate::service::totals::totals(store, &Filter::default(), Some(Dimension::Client), currency)
-            .await?;
+    let by_client = crate::service::totals::totals(
+        store,
+        &Filter::default(),
+        Some(Dimension::Client),
+        currency,
+    )
+    .await?;
     let mut groups = Vec::new();
     for group in &by_client.groups {
         let filter = Filter {
@@ -375,7 +407,10 @@ struct EstimateLine {
 
 /// What one generation of a model would cost: `model`, `currency` and
 /// `params` as `key=value` words.
-async fn estimate(State(state): State<AppState>, mut query: QueryArgs) -> Result<Response, ApiError> {
+async fn estimate(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Response, ApiError> {
     let model = query
         .take("model")?
         .filter(|m| !m.trim().is_empty())
@@ -388,13 +423,17 @@ async fn estimate(State(state): State<AppState>, mut query: QueryArgs) -> Result
     }
     query.finish()?;
     crate::service::limits::name("model", &model)?;
-    let report =
-        crate::service::pricing::estimate(&*state.store, &state.catalog, model.trim(), &params, currency)
-            .await?;
+    let report = crate::service::pricing::estimate(
+        &*state.store,
+        &state.catalog,
+        model.trim(),
+        &params,
+        currency,
+    )
+    .await?;
     render(&EstimateLine {
         amount: report.shown.map(|m| Shown::entry(m.micros, m.currency)),
         tier: report.tier,
         explanation: report.explanation,
     })
 }
-

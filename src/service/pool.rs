@@ -211,7 +211,7 @@ pub async fn add<S: Store>(store: &S, request: PoolRequest) -> Result<PoolAddedR
 pub fn period_bounds(period: &str) -> Result<(Timestamp, Timestamp)> {
     let bad = || {
         Error::input(format!(
-            "--period '{period}': expected a month such as 2026-11"
+            "--period: '{period}' is not a month such as 2026-11"
         ))
     };
     let (year, month) = period.trim().split_once('-').ok_or_else(bad)?;

@@ -326,7 +326,11 @@ pub struct Retag {
 /// Changes an entry's tags by an event (the entry's earlier tags stay in
 /// the chain). A pool share's project is where its split put it, so it is
 /// refused there: void the pool and add it again instead.
-pub async fn retag<S: Store>(store: &S, id: Uuid, change: Retag) -> Result<(Entry, Vec<Respelled>)> {
+pub async fn retag<S: Store>(
+    store: &S,
+    id: Uuid,
+    change: Retag,
+) -> Result<(Entry, Vec<Respelled>)> {
     let entry = store
         .entry(id)
         .await?

@@ -9,6 +9,7 @@
 //! `total`, so each figure equals what `gencost total` prints for the same
 //! scope. Rendering is not done here (see `crate::report`).
 
+use super::limits::MAX_NAME_CHARS;
 use super::rates::rate_table_into;
 use super::verify::{verify, VerifyReport};
 use crate::error::{Error, Result};
@@ -17,7 +18,6 @@ use crate::ledger::totals::{fold, Dimension, SumRow, Totals, TotalsError, Unconv
 use crate::ledger::{Entry, Estimate, Kind, Status, Tier};
 use crate::money::{div_round_half_even, Currency, Money};
 use crate::pricing::{Catalog, LicenseStatus};
-use super::limits::MAX_NAME_CHARS;
 use crate::report::markup::Markup;
 use crate::store::{Cursor, Filter, Page, Store};
 use crate::timestamp::{month_label, week_start, Timestamp, MICROS_PER_DAY};

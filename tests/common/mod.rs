@@ -3,6 +3,9 @@
 //! runner for the real `gencost` binary.
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tempfile::TempDir;

@@ -1,0 +1,127 @@
+//! Headless Chromium over WebDriver (Debian's chromium and chromium-driver)
+//! for the browser tests: finding them, a chromedriver on a port of its
+//! own, a session with the network off, and chromedriver's logs.
+
+use std::path::{Path, PathBuf};
+
+/// Chromium and its WebDriver (Debian's chromium and chromium-driver), if
+/// installed. Without them the browser test is skipped, unless
+/// `GENCOST_REQUIRE_BROWSER` is set (as `.ci/run` sets it): then it fails.
+pub fn browser() -> Option<(PathBuf, PathBuf)> {
+    let find = |names: &[&str]| {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+            .find(|p| p.is_file())
+    };
+    match (
+        find(&["chromium", "chromium-browser", "google-chrome"]),
+        find(&["chromedriver"]),
+    ) {
+        (Some(chromium), Some(driver)) => Some((chromium, driver)),
+        _ => {
+            assert!(
+                std::env::var_os("GENCOST_REQUIRE_BROWSER").is_none(),
+                "GENCOST_REQUIRE_BROWSER is set but chromium or chromedriver is not installed \
+                 (apt-get install chromium chromium-driver)"
+            );
+            eprintln!("skipped: chromium and chromedriver are not installed");
+            None
+        }
+    }
+}
+
+/// A running chromedriver on a port it chose, stopped when dropped.
+pub struct Driver {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Driver {
+    pub fn start(path: &Path) -> Driver {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(path)
+            .arg("--port=0")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let stdout = child.stdout.take().expect("chromedriver's stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let port = loop {
+            let line = lines
+                .next()
+                .expect("chromedriver printed its port")
+                .expect("chromedriver's output");
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                break rest.trim_end_matches('.').trim().parse().expect("a port");
+            }
+        };
+        // Keep reading its output so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Driver { child, port }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// chromedriver's log of one type ("browser": the console; "performance":
+/// DevTools events, every network request among them).
+#[derive(Debug)]
+pub struct Log(pub &'static str);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Log {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(serde_json::json!({ "type": self.0 }).to_string()),
+        )
+    }
+}
+
+/// A WebDriver session of headless Chromium with the network off except for
+/// this machine's loopback (the server under test), `width` px wide.
+pub async fn session(
+    chromium: &Path,
+    driver: &Driver,
+    profile: &Path,
+    width: u32,
+    height: u32,
+) -> fantoccini::Client {
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium.display().to_string(),
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-extensions", "--disable-default-apps", "--no-default-browser-check",
+                format!("--user-data-dir={}", profile.display()),
+                format!("--window-size={width},{height}"),
+                // Names other than 127.0.0.1 resolve to nothing.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            ],
+        },
+        "goog:loggingPrefs": { "browser": "ALL", "performance": "ALL" },
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session")
+}
