@@ -104,7 +104,8 @@ pub async fn log(
     JsonBody(body): JsonBody<LogBody>,
 ) -> Result<(StatusCode, Json<EntryJson>), ApiError> {
     let request = log_request(body)?;
-    let logged = record::log(&*state.store, &state.catalog, request).await?;
+    let prepared = record::prepare(&*state.store, &state.catalog, request).await?;
+    let logged = state.logs.log(prepared).await?;
     if !logged.existing {
         state.changes.written();
     }

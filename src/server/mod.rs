@@ -4,6 +4,7 @@
 //! ledger changed.
 
 pub mod api;
+mod batch;
 mod error;
 mod events;
 mod extract;
@@ -38,6 +39,7 @@ pub struct ServeOptions {
 pub struct AppState {
     pub store: Arc<SqlStore>,
     pub catalog: Arc<Catalog>,
+    logs: Arc<batch::LogBatcher>,
     changes: Arc<events::Changes>,
     access: Arc<guard::Access>,
     /// Turns true when the server begins to shut down (ends event streams).
@@ -117,6 +119,7 @@ pub async fn serve(
     let (stop, shutdown) = watch::channel(false);
     let state = AppState {
         changes: Arc::new(events::Changes::start(store.clone(), shutdown.clone()).await),
+        logs: Arc::new(batch::LogBatcher::start(store.clone())),
         store,
         catalog: Arc::new(catalog),
         access: Arc::new(guard::Access::new(

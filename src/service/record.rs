@@ -192,18 +192,18 @@ pub fn median_of_most_common_currency(amounts: &[Money]) -> Option<(Money, usize
     Some((Money::new(median, currency), n))
 }
 
-/// Logs one entry. Refuses what can never be logged (a pool cost, which is
+/// Checks and prices one entry, writing nothing. Refuses what can never be logged (a pool cost, which is
 /// split rather than logged; a negative generation cost; a blank source).
 /// Without a given estimate a generation is priced from the catalog, else
 /// from its model's history, else logged unpriced; a known actual is always
 /// recordable, so an estimate that fails beside one becomes a note. A tag
 /// that differs only by case from one already in the ledger takes the
 /// existing spelling, so names stay consistent.
-pub async fn log<S: Store>(
+pub async fn prepare<S: Store>(
     store: &S,
     catalog: &Catalog,
     mut request: LogRequest,
-) -> Result<Logged> {
+) -> Result<Prepared> {
     check(&request, Timestamp::now())?;
     if request.kind == Kind::Pool {
         return Err(Error::input(
@@ -269,27 +269,65 @@ pub async fn log<S: Store>(
         rates::check_convertible(store, money.currency, day).await?;
     }
     let respelled = respell(store, &mut request.tags).await?;
-    let now = Timestamp::now();
-    let record = into_record(request, pricing, now)?;
-    let executed = store.execute(Command::Log(vec![record]), now).await?;
-    match executed.outcome {
-        Outcome::Logged(results) => match results.first() {
-            Some(LogResult::New(id)) => Ok(Logged {
-                id: *id,
+    let record = into_record(request, pricing, Timestamp::now())?;
+    Ok(Prepared {
+        record,
+        respelled,
+        priced,
+    })
+}
+
+/// A checked and priced entry, ready to be written.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    record: EntryRecord,
+    respelled: Vec<Respelled>,
+    priced: Option<Priced>,
+}
+
+/// Logs one entry: `prepare`, then `commit`.
+pub async fn log<S: Store>(store: &S, catalog: &Catalog, request: LogRequest) -> Result<Logged> {
+    let prepared = prepare(store, catalog, request).await?;
+    commit(store, vec![prepared])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::Io("the store logged nothing".into()))
+}
+
+/// Writes prepared entries in one transaction (all, or none on an error):
+/// a server groups entries that arrive together, so one commit carries
+/// many. An entry whose (source, request id) is already logged, in the
+/// ledger or earlier in the same group, comes back as existing.
+pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<Logged>> {
+    let (records, notes): (Vec<EntryRecord>, Vec<(Vec<Respelled>, Option<Priced>)>) = prepared
+        .into_iter()
+        .map(|p| (p.record, (p.respelled, p.priced)))
+        .unzip();
+    let executed = store.execute(Command::Log(records), Timestamp::now()).await?;
+    let Outcome::Logged(results) = executed.outcome else {
+        return Err(Error::Io(format!("unexpected outcome {:?}", executed.outcome)));
+    };
+    if results.len() != notes.len() {
+        return Err(Error::Io("the store logged a different number of entries".into()));
+    }
+    Ok(results
+        .into_iter()
+        .zip(notes)
+        .map(|(result, (respelled, priced))| match result {
+            LogResult::New(id) => Logged {
+                id,
                 existing: false,
                 respelled,
                 priced,
-            }),
-            Some(LogResult::Existing(id)) => Ok(Logged {
-                id: *id,
+            },
+            LogResult::Existing(id) => Logged {
+                id,
                 existing: true,
                 respelled: Vec::new(),
                 priced: None,
-            }),
-            None => Err(Error::Io("the store logged nothing".into())),
-        },
-        other => Err(Error::Io(format!("unexpected outcome {other:?}"))),
-    }
+            },
+        })
+        .collect())
 }
 
 /// Gives each tag the spelling already in the ledger when it differs only

@@ -1,0 +1,132 @@
+//! An HTTP load generator for `gencost serve`: CLIENTS concurrent clients
+//! post generations for SECONDS, then every entry answered with 201 is
+//! looked up again. Prints entries/s and latency percentiles; also times
+//! GET requests against a server, for the read figures.
+//!
+//! cargo run --release --example load -- --url http://127.0.0.1:7878 --clients 16 --seconds 10
+//! cargo run --release --example load -- --url http://127.0.0.1:7878 --get /api/v1/totals --runs 20
+
+use clap::Parser;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Args {
+    /// The server, e.g. http://127.0.0.1:7878
+    #[arg(long)]
+    url: String,
+    /// Concurrent clients posting
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// How long to post
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Instead of posting: time this GET path RUNS times, one at a time
+    #[arg(long)]
+    get: Option<String>,
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .build()
+        .expect("client");
+    if let Some(path) = &args.get {
+        let mut times = Vec::new();
+        for _ in 0..args.runs {
+            let started = Instant::now();
+            let response = http.get(format!("{}{path}", args.url)).send().await.expect("GET");
+            let status = response.status();
+            let _ = response.bytes().await.expect("body");
+            assert!(status.is_success(), "{path}: {status}");
+            times.push(started.elapsed());
+        }
+        times.sort();
+        println!(
+            "GET {path}: {} runs, median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+            args.runs,
+            percentile(&times, 0.5),
+            percentile(&times, 0.9),
+            percentile(&times, 1.0)
+        );
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..args.clients {
+        let http = http.clone();
+        let url = format!("{}/api/v1/entries", args.url);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut ids = Vec::new();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                n += 1;
+                let body = format!(
+                    r#"{{"model":"fal-ai/flux/dev","params":{{"num_images":1}},"client":"Load","project":"P{}","request_id":"load-{client}-{n}"}}"#,
+                    client % 4
+                );
+                let sent = Instant::now();
+                let response = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("POST");
+                let status = response.status().as_u16();
+                let entry: serde_json::Value = response.json().await.expect("JSON");
+                latencies.push(sent.elapsed());
+                assert_eq!(status, 201, "{entry}");
+                ids.push(entry["id"].as_str().unwrap_or_default().to_string());
+            }
+            (latencies, ids)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut ids = Vec::new();
+    for task in tasks {
+        let (l, i) = task.await.expect("client");
+        latencies.extend(l);
+        ids.extend(i);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    println!(
+        "{} clients, {:.1} s: {} entries (201), {:.0} entries/s, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        args.clients,
+        elapsed,
+        ids.len(),
+        ids.len() as f64 / elapsed,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0)
+    );
+    // Every acknowledged entry is there.
+    let mut missing = 0;
+    for id in &ids {
+        let response = http
+            .get(format!("{}/api/v1/entries/{id}", args.url))
+            .send()
+            .await
+            .expect("GET");
+        if response.status() != 200 {
+            missing += 1;
+        }
+    }
+    println!("acknowledged entries present afterwards: {} of {}", ids.len() - missing, ids.len());
+    assert_eq!(missing, 0);
+}
