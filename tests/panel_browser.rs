@@ -82,7 +82,7 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
             let id = posted["id"].as_str().unwrap();
             http_client(true).post(format!("{api}/entries/{id}/actual"))
                 .json(&json!({"amount": "3.10"})).send().await.unwrap();
-            let badge = wait_for(&page, "const b = document.querySelector('.badge.actual'); return b ? b.textContent : ''",
+            let badge = wait_for(&page, "const b = document.querySelector('#history .badge.actual'); return b ? b.textContent : ''",
                 |v| v != "").await;
             assert_eq!(badge, "Actual $3.10");
 
