@@ -47,7 +47,11 @@ async fn main() {
         let mut times = Vec::new();
         for _ in 0..args.runs {
             let started = Instant::now();
-            let response = http.get(format!("{}{path}", args.url)).send().await.expect("GET");
+            let response = http
+                .get(format!("{}{path}", args.url))
+                .send()
+                .await
+                .expect("GET");
             let status = response.status();
             let _ = response.bytes().await.expect("body");
             assert!(status.is_success(), "{path}: {status}");
@@ -127,6 +131,10 @@ async fn main() {
             missing += 1;
         }
     }
-    println!("acknowledged entries present afterwards: {} of {}", ids.len() - missing, ids.len());
+    println!(
+        "acknowledged entries present afterwards: {} of {}",
+        ids.len() - missing,
+        ids.len()
+    );
     assert_eq!(missing, 0);
 }

@@ -27,7 +27,8 @@ async fn wait_for(page: &Client, script: &str, done: impl Fn(&Value) -> bool) ->
 }
 
 const ROWS: &str = "return document.querySelectorAll('#history li.entry').length";
-const TOTAL: &str = "const t = document.querySelector('#summary .total .amount'); return t ? t.textContent : ''";
+const TOTAL: &str =
+    "const t = document.querySelector('#summary .total .amount'); return t ? t.textContent : ''";
 
 fn screenshots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
@@ -36,7 +37,12 @@ fn screenshots() -> PathBuf {
 }
 
 async fn log(server: &Server, body: Value) -> Value {
-    let response = http_client(true).post(server.api("/entries")).json(&body).send().await.unwrap();
+    let response = http_client(true)
+        .post(server.api("/entries"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert!(response.status().is_success());
     response.json().await.unwrap()
 }
@@ -50,8 +56,12 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
     let server = Server::start(&ledger, &[]);
     for i in 0..6 {
         let project = if i % 2 == 0 { "Summer Spot" } else { "Winter" };
-        log(&server, json!({"model": "fal-ai/flux/dev", "client": "Acme", "project": project,
-            "deliverable": "Hero Film", "cost": {"amount": "1.25", "currency": "USD"}})).await;
+        log(
+            &server,
+            json!({"model": "fal-ai/flux/dev", "client": "Acme", "project": project,
+            "deliverable": "Hero Film", "cost": {"amount": "1.25", "currency": "USD"}}),
+        )
+        .await;
     }
     let driver = Driver::start(&driver_path);
     let profile = tempfile::tempdir().unwrap();
@@ -65,44 +75,94 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
             // 4 first, View more adds up to 10, Hide goes back to 4.
             assert_eq!(wait_for(&page, ROWS, |v| v == 4).await, 4);
             assert_eq!(wait_for(&page, TOTAL, |v| v == "$7.50").await, "$7.50");
-            page.find(Locator::Id("view-more")).await.unwrap().click().await.unwrap();
+            page.find(Locator::Id("view-more"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
             assert_eq!(wait_for(&page, ROWS, |v| v == 6).await, 6);
-            let more_hidden = page.execute("return document.getElementById('view-more').hidden", vec![]).await.unwrap();
+            let more_hidden = page
+                .execute("return document.getElementById('view-more').hidden", vec![])
+                .await
+                .unwrap();
             assert_eq!(more_hidden, true, "no more entries to load");
-            page.find(Locator::Id("hide")).await.unwrap().click().await.unwrap();
+            page.find(Locator::Id("hide"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
             assert_eq!(wait_for(&page, ROWS, |v| v == 4).await, 4);
 
             // A generation posted to the API shows up without a reload.
-            let posted: Value = http_client(true).post(format!("{api}/entries"))
-                .json(&json!({"model": "fal-ai/veo3", "client": "Acme", "project": "Winter",
-                    "cost": {"amount": "3.20", "currency": "USD"}}))
-                .send().await.unwrap().json().await.unwrap();
+            let posted: Value = http_client(true)
+                .post(format!("{api}/entries"))
+                .json(
+                    &json!({"model": "fal-ai/veo3", "client": "Acme", "project": "Winter",
+                    "cost": {"amount": "3.20", "currency": "USD"}}),
+                )
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             assert_eq!(wait_for(&page, TOTAL, |v| v == "$10.70").await, "$10.70");
             // Confirming its actual shows the green badge.
             let id = posted["id"].as_str().unwrap();
-            http_client(true).post(format!("{api}/entries/{id}/actual"))
-                .json(&json!({"amount": "3.10"})).send().await.unwrap();
+            http_client(true)
+                .post(format!("{api}/entries/{id}/actual"))
+                .json(&json!({"amount": "3.10"}))
+                .send()
+                .await
+                .unwrap();
             let badge = wait_for(&page, "const b = document.querySelector('#history .badge.actual'); return b ? b.textContent : ''",
                 |v| v != "").await;
             assert_eq!(badge, "Actual $3.10");
 
             // A project chip filters history and total.
-            page.find(Locator::Css("button.chip[data-project='Winter']")).await.unwrap().click().await.unwrap();
+            page.find(Locator::Css("button.chip[data-project='Winter']"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
             assert_eq!(wait_for(&page, TOTAL, |v| v == "$6.85").await, "$6.85");
             let tags = wait_for(&page,
                 "return Array.from(document.querySelectorAll('#history .tags')).map(t => t.textContent)",
                 |v| v.as_array().is_some_and(|a| a.iter().all(|t| t.as_str().unwrap().contains("Winter")))).await;
-            assert!(tags.as_array().unwrap().iter().all(|t| t.as_str().unwrap().contains("Winter")), "{tags}");
-            page.find(Locator::Css("button.chip[data-project='']")).await.unwrap().click().await.unwrap();
+            assert!(
+                tags.as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|t| t.as_str().unwrap().contains("Winter")),
+                "{tags}"
+            );
+            page.find(Locator::Css("button.chip[data-project='']"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
 
             // The currency switch: kr with one decimal, remembered on reload.
             page.execute("const s = document.getElementById('currency'); s.value = 'SEK'; s.dispatchEvent(new Event('change'));", vec![]).await.unwrap();
-            let sek = wait_for(&page, TOTAL, |v| v.as_str().is_some_and(|t| t.ends_with(" kr"))).await;
+            let sek = wait_for(&page, TOTAL, |v| {
+                v.as_str().is_some_and(|t| t.ends_with(" kr"))
+            })
+            .await;
             let text = sek.as_str().unwrap();
             let number = text.trim_end_matches(" kr").replace(',', "");
-            assert!(number.split_once('.').is_some_and(|(_, d)| d.len() == 1), "{text}");
+            assert!(
+                number.split_once('.').is_some_and(|(_, d)| d.len() == 1),
+                "{text}"
+            );
             page.refresh().await.unwrap();
-            let sek = wait_for(&page, TOTAL, |v| v.as_str().is_some_and(|t| t.ends_with(" kr"))).await;
+            let sek = wait_for(&page, TOTAL, |v| {
+                v.as_str().is_some_and(|t| t.ends_with(" kr"))
+            })
+            .await;
             assert!(sek.as_str().unwrap().ends_with(" kr"), "{sek}");
 
             // Autocomplete offers the client already used.
@@ -117,12 +177,40 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
             // The import preview: a dry run says what would be added.
             let csv = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
             std::fs::write(csv.path(), "date,description,amount,category,currency\n2026-11-03,Midjourney Pro,30.00,Midjourney,USD\n2026-11-04,Runway,15.00,Runway,USD\n").unwrap();
-            page.find(Locator::Id("open-import")).await.unwrap().click().await.unwrap();
-            page.find(Locator::Id("import-file")).await.unwrap().send_keys(&csv.path().display().to_string()).await.unwrap();
-            page.find(Locator::Id("import-check")).await.unwrap().click().await.unwrap();
-            let preview = wait_for(&page, "return document.getElementById('import-preview').textContent", |v| v != "").await;
-            assert!(preview.as_str().unwrap().contains("Would add 2"), "{preview}");
-            page.find(Locator::Css("#import-dialog button.close")).await.unwrap().click().await.unwrap();
+            page.find(Locator::Id("open-import"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            page.find(Locator::Id("import-file"))
+                .await
+                .unwrap()
+                .send_keys(&csv.path().display().to_string())
+                .await
+                .unwrap();
+            page.find(Locator::Id("import-check"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let preview = wait_for(
+                &page,
+                "return document.getElementById('import-preview').textContent",
+                |v| v != "",
+            )
+            .await;
+            assert!(
+                preview.as_str().unwrap().contains("Would add 2"),
+                "{preview}"
+            );
+            page.find(Locator::Css("#import-dialog button.close"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
 
             // Screenshots at a side panel's width and a desktop's.
             let dir = screenshots();
@@ -130,12 +218,26 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
             std::fs::write(dir.join("panel-1280.png"), page.screenshot().await.unwrap()).unwrap();
             page.set_window_size(360, 900).await.unwrap();
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let overflow = page.execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![]).await.unwrap();
-            assert_eq!(overflow, true, "the panel fits 360 px without scrolling sideways");
+            let overflow = page
+                .execute(
+                    "return document.documentElement.scrollWidth <= window.innerWidth",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                overflow, true,
+                "the panel fits 360 px without scrolling sideways"
+            );
             std::fs::write(dir.join("panel-360.png"), page.screenshot().await.unwrap()).unwrap();
 
             // Reset: only DELETE, exactly, enables the button.
-            page.find(Locator::Id("open-reset")).await.unwrap().click().await.unwrap();
+            page.find(Locator::Id("open-reset"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
             let word = page.find(Locator::Id("reset-word")).await.unwrap();
             let disabled = "return document.getElementById('reset-confirm').disabled";
             word.send_keys("delete").await.unwrap();
@@ -143,13 +245,22 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
             word.clear().await.unwrap();
             word.send_keys("DELETE").await.unwrap();
             assert_eq!(wait_for(&page, disabled, |v| v == false).await, false);
-            page.find(Locator::Id("reset-confirm")).await.unwrap().click().await.unwrap();
+            page.find(Locator::Id("reset-confirm"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
             assert_eq!(wait_for(&page, ROWS, |v| v == 0).await, 0);
 
             // No console errors along the way.
             let console = page.issue_cmd(Log("browser")).await.unwrap();
-            let errors: Vec<&Value> = console.as_array().unwrap().iter()
-                .filter(|e| e["level"] == "SEVERE").collect();
+            let errors: Vec<&Value> = console
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["level"] == "SEVERE")
+                .collect();
             assert!(errors.is_empty(), "console: {errors:?}");
         }
     };

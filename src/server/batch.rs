@@ -60,11 +60,13 @@ async fn commit(store: &SqlStore, batch: Vec<(Prepared, Reply)>) {
         // One entry spoiled the batch: each is written on its own.
         Err(_) => {
             for (entry, reply) in entries.into_iter().zip(replies) {
-                let result = record::commit(store, vec![entry]).await.and_then(|mut logged| {
-                    logged
-                        .pop()
-                        .ok_or_else(|| Error::Io("the store logged nothing".into()))
-                });
+                let result = record::commit(store, vec![entry])
+                    .await
+                    .and_then(|mut logged| {
+                        logged
+                            .pop()
+                            .ok_or_else(|| Error::Io("the store logged nothing".into()))
+                    });
                 let _ = reply.send(result);
             }
         }

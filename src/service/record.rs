@@ -299,16 +299,24 @@ pub async fn log<S: Store>(store: &S, catalog: &Catalog, request: LogRequest) ->
 /// many. An entry whose (source, request id) is already logged, in the
 /// ledger or earlier in the same group, comes back as existing.
 pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<Logged>> {
-    let (records, notes): (Vec<EntryRecord>, Vec<(Vec<Respelled>, Option<Priced>)>) = prepared
+    type Notes = (Vec<Respelled>, Option<Priced>);
+    let (records, notes): (Vec<EntryRecord>, Vec<Notes>) = prepared
         .into_iter()
         .map(|p| (p.record, (p.respelled, p.priced)))
         .unzip();
-    let executed = store.execute(Command::Log(records), Timestamp::now()).await?;
+    let executed = store
+        .execute(Command::Log(records), Timestamp::now())
+        .await?;
     let Outcome::Logged(results) = executed.outcome else {
-        return Err(Error::Io(format!("unexpected outcome {:?}", executed.outcome)));
+        return Err(Error::Io(format!(
+            "unexpected outcome {:?}",
+            executed.outcome
+        )));
     };
     if results.len() != notes.len() {
-        return Err(Error::Io("the store logged a different number of entries".into()));
+        return Err(Error::Io(
+            "the store logged a different number of entries".into(),
+        ));
     }
     Ok(results
         .into_iter()
