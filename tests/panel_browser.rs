@@ -212,6 +212,19 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
                 .await
                 .unwrap();
 
+            // Long names must not push the panel sideways.
+            let long = "Very Long Client Name Incorporated ".repeat(5);
+            http_client(true).post(format!("{api}/entries"))
+                .json(&json!({"model": format!("fal-ai/{}", "x".repeat(150)), "client": long.trim(),
+                    "project": long.trim(), "deliverable": long.trim(), "cost": {"amount": "0.0035", "currency": "USD"}}))
+                .send().await.unwrap();
+            wait_for(
+                &page,
+                "return document.querySelector('#history .model').textContent.length",
+                |v| v.as_i64() > Some(100),
+            )
+            .await;
+
             // Screenshots at a side panel's width and a desktop's.
             let dir = screenshots();
             page.set_window_size(1280, 900).await.unwrap();

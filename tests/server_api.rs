@@ -760,3 +760,60 @@ async fn sigterm_shuts_down_cleanly_even_with_an_open_event_stream() {
     assert!(status.success(), "{status:?}");
     assert_eq!(ledger.json(&["verify", "--json"])["problem"], Value::Null);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_panel_groups_totals_by_client_then_project_and_escapes_names() {
+    for ledger in TestLedger::each() {
+        let server = Server::start(&ledger, &[]);
+        for (client, project, cost) in [
+            ("Acme", "Summer Spot", "1.25"),
+            ("Acme", "Summer Spot", "0.75"),
+            ("Acme", "Winter", "3.00"),
+            ("<script>alert(1)</script>", "Launch", "0.50"),
+        ] {
+            post(
+                &server.api("/entries"),
+                json!({"model": "m", "client": client, "project": project,
+                "cost": {"amount": cost, "currency": "USD"}}),
+            )
+            .await;
+        }
+        post(
+            &server.api("/entries"),
+            json!({"model": "m", "cost": {"amount": "0.10", "currency": "USD"}}),
+        )
+        .await;
+        let html = client()
+            .get(format!("{}/panel/clients?currency=USD", server.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let flat: String = html.split_whitespace().collect::<Vec<_>>().join(" ");
+        for expected in [
+            r#"<span class="name">Acme</span><span class="amount" title="$5.00">$5.00</span>"#,
+            r#"<span class="name">Summer Spot</span><span class="amount" title="$2.00">$2.00</span>"#,
+            r#"<span class="name">Winter</span><span class="amount" title="$3.00">$3.00</span>"#,
+            r#"<span class="name">(no client)</span><span class="amount" title="$0.10">$0.10</span>"#,
+            "&#60;script&#62;alert(1)&#60;/script&#62;",
+        ] {
+            assert!(
+                flat.contains(expected),
+                "[{}] {expected} not in {flat}",
+                ledger.backend
+            );
+        }
+        assert!(!html.contains("<script>"), "user text is escaped");
+        let summary = client()
+            .get(format!("{}/panel/summary?currency=USD", server.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(summary.contains("$5.60"), "{summary}");
+    }
+}

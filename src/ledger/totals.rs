@@ -68,7 +68,13 @@ impl Dimension {
 pub enum Grouping {
     None,
     Column(&'static str),
+    /// Client and project together, as one key: `client` U+001F `project`
+    /// (an absent tag as empty text; tags never hold control characters).
+    ClientProject,
 }
+
+/// Joins the two parts of a `Grouping::ClientProject` key.
+pub const KEY_SEPARATOR: char = '\u{1f}';
 
 /// One row of a store's grouped sums; amounts are in `currency`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -206,15 +206,12 @@ async fn summary(
     let currency = query_currency(&mut query)?.unwrap_or(Currency::USD);
     query.finish()?;
     let store = &*state.store;
-    let by_kind =
-        crate::service::totals::totals(store, &filter, Some(Dimension::Kind), currency).await?;
-    let by_project = crate::service::totals::totals(
-        store,
-        &Filter::default(),
-        Some(Dimension::Project),
-        currency,
-    )
-    .await?;
+    // Two scans of covering indexes, side by side.
+    let all = Filter::default();
+    let (by_kind, by_project) = tokio::try_join!(
+        crate::service::totals::totals(store, &filter, Some(Dimension::Kind), currency),
+        crate::service::totals::totals(store, &all, Some(Dimension::Project), currency),
+    )?;
     let mut chips: Vec<Chip> = by_project
         .groups
         .iter()
@@ -348,7 +345,9 @@ struct Clients {
     groups: Vec<ClientGroup>,
 }
 
-/// Totals per client and, under each, per project: what to invoice.
+/// Totals per client and, under each, per project: what to invoice. Two
+/// scans side by side: clients from their covering index, (client,
+/// project) pairs from one pass over the live entries.
 async fn clients(
     State(state): State<AppState>,
     mut query: QueryArgs,
@@ -356,41 +355,30 @@ async fn clients(
     let currency = query_currency(&mut query)?.unwrap_or(Currency::USD);
     query.finish()?;
     let store = &*state.store;
-    let by_client = crate::service::totals::totals(
-        store,
-        &Filter::default(),
-        Some(Dimension::Client),
-        currency,
-    )
-    .await?;
-    let mut groups = Vec::new();
-    for group in &by_client.groups {
-        let filter = Filter {
-            client: group.key.clone(),
-            ..Filter::default()
-        };
-        let projects = match &group.key {
-            Some(_) => {
-                crate::service::totals::totals(store, &filter, Some(Dimension::Project), currency)
-                    .await?
-                    .groups
-                    .into_iter()
-                    .map(|p| {
-                        (
-                            p.key.unwrap_or_else(|| "(no project)".into()),
-                            Shown::total(p.total, currency),
-                        )
-                    })
-                    .collect()
-            }
-            None => Vec::new(),
-        };
-        groups.push(ClientGroup {
+    let all = Filter::default();
+    let (by_client, (by_pair, pairs)) = tokio::try_join!(
+        crate::service::totals::totals(store, &all, Some(Dimension::Client), currency),
+        crate::service::totals::by_client_and_project(store, &all, currency),
+    )?;
+    let groups = by_client
+        .groups
+        .iter()
+        .map(|group| ClientGroup {
             name: group.key.clone().unwrap_or_else(|| "(no client)".into()),
             total: Shown::total(group.total, currency),
-            projects,
-        });
-    }
+            projects: pairs
+                .iter()
+                .zip(&by_pair.groups)
+                .filter(|((client, _), _)| *client == group.key)
+                .map(|((_, project), pair)| {
+                    (
+                        project.clone().unwrap_or_else(|| "(no project)".into()),
+                        Shown::total(pair.total, currency),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
     render(&Clients { groups })
 }
 

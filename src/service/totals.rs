@@ -5,7 +5,7 @@
 use super::rates::rate_table_into;
 use crate::error::Result;
 use crate::fx::{FxError, StaleCheck};
-use crate::ledger::totals::{fold, Dimension, Grouping, SumRow, Totals};
+use crate::ledger::totals::{fold, Dimension, Grouping, SumRow, Totals, KEY_SEPARATOR};
 use crate::money::Currency;
 use crate::store::{Filter, Store};
 use std::collections::BTreeSet;
@@ -18,6 +18,37 @@ pub async fn totals<S: Store>(
     currency: Currency,
 ) -> Result<Totals> {
     let grouping = by.map_or(Grouping::None, Dimension::grouping);
+    grouped(store, filter, grouping, by, currency).await
+}
+
+/// Totals per (client, project) pair, for invoicing: each group's key is
+/// the pair, as `(client, project)`.
+pub async fn by_client_and_project<S: Store>(
+    store: &S,
+    filter: &Filter,
+    currency: Currency,
+) -> Result<(Totals, Vec<(Option<String>, Option<String>)>)> {
+    let totals = grouped(store, filter, Grouping::ClientProject, None, currency).await?;
+    let pairs = totals
+        .groups
+        .iter()
+        .map(|g| {
+            let key = g.key.as_deref().unwrap_or_default();
+            let (client, project) = key.split_once(KEY_SEPARATOR).unwrap_or((key, ""));
+            let tag = |t: &str| (!t.is_empty()).then(|| t.to_string());
+            (tag(client), tag(project))
+        })
+        .collect();
+    Ok((totals, pairs))
+}
+
+async fn grouped<S: Store>(
+    store: &S,
+    filter: &Filter,
+    grouping: Grouping,
+    by: Option<Dimension>,
+    currency: Currency,
+) -> Result<Totals> {
     // One scan, by day: rows already in `currency` fold as they are, the
     // others convert at their own day's rate. Reading the day costs little
     // because the cost indexes hold it in order.
@@ -32,7 +63,12 @@ pub async fn totals<S: Store>(
         used.insert(rate);
         Ok(picos)
     };
-    let mut totals = fold(&rows, by, currency, &mut convert)?;
+    // Keyed groups fold by their key; `by` only matters for time buckets.
+    let fold_by = match grouping {
+        Grouping::ClientProject => Some(Dimension::Client),
+        _ => by,
+    };
+    let mut totals = fold(&rows, fold_by, currency, &mut convert)?;
     totals.rates = used.into_iter().collect();
     totals.not_charged_count = store.not_charged(filter).await?;
     totals.stale = stale.worst();

@@ -58,6 +58,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0005_batches.sql"),
         postgres: include_str!("../../migrations/postgres/0005_batches.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_grouping_costs",
+        sqlite: include_str!("../../migrations/sqlite/0006_grouping_costs.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_grouping_costs.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -307,6 +307,11 @@ pub async fn sums(
     let (key, column) = match grouping {
         Grouping::Column(column) => (column, column),
         Grouping::None => ("CAST(NULL AS TEXT)", "project"),
+        // No index covers the pair: one scan of the live entries.
+        Grouping::ClientProject => (
+            "COALESCE(client, '') || '\u{1f}' || COALESCE(project, '')",
+            "client, project",
+        ),
     };
     let sql = format!(
         "SELECT {key} AS group_key, day, cost_currency, \
