@@ -29,7 +29,13 @@ pub struct ServeArgs {
 }
 
 pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_>) -> Result<Exit> {
-    let addr: SocketAddr = args.addr.trim().parse().map_err(|_| {
+    // `localhost:PORT` means the IPv4 loopback, where the default listens.
+    let text = args.addr.trim();
+    let text = match text.strip_prefix("localhost:") {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => text.to_string(),
+    };
+    let addr: SocketAddr = text.parse().map_err(|_| {
         Error::input(format!(
             "--addr: '{}' is not HOST:PORT with an IP address, e.g. 127.0.0.1:7878",
             args.addr

@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::service::record::{self, Logged, Prepared};
-use crate::store::SqlStore;
+use crate::store::{SqlStore, StoreError};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -57,6 +57,13 @@ async fn commit(store: &SqlStore, batch: Vec<(Prepared, Reply)>) {
                 let _ = reply.send(Err(e));
             }
         }
+        // The ledger could not be written (busy, unreachable): every entry
+        // of the batch gets the same answer, and nothing was written.
+        Err(e) if !is_refusal(&e) => {
+            for reply in replies {
+                let _ = reply.send(Err(same(&e)));
+            }
+        }
         // One entry spoiled the batch: each is written on its own.
         Err(_) => {
             for (entry, reply) in entries.into_iter().zip(replies) {
@@ -70,5 +77,21 @@ async fn commit(store: &SqlStore, batch: Vec<(Prepared, Reply)>) {
                 let _ = reply.send(result);
             }
         }
+    }
+}
+
+/// A refusal of one entry's content, as opposed to a ledger that cannot be
+/// written at all.
+fn is_refusal(e: &Error) -> bool {
+    matches!(e, Error::Input(_) | Error::Store(StoreError::Refused(_)))
+}
+
+/// The error again, for another entry of the same failed commit.
+fn same(e: &Error) -> Error {
+    match e {
+        Error::Store(StoreError::Busy { waited_s }) => Error::Store(StoreError::Busy {
+            waited_s: *waited_s,
+        }),
+        other => Error::Io(other.to_string()),
     }
 }

@@ -111,7 +111,12 @@ pub async fn serve(
     }
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
-        .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", options.addr)))?;
+        .map_err(|e| {
+            Error::Io(format!(
+                "cannot listen on {}: {e}; another server may be there (choose another with --addr, or 127.0.0.1:0 for any free port)",
+                options.addr
+            ))
+        })?;
     let bound = listener
         .local_addr()
         .map_err(|e| Error::Io(format!("cannot read the bound address: {e}")))?;
