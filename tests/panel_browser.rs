@@ -75,6 +75,12 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
             // 4 first, View more adds up to 10, Hide goes back to 4.
             assert_eq!(wait_for(&page, ROWS, |v| v == 4).await, 4);
             assert_eq!(wait_for(&page, TOTAL, |v| v == "$7.50").await, "$7.50");
+            let shown = "return ['view-more', 'hide'].map(id => getComputedStyle(document.getElementById(id)).display !== 'none')";
+            assert_eq!(
+                page.execute(shown, vec![]).await.unwrap(),
+                json!([true, false]),
+                "View more, no Hide"
+            );
             page.find(Locator::Id("view-more"))
                 .await
                 .unwrap()
@@ -83,7 +89,7 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
                 .unwrap();
             assert_eq!(wait_for(&page, ROWS, |v| v == 6).await, 6);
             let more_hidden = page
-                .execute("return document.getElementById('view-more').hidden", vec![])
+                .execute("return getComputedStyle(document.getElementById('view-more')).display === 'none'", vec![])
                 .await
                 .unwrap();
             assert_eq!(more_hidden, true, "no more entries to load");
@@ -252,6 +258,23 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
                 .await
                 .unwrap();
             let word = page.find(Locator::Id("reset-word")).await.unwrap();
+            // The dialog keeps the keyboard: Tab never leaves it.
+            let inside =
+                "return document.getElementById('reset-dialog').contains(document.activeElement)";
+            for _ in 0..5 {
+                page.active_element()
+                    .await
+                    .unwrap()
+                    .send_keys("\u{e004}")
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    page.execute(inside, vec![]).await.unwrap(),
+                    true,
+                    "focus left the reset dialog"
+                );
+            }
+            word.click().await.unwrap();
             let disabled = "return document.getElementById('reset-confirm').disabled";
             word.send_keys("delete").await.unwrap();
             assert_eq!(page.execute(disabled, vec![]).await.unwrap(), true);
@@ -265,6 +288,15 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
                 .await
                 .unwrap();
             assert_eq!(wait_for(&page, ROWS, |v| v == 0).await, 0);
+            let empty = page.execute("return getComputedStyle(document.getElementById('history-empty')).display === 'none' ", vec![]).await.unwrap();
+            assert_eq!(empty, false, "an empty ledger says so");
+            let buttons = page.execute("return ['view-more', 'hide'].map(id => getComputedStyle(document.getElementById(id)).display)", vec![]).await.unwrap();
+            assert_eq!(buttons, json!(["none", "none"]), "nothing to page through");
+            std::fs::write(
+                dir.join("panel-empty-360.png"),
+                page.screenshot().await.unwrap(),
+            )
+            .unwrap();
 
             // No console errors along the way.
             let console = page.issue_cmd(Log("browser")).await.unwrap();
