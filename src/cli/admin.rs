@@ -1,12 +1,10 @@
 //! `verify`, `reset` and `db`: looking after the ledger itself.
 
 use super::{database_url, write_json, write_text, Exit, Out};
-
 use crate::error::{Error, Result};
 use crate::service::transfer;
 use crate::service::verify::verify as verify_ledger;
 use crate::store::{SqlStore, Store};
-
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
