@@ -197,3 +197,16 @@ mod tests {
         assert_eq!(size(1500), "1500 bytes");
     }
 }
+
+/// The client for proxied calls: like `client`, but with no limit on the
+/// whole request, since a proxied result or event stream may take minutes;
+/// a stalled connection still fails after `REQUEST_TIMEOUT` without a byte.
+pub fn streaming_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("gencost/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(REQUEST_TIMEOUT)
+        .tls_backend_preconfigured(tls_config()?)
+        .build()
+        .map_err(|e| Error::Io(format!("cannot set up the HTTP client: {}", describe(e))))
+}

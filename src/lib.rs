@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod fal;
 pub mod fx;
 pub mod http;
 pub mod import;

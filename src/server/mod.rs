@@ -8,6 +8,7 @@ mod batch;
 mod error;
 mod events;
 mod extract;
+mod fal_proxy;
 mod files;
 mod guard;
 mod openapi;
@@ -19,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::pricing::Catalog;
 use crate::store::SqlStore;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, patch, post};
+use axum::routing::{any, get, patch, post};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,6 +33,10 @@ pub struct ServeOptions {
     pub token: Option<String>,
     pub allow_hosts: Vec<String>,
     pub allow_origins: Vec<String>,
+    /// The key the fal proxy adds (`FAL_KEY`).
+    pub fal_key: Option<String>,
+    /// Where the fal proxy really sends requests (`--fal-upstream`).
+    pub fal_upstream: Option<reqwest::Url>,
 }
 
 /// What every handler shares.
@@ -40,6 +45,7 @@ pub struct AppState {
     pub store: Arc<SqlStore>,
     pub catalog: Arc<Catalog>,
     logs: Arc<batch::LogBatcher>,
+    fal: Arc<fal_proxy::FalProxy>,
     changes: Arc<events::Changes>,
     access: Arc<guard::Access>,
     /// Turns true when the server begins to shut down (ends event streams).
@@ -77,8 +83,12 @@ fn router(state: AppState) -> Router {
         .route("/events", get(events::stream))
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::not_found("no such API route") });
+    let fal =
+        any(fal_proxy::forward).layer(DefaultBodyLimit::max(fal_proxy::BODY_LIMIT + 64 * 1024));
     Router::new()
         .nest("/api/v1", api)
+        .route("/fal/proxy", fal.clone())
+        .route("/api/fal/proxy", fal)
         .merge(panel::routes())
         .layer(DefaultBodyLimit::max(extract::JSON_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -125,6 +135,10 @@ pub async fn serve(
     let state = AppState {
         changes: Arc::new(events::Changes::start(store.clone(), shutdown.clone()).await),
         logs: Arc::new(batch::LogBatcher::start(store.clone())),
+        fal: Arc::new(fal_proxy::FalProxy::new(
+            options.fal_key,
+            options.fal_upstream,
+        )?),
         store,
         catalog: Arc::new(catalog),
         access: Arc::new(guard::Access::new(

@@ -17,9 +17,17 @@ pub struct Server {
 impl Server {
     /// `gencost serve --addr 127.0.0.1:0 ARGS...` on `ledger`.
     pub fn start(ledger: &TestLedger, args: &[&str]) -> Server {
+        Server::start_with_env(ledger, args, &[])
+    }
+
+    /// The same, with these environment variables set.
+    pub fn start_with_env(ledger: &TestLedger, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gencost"))
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(args)
+            .env_remove("FAL_KEY")
+            .env_remove("GENCOST_FAL_UPSTREAM")
+            .envs(env.iter().copied())
             .env("GENCOST_DATABASE", &ledger.url)
             .env("GENCOST_CONFIG_DIR", ledger.config_dir())
             .env("GENCOST_DATA_DIR", ledger.dir.path())
