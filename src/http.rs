@@ -39,6 +39,19 @@ fn tls_config() -> Result<rustls::ClientConfig> {
     Ok(config)
 }
 
+/// The client for proxied calls: like `client`, but with no limit on the
+/// whole request, since a proxied result or event stream may take minutes;
+/// a stalled connection still fails after `REQUEST_TIMEOUT` without a byte.
+pub fn streaming_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("gencost/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(REQUEST_TIMEOUT)
+        .tls_backend_preconfigured(tls_config()?)
+        .build()
+        .map_err(|e| Error::Io(format!("cannot set up the HTTP client: {}", describe(e))))
+}
+
 /// GETs `url` and returns its body. A status other than 2xx is an error
 /// naming the URL and the status; so is a body over `limit` bytes, whether
 /// its `Content-Length` announces it or the bytes received pass the limit.
@@ -196,17 +209,4 @@ mod tests {
         assert_eq!(size(1024), "1 KiB");
         assert_eq!(size(1500), "1500 bytes");
     }
-}
-
-/// The client for proxied calls: like `client`, but with no limit on the
-/// whole request, since a proxied result or event stream may take minutes;
-/// a stalled connection still fails after `REQUEST_TIMEOUT` without a byte.
-pub fn streaming_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("gencost/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(REQUEST_TIMEOUT)
-        .tls_backend_preconfigured(tls_config()?)
-        .build()
-        .map_err(|e| Error::Io(format!("cannot set up the HTTP client: {}", describe(e))))
 }
