@@ -5,6 +5,11 @@
 //!
 //! cargo run --release --example load -- --url http://127.0.0.1:7878 --clients 16 --seconds 10
 //! cargo run --release --example load -- --url http://127.0.0.1:7878 --get /api/v1/totals --runs 20
+//!
+//! And for the fal proxy: `--fake-fal` serves a stand-in for fal (it echoes
+//! a small JSON answer) and prints its address; `--proxy-overhead FAKE_URL`
+//! times RUNS posts straight to the stand-in and through `URL/fal/proxy`,
+//! alternating, and prints both.
 
 use clap::Parser;
 use std::time::{Duration, Instant};
@@ -25,6 +30,61 @@ struct Args {
     get: Option<String>,
     #[arg(long, default_value_t = 20)]
     runs: usize,
+    /// Serve a stand-in for fal on a free port, print its URL, run until killed
+    #[arg(long)]
+    fake_fal: bool,
+    /// Time posts to this stand-in directly and through the proxy at --url
+    #[arg(long, value_name = "FAKE_URL")]
+    proxy_overhead: Option<String>,
+}
+
+async fn fake_fal() {
+    let app = axum::Router::new().fallback(|| async {
+        (
+            [("content-type", "application/json"), ("x-fal-request-id", "req-1")],
+            r#"{"request_id":"req-1","status":"IN_QUEUE"}"#,
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    println!("http://{}", listener.local_addr().expect("address"));
+    axum::serve(listener, app).await.expect("serve");
+}
+
+async fn proxy_overhead(http: &reqwest::Client, url: &str, fake: &str, runs: usize) {
+    let body = r#"{"prompt":"a fjord at dawn","num_images":1}"#;
+    let (mut direct, mut proxied) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        for through_proxy in [false, true] {
+            let request = if through_proxy {
+                http.post(format!("{url}/fal/proxy"))
+                    .header("x-fal-target-url", "https://queue.fal.run/fal-ai/flux/dev")
+            } else {
+                http.post(format!("{fake}/fal-ai/flux/dev"))
+            };
+            let started = Instant::now();
+            let response = request
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("POST");
+            assert!(response.status().is_success(), "{}", response.status());
+            let _ = response.bytes().await.expect("body");
+            let took = started.elapsed();
+            if through_proxy { proxied.push(took) } else { direct.push(took) }
+        }
+    }
+    direct.sort();
+    proxied.sort();
+    println!(
+        "{runs} posts each: direct median {:.2} ms, p99 {:.2} ms; through the proxy median {:.2} ms, p99 {:.2} ms; added: median {:.2} ms, p99 {:.2} ms",
+        percentile(&direct, 0.5),
+        percentile(&direct, 0.99),
+        percentile(&proxied, 0.5),
+        percentile(&proxied, 0.99),
+        percentile(&proxied, 0.5) - percentile(&direct, 0.5),
+        percentile(&proxied, 0.99) - percentile(&direct, 0.99)
+    );
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -43,6 +103,14 @@ async fn main() {
         .pool_max_idle_per_host(args.clients)
         .build()
         .expect("client");
+    if args.fake_fal {
+        fake_fal().await;
+        return;
+    }
+    if let Some(fake) = &args.proxy_overhead {
+        proxy_overhead(&http, &args.url, fake, args.runs).await;
+        return;
+    }
     if let Some(path) = &args.get {
         let mut times = Vec::new();
         for _ in 0..args.runs {
