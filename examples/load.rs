@@ -41,11 +41,16 @@ struct Args {
 async fn fake_fal() {
     let app = axum::Router::new().fallback(|| async {
         (
-            [("content-type", "application/json"), ("x-fal-request-id", "req-1")],
+            [
+                ("content-type", "application/json"),
+                ("x-fal-request-id", "req-1"),
+            ],
             r#"{"request_id":"req-1","status":"IN_QUEUE"}"#,
         )
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     println!("http://{}", listener.local_addr().expect("address"));
     axum::serve(listener, app).await.expect("serve");
 }
@@ -71,7 +76,11 @@ async fn proxy_overhead(http: &reqwest::Client, url: &str, fake: &str, runs: usi
             assert!(response.status().is_success(), "{}", response.status());
             let _ = response.bytes().await.expect("body");
             let took = started.elapsed();
-            if through_proxy { proxied.push(took) } else { direct.push(took) }
+            if through_proxy {
+                proxied.push(took)
+            } else {
+                direct.push(took)
+            }
         }
     }
     direct.sort();

@@ -384,6 +384,19 @@ async fn a_token_guards_the_api_and_the_panel_trades_it_for_a_session() {
             .status(),
         StatusCode::OK
     );
+    // The panel's fragments need it too; its script and styles do not.
+    for (path, status) in [
+        ("/panel/summary", StatusCode::UNAUTHORIZED),
+        ("/panel/history", StatusCode::UNAUTHORIZED),
+        ("/assets/panel.js", StatusCode::OK),
+    ] {
+        let answer = client()
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "{path}");
+    }
     // The panel asks for the token, then works with its cookie alone.
     let page = client()
         .get(&server.url)

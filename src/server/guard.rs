@@ -182,7 +182,11 @@ pub async fn check(State(state): State<AppState>, request: Request, next: Next) 
         }
     }
     let path = request.uri().path();
-    let open = path == "/" || path == "/session" || path.starts_with("/assets/");
+    // The login page and what it needs; everything else wants the token.
+    let open = matches!(
+        path,
+        "/" | "/session" | "/assets/panel.css" | "/assets/panel.js"
+    );
     if !open && !access.is_authorized(headers) {
         return ApiError::unauthorized().into_response();
     }
