@@ -5,7 +5,7 @@
 //! `target/screenshots/`.
 
 mod common;
-use common::browser::{browser, session, Driver, Log};
+use common::browser::{browser, session, Driver, Log, Network};
 use common::server::{http_client, Server};
 use common::TestLedger;
 use fantoccini::{Client, Locator};
@@ -65,7 +65,14 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
     }
     let driver = Driver::start(&driver_path);
     let profile = tempfile::tempdir().unwrap();
-    let page = session(&chromium, &driver, profile.path(), 1280, 900).await;
+    let page = session(
+        &chromium,
+        &driver,
+        profile.path(),
+        (1280, 900),
+        Network::Loopback,
+    )
+    .await;
     let checked = {
         let page = page.clone();
         let url = server.url.clone();

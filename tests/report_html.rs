@@ -9,7 +9,7 @@
 //! golden file after an intended change.
 
 mod common;
-use common::browser::{browser, Driver, Log};
+use common::browser::{browser, session, Driver, Log, Network};
 use common::TestLedger;
 use gencost::ledger::event::{ActualConfirmed, EntryVoided, Params, TagsChanged};
 use gencost::ledger::{EntryRecord, Event, EventBody, Head, Kind, Status, Tags, Tier};
@@ -890,32 +890,14 @@ async fn chromium_opens_the_report_offline_without_errors_and_draws_the_charts()
     run_report(&ledger, &golden_args(&out));
     let driver = Driver::start(&driver_path);
     let profile = tempfile::tempdir().unwrap();
-    let capabilities = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chromium.display().to_string(),
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-extensions", "--disable-default-apps", "--no-default-browser-check",
-                format!("--user-data-dir={}", profile.path().display()),
-                "--window-size=1100,1400",
-                // The network is off: no name resolves, and any connection
-                // would go to a closed port on this machine.
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                "--proxy-server=127.0.0.1:9",
-            ],
-        },
-        "goog:loggingPrefs": { "browser": "ALL", "performance": "ALL" },
-    });
-    let serde_json::Value::Object(capabilities) = capabilities else {
-        unreachable!()
-    };
-    let client =
-        fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await
-            .expect("a WebDriver session");
+    let client = session(
+        &chromium,
+        &driver,
+        profile.path(),
+        (1100, 1400),
+        Network::Off,
+    )
+    .await;
     let (session, file) = (client.clone(), out.clone());
     let checked = async move {
         let page = url::Url::from_file_path(&file).unwrap();

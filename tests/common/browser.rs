@@ -92,28 +92,51 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Log {
     }
 }
 
-/// A WebDriver session of headless Chromium with the network off except for
-/// this machine's loopback (the server under test), `width` px wide.
+/// What the browser may reach.
+pub enum Network {
+    /// Nothing: no name resolves, and any connection goes to a closed port.
+    Off,
+    /// Only 127.0.0.1 (the server under test).
+    Loopback,
+}
+
+/// A WebDriver session of headless Chromium, `size` px wide and high.
 pub async fn session(
     chromium: &Path,
     driver: &Driver,
     profile: &Path,
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
+    network: Network,
 ) -> fantoccini::Client {
+    let mut args = vec![
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-default-apps",
+        "--no-default-browser-check",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.push(format!("--window-size={width},{height}"));
+    match network {
+        Network::Off => {
+            args.push("--host-resolver-rules=MAP * ~NOTFOUND".into());
+            args.push("--proxy-server=127.0.0.1:9".into());
+        }
+        Network::Loopback => {
+            args.push("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1".into());
+        }
+    }
     let capabilities = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chromium.display().to_string(),
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-extensions", "--disable-default-apps", "--no-default-browser-check",
-                format!("--user-data-dir={}", profile.display()),
-                format!("--window-size={width},{height}"),
-                // Names other than 127.0.0.1 resolve to nothing.
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            ],
-        },
+        "goog:chromeOptions": { "binary": chromium.display().to_string(), "args": args },
         "goog:loggingPrefs": { "browser": "ALL", "performance": "ALL" },
     });
     let serde_json::Value::Object(capabilities) = capabilities else {
