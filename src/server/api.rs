@@ -198,13 +198,8 @@ pub async fn confirm(
         .as_deref()
         .map(|c| currency("currency", c))
         .transpose()?;
-    let entry = state
-        .store
-        .entry(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no entry with id {id}")))?;
-    let actual = Money::new(micros, currency.unwrap_or(entry.estimate.currency));
-    record::confirm(&*state.store, id, actual).await?;
+    // Without a currency the actual is in the estimate's (the service decides).
+    record::confirm_target(&*state.store, &id.to_string(), None, micros, currency).await?;
     state.changes.written();
     Ok(Json(entry_json(&state, id).await?))
 }
