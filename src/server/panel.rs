@@ -212,9 +212,11 @@ async fn summary(
         crate::service::totals::totals(store, &filter, Some(Dimension::Kind), currency),
         crate::service::totals::totals(store, &all, Some(Dimension::Project), currency),
     )?;
-    let mut chips: Vec<Chip> = by_project
-        .groups
-        .iter()
+    // Most spent first, so the projects that matter are in reach.
+    let mut projects: Vec<_> = by_project.groups.iter().collect();
+    projects.sort_by_key(|g| std::cmp::Reverse(g.total));
+    let chips: Vec<Chip> = projects
+        .into_iter()
         .filter_map(|g| {
             let name = g.key.clone()?;
             Some(Chip {
@@ -227,16 +229,6 @@ async fn summary(
             })
         })
         .collect();
-    // Most spent first, so the projects that matter are in reach.
-    chips.sort_by_key(|c| {
-        std::cmp::Reverse(
-            by_project
-                .groups
-                .iter()
-                .find(|g| g.key.as_deref() == Some(&c.name))
-                .map_or(0, |g| g.total),
-        )
-    });
     render(&Summary {
         total: Shown::total(by_kind.total, currency),
         count: by_kind.count,
