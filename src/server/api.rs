@@ -118,6 +118,13 @@ pub async fn log(
 }
 
 fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
+    // As `gencost log --model`: every entry names what was run or bought.
+    if body.model.as_deref().is_none_or(|m| m.trim().is_empty()) {
+        return Err(ApiError::invalid(
+            "model",
+            "model: give the model or endpoint id, e.g. fal-ai/flux/dev",
+        ));
+    }
     let kind = match body.kind.as_deref() {
         None => crate::ledger::Kind::Generation,
         Some(text) => parse_kind(text)?,

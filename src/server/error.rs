@@ -101,6 +101,9 @@ impl From<Error> for ApiError {
             Error::Store(StoreError::Refused(
                 LedgerError::NoSuchEntry(_) | LedgerError::NoSuchBatch(_),
             )) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Store(StoreError::Refused(LedgerError::MissingReason)) => {
+                (StatusCode::BAD_REQUEST, "invalid_input")
+            }
             Error::Store(StoreError::Refused(_)) => (StatusCode::CONFLICT, "conflict"),
             Error::Store(StoreError::Busy { .. }) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
