@@ -205,6 +205,10 @@ pub async fn confirm(
         .as_deref()
         .map(|c| currency("currency", c))
         .transpose()?;
+    // The path names an entry id only, never a provider's request id.
+    if state.store.entry(id).await?.is_none() {
+        return Err(ApiError::not_found(format!("no entry with id {id}")));
+    }
     // Without a currency the actual is in the estimate's (the service decides).
     record::confirm_target(&*state.store, &id.to_string(), None, micros, currency).await?;
     state.changes.written();
