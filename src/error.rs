@@ -20,6 +20,10 @@ pub enum Error {
     Rate(#[from] FxError),
     #[error("{0}")]
     Io(String),
+    /// Something outside gencost is not set up for this (no fal key, a key
+    /// without the scope needed).
+    #[error("{0}")]
+    Unavailable(String),
     /// The reader of the output went away (e.g. `| head`): not a failure.
     #[error("the output was closed")]
     ClosedPipe,

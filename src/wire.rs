@@ -3,7 +3,7 @@
 //! decimal strings and timestamps RFC 3339 UTC; these shapes are kept stable.
 
 use crate::fx::RateUsed;
-use crate::ledger::{Actual, Entry, Estimate, Tags, Voiding};
+use crate::ledger::{Actual, Billing, Entry, Estimate, Tags, Voiding};
 use crate::money::decimal_string;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -55,6 +55,9 @@ pub struct EntryJson {
     pub license: Option<String>,
     /// The import or pool the entry belongs to.
     pub batch: Option<String>,
+    /// What the provider reported it billed (fal: billable units, the
+    /// endpoint billed, the unit price applied), once known.
+    pub billing: Option<BillingJson>,
     pub void: bool,
     pub void_reason: Option<String>,
     /// The exchange rates the amounts were converted at (only when shown in
@@ -70,6 +73,47 @@ pub struct EntryJson {
     /// why; its amounts are then in their own currency.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unconverted: Option<String>,
+}
+
+/// What fal reported it billed for a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BillingJson {
+    /// Billable units as reported, exact decimal text.
+    pub units: String,
+    /// The endpoint billed (`x-fal-bill-as`, else the endpoint called).
+    pub endpoint: String,
+    /// The unit price applied; null when unknown (the units are unpriced).
+    pub unit_price: Option<String>,
+    pub unit: Option<String>,
+    /// The day the unit price was read, and where from (sync or catalog).
+    pub price_date: Option<String>,
+    pub price_from: Option<String>,
+    /// True when fal reported 0 units and no cost is confirmed: 0 does not
+    /// prove a free run, so the entry stays open for billing records.
+    pub zero_units: bool,
+}
+
+impl BillingJson {
+    fn new(billing: Billing, confirmed: bool) -> BillingJson {
+        let zero_units = billing.is_zero() && !confirmed;
+        let Billing {
+            units,
+            endpoint,
+            unit_price,
+            unit,
+            price_date,
+            price_from,
+        } = billing;
+        BillingJson {
+            units,
+            endpoint,
+            unit_price,
+            unit,
+            price_date,
+            price_from,
+            zero_units,
+        }
+    }
 }
 
 /// A page of entries, newest first; `next_cursor` fetches the next page.
@@ -113,7 +157,9 @@ impl EntryJson {
             price_version,
             license,
             batch,
+            billing,
         } = entry;
+        let confirmed = actual.is_some();
         Ok(EntryJson {
             id: id.to_string(),
             kind: kind.as_str().into(),
@@ -151,6 +197,7 @@ impl EntryJson {
             price_version,
             license,
             batch: batch.map(|b| b.to_string()),
+            billing: billing.map(|b| BillingJson::new(b, confirmed)),
             void: void.is_some(),
             void_reason: void.map(|Voiding { reason, .. }| reason),
             rates,

@@ -62,7 +62,7 @@ pub fn parse_kind(text: &str) -> Result<Kind> {
         .map_err(|e: String| Error::input(format!("--kind: {e}")))
 }
 
-fn parse_time_flag(flag: &str, text: &str) -> Result<Timestamp> {
+pub fn parse_time_flag(flag: &str, text: &str) -> Result<Timestamp> {
     Timestamp::parse_time_or_date(text).map_err(|e| Error::input(format!("{flag}: {e}")))
 }
 

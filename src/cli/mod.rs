@@ -4,6 +4,7 @@
 mod admin;
 pub mod args;
 mod export;
+mod fal;
 mod import;
 mod pool;
 mod pricing;
@@ -96,9 +97,12 @@ enum Command {
     /// Exchange rates (ECB euro reference rates)
     #[command(subcommand)]
     Rates(rates::RatesCommand),
-    /// The pricing catalog and cost estimates
+    /// The pricing catalog and cost estimates; fal's unit prices (sync)
     #[command(subcommand)]
     Pricing(pricing::PricingCommand),
+    /// Settle fal runs without a confirmed cost from their results (and
+    /// fal's billing records with --billing-events)
+    Reconcile(fal::ReconcileArgs),
 }
 
 /// Exit codes: 0 success, 1 the operation failed, 2 bad usage or input.
@@ -199,6 +203,14 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         Command::Log(args) => {
             let catalog = catalog(cli.pricing.as_deref())?;
             record::log(&open(database).await?, &catalog, args, out).await
+        }
+        Command::Reconcile(args) => {
+            let catalog = catalog(cli.pricing.as_deref())?;
+            fal::reconcile(&open(database).await?, &catalog, args, out).await
+        }
+        Command::Pricing(pricing::PricingCommand::Sync(args)) => {
+            let catalog = catalog(cli.pricing.as_deref())?;
+            fal::pricing_sync(&open(database).await?, &catalog, args, out).await
         }
         Command::Pricing(command) => {
             pricing::run(&catalog(cli.pricing.as_deref())?, command, database, out).await

@@ -18,6 +18,8 @@ pub enum PricingCommand {
     Show(ShowArgs),
     /// What one generation will cost, with the arithmetic
     Estimate(EstimateArgs),
+    /// Fetch fal's unit prices into the ledger (they price billed units)
+    Sync(super::fal::SyncArgs),
 }
 
 #[derive(Args, Debug)]
@@ -64,6 +66,9 @@ pub async fn run(
         PricingCommand::List(args) => list(catalog, args, out),
         PricingCommand::Show(args) => show(catalog, args, out),
         PricingCommand::Estimate(args) => estimate(catalog, args, database, out).await,
+        PricingCommand::Sync(_) => Err(Error::Io(
+            "pricing sync is run with the ledger open".into(),
+        )),
     }
 }
 

@@ -26,11 +26,8 @@ pub struct ServeArgs {
     /// http://localhost:3000 (repeatable)
     #[arg(long = "allow-origin", value_name = "URL")]
     allow_origins: Vec<String>,
-    /// Send the fal proxy's requests here instead of fal.ai (scheme, host
-    /// and port replaced; the real host goes in x-forwarded-host): for
-    /// tests and air-gapped use
-    #[arg(long, env = "GENCOST_FAL_UPSTREAM", value_name = "URL")]
-    fal_upstream: Option<String>,
+    #[command(flatten)]
+    upstream: super::fal::UpstreamArgs,
 }
 
 pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_>) -> Result<Exit> {
@@ -53,20 +50,7 @@ pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_
             )));
         }
     }
-    let fal_upstream = args
-        .fal_upstream
-        .as_deref()
-        .map(|text| {
-            reqwest::Url::parse(text.trim())
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-                .ok_or_else(|| {
-                    Error::input(format!(
-                        "--fal-upstream: '{text}' is not a URL such as http://127.0.0.1:8080"
-                    ))
-                })
-        })
-        .transpose()?;
+    let fal_upstream = args.upstream.url()?;
     let options = ServeOptions {
         addr,
         token: args.token.filter(|t| !t.is_empty()),
@@ -74,7 +58,7 @@ pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_
         allow_origins: args.allow_origins,
         // The key only ever comes from the environment, never a flag that
         // would show in the process list.
-        fal_key: std::env::var("FAL_KEY").ok(),
+        fal_key: std::env::var(crate::service::fal::api::KEY_VARIABLE).ok(),
         fal_upstream,
     };
     server::serve(store, catalog, options, out).await?;

@@ -5,7 +5,7 @@
 use super::entry::{Entry, Kind};
 use super::event::{
     ActualConfirmed, AmountCorrected, BatchVoided, EntryRecord, EntryVoided, EventBody,
-    ImportRecorded, PoolAdded, TagsChanged,
+    ImportRecorded, PoolAdded, RunSettled, TagsChanged,
 };
 use super::tags::Tags;
 use crate::money::Currency;
@@ -32,6 +32,8 @@ pub enum Command {
         entry_id: Uuid,
         reason: String,
     },
+    /// What the provider said of a run later (status, duration, billing).
+    Settle(RunSettled),
     /// Rows of an import, keyed by their fingerprint (the request id): a row
     /// not yet imported is logged, one already imported is left alone, and a
     /// provider's day bucket whose amount changed is corrected.
@@ -161,6 +163,10 @@ pub enum Outcome {
     },
     Retagged,
     Voided,
+    /// Whether the settlement changed anything.
+    Settled {
+        changed: bool,
+    },
     /// What each row of the command did, in order.
     Imported(Vec<RowOutcome>),
     Recorded,
@@ -202,6 +208,7 @@ impl Command {
             Command::Confirm { entry_id, .. }
             | Command::Retag { entry_id, .. }
             | Command::Void { entry_id, .. } => vec![*entry_id],
+            Command::Settle(settled) => vec![settled.entry_id],
         }
     }
 
@@ -292,6 +299,19 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
                 reason: reason.to_string(),
             });
             Ok((vec![body], Outcome::Voided))
+        }
+        Command::Settle(settled) => {
+            let entry = live_entry(ctx, settled.entry_id)?;
+            if settled.micros.is_some_and(|m| m < 0) {
+                return Err(LedgerError::NegativeCost(settled.entry_id));
+            }
+            if !changes(entry, &settled) {
+                return Ok((Vec::new(), Outcome::Settled { changed: false }));
+            }
+            Ok((
+                vec![EventBody::RunSettled(settled)],
+                Outcome::Settled { changed: true },
+            ))
         }
         Command::Import { batch, rows } => decide_import(batch, rows, ctx),
         Command::RecordImport(summary) => {
@@ -415,6 +435,18 @@ fn decide_batch_void(
             kept,
         },
     ))
+}
+
+/// Whether a settlement says anything the entry does not already hold (a
+/// status poll seen twice, or a result fetched again, writes nothing).
+fn changes(entry: &Entry, settled: &RunSettled) -> bool {
+    let mut after = entry.clone();
+    super::replay::apply_change(
+        &mut after,
+        &EventBody::RunSettled(settled.clone()),
+        entry.actual.map_or(crate::timestamp::Timestamp(0), |a| a.confirmed_at),
+    );
+    after != *entry
 }
 
 fn live_entry(ctx: &Context, id: Uuid) -> Result<&Entry, LedgerError> {

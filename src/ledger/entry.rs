@@ -46,9 +46,10 @@ text_enum! {
 }
 
 text_enum! {
-    /// How a generation run ended.
-    Status { Succeeded => "succeeded", Failed => "failed", Cancelled => "cancelled" }
-    expected "succeeded, failed or cancelled"
+    /// How a generation run ended; `pending` while the provider has not
+    /// said (counted in totals at its estimate).
+    Status { Succeeded => "succeeded", Failed => "failed", Cancelled => "cancelled", Pending => "pending" }
+    expected "succeeded, failed, cancelled or pending"
 }
 
 text_enum! {
@@ -92,6 +93,38 @@ pub struct Cost {
     pub tier: Tier,
 }
 
+/// What a provider reported it billed for a run (fal's
+/// `x-fal-billable-units`, `x-fal-bill-as`), and the unit price applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Billing {
+    /// Billable units as reported, exact decimal text (`3.008`).
+    pub units: String,
+    /// The endpoint billed: `x-fal-bill-as`, else the endpoint called.
+    pub endpoint: String,
+    /// The unit price applied, exact decimal text in the actual's
+    /// currency; `None` when no unit price is known (the units stay
+    /// visible, unpriced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<String>,
+    /// What one unit is (`image`, `second`, ...), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The day the unit price was read (`YYYY-MM-DD`), and where from
+    /// (`sync`: fal's pricing API; `catalog`: the pricing catalog).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_from: Option<String>,
+}
+
+impl Billing {
+    /// A reported `0`: it does not prove the run was free, so the entry is
+    /// flagged and stays open for billing records.
+    pub fn is_zero(&self) -> bool {
+        self.units.bytes().all(|b| b == b'0' || b == b'.')
+    }
+}
+
 /// Why and when an entry was taken out of totals.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Voiding {
@@ -125,14 +158,25 @@ pub struct Entry {
     pub license: Option<String>,
     /// The import batch or pool the entry belongs to.
     pub batch: Option<Uuid>,
+    /// What the provider reported it billed, once known.
+    pub billing: Option<Billing>,
 }
 
 impl Entry {
-    /// Whether the entry counts in totals: a failed or cancelled generation
-    /// counts only when the provider charged it (an actual was confirmed);
-    /// until then it is kept on record and shown apart.
+    /// Whether the entry counts in totals: a succeeded or still pending
+    /// run does; a failed or cancelled one only when the provider charged
+    /// it (an actual was confirmed, or it reported billable units); until
+    /// then it is kept on record and shown apart.
     pub fn is_charged(&self) -> bool {
-        self.status == Status::Succeeded || self.actual.is_some()
+        matches!(self.status, Status::Succeeded | Status::Pending)
+            || self.actual.is_some()
+            || self.billing.as_ref().is_some_and(|b| !b.is_zero())
+    }
+
+    /// A run fal reported as billed for 0 units: flagged, and open until a
+    /// billing record settles it.
+    pub fn has_zero_units(&self) -> bool {
+        self.billing.as_ref().is_some_and(Billing::is_zero) && self.actual.is_none()
     }
 
     pub fn cost(&self) -> Cost {

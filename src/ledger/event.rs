@@ -2,7 +2,7 @@
 //! each event is chained to the one before it by
 //! `hash = SHA-256(prev_hash || canonical_bytes(event))`.
 
-use super::entry::{Kind, Status, Tier};
+use super::entry::{Billing, Kind, Status, Tier};
 use super::tags::Tags;
 use crate::money::Currency;
 use crate::timestamp::Timestamp;
@@ -116,6 +116,26 @@ pub enum EventBody {
     ImportRecorded(ImportRecorded),
     PoolAdded(PoolAdded),
     BatchVoided(BatchVoided),
+    RunSettled(RunSettled),
+}
+
+/// What the provider later said of a run: how it ended, how long it took,
+/// and what it billed (priced, when the unit price is known, as the
+/// confirmed cost). A `None` leaves that part as it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSettled {
+    pub entry_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<Billing>,
+    /// The billed cost: units × unit price, rounded half to even.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub micros: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Currency>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,6 +260,7 @@ impl EventBody {
             EventBody::ImportRecorded(_) => "import_recorded",
             EventBody::PoolAdded(_) => "pool_added",
             EventBody::BatchVoided(_) => "batch_voided",
+            EventBody::RunSettled(_) => "run_settled",
         }
     }
 
@@ -251,6 +272,7 @@ impl EventBody {
                 | EventBody::TagsChanged(_)
                 | EventBody::EntryVoided(_)
                 | EventBody::AmountCorrected(_)
+                | EventBody::RunSettled(_)
         )
     }
 
@@ -261,6 +283,7 @@ impl EventBody {
             EventBody::TagsChanged(e) => Some(e.entry_id),
             EventBody::EntryVoided(e) => Some(e.entry_id),
             EventBody::AmountCorrected(e) => Some(e.entry_id),
+            EventBody::RunSettled(e) => Some(e.entry_id),
             EventBody::LedgerReset(_)
             | EventBody::ImportRecorded(_)
             | EventBody::PoolAdded(_)
@@ -279,6 +302,7 @@ impl EventBody {
             EventBody::ImportRecorded(e) => serde_json::to_string(e),
             EventBody::PoolAdded(e) => serde_json::to_string(e),
             EventBody::BatchVoided(e) => serde_json::to_string(e),
+            EventBody::RunSettled(e) => serde_json::to_string(e),
         };
         value.map_err(|e| SealError {
             kind: self.kind(),
@@ -309,6 +333,7 @@ impl EventBody {
             }
             "pool_added" => EventBody::PoolAdded(serde_json::from_str(payload).map_err(err)?),
             "batch_voided" => EventBody::BatchVoided(serde_json::from_str(payload).map_err(err)?),
+            "run_settled" => EventBody::RunSettled(serde_json::from_str(payload).map_err(err)?),
             other => {
                 return Err(PayloadError {
                     seq,

@@ -13,6 +13,6 @@ pub use command::{
     decide, fingerprint_key, BatchState, Command, Context, ImportedEntry, ImportedIndex,
     ImportedRow, LedgerError, LogResult, Outcome, RowOutcome,
 };
-pub use entry::{Actual, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};
-pub use event::{EntryRecord, Event, EventBody, Hash, Head};
+pub use entry::{Actual, Billing, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};
+pub use event::{EntryRecord, Event, EventBody, Hash, Head, RunSettled};
 pub use tags::{TagField, Tags};

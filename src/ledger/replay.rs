@@ -39,6 +39,7 @@ pub fn entry_from_record(record: &EntryRecord, seq: i64, recorded_at: Timestamp)
         price_version: record.price_version.clone(),
         license: record.license.clone(),
         batch: record.batch,
+        billing: None,
     }
 }
 
@@ -63,6 +64,23 @@ pub fn apply_change(entry: &mut Entry, body: &EventBody, recorded_at: Timestamp)
                 amount: Money::new(c.micros, c.currency),
                 confirmed_at: recorded_at,
             });
+        }
+        EventBody::RunSettled(s) => {
+            if let Some(status) = s.status {
+                entry.status = status;
+            }
+            if let Some(duration) = s.duration_ms {
+                entry.duration_ms = Some(duration);
+            }
+            if let Some(billing) = &s.billing {
+                entry.billing = Some(billing.clone());
+            }
+            if let (Some(micros), Some(currency)) = (s.micros, s.currency) {
+                entry.actual = Some(Actual {
+                    amount: Money::new(micros, currency),
+                    confirmed_at: recorded_at,
+                });
+            }
         }
         EventBody::EntryLogged(_)
         | EventBody::LedgerReset(_)

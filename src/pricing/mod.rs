@@ -6,6 +6,7 @@
 
 pub mod formula;
 pub mod params;
+pub mod unit_price;
 
 use crate::money::Currency;
 use crate::timestamp::{day_label, parse_day};
@@ -148,6 +149,24 @@ impl ModelPrice {
     /// True when the price was verified more than 90 days before `today`.
     pub fn is_stale(&self, today: i64) -> bool {
         today - self.verified > STALE_AFTER_DAYS
+    }
+
+    /// The price of one of fal's billing units, where the formula is a
+    /// single unit price (per image, megapixel, second, ...): what billed
+    /// units are priced at when `pricing sync` has not stored fal's own.
+    pub fn unit_price(&self) -> Option<(Price, &'static str)> {
+        match self.formula.as_ref()? {
+            Formula::PerImage { price } => Some((*price, "images")),
+            Formula::PerMegapixel { price, .. } => Some((*price, "megapixels")),
+            Formula::PerSecond {
+                price,
+                with_audio: None,
+            } => Some((*price, "seconds")),
+            Formula::PerComputeSecond { price } => Some((*price, "compute seconds")),
+            Formula::PerRequest { price } => Some((*price, "requests")),
+            Formula::PerVideo { price } => Some((*price, "videos")),
+            _ => None,
+        }
     }
 
     /// The estimate for one call with `given` parameters, or `Ok(None)` when

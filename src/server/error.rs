@@ -106,6 +106,8 @@ impl From<Error> for ApiError {
             }
             Error::Store(StoreError::Refused(_)) => (StatusCode::CONFLICT, "conflict"),
             Error::Store(StoreError::Busy { .. }) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Error::Store(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         let field = (status == StatusCode::BAD_REQUEST)

@@ -4,50 +4,43 @@
 //! back. Only fal's own endpoints are reachable (`crate::fal::target`);
 //! only `x-fal-*` headers, `accept`, `content-type` and `user-agent` go
 //! out; the key is never logged, echoed or stored.
+//!
+//! On the way, runs land in the ledger by themselves (`service::fal`): a
+//! submit, run or stream is logged at its estimate, a COMPLETED status
+//! records the run's duration, a result its billed units. A ledger that
+//! cannot be written never costs the caller fal's answer: the run has
+//! already started, so the answer is relayed and the failure printed.
 
 use super::error::ApiError;
 use super::AppState;
+use crate::error::Error;
+use crate::fal::call::{classify, Call};
 use crate::fal::target;
-use axum::body::Body;
+use crate::ledger::{Status, TagField, Tags};
+use crate::store::Store;
+use crate::service::fal::{self as runs, RunReport, RunStarted, UnitPrices};
+use crate::service::limits;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use reqwest::Url;
+use futures_util::{stream, StreamExt};
 
 /// The largest request body forwarded.
 pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
 
+/// The most of a submit or status answer read to log it (they are a few
+/// hundred bytes); a larger one is relayed unread.
+const ANSWER_READ_LIMIT: usize = 1024 * 1024;
+
 const TARGET_HEADER: &str = "x-fal-target-url";
 
-/// The proxy's settings: the key it adds, and where requests really go.
-pub struct FalProxy {
-    client: reqwest::Client,
-    key: Option<String>,
-    upstream: Option<Url>,
-}
-
-impl std::fmt::Debug for FalProxy {
-    // The key stays out of every debug print.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FalProxy")
-            .field("key", &self.key.as_ref().map(|_| "(set)"))
-            .field("upstream", &self.upstream)
-            .finish()
-    }
-}
-
-impl FalProxy {
-    /// `key`: from `FAL_KEY`; `upstream`: `--fal-upstream`.
-    pub fn new(key: Option<String>, upstream: Option<Url>) -> crate::Result<FalProxy> {
-        // No overall timeout: results and streams may take minutes.
-        let client = crate::http::streaming_client()?;
-        Ok(FalProxy {
-            client,
-            key: key.filter(|k| !k.trim().is_empty()),
-            upstream,
-        })
-    }
-}
+/// Headers that tag a proxied run (else the active tags do).
+const TAG_HEADERS: [(&str, TagField); 3] = [
+    ("x-gencost-client", TagField::Client),
+    ("x-gencost-project", TagField::Project),
+    ("x-gencost-deliverable", TagField::Deliverable),
+];
 
 fn bad(message: String) -> ApiError {
     ApiError::invalid(TARGET_HEADER, format!("{TARGET_HEADER}: {message}"))
@@ -58,7 +51,6 @@ pub async fn forward(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let proxy = &state.fal;
     let method = request.method().clone();
     if !matches!(method, Method::GET | Method::POST | Method::PUT) {
         return Err(ApiError::invalid(
@@ -73,26 +65,22 @@ pub async fn forward(
         .to_str()
         .map_err(|_| bad("not readable text".into()))?;
     let target = target::check(target).map_err(bad)?;
-    let Some(key) = &proxy.key else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "this server has no fal.ai key: start gencost serve with FAL_KEY set",
-        ));
-    };
-    let outgoing = outgoing_headers(request.headers(), key, &target, proxy.upstream.is_some())?;
-    let url = match &proxy.upstream {
-        Some(upstream) => target::redirected(&target, upstream),
-        None => target,
-    };
+    let tags = tags_from(request.headers())?;
+    if !state.fal.has_key() {
+        return Err(ApiError::from(Error::Unavailable(
+            "this server has no fal.ai key: start gencost serve with FAL_KEY set".into(),
+        )));
+    }
+    let call = classify(method.as_str(), &target);
+    let outgoing = outgoing_headers(request.headers());
     let body = axum::body::to_bytes(request.into_body(), BODY_LIMIT)
         .await
         .map_err(|_| ApiError::too_large(BODY_LIMIT))?;
-    let answer = proxy
-        .client
-        .request(method, url)
+    let answer = state
+        .fal
+        .request(method, &target)?
         .headers(outgoing)
-        .body(body)
+        .body(body.clone())
         .send()
         .await
         .map_err(|e| {
@@ -102,28 +90,230 @@ pub async fn forward(
                 format!("fal.ai could not be reached: {}", e.without_url()),
             )
         })?;
-    let mut response = Response::builder().status(answer.status().as_u16());
-    if let Some(headers) = response.headers_mut() {
-        for (name, value) in answer.headers() {
+    let status = answer.status().as_u16();
+    let headers = answer.headers().clone();
+    let mut relayed: stream::BoxStream<'static, Result<Bytes, reqwest::Error>> =
+        answer.bytes_stream().boxed();
+    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let logged = match call {
+        Call::Submit { endpoint } if is_success(status) => {
+            let (read, rest) = read_start(relayed).await;
+            relayed = rest;
+            match read.as_deref().and_then(submitted_request_id) {
+                Some(request_id) => {
+                    log_start(&state, endpoint, body, tags, Some(request_id)).await.map(|_| ())
+                }
+                None => Err(Error::Io(format!(
+                    "the submit to {endpoint} was answered without a request_id; it is not logged"
+                ))),
+            }
+        }
+        Call::Stream { endpoint } if is_success(status) => {
+            let request_id = header_text("x-fal-request-id").map(str::to_string);
+            log_start(&state, endpoint, body, tags, request_id).await.map(|_| ())
+        }
+        Call::Run { endpoint } => {
+            let report = RunReport::from_result(
+                status,
+                header_text("x-fal-billable-units"),
+                header_text("x-fal-bill-as"),
+            );
+            match report.status {
+                Some(_) => {
+                    let request_id = header_text("x-fal-request-id").map(str::to_string);
+                    settle_run(&state, endpoint, body, tags, request_id, report).await
+                }
+                // Refused before it ran (auth, not found): no run to log.
+                None => Ok(()),
+            }
+        }
+        Call::Status { request_id } if is_success(status) => {
+            let (read, rest) = read_start(relayed).await;
+            relayed = rest;
+            match read.as_deref().and_then(runs::completed_duration) {
+                Some(duration_ms) => {
+                    let report = RunReport {
+                        duration_ms: Some(duration_ms),
+                        ..RunReport::default()
+                    };
+                    settle(&state, &request_id, report).await
+                }
+                None => Ok(()),
+            }
+        }
+        Call::Result { request_id } => {
+            let report = RunReport::from_result(
+                status,
+                header_text("x-fal-billable-units"),
+                header_text("x-fal-bill-as"),
+            );
+            if report.status.is_some() {
+                settle(&state, &request_id, report).await
+            } else {
+                Ok(())
+            }
+        }
+        Call::Cancel { request_id } if is_success(status) => cancel(&state, &request_id).await,
+        _ => Ok(()),
+    };
+    if let Err(e) = logged {
+        eprintln!("gencost: fal proxy: {e}");
+    }
+    let mut response = Response::builder().status(status);
+    if let Some(out) = response.headers_mut() {
+        for (name, value) in &headers {
             if !is_dropped_from_answer(name.as_str()) {
-                headers.append(name.clone(), value.clone());
+                out.append(name.clone(), value.clone());
             }
         }
     }
     response
-        .body(Body::from_stream(answer.bytes_stream()))
-        .map_err(|e| ApiError::from(crate::Error::Io(format!("cannot relay fal's answer: {e}"))))
+        .body(Body::from_stream(relayed))
+        .map_err(|e| ApiError::from(Error::Io(format!("cannot relay fal's answer: {e}"))))
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// Reads the start of an answer, up to `ANSWER_READ_LIMIT`; returns it
+/// (`None` when the answer is larger or broke off) and the answer to relay,
+/// whole either way.
+async fn read_start(
+    mut answer: stream::BoxStream<'static, Result<Bytes, reqwest::Error>>,
+) -> (
+    Option<Vec<u8>>,
+    stream::BoxStream<'static, Result<Bytes, reqwest::Error>>,
+) {
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut size = 0;
+    let mut complete = false;
+    let mut failed = None;
+    while size <= ANSWER_READ_LIMIT {
+        match answer.next().await {
+            Some(Ok(chunk)) => {
+                size += chunk.len();
+                chunks.push(chunk);
+            }
+            Some(Err(e)) => {
+                failed = Some(e);
+                break;
+            }
+            None => {
+                complete = true;
+                break;
+            }
+        }
+    }
+    let read = (complete && failed.is_none()).then(|| chunks.concat());
+    let replay = stream::iter(chunks.into_iter().map(Ok));
+    let rest = match failed {
+        Some(e) => replay.chain(stream::once(async move { Err(e) })).boxed(),
+        None => replay.chain(answer).boxed(),
+    };
+    (read, rest)
+}
+
+/// The `request_id` of a queue submit's answer.
+fn submitted_request_id(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value
+        .get("request_id")?
+        .as_str()
+        .map(str::to_string)
+        .filter(|id| !id.trim().is_empty())
+}
+
+/// The tags a caller names in `x-gencost-*` headers, checked like any tag.
+fn tags_from(headers: &HeaderMap) -> Result<Tags, ApiError> {
+    let mut tags = Tags::default();
+    for (name, field) in TAG_HEADERS {
+        if let Some(value) = headers.get(name) {
+            let text = value
+                .to_str()
+                .map_err(|_| ApiError::invalid(name, format!("{name}: not readable text")))?;
+            limits::name(name, text).map_err(|e| ApiError::invalid(name, e.to_string()))?;
+            *tags.slot(field) = Some(text.to_string()).filter(|t| !t.trim().is_empty());
+        }
+    }
+    Ok(tags)
+}
+
+async fn log_start(
+    state: &AppState,
+    endpoint: String,
+    input: Bytes,
+    tags: Tags,
+    request_id: Option<String>,
+) -> crate::Result<uuid::Uuid> {
+    let logged = runs::log_started(
+        state.store.as_ref(),
+        &state.catalog,
+        RunStarted {
+            endpoint,
+            input: input.to_vec(),
+            tags,
+            request_id,
+        },
+    )
+    .await?;
+    state.changes.written();
+    Ok(logged.id)
+}
+
+/// A synchronous run: logged and settled from the one answer.
+async fn settle_run(
+    state: &AppState,
+    endpoint: String,
+    input: Bytes,
+    tags: Tags,
+    request_id: Option<String>,
+    report: RunReport,
+) -> crate::Result<()> {
+    let id = log_start(state, endpoint, input, tags, request_id).await?;
+    let store = state.store.as_ref();
+    let entry = store
+        .entry(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no entry with id {id}")))?;
+    let prices = UnitPrices::load(store, &state.catalog).await?;
+    runs::settle_entry(store, &prices, &entry, report).await?;
+    state.changes.written();
+    Ok(())
+}
+
+async fn settle(state: &AppState, request_id: &str, report: RunReport) -> crate::Result<()> {
+    let store = state.store.as_ref();
+    let prices = UnitPrices::load(store, &state.catalog).await?;
+    if runs::settle(store, &prices, request_id, report).await?.is_some() {
+        state.changes.written();
+    }
+    Ok(())
+}
+
+/// A cancel fal accepted: a run still pending is marked cancelled (a result
+/// fetched later still says how it really ended).
+async fn cancel(state: &AppState, request_id: &str) -> crate::Result<()> {
+    let store = state.store.as_ref();
+    match runs::logged_run(store, request_id).await? {
+        Some(entry) if entry.status == Status::Pending => {
+            let report = RunReport {
+                status: Some(Status::Cancelled),
+                ..RunReport::default()
+            };
+            let prices = UnitPrices::load(store, &state.catalog).await?;
+            runs::settle_entry(store, &prices, &entry, report).await?;
+            state.changes.written();
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The headers sent to fal: the client's `x-fal-*` (but the target),
-/// `accept`, `content-type` and `user-agent`, and the key; with an upstream
-/// stand-in, the real host in `x-forwarded-host`.
-fn outgoing_headers(
-    incoming: &HeaderMap,
-    key: &str,
-    target: &Url,
-    redirected: bool,
-) -> Result<HeaderMap, ApiError> {
+/// `accept`, `content-type` and `user-agent`; the key and the real host
+/// are added by `FalApi`.
+fn outgoing_headers(incoming: &HeaderMap) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for (name, value) in incoming {
         let name_text = name.as_str();
@@ -135,25 +325,20 @@ fn outgoing_headers(
             headers.append(name.clone(), value.clone());
         }
     }
-    let authorization = HeaderValue::from_str(&format!("Key {key}")).map_err(|_| {
-        ApiError::from(crate::Error::Io(
-            "the fal.ai key holds characters a header cannot carry".into(),
-        ))
-    })?;
-    headers.insert(header::AUTHORIZATION, authorization);
-    if redirected {
-        if let Ok(host) = HeaderValue::from_str(target.host_str().unwrap_or_default()) {
-            headers.insert(HeaderName::from_static("x-forwarded-host"), host);
-        }
-    }
-    Ok(headers)
+    headers
 }
 
 /// fal's answer comes back as it is, but for its length and encoding
-/// (the body is re-streamed, already decoded) and hop-by-hop headers.
+/// (the body is re-streamed, already decoded), hop-by-hop headers, and
+/// cookies and CORS grants, which would apply to this server's origin.
 fn is_dropped_from_answer(name: &str) -> bool {
     matches!(
         name,
-        "content-length" | "content-encoding" | "transfer-encoding" | "connection" | "keep-alive"
-    )
+        "content-length"
+            | "content-encoding"
+            | "transfer-encoding"
+            | "connection"
+            | "keep-alive"
+            | "set-cookie"
+    ) || name.starts_with("access-control-")
 }

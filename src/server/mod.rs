@@ -45,7 +45,7 @@ pub struct AppState {
     pub store: Arc<SqlStore>,
     pub catalog: Arc<Catalog>,
     logs: Arc<batch::LogBatcher>,
-    fal: Arc<fal_proxy::FalProxy>,
+    fal: Arc<crate::service::fal::api::FalApi>,
     changes: Arc<events::Changes>,
     access: Arc<guard::Access>,
     /// Turns true when the server begins to shut down (ends event streams).
@@ -135,7 +135,7 @@ pub async fn serve(
     let state = AppState {
         changes: Arc::new(events::Changes::start(store.clone(), shutdown.clone()).await),
         logs: Arc::new(batch::LogBatcher::start(store.clone())),
-        fal: Arc::new(fal_proxy::FalProxy::new(
+        fal: Arc::new(crate::service::fal::api::FalApi::new(
             options.fal_key,
             options.fal_upstream,
         )?),

@@ -48,7 +48,25 @@ fn text(field: &str, value: &str, max_chars: usize, multiline: bool) -> Result<(
             at + 1
         )));
     }
+    if !multiline {
+        if let Some((at, c)) = value.chars().enumerate().find(|(_, c)| is_invisible(*c)) {
+            return Err(Error::input(format!(
+                "{field}: invisible character U+{:04X} at character {}; remove it",
+                c as u32,
+                at + 1
+            )));
+        }
+    }
     Ok(())
+}
+
+/// Format characters that show as nothing (zero-width spaces and joiners,
+/// direction overrides, the byte-order mark, soft hyphens): in a name they
+/// make two names that look alike differ, or reorder what a bill shows.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 pub fn amount(field: &str, money: Money) -> Result<()> {
@@ -98,6 +116,16 @@ mod tests {
         assert!(description("bell\u{7}").is_err());
         assert!(name("model", &"x".repeat(MAX_NAME_CHARS)).is_ok());
         assert!(name("model", &"x".repeat(MAX_NAME_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn names_refuse_invisible_characters() {
+        for hidden in ["Ac\u{200B}me", "\u{FEFF}Acme", "Acme\u{202E}", "Ac\u{00AD}me"] {
+            let err = name("client", hidden).unwrap_err().to_string();
+            assert!(err.contains("invisible character"), "{err}");
+        }
+        // A joiner inside an emoji sequence is visible text in a description.
+        assert!(description("team \u{1F468}\u{200D}\u{1F469}").is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod batches;
 pub mod convert;
 pub mod entries;
 pub mod export;
+pub mod fal;
 pub mod import;
 pub mod limits;
 pub mod pool;

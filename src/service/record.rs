@@ -237,7 +237,13 @@ pub async fn prepare<S: Store>(
     if request.kind == Kind::Generation && request.estimate.is_none() {
         let found = match price_generation(store, catalog, model, &request.params).await {
             Ok(found) => found,
-            Err(Error::Input(why)) if request.actual.is_some() => Priced::Unpriced { why },
+            // A cost already known, or a run already under way (a proxied
+            // fal run), is recorded even when its estimate cannot be made.
+            Err(Error::Input(why))
+                if request.actual.is_some() || request.status == Status::Pending =>
+            {
+                Priced::Unpriced { why }
+            }
             Err(e) => return Err(e),
         };
         match &found {

@@ -42,7 +42,7 @@ table! {
     "actual_confirmed_at" Int, "void_reason" Text, "voided_at" Int,
     "cost_micros" Int, "cost_currency" Text, "cost_tier" Text, "is_void" Int,
     "price_version" Text, "license" Text, "day" Int, "request_key" Int,
-    "charged" Int, "batch_id" Text,
+    "charged" Int, "batch_id" Text, "billing" Text,
 }
 
 table! {
@@ -102,6 +102,7 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
         price_version,
         license,
         batch,
+        billing,
     } = entry;
     let key = request_id.as_deref().map(request_key);
     let (void_reason, voided_at) = match void {
@@ -142,6 +143,12 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
     out.int(key);
     out.int(Some(i64::from(charged)));
     out.text(batch.map(|b| Cow::Owned(b.to_string())));
+    out.text(billing.map(|b| Cow::Owned(billing_text(&b))));
+}
+
+/// A billing as its JSON text in the view (its fields in one fixed order).
+fn billing_text(billing: &crate::ledger::Billing) -> String {
+    serde_json::to_string(billing).unwrap_or_default()
 }
 
 /// The view row of an entry as values, in `ENTRY_COLUMNS` order.
@@ -205,6 +212,14 @@ pub fn entry_from_row(mut row: Row) -> Result<Entry, StoreError> {
             batch: row
                 .opt_text("batch_id")?
                 .map(|b| parse_uuid(&b))
+                .transpose()?,
+            billing: row
+                .opt_text("billing")?
+                .map(|b| {
+                    serde_json::from_str(&b).map_err(|e| {
+                        StoreError::Corrupt(format!("its billing is unreadable: {e}"))
+                    })
+                })
                 .transpose()?,
         })
     };
@@ -407,6 +422,14 @@ mod tests {
             price_version: Some("2026-11-27".into()),
             license: Some("commercial".into()),
             batch: Some(Uuid::now_v7()),
+            billing: Some(crate::ledger::Billing {
+                units: "3.008".into(),
+                endpoint: "fal-ai/flux/dev".into(),
+                unit_price: Some("0.025".into()),
+                unit: Some("megapixels".into()),
+                price_date: Some("2026-11-27".into()),
+                price_from: Some("sync".into()),
+            }),
         }
     }
 

@@ -64,6 +64,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0006_grouping_costs.sql"),
         postgres: include_str!("../../migrations/postgres/0006_grouping_costs.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_fal_billing",
+        sqlite: include_str!("../../migrations/sqlite/0007_fal_billing.sql"),
+        postgres: include_str!("../../migrations/postgres/0007_fal_billing.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -13,6 +13,7 @@ mod request_key;
 mod session;
 mod sql_store;
 mod sqlite;
+mod unit_prices;
 pub mod url;
 mod value;
 
@@ -180,6 +181,19 @@ pub trait Store: Send + Sync {
         &self,
         model: &str,
     ) -> impl Future<Output = Result<Vec<Money>, StoreError>> + Send;
+
+    /// Stores fal unit prices read today (all or nothing).
+    fn store_unit_prices(
+        &self,
+        prices: &[crate::pricing::unit_price::UnitPrice],
+    ) -> impl Future<
+        Output = Result<crate::pricing::unit_price::UnitPricesStored, StoreError>,
+    > + Send;
+
+    /// Each endpoint's latest stored fal unit price.
+    fn unit_prices(
+        &self,
+    ) -> impl Future<Output = Result<Vec<crate::pricing::unit_price::UnitPrice>, StoreError>> + Send;
 
     /// Stored exchange rates of these currencies, or of all when `None`.
     fn rates(

@@ -419,6 +419,20 @@ impl Store for SqlStore {
         queries::confirmed_actuals(&mut self.connection().await?, model).await
     }
 
+    async fn store_unit_prices(
+        &self,
+        prices: &[crate::pricing::unit_price::UnitPrice],
+    ) -> Result<crate::pricing::unit_price::UnitPricesStored, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let stored = super::unit_prices::store(&mut tx, prices).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn unit_prices(&self) -> Result<Vec<crate::pricing::unit_price::UnitPrice>, StoreError> {
+        super::unit_prices::latest(&mut self.connection().await?).await
+    }
+
     async fn rates(&self, currencies: Option<&[Currency]>) -> Result<Vec<DayRate>, StoreError> {
         super::rates::load(&mut self.connection().await?, currencies).await
     }

@@ -1,0 +1,164 @@
+//! `reconcile` and `pricing sync`: settling fal runs later and keeping
+//! fal's unit prices fresh, with the key from `FAL_KEY`.
+
+use super::{write_json, write_text, Exit, Out};
+use crate::error::{Error, Result};
+use crate::pricing::Catalog;
+use crate::service::fal::api::FalApi;
+use crate::service::fal::reconcile::{reconcile as reconcile_runs, ReconcileOptions};
+use crate::service::fal::sync;
+use crate::store::SqlStore;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+
+/// Where fal's hosts really are: for tests and air-gapped use.
+#[derive(Args, Debug, Clone)]
+pub struct UpstreamArgs {
+    /// Send fal requests here instead of fal.ai (scheme, host and port
+    /// replaced; the real host goes in x-forwarded-host)
+    #[arg(long, env = "GENCOST_FAL_UPSTREAM", value_name = "URL")]
+    pub fal_upstream: Option<String>,
+}
+
+impl UpstreamArgs {
+    pub fn url(&self) -> Result<Option<reqwest::Url>> {
+        self.fal_upstream
+            .as_deref()
+            .map(|text| {
+                reqwest::Url::parse(text.trim())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                    .ok_or_else(|| {
+                        Error::input(format!(
+                            "--fal-upstream: '{text}' is not a URL such as http://127.0.0.1:8080"
+                        ))
+                    })
+            })
+            .transpose()
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ReconcileArgs {
+    /// Only runs logged on or after this day or time
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Also read fal's billing records (needs an admin key): they include
+    /// account discounts and settle streamed runs and reported zeros
+    #[arg(long)]
+    billing_events: bool,
+    /// Results fetched at once
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+    #[command(flatten)]
+    upstream: UpstreamArgs,
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// Only these endpoint ids (comma-separated or repeated); default: the
+    /// catalog's and every endpoint in the ledger
+    #[arg(long, value_delimiter = ',', value_name = "ENDPOINT")]
+    models: Vec<String>,
+    #[command(flatten)]
+    upstream: UpstreamArgs,
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn reconcile(
+    store: &SqlStore,
+    catalog: &Catalog,
+    args: ReconcileArgs,
+    out: Out<'_>,
+) -> Result<Exit> {
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| super::args::parse_time_flag("--since", t))
+        .transpose()?;
+    let api = FalApi::from_env(args.upstream.url()?)?;
+    let bar = progress_bar();
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let options = ReconcileOptions {
+        since,
+        billing_events: args.billing_events,
+        concurrency: usize::from(args.concurrency),
+    };
+    let summary = reconcile_runs(store, catalog, &api, options, &progress).await;
+    bar.finish_and_clear();
+    let summary = summary?;
+    if args.json {
+        return write_json(out, &summary);
+    }
+    let mut text = format!(
+        "{} open fal runs: {} confirmed, {} still open, {} could not be read\n",
+        summary.open, summary.confirmed, summary.still_open, summary.failed
+    );
+    for (currency, change) in &summary.change {
+        text.push_str(&format!(
+            "confirmed costs minus their estimates: {change} {currency}\n"
+        ));
+    }
+    for failure in &summary.failures {
+        text.push_str(&format!("  {failure}\n"));
+    }
+    write_text(out, &text)?;
+    Ok(if summary.failed > 0 {
+        Exit::Failed
+    } else {
+        Exit::Success
+    })
+}
+
+pub async fn pricing_sync(
+    store: &SqlStore,
+    catalog: &Catalog,
+    args: SyncArgs,
+    out: Out<'_>,
+) -> Result<Exit> {
+    let api = FalApi::from_env(args.upstream.url()?)?;
+    let endpoints = sync::endpoints(store, catalog, &args.models).await?;
+    let summary = sync::sync(store, &api, &endpoints).await?;
+    if args.json {
+        return write_json(out, &summary);
+    }
+    let mut text = format!(
+        "{} endpoints asked: {} prices new, {} changed, {} unchanged; {} without a price from fal\n",
+        summary.asked,
+        summary.stored.added,
+        summary.stored.changed,
+        summary.stored.unchanged,
+        summary.missing.len()
+    );
+    for change in &summary.changes {
+        text.push_str(&format!(
+            "  {}: {} -> {}\n",
+            change.endpoint,
+            change.before.as_deref().unwrap_or("(none)"),
+            change.now
+        ));
+    }
+    write_text(out, &text)?;
+    Ok(Exit::Success)
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}

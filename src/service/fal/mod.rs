@@ -1,0 +1,277 @@
+//! fal.ai runs in the ledger: a run the proxy sees start is logged at its
+//! catalog estimate (pending until fal answers), and what fal later says of
+//! it — how it ended, how long it took, the units it billed — settles it.
+//! The proxy, `reconcile` and billing records all settle through here.
+
+pub mod api;
+pub mod reconcile;
+pub mod sync;
+
+use super::record::{self, LogRequest, Logged};
+use super::{active_tags, limits};
+use crate::error::{Error, Result};
+use crate::fal::billing::{cost_micros, Decimal};
+use crate::ledger::{Billing, Command, Entry, Kind, RunSettled, Status, Tags};
+use crate::money::Currency;
+use crate::pricing::Catalog;
+use crate::store::Store;
+use crate::timestamp::{day_label, Timestamp};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The source fal runs are logged under.
+pub const SOURCE: &str = "fal.ai";
+
+/// Inline files (`data:` URIs) longer than this are not kept in the
+/// parameters: they would fill the ledger and price nothing.
+const MAX_INLINE_CHARS: usize = 256;
+
+/// A run as the proxy saw it start.
+#[derive(Clone, Debug)]
+pub struct RunStarted {
+    pub endpoint: String,
+    /// The input as sent to fal (a JSON object; anything else logs no
+    /// parameters).
+    pub input: Vec<u8>,
+    /// Tags the caller named (`x-gencost-client` ...); the active tags
+    /// fill the rest.
+    pub tags: Tags,
+    pub request_id: Option<String>,
+}
+
+/// Logs a run at its catalog estimate, pending until fal says how it
+/// ended. A retried submit (same request id) is logged once. A run is a
+/// fact even when its input cannot be priced: it is then logged unpriced.
+pub async fn log_started<S: Store>(store: &S, catalog: &Catalog, run: RunStarted) -> Result<Logged> {
+    let tags = active_tags::for_log(run.tags)?;
+    record::log(
+        store,
+        catalog,
+        LogRequest {
+            kind: Kind::Generation,
+            occurred_at: None,
+            source: SOURCE.into(),
+            model: Some(run.endpoint),
+            description: None,
+            tags,
+            request_id: run.request_id,
+            status: Status::Pending,
+            duration_ms: None,
+            params: input_params(&run.input),
+            estimate: None,
+            actual: None,
+        },
+    )
+    .await
+}
+
+/// The generation parameters of a fal input: the JSON object, with inline
+/// files replaced by their size.
+fn input_params(body: &[u8]) -> Map<String, Value> {
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(body) else {
+        return Map::new();
+    };
+    shrink_inline_files(&mut map);
+    map
+}
+
+fn shrink_inline_files(map: &mut Map<String, Value>) {
+    for value in map.values_mut() {
+        shrink_value(value);
+    }
+}
+
+fn shrink_value(value: &mut Value) {
+    match value {
+        Value::String(text) if text.starts_with("data:") && text.len() > MAX_INLINE_CHARS => {
+            *text = format!("data: ({} bytes, not kept)", text.len());
+        }
+        Value::Array(items) => items.iter_mut().for_each(shrink_value),
+        Value::Object(map) => shrink_inline_files(map),
+        _ => {}
+    }
+}
+
+/// What fal said of a run after it started.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub status: Option<Status>,
+    pub duration_ms: Option<i64>,
+    /// `x-fal-billable-units`, as sent.
+    pub units: Option<String>,
+    /// `x-fal-bill-as`, as sent.
+    pub bill_as: Option<String>,
+}
+
+impl RunReport {
+    /// The report of a result (queue result fetch or synchronous answer):
+    /// its HTTP status and billing headers. A 2xx result succeeded; a
+    /// server error or a refused input (422) failed; other refusals (a
+    /// result not ready yet, not found, not allowed) say nothing of the
+    /// run.
+    pub fn from_result(status: u16, units: Option<&str>, bill_as: Option<&str>) -> RunReport {
+        let status = match status {
+            200..=299 => Some(Status::Succeeded),
+            422 | 500..=599 => Some(Status::Failed),
+            _ => None,
+        };
+        RunReport {
+            status,
+            duration_ms: None,
+            units: units.map(str::to_string),
+            bill_as: bill_as.map(str::to_string),
+        }
+    }
+}
+
+/// The duration a COMPLETED queue status reports (`metrics.inference_time`,
+/// seconds), in milliseconds.
+pub fn completed_duration(status_body: &[u8]) -> Option<i64> {
+    let value: Value = serde_json::from_slice(status_body).ok()?;
+    if value.get("status")?.as_str()? != "COMPLETED" {
+        return None;
+    }
+    let seconds = value.get("metrics")?.get("inference_time")?.as_f64()?;
+    // A duration, not money: rounded to the millisecond.
+    (seconds.is_finite() && (0.0..1e9).contains(&seconds)).then(|| (seconds * 1000.0).round() as i64)
+}
+
+/// Unit prices billed units are priced at, by endpoint: fal's own (from
+/// `pricing sync`), else the catalog's where its formula is one unit
+/// price.
+pub struct UnitPrices {
+    prices: HashMap<String, UnitPriceFound>,
+    catalog: Catalog,
+}
+
+#[derive(Clone, Debug)]
+struct UnitPriceFound {
+    price: Decimal,
+    unit: String,
+    currency: Currency,
+    date: String,
+    from: &'static str,
+}
+
+impl UnitPrices {
+    pub async fn load<S: Store>(store: &S, catalog: &Catalog) -> Result<UnitPrices> {
+        let mut prices = HashMap::new();
+        for stored in store.unit_prices().await? {
+            let Ok(price) = Decimal::parse(&stored.unit_price) else {
+                continue;
+            };
+            prices.insert(
+                stored.endpoint,
+                UnitPriceFound {
+                    price,
+                    unit: stored.unit,
+                    currency: stored.currency,
+                    date: day_label(stored.day),
+                    from: "sync",
+                },
+            );
+        }
+        Ok(UnitPrices {
+            prices,
+            catalog: catalog.clone(),
+        })
+    }
+
+    fn get(&self, endpoint: &str) -> Option<UnitPriceFound> {
+        if let Some(found) = self.prices.get(endpoint) {
+            return Some(found.clone());
+        }
+        let model = self.catalog.get(endpoint)?;
+        let (price, unit) = model.unit_price()?;
+        Some(UnitPriceFound {
+            price: Decimal::parse(&crate::money::decimal_string(price.0)).ok()?,
+            unit: unit.to_string(),
+            currency: model.currency,
+            date: model.verified_label(),
+            from: "catalog",
+        })
+    }
+}
+
+/// Settles the fal run logged with this request id, if this ledger logged
+/// it; `None` when it did not (a run started elsewhere).
+pub async fn settle<S: Store>(
+    store: &S,
+    prices: &UnitPrices,
+    request_id: &str,
+    report: RunReport,
+) -> Result<Option<Uuid>> {
+    let Some(entry) = logged_run(store, request_id).await? else {
+        return Ok(None);
+    };
+    settle_entry(store, prices, &entry, report).await?;
+    Ok(Some(entry.id))
+}
+
+/// The live fal generation logged with this request id.
+pub async fn logged_run<S: Store>(store: &S, request_id: &str) -> Result<Option<Entry>> {
+    Ok(store
+        .entries_with_request(request_id)
+        .await?
+        .into_iter()
+        .find(|e| e.source == SOURCE && e.kind == Kind::Generation && e.void.is_none()))
+}
+
+/// Records a report on an entry: its status and duration, and the units
+/// billed priced at the billed endpoint's unit price (tier `billed`).
+/// Units without a known unit price, and a reported 0, are kept as a
+/// count without a confirmed cost. A cost already confirmed (by a billing
+/// record, which knows the account's discounts) is not replaced.
+pub async fn settle_entry<S: Store>(
+    store: &S,
+    prices: &UnitPrices,
+    entry: &Entry,
+    report: RunReport,
+) -> Result<bool> {
+    let mut settled = RunSettled {
+        entry_id: entry.id,
+        status: report.status,
+        duration_ms: report.duration_ms,
+        billing: None,
+        micros: None,
+        currency: None,
+    };
+    if let Some(text) = &report.units {
+        let units = Decimal::parse(text)
+            .map_err(|e| Error::input(format!("x-fal-billable-units: {e}")))?;
+        let endpoint = report
+            .bill_as
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_string)
+            .or_else(|| entry.model.clone())
+            .unwrap_or_default();
+        limits::name("x-fal-bill-as", &endpoint)?;
+        let price = prices.get(&endpoint);
+        if let Some(found) = &price {
+            if !units.is_zero() && entry.actual.is_none() {
+                let micros = cost_micros(units, found.price).map_err(Error::input)?;
+                limits::amount(
+                    "billed cost",
+                    crate::money::Money::new(micros, found.currency),
+                )?;
+                settled.micros = Some(micros);
+                settled.currency = Some(found.currency);
+            }
+        }
+        settled.billing = Some(Billing {
+            units: units.text(),
+            endpoint,
+            unit_price: price.as_ref().map(|p| p.price.text()),
+            unit: price.as_ref().map(|p| p.unit.clone()),
+            price_date: price.as_ref().map(|p| p.date.clone()),
+            price_from: price.as_ref().map(|p| p.from.to_string()),
+        });
+    }
+    let executed = store
+        .execute(Command::Settle(settled), Timestamp::now())
+        .await?;
+    Ok(!executed.events.is_empty())
+}

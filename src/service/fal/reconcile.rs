@@ -1,0 +1,357 @@
+//! `reconcile`: fal runs the ledger logged without a confirmed cost are
+//! settled later, from their results (fal keeps them readable for days)
+//! and, with an admin key, from fal's billing records, which know the
+//! account's discounts and settle streamed runs and reported zeros.
+
+use super::api::{call_failed, get_json, FalApi};
+use super::{logged_run, settle_entry, RunReport, UnitPrices, SOURCE};
+use crate::error::{Error, Result};
+use crate::fal::billing::{cost_micros, Decimal};
+use crate::fal::call::result_url;
+use crate::ledger::{Billing, Command, Entry, Kind, RunSettled};
+use crate::money::{decimal_string, div_round_half_even, Currency, Money};
+use crate::pricing::Catalog;
+use crate::store::{Filter, Page, Store};
+use crate::timestamp::Timestamp;
+use futures_util::stream::{self, StreamExt};
+use reqwest::{Method, Url};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Request ids fal's billing records accept per call.
+const BILLING_IDS_PER_CALL: usize = 50;
+/// The largest billing-records page read.
+const BILLING_PAGE_BYTES: usize = 16 * 1024 * 1024;
+/// fal's billing records reach back at most this far per call.
+const BILLING_WINDOW_DAYS: i64 = 90;
+/// Failures listed by name in the summary.
+const LISTED_FAILURES: usize = 20;
+
+#[derive(Clone, Debug)]
+pub struct ReconcileOptions {
+    /// Only runs logged at or after this time.
+    pub since: Option<Timestamp>,
+    /// Also read fal's billing records (an admin key is needed).
+    pub billing_events: bool,
+    /// Result fetches in flight at once.
+    pub concurrency: usize,
+}
+
+/// What a reconcile did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReconcileSummary {
+    /// Runs without a confirmed cost when it started.
+    pub open: u64,
+    /// Runs that now have a confirmed cost.
+    pub confirmed: u64,
+    /// Runs still without one (no units reported yet, a reported 0, or
+    /// units without a known unit price).
+    pub still_open: u64,
+    /// Runs whose result or billing record could not be read.
+    pub failed: u64,
+    /// The first failures, in words.
+    pub failures: Vec<String>,
+    /// Confirmed costs minus the estimates they settle, per currency
+    /// (exact decimals), for runs estimated in the currency they were
+    /// billed in.
+    pub change: BTreeMap<String, String>,
+}
+
+/// Live fal generations without a confirmed cost, that carry fal's
+/// request id, oldest first.
+pub async fn open_runs<S: Store>(store: &S, since: Option<Timestamp>) -> Result<Vec<Entry>> {
+    let filter = Filter {
+        kind: Some(Kind::Generation),
+        since,
+        ..Filter::default()
+    };
+    let mut open = Vec::new();
+    let mut page = Page {
+        limit: 1000,
+        after: None,
+    };
+    loop {
+        let entries = store.list(&filter, page).await?;
+        let Some(last) = entries.last() else { break };
+        page.after = Some(crate::store::Cursor::after(last));
+        let full = entries.len() as i64 == page.limit;
+        open.extend(entries.into_iter().filter(|e| {
+            e.source == SOURCE && e.actual.is_none() && e.request_id.is_some() && e.model.is_some()
+        }));
+        if !full {
+            break;
+        }
+    }
+    open.reverse();
+    Ok(open)
+}
+
+/// Settles open runs from their results, then (with `billing_events`)
+/// from fal's billing records; `progress` is told of each run done.
+pub async fn reconcile<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    api: &FalApi,
+    options: ReconcileOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<ReconcileSummary> {
+    if !api.has_key() {
+        return Err(Error::Unavailable(format!(
+            "no fal.ai key: set {} to re-read results",
+            super::api::KEY_VARIABLE
+        )));
+    }
+    let open = open_runs(store, options.since).await?;
+    let prices = UnitPrices::load(store, catalog).await?;
+    let total = open.len() as u64;
+    let mut summary = ReconcileSummary {
+        open: total,
+        ..ReconcileSummary::default()
+    };
+    let mut failures = Vec::new();
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let results: Vec<(Entry, Result<()>)> = stream::iter(open.iter().cloned())
+        .map(|entry| {
+            let (prices, done) = (&prices, &done);
+            async move {
+                let outcome = refetch(store, api, prices, &entry).await;
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(n, total);
+                (entry, outcome)
+            }
+        })
+        .buffer_unordered(options.concurrency.max(1))
+        .collect()
+        .await;
+    for (entry, outcome) in &results {
+        if let Err(e) = outcome {
+            failures.push(format!(
+                "{} ({}): {e}",
+                entry.request_id.as_deref().unwrap_or_default(),
+                entry.model.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    if options.billing_events {
+        let still: Vec<Entry> = current(store, &open).await?.into_iter().filter(|e| e.actual.is_none()).collect();
+        apply_billing_events(store, api, &still, &mut failures).await?;
+    }
+    let after = current(store, &open).await?;
+    let mut change: BTreeMap<Currency, i64> = BTreeMap::new();
+    for entry in &after {
+        match &entry.actual {
+            Some(actual) => {
+                summary.confirmed += 1;
+                if let Some(estimate) = entry.estimate.micros {
+                    if entry.estimate.currency == actual.amount.currency {
+                        *change.entry(actual.amount.currency).or_default() +=
+                            actual.amount.micros - estimate;
+                    }
+                }
+            }
+            None => summary.still_open += 1,
+        }
+    }
+    summary.failed = failures.len() as u64;
+    summary.failures = failures.into_iter().take(LISTED_FAILURES).collect();
+    summary.change = change
+        .into_iter()
+        .map(|(currency, micros)| (currency.code().to_string(), decimal_string(micros)))
+        .collect();
+    Ok(summary)
+}
+
+/// The entries as they are now.
+async fn current<S: Store>(store: &S, entries: &[Entry]) -> Result<Vec<Entry>> {
+    let mut now = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if let Some(e) = store.entry(entry.id).await? {
+            now.push(e);
+        }
+    }
+    Ok(now)
+}
+
+/// Re-reads one run's result (headers only; the body is not needed) and
+/// settles the run from it.
+async fn refetch<S: Store>(store: &S, api: &FalApi, prices: &UnitPrices, entry: &Entry) -> Result<()> {
+    let (Some(model), Some(request_id)) = (&entry.model, &entry.request_id) else {
+        return Ok(());
+    };
+    let url = result_url(model, request_id)
+        .ok_or_else(|| Error::input(format!("'{model}' is not a fal endpoint id")))?;
+    let response = api
+        .request(Method::GET, &url)?
+        .send()
+        .await
+        .map_err(|e| call_failed("result", e))?;
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let report = RunReport::from_result(
+        response.status().as_u16(),
+        header("x-fal-billable-units").as_deref(),
+        header("x-fal-bill-as").as_deref(),
+    );
+    if report.status.is_none() {
+        return Err(Error::Io(format!(
+            "fal.ai answered HTTP {} for the result",
+            response.status()
+        )));
+    }
+    drop(response);
+    settle_entry(store, prices, entry, report).await?;
+    Ok(())
+}
+
+/// Reads fal's billing records of these runs, 50 request ids a call,
+/// page by page, and confirms each run a record names at the record's
+/// cost (discounts included).
+async fn apply_billing_events<S: Store>(
+    store: &S,
+    api: &FalApi,
+    open: &[Entry],
+    failures: &mut Vec<String>,
+) -> Result<()> {
+    let earliest = Timestamp::now().0 - BILLING_WINDOW_DAYS * crate::timestamp::MICROS_PER_DAY;
+    for chunk in open.chunks(BILLING_IDS_PER_CALL) {
+        let oldest = chunk.iter().map(|e| e.occurred_at.0).min().unwrap_or(earliest);
+        let start = Timestamp(oldest.max(earliest) - crate::timestamp::MICROS_PER_DAY);
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = Url::parse("https://api.fal.ai/v1/models/billing-events")
+                .map_err(|e| Error::Io(e.to_string()))?;
+            {
+                let mut query = url.query_pairs_mut();
+                for entry in chunk {
+                    query.append_pair("request_id", entry.request_id.as_deref().unwrap_or_default());
+                }
+                query.append_pair("start", &start.to_string());
+                query.append_pair("limit", "100");
+                if let Some(c) = &cursor {
+                    query.append_pair("cursor", c);
+                }
+            }
+            let page = get_json(api, "billing events", &url, BILLING_PAGE_BYTES).await?;
+            for record in page
+                .get("billing_events")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                if let Err(e) = apply_record(store, record).await {
+                    failures.push(format!("billing record: {e}"));
+                }
+            }
+            let more = page.get("has_more").and_then(Value::as_bool).unwrap_or(false);
+            cursor = page
+                .get("next_cursor")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if !more || cursor.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A number field of a billing record as an exact decimal (the JSON
+/// number's own text, never a float).
+fn decimal_field(record: &Value, name: &str) -> Option<Decimal> {
+    match record.get(name)? {
+        Value::Number(n) => Decimal::parse(&n.to_string()).ok(),
+        Value::String(s) => Decimal::parse(s).ok(),
+        _ => None,
+    }
+}
+
+/// The cost of one billing record in micro-USD: `cost_total`, else
+/// `cost_estimate_nano_usd`, else units × unit price less the discount.
+pub fn record_cost(record: &Value) -> Option<i64> {
+    if let Some(total) = decimal_field(record, "cost_total") {
+        return cost_micros(total, Decimal::parse("1").ok()?).ok();
+    }
+    if let Some(nano) = record.get("cost_estimate_nano_usd").and_then(Value::as_i64) {
+        return i64::try_from(div_round_half_even(i128::from(nano), 1000)).ok();
+    }
+    let units = decimal_field(record, "output_units")?;
+    let price = decimal_field(record, "unit_price")?;
+    let gross = cost_micros(units, price).ok()?;
+    match decimal_field(record, "percent_discount") {
+        Some(percent) => {
+            let kept = 100_000_000i128 - i128::from(cost_micros(percent, Decimal::parse("1").ok()?).ok()?);
+            i64::try_from(div_round_half_even(i128::from(gross) * kept, 100_000_000)).ok()
+        }
+        None => Some(gross),
+    }
+}
+
+async fn apply_record<S: Store>(store: &S, record: &Value) -> Result<()> {
+    let Some(request_id) = record.get("request_id").and_then(Value::as_str) else {
+        return Err(Error::Io("a record without request_id".into()));
+    };
+    let Some(entry) = logged_run(store, request_id).await? else {
+        return Ok(());
+    };
+    let micros = record_cost(record)
+        .ok_or_else(|| Error::Io(format!("{request_id}: the record names no cost")))?;
+    super::limits::amount("billed cost", Money::new(micros, Currency::USD))?;
+    let endpoint = record
+        .get("endpoint_id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| entry.model.clone())
+        .unwrap_or_default();
+    super::limits::name("endpoint_id", &endpoint)?;
+    let billing = Billing {
+        units: decimal_field(record, "output_units")
+            .map(|d| d.text())
+            .or_else(|| entry.billing.as_ref().map(|b| b.units.clone()))
+            .unwrap_or_else(|| "0".into()),
+        endpoint,
+        unit_price: decimal_field(record, "unit_price").map(|d| d.text()),
+        unit: None,
+        price_date: record
+            .get("timestamp")
+            .and_then(Value::as_str)
+            .map(|t| t.chars().take(10).collect()),
+        price_from: Some("billing record".into()),
+    };
+    store
+        .execute(
+            Command::Settle(RunSettled {
+                entry_id: entry.id,
+                status: None,
+                duration_ms: None,
+                billing: Some(billing),
+                micros: Some(micros),
+                currency: Some(Currency::USD),
+            }),
+            Timestamp::now(),
+        )
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_billing_record_costs_its_total_else_its_estimate_else_units_less_discount() {
+        let cost = |json: &str| record_cost(&serde_json::from_str(json).unwrap());
+        assert_eq!(cost(r#"{"cost_total": 0.0135, "cost_estimate_nano_usd": 1}"#), Some(13_500));
+        assert_eq!(cost(r#"{"cost_estimate_nano_usd": 1500000}"#), Some(1_500));
+        assert_eq!(
+            cost(r#"{"output_units": 2, "unit_price": 0.001, "percent_discount": 10}"#),
+            Some(1_800)
+        );
+        assert_eq!(cost(r#"{"output_units": 1.5, "unit_price": 0.001, "percent_discount": null}"#), Some(1_500));
+        assert_eq!(cost(r#"{"request_id": "x"}"#), None);
+    }
+}
