@@ -232,7 +232,7 @@ async fn without_a_key_or_a_token_the_proxy_says_so() {
         .send()
         .await
         .unwrap();
-    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = answer.json().await.unwrap();
     assert!(
         body["error"]["message"]

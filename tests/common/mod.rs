@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod fake_fal;
 pub mod server;
 
 use std::path::{Path, PathBuf};
@@ -93,6 +94,11 @@ impl TestLedger {
         run_with(&self.url, &self.config_dir(), self.dir.path(), args)
     }
 
+    /// Runs `gencost` against this ledger with these environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        run_with_env(&self.url, &self.config_dir(), self.dir.path(), args, env)
+    }
+
     /// Runs `gencost`, asserting success, and returns its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let run = self.run(args);
@@ -164,8 +170,23 @@ pub struct Run {
 }
 
 pub fn run_with(url: &str, config_dir: &Path, data_dir: &Path, args: &[&str]) -> Run {
+    run_with_env(url, config_dir, data_dir, args, &[])
+}
+
+/// `run_with`, with these environment variables set (and no fal key or
+/// upstream inherited).
+pub fn run_with_env(
+    url: &str,
+    config_dir: &Path,
+    data_dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let output: Output = Command::new(env!("CARGO_BIN_EXE_gencost"))
         .args(args)
+        .env_remove("FAL_KEY")
+        .env_remove("GENCOST_FAL_UPSTREAM")
+        .envs(env.iter().copied())
         .env("GENCOST_DATABASE", url)
         .env("GENCOST_CONFIG_DIR", config_dir)
         .env("GENCOST_DATA_DIR", data_dir)

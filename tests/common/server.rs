@@ -5,9 +5,12 @@
 use super::TestLedger;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 pub struct Server {
     child: Child,
+    /// Everything the server printed on stderr so far (also echoed).
+    pub stderr: Arc<Mutex<String>>,
     /// `http://127.0.0.1:PORT`
     pub url: String,
     /// The bound `127.0.0.1:PORT`.
@@ -33,9 +36,20 @@ impl Server {
             .env("GENCOST_DATA_DIR", ledger.dir.path())
             .env_remove("GENCOST_TOKEN")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start gencost serve");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let errors = BufReader::new(child.stderr.take().expect("serve's stderr"));
+        let kept = stderr.clone();
+        std::thread::spawn(move || {
+            for line in errors.lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let mut all = kept.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
         let stdout = child.stdout.take().expect("serve's stdout");
         let mut lines = BufReader::new(stdout).lines();
         let first = lines
@@ -49,7 +63,12 @@ impl Server {
             .to_string();
         std::thread::spawn(move || lines.for_each(drop));
         let addr = url.trim_start_matches("http://").to_string();
-        Server { child, url, addr }
+        Server {
+            child,
+            stderr,
+            url,
+            addr,
+        }
     }
 
     pub fn api(&self, path: &str) -> String {
