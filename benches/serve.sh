@@ -7,8 +7,7 @@
 #  2. On a ledger of ENTRIES (default 1000000) entries seeded by the `seed`
 #     example (reused from BENCH_DIR when an earlier run made it): the read
 #     requests the panel makes, each timed 20 times one after another.
-#  3. The fal proxy: 1,000 posts straight to a stand-in for fal and through
-#     the proxy, alternating (examples/load --fake-fal / --proxy-overhead).
+#  (The fal proxy's overhead is measured by benches/fal.sh.)
 #
 #   benches/serve.sh
 set -euo pipefail
@@ -55,16 +54,3 @@ for path in "/api/v1/entries?limit=14" "/" "/panel/history?limit=4&currency=USD"
 done
 echo "server peak memory: $(grep VmHWM /proc/$PID/status | awk '{printf "%.1f MB", $2/1024}')"
 kill "$PID"; wait "$PID" 2>/dev/null || true
-
-echo "== the fal proxy's overhead against a stand-in for fal on loopback =="
-"$LOAD" --url unused --fake-fal > "$DIR/fake.out" &
-FAKE_PID=$!
-for _ in $(seq 100); do [ -s "$DIR/fake.out" ] && break; sleep 0.1; done
-FAKE=$(head -1 "$DIR/fake.out")
-rm -f "$DIR/proxy.db"*
-FAL_KEY=bench-key "$G" --database "$DIR/proxy.db" serve --addr 127.0.0.1:0 --fal-upstream "$FAKE" > "$DIR/serve.out" 2> "$DIR/serve.err" &
-PID=$!
-for _ in $(seq 100); do [ -s "$DIR/serve.out" ] && break; sleep 0.1; done
-URL=$(head -1 "$DIR/serve.out" | awk '{print $3}')
-"$LOAD" --url "$URL" --proxy-overhead "$FAKE" --runs 1000
-kill "$PID" "$FAKE_PID"; wait "$PID" "$FAKE_PID" 2>/dev/null || true

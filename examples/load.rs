@@ -7,7 +7,8 @@
 //! cargo run --release --example load -- --url http://127.0.0.1:7878 --get /api/v1/totals --runs 20
 //!
 //! And for the fal proxy: `--fake-fal` serves a stand-in for fal (it echoes
-//! a small JSON answer) and prints its address; `--proxy-overhead FAKE_URL`
+//! a queue submit's JSON answer with a new request id each time) and
+//! prints its address; `--proxy-overhead FAKE_URL`
 //! times RUNS posts straight to the stand-in and through `URL/fal/proxy`,
 //! alternating, and prints both.
 
@@ -36,17 +37,37 @@ struct Args {
     /// Time posts to this stand-in directly and through the proxy at --url
     #[arg(long, value_name = "FAKE_URL")]
     proxy_overhead: Option<String>,
+    /// Log this many pending fal.ai generations (request ids run-0...)
+    /// through the API, for `reconcile` to settle
+    #[arg(long, value_name = "N")]
+    seed_open_runs: Option<usize>,
 }
 
 async fn fake_fal() {
-    let app = axum::Router::new().fallback(|| async {
-        (
-            [
-                ("content-type", "application/json"),
-                ("x-fal-request-id", "req-1"),
-            ],
-            r#"{"request_id":"req-1","status":"IN_QUEUE"}"#,
-        )
+    // Each submit gets a request id of its own, so every post through the
+    // proxy logs a new generation (the proxy's heaviest path).
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    // A GET is a queue result fetch: one billable unit.
+    let app = axum::Router::new().fallback(move |method: axum::http::Method| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        async move {
+            if method == axum::http::Method::GET {
+                return (
+                    [
+                        ("content-type", "application/json"),
+                        ("x-fal-billable-units", "1"),
+                    ],
+                    r#"{"images":[{"url":"https://v3.fal.media/files/a.png"}]}"#.to_string(),
+                );
+            }
+            (
+                [
+                    ("content-type", "application/json"),
+                    ("x-fal-request-id", "req"),
+                ],
+                format!(r#"{{"request_id":"req-{n}","status":"IN_QUEUE","queue_position":0}}"#),
+            )
+        }
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -96,6 +117,35 @@ async fn proxy_overhead(http: &reqwest::Client, url: &str, fake: &str, runs: usi
     );
 }
 
+async fn seed_open_runs(http: &reqwest::Client, url: &str, n: usize, clients: usize) {
+    use futures_util::StreamExt;
+    let started = Instant::now();
+    futures_util::stream::iter(0..n)
+        .map(|i| async move {
+            let body = serde_json::json!({
+                "model": "fal-ai/flux/dev",
+                "source": "fal.ai",
+                "request_id": format!("run-{i}"),
+                "status": "pending",
+                "params": {"prompt": "seed", "num_images": 1},
+            });
+            let response = http
+                .post(format!("{url}/api/v1/entries"))
+                .json(&body)
+                .send()
+                .await
+                .expect("POST");
+            assert!(response.status().is_success(), "{}", response.status());
+        })
+        .buffer_unordered(clients)
+        .collect::<Vec<()>>()
+        .await;
+    println!(
+        "logged {n} open runs in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -118,6 +168,10 @@ async fn main() {
     }
     if let Some(fake) = &args.proxy_overhead {
         proxy_overhead(&http, &args.url, fake, args.runs).await;
+        return;
+    }
+    if let Some(n) = args.seed_open_runs {
+        seed_open_runs(&http, &args.url, n, args.clients).await;
         return;
     }
     if let Some(path) = &args.get {

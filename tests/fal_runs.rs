@@ -28,12 +28,21 @@ fn entry(ledger: &TestLedger, request_id: &str) -> Value {
         .iter()
         .filter(|e| e["request_id"] == json!(request_id))
         .collect();
-    assert_eq!(found.len(), 1, "[{}] entries with {request_id}: {list}", ledger.backend);
+    assert_eq!(
+        found.len(),
+        1,
+        "[{}] entries with {request_id}: {list}",
+        ledger.backend
+    );
     found[0].clone()
 }
 
 async fn submit(server: &Server, endpoint: &str, input: Value, tags: &[(&str, &str)]) -> String {
-    let mut request = proxy(server, reqwest::Method::POST, &format!("https://queue.fal.run/{endpoint}"));
+    let mut request = proxy(
+        server,
+        reqwest::Method::POST,
+        &format!("https://queue.fal.run/{endpoint}"),
+    );
     for (name, value) in tags {
         request = request.header(*name, *value);
     }
@@ -44,7 +53,10 @@ async fn submit(server: &Server, endpoint: &str, input: Value, tags: &[(&str, &s
 }
 
 async fn get(server: &Server, target: &str) -> reqwest::Response {
-    proxy(server, reqwest::Method::GET, target).send().await.unwrap()
+    proxy(server, reqwest::Method::GET, target)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -52,9 +64,15 @@ async fn a_queued_run_is_logged_pending_then_timed_and_billed_from_its_result() 
     for ledger in TestLedger::each() {
         let fal = FakeFal::start(KEY, ADMIN_KEY).await;
         fal.set_units("fal-ai/flux/dev", "1.5");
-        let server = Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
-        let input = json!({"prompt": "a fjord at dawn", "image_size": "landscape_4_3", "num_images": 1});
-        let tags = [("x-gencost-client", "Acme"), ("x-gencost-project", "Summer Spot"), ("x-gencost-deliverable", "Hero Film")];
+        let server =
+            Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
+        let input =
+            json!({"prompt": "a fjord at dawn", "image_size": "landscape_4_3", "num_images": 1});
+        let tags = [
+            ("x-gencost-client", "Acme"),
+            ("x-gencost-project", "Summer Spot"),
+            ("x-gencost-deliverable", "Hero Film"),
+        ];
         let id = submit(&server, "fal-ai/flux/dev", input.clone(), &tags).await;
         let logged = entry(&ledger, &id);
         assert_eq!(logged["status"], "pending");
@@ -81,7 +99,11 @@ async fn a_queued_run_is_logged_pending_then_timed_and_billed_from_its_result() 
         assert_eq!(get(&server, &status).await.status(), StatusCode::OK);
         assert_eq!(entry(&ledger, &id)["duration_ms"], 2345);
 
-        let result = get(&server, &format!("https://queue.fal.run/fal-ai/flux/requests/{id}")).await;
+        let result = get(
+            &server,
+            &format!("https://queue.fal.run/fal-ai/flux/requests/{id}"),
+        )
+        .await;
         assert_eq!(result.status(), StatusCode::OK);
         assert_eq!(result.headers()["x-fal-billable-units"], "1.5");
         let output: Value = result.json().await.unwrap();
@@ -99,7 +121,11 @@ async fn a_queued_run_is_logged_pending_then_timed_and_billed_from_its_result() 
 
         // Fetching the result again writes nothing more.
         let head = ledger.json(&["verify", "--json"])["events"].clone();
-        get(&server, &format!("https://queue.fal.run/fal-ai/flux/requests/{id}")).await;
+        get(
+            &server,
+            &format!("https://queue.fal.run/fal-ai/flux/requests/{id}"),
+        )
+        .await;
         assert_eq!(ledger.json(&["verify", "--json"])["events"], head);
         let verify = ledger.json(&["verify", "--json"]);
         assert_eq!(verify["problem"], Value::Null, "{verify}");
@@ -113,7 +139,10 @@ async fn a_queued_run_is_logged_pending_then_timed_and_billed_from_its_result() 
         }
         assert!(!server.stderr.lock().unwrap().contains(KEY));
         // Every request reached fal with the key.
-        assert!(fal.seen().iter().all(|s| s.authorization == format!("Key {KEY}")));
+        assert!(fal
+            .seen()
+            .iter()
+            .all(|s| s.authorization == format!("Key {KEY}")));
     }
 }
 
@@ -127,17 +156,35 @@ async fn synchronous_runs_settle_at_once_with_bill_as_fractional_zero_and_failed
     // A reported zero, and units of an endpoint without a unit price.
     fal.set_units("fal-ai/flux-pro/v1.1", "0");
     fal.set_units("fal-ai/no-such-model", "2");
-    fal.state.lock().unwrap().failing.insert("fal-ai/flux/krea".into());
-    let server = Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
+    fal.state
+        .lock()
+        .unwrap()
+        .failing
+        .insert("fal-ai/flux/krea".into());
+    let server =
+        Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
     ledger.ok(&["use", "--client", "Globex", "--project", "Winter"]);
     let run = |endpoint: &str| {
-        proxy(&server, reqwest::Method::POST, &format!("https://fal.run/{endpoint}"))
-            .body(json!({"prompt": "x"}).to_string())
-            .send()
+        proxy(
+            &server,
+            reqwest::Method::POST,
+            &format!("https://fal.run/{endpoint}"),
+        )
+        .body(json!({"prompt": "x"}).to_string())
+        .send()
     };
-    assert_eq!(run("fal-ai/flux/schnell").await.unwrap().status(), StatusCode::OK);
-    assert_eq!(run("fal-ai/flux-pro/v1.1").await.unwrap().status(), StatusCode::OK);
-    assert_eq!(run("fal-ai/no-such-model").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        run("fal-ai/flux/schnell").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        run("fal-ai/flux-pro/v1.1").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        run("fal-ai/no-such-model").await.unwrap().status(),
+        StatusCode::OK
+    );
     assert_eq!(
         run("fal-ai/flux/krea").await.unwrap().status(),
         StatusCode::INTERNAL_SERVER_ERROR
@@ -170,7 +217,10 @@ async fn synchronous_runs_settle_at_once_with_bill_as_fractional_zero_and_failed
     // The failed run without units is kept apart, not counted.
     let total = ledger.json(&["total", "--json"]);
     assert_eq!(total["not_charged_count"], 1, "{total}");
-    assert_eq!(total["total"], "0.0752", "the zero and the unknown count unpriced: {total}");
+    assert_eq!(
+        total["total"], "0.0752",
+        "the zero and the unknown count unpriced: {total}"
+    );
     assert_eq!(ledger.json(&["verify", "--json"])["problem"], Value::Null);
 }
 
@@ -178,13 +228,21 @@ async fn synchronous_runs_settle_at_once_with_bill_as_fractional_zero_and_failed
 async fn streams_and_cancels_are_logged() {
     let ledger = TestLedger::sqlite();
     let fal = FakeFal::start(KEY, ADMIN_KEY).await;
-    let server = Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
-    let stream = proxy(&server, reqwest::Method::POST, "https://fal.run/fal-ai/flux/dev/stream")
-        .body(json!({"prompt": "y"}).to_string())
-        .send()
-        .await
-        .unwrap();
-    let request_id = stream.headers()["x-fal-request-id"].to_str().unwrap().to_string();
+    let server =
+        Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
+    let stream = proxy(
+        &server,
+        reqwest::Method::POST,
+        "https://fal.run/fal-ai/flux/dev/stream",
+    )
+    .body(json!({"prompt": "y"}).to_string())
+    .send()
+    .await
+    .unwrap();
+    let request_id = stream.headers()["x-fal-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let text = stream.text().await.unwrap();
     assert_eq!(text.matches("data: ").count(), 2, "{text}");
     let logged = entry(&ledger, &request_id);
@@ -192,10 +250,14 @@ async fn streams_and_cancels_are_logged() {
     assert_eq!(logged["estimate"]["amount"], "0.025");
 
     let id = submit(&server, "fal-ai/flux/dev", json!({"prompt": "z"}), &[]).await;
-    let cancel = proxy(&server, reqwest::Method::PUT, &format!("https://queue.fal.run/fal-ai/flux/requests/{id}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let cancel = proxy(
+        &server,
+        reqwest::Method::PUT,
+        &format!("https://queue.fal.run/fal-ai/flux/requests/{id}/cancel"),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(cancel.status(), StatusCode::ACCEPTED);
     assert_eq!(entry(&ledger, &id)["status"], "cancelled");
 }
@@ -206,12 +268,27 @@ async fn reconcile_settles_open_runs_from_results_and_billing_records() {
         let fal = FakeFal::start(KEY, ADMIN_KEY).await;
         fal.set_units("fal-ai/flux/dev", "2");
         fal.set_units("fal-ai/flux-pro/v1.1", "0");
-        let server = Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
+        let server =
+            Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
         let mut ids = Vec::new();
         for n in 0..3 {
-            ids.push(submit(&server, "fal-ai/flux/dev", json!({"prompt": format!("shot {n}")}), &[]).await);
+            ids.push(
+                submit(
+                    &server,
+                    "fal-ai/flux/dev",
+                    json!({"prompt": format!("shot {n}")}),
+                    &[],
+                )
+                .await,
+            );
         }
-        let zero = submit(&server, "fal-ai/flux-pro/v1.1", json!({"prompt": "zero"}), &[]).await;
+        let zero = submit(
+            &server,
+            "fal-ai/flux-pro/v1.1",
+            json!({"prompt": "zero"}),
+            &[],
+        )
+        .await;
         drop(server);
         let upstream = fal.url.clone();
         let run = |args: Vec<&'static str>, key: &'static str| {
@@ -233,7 +310,8 @@ async fn reconcile_settles_open_runs_from_results_and_billing_records() {
             assert_eq!(entry(&ledger, id)["actual"]["amount"], "0.05");
         }
         // Billing records need an admin key: a clear refusal, nothing changed.
-        let refused = tokio::task::block_in_place(|| run(vec!["reconcile", "--billing-events"], KEY));
+        let refused =
+            tokio::task::block_in_place(|| run(vec!["reconcile", "--billing-events"], KEY));
         assert_ne!(refused.code, 0);
         assert!(refused.stderr.contains("admin"), "{}", refused.stderr);
         assert!(!refused.stderr.contains(KEY));
@@ -244,14 +322,19 @@ async fn reconcile_settles_open_runs_from_results_and_billing_records() {
             json!({"request_id": zero, "endpoint_id": "fal-ai/flux-pro/v1.1", "timestamp": "2026-12-04T10:30:45Z",
                    "output_units": 1, "unit_price": 0.04, "percent_discount": 10, "cost_estimate_nano_usd": 36000000}),
         ];
-        let settled = tokio::task::block_in_place(|| run(vec!["reconcile", "--billing-events", "--json"], ADMIN_KEY));
+        let settled = tokio::task::block_in_place(|| {
+            run(vec!["reconcile", "--billing-events", "--json"], ADMIN_KEY)
+        });
         assert_eq!(settled.code, 0, "{}", settled.stderr);
         let zero_entry = entry(&ledger, &zero);
         assert_eq!(zero_entry["actual"]["amount"], "0.036");
         assert_eq!(zero_entry["billing"]["price_from"], "billing record");
         assert_eq!(ledger.json(&["verify", "--json"])["problem"], Value::Null);
         // Billing-records calls asked by request id, at most 50 at a time.
-        assert!(fal.seen().iter().any(|s| s.path == "/v1/models/billing-events" && s.query.contains("request_id=")));
+        assert!(fal
+            .seen()
+            .iter()
+            .any(|s| s.path == "/v1/models/billing-events" && s.query.contains("request_id=")));
     }
 }
 
@@ -266,7 +349,15 @@ async fn pricing_sync_stores_fal_unit_prices_that_then_price_billed_units() {
     ];
     let sync = |key: &str| {
         ledger.run_env(
-            &["pricing", "sync", "--models", "fal-ai/flux/dev,fal-ai/kling-video/v2.1/master/text-to-video,fal-ai/unknown", "--json", "--fal-upstream", &fal.url],
+            &[
+                "pricing",
+                "sync",
+                "--models",
+                "fal-ai/flux/dev,fal-ai/kling-video/v2.1/master/text-to-video,fal-ai/unknown",
+                "--json",
+                "--fal-upstream",
+                &fal.url,
+            ],
             &[("FAL_KEY", key)],
         )
     };
@@ -276,17 +367,29 @@ async fn pricing_sync_stores_fal_unit_prices_that_then_price_billed_units() {
     assert_eq!(summary["stored"]["added"], 2, "{summary}");
     assert_eq!(summary["missing"], json!(["fal-ai/unknown"]));
     assert_eq!(summary["changes"][0]["now"], "0.03 USD/megapixels");
-    let again: Value = serde_json::from_str(&tokio::task::block_in_place(|| sync(KEY)).stdout).unwrap();
+    let again: Value =
+        serde_json::from_str(&tokio::task::block_in_place(|| sync(KEY)).stdout).unwrap();
     assert_eq!(again["stored"]["unchanged"], 2, "{again}");
     assert_eq!(again["changes"], json!([]));
     // Paged: the stand-in answers one price a page.
-    assert!(fal.seen().iter().any(|s| s.path == "/v1/models/pricing" && s.query.contains("cursor=1")));
+    assert!(fal
+        .seen()
+        .iter()
+        .any(|s| s.path == "/v1/models/pricing" && s.query.contains("cursor=1")));
 
-    let server = Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
+    let server =
+        Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
     let id = submit(&server, "fal-ai/flux/dev", json!({"prompt": "synced"}), &[]).await;
-    get(&server, &format!("https://queue.fal.run/fal-ai/flux/requests/{id}")).await;
+    get(
+        &server,
+        &format!("https://queue.fal.run/fal-ai/flux/requests/{id}"),
+    )
+    .await;
     let settled = entry(&ledger, &id);
-    assert_eq!(settled["estimate"]["amount"], "0.025", "the catalog still estimates");
+    assert_eq!(
+        settled["estimate"]["amount"], "0.025",
+        "the catalog still estimates"
+    );
     assert_eq!(settled["actual"]["amount"], "0.06", "2 units × fal's 0.03");
     assert_eq!(settled["billing"]["price_from"], "sync");
 }
@@ -295,24 +398,33 @@ async fn pricing_sync_stores_fal_unit_prices_that_then_price_billed_units() {
 async fn bad_tag_headers_are_refused_before_anything_leaves() {
     let ledger = TestLedger::sqlite();
     let fal = FakeFal::start(KEY, ADMIN_KEY).await;
-    let server = Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
-    let answer = proxy(&server, reqwest::Method::POST, "https://queue.fal.run/fal-ai/flux/dev")
-        .header("x-gencost-client", "a".repeat(201))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let server =
+        Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
+    let answer = proxy(
+        &server,
+        reqwest::Method::POST,
+        "https://queue.fal.run/fal-ai/flux/dev",
+    )
+    .header("x-gencost-client", "a".repeat(201))
+    .body("{}")
+    .send()
+    .await
+    .unwrap();
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["error"]["field"], "x-gencost-client");
     assert!(fal.seen().is_empty());
     // Without a key the proxy is unavailable, and says why.
     let keyless = Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[]);
-    let answer = proxy(&keyless, reqwest::Method::POST, "https://fal.run/fal-ai/flux/dev")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let answer = proxy(
+        &keyless,
+        reqwest::Method::POST,
+        "https://fal.run/fal-ai/flux/dev",
+    )
+    .body("{}")
+    .send()
+    .await
+    .unwrap();
     assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unavailable");

@@ -4,8 +4,8 @@
 use gencost::ledger::event::{ActualConfirmed, EntryVoided, LedgerReset, Params, TagsChanged};
 use gencost::ledger::replay::{apply_change, entry_from_record, replay_entry};
 use gencost::ledger::{
-    decide, Actual, Command, Context, Entry, EntryRecord, Estimate, Event, EventBody, Hash, Head,
-    Kind, LedgerError, LogResult, Outcome, Status, Tags, Tier, Voiding,
+    decide, Actual, Billing, Command, Context, Entry, EntryRecord, Estimate, Event, EventBody,
+    Hash, Head, Kind, LedgerError, LogResult, Outcome, RunSettled, Status, Tags, Tier, Voiding,
 };
 use gencost::money::{Currency, Money};
 use gencost::timestamp::Timestamp;
@@ -251,6 +251,99 @@ fn confirming_appends_the_actual_and_says_what_it_replaced() {
     );
 }
 
+fn billing(units: &str, price: Option<&str>) -> Billing {
+    Billing {
+        units: units.into(),
+        endpoint: "fal-ai/flux/dev".into(),
+        unit_price: price.map(String::from),
+        unit: price.map(|_| "megapixels".into()),
+        price_date: price.map(|_| "2026-12-01".into()),
+        price_from: price.map(|_| "sync".into()),
+    }
+}
+
+fn settlement(status: Option<Status>, billing: Option<Billing>, micros: Option<i64>) -> RunSettled {
+    RunSettled {
+        entry_id: id(1),
+        status,
+        duration_ms: Some(2_345),
+        billing,
+        micros,
+        currency: micros.map(|_| Currency::USD),
+    }
+}
+
+#[test]
+fn a_settled_run_takes_its_status_duration_billing_and_billed_cost() {
+    let pending = Entry {
+        status: Status::Pending,
+        ..logged(&generation(1, "fal.ai", Some("req-1"), 25_000))
+    };
+    assert!(pending.is_charged(), "a pending run counts at its estimate");
+    let settled = settlement(
+        Some(Status::Succeeded),
+        Some(billing("1.5", Some("0.025"))),
+        Some(37_500),
+    );
+    let (events, outcome) = decide(
+        Command::Settle(settled.clone()),
+        &with_entries([pending.clone()]),
+    )
+    .unwrap();
+    assert_eq!(events, vec![EventBody::RunSettled(settled.clone())]);
+    assert_eq!(outcome, Outcome::Settled { changed: true });
+    let mut after = pending.clone();
+    apply_change(&mut after, &events[0], LOGGED_AT);
+    assert_eq!(after.status, Status::Succeeded);
+    assert_eq!(after.duration_ms, Some(2_345));
+    assert_eq!(after.actual.map(|a| a.amount), Some(usd(37_500)));
+    assert_eq!(after.estimate.micros, Some(25_000), "the estimate stays");
+    assert_eq!(after.cost().tier, Tier::Billed);
+    // The same report again appends nothing.
+    let (events, outcome) = decide(Command::Settle(settled), &with_entries([after])).unwrap();
+    assert!(events.is_empty());
+    assert_eq!(outcome, Outcome::Settled { changed: false });
+    // A negative billed cost, and a void entry, are refused.
+    let negative = settlement(None, None, Some(-1));
+    assert_eq!(
+        decide(Command::Settle(negative), &with_entries([pending.clone()])).unwrap_err(),
+        LedgerError::NegativeCost(id(1))
+    );
+    let void = settlement(Some(Status::Failed), None, None);
+    assert_eq!(
+        decide(Command::Settle(void), &with_entries([voided(pending)])).unwrap_err(),
+        LedgerError::EntryIsVoid(id(1))
+    );
+}
+
+#[test]
+fn failed_runs_count_only_when_charged_and_zero_units_stay_open() {
+    let failed = Entry {
+        status: Status::Failed,
+        ..logged(&generation(1, "fal.ai", Some("req-1"), 25_000))
+    };
+    assert!(!failed.is_charged(), "no units, no record: kept apart");
+    let charged = Entry {
+        billing: Some(billing("2", None)),
+        ..failed.clone()
+    };
+    assert!(charged.is_charged(), "units reported: a charged failure");
+    assert!(!charged.has_zero_units());
+    let zero = Entry {
+        status: Status::Succeeded,
+        billing: Some(billing("0", Some("0.025"))),
+        ..failed.clone()
+    };
+    assert!(zero.has_zero_units());
+    assert!(zero.is_charged());
+    assert_eq!(zero.cost().tier, Tier::Estimated, "counted at its estimate");
+    let zero_failed = Entry {
+        billing: Some(billing("0", Some("0.025"))),
+        ..failed
+    };
+    assert!(!zero_failed.is_charged());
+}
+
 #[test]
 fn a_negative_actual_is_refused_for_a_generation_and_allowed_for_an_external_cost() {
     let ctx = with_entries([
@@ -440,6 +533,7 @@ fn a_logged_confirmed_retagged_and_voided_entry_replays_to_its_view() {
         price_version: Some("2024-06-01".into()),
         license: Some("commercial".into()),
         batch: None,
+        billing: None,
     };
     assert_eq!(replay_entry(&events).unwrap(), Some(expected));
 }

@@ -66,9 +66,9 @@ pub async fn run(
         PricingCommand::List(args) => list(catalog, args, out),
         PricingCommand::Show(args) => show(catalog, args, out),
         PricingCommand::Estimate(args) => estimate(catalog, args, database, out).await,
-        PricingCommand::Sync(_) => Err(Error::Io(
-            "pricing sync is run with the ledger open".into(),
-        )),
+        PricingCommand::Sync(_) => {
+            Err(Error::Io("pricing sync is run with the ledger open".into()))
+        }
     }
 }
 

@@ -30,9 +30,7 @@ impl Decimal {
         }
         let fraction = fraction.trim_end_matches('0');
         if fraction.len() > MAX_SCALE as usize {
-            return Err(format!(
-                "'{text}' has more than {MAX_SCALE} decimal places"
-            ));
+            return Err(format!("'{text}' has more than {MAX_SCALE} decimal places"));
         }
         let all = format!("{whole}{fraction}");
         let digits = if all.is_empty() {

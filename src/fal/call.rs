@@ -78,7 +78,10 @@ pub fn result_url(endpoint: &str, request_id: &str) -> Option<Url> {
         [owner, alias, ..] => format!("{owner}/{alias}"),
         _ => return None,
     };
-    Url::parse(&format!("https://queue.fal.run/{app}/requests/{request_id}")).ok()
+    Url::parse(&format!(
+        "https://queue.fal.run/{app}/requests/{request_id}"
+    ))
+    .ok()
 }
 
 #[cfg(test)]
@@ -99,7 +102,10 @@ mod tests {
             }
         );
         assert_eq!(
-            call("POST", "https://queue.fal.run/fal-ai/flux/dev?fal_webhook=x"),
+            call(
+                "POST",
+                "https://queue.fal.run/fal-ai/flux/dev?fal_webhook=x"
+            ),
             Call::Submit {
                 endpoint: endpoint("fal-ai/flux/dev")
             }
@@ -118,23 +124,38 @@ mod tests {
         );
         let id = || "764cabcf-b745".to_string();
         assert_eq!(
-            call("GET", "https://queue.fal.run/fal-ai/flux/requests/764cabcf-b745/status?logs=0"),
+            call(
+                "GET",
+                "https://queue.fal.run/fal-ai/flux/requests/764cabcf-b745/status?logs=0"
+            ),
             Call::Status { request_id: id() }
         );
         assert_eq!(
-            call("GET", "https://queue.fal.run/fal-ai/flux/requests/764cabcf-b745"),
+            call(
+                "GET",
+                "https://queue.fal.run/fal-ai/flux/requests/764cabcf-b745"
+            ),
             Call::Result { request_id: id() }
         );
         assert_eq!(
-            call("PUT", "https://queue.fal.run/fal-ai/flux/requests/764cabcf-b745/cancel"),
+            call(
+                "PUT",
+                "https://queue.fal.run/fal-ai/flux/requests/764cabcf-b745/cancel"
+            ),
             Call::Cancel { request_id: id() }
         );
         assert_eq!(
-            call("GET", "https://queue.fal.run/fal-ai/flux/requests/764cabcf-b745/status/stream"),
+            call(
+                "GET",
+                "https://queue.fal.run/fal-ai/flux/requests/764cabcf-b745/status/stream"
+            ),
             Call::Other
         );
         assert_eq!(
-            call("POST", "https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3"),
+            call(
+                "POST",
+                "https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3"
+            ),
             Call::Other
         );
     }

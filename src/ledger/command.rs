@@ -444,7 +444,9 @@ fn changes(entry: &Entry, settled: &RunSettled) -> bool {
     super::replay::apply_change(
         &mut after,
         &EventBody::RunSettled(settled.clone()),
-        entry.actual.map_or(crate::timestamp::Timestamp(0), |a| a.confirmed_at),
+        entry
+            .actual
+            .map_or(crate::timestamp::Timestamp(0), |a| a.confirmed_at),
     );
     after != *entry
 }

@@ -71,7 +71,8 @@ pub struct LogBody {
     pub request_id: Option<String>,
     /// Who was paid; default fal.ai.
     pub source: Option<String>,
-    /// succeeded (default), failed or cancelled.
+    /// succeeded (default), failed, cancelled, or pending (a run under way,
+    /// counted at its estimate).
     pub status: Option<String>,
     /// RFC 3339, or a date (a UTC day); default now.
     pub occurred_at: Option<String>,

@@ -17,9 +17,9 @@ use crate::error::Error;
 use crate::fal::call::{classify, Call};
 use crate::fal::target;
 use crate::ledger::{Status, TagField, Tags};
-use crate::store::Store;
 use crate::service::fal::{self as runs, RunReport, RunStarted, UnitPrices};
 use crate::service::limits;
+use crate::store::Store;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -100,9 +100,9 @@ pub async fn forward(
             let (read, rest) = read_start(relayed).await;
             relayed = rest;
             match read.as_deref().and_then(submitted_request_id) {
-                Some(request_id) => {
-                    log_start(&state, endpoint, body, tags, Some(request_id)).await.map(|_| ())
-                }
+                Some(request_id) => log_start(&state, endpoint, body, tags, Some(request_id))
+                    .await
+                    .map(|_| ()),
                 None => Err(Error::Io(format!(
                     "the submit to {endpoint} was answered without a request_id; it is not logged"
                 ))),
@@ -110,7 +110,9 @@ pub async fn forward(
         }
         Call::Stream { endpoint } if is_success(status) => {
             let request_id = header_text("x-fal-request-id").map(str::to_string);
-            log_start(&state, endpoint, body, tags, request_id).await.map(|_| ())
+            log_start(&state, endpoint, body, tags, request_id)
+                .await
+                .map(|_| ())
         }
         Call::Run { endpoint } => {
             let report = RunReport::from_result(
@@ -285,7 +287,10 @@ async fn settle_run(
 async fn settle(state: &AppState, request_id: &str, report: RunReport) -> crate::Result<()> {
     let store = state.store.as_ref();
     let prices = UnitPrices::load(store, &state.catalog).await?;
-    if runs::settle(store, &prices, request_id, report).await?.is_some() {
+    if runs::settle(store, &prices, request_id, report)
+        .await?
+        .is_some()
+    {
         state.changes.written();
     }
     Ok(())

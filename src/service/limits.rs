@@ -120,7 +120,12 @@ mod tests {
 
     #[test]
     fn names_refuse_invisible_characters() {
-        for hidden in ["Ac\u{200B}me", "\u{FEFF}Acme", "Acme\u{202E}", "Ac\u{00AD}me"] {
+        for hidden in [
+            "Ac\u{200B}me",
+            "\u{FEFF}Acme",
+            "Acme\u{202E}",
+            "Ac\u{00AD}me",
+        ] {
             let err = name("client", hidden).unwrap_err().to_string();
             assert!(err.contains("invisible character"), "{err}");
         }

@@ -216,9 +216,8 @@ pub fn entry_from_row(mut row: Row) -> Result<Entry, StoreError> {
             billing: row
                 .opt_text("billing")?
                 .map(|b| {
-                    serde_json::from_str(&b).map_err(|e| {
-                        StoreError::Corrupt(format!("its billing is unreadable: {e}"))
-                    })
+                    serde_json::from_str(&b)
+                        .map_err(|e| StoreError::Corrupt(format!("its billing is unreadable: {e}")))
                 })
                 .transpose()?,
         })

@@ -186,9 +186,7 @@ pub trait Store: Send + Sync {
     fn store_unit_prices(
         &self,
         prices: &[crate::pricing::unit_price::UnitPrice],
-    ) -> impl Future<
-        Output = Result<crate::pricing::unit_price::UnitPricesStored, StoreError>,
-    > + Send;
+    ) -> impl Future<Output = Result<crate::pricing::unit_price::UnitPricesStored, StoreError>> + Send;
 
     /// Each endpoint's latest stored fal unit price.
     fn unit_prices(

@@ -11,10 +11,7 @@ use crate::pricing::unit_price::{UnitPrice, UnitPricesStored};
 /// Stores prices read today; a price equal to the endpoint's latest one
 /// is counted unchanged and not stored again, so the table grows only when
 /// a price changes.
-pub async fn store(
-    tx: &mut Session,
-    prices: &[UnitPrice],
-) -> Result<UnitPricesStored, StoreError> {
+pub async fn store(tx: &mut Session, prices: &[UnitPrice]) -> Result<UnitPricesStored, StoreError> {
     let latest = latest(tx).await?;
     let mut counts = UnitPricesStored::default();
     let mut values = Vec::new();

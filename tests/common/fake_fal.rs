@@ -125,7 +125,9 @@ fn app_of(endpoint: &str) -> String {
 
 async fn answer(State(state): State<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let header = |name: &str| {
         parts
             .headers
@@ -155,7 +157,11 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
     match host.as_str() {
         "queue.fal.run" => {
             if let Some(at) = segments.iter().position(|p| *p == "requests") {
-                let id = segments.get(at + 1).copied().unwrap_or_default().to_string();
+                let id = segments
+                    .get(at + 1)
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string();
                 let rest = &segments[(at + 2).min(segments.len())..];
                 let Some(run) = s.runs.get_mut(&id) else {
                     return json_response(404, json!({"detail": "Request not found"}));
@@ -164,17 +170,25 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                     ("GET", ["status"]) => {
                         run.polls += 1;
                         if run.polls < 2 {
-                            json_response(202, json!({"status": "IN_QUEUE", "queue_position": 0, "request_id": id}))
+                            json_response(
+                                202,
+                                json!({"status": "IN_QUEUE", "queue_position": 0, "request_id": id}),
+                            )
                         } else {
                             let time = s.inference_time;
-                            json_response(200, json!({"status": "COMPLETED", "request_id": id, "logs": [], "metrics": {"inference_time": time}}))
+                            json_response(
+                                200,
+                                json!({"status": "COMPLETED", "request_id": id, "logs": [], "metrics": {"inference_time": time}}),
+                            )
                         }
                     }
                     ("GET", []) => {
                         let endpoint = run.endpoint.clone();
                         result(&s, &endpoint, &id)
                     }
-                    ("PUT", ["cancel"]) => json_response(202, json!({"status": "CANCELLATION_REQUESTED"})),
+                    ("PUT", ["cancel"]) => {
+                        json_response(202, json!({"status": "CANCELLATION_REQUESTED"}))
+                    }
                     _ => json_response(405, json!({"detail": "Method not allowed"})),
                 };
             }
@@ -265,7 +279,10 @@ fn platform(s: &FalState, segments: &[&str], query: &str, admin: bool) -> Respon
             .flat_map(|(_, v)| v.split(',').map(str::to_string).collect::<Vec<_>>())
             .collect()
     };
-    let cursor: usize = values("cursor").first().and_then(|c| c.parse().ok()).unwrap_or(0);
+    let cursor: usize = values("cursor")
+        .first()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let page = |items: Vec<Value>, field: &str| {
         let item = items.get(cursor).cloned();
         let more = cursor + 1 < items.len();

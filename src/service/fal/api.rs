@@ -33,9 +33,7 @@ impl FalApi {
     pub fn new(key: Option<String>, upstream: Option<Url>) -> Result<FalApi> {
         Ok(FalApi {
             client: crate::http::streaming_client()?,
-            key: key
-                .map(|k| k.trim().to_string())
-                .filter(|k| !k.is_empty()),
+            key: key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()),
             upstream,
         })
     }
@@ -82,7 +80,10 @@ impl FalApi {
 /// A fal call that failed, in words that never hold the key or a URL's
 /// query.
 pub fn call_failed(what: &str, error: reqwest::Error) -> Error {
-    Error::Io(format!("{what}: fal.ai could not be reached: {}", error.without_url()))
+    Error::Io(format!(
+        "{what}: fal.ai could not be reached: {}",
+        error.without_url()
+    ))
 }
 
 /// A GET of a fal JSON API (`api.fal.ai`), read within `limit` bytes.
@@ -110,11 +111,17 @@ pub async fn get_json(
     let body = read_limited(response, limit)
         .await
         .map_err(|e| Error::Io(format!("{what}: {e}")))?;
-    serde_json::from_slice(&body)
-        .map_err(|e| Error::Io(format!("{what}: fal.ai's answer is not the JSON expected: {e}")))
+    serde_json::from_slice(&body).map_err(|e| {
+        Error::Io(format!(
+            "{what}: fal.ai's answer is not the JSON expected: {e}"
+        ))
+    })
 }
 
-async fn read_limited(mut response: reqwest::Response, limit: usize) -> std::result::Result<Vec<u8>, String> {
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Vec<u8>, String> {
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()

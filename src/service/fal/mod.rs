@@ -43,7 +43,11 @@ pub struct RunStarted {
 /// Logs a run at its catalog estimate, pending until fal says how it
 /// ended. A retried submit (same request id) is logged once. A run is a
 /// fact even when its input cannot be priced: it is then logged unpriced.
-pub async fn log_started<S: Store>(store: &S, catalog: &Catalog, run: RunStarted) -> Result<Logged> {
+pub async fn log_started<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    run: RunStarted,
+) -> Result<Logged> {
     let tags = active_tags::for_log(run.tags)?;
     record::log(
         store,
@@ -134,7 +138,8 @@ pub fn completed_duration(status_body: &[u8]) -> Option<i64> {
     }
     let seconds = value.get("metrics")?.get("inference_time")?.as_f64()?;
     // A duration, not money: rounded to the millisecond.
-    (seconds.is_finite() && (0.0..1e9).contains(&seconds)).then(|| (seconds * 1000.0).round() as i64)
+    (seconds.is_finite() && (0.0..1e9).contains(&seconds))
+        .then(|| (seconds * 1000.0).round() as i64)
 }
 
 /// Unit prices billed units are priced at, by endpoint: fal's own (from
@@ -238,8 +243,8 @@ pub async fn settle_entry<S: Store>(
         currency: None,
     };
     if let Some(text) = &report.units {
-        let units = Decimal::parse(text)
-            .map_err(|e| Error::input(format!("x-fal-billable-units: {e}")))?;
+        let units =
+            Decimal::parse(text).map_err(|e| Error::input(format!("x-fal-billable-units: {e}")))?;
         let endpoint = report
             .bill_as
             .as_deref()

@@ -133,7 +133,11 @@ pub async fn reconcile<S: Store>(
         }
     }
     if options.billing_events {
-        let still: Vec<Entry> = current(store, &open).await?.into_iter().filter(|e| e.actual.is_none()).collect();
+        let still: Vec<Entry> = current(store, &open)
+            .await?
+            .into_iter()
+            .filter(|e| e.actual.is_none())
+            .collect();
         apply_billing_events(store, api, &still, &mut failures).await?;
     }
     let after = current(store, &open).await?;
@@ -174,7 +178,12 @@ async fn current<S: Store>(store: &S, entries: &[Entry]) -> Result<Vec<Entry>> {
 
 /// Re-reads one run's result (headers only; the body is not needed) and
 /// settles the run from it.
-async fn refetch<S: Store>(store: &S, api: &FalApi, prices: &UnitPrices, entry: &Entry) -> Result<()> {
+async fn refetch<S: Store>(
+    store: &S,
+    api: &FalApi,
+    prices: &UnitPrices,
+    entry: &Entry,
+) -> Result<()> {
     let (Some(model), Some(request_id)) = (&entry.model, &entry.request_id) else {
         return Ok(());
     };
@@ -219,7 +228,11 @@ async fn apply_billing_events<S: Store>(
 ) -> Result<()> {
     let earliest = Timestamp::now().0 - BILLING_WINDOW_DAYS * crate::timestamp::MICROS_PER_DAY;
     for chunk in open.chunks(BILLING_IDS_PER_CALL) {
-        let oldest = chunk.iter().map(|e| e.occurred_at.0).min().unwrap_or(earliest);
+        let oldest = chunk
+            .iter()
+            .map(|e| e.occurred_at.0)
+            .min()
+            .unwrap_or(earliest);
         let start = Timestamp(oldest.max(earliest) - crate::timestamp::MICROS_PER_DAY);
         let mut cursor: Option<String> = None;
         loop {
@@ -228,7 +241,10 @@ async fn apply_billing_events<S: Store>(
             {
                 let mut query = url.query_pairs_mut();
                 for entry in chunk {
-                    query.append_pair("request_id", entry.request_id.as_deref().unwrap_or_default());
+                    query.append_pair(
+                        "request_id",
+                        entry.request_id.as_deref().unwrap_or_default(),
+                    );
                 }
                 query.append_pair("start", &start.to_string());
                 query.append_pair("limit", "100");
@@ -247,7 +263,10 @@ async fn apply_billing_events<S: Store>(
                     failures.push(format!("billing record: {e}"));
                 }
             }
-            let more = page.get("has_more").and_then(Value::as_bool).unwrap_or(false);
+            let more = page
+                .get("has_more")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             cursor = page
                 .get("next_cursor")
                 .and_then(Value::as_str)
@@ -284,7 +303,8 @@ pub fn record_cost(record: &Value) -> Option<i64> {
     let gross = cost_micros(units, price).ok()?;
     match decimal_field(record, "percent_discount") {
         Some(percent) => {
-            let kept = 100_000_000i128 - i128::from(cost_micros(percent, Decimal::parse("1").ok()?).ok()?);
+            let kept =
+                100_000_000i128 - i128::from(cost_micros(percent, Decimal::parse("1").ok()?).ok()?);
             i64::try_from(div_round_half_even(i128::from(gross) * kept, 100_000_000)).ok()
         }
         None => Some(gross),
@@ -345,13 +365,19 @@ mod tests {
     #[test]
     fn a_billing_record_costs_its_total_else_its_estimate_else_units_less_discount() {
         let cost = |json: &str| record_cost(&serde_json::from_str(json).unwrap());
-        assert_eq!(cost(r#"{"cost_total": 0.0135, "cost_estimate_nano_usd": 1}"#), Some(13_500));
+        assert_eq!(
+            cost(r#"{"cost_total": 0.0135, "cost_estimate_nano_usd": 1}"#),
+            Some(13_500)
+        );
         assert_eq!(cost(r#"{"cost_estimate_nano_usd": 1500000}"#), Some(1_500));
         assert_eq!(
             cost(r#"{"output_units": 2, "unit_price": 0.001, "percent_discount": 10}"#),
             Some(1_800)
         );
-        assert_eq!(cost(r#"{"output_units": 1.5, "unit_price": 0.001, "percent_discount": null}"#), Some(1_500));
+        assert_eq!(
+            cost(r#"{"output_units": 1.5, "unit_price": 0.001, "percent_discount": null}"#),
+            Some(1_500)
+        );
         assert_eq!(cost(r#"{"request_id": "x"}"#), None);
     }
 }

@@ -96,7 +96,10 @@ pub async fn sync<S: Store>(store: &S, api: &FalApi, endpoints: &[String]) -> Re
                 let parsed = parse_price(price, day)?;
                 fetched.insert(parsed.endpoint.clone(), parsed);
             }
-            let more = page.get("has_more").and_then(Value::as_bool).unwrap_or(false);
+            let more = page
+                .get("has_more")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             cursor = page
                 .get("next_cursor")
                 .and_then(Value::as_str)
