@@ -430,3 +430,62 @@ async fn bad_tag_headers_are_refused_before_anything_leaves() {
     assert_eq!(body["error"]["code"], "unavailable");
     assert!(fal.seen().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn accuracy_compares_estimates_with_confirmed_costs_per_model() {
+    for ledger in TestLedger::each() {
+        // flux/dev estimates 0.025 each; confirmed 0.025, 0.030 (20% off) and 0.
+        for (n, actual) in ["0.025", "0.030", "0"].iter().enumerate() {
+            let id = ledger.ok(&[
+                "log",
+                "--model",
+                "fal-ai/flux/dev",
+                "--request-id",
+                &format!("a{n}"),
+            ]);
+            ledger.ok(&["confirm", id.trim(), "--actual", actual]);
+        }
+        // A close one on another model.
+        let id = ledger.ok(&["log", "--model", "fal-ai/flux/schnell", "--cost", "0.010"]);
+        ledger.ok(&["confirm", id.trim(), "--actual", "0.0101"]);
+        let report = ledger.json(&["accuracy", "--json"]);
+        let models = report["models"].as_array().unwrap();
+        assert_eq!(
+            models[0]["model"], "fal-ai/flux/dev",
+            "the worst first: {report}"
+        );
+        assert_eq!(models[0]["confirmed"], 3);
+        assert_eq!(models[0]["compared"], 2);
+        assert_eq!(models[0]["zero_confirmed"], 1, "a zero is counted apart");
+        // |0.025−0.030|/0.030 = 16.666667% and 0%: the mean, 8.3333335,
+        // rounds half to even.
+        assert_eq!(models[0]["mean_abs_pct"], "8.333334");
+        assert_eq!(models[0]["drifting"], false);
+        assert_eq!(models[0]["over_threshold"], 1);
+        assert_eq!(models[1]["mean_abs_pct"], "0.990099");
+        assert_eq!(report["largest"][0]["difference_pct"], "16.666667");
+        assert_eq!(report["largest"][0]["confirmed"], "0.03");
+        let text = ledger.ok(&["accuracy"]);
+        assert!(
+            text.contains("fal-ai/flux/dev") && text.contains("8.333334%"),
+            "{text}"
+        );
+
+        let server = Server::start(&ledger, &[]);
+        let api: Value = http_client(true)
+            .get(server.api("/accuracy?currency=USD"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(api, report, "the API and the CLI give the same figures");
+        let refused = http_client(true)
+            .get(server.api("/accuracy?modle=x"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    }
+}

@@ -100,6 +100,8 @@ enum Command {
     /// The pricing catalog and cost estimates; fal's unit prices (sync)
     #[command(subcommand)]
     Pricing(pricing::PricingCommand),
+    /// Estimates against confirmed costs, per model (drift over 10% flagged)
+    Accuracy(query::AccuracyArgs),
     /// Settle fal runs without a confirmed cost from their results (and
     /// fal's billing records with --billing-events)
     Reconcile(fal::ReconcileArgs),
@@ -224,6 +226,7 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         }
         Command::List(args) => query::list(&open_to_read(database).await?, args, out).await,
         Command::Total(args) => query::total(&open_to_read(database).await?, args, out).await,
+        Command::Accuracy(args) => query::accuracy(&open_to_read(database).await?, args, out).await,
         Command::Tags(args) => query::tags(&open_to_read(database).await?, args, out).await,
         Command::Verify(args) => admin::verify(open_to_read(database).await?, args, out).await,
         Command::Reset(args) => admin::reset(&open(database).await?, args, out).await,

@@ -382,3 +382,78 @@ pub async fn tags<S: Store>(store: &S, args: TagsArgs, out: Out<'_>) -> Result<E
     }
     write_text(out, &text)
 }
+
+#[derive(Args, Debug)]
+pub struct AccuracyArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Currency to compare totals in
+    #[arg(long, default_value = "USD", value_name = "CODE")]
+    currency: String,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+/// `gencost accuracy`: estimates against confirmed costs, per model.
+pub async fn accuracy<S: Store>(store: &S, args: AccuracyArgs, out: Out<'_>) -> Result<Exit> {
+    let filter = args.filter.to_filter()?;
+    let currency = parse_currency("--currency", &args.currency)?;
+    let report = crate::service::accuracy::accuracy(store, &filter, currency).await?;
+    if args.json {
+        return write_json(out, &report);
+    }
+    if report.all.confirmed == 0 {
+        return write_text(out, "No generation has a confirmed cost yet.\n");
+    }
+    let pct = |p: &Option<String>| p.as_deref().map_or("-".to_string(), |p| format!("{p}%"));
+    let mut rows: Vec<Vec<String>> = report
+        .models
+        .iter()
+        .chain(std::iter::once(&report.all))
+        .map(|m| {
+            vec![
+                table::printable(&m.model),
+                m.confirmed.to_string(),
+                m.estimated.clone(),
+                m.confirmed_total.clone(),
+                pct(&m.mean_abs_pct),
+                if m.drifting { "over 10%" } else { "" }.to_string(),
+                m.zero_confirmed.to_string(),
+            ]
+        })
+        .collect();
+    if let Some(last) = rows.last_mut() {
+        last[5].clear();
+    }
+    let mut text = table::render(
+        &[
+            "model",
+            "confirmed",
+            &format!("estimated {}", report.currency),
+            &format!("confirmed {}", report.currency),
+            "mean |diff|",
+            "",
+            "confirmed at 0",
+        ],
+        &rows,
+        &[1, 2, 3, 4, 6],
+    );
+    if !report.largest.is_empty() {
+        text.push_str("\nLargest differences:\n");
+        for d in &report.largest {
+            text.push_str(&format!(
+                "  {}  {}  estimated {} {}, confirmed {} {}  ({}%)\n",
+                d.occurred_at,
+                table::printable(&d.model),
+                d.estimate,
+                d.currency,
+                d.confirmed,
+                d.currency,
+                d.difference_pct
+            ));
+        }
+    }
+    write_text(out, &text)?;
+    Ok(Exit::Success)
+}

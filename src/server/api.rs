@@ -390,6 +390,36 @@ pub async fn totals(
     Ok(Json(totals))
 }
 
+#[utoipa::path(get, path = "/api/v1/accuracy", params(AccuracyParams),
+    responses((status = 200, body = crate::service::accuracy::AccuracyReport, description = "what `gencost accuracy --json` prints"),
+              (status = 400, body = ErrorBody)))]
+pub async fn accuracy(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Json<crate::service::accuracy::AccuracyReport>, ApiError> {
+    let filter = filter(&mut query)?;
+    let currency = query_currency(&mut query)?.unwrap_or(Currency::USD);
+    query.finish()?;
+    let report = crate::service::accuracy::accuracy(&*state.store, &filter, currency).await?;
+    Ok(Json(report))
+}
+
+/// The query of `GET /accuracy` (documentation only).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AccuracyParams {
+    client: Option<String>,
+    project: Option<String>,
+    deliverable: Option<String>,
+    kind: Option<String>,
+    model: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    /// default USD
+    currency: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/v1/tags/{kind}",
     params(("kind" = String, Path, description = "client, project or deliverable"),
            ("prefix" = Option<String>, Query, description = "case-insensitive"),

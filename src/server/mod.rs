@@ -61,6 +61,7 @@ fn router(state: AppState) -> Router {
         .route("/entries/{id}/void", post(api::void))
         .route("/entries/{id}/tags", patch(api::retag))
         .route("/totals", get(api::totals))
+        .route("/accuracy", get(api::accuracy))
         .route("/tags/{kind}", get(api::tags))
         .route("/estimate", get(api::estimate))
         .route("/pricing/models", get(api::models))

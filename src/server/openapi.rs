@@ -19,6 +19,7 @@ use utoipa::OpenApi;
         api::void,
         api::retag,
         api::totals,
+        api::accuracy,
         api::tags,
         api::estimate,
         api::models,

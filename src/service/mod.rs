@@ -4,6 +4,7 @@
 //! it; a surface parses its input, calls one of these, and renders the typed
 //! result.
 
+pub mod accuracy;
 pub mod active_tags;
 pub mod batches;
 pub mod convert;

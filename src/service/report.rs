@@ -403,6 +403,35 @@ pub async fn report<S: Store + 'static>(
     )))
 }
 
+/// The report's estimate-accuracy table alone, in `currency` (for
+/// `gencost accuracy` and `GET /api/v1/accuracy`), with the rows of the
+/// generations it compared: one read of the entries, no verify.
+pub async fn accuracy_only<S: Store>(
+    store: &S,
+    filter: &Filter,
+    currency: Currency,
+) -> Result<(Accuracy, Vec<LogRow>)> {
+    let mut filter = filter.clone();
+    filter.include_void = false;
+    filter.kind = Some(Kind::Generation);
+    let scan = scan(store, &filter).await?;
+    let table = rate_table_into(store, scan.currencies(), currency).await?;
+    let mut conv = Converter {
+        table: &table,
+        used: BTreeSet::new(),
+        stale: StaleCheck::default(),
+        unconverted: BTreeMap::new(),
+        currency,
+    };
+    let accuracy = accuracy(&mut conv, &scan)?;
+    let rows = scan
+        .rows
+        .into_iter()
+        .filter(|r| r.actual.is_some())
+        .collect();
+    Ok((accuracy, rows))
+}
+
 /// Shares repeated text (tags, models, sources) between log rows.
 #[derive(Default)]
 struct Interner(HashMap<Box<str>, Arc<str>>);
@@ -643,7 +672,7 @@ impl Scan {
 
 /// |estimate − actual| / |actual| in millionths of a percent, rounded half to
 /// even; the estimate is given in pico-units of the actual's currency.
-fn abs_pct(estimate_picos: i128, actual_micros: i64) -> i64 {
+pub fn abs_pct(estimate_picos: i128, actual_micros: i64) -> i64 {
     let actual_picos = i128::from(actual_micros) * 1_000_000;
     let diff = (estimate_picos - actual_picos).abs();
     // percent × 10^6 = diff / actual × 10^8
