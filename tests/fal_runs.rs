@@ -489,3 +489,78 @@ async fn accuracy_compares_estimates_with_confirmed_costs_per_model() {
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     }
 }
+
+#[test]
+fn the_ledger_learns_prices_and_run_times_per_settings() {
+    for ledger in TestLedger::each() {
+        let log = |model: &str, extra: &[&str]| {
+            let mut args = vec!["log", "--model", model];
+            args.extend_from_slice(extra);
+            ledger.ok(&args);
+        };
+        // A model the catalog cannot price: three confirmed costs with
+        // steps=30, one with steps=50, and an old one outside 60 days.
+        for actual in ["0.10", "0.30", "0.20"] {
+            log(
+                "studio/upscaler",
+                &[
+                    "--actual", actual, "--param", "steps=30", "--param", "prompt=p",
+                ],
+            );
+        }
+        log("studio/upscaler", &["--actual", "9", "--param", "steps=50"]);
+        log(
+            "studio/upscaler",
+            &["--actual", "5", "--param", "steps=30", "--at", "2020-01-01"],
+        );
+        let estimate = |params: &[&str]| {
+            let mut args = vec!["pricing", "estimate", "studio/upscaler", "--json"];
+            for p in params {
+                args.extend(["--param", p]);
+            }
+            ledger.json(&args)
+        };
+        let same = estimate(&["steps=30", "prompt=another"]);
+        assert_eq!(same["tier"], "historical", "{same}");
+        assert_eq!(
+            same["amount"], "0.2",
+            "the median of 0.10, 0.20, 0.30; the 2020 one is too old"
+        );
+        let other = estimate(&["steps=50"]);
+        assert_eq!(
+            other["tier"], "unpriced",
+            "one run with steps=50 is not enough: {other}"
+        );
+
+        // Run times: the median of the last durations with the same settings.
+        assert_eq!(estimate(&["steps=30"])["typical_duration_ms"], Value::Null);
+        for duration in ["30s", "38s", "40s"] {
+            log(
+                "fal-ai/flux/dev",
+                &["--duration", duration, "--param", "num_images=1"],
+            );
+        }
+        log(
+            "fal-ai/flux/dev",
+            &["--duration", "90s", "--param", "num_images=4"],
+        );
+        let flux = ledger.json(&["pricing", "estimate", "fal-ai/flux/dev", "--json"]);
+        assert_eq!(flux["typical_duration_ms"], 38_000, "{flux}");
+        assert_eq!(flux["typical_of_runs"], 3);
+        let text = ledger.ok(&["pricing", "estimate", "fal-ai/flux/dev"]);
+        assert!(text.contains("takes ≈ 38 s"), "{text}");
+        let four = ledger.json(&[
+            "pricing",
+            "estimate",
+            "fal-ai/flux/dev",
+            "--param",
+            "num_images=4",
+            "--json",
+        ]);
+        assert_eq!(
+            four["typical_duration_ms"],
+            Value::Null,
+            "one run with 4 images"
+        );
+    }
+}

@@ -13,3 +13,8 @@ CREATE TABLE unit_prices (
     currency TEXT NOT NULL,
     PRIMARY KEY (endpoint, day)
 );
+-- Runs of a model with a confirmed cost or a duration, newest first: the
+-- learned figures (historical price, typical run time) read one range of
+-- it. It replaces the index of confirmed costs alone.
+DROP INDEX entries_model_actuals;
+CREATE INDEX entries_model_runs ON entries (model, logged_seq) WHERE is_void = 0 AND (actual_micros IS NOT NULL OR duration_ms IS NOT NULL);

@@ -195,6 +195,12 @@ async fn estimate(
             used.date
         ));
     }
+    if let (Some(ms), Some(runs)) = (report.typical_duration_ms, report.typical_of_runs) {
+        text.push_str(&format!(
+            "takes {} (median of the last {runs} runs with these settings)\n",
+            crate::service::learned::duration_label(ms)
+        ));
+    }
     if let Some(version) = &report.price_version {
         text.push_str(&format!(
             "price verified {version}{}\n",

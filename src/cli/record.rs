@@ -51,7 +51,7 @@ pub struct LogArgs {
     /// Who was paid: fal.ai, Midjourney, ElevenLabs, ...
     #[arg(long, default_value = "fal.ai")]
     source: String,
-    /// succeeded, failed or cancelled
+    /// succeeded, failed, cancelled, or pending (a run under way, counted at its estimate)
     #[arg(long, default_value = "succeeded")]
     status: String,
     /// generation or external

@@ -101,6 +101,37 @@ pub struct Quote {
 const MICROS: i128 = 1_000_000;
 
 impl Formula {
+    /// The parameters this formula reads: a run's price-relevant settings.
+    pub fn settings(&self) -> Vec<String> {
+        let image = |scale: Option<&String>| {
+            let mut names: Vec<String> = ["num_images", "image_size", "width", "height"]
+                .map(String::from)
+                .to_vec();
+            names.extend(scale.cloned());
+            names
+        };
+        match self {
+            Formula::PerImage { .. } => vec!["num_images".into()],
+            Formula::PerImageByOption { param, .. } => vec!["num_images".into(), param.clone()],
+            Formula::PerMegapixel { scale_param, .. } => image(scale_param.as_ref()),
+            Formula::TieredMegapixel { .. } => image(None),
+            Formula::PerSecond { .. } => vec!["duration".into(), "generate_audio".into()],
+            Formula::PerSecondByResolution { .. } => {
+                vec![
+                    "duration".into(),
+                    "resolution".into(),
+                    "generate_audio".into(),
+                ]
+            }
+            Formula::BasePlusPerSecond { .. } => vec!["duration".into()],
+            Formula::Per1kCharacters { .. } => vec!["characters".into()],
+            Formula::PerMillionTokens { .. } => vec!["input_tokens".into(), "output_tokens".into()],
+            Formula::PerComputeSecond { .. } => vec!["compute_seconds".into()],
+            Formula::PerRequest { .. } | Formula::PerVideo { .. } => Vec::new(),
+            Formula::PerVideoByOption { param, .. } => vec![param.clone()],
+        }
+    }
+
     /// Computes the price of one call with these parameters, rounding half
     /// to even to micro-units once, at the end.
     pub fn quote(&self, params: &Params, currency: Currency) -> Result<Quote, PricingError> {

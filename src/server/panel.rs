@@ -376,12 +376,14 @@ async fn clients(
 
 #[derive(Template)]
 #[template(
-    source = r#"{% match amount %}{% when Some with (a) %}<span title="{{ a.exact }}">{{ a.text }}</span> <span class="tier">{{ tier }}</span>{% when None %}<span class="tier">No price</span>{% endmatch %} <span class="why">{{ explanation }}</span>"#,
+    source = r#"{% match amount %}{% when Some with (a) %}<span title="{{ a.exact }}">{{ a.text }}</span> <span class="tier">{{ tier }}</span>{% when None %}<span class="tier">No price</span>{% endmatch %}{% if let Some(t) = typical %} <span class="typical" title="median of the last runs with these settings">({{ t }})</span>{% endif %} <span class="why">{{ explanation }}</span>"#,
     ext = "html"
 )]
 struct EstimateLine {
     amount: Option<Shown>,
     tier: String,
+    /// `≈ 38 s` once the ledger knows 3 runs with these settings.
+    typical: Option<String>,
     explanation: String,
 }
 
@@ -414,6 +416,9 @@ async fn estimate(
     render(&EstimateLine {
         amount: report.shown.map(|m| Shown::entry(m.micros, m.currency)),
         tier: report.tier,
+        typical: report
+            .typical_duration_ms
+            .map(crate::service::learned::duration_label),
         explanation: report.explanation,
     })
 }

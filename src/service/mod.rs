@@ -12,6 +12,7 @@ pub mod entries;
 pub mod export;
 pub mod fal;
 pub mod import;
+pub mod learned;
 pub mod limits;
 pub mod pool;
 pub mod pricing;

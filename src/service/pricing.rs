@@ -79,6 +79,11 @@ pub struct EstimateReport {
     /// The rate the amount was converted at, when shown in another currency.
     #[schema(value_type = Option<Object>)]
     pub rate: Option<RateUsed>,
+    /// How long such a run takes: the median of the last (up to 30)
+    /// durations with the same settings, once there are 3; null before.
+    pub typical_duration_ms: Option<i64>,
+    /// How many durations that median is of.
+    pub typical_of_runs: Option<usize>,
     /// The amount as shown (in `currency`), for rendering.
     #[serde(skip)]
     pub shown: Option<Money>,
@@ -97,6 +102,9 @@ pub async fn estimate<S: Store>(
     currency: Option<Currency>,
 ) -> Result<EstimateReport> {
     let priced = price_generation(store, catalog, Some(model), params).await?;
+    let typical = super::learned::learn(store, catalog, model, params)
+        .await?
+        .typical_ms;
     let listed = catalog.get(model);
     let license = listed.map(|m| m.license.label());
     let (money, tier, explanation, price_version, stale, price_source) = match priced {
@@ -117,7 +125,10 @@ pub async fn estimate<S: Store>(
         Priced::Historical { money, from } => (
             Some(money),
             "historical",
-            format!("median of {from} confirmed costs of {model}"),
+            format!(
+                "median of {from} confirmed costs of {model} with these settings in the last {} days",
+                super::learned::HISTORY_DAYS
+            ),
             None,
             false,
             None,
@@ -147,6 +158,8 @@ pub async fn estimate<S: Store>(
         source,
         license,
         rate,
+        typical_duration_ms: typical.map(|(ms, _)| ms),
+        typical_of_runs: typical.map(|(_, n)| n),
         shown,
         original: money,
     })

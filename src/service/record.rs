@@ -128,7 +128,8 @@ pub enum Priced {
 pub const HISTORICAL_MINIMUM: usize = 3;
 
 /// Prices a generation of `model` from the catalog; else the median of the
-/// model's confirmed actuals (at least three); else unpriced.
+/// model's confirmed costs of the last 60 days with the same settings (at
+/// least three: `learned`); else unpriced.
 pub async fn price_generation<S: Store>(
     store: &S,
     catalog: &Catalog,
@@ -156,8 +157,8 @@ pub async fn price_generation<S: Store>(
             return Ok(priced);
         }
     }
-    let actuals = store.confirmed_actuals(model).await?;
-    if let Some((money, from)) = median_of_most_common_currency(&actuals) {
+    let learned = super::learned::learn(store, catalog, model, params).await?;
+    if let Some((money, from)) = learned.historical {
         return Ok(Priced::Historical { money, from });
     }
     let why = match listed {

@@ -65,6 +65,16 @@ pub struct BatchTotal {
     pub micros: i64,
 }
 
+/// A run the learned figures are made from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecentRun {
+    /// Its parameters as JSON text.
+    pub params: String,
+    pub occurred_at: Timestamp,
+    pub actual: Option<Money>,
+    pub duration_ms: Option<i64>,
+}
+
 /// What `db info` reports.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct StoreInfo {
@@ -176,11 +186,13 @@ pub trait Store: Send + Sync {
         rates: &[DayRate],
     ) -> impl Future<Output = Result<RatesImported, StoreError>> + Send;
 
-    /// Confirmed actual costs of live entries of this model.
-    fn confirmed_actuals(
+    /// The latest live runs of this model with a confirmed cost or a
+    /// duration, newest first, at most `limit`.
+    fn recent_runs(
         &self,
         model: &str,
-    ) -> impl Future<Output = Result<Vec<Money>, StoreError>> + Send;
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<RecentRun>, StoreError>> + Send;
 
     /// Stores fal unit prices read today (all or nothing).
     fn store_unit_prices(

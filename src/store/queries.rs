@@ -11,7 +11,7 @@ use super::filter::{Cursor, Filter, Page};
 use super::request_key::request_key;
 use super::session::Session;
 use super::value::{placeholders, Value};
-use super::{BatchTotal, TagCount, ViewRow};
+use super::{BatchTotal, RecentRun, TagCount, ViewRow};
 use crate::ledger::event::AmountCorrected;
 use crate::ledger::tags::fold;
 use crate::ledger::totals::{Grouping, SumRow};
@@ -20,6 +20,7 @@ use crate::ledger::{
     ImportedIndex, TagField,
 };
 use crate::money::Money;
+use crate::timestamp::Timestamp;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -400,21 +401,38 @@ pub async fn tag_spelling(
     Ok(found.filter(|spelled| fold(spelled) == fold(name)))
 }
 
-pub async fn confirmed_actuals(
+/// The latest live runs of `model` with a confirmed cost or a duration,
+/// newest first, at most `limit`: one range of the `entries_model_runs`
+/// index (its predicate is repeated here word for word so both backends
+/// use it).
+pub async fn recent_runs(
     session: &mut Session,
     model: &str,
-) -> Result<Vec<Money>, StoreError> {
+    limit: i64,
+) -> Result<Vec<RecentRun>, StoreError> {
     let rows = session
         .query(
-            "SELECT actual_micros, actual_currency FROM entries \
-             WHERE model = $1 AND actual_micros IS NOT NULL AND is_void = 0",
-            &[Value::from(model)],
+            "SELECT params, occurred_at, actual_micros, actual_currency, duration_ms FROM entries \
+             WHERE model = $1 AND is_void = 0 AND (actual_micros IS NOT NULL OR duration_ms IS NOT NULL) \
+             ORDER BY logged_seq DESC LIMIT $2",
+            &[Value::from(model), Value::Int(limit)],
         )
         .await?;
     rows.into_iter()
         .map(|mut row| {
-            let currency = parse_currency(&row.text("actual_currency")?)?;
-            Ok(Money::new(row.int("actual_micros")?, currency))
+            let actual = match (
+                row.opt_int("actual_micros")?,
+                row.opt_text("actual_currency")?,
+            ) {
+                (Some(micros), Some(code)) => Some(Money::new(micros, parse_currency(&code)?)),
+                _ => None,
+            };
+            Ok(RecentRun {
+                params: row.text("params")?,
+                occurred_at: Timestamp(row.int("occurred_at")?),
+                actual,
+                duration_ms: row.opt_int("duration_ms")?,
+            })
         })
         .collect()
 }

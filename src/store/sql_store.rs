@@ -20,7 +20,7 @@ use crate::fx::DayRate;
 use crate::ledger::event::LedgerReset;
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{Command, Entry, Event, Head, ImportedIndex, TagField};
-use crate::money::{Currency, Money};
+use crate::money::Currency;
 use crate::timestamp::Timestamp;
 use sqlx::PgPool;
 use std::path::PathBuf;
@@ -415,8 +415,12 @@ impl Store for SqlStore {
         Ok(imported)
     }
 
-    async fn confirmed_actuals(&self, model: &str) -> Result<Vec<Money>, StoreError> {
-        queries::confirmed_actuals(&mut self.connection().await?, model).await
+    async fn recent_runs(
+        &self,
+        model: &str,
+        limit: i64,
+    ) -> Result<Vec<super::RecentRun>, StoreError> {
+        queries::recent_runs(&mut self.connection().await?, model, limit).await
     }
 
     async fn store_unit_prices(
