@@ -38,10 +38,10 @@ fn db_info_names_backend_schema_and_counts() {
         fill(&ledger);
         let info = ledger.json(&["db", "info", "--json"]);
         assert_eq!(info["backend"], ledger.backend);
-        assert_eq!(info["schema_version"], 6);
+        assert_eq!(info["schema_version"], 7);
         assert_eq!(info["events"], 14);
         assert_eq!(info["entries"], 12);
-        assert!(ledger.ok(&["db", "info"]).contains("schema version  6"));
+        assert!(ledger.ok(&["db", "info"]).contains("schema version  7"));
     }
 }
 
@@ -436,7 +436,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr
-                .contains("schema is version 2 and this gencost needs version 6")
+                .contains("schema is version 2 and this gencost needs version 7")
                 && run.stderr.contains("gencost db migrate"),
             "{args:?}: {}",
             run.stderr
@@ -447,7 +447,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
 
     let plan = ledger.ok(&["db", "migrate", "--dry-run"]);
     assert!(
-        plan.contains("schema 2 -> 6")
+        plan.contains("schema 2 -> 7")
             && plan
                 .contains("0003_entries_by_seq, 0004_charged, 0005_batches, 0006_grouping_costs"),
         "{plan}"
@@ -458,11 +458,11 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert!(done.stderr.contains("may take about"), "{}", done.stderr);
     assert!(
-        done.stdout.contains("upgraded to schema 6"),
+        done.stdout.contains("upgraded to schema 7"),
         "{}",
         done.stdout
     );
-    assert_eq!(schema_version(&ledger), "6");
+    assert_eq!(schema_version(&ledger), "7");
     ledger.ok(&["log", "--model", "m", "--cost", "1"]);
     assert!(ledger.ok(&["verify"]).starts_with("ok"));
     assert!(ledger.ok(&["db", "migrate"]).contains("nothing to do"));
@@ -476,11 +476,11 @@ fn a_private_sqlite_ledger_upgrades_on_open_after_a_backup() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("upgraded this ledger from schema 2 to 6"),
+            .contains("upgraded this ledger from schema 2 to 7"),
         "{}",
         run.stderr
     );
-    assert_eq!(schema_version(&ledger), "6");
+    assert_eq!(schema_version(&ledger), "7");
     let backup = run
         .stderr
         .split("the file as it was is at ")
@@ -567,5 +567,5 @@ fn a_dry_run_of_db_migrate_changes_nothing_and_a_migrate_of_sqlite_keeps_a_copy(
         )[0][0],
         "2"
     );
-    assert_eq!(schema_version(&ledger), "6");
+    assert_eq!(schema_version(&ledger), "7");
 }

@@ -276,8 +276,9 @@ fn active_tags_apply_to_logs_that_give_none() {
             tagged,
             [
                 (Value::from("Acme"), Value::from("Spot A")),
-                // A tag given on the log overrides only its own field.
-                (Value::from("Other"), Value::from("Spot A")),
+                // A log naming another client takes none of the active
+                // client's project.
+                (Value::from("Other"), Value::Null),
                 (Value::Null, Value::Null),
             ]
         );

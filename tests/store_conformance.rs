@@ -507,7 +507,7 @@ async fn a_ledger_without_rates_has_no_first_rate_day() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn confirmed_actuals_are_those_of_live_entries_of_the_model() {
+async fn recent_runs_are_live_entries_of_the_model_with_a_cost_or_a_duration() {
     for ledger in TestLedger::each() {
         let store = open(&ledger).await;
         let mut billed = record(at(9, 0), None, Some(1));
@@ -534,16 +534,21 @@ async fn confirmed_actuals_are_those_of_live_entries_of_the_model() {
             )
             .await
             .unwrap();
-        let mut actuals = store.confirmed_actuals("fal-ai/flux/dev").await.unwrap();
-        actuals.sort_by_key(|m| m.micros);
+        let runs = store.recent_runs("fal-ai/flux/dev", 10).await.unwrap();
+        let actuals: Vec<Option<Money>> = runs.iter().map(|r| r.actual).collect();
+        // Newest logged first; the other model's run is not among them.
         assert_eq!(
             actuals,
             [
-                Money::new(40_000, Currency::USD),
-                Money::new(45_000, Currency::EUR)
+                Some(Money::new(45_000, Currency::EUR)),
+                Some(Money::new(40_000, Currency::USD))
             ],
             "[{}]",
             ledger.backend
+        );
+        assert_eq!(
+            store.recent_runs("fal-ai/flux/dev", 1).await.unwrap().len(),
+            1
         );
         let ids: HashSet<Uuid> = store
             .list(&Filter::default(), all())

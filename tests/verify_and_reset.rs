@@ -3,6 +3,7 @@
 //! writes a readable backup first, and links the new chain to the old one.
 
 mod common;
+use common::fake_fal::{FakeFal, QueuedRun};
 use common::{exec_sql, TestLedger};
 
 fn logged(ledger: &TestLedger, n: usize) -> Vec<String> {
@@ -245,6 +246,38 @@ fn rich_ledger(ledger: &TestLedger) {
     let report = ledger.json(&["import", &path.display().to_string(), "--json"]);
     let batch = report["batch"].as_str().unwrap().to_string();
     ledger.ok(&["import", "void", &batch, "--reason", "wrong file"]);
+    // A fal run settled from its result (billing, a billed cost, a status).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fal = runtime.block_on(FakeFal::start("rich-key", "rich-admin"));
+    fal.set_units("fal-ai/flux/dev", "2");
+    fal.state.lock().unwrap().runs.insert(
+        "req-settled".into(),
+        QueuedRun {
+            endpoint: "fal-ai/flux/dev".into(),
+            polls: 0,
+        },
+    );
+    ledger.ok(&[
+        "log",
+        "--model",
+        "fal-ai/flux/dev",
+        "--request-id",
+        "req-settled",
+        "--status",
+        "pending",
+    ]);
+    let settled = ledger.run_env(
+        &["reconcile", "--fal-upstream", &fal.url],
+        &[("FAL_KEY", "rich-key")],
+    );
+    // Other fal entries of this ledger were never run at the stand-in: they
+    // cannot be read (exit 1); this one is confirmed.
+    assert!(
+        settled.stdout.contains("1 confirmed"),
+        "{}{}",
+        settled.stdout,
+        settled.stderr
+    );
 }
 
 /// Every column of the entries and events tables, with its SQL type, read
