@@ -163,6 +163,7 @@ fn stopped() -> StoreError {
 /// else's data, and opening it as a ledger (which switches it to WAL and adds
 /// tables) would change it.
 fn check_is_ledger(path: &Path) -> Result<(), StoreError> {
+    check_not_truncated(path)?;
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| open_error(path, e.to_string()))?;
     let count = |sql: &str| -> Result<i64, StoreError> {
@@ -177,6 +178,53 @@ fn check_is_ledger(path: &Path) -> Result<(), StoreError> {
         return Err(open_error(
             path,
             "it holds other data and is not a gencost ledger; nothing was changed".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a file shorter than the pages its own header counts: a ledger
+/// cut short (a copy that did not finish, a full disk) would otherwise
+/// read as a ledger with tables missing, or empty. Only a header SQLite
+/// vouches for is read (its "valid for" counter equals the change counter),
+/// and only with no write-ahead log beside it: while one holds pages not
+/// yet copied back, the file's header may count pages the file does not
+/// have yet.
+fn check_not_truncated(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    let mut header = [0u8; 100];
+    let mut file = std::fs::File::open(path).map_err(|e| open_error(path, e.to_string()))?;
+    let length = file
+        .metadata()
+        .map_err(|e| open_error(path, e.to_string()))?
+        .len();
+    if length == 0 {
+        return Ok(());
+    }
+    if file.read_exact(&mut header).is_err() || &header[..16] != b"SQLite format 3\0" {
+        return Err(open_error(
+            path,
+            "it is not a SQLite database (a damaged or foreign file); nothing was changed".into(),
+        ));
+    }
+    let be32 = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        n => u64::from(n),
+    };
+    let pages = u64::from(be32(28));
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let pending_wal = std::fs::metadata(std::path::PathBuf::from(wal)).is_ok_and(|m| m.len() > 0);
+    if !pending_wal && be32(24) == be32(92) && pages > 0 && length < pages * page_size {
+        return Err(open_error(
+            path,
+            format!(
+                "the file is cut short: {length} bytes where its header counts {} (restore it from a backup); nothing was changed",
+                pages * page_size
+            ),
         ));
     }
     Ok(())

@@ -75,6 +75,12 @@ impl Server {
         format!("{}/api/v1{path}", self.url)
     }
 
+    /// Kills the server outright (SIGKILL: no shutdown, no flush) and waits.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits: the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
