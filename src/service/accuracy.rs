@@ -104,7 +104,7 @@ pub async fn accuracy<S: Store>(
         })
         .filter(|(pct, _)| *pct > 0)
         .collect();
-    largest.sort_by(|a, b| b.0.cmp(&a.0));
+    largest.sort_by_key(|(pct, _)| std::cmp::Reverse(*pct));
     largest.truncate(LARGEST);
     Ok(AccuracyReport {
         currency: currency.code().to_string(),

@@ -52,7 +52,7 @@ pub fn settings_key(catalog: &Catalog, model: &str, params: &Map<String, Value>)
                 !FREE_TEXT.contains(&key.as_str())
                     && !key.ends_with("_url")
                     && !key.ends_with("_urls")
-                    && !value.as_str().is_some_and(|t| t.len() > 64)
+                    && value.as_str().is_none_or(|t| t.len() <= 64)
             })
             .map(|(k, v)| (k.as_str(), v))
             .collect(),
