@@ -373,7 +373,27 @@ async fn a_token_guards_the_api_and_the_panel_trades_it_for_a_session() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    assert_error(&wrong.json().await.unwrap(), "unauthorized", None);
+    assert!(wrong.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    let wrong_body: Value = wrong.json().await.unwrap();
+    assert_error(&wrong_body, "unauthorized", None);
+    assert!(
+        wrong_body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not this server's"),
+        "a wrong token is told apart from a missing one: {wrong_body}"
+    );
+    // The scheme is case-insensitive (RFC 7235).
+    let lower = client()
+        .get(&url)
+        .header("authorization", format!("bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status(), StatusCode::OK);
     assert_eq!(
         client()
             .get(&url)
@@ -428,6 +448,7 @@ async fn a_token_guards_the_api_and_the_panel_trades_it_for_a_session() {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
+    assert!(cookie.contains("Max-Age=43200"), "sessions end: {cookie}");
     let session = cookie.split(';').next().unwrap().to_string();
     let with_cookie = client()
         .get(&url)
@@ -446,6 +467,10 @@ async fn a_token_guards_the_api_and_the_panel_trades_it_for_a_session() {
         .await
         .unwrap();
     assert!(panel.contains("id=\"history\""));
+    assert!(
+        panel.contains("/session/logout"),
+        "the panel offers to log out"
+    );
     let forged = client()
         .get(&url)
         .header("cookie", "gencost_session=forged")
@@ -453,6 +478,84 @@ async fn a_token_guards_the_api_and_the_panel_trades_it_for_a_session() {
         .await
         .unwrap();
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    // Logging out ends the session on the server, not only in the browser.
+    let out = plain
+        .post(format!("{}/session/logout", server.url))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert!(out.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let after = client()
+        .get(&url)
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_methods_forms_and_repeated_fields_get_the_error_shape() {
+    let ledger = TestLedger::sqlite();
+    let server = Server::start(&ledger, &[]);
+    let wrong_method = client().delete(server.api("/totals")).send().await.unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_error(
+        &wrong_method.json().await.unwrap(),
+        "method_not_allowed",
+        None,
+    );
+    let not_multipart = client()
+        .post(server.api("/import"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_multipart.status(), StatusCode::BAD_REQUEST);
+    assert_error(
+        &not_multipart.json().await.unwrap(),
+        "invalid_input",
+        Some("body"),
+    );
+    let csv = "date,description,amount\n2026-11-03,plan,9\n";
+    let two_files = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::text(csv).file_name("a.csv"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::text(csv).file_name("b.csv"),
+        );
+    let answer = client()
+        .post(server.api("/import"))
+        .multipart(two_files)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    assert_error(&answer.json().await.unwrap(), "invalid_input", Some("file"));
+    let (status, body) =
+        get(&server.api("/estimate?model=fal-ai/flux/dev&param.num_images=1&param.num_images=4"))
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_error(&body, "invalid_input", Some("param.num_images"));
+    let panel = client()
+        .get(format!(
+            "{}/panel/estimate?model=fal-ai/flux/dev&params=num_images%3D1+num_images%3D4",
+            server.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(panel.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(events(&ledger), 0, "nothing was written");
 }
 
 #[tokio::test(flavor = "multi_thread")]

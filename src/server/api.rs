@@ -456,7 +456,7 @@ pub async fn estimate(
         .ok_or_else(|| ApiError::invalid("model", "model: give the model's endpoint id"))?;
     let currency = query_currency(&mut query)?;
     let mut params = serde_json::Map::new();
-    for (key, value) in query.take_prefixed("param.") {
+    for (key, value) in query.take_prefixed("param.")? {
         let (key, value) = parse_param(&format!("{key}={value}"))?;
         params.insert(key, value);
     }

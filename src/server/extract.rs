@@ -141,8 +141,8 @@ impl QueryArgs {
     }
 
     /// Every `PREFIX.KEY=VALUE` pair, as (KEY, VALUE).
-    pub fn take_prefixed(&mut self, prefix: &str) -> Vec<(String, String)> {
-        let mut taken = Vec::new();
+    pub fn take_prefixed(&mut self, prefix: &str) -> Result<Vec<(String, String)>, ApiError> {
+        let mut taken: Vec<(String, String)> = Vec::new();
         self.pairs.retain(|(k, v)| match k.strip_prefix(prefix) {
             Some(key) => {
                 taken.push((key.to_string(), v.clone()));
@@ -150,7 +150,18 @@ impl QueryArgs {
             }
             None => true,
         });
-        taken
+        // A key given twice is refused, as the command line refuses it:
+        // which of the two would price the run is not for us to guess.
+        for (i, (key, _)) in taken.iter().enumerate() {
+            if taken[..i].iter().any(|(earlier, _)| earlier == key) {
+                let name = format!("{prefix}{key}");
+                return Err(ApiError::invalid(
+                    &name,
+                    format!("{name}: given more than once"),
+                ));
+            }
+        }
+        Ok(taken)
     }
 
     /// Refuses any parameter no one took.
@@ -203,11 +214,19 @@ mod tests {
             ],
         };
         assert_eq!(q.number("limit", 50, 0..=1000).unwrap(), 14);
-        assert_eq!(q.take_prefixed("param.").len(), 1);
+        assert_eq!(q.take_prefixed("param.").unwrap().len(), 1);
         assert_eq!(q.finish().unwrap_err().field.as_deref(), Some("projct"));
         let mut twice = QueryArgs {
             pairs: vec![("a".into(), "1".into()), ("a".into(), "2".into())],
         };
         assert!(twice.take("a").is_err());
+        let mut twice = QueryArgs {
+            pairs: vec![
+                ("param.num_images".into(), "1".into()),
+                ("param.num_images".into(), "4".into()),
+            ],
+        };
+        let err = twice.take_prefixed("param.").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("param.num_images"));
     }
 }

@@ -147,6 +147,12 @@ async fn read_multipart(mut multipart: Multipart) -> Result<ImportFields, ApiErr
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| "upload.csv".into());
             let bytes = field.bytes().await.map_err(failed)?;
+            if fields.file.is_some() {
+                return Err(ApiError::invalid(
+                    "file",
+                    "file: given twice; import one file at a time",
+                ));
+            }
             fields.file = Some((file_name, bytes.to_vec()));
         } else {
             let text = field.text().await.map_err(failed)?;
@@ -165,8 +171,14 @@ async fn read_multipart(mut multipart: Multipart) -> Result<ImportFields, ApiErr
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
-    multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    let multipart = multipart.map_err(|e| {
+        ApiError::invalid(
+            "body",
+            format!("body: send a multipart/form-data form ({})", e.body_text()),
+        )
+    })?;
     let ImportFields { file, mut values } = read_multipart(multipart).await?;
     let (name, bytes) = file.ok_or_else(|| {
         ApiError::invalid("file", "file: send the CSV in a form field named file")

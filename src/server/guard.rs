@@ -10,13 +10,26 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
 /// The cookie the panel's session travels in.
 pub const SESSION_COOKIE: &str = "gencost_session";
+
+/// How long a panel session lasts: a working day and then some. The
+/// cookie says so too, and logging out ends it at once.
+pub const SESSION_SECONDS: u64 = 12 * 3600;
+
+/// Why a request was not let in.
+pub enum Refusal {
+    /// No token and no session came with it.
+    Missing,
+    /// A token came, and it is not this server's.
+    Wrong,
+}
 
 /// What the server lets in: its token, the host names it answers to, the
 /// origins allowed besides its own, and the panel sessions handed out.
@@ -24,7 +37,8 @@ pub struct Access {
     token: Option<String>,
     hosts: HashSet<String>,
     origins: HashSet<String>,
-    sessions: Mutex<HashSet<String>>,
+    /// Session ids and when each ends.
+    sessions: Mutex<HashMap<String, Instant>>,
 }
 
 impl Access {
@@ -48,11 +62,15 @@ impl Access {
             .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
             .collect();
         Access {
-            token,
+            token: token.map(|t| t.trim().to_string()),
             hosts,
             origins,
-            sessions: Mutex::new(HashSet::new()),
+            sessions: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
     }
 
     /// Whether `given` is the token, compared in constant time.
@@ -70,39 +88,59 @@ impl Access {
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
+        let ends = Instant::now() + Duration::from_secs(SESSION_SECONDS);
         if let Ok(mut sessions) = self.sessions.lock() {
-            sessions.insert(id.clone());
+            let now = Instant::now();
+            sessions.retain(|_, ends| *ends > now);
+            sessions.insert(id.clone(), ends);
         }
         id
+    }
+
+    /// Ends the session the request carries, if any.
+    pub fn close_session(&self, headers: &HeaderMap) {
+        if let (Some(id), Ok(mut sessions)) =
+            (cookie(headers, SESSION_COOKIE), self.sessions.lock())
+        {
+            sessions.retain(|s, _| !bool::from(s.as_bytes().ct_eq(id.as_bytes())));
+        }
     }
 
     fn has_session(&self, headers: &HeaderMap) -> bool {
         let Some(id) = cookie(headers, SESSION_COOKIE) else {
             return false;
         };
+        let now = Instant::now();
         self.sessions
             .lock()
             .map(|sessions| {
                 sessions
                     .iter()
-                    .any(|s| bool::from(s.as_bytes().ct_eq(id.as_bytes())))
+                    .any(|(s, ends)| bool::from(s.as_bytes().ct_eq(id.as_bytes())) && *ends > now)
             })
             .unwrap_or(false)
     }
 
-    /// Whether the request carries the token or a panel session (always
-    /// true when the server has no token).
-    pub fn is_authorized(&self, headers: &HeaderMap) -> bool {
+    /// Lets in a request that carries the token (`Authorization: Bearer`,
+    /// the scheme in any case) or a live panel session; everything when the
+    /// server has no token.
+    pub fn authorize(&self, headers: &HeaderMap) -> Result<(), Refusal> {
         if self.token.is_none() {
-            return true;
+            return Ok(());
         }
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .and_then(|v| {
+                let (scheme, rest) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(rest)
+            });
         match bearer {
-            Some(given) => self.is_token(given.trim()),
-            None => self.has_session(headers),
+            Some(given) if self.is_token(given.trim()) => Ok(()),
+            Some(_) => Err(Refusal::Wrong),
+            None if self.has_session(headers) => Ok(()),
+            None if headers.contains_key(header::AUTHORIZATION) => Err(Refusal::Wrong),
+            None => Err(Refusal::Missing),
         }
     }
 
@@ -185,10 +223,25 @@ pub async fn check(State(state): State<AppState>, request: Request, next: Next) 
     // The login page and what it needs; everything else wants the token.
     let open = matches!(
         path,
-        "/" | "/session" | "/assets/panel.css" | "/assets/panel.js"
+        "/" | "/session" | "/session/logout" | "/assets/panel.css" | "/assets/panel.js"
     );
-    if !open && !access.is_authorized(headers) {
-        return ApiError::unauthorized().into_response();
+    if !open {
+        if let Err(refusal) = access.authorize(headers) {
+            let error = match refusal {
+                Refusal::Missing => ApiError::unauthorized(),
+                Refusal::Wrong => ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "the token is not this server's (Authorization: Bearer TOKEN)",
+                ),
+            };
+            let mut response = error.into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"gencost\""),
+            );
+            return response;
+        }
     }
     let mut response = next.run(request).await;
     if let Some(origin) = origin.filter(|o| access.origin_listed(o)) {

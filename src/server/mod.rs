@@ -83,7 +83,14 @@ fn router(state: AppState) -> Router {
         .route("/verify", get(files::verify))
         .route("/events", get(events::stream))
         .route("/openapi.json", get(openapi::document))
-        .fallback(|| async { ApiError::not_found("no such API route") });
+        .fallback(|| async { ApiError::not_found("no such API route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method (see /api/v1/openapi.json)",
+            )
+        });
     let fal =
         any(fal_proxy::forward).layer(DefaultBodyLimit::max(fal_proxy::BODY_LIMIT + 64 * 1024));
     Router::new()

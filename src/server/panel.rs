@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(page))
         .route("/session", post(open_session))
+        .route("/session/logout", post(close_session))
         .route(
             "/assets/panel.js",
             get(|| asset("text/javascript; charset=utf-8", SCRIPT)),
@@ -93,6 +94,8 @@ struct PanelPage {
     project: String,
     deliverable: String,
     models: Vec<String>,
+    /// The server has a token: the panel offers to log out.
+    guarded: bool,
 }
 
 #[derive(Template)]
@@ -103,7 +106,7 @@ struct LoginPage {
 
 /// `/`: the panel; with a token and no session, the form that asks for it.
 async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    if !state.access.is_authorized(&headers) {
+    if state.access.authorize(&headers).is_err() {
         return render(&LoginPage { refused: false });
     }
     let tags = active_tags::active()?;
@@ -113,6 +116,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         project: tags.project.unwrap_or_default(),
         deliverable: tags.deliverable.unwrap_or_default(),
         models: state.catalog.models().map(|m| m.endpoint.clone()).collect(),
+        guarded: state.access.has_token(),
     })
 }
 
@@ -125,16 +129,34 @@ struct TokenForm {
 /// the panel's event stream and downloads need no header.
 async fn open_session(
     State(state): State<AppState>,
-    Form(form): Form<TokenForm>,
+    form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
+    let Form(form) = form.map_err(|e| {
+        ApiError::invalid(
+            "token",
+            format!("token: send the form's token field ({})", e.body_text()),
+        )
+    })?;
     if !state.access.is_token(form.token.trim()) {
         let mut response = render(&LoginPage { refused: true })?;
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(response);
     }
     let id = state.access.open_session();
-    let cookie = format!("{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/");
+    // Sessions end after 12 hours (the cookie and the server's record of
+    // it), or at logout.
+    let cookie = format!(
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        super::guard::SESSION_SECONDS
+    );
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+}
+
+/// Ends the panel session and clears its cookie.
+async fn close_session(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    state.access.close_session(&headers);
+    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
 }
 
 /// An amount as the panel shows it, with the exact figure for the tooltip.
@@ -401,6 +423,12 @@ async fn estimate(
     let mut params = serde_json::Map::new();
     for word in query.take("params")?.unwrap_or_default().split_whitespace() {
         let (key, value) = parse_param(word)?;
+        if params.contains_key(&key) {
+            return Err(ApiError::invalid(
+                "params",
+                format!("params: {key} is given more than once"),
+            ));
+        }
         params.insert(key, value);
     }
     query.finish()?;
