@@ -544,3 +544,16 @@ fn a_cost_already_billed_is_logged_as_billed_and_totals_never_mix_currencies() {
         );
     }
 }
+
+#[test]
+fn a_group_of_unpriced_entries_shows_no_price_not_zero() {
+    let ledger = TestLedger::sqlite();
+    ledger.ok(&["log", "--model", "studio/unlisted", "--project", "Free"]);
+    ledger.ok(&["log", "--model", "fal-ai/flux/dev", "--project", "Paid"]);
+    let text = ledger.ok(&["total", "--by", "project"]);
+    let free = text.lines().find(|l| l.starts_with("Free")).unwrap();
+    assert!(
+        free.contains("No price") && !free.contains("$0.00"),
+        "{text}"
+    );
+}

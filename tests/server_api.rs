@@ -177,7 +177,7 @@ async fn bad_input_is_refused_with_the_error_shape_and_nothing_written() {
                 json!({"model": "m", "occurred_at": "2099-01-01"}),
                 StatusCode::BAD_REQUEST,
                 "invalid_input",
-                Some("time"),
+                Some("occurred_at"),
             ),
             (
                 "/entries",
@@ -555,6 +555,18 @@ async fn wrong_methods_forms_and_repeated_fields_get_the_error_shape() {
         .await
         .unwrap();
     assert_eq!(panel.status(), StatusCode::BAD_REQUEST);
+    // Requests without parameters refuse any given, as the others do.
+    for path in [
+        "/pools?client=acme",
+        "/imports?x=1",
+        "/verify?full=1",
+        "/active-tags?c=1",
+        "/pricing/models?commercial=1",
+    ] {
+        let (status, body) = get(&server.api(path)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(body["error"]["code"], "invalid_input", "{path}");
+    }
     assert_eq!(events(&ledger), 0, "nothing was written");
 }
 

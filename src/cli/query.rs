@@ -295,9 +295,16 @@ pub async fn total<S: Store>(store: &S, args: TotalArgs, out: Out<'_>) -> Result
             .groups
             .iter()
             .map(|g| {
+                // A group of unpriced entries only has no total: "No
+                // price", never a zero that reads as free.
+                let total = if g.unpriced_count == g.count && g.count > 0 {
+                    "No price".to_string()
+                } else {
+                    format_display(g.total, currency)
+                };
                 vec![
                     g.key.clone().unwrap_or_else(|| "(none)".into()),
-                    format_display(g.total, currency),
+                    total,
                     g.count.to_string(),
                     g.unpriced_count.to_string(),
                 ]

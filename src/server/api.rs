@@ -2,7 +2,7 @@
 //! service function and returns its typed result. No rule lives here.
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, QueryArgs};
+use super::extract::{JsonBody, NoQuery, QueryArgs};
 use super::AppState;
 use crate::cli::args::{parse_kind, parse_param, FilterArgs};
 use crate::error::Error;
@@ -347,6 +347,7 @@ pub async fn list(
 pub async fn get_entry(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _: NoQuery,
 ) -> Result<Json<EntryJson>, ApiError> {
     Ok(Json(entry_json(&state, entry_id(&id)?).await?))
 }
@@ -470,7 +471,7 @@ pub async fn estimate(
 
 #[utoipa::path(get, path = "/api/v1/pricing/models",
     responses((status = 200, body = Vec<ModelJson>)))]
-pub async fn models(State(state): State<AppState>) -> Json<Vec<ModelJson>> {
+pub async fn models(State(state): State<AppState>, _: NoQuery) -> Json<Vec<ModelJson>> {
     let today = today();
     Json(
         state
@@ -500,7 +501,7 @@ impl From<Tags> for ActiveTags {
 }
 
 #[utoipa::path(get, path = "/api/v1/active-tags", responses((status = 200, body = ActiveTags)))]
-pub async fn active_tags() -> Result<Json<ActiveTags>, ApiError> {
+pub async fn active_tags(_: NoQuery) -> Result<Json<ActiveTags>, ApiError> {
     Ok(Json(active_tags::active()?.into()))
 }
 

@@ -84,6 +84,21 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryArgs {
     }
 }
 
+/// For requests that take no query parameters: any one given is refused,
+/// so a misspelt filter is never silently ignored.
+pub struct NoQuery;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        QueryArgs::from_request_parts(parts, state)
+            .await?
+            .finish()?;
+        Ok(NoQuery)
+    }
+}
+
 impl QueryArgs {
     /// The value of `name`, refusing it given twice.
     pub fn take(&mut self, name: &str) -> Result<Option<String>, ApiError> {

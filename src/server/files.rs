@@ -4,7 +4,7 @@
 
 use super::api::{currency, filter, query_currency, AmountBody};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, QueryArgs};
+use super::extract::{JsonBody, NoQuery, QueryArgs};
 use super::AppState;
 use crate::import::{Preset, ReadOptions};
 use crate::ledger::Tags;
@@ -268,13 +268,19 @@ async fn batches(state: &AppState, imports: bool) -> Result<Vec<BatchJson>, ApiE
 
 #[utoipa::path(get, path = "/api/v1/imports",
     responses((status = 200, body = Vec<Object>, description = "imports, oldest first, as `gencost import list --json`")))]
-pub async fn imports(State(state): State<AppState>) -> Result<Json<Vec<BatchJson>>, ApiError> {
+pub async fn imports(
+    State(state): State<AppState>,
+    _: NoQuery,
+) -> Result<Json<Vec<BatchJson>>, ApiError> {
     Ok(Json(batches(&state, true).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/pools",
     responses((status = 200, body = Vec<Object>, description = "pools, oldest first, as `gencost pool list --json`")))]
-pub async fn pools(State(state): State<AppState>) -> Result<Json<Vec<BatchJson>>, ApiError> {
+pub async fn pools(
+    State(state): State<AppState>,
+    _: NoQuery,
+) -> Result<Json<Vec<BatchJson>>, ApiError> {
     Ok(Json(batches(&state, false).await?))
 }
 
@@ -424,7 +430,10 @@ pub async fn reset(
 
 #[utoipa::path(get, path = "/api/v1/verify",
     responses((status = 200, body = Object, description = "{events, entries, head, problem}: problem is null when the ledger is sound")))]
-pub async fn verify(State(state): State<AppState>) -> Result<Json<VerifyReport>, ApiError> {
+pub async fn verify(
+    State(state): State<AppState>,
+    _: NoQuery,
+) -> Result<Json<VerifyReport>, ApiError> {
     Ok(Json(
         crate::service::verify::verify(state.store.clone()).await?,
     ))

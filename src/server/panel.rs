@@ -173,6 +173,18 @@ impl Shown {
         }
     }
 
+    /// A group's total; "No price" when every entry in it is unpriced, so
+    /// an unknown cost never reads as free.
+    fn group(group: &crate::ledger::totals::Group, currency: Currency) -> Shown {
+        if group.count > 0 && group.unpriced_count == group.count {
+            return Shown {
+                text: "No price".into(),
+                exact: format!("{} unpriced", group.count),
+            };
+        }
+        Shown::total(group.total, currency)
+    }
+
     fn entry(micros: i64, currency: Currency) -> Shown {
         Shown {
             text: format_entry(micros, currency),
@@ -246,7 +258,7 @@ async fn summary(
                     .project
                     .as_deref()
                     .is_some_and(|p| p.eq_ignore_ascii_case(&name)),
-                total: Shown::total(g.total, currency),
+                total: Shown::group(g, currency),
                 name,
             })
         })
@@ -379,7 +391,7 @@ async fn clients(
         .iter()
         .map(|group| ClientGroup {
             name: group.key.clone().unwrap_or_else(|| "(no client)".into()),
-            total: Shown::total(group.total, currency),
+            total: Shown::group(group, currency),
             projects: pairs
                 .iter()
                 .zip(&by_pair.groups)
@@ -387,7 +399,7 @@ async fn clients(
                 .map(|((_, project), pair)| {
                     (
                         project.clone().unwrap_or_else(|| "(no project)".into()),
-                        Shown::total(pair.total, currency),
+                        Shown::group(pair, currency),
                     )
                 })
                 .collect(),

@@ -29,6 +29,11 @@ pub fn description(value: &str) -> Result<()> {
     text("description", value, MAX_DESCRIPTION_CHARS, true)
 }
 
+/// Why something was voided: free text like a description.
+pub fn reason(value: &str) -> Result<()> {
+    text("reason", value, MAX_DESCRIPTION_CHARS, true)
+}
+
 fn text(field: &str, value: &str, max_chars: usize, multiline: bool) -> Result<()> {
     let chars = value.chars().count();
     if chars > max_chars {

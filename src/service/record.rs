@@ -448,7 +448,7 @@ fn check(request: &LogRequest, now: Timestamp) -> Result<()> {
         limits::amount("actual", actual)?;
     }
     if let Some(at) = request.occurred_at {
-        limits::occurred_at("time", at, now)?;
+        limits::occurred_at("occurred_at", at, now)?;
     }
     // The parameters' size is checked where they are serialised, once.
     Ok(())
@@ -534,7 +534,7 @@ pub async fn confirm<S: Store>(store: &S, id: Uuid, actual: Money) -> Result<Opt
 
 /// Takes an entry out of totals, by an event; the entry stays on record.
 pub async fn void<S: Store>(store: &S, id: Uuid, reason: &str) -> Result<()> {
-    limits::description(reason)?;
+    limits::reason(reason)?;
     store
         .execute(
             Command::Void {

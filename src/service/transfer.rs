@@ -125,7 +125,12 @@ pub async fn reset<S: Store>(store: &S, word: &str, backup_file: &Path) -> Resul
         previous_events: head.seq,
         backup: Some(backup.clone()),
     };
-    store.reset(head, first, Timestamp::now()).await?;
+    if let Err(e) = store.reset(head, first, Timestamp::now()).await {
+        // Nothing was removed: the copy backs up no reset, so it goes too
+        // (a reset run again writes a new one).
+        let _ = std::fs::remove_file(backup_file);
+        return Err(e.into());
+    }
     Ok(ResetReport {
         backup,
         events_backed_up: copied.events,
