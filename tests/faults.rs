@@ -191,3 +191,99 @@ fn truncated_foreign_and_newer_ledgers_are_refused_and_left_untouched() {
     );
     assert_eq!(digest(&newer.sqlite_path()), before);
 }
+
+/// A tmpfs of a few MiB mounted for one test, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// `None` where this process may not mount (not root), unless
+    /// `GENCOST_REQUIRE_TMPFS` is set.
+    fn mount(at: std::path::PathBuf, mib: u32) -> Option<SmallDisk> {
+        std::fs::create_dir_all(&at).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(&at)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            assert!(
+                std::env::var_os("GENCOST_REQUIRE_TMPFS").is_none(),
+                "GENCOST_REQUIRE_TMPFS is set but a tmpfs cannot be mounted here"
+            );
+            eprintln!("skipped: cannot mount a tmpfs (needs root)");
+            return None;
+        }
+        Some(SmallDisk(at))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_disk_refuses_writes_clearly_keeps_reads_and_recovers() {
+    let mut ledger = TestLedger::sqlite();
+    let mount = ledger.dir.path().join("small-disk");
+    let Some(_disk) = SmallDisk::mount(mount.clone(), 3) else {
+        return;
+    };
+    ledger.url = format!("sqlite://{}", mount.join("ledger.db").display());
+    // Room to free later.
+    let filler = mount.join("filler");
+    std::fs::write(&filler, vec![7u8; 512 * 1024]).unwrap();
+    let server = Server::start(&ledger, &[]);
+    let http = http_client(true);
+    let description = "x".repeat(8_000);
+    let mut written = 0;
+    let refusal = loop {
+        let answer = http
+            .post(server.api("/entries"))
+            .json(
+                &json!({"model": "fal-ai/flux/dev", "description": description,
+                          "request_id": format!("fill-{written}")}),
+            )
+            .send()
+            .await
+            .unwrap();
+        if !answer.status().is_success() {
+            break answer;
+        }
+        written += 1;
+        assert!(written < 10_000, "the disk never filled");
+    };
+    eprintln!("the disk filled after {written} entries");
+    assert_eq!(refusal.status(), reqwest::StatusCode::INSUFFICIENT_STORAGE);
+    let body: serde_json::Value = refusal.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "disk_full", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("full"));
+    // Reads go on.
+    let totals: serde_json::Value = http
+        .get(server.api("/totals"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(totals["count"], written, "{totals}");
+    // Space freed: writes work again, and nothing written before was harmed.
+    std::fs::remove_file(&filler).unwrap();
+    let again = http
+        .post(server.api("/entries"))
+        .json(&json!({"model": "fal-ai/flux/dev", "request_id": "after"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), reqwest::StatusCode::CREATED);
+    server.kill();
+    let verify = ledger.run(&["verify", "--json"]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    let report: serde_json::Value = serde_json::from_str(&verify.stdout).unwrap();
+    assert_eq!(report["entries"], written + 1);
+}

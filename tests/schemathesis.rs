@@ -11,7 +11,11 @@ use std::process::Command;
 
 #[test]
 fn the_api_matches_its_openapi_document_under_generated_requests() {
-    if Command::new("schemathesis").arg("--version").output().is_err() {
+    if Command::new("schemathesis")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         assert!(
             std::env::var_os("GENCOST_REQUIRE_SCHEMATHESIS").is_none(),
             "GENCOST_REQUIRE_SCHEMATHESIS is set but schemathesis is not installed (pip install schemathesis)"

@@ -22,11 +22,17 @@ pub enum StoreError {
         "the ledger is busy: another process has held its write lock for {waited_s} s; try again"
     )]
     Busy { waited_s: u64 },
+    #[error(
+        "the disk holding the ledger is full: nothing was written; free some space and try again"
+    )]
+    Full,
 }
 
 impl StoreError {
     pub fn from_sqlx(e: sqlx::Error) -> StoreError {
         match e {
+            // 53100: disk_full.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("53100") => StoreError::Full,
             sqlx::Error::Database(db) => StoreError::Database(db.message().to_string()),
             other => StoreError::Database(other.to_string()),
         }

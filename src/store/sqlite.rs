@@ -585,6 +585,9 @@ fn db_error(e: rusqlite::Error) -> StoreError {
                 waited_s: BUSY_TIMEOUT.as_secs(),
             }
         }
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
+            StoreError::Full
+        }
         other => StoreError::Database(other.to_string()),
     }
 }
