@@ -92,6 +92,10 @@ fn same(e: &Error) -> Error {
         Error::Store(StoreError::Busy { waited_s }) => Error::Store(StoreError::Busy {
             waited_s: *waited_s,
         }),
+        Error::Store(StoreError::Full) => Error::Store(StoreError::Full),
+        Error::Store(StoreError::Unreachable(why)) => {
+            Error::Store(StoreError::Unreachable(why.clone()))
+        }
         other => Error::Io(other.to_string()),
     }
 }

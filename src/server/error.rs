@@ -107,6 +107,9 @@ impl From<Error> for ApiError {
             Error::Store(StoreError::Refused(_)) => (StatusCode::CONFLICT, "conflict"),
             Error::Store(StoreError::Busy { .. }) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Error::Store(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            Error::Store(StoreError::Unreachable(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
             Error::Store(StoreError::Full) => (StatusCode::INSUFFICIENT_STORAGE, "disk_full"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -26,6 +26,10 @@ pub enum StoreError {
         "the disk holding the ledger is full: nothing was written; free some space and try again"
     )]
     Full,
+    #[error(
+        "the ledger's database cannot be reached just now ({0}); nothing was written; try again"
+    )]
+    Unreachable(String),
 }
 
 impl StoreError {
@@ -33,7 +37,22 @@ impl StoreError {
         match e {
             // 53100: disk_full.
             sqlx::Error::Database(db) if db.code().as_deref() == Some("53100") => StoreError::Full,
+            // Class 57 (the server shutting down or starting up) and 08
+            // (the connection failed): the request was not at fault.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
+            {
+                StoreError::Unreachable(db.message().to_string())
+            }
             sqlx::Error::Database(db) => StoreError::Database(db.message().to_string()),
+            // The server went away (a restart, the network): a moment's
+            // outage, not a fault of the request.
+            sqlx::Error::Io(e) => StoreError::Unreachable(e.to_string()),
+            sqlx::Error::PoolTimedOut => {
+                StoreError::Unreachable("no connection came free in time".into())
+            }
             other => StoreError::Database(other.to_string()),
         }
     }
