@@ -118,7 +118,8 @@ pub async fn log(
     Ok((status, Json(entry_json(&state, logged.id).await?)))
 }
 
-fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
+/// The checks a `POST /entries` body passes before the service sees it.
+pub fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
     // As `gencost log --model`: every entry names what was run or bought.
     if body.model.as_deref().is_none_or(|m| m.trim().is_empty()) {
         return Err(ApiError::invalid(
