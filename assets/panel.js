@@ -62,9 +62,13 @@ async function loadSummary() {
   }
 }
 
-// Loads the first `count` entries afresh.
+// The most entries one request may ask for (the server's page limit).
+const MAX_PAGE = 1000;
+
+// Loads the first `count` entries afresh (at most a page: a refresh after
+// many "View more" keeps the newest 1,000 and offers the rest again).
 async function loadHistory(count) {
-  const html = await fragment("/panel/history", { limit: count });
+  const html = await fragment("/panel/history", { limit: Math.min(count, MAX_PAGE) });
   const list = $("history");
   list.innerHTML = html;
   takeNext(list);

@@ -635,3 +635,19 @@ fn changes_before_the_logging_event_are_not_an_entry() {
     let events = chain(&[confirmed(24_000)]);
     assert_eq!(replay_entry(&events).unwrap(), None);
 }
+
+#[test]
+fn a_pool_share_keeps_the_tags_its_split_gave_it() {
+    let share = Entry {
+        kind: Kind::Pool,
+        ..logged(&external(1, 15_000_000))
+    };
+    let command = Command::Retag {
+        entry_id: id(1),
+        tags: tags("Acme", "Elsewhere"),
+    };
+    assert_eq!(
+        decide(command, &with_entries([share])).unwrap_err(),
+        LedgerError::PoolShareTags(id(1))
+    );
+}

@@ -194,6 +194,8 @@ pub enum LedgerError {
     NoSuchBatch(Uuid),
     #[error("{0} is already void")]
     BatchIsVoid(Uuid),
+    #[error("entry {0} is a share of a pool; its tags come from the split (void the pool and add it again)")]
+    PoolShareTags(Uuid),
 }
 
 impl Command {
@@ -284,7 +286,10 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
             Ok((vec![body], Outcome::Confirmed { replaced }))
         }
         Command::Retag { entry_id, tags } => {
-            live_entry(ctx, entry_id)?;
+            // A share's project is where its pool's split put it.
+            if live_entry(ctx, entry_id)?.kind == Kind::Pool {
+                return Err(LedgerError::PoolShareTags(entry_id));
+            }
             let body = EventBody::TagsChanged(TagsChanged { entry_id, tags });
             Ok((vec![body], Outcome::Retagged))
         }

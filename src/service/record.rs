@@ -388,11 +388,6 @@ pub async fn retag<S: Store>(
         .entry(id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no entry with id {id}")))?;
-    if entry.kind == Kind::Pool {
-        return Err(Error::input(format!(
-            "entry {id} is a share of a pool; its tags come from the split (void the pool and add it again)"
-        )));
-    }
     let mut tags = entry.tags.clone();
     for (field, value) in [
         (TagField::Client, change.client),
@@ -405,8 +400,9 @@ pub async fn retag<S: Store>(
         }
     }
     let respelled = respell(store, &mut tags).await?;
-    // A void entry is refused by the ledger even when nothing would change.
-    if tags != entry.tags || entry.void.is_some() {
+    // A void entry, and a pool's share, are refused by the ledger even
+    // when nothing would change.
+    if tags != entry.tags || entry.void.is_some() || entry.kind == Kind::Pool {
         store
             .execute(Command::Retag { entry_id: id, tags }, Timestamp::now())
             .await?;
