@@ -245,11 +245,16 @@ function setupImport() {
 
 function setupPool() {
   dialog("pool-dialog", "open-pool");
+  // The bill's currency is asked, not taken from the view: it starts at the
+  // currency shown, and says so.
+  $("open-pool").addEventListener("click", () => {
+    $("pool-currency").value = state.currency;
+  });
   $("pool-add").addEventListener("click", async () => {
     const projects = $("pool-projects").value.split(",").map((p) => p.trim()).filter(Boolean);
     try {
       await api("POST", "/pools", {
-        amount: { amount: $("pool-amount").value.trim(), currency: state.currency },
+        amount: { amount: $("pool-amount").value.trim(), currency: $("pool-currency").value },
         description: $("pool-description").value,
         period: $("pool-period").value.trim(),
         projects,

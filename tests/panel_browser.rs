@@ -225,6 +225,57 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
                 .await
                 .unwrap();
 
+            // A pool cost: its currency is asked in the dialog, starting at
+            // the currency shown.
+            page.find(Locator::Id("open-pool"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            for (id, text) in [
+                ("pool-description", "Midjourney Pro"),
+                ("pool-amount", "30"),
+                ("pool-period", "2026-11"),
+                ("pool-projects", "Winter"),
+            ] {
+                page.find(Locator::Id(id))
+                    .await
+                    .unwrap()
+                    .send_keys(text)
+                    .await
+                    .unwrap();
+            }
+            let shown = page
+                .execute("return document.getElementById('pool-currency').value === document.getElementById('currency').value", vec![])
+                .await
+                .unwrap();
+            assert_eq!(shown, true, "the dialog starts at the currency shown");
+            page.execute("const s = document.getElementById('pool-currency'); s.value = 'EUR'; s.dispatchEvent(new Event('change'));", vec![])
+                .await
+                .unwrap();
+            page.find(Locator::Id("pool-add"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let pools = loop {
+                let pools: Value = http_client(true)
+                    .get(format!("{api}/pools"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if pools.as_array().is_some_and(|p| !p.is_empty()) {
+                    break pools;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            assert_eq!(pools[0]["amount"]["currency"], "EUR", "{pools}");
+
             // Long names must not push the panel sideways.
             let long = "Very Long Client Name Incorporated ".repeat(5);
             http_client(true).post(format!("{api}/entries"))
