@@ -560,3 +560,49 @@ async fn recent_runs_are_live_entries_of_the_model_with_a_cost_or_a_duration() {
         assert_eq!(ids.len(), 3);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_commit_gives_a_new_name_one_spelling() {
+    use gencost::service::record::{commit, prepare, LogRequest};
+    for ledger in TestLedger::each() {
+        let store = open(&ledger).await;
+        let catalog = gencost::pricing::Catalog::embedded().unwrap();
+        let request = |client: &str| LogRequest {
+            kind: gencost::ledger::Kind::Generation,
+            occurred_at: None,
+            source: "fal.ai".into(),
+            model: Some("fal-ai/flux/dev".into()),
+            description: None,
+            tags: gencost::ledger::Tags {
+                client: Some(client.into()),
+                project: None,
+                deliverable: None,
+            },
+            request_id: None,
+            status: gencost::ledger::Status::Succeeded,
+            duration_ms: None,
+            params: serde_json::Map::new(),
+            estimate: None,
+            actual: None,
+        };
+        // Prepared apart, as a server's concurrent requests are, then
+        // written in one commit.
+        let a = prepare(&store, &catalog, request("acme")).await.unwrap();
+        let b = prepare(&store, &catalog, request("ACME")).await.unwrap();
+        let logged = commit(&store, vec![a, b]).await.unwrap();
+        assert_eq!(logged[1].respelled.len(), 1, "[{}]", ledger.backend);
+        let clients: HashSet<Option<String>> = store
+            .list(&Filter::default(), all())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.tags.client)
+            .collect();
+        assert_eq!(
+            clients,
+            HashSet::from([Some("acme".to_string())]),
+            "[{}]",
+            ledger.backend
+        );
+    }
+}

@@ -307,10 +307,35 @@ pub async fn log<S: Store>(store: &S, catalog: &Catalog, request: LogRequest) ->
 /// ledger or earlier in the same group, comes back as existing.
 pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<Logged>> {
     type Notes = (Vec<Respelled>, Option<Priced>);
-    let (records, notes): (Vec<EntryRecord>, Vec<Notes>) = prepared
+    let (mut records, mut notes): (Vec<EntryRecord>, Vec<Notes>) = prepared
         .into_iter()
         .map(|p| (p.record, (p.respelled, p.priced)))
         .unzip();
+    // Entries prepared apart may bring a new name in two spellings (acme,
+    // ACME): within one commit the first spelling is every entry's.
+    let mut first: std::collections::HashMap<(TagField, String), String> = Default::default();
+    for (record, (respelled, _)) in records.iter_mut().zip(notes.iter_mut()) {
+        for field in TagField::ALL {
+            let Some(name) = record.tags.get(field).map(str::to_string) else {
+                continue;
+            };
+            let key = (field, crate::ledger::tags::fold(&name));
+            match first.get(&key) {
+                Some(spelling) if *spelling != name => {
+                    respelled.push(Respelled {
+                        field,
+                        given: name,
+                        logged_as: spelling.clone(),
+                    });
+                    *record.tags.slot(field) = Some(spelling.clone());
+                }
+                Some(_) => {}
+                None => {
+                    first.insert(key, name);
+                }
+            }
+        }
+    }
     let executed = store
         .execute(Command::Log(records), Timestamp::now())
         .await?;
