@@ -37,6 +37,10 @@ struct Args {
     /// Time posts to this stand-in directly and through the proxy at --url
     #[arg(long, value_name = "FAKE_URL")]
     proxy_overhead: Option<String>,
+    /// Time 401 answers to wrong tokens that differ from TOKEN in their
+    /// first byte, in their last byte, and in length (RUNS each, interleaved)
+    #[arg(long, value_name = "TOKEN")]
+    token_timing: Option<String>,
     /// Log this many pending fal.ai generations (request ids run-0...)
     /// through the API, for `reconcile` to settle
     #[arg(long, value_name = "N")]
@@ -146,6 +150,48 @@ async fn seed_open_runs(http: &reqwest::Client, url: &str, n: usize, clients: us
     );
 }
 
+async fn token_timing(http: &reqwest::Client, url: &str, token: &str, runs: usize) {
+    let mut first = token.to_string().into_bytes();
+    first[0] ^= 1;
+    let mut last = token.to_string().into_bytes();
+    let end = last.len() - 1;
+    last[end] ^= 1;
+    let wrong = [
+        (
+            "first byte wrong",
+            String::from_utf8(first).expect("ascii token"),
+        ),
+        (
+            "last byte wrong",
+            String::from_utf8(last).expect("ascii token"),
+        ),
+        ("shorter", token[..token.len() / 2].to_string()),
+    ];
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); wrong.len()];
+    for _ in 0..runs {
+        for (i, (_, given)) in wrong.iter().enumerate() {
+            let started = Instant::now();
+            let response = http
+                .get(format!("{url}/api/v1/totals"))
+                .bearer_auth(given)
+                .send()
+                .await
+                .expect("GET");
+            assert_eq!(response.status().as_u16(), 401);
+            let _ = response.bytes().await;
+            times[i].push(started.elapsed());
+        }
+    }
+    for ((label, _), mut t) in wrong.iter().zip(times) {
+        t.sort();
+        println!(
+            "{label:>16}: median {:.3} ms, p90 {:.3} ms ({runs} requests)",
+            percentile(&t, 0.5),
+            percentile(&t, 0.9)
+        );
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -168,6 +214,10 @@ async fn main() {
     }
     if let Some(fake) = &args.proxy_overhead {
         proxy_overhead(&http, &args.url, fake, args.runs).await;
+        return;
+    }
+    if let Some(token) = &args.token_timing {
+        token_timing(&http, &args.url, token, args.runs).await;
         return;
     }
     if let Some(n) = args.seed_open_runs {
