@@ -260,6 +260,19 @@ async fn streams_and_cancels_are_logged() {
     .unwrap();
     assert_eq!(cancel.status(), StatusCode::ACCEPTED);
     assert_eq!(entry(&ledger, &id)["status"], "cancelled");
+    // A stream has no queued result to re-read: reconcile leaves it open
+    // for billing records rather than calling it unreadable.
+    let upstream = fal.url.clone();
+    let done = tokio::task::block_in_place(|| {
+        ledger.run_env(
+            &["reconcile", "--json", "--fal-upstream", &upstream],
+            &[("FAL_KEY", KEY)],
+        )
+    });
+    assert_eq!(done.code, 0, "{}{}", done.stdout, done.stderr);
+    let summary: Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(summary["failed"], 0, "{summary}");
+    assert_eq!(entry(&ledger, &request_id)["status"], "pending");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -207,9 +207,14 @@ async fn refetch<S: Store>(
         header("x-fal-bill-as").as_deref(),
     );
     if report.status.is_none() {
+        let status = response.status();
+        // Not ready yet (400), or no queued result at all (404: a streamed
+        // run has none): the run stays open for billing records.
+        if matches!(status.as_u16(), 400 | 404 | 409 | 429) {
+            return Ok(());
+        }
         return Err(Error::Io(format!(
-            "fal.ai answered HTTP {} for the result",
-            response.status()
+            "fal.ai answered HTTP {status} for the result"
         )));
     }
     drop(response);
