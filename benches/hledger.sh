@@ -22,17 +22,7 @@ cargo build --release --quiet --bin gencost
 G=$PWD/target/release/gencost
 CSV="$DIR/costs.csv"
 
-awk -v rows="$ROWS" 'BEGIN {
-    srand(7);
-    print "date,description,amount,currency,tool,client,project,deliverable";
-    split("Midjourney,Runway,ElevenLabs,ChatGPT,Suno", tools, ",");
-    for (i = 1; i <= rows; i++) {
-        m = 9 + int(rand() * 3); d = 1 + int(rand() * 28);
-        printf "2026-%02d-%02d,Render batch %d for the spot,%d.%02d,USD,%s,Client %d,Project %d,Shot %d\n",
-            m, d, i, int(rand() * 40), int(rand() * 100), tools[1 + int(rand() * 5)],
-            int(rand() * 40), int(rand() * 400), int(rand() * 30);
-    }
-}' > "$CSV"
+awk -v rows="$ROWS" -f benches/costs.awk > "$CSV"
 
 # hledger: each row an expense posted to the project's account.
 cat > "$CSV.rules" <<'RULES'

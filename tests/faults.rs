@@ -6,7 +6,6 @@ mod common;
 use common::server::{http_client, Server};
 use common::TestLedger;
 use serde_json::json;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,36 +83,7 @@ async fn a_server_killed_under_load_keeps_every_acknowledged_entry_once() {
             "[{}] the clients got answers",
             ledger.backend
         );
-        let stored = common::query_text(
-            &ledger.url,
-            "SELECT request_id FROM entries WHERE request_id LIKE 'crash-%'",
-        );
-        let mut counts: HashMap<String, usize> = HashMap::new();
-        for row in stored {
-            *counts.entry(row[0].clone()).or_default() += 1;
-        }
-        let twice: Vec<&String> = counts
-            .iter()
-            .filter(|(_, n)| **n > 1)
-            .map(|(k, _)| k)
-            .collect();
-        assert!(
-            twice.is_empty(),
-            "[{}] logged twice: {twice:?}",
-            ledger.backend
-        );
-        let lost: Vec<&String> = acknowledged
-            .iter()
-            .filter(|id| !counts.contains_key(*id))
-            .collect();
-        assert!(
-            lost.is_empty(),
-            "[{}] {} of {} acknowledged entries lost: {:?}",
-            ledger.backend,
-            lost.len(),
-            acknowledged.len(),
-            &lost[..lost.len().min(5)]
-        );
+        let stored = common::assert_each_acknowledged_once(&ledger, "crash-", &acknowledged);
         let verify = ledger.run(&["verify"]);
         assert_eq!(
             verify.code, 0,
@@ -125,7 +95,7 @@ async fn a_server_killed_under_load_keeps_every_acknowledged_entry_once() {
             ledger.backend,
             rounds(),
             acknowledged.len(),
-            counts.len()
+            stored
         );
     }
 }

@@ -9,7 +9,6 @@ mod common;
 use common::server::{http_client, Server};
 use common::TestLedger;
 use serde_json::json;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -175,23 +174,7 @@ async fn writes_survive_a_postgres_restart_under_load() {
     for r in &refused {
         assert!(r.starts_with("503"), "{r}");
     }
-    let stored = common::query_text(
-        &ledger.url,
-        "SELECT request_id FROM entries WHERE request_id LIKE 'pg-%'",
-    );
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for row in stored {
-        *counts.entry(row[0].clone()).or_default() += 1;
-    }
-    assert!(
-        counts.values().all(|n| *n == 1),
-        "an entry was logged twice"
-    );
-    let lost: Vec<&String> = acked
-        .iter()
-        .filter(|id| !counts.contains_key(*id))
-        .collect();
-    assert!(lost.is_empty(), "acknowledged and lost: {lost:?}");
+    common::assert_each_acknowledged_once(&ledger, "pg-", &acked);
     drop(server);
     let verify = ledger.run(&["verify"]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);

@@ -9,7 +9,6 @@ mod common;
 use common::server::{http_client, Server};
 use common::TestLedger;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -146,23 +145,7 @@ async fn two_servers_and_the_command_line_share_one_ledger_for_a_day() {
 
     // Every acknowledged write is present once.
     let acked = acked.lock().unwrap().clone();
-    let rows = common::query_text(
-        &ledger.url,
-        "SELECT request_id FROM entries WHERE request_id IS NOT NULL",
-    );
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for row in rows {
-        *counts.entry(row[0].clone()).or_default() += 1;
-    }
-    assert!(
-        counts.values().all(|n| *n == 1),
-        "an entry is present twice"
-    );
-    let lost: Vec<&String> = acked
-        .iter()
-        .filter(|id| !counts.contains_key(*id))
-        .collect();
-    assert!(lost.is_empty(), "acknowledged and missing: {lost:?}");
+    let stored = common::assert_each_acknowledged_once(&ledger, "", &acked);
     let verify = ledger.run(&["verify"]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
 
@@ -205,6 +188,6 @@ async fn two_servers_and_the_command_line_share_one_ledger_for_a_day() {
         acked.len(),
         day_length(),
         cli_rounds,
-        counts.len()
+        stored
     );
 }

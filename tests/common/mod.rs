@@ -200,6 +200,47 @@ pub fn run_with_env(
     }
 }
 
+/// Checks that every acknowledged request id is stored, and that no
+/// request id starting with `prefix` is stored twice (the ledger neither
+/// lost nor invented an entry); returns how many such entries are stored.
+pub fn assert_each_acknowledged_once(
+    ledger: &TestLedger,
+    prefix: &str,
+    acknowledged: &[String],
+) -> usize {
+    let stored = query_text(
+        &ledger.url,
+        &format!("SELECT request_id FROM entries WHERE request_id LIKE '{prefix}%'"),
+    );
+    let mut counts: std::collections::HashMap<String, usize> = Default::default();
+    for row in stored {
+        *counts.entry(row[0].clone()).or_default() += 1;
+    }
+    let twice: Vec<&String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "[{}] stored twice: {twice:?}",
+        ledger.backend
+    );
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !counts.contains_key(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "[{}] {} of {} acknowledged entries lost: {:?}",
+        ledger.backend,
+        lost.len(),
+        acknowledged.len(),
+        &lost[..lost.len().min(5)]
+    );
+    counts.len()
+}
+
 /// Runs one SQL statement directly on a test ledger, behind gencost's back
 /// (to simulate someone editing the database by hand).
 pub fn exec_sql(url: &str, sql: &str) -> u64 {

@@ -118,6 +118,43 @@ pub async fn get_json(
     })
 }
 
+/// Every item of a paged fal list (`{FIELD: [...], next_cursor, has_more}`):
+/// `url` with its query, then `cursor=` each `next_cursor` until `has_more`
+/// is false; each page read within `page_limit` bytes.
+pub async fn get_all_pages(
+    api: &FalApi,
+    what: &str,
+    url: &Url,
+    field: &str,
+    page_limit: usize,
+) -> Result<Vec<serde_json::Value>> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut page_url = url.clone();
+        if let Some(c) = &cursor {
+            page_url.query_pairs_mut().append_pair("cursor", c);
+        }
+        let mut page = get_json(api, what, &page_url, page_limit).await?;
+        if let Some(serde_json::Value::Array(found)) =
+            page.get_mut(field).map(serde_json::Value::take)
+        {
+            items.extend(found);
+        }
+        let more = page
+            .get("has_more")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        cursor = page
+            .get("next_cursor")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string);
+        if !more || cursor.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
 async fn read_limited(
     mut response: reqwest::Response,
     limit: usize,

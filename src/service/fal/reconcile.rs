@@ -3,7 +3,7 @@
 //! and, with an admin key, from fal's billing records, which know the
 //! account's discounts and settle streamed runs and reported zeros.
 
-use super::api::{call_failed, get_json, FalApi};
+use super::api::{call_failed, get_all_pages, FalApi};
 use super::{logged_run, settle_entry, RunReport, UnitPrices, SOURCE};
 use crate::error::{Error, Result};
 use crate::fal::billing::{cost_micros, Decimal};
@@ -238,46 +238,32 @@ async fn apply_billing_events<S: Store>(
             .map(|e| e.occurred_at.0)
             .min()
             .unwrap_or(earliest);
-        let start = Timestamp(oldest.max(earliest) - crate::timestamp::MICROS_PER_DAY);
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut url = Url::parse("https://api.fal.ai/v1/models/billing-events")
-                .map_err(|e| Error::Io(e.to_string()))?;
-            {
-                let mut query = url.query_pairs_mut();
-                for entry in chunk {
-                    query.append_pair(
-                        "request_id",
-                        entry.request_id.as_deref().unwrap_or_default(),
-                    );
-                }
-                query.append_pair("start", &start.to_string());
-                query.append_pair("limit", "100");
-                if let Some(c) = &cursor {
-                    query.append_pair("cursor", c);
-                }
+        // A day before the oldest run, within fal's window.
+        let start = Timestamp((oldest - crate::timestamp::MICROS_PER_DAY).max(earliest));
+        let mut url = Url::parse("https://api.fal.ai/v1/models/billing-events")
+            .map_err(|e| Error::Io(e.to_string()))?;
+        {
+            let mut query = url.query_pairs_mut();
+            for entry in chunk {
+                query.append_pair(
+                    "request_id",
+                    entry.request_id.as_deref().unwrap_or_default(),
+                );
             }
-            let page = get_json(api, "billing events", &url, BILLING_PAGE_BYTES).await?;
-            for record in page
-                .get("billing_events")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            {
-                if let Err(e) = apply_record(store, record).await {
-                    failures.push(format!("billing record: {e}"));
-                }
-            }
-            let more = page
-                .get("has_more")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            cursor = page
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            if !more || cursor.is_none() {
-                break;
+            query.append_pair("start", &start.to_string());
+            query.append_pair("limit", "100");
+        }
+        let records = get_all_pages(
+            api,
+            "billing events",
+            &url,
+            "billing_events",
+            BILLING_PAGE_BYTES,
+        )
+        .await?;
+        for record in &records {
+            if let Err(e) = apply_record(store, record).await {
+                failures.push(format!("billing record: {e}"));
             }
         }
     }

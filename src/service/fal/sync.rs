@@ -4,7 +4,7 @@
 //! they were read. They price billed units; the catalog's formulas still
 //! make the estimates before a run.
 
-use super::api::{get_json, FalApi};
+use super::api::{get_all_pages, FalApi};
 use crate::error::{Error, Result};
 use crate::fal::billing::Decimal;
 use crate::ledger::totals::Grouping;
@@ -73,40 +73,14 @@ pub async fn sync<S: Store>(store: &S, api: &FalApi, endpoints: &[String]) -> Re
     let day = today();
     let mut fetched: BTreeMap<String, UnitPrice> = BTreeMap::new();
     for chunk in endpoints.chunks(IDS_PER_CALL) {
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut url = Url::parse("https://api.fal.ai/v1/models/pricing")
-                .map_err(|e| Error::Io(e.to_string()))?;
-            {
-                let mut query = url.query_pairs_mut();
-                for endpoint in chunk {
-                    query.append_pair("endpoint_id", endpoint);
-                }
-                if let Some(c) = &cursor {
-                    query.append_pair("cursor", c);
-                }
-            }
-            let page = get_json(api, "pricing", &url, PAGE_BYTES).await?;
-            for price in page
-                .get("prices")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            {
-                let parsed = parse_price(price, day)?;
-                fetched.insert(parsed.endpoint.clone(), parsed);
-            }
-            let more = page
-                .get("has_more")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            cursor = page
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            if !more || cursor.is_none() {
-                break;
-            }
+        let mut url = Url::parse("https://api.fal.ai/v1/models/pricing")
+            .map_err(|e| Error::Io(e.to_string()))?;
+        for endpoint in chunk {
+            url.query_pairs_mut().append_pair("endpoint_id", endpoint);
+        }
+        for price in get_all_pages(api, "pricing", &url, "prices", PAGE_BYTES).await? {
+            let parsed = parse_price(&price, day)?;
+            fetched.insert(parsed.endpoint.clone(), parsed);
         }
     }
     let before: BTreeMap<String, UnitPrice> = store
