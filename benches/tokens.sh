@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Wrong tokens get 401 in the same time however close they are: RUNS
+# Wrong tokens get 401 in the same time however close they are: REQUESTS
 # (default 5000) requests each with a token wrong in its first byte, in its
 # last byte, and half its length, interleaved, against `gencost serve
 # --token` on loopback (examples/load --token-timing). The comparison is
@@ -8,7 +8,7 @@
 #   benches/tokens.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-5000}
+REQUESTS=${REQUESTS:-5000}
 DIR=${BENCH_DIR:-/tmp/gencost-token-bench}
 mkdir -p "$DIR"
 cargo build --release --quiet --bin gencost --example load
@@ -20,4 +20,4 @@ PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$DIR/serve.out" ] && break; sleep 0.1; done
 URL=$(head -1 "$DIR/serve.out" | awk '{print $3}')
-target/release/examples/load --url "$URL" --token-timing "$TOKEN" --runs "$RUNS"
+target/release/examples/load --url "$URL" --token-timing "$TOKEN" --runs "$REQUESTS"
