@@ -242,7 +242,10 @@ pub async fn settle_entry<S: Store>(
         micros: None,
         currency: None,
     };
-    if let Some(text) = &report.units {
+    // A confirmed cost keeps the basis it was confirmed on (a billing
+    // record's, say): a result read again only adds status and duration.
+    let confirmed_with_basis = entry.actual.is_some() && entry.billing.is_some();
+    if let Some(text) = report.units.as_ref().filter(|_| !confirmed_with_basis) {
         let units =
             Decimal::parse(text).map_err(|e| Error::input(format!("x-fal-billable-units: {e}")))?;
         let endpoint = report
