@@ -38,10 +38,10 @@ fn db_info_names_backend_schema_and_counts() {
         fill(&ledger);
         let info = ledger.json(&["db", "info", "--json"]);
         assert_eq!(info["backend"], ledger.backend);
-        assert_eq!(info["schema_version"], 7);
+        assert_eq!(info["schema_version"], 8);
         assert_eq!(info["events"], 14);
         assert_eq!(info["entries"], 12);
-        assert!(ledger.ok(&["db", "info"]).contains("schema version  7"));
+        assert!(ledger.ok(&["db", "info"]).contains("schema version  8"));
     }
 }
 
@@ -436,7 +436,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr
-                .contains("schema is version 2 and this gencost needs version 7")
+                .contains("schema is version 2 and this gencost needs version 8")
                 && run.stderr.contains("gencost db migrate"),
             "{args:?}: {}",
             run.stderr
@@ -447,7 +447,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
 
     let plan = ledger.ok(&["db", "migrate", "--dry-run"]);
     assert!(
-        plan.contains("schema 2 -> 7")
+        plan.contains("schema 2 -> 8")
             && plan
                 .contains("0003_entries_by_seq, 0004_charged, 0005_batches, 0006_grouping_costs"),
         "{plan}"
@@ -458,11 +458,11 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert!(done.stderr.contains("may take about"), "{}", done.stderr);
     assert!(
-        done.stdout.contains("upgraded to schema 7"),
+        done.stdout.contains("upgraded to schema 8"),
         "{}",
         done.stdout
     );
-    assert_eq!(schema_version(&ledger), "7");
+    assert_eq!(schema_version(&ledger), "8");
     ledger.ok(&["log", "--model", "m", "--cost", "1"]);
     assert!(ledger.ok(&["verify"]).starts_with("ok"));
     assert!(ledger.ok(&["db", "migrate"]).contains("nothing to do"));
@@ -476,11 +476,11 @@ fn a_private_sqlite_ledger_upgrades_on_open_after_a_backup() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("upgraded this ledger from schema 2 to 7"),
+            .contains("upgraded this ledger from schema 2 to 8"),
         "{}",
         run.stderr
     );
-    assert_eq!(schema_version(&ledger), "7");
+    assert_eq!(schema_version(&ledger), "8");
     let backup = run
         .stderr
         .split("the file as it was is at ")
@@ -567,5 +567,60 @@ fn a_dry_run_of_db_migrate_changes_nothing_and_a_migrate_of_sqlite_keeps_a_copy(
         )[0][0],
         "2"
     );
-    assert_eq!(schema_version(&ledger), "7");
+    assert_eq!(schema_version(&ledger), "8");
+}
+
+/// A ledger of schema 7 with entries gets its cost rollups filled by the
+/// upgrade: verify passes and totals by model are the same before and
+/// after.
+#[test]
+fn the_upgrade_to_cost_rollups_sums_the_entries_already_there() {
+    for ledger in TestLedger::each() {
+        for (model, cost, currency) in
+            [("a", "1.25", "USD"), ("a", "2", "SEK"), ("b", "0.5", "USD")]
+        {
+            ledger.ok(&[
+                "log",
+                "--model",
+                model,
+                "--cost",
+                cost,
+                "--currency",
+                currency,
+                "--deliverable",
+                "Spot",
+            ]);
+        }
+        let id = ledger
+            .ok(&["log", "--model", "b", "--cost", "9"])
+            .trim()
+            .to_string();
+        ledger.ok(&["void", &id, "--reason", "test"]);
+        ledger.ok(&["log", "--model", "c"]);
+        let before = ledger.json(&[
+            "total",
+            "--by",
+            "model",
+            "--json",
+            "--since",
+            "2000-01-01T00:00:01Z",
+        ]);
+        common::exec_script(
+            &ledger.url,
+            "DROP TABLE cost_rollups; DELETE FROM gencost_schema WHERE version = 8;",
+        );
+        if ledger.url.starts_with("postgres") {
+            ledger.ok(&["db", "migrate"]);
+        }
+        let upgraded = ledger.run(&["verify"]);
+        assert_eq!(
+            upgraded.code, 0,
+            "[{}] {}{}",
+            ledger.backend, upgraded.stdout, upgraded.stderr
+        );
+        assert_eq!(schema_version(&ledger), "8");
+        let after = ledger.json(&["total", "--by", "model", "--json"]);
+        assert_eq!(before["groups"], after["groups"], "[{}]", ledger.backend);
+        assert_eq!(after["groups"].as_array().unwrap().len(), 3, "{after}");
+    }
 }

@@ -606,3 +606,97 @@ async fn one_commit_gives_a_new_name_one_spelling() {
         );
     }
 }
+
+/// Groupings the cost rollups answer give the same rows as a scan of the
+/// entries, through logs, confirmations, retags and voids, and a range of
+/// whole days reads only those days.
+#[tokio::test(flavor = "multi_thread")]
+async fn rollups_and_a_scan_of_the_entries_agree() {
+    for ledger in TestLedger::each() {
+        let store = open(&ledger).await;
+        let mut sek = tagged(record(at(5, 0), None, Some(5_000_000)), "Acme", "Spot");
+        sek.estimate_currency = Currency::SEK;
+        let mut no_model = tagged(record(at(6, 0), None, Some(1)), "Acme", "Film");
+        no_model.model = None;
+        let results = log(
+            &store,
+            vec![
+                tagged(record(at(4, 0), None, Some(1_500_000)), "Acme", "Spot"),
+                tagged(record(at(4, 60), None, None), "Acme", "Spot"),
+                record(at(5, 0), None, Some(700_000)),
+                sek,
+                no_model,
+                tagged(record(at(6, 60), None, Some(9_000_000)), "Globex", "Film"),
+            ],
+        )
+        .await;
+        let id = |i: usize| match results[i] {
+            LogResult::New(id) => id,
+            LogResult::Existing(id) => id,
+        };
+        let now = Timestamp::now();
+        let commands = [
+            Command::Confirm {
+                entry_id: id(1),
+                amount: Money::new(2_000_000, Currency::EUR),
+            },
+            Command::Retag {
+                entry_id: id(2),
+                tags: Tags {
+                    client: Some("Globex".into()),
+                    project: None,
+                    deliverable: Some("Teaser".into()),
+                },
+            },
+            Command::Void {
+                entry_id: id(5),
+                reason: "duplicate".into(),
+            },
+        ];
+        for command in commands {
+            store.execute(command, now).await.unwrap();
+        }
+        // A start one microsecond into the first day forces the scan.
+        let scan = Filter {
+            since: Some(Timestamp(at(1, 0) - 43_200_000_000 + 1)),
+            ..Filter::default()
+        };
+        for grouping in [
+            Grouping::Column("model"),
+            Grouping::Column("deliverable"),
+            Grouping::ClientProject,
+        ] {
+            let sorted = |mut rows: Vec<gencost::ledger::totals::SumRow>| {
+                rows.sort_by_key(|r| (r.key.clone(), r.day, r.currency.code().to_string()));
+                rows
+            };
+            let rolled = sorted(store.sums(&Filter::default(), grouping).await.unwrap());
+            let scanned = sorted(store.sums(&scan, grouping).await.unwrap());
+            assert_eq!(rolled, scanned, "[{}] {grouping:?}", ledger.backend);
+            assert_eq!(
+                rolled.iter().map(|r| r.count).sum::<i64>(),
+                5,
+                "[{}] {grouping:?}",
+                ledger.backend
+            );
+            let day_5 = Filter {
+                since: Some(Timestamp(at(5, 0) - 43_200_000_000)),
+                until: Some(Timestamp(at(6, 0) - 43_200_000_000)),
+                ..Filter::default()
+            };
+            let on_day_5 = store.sums(&day_5, grouping).await.unwrap();
+            assert_eq!(on_day_5.iter().map(|r| r.count).sum::<i64>(), 2);
+        }
+        let by_model = store
+            .sums(&Filter::default(), Grouping::Column("model"))
+            .await
+            .unwrap();
+        let eur: Vec<_> = by_model
+            .iter()
+            .filter(|r| r.currency == Currency::EUR)
+            .collect();
+        assert_eq!(eur.len(), 1);
+        assert_eq!((eur[0].micros, eur[0].unpriced), (2_000_000, 0));
+        assert!(by_model.iter().any(|r| r.key.is_none() && r.micros == 1));
+    }
+}

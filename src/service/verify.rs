@@ -8,7 +8,9 @@
 use crate::ledger::event::Hash;
 use crate::ledger::replay::{entry_from_record, replay_entry};
 use crate::ledger::{EventBody, Head};
-use crate::store::{LedgerSnapshot, RowDigest, Store, StoreError, ENTRY_COLUMNS, EVENT_COLUMNS};
+use crate::store::{
+    LedgerSnapshot, RollupSums, RowDigest, Store, StoreError, ENTRY_COLUMNS, EVENT_COLUMNS,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -100,6 +102,29 @@ pub async fn verify<S: Store + 'static>(store: Arc<S>) -> Result<VerifyReport, S
     if let Some((missing, _)) = replayed.next() {
         report.problem = Some(format!(
             "entry {missing}: logged by an event but missing from the view"
+        ));
+        return Ok(report);
+    }
+    // The view equals the replay, so the rollups must equal the view's sums.
+    let stored = view.rollups_stored;
+    if let Some((key, _)) = view
+        .rollups
+        .0
+        .iter()
+        .find(|(key, sum)| stored.0.get(key) != Some(sum))
+        .or_else(|| {
+            stored
+                .0
+                .iter()
+                .find(|(key, _)| !view.rollups.0.contains_key(key))
+        })
+    {
+        report.problem = Some(format!(
+            "the cost rollup for {:?} '{}' in {} on {} differs from the sum of its entries",
+            key.rollup,
+            key.key.as_deref().unwrap_or("(none)"),
+            key.currency,
+            crate::timestamp::day_label(key.day)
         ));
     }
     Ok(report)
@@ -274,6 +299,10 @@ async fn replay_chain<T: LedgerSnapshot>(
 struct ViewScan {
     /// (entry id, fingerprint of the stored row), in id order.
     fingerprints: Vec<(Uuid, u64)>,
+    /// What the stored rows add up to per rollup row.
+    rollups: RollupSums,
+    /// The rollups as stored, read in the same snapshot.
+    rollups_stored: RollupSums,
 }
 
 async fn scan_view<T: LedgerSnapshot>(
@@ -282,15 +311,22 @@ async fn scan_view<T: LedgerSnapshot>(
 ) -> Result<ViewScan, StoreError> {
     let mut scan = ViewScan {
         fingerprints: Vec::new(),
+        rollups: RollupSums::default(),
+        rollups_stored: snapshot.rollups().await?,
     };
     let mut after = 0;
     loop {
         let page = snapshot.view_page(after, PAGE, &digest).await?;
         let Some(last) = page.last() else { break };
         after = last.logged_seq;
-        scan.fingerprints
-            .extend(page.iter().map(|row| (row.id, row.fingerprint)));
+        for row in &page {
+            scan.fingerprints.push((row.id, row.fingerprint));
+            if let Some(counted) = &row.counted {
+                scan.rollups.add(counted, 1);
+            }
+        }
     }
+    scan.rollups = scan.rollups.without_zeros();
     // Read in log order (SQLite's table order), compared in id order.
     scan.fingerprints.sort_unstable_by_key(|(id, _)| *id);
     Ok(scan)

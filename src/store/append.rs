@@ -7,6 +7,7 @@ use super::columns::{
 };
 use super::error::StoreError;
 use super::queries::{load_context, load_entry, read_head};
+use super::rollups::{Counted, RollupSums};
 use super::session::Session;
 use super::value::{Column, RowsInsert, Value};
 use super::Executed;
@@ -104,6 +105,7 @@ pub async fn reset_chain(
         ));
     }
     tx.execute("DELETE FROM entries", &[]).await?;
+    tx.execute("DELETE FROM cost_rollups", &[]).await?;
     tx.execute("DELETE FROM tag_spellings", &[]).await?;
     tx.execute("DELETE FROM events", &[]).await?;
     let mut head = Head::EMPTY;
@@ -148,11 +150,15 @@ fn append_statements<'a>(
     let mut event_rows = Vec::new();
     let mut entry_rows = Vec::new();
     let mut spellings = Spellings::default();
+    let mut rollups = RollupSums::default();
     for (event, body) in events {
         event_rows.extend(event_values(event));
         if let EventBody::EntryLogged(record) = body {
             spellings.note(&record.tags);
             let entry = entry_from_record(record, event.seq, event.recorded_at);
+            if let Some(counted) = Counted::of(&entry) {
+                rollups.add(&counted, 1);
+            }
             entry_cells(entry, &mut entry_rows);
         }
     }
@@ -176,6 +182,7 @@ fn append_statements<'a>(
         });
     }
     statements.extend(spellings.insert());
+    statements.extend(rollups.upsert());
     statements
 }
 
@@ -220,6 +227,8 @@ async fn apply_changes<'a>(
     mut known: HashMap<Uuid, Entry>,
 ) -> Result<(), StoreError> {
     let mut changed: HashMap<Uuid, Entry> = HashMap::new();
+    // What each changed entry added to the rollups before these events.
+    let mut counted_before: HashMap<Uuid, Option<Counted>> = HashMap::new();
     for (event, body) in events {
         if !body.changes_entry() {
             continue;
@@ -234,15 +243,26 @@ async fn apply_changes<'a>(
                 ))
             })?,
         };
+        counted_before
+            .entry(id)
+            .or_insert_with(|| Counted::of(&entry));
         let entry = changed.entry(id).or_insert(entry);
         apply_change(entry, body, event.recorded_at);
     }
     let mut spellings = Spellings::default();
-    for entry in changed.values() {
+    let mut rollups = RollupSums::default();
+    for (id, entry) in &changed {
         spellings.note(&entry.tags);
+        let before = counted_before.get(id).and_then(Option::as_ref);
+        rollups.change(before, Counted::of(entry).as_ref());
     }
-    if let Some(insert) = spellings.insert() {
-        tx.insert_groups(&mut std::iter::once(vec![insert])).await?;
+    let inserts: Vec<RowsInsert> = spellings
+        .insert()
+        .into_iter()
+        .chain(rollups.upsert())
+        .collect();
+    if !inserts.is_empty() {
+        tx.insert_groups(&mut std::iter::once(inserts)).await?;
     }
     for entry in changed.into_values() {
         update_entry(tx, entry).await?;

@@ -4,7 +4,7 @@
 use super::value::Value;
 use crate::ledger::tags::normalize;
 use crate::ledger::{Kind, TagField};
-use crate::timestamp::Timestamp;
+use crate::timestamp::{Timestamp, MICROS_PER_DAY};
 
 /// Which entries a listing or total covers. Tag and model filters match
 /// case-insensitively; `since` is inclusive and `until` exclusive.
@@ -70,6 +70,23 @@ impl Filter {
         }
     }
 
+    /// The UTC days `[since, until)` this filter covers when it is nothing
+    /// but a range of whole days (or no filter at all): the totals the cost
+    /// rollups can answer. `None` when it filters by anything else.
+    pub(crate) fn whole_days(&self) -> Option<(Option<i64>, Option<i64>)> {
+        let tagged = TagField::ALL
+            .into_iter()
+            .any(|field| self.tag(field).and_then(normalize).is_some());
+        if tagged || self.kind.is_some() || self.model.is_some() {
+            return None;
+        }
+        let day = |at: Option<Timestamp>| match at {
+            None => Some(None),
+            Some(at) => (at.0.rem_euclid(MICROS_PER_DAY) == 0).then_some(Some(at.day())),
+        };
+        Some((day(self.since)?, day(self.until)?))
+    }
+
     /// A `WHERE ...` clause; its parameters are pushed onto `params`, numbered
     /// after any already there.
     pub(crate) fn where_clause(&self, params: &mut Vec<Value>, include_void: bool) -> String {
@@ -129,5 +146,42 @@ mod tests {
         );
         assert_eq!(params[1], Value::Text("Acme Corp".into()));
         assert_eq!(Filter::default().where_clause(&mut Vec::new(), true), "");
+    }
+
+    #[test]
+    fn whole_days_only_without_other_filters() {
+        let day = |d: i64| Some(Timestamp(d * MICROS_PER_DAY));
+        assert_eq!(Filter::default().whole_days(), Some((None, None)));
+        let range = Filter {
+            since: day(3),
+            until: day(5),
+            ..Default::default()
+        };
+        assert_eq!(range.whole_days(), Some((Some(3), Some(5))));
+        let before_epoch = Filter {
+            since: day(-2),
+            ..Default::default()
+        };
+        assert_eq!(before_epoch.whole_days(), Some((Some(-2), None)));
+        let mid_day = Filter {
+            until: Some(Timestamp(5 * MICROS_PER_DAY + 1)),
+            ..Default::default()
+        };
+        assert_eq!(mid_day.whole_days(), None);
+        let blank_tag = Filter {
+            client: Some("  ".into()),
+            ..Default::default()
+        };
+        assert_eq!(blank_tag.whole_days(), Some((None, None)));
+        let tagged = Filter {
+            project: Some("Spot".into()),
+            ..Default::default()
+        };
+        assert_eq!(tagged.whole_days(), None);
+        let by_model = Filter {
+            model: Some("m".into()),
+            ..Default::default()
+        };
+        assert_eq!(by_model.whole_days(), None);
     }
 }

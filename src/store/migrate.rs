@@ -70,6 +70,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0007_fal_billing.sql"),
         postgres: include_str!("../../migrations/postgres/0007_fal_billing.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_cost_rollups",
+        sqlite: include_str!("../../migrations/sqlite/0008_cost_rollups.sql"),
+        postgres: include_str!("../../migrations/postgres/0008_cost_rollups.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -10,6 +10,7 @@ mod postgres;
 mod queries;
 mod rates;
 mod request_key;
+mod rollups;
 mod session;
 mod sql_store;
 mod sqlite;
@@ -21,6 +22,7 @@ pub use columns::{RowDigest, ENTRY_COLUMNS, EVENT_COLUMNS};
 pub use error::StoreError;
 pub use filter::{Cursor, Filter, Page};
 pub use rates::RatesImported;
+pub use rollups::{Counted, RollupSums};
 pub use sql_store::{SqlStore, Upgraded, Writer};
 pub use url::DatabaseUrl;
 
@@ -54,6 +56,8 @@ pub struct ViewRow {
     pub id: Uuid,
     pub logged_seq: i64,
     pub fingerprint: u64,
+    /// What the row adds to the cost rollups, if it counts in totals.
+    pub counted: Option<Counted>,
 }
 
 /// The live entries of one batch in one currency.
@@ -265,6 +269,9 @@ pub trait LedgerSnapshot: Send {
         limit: i64,
         digest: &Arc<RowDigest>,
     ) -> impl Future<Output = Result<Vec<ViewRow>, StoreError>> + Send;
+
+    /// The stored cost rollups, rows without entries left out.
+    fn rollups(&mut self) -> impl Future<Output = Result<RollupSums, StoreError>> + Send;
 
     /// (events, entries)
     fn counts(&mut self) -> impl Future<Output = Result<(i64, i64), StoreError>> + Send;

@@ -9,6 +9,7 @@ use super::columns::{
 use super::error::StoreError;
 use super::filter::{Cursor, Filter, Page};
 use super::request_key::request_key;
+use super::rollups::{self, Rollup};
 use super::session::Session;
 use super::value::{placeholders, Value};
 use super::{BatchTotal, RecentRun, TagCount, ViewRow};
@@ -299,6 +300,11 @@ pub async fn sums(
     filter: &Filter,
     grouping: Grouping,
 ) -> Result<Vec<SumRow>, StoreError> {
+    if let (Some(rollup), Some((since, until))) =
+        (Rollup::for_grouping(grouping), filter.whole_days())
+    {
+        return rollups::sums(session, rollup, since, until).await;
+    }
     let mut params = Vec::new();
     // `charged = 1` with `is_void = 0` is the cost indexes' predicate.
     let clause = and_term(filter.where_clause(&mut params, false), "charged = 1");
@@ -519,6 +525,7 @@ pub async fn view_page(
             &[Value::Int(after_seq), Value::Int(limit)],
             move |mut row| {
                 let fingerprint = digest.row(&row.cells);
+                let counted = rollups::Counted::of_row(&row)?;
                 let logged_seq = row.int("logged_seq")?;
                 // A row whose id is not in gencost's own form is named by its text.
                 let id = row.text("id")?;
@@ -530,6 +537,7 @@ pub async fn view_page(
                     })?,
                     logged_seq,
                     fingerprint,
+                    counted,
                 })
             },
         )

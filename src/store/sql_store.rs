@@ -278,6 +278,10 @@ impl LedgerSnapshot for Snapshot {
         queries::view_page(&mut self.session, after_seq, limit, digest).await
     }
 
+    async fn rollups(&mut self) -> Result<super::RollupSums, StoreError> {
+        super::rollups::all(&mut self.session).await
+    }
+
     async fn counts(&mut self) -> Result<(i64, i64), StoreError> {
         queries::counts(&mut self.session).await
     }

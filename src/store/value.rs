@@ -104,6 +104,17 @@ impl Row {
             .ok_or_else(|| StoreError::Corrupt(format!("column {name}: expected text, found NULL")))
     }
 
+    /// The text of a column, leaving it in the row.
+    pub fn peek_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+        match &self.cells[self.index(name)?] {
+            Value::Null | Value::NullInt => Ok(None),
+            Value::Text(v) => Ok(Some(v.clone())),
+            Value::Int(v) => Err(StoreError::Corrupt(format!(
+                "column {name}: expected text, found the integer {v}"
+            ))),
+        }
+    }
+
     pub fn opt_text(&mut self, name: &str) -> Result<Option<String>, StoreError> {
         let i = self.index(name)?;
         match std::mem::replace(&mut self.cells[i], Value::Null) {
