@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ledger benchmarks of this tree against another build, alternating in one
 # script so that both see the same machine: seeding 1,000,000 entries (each
-# from no file), `total --by project`, `list --limit 14` and `verify`.
+# from no file), `total --by project|model|deliverable`, `list --limit 14` and `verify`.
 # Prints each run, then the median of each side and the ratio new/base.
 #
 #   git worktree add /tmp/base <commit> && (cd /tmp/base && cargo build --release --bin gencost --example seed)
@@ -65,6 +65,8 @@ if [ -z "${SKIP_SEED:-}" ]; then
 fi
 "$BASE/gencost" --database "sqlite://$DIR/base.db" total > /dev/null   # warm the page cache
 "$NEW/gencost" --database "sqlite://$DIR/new.db" total > /dev/null
-compare "total --by project --json" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" total --by project --json
+for by in project model deliverable; do
+    compare "total --by $by --json" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" total --by "$by" --json
+done
 compare "list --limit 14 --json" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" list --limit 14 --json
 compare "verify" "$RUNS" "{bin}/gencost" --database "sqlite://{db}" verify

@@ -11,6 +11,7 @@
 # A ledger left in BENCH_DIR by an earlier run is reused when it holds ENTRIES entries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/seeded.sh
 
 ENTRIES=${ENTRIES:-1000000}
 RUNS=${RUNS:-5}
@@ -70,8 +71,7 @@ measure "sqlite: rates import, the same file again (no changes)" "$G" --database
 # --- totals in SEK against USD ------------------------------------------------
 DB="$DIR/ledger.db"
 if [ "$("$G" --database "sqlite://$DB" db info --json 2> /dev/null | sed -n 's/.*"entries": \([0-9]*\).*/\1/p')" != "$ENTRIES" ]; then
-    rm -f "$DB" "$DB-wal" "$DB-shm"
-    "$SEED" --entries "$ENTRIES" --database "sqlite://$DB" > /dev/null
+    seeded_copy "$ENTRIES" "$DB"
 fi
 export GENCOST_DATABASE="sqlite://$DB"
 "$G" rates import "$HIST" > /dev/null

@@ -7,6 +7,7 @@
 #   benches/export.sh            # ENTRIES (default 1000000), RUNS (default 3), BENCH_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/seeded.sh
 
 ENTRIES=${ENTRIES:-1000000}
 RUNS=${RUNS:-3}
@@ -31,8 +32,7 @@ measure() {
 }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; $ENTRIES entries"
-rm -f "$DB" "$DB-wal" "$DB-shm"
-target/release/examples/seed --entries "$ENTRIES" --database "sqlite://$DB" > /dev/null
+seeded_copy "$ENTRIES" "$DB"
 export GENCOST_DATABASE="sqlite://$DB"
 "$G" total > /dev/null   # warm the page cache
 measure "gencost export csv -o FILE" "$G" export csv -o "$DIR/out.csv"

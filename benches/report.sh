@@ -11,6 +11,7 @@
 #                                # ledgers seeded there by an earlier run are reused)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/seeded.sh
 
 ENTRIES=${ENTRIES:-100000}
 BIG_ENTRIES=${BIG_ENTRIES:-1000000}
@@ -46,7 +47,7 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB"
 # --- ENTRIES entries: the whole ledger in one report ----------------------
 DB="$DIR/ledger-$ENTRIES.db"
 if [ ! -f "$DB" ]; then
-    "$SEED" --entries "$ENTRIES" --database "sqlite://$DB" > /dev/null
+    seeded_copy "$ENTRIES" "$DB"
 fi
 export GENCOST_DATABASE="sqlite://$DB"
 "$G" total > /dev/null   # warm the page cache
@@ -63,7 +64,7 @@ echo "  external URLs in the report: $(grep -c -i -E 'https?://' "$DIR/report.ht
 if [ "$BIG_ENTRIES" -gt 0 ]; then
     BIG="$DIR/ledger-$BIG_ENTRIES.db"
     if [ ! -f "$BIG" ]; then
-        "$SEED" --entries "$BIG_ENTRIES" --database "sqlite://$BIG" > /dev/null
+        seeded_copy "$BIG_ENTRIES" "$BIG"
     fi
     export GENCOST_DATABASE="sqlite://$BIG"
     "$G" total > /dev/null

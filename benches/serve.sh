@@ -12,6 +12,7 @@
 #   benches/serve.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/seeded.sh
 
 CLIENTS=${CLIENTS:-16}
 DURATION=${DURATION:-10}
@@ -44,7 +45,7 @@ done
 
 echo "== reads on a ledger of $ENTRIES entries =="
 if [ ! -f "$DIR/big-$ENTRIES.db" ]; then
-    target/release/examples/seed --entries "$ENTRIES" --database "sqlite://$DIR/big-$ENTRIES.db" > /dev/null
+    seeded_copy "$ENTRIES" "$DIR/big-$ENTRIES.db"
 fi
 start "$DIR/big-$ENTRIES.db"
 for path in "/api/v1/entries?limit=14" "/" "/panel/history?limit=4&currency=USD" \

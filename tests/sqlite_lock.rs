@@ -113,3 +113,37 @@ async fn reads_answer_while_another_process_holds_the_write_lock() {
     writer.await.unwrap().unwrap();
     assert_eq!(store.head().await.unwrap().seq, 2);
 }
+
+/// A command that wrote closes its connections before it exits, so the
+/// write-ahead log is copied into the ledger file and removed: the file
+/// alone is the whole ledger (a copy of it misses nothing) and the next
+/// command does not first read a log left behind.
+#[test]
+fn a_command_leaves_the_whole_ledger_in_its_file() {
+    let ledger = TestLedger::sqlite();
+    let path = ledger.dir.path().join("ledger.db");
+    let wal = ledger.dir.path().join("ledger.db-wal");
+    for i in 0..3 {
+        ledger.ok(&[
+            "log",
+            "--model",
+            "m",
+            "--cost",
+            "1",
+            "--request-id",
+            &format!("r{i}"),
+        ]);
+        assert!(!wal.exists(), "a write-ahead log was left after log {i}");
+    }
+    let copy = ledger.dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let listed = common::run_with(
+        &format!("sqlite://{}", copy.display()),
+        ledger.dir.path(),
+        ledger.dir.path(),
+        &["list", "--json"],
+    );
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let entries: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(entries.as_array().map(Vec::len), Some(3), "{entries}");
+}
