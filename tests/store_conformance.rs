@@ -665,6 +665,7 @@ async fn rollups_and_a_scan_of_the_entries_agree() {
             Grouping::Column("model"),
             Grouping::Column("deliverable"),
             Grouping::ClientProject,
+            Grouping::Column("project"),
         ] {
             let sorted = |mut rows: Vec<gencost::ledger::totals::SumRow>| {
                 rows.sort_by_key(|r| (r.key.clone(), r.day, r.currency.code().to_string()));

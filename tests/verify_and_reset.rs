@@ -532,7 +532,7 @@ fn cost_rollups_changed_by_hand_fail_verify() {
         assert_eq!(ledger.run(&["verify"]).code, 0);
         exec_sql(
             &ledger.url,
-            "DELETE FROM cost_rollups WHERE dimension = 'client_project'",
+            "DELETE FROM cost_rollups WHERE dimension = 'deliverable'",
         );
         assert_ne!(
             ledger.run(&["verify"]).code,

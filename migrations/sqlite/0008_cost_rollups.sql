@@ -1,6 +1,5 @@
--- Costs summed per model, per deliverable and per (client, project), each
--- by currency and UTC day: what the entries that count in totals (live and
--- charged) add up to. Kept by every write in the same transaction (a delta
+-- Costs summed per model and per deliverable, each by currency and UTC
+-- day: what the entries that count in totals (live and charged) add up to. Kept by every write in the same transaction (a delta
 -- per changed entry), checked by `verify` against the entries, and read
 -- by totals that have no tag, kind or model filter, so grouping a large
 -- ledger by these keys reads a few thousand rows instead of every entry.
@@ -27,8 +26,3 @@ SELECT 'deliverable', CASE WHEN deliverable IS NULL THEN 0 ELSE 1 END, COALESCE(
        COALESCE(SUM(cost_micros), 0), COUNT(*), COUNT(*) - COUNT(cost_micros)
 FROM entries WHERE is_void = 0 AND charged = 1
 GROUP BY CASE WHEN deliverable IS NULL THEN 0 ELSE 1 END, COALESCE(deliverable, ''), cost_currency, day;
-INSERT INTO cost_rollups (dimension, keyed, group_key, cost_currency, day, micros, entries, unpriced)
-SELECT 'client_project', 1, COALESCE(client, '') || char(31) || COALESCE(project, ''), cost_currency, day,
-       COALESCE(SUM(cost_micros), 0), COUNT(*), COUNT(*) - COUNT(cost_micros)
-FROM entries WHERE is_void = 0 AND charged = 1
-GROUP BY COALESCE(client, '') || char(31) || COALESCE(project, ''), cost_currency, day;

@@ -294,7 +294,8 @@ pub async fn list(
     rows.into_iter().map(entry_from_row).collect()
 }
 
-/// Sums of the cost used in totals, per group, currency and UTC day.
+/// Sums of the cost used in totals, per group, currency and UTC day: from
+/// the cost rollups when they can answer, else from the entries.
 pub async fn sums(
     session: &mut Session,
     filter: &Filter,
