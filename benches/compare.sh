@@ -8,7 +8,10 @@
 #   BASE=/tmp/base/target/release benches/compare.sh
 #
 # ENTRIES (default 1000000), RUNS (default 3), BENCH_DIR (default /tmp/gencost-compare),
-# SKIP_SEED=1 to time the reads again on the ledgers of an earlier run.
+# SKIP_SEED=1 to time the reads again on the ledgers of an earlier run,
+# IMPORT_ROWS (default 300000; 0 skips it) for `gencost import` of a generic
+# CSV of that many rows (benches/costs.awk) into a new ledger,
+# ONLY_IMPORT=1 to time nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +61,13 @@ compare() {
 }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; $ENTRIES entries; base $BASE"
+IMPORT_ROWS=${IMPORT_ROWS:-300000}
+if [ "$IMPORT_ROWS" -gt 0 ]; then
+    awk -v rows="$IMPORT_ROWS" -f benches/costs.awk > "$DIR/costs.csv"
+    compare "import $IMPORT_ROWS rows" "$RUNS" bash -c \
+        'rm -f "$0.import" "$0.import-wal" "$0.import-shm"; exec "$1/gencost" --database "sqlite://$0.import" import "$2"' "{db}" "{bin}" "$DIR/costs.csv"
+fi
+if [ -n "${ONLY_IMPORT:-}" ]; then exit 0; fi
 # SKIP_SEED=1 reuses the ledgers an earlier run seeded.
 if [ -z "${SKIP_SEED:-}" ]; then
     compare "seed $ENTRIES entries" "$RUNS" bash -c \

@@ -500,12 +500,9 @@ fn cost_rollups_changed_by_hand_fail_verify() {
             assert!(run.stdout.contains("cost rollup"), "{}", run.stdout);
             let undone = exec_sql(
                 &ledger.url,
-                &format!(
-                    "UPDATE cost_rollups SET {column} = {column} - 1 WHERE \
-                     (dimension, keyed, group_key, cost_currency, day) IN \
-                     (SELECT dimension, keyed, group_key, cost_currency, day FROM cost_rollups \
-                      WHERE dimension = 'model' AND entries > 0 ORDER BY day DESC, group_key LIMIT 1)"
-                ),
+                // The row edited is still the one picked (its day, if that
+                // was edited, is the latest).
+                &format!("UPDATE cost_rollups SET {column} = {column} - 1 WHERE {one_row}"),
             );
             assert_eq!(undone, 1);
             let run = ledger.run(&["verify"]);
