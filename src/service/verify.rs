@@ -106,19 +106,7 @@ pub async fn verify<S: Store + 'static>(store: Arc<S>) -> Result<VerifyReport, S
         return Ok(report);
     }
     // The view equals the replay, so the rollups must equal the view's sums.
-    let stored = view.rollups_stored;
-    if let Some((key, _)) = view
-        .rollups
-        .0
-        .iter()
-        .find(|(key, sum)| stored.0.get(key) != Some(sum))
-        .or_else(|| {
-            stored
-                .0
-                .iter()
-                .find(|(key, _)| !view.rollups.0.contains_key(key))
-        })
-    {
+    if let Some(key) = view.rollups.first_difference(&view.rollups_stored) {
         report.problem = Some(format!(
             "the cost rollup for {:?} '{}' in {} on {} differs from the sum of its entries",
             key.rollup,

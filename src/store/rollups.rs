@@ -125,7 +125,7 @@ impl Counted {
 /// Sums per rollup row: the changes a write makes, or (in `verify`) what
 /// the entries add up to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RollupSums(pub HashMap<RollupKey, RollupSum>);
+pub struct RollupSums(HashMap<RollupKey, RollupSum>);
 
 impl RollupSums {
     /// Adds (`sign` 1) or takes away (`sign` -1) an entry's part.
@@ -162,6 +162,17 @@ impl RollupSums {
     pub fn without_zeros(mut self) -> RollupSums {
         self.0.retain(|_, sum| !sum.is_zero());
         self
+    }
+
+    /// A row whose sums differ between the two (or that only one holds).
+    pub fn first_difference<'a>(&'a self, other: &'a RollupSums) -> Option<&'a RollupKey> {
+        let differs = |(key, sum): (&'a RollupKey, &RollupSum), other: &RollupSums| {
+            (other.0.get(key) != Some(sum)).then_some(key)
+        };
+        self.0
+            .iter()
+            .find_map(|row| differs(row, other))
+            .or_else(|| other.0.iter().find_map(|row| differs(row, self)))
     }
 
     /// The upsert that adds these changes to the table; `None` when they
