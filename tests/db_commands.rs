@@ -38,10 +38,10 @@ fn db_info_names_backend_schema_and_counts() {
         fill(&ledger);
         let info = ledger.json(&["db", "info", "--json"]);
         assert_eq!(info["backend"], ledger.backend);
-        assert_eq!(info["schema_version"], 8);
+        assert_eq!(info["schema_version"], 9);
         assert_eq!(info["events"], 14);
         assert_eq!(info["entries"], 12);
-        assert!(ledger.ok(&["db", "info"]).contains("schema version  8"));
+        assert!(ledger.ok(&["db", "info"]).contains("schema version  9"));
     }
 }
 
@@ -312,7 +312,8 @@ fn both_backends_have_the_same_schema() {
         "{a:#?}"
     );
     assert!(
-        a.iter().any(|l| l.starts_with("index entries.entries_project_costs (project,cost_currency,day,occurred_at,cost_micros)  partial")),
+        a.iter()
+            .any(|l| l.starts_with("index entries.entries_model_runs (model,logged_seq)  partial")),
         "{a:#?}"
     );
     for (on_sqlite, on_postgres) in DELIBERATE {
@@ -436,7 +437,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr
-                .contains("schema is version 2 and this gencost needs version 8")
+                .contains("schema is version 2 and this gencost needs version 9")
                 && run.stderr.contains("gencost db migrate"),
             "{args:?}: {}",
             run.stderr
@@ -447,7 +448,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
 
     let plan = ledger.ok(&["db", "migrate", "--dry-run"]);
     assert!(
-        plan.contains("schema 2 -> 8")
+        plan.contains("schema 2 -> 9")
             && plan
                 .contains("0003_entries_by_seq, 0004_charged, 0005_batches, 0006_grouping_costs"),
         "{plan}"
@@ -458,11 +459,11 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert!(done.stderr.contains("may take about"), "{}", done.stderr);
     assert!(
-        done.stdout.contains("upgraded to schema 8"),
+        done.stdout.contains("upgraded to schema 9"),
         "{}",
         done.stdout
     );
-    assert_eq!(schema_version(&ledger), "8");
+    assert_eq!(schema_version(&ledger), "9");
     ledger.ok(&["log", "--model", "m", "--cost", "1"]);
     assert!(ledger.ok(&["verify"]).starts_with("ok"));
     assert!(ledger.ok(&["db", "migrate"]).contains("nothing to do"));
@@ -476,11 +477,11 @@ fn a_private_sqlite_ledger_upgrades_on_open_after_a_backup() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("upgraded this ledger from schema 2 to 8"),
+            .contains("upgraded this ledger from schema 2 to 9"),
         "{}",
         run.stderr
     );
-    assert_eq!(schema_version(&ledger), "8");
+    assert_eq!(schema_version(&ledger), "9");
     let backup = run
         .stderr
         .split("the file as it was is at ")
@@ -567,18 +568,22 @@ fn a_dry_run_of_db_migrate_changes_nothing_and_a_migrate_of_sqlite_keeps_a_copy(
         )[0][0],
         "2"
     );
-    assert_eq!(schema_version(&ledger), "8");
+    assert_eq!(schema_version(&ledger), "9");
 }
 
 /// A ledger of schema 7 with entries gets its cost rollups filled by the
-/// upgrade: verify passes and totals by model are the same before and
-/// after.
+/// upgrades (schema 8 for model and deliverable, 9 for kind, client and
+/// project, which replace three covering indexes): verify passes and the
+/// totals by each key are the same before and after.
 #[test]
 fn the_upgrade_to_cost_rollups_sums_the_entries_already_there() {
+    const BY: [&str; 5] = ["model", "deliverable", "kind", "client", "project"];
     for ledger in TestLedger::each() {
-        for (model, cost, currency) in
-            [("a", "1.25", "USD"), ("a", "2", "SEK"), ("b", "0.5", "USD")]
-        {
+        for (model, cost, currency, client, project) in [
+            ("a", "1.25", "USD", "Acme", "Spot"),
+            ("a", "2", "SEK", "acme", "Teaser"),
+            ("b", "0.5", "USD", "Zeta", "Spot"),
+        ] {
             ledger.ok(&[
                 "log",
                 "--model",
@@ -589,25 +594,48 @@ fn the_upgrade_to_cost_rollups_sums_the_entries_already_there() {
                 currency,
                 "--deliverable",
                 "Spot",
+                "--client",
+                client,
+                "--project",
+                project,
             ]);
         }
         let id = ledger
-            .ok(&["log", "--model", "b", "--cost", "9"])
+            .ok(&["log", "--model", "b", "--cost", "9", "--client", "Zeta"])
             .trim()
             .to_string();
         ledger.ok(&["void", &id, "--reason", "test"]);
         ledger.ok(&["log", "--model", "c"]);
-        let before = ledger.json(&[
-            "total",
-            "--by",
-            "model",
-            "--json",
-            "--since",
-            "2000-01-01T00:00:01Z",
+        ledger.ok(&[
+            "log",
+            "--kind",
+            "external",
+            "--source",
+            "Midjourney",
+            "--model",
+            "midjourney",
+            "--cost",
+            "-3",
+            "--project",
+            "Spot",
         ]);
+        // A bound inside a day makes the totals read the entries.
+        let totals = |since: &str| -> Vec<serde_json::Value> {
+            BY.iter()
+                .map(|by| {
+                    ledger.json(&["total", "--by", by, "--json", "--since", since])["groups"]
+                        .clone()
+                })
+                .collect()
+        };
+        let before = totals("2000-01-01T00:00:01Z");
         common::exec_script(
             &ledger.url,
-            "DROP TABLE cost_rollups; DELETE FROM gencost_schema WHERE version = 8;",
+            "DROP TABLE cost_rollups; DROP INDEX entries_by_client; DROP INDEX entries_by_project; \
+             CREATE INDEX entries_project_costs ON entries (project, cost_currency, day, occurred_at, cost_micros) WHERE is_void = 0 AND charged = 1; \
+             CREATE INDEX entries_client_costs ON entries (client, cost_currency, day, occurred_at, cost_micros) WHERE is_void = 0 AND charged = 1; \
+             CREATE INDEX entries_kind_costs ON entries (kind, cost_currency, day, occurred_at, cost_micros) WHERE is_void = 0 AND charged = 1; \
+             DELETE FROM gencost_schema WHERE version >= 8;",
         );
         if ledger.url.starts_with("postgres") {
             ledger.ok(&["db", "migrate"]);
@@ -618,9 +646,14 @@ fn the_upgrade_to_cost_rollups_sums_the_entries_already_there() {
             "[{}] {}{}",
             ledger.backend, upgraded.stdout, upgraded.stderr
         );
-        assert_eq!(schema_version(&ledger), "8");
-        let after = ledger.json(&["total", "--by", "model", "--json"]);
-        assert_eq!(before["groups"], after["groups"], "[{}]", ledger.backend);
-        assert_eq!(after["groups"].as_array().unwrap().len(), 3, "{after}");
+        assert_eq!(schema_version(&ledger), "9");
+        let after = totals("2000-01-01T00:00:00Z");
+        assert_eq!(before, after, "[{}]", ledger.backend);
+        let groups = |i: usize| after[i].as_array().unwrap().len();
+        assert_eq!(
+            (groups(0), groups(2), groups(3), groups(4)),
+            (4, 2, 3, 3),
+            "models a, b, c, midjourney; kinds; clients Acme, Zeta and none; projects {after:?}"
+        );
     }
 }

@@ -21,6 +21,14 @@ pub struct Filter {
     pub include_void: bool,
 }
 
+/// One way a filter narrows the entries, besides time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Narrowed {
+    Tag(TagField, String),
+    Kind(Kind),
+    Model(String),
+}
+
 /// At most `limit` entries, after the cursor of the last page (newest first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Page {
@@ -70,21 +78,27 @@ impl Filter {
         }
     }
 
-    /// The UTC days `[since, until)` this filter covers when it is nothing
-    /// but a range of whole days (or no filter at all): the totals the cost
-    /// rollups can answer. `None` when it filters by anything else.
-    pub(crate) fn whole_days(&self) -> Option<(Option<i64>, Option<i64>)> {
-        let tagged = TagField::ALL
-            .into_iter()
-            .any(|field| self.tag(field).and_then(normalize).is_some());
-        if tagged || self.kind.is_some() || self.model.is_some() {
-            return None;
-        }
+    /// The UTC days `[since, until)` this filter covers when its range is
+    /// made of whole days (or open): what the cost rollups can answer.
+    /// `None` when a bound falls inside a day.
+    pub(crate) fn day_range(&self) -> Option<(Option<i64>, Option<i64>)> {
         let day = |at: Option<Timestamp>| match at {
             None => Some(None),
             Some(at) => (at.0.rem_euclid(MICROS_PER_DAY) == 0).then_some(Some(at.day())),
         };
         Some((day(self.since)?, day(self.until)?))
+    }
+
+    /// What this filter narrows the entries by besides time: each tag (as
+    /// matched, normalised), the kind and the model.
+    pub(crate) fn narrowed_by(&self) -> Vec<Narrowed> {
+        let mut by: Vec<Narrowed> = TagField::ALL
+            .into_iter()
+            .filter_map(|field| Some(Narrowed::Tag(field, self.tag(field).and_then(normalize)?)))
+            .collect();
+        by.extend(self.kind.map(Narrowed::Kind));
+        by.extend(self.model.clone().map(Narrowed::Model));
+        by
     }
 
     /// A `WHERE ...` clause; its parameters are pushed onto `params`, numbered
@@ -149,39 +163,49 @@ mod tests {
     }
 
     #[test]
-    fn whole_days_only_without_other_filters() {
+    fn day_range_only_of_whole_days() {
         let day = |d: i64| Some(Timestamp(d * MICROS_PER_DAY));
-        assert_eq!(Filter::default().whole_days(), Some((None, None)));
+        assert_eq!(Filter::default().day_range(), Some((None, None)));
         let range = Filter {
             since: day(3),
             until: day(5),
+            project: Some("Spot".into()),
             ..Default::default()
         };
-        assert_eq!(range.whole_days(), Some((Some(3), Some(5))));
+        assert_eq!(range.day_range(), Some((Some(3), Some(5))));
         let before_epoch = Filter {
             since: day(-2),
             ..Default::default()
         };
-        assert_eq!(before_epoch.whole_days(), Some((Some(-2), None)));
+        assert_eq!(before_epoch.day_range(), Some((Some(-2), None)));
         let mid_day = Filter {
             until: Some(Timestamp(5 * MICROS_PER_DAY + 1)),
             ..Default::default()
         };
-        assert_eq!(mid_day.whole_days(), None);
+        assert_eq!(mid_day.day_range(), None);
+    }
+
+    #[test]
+    fn narrowed_by_names_each_filter_but_blank_tags() {
+        assert_eq!(Filter::default().narrowed_by(), vec![]);
         let blank_tag = Filter {
             client: Some("  ".into()),
             ..Default::default()
         };
-        assert_eq!(blank_tag.whole_days(), Some((None, None)));
-        let tagged = Filter {
-            project: Some("Spot".into()),
-            ..Default::default()
-        };
-        assert_eq!(tagged.whole_days(), None);
-        let by_model = Filter {
+        assert_eq!(blank_tag.narrowed_by(), vec![]);
+        let several = Filter {
+            project: Some(" Spot  30s ".into()),
+            kind: Some(Kind::Pool),
             model: Some("m".into()),
             ..Default::default()
         };
-        assert_eq!(by_model.whole_days(), None);
+        assert_eq!(
+            several.narrowed_by(),
+            vec![
+                Narrowed::Tag(TagField::Project, "Spot 30s".into()),
+                Narrowed::Kind(Kind::Pool),
+                Narrowed::Model("m".into()),
+            ]
+        );
     }
 }

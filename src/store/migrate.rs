@@ -76,6 +76,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0008_cost_rollups.sql"),
         postgres: include_str!("../../migrations/postgres/0008_cost_rollups.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_rollups_for_tags",
+        sqlite: include_str!("../../migrations/sqlite/0009_rollups_for_tags.sql"),
+        postgres: include_str!("../../migrations/postgres/0009_rollups_for_tags.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -9,7 +9,7 @@ use super::columns::{
 use super::error::StoreError;
 use super::filter::{Cursor, Filter, Page};
 use super::request_key::request_key;
-use super::rollups::{self, Rollup};
+use super::rollups::{self, RollupScope};
 use super::session::Session;
 use super::value::{placeholders, Value};
 use super::{BatchTotal, RecentRun, TagCount, ViewRow};
@@ -301,31 +301,27 @@ pub async fn sums(
     filter: &Filter,
     grouping: Grouping,
 ) -> Result<Vec<SumRow>, StoreError> {
-    if let (Some(rollup), Some((since, until))) =
-        (Rollup::for_grouping(grouping), filter.whole_days())
-    {
-        return rollups::sums(session, rollup, since, until).await;
+    if let Some(scope) = RollupScope::of(filter, grouping) {
+        return rollups::sums(session, &scope).await;
     }
+    // What the rollups do not answer (a model filter, two filters, a bound
+    // inside a day, pairs) reads the live charged entries the filter picks:
+    // a client or project filter through its index, else all of them.
     let mut params = Vec::new();
-    // `charged = 1` with `is_void = 0` is the cost indexes' predicate.
     let clause = and_term(filter.where_clause(&mut params, false), "charged = 1");
-    // Grouped in the order of a covering cost index, (key, currency, day),
-    // so the scan streams the index; without a key column the project
-    // index serves, and the caller's fold adds the projects up.
-    let (key, column) = match grouping {
-        Grouping::Column(column) => (column, column),
-        Grouping::None => ("CAST(NULL AS TEXT)", "project"),
-        // No index covers the pair: one scan of the live entries.
+    let (key, groups) = match grouping {
+        Grouping::Column(column) => (column, format!("{column}, ")),
+        Grouping::None => ("CAST(NULL AS TEXT)", String::new()),
         Grouping::ClientProject => (
             "COALESCE(client, '') || '\u{1f}' || COALESCE(project, '')",
-            "client, project",
+            "client, project, ".to_string(),
         ),
     };
     let sql = format!(
         "SELECT {key} AS group_key, day, cost_currency, \
          CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS micros, \
          COUNT(*) AS entries, COUNT(*) - COUNT(cost_micros) AS unpriced FROM entries {clause} \
-         GROUP BY {column}, cost_currency, day"
+         GROUP BY {groups}cost_currency, day"
     );
     let rows = session.query(&sql, &params).await?;
     rows.into_iter()

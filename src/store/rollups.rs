@@ -1,35 +1,51 @@
-//! Cost rollups: the costs that count in totals, summed per model and per
-//! deliverable, each by currency and UTC day, in the `cost_rollups` table. Every write adds the difference it makes (the
+//! Cost rollups: the costs that count in totals, summed per kind, client,
+//! project, deliverable and model, each by currency and UTC day, in the
+//! `cost_rollups` table. Every write adds the difference it makes (the
 //! entry's contribution after the write minus before) in the same
-//! transaction, so a total grouped by these keys reads a few thousand rows
-//! instead of every entry, while logging pays one small upsert per chunk
-//! of events rather than an index insert per entry. Only keys with few
+//! transaction, so a total grouped by one of these keys, or filtered to one
+//! value of it, reads a few thousand rows instead of every entry, while
+//! logging pays one small upsert per chunk of events rather than an index
+//! insert per entry (covering indexes keyed by tag and day took a random
+//! insert each, most of what a large import spent). Only keys with few
 //! values per day are rolled up: (client, project) pairs were tried and
 //! made a rollup row for most imported rows (705,766 rows for 1,000,000
 //! entries), costing an import what an index would. `verify` recomputes
 //! them from the entries.
 
 use super::error::StoreError;
+use super::filter::{Filter, Narrowed};
 use super::session::Session;
 use super::value::{Column, Row, RowsInsert, Value};
 use crate::ledger::totals::{Grouping, SumRow};
-use crate::ledger::Entry;
+use crate::ledger::{Entry, TagField};
 use std::collections::HashMap;
 
 /// A key the costs are rolled up by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rollup {
-    Model,
+    Kind,
+    Client,
+    Project,
     Deliverable,
+    Model,
 }
 
 impl Rollup {
-    pub const ALL: [Rollup; 2] = [Rollup::Model, Rollup::Deliverable];
+    pub const ALL: [Rollup; 5] = [
+        Rollup::Kind,
+        Rollup::Client,
+        Rollup::Project,
+        Rollup::Deliverable,
+        Rollup::Model,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
-            Rollup::Model => "model",
+            Rollup::Kind => "kind",
+            Rollup::Client => "client",
+            Rollup::Project => "project",
             Rollup::Deliverable => "deliverable",
+            Rollup::Model => "model",
         }
     }
 
@@ -37,13 +53,71 @@ impl Rollup {
         Rollup::ALL.into_iter().find(|r| r.as_str() == text)
     }
 
-    /// The rollup that answers this grouping, if one does.
-    pub fn for_grouping(grouping: Grouping) -> Option<Rollup> {
-        match grouping {
-            Grouping::Column("model") => Some(Rollup::Model),
-            Grouping::Column("deliverable") => Some(Rollup::Deliverable),
-            _ => None,
+    fn of_column(column: &str) -> Option<Rollup> {
+        Rollup::ALL.into_iter().find(|r| r.as_str() == column)
+    }
+
+    fn of_tag(field: TagField) -> Rollup {
+        match field {
+            TagField::Client => Rollup::Client,
+            TagField::Project => Rollup::Project,
+            TagField::Deliverable => Rollup::Deliverable,
         }
+    }
+}
+
+/// A total the rollups answer: one rollup's rows over a range of days,
+/// perhaps only those of one key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RollupScope {
+    rollup: Rollup,
+    since: Option<i64>,
+    until: Option<i64>,
+    only: Option<OnlyKey>,
+    /// The grouping has no key (the rows' keys are dropped for the fold).
+    ungrouped: bool,
+}
+
+/// The one key a filter keeps: a tag matches case-insensitively, as the
+/// filter does on the entries; a kind exactly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum OnlyKey {
+    Tag(String),
+    Kind(&'static str),
+}
+
+impl RollupScope {
+    /// The rollup that answers `grouping` under `filter`, if one does: the
+    /// filter's range is made of whole UTC days and it narrows by at most
+    /// one key, the one grouped by (or any, for no grouping). The model is
+    /// matched case-insensitively on the entries but rolled up by its exact
+    /// name, so a model filter always reads the entries.
+    pub fn of(filter: &Filter, grouping: Grouping) -> Option<RollupScope> {
+        let (since, until) = filter.day_range()?;
+        let grouped = match grouping {
+            Grouping::Column(column) => Some(Rollup::of_column(column)?),
+            Grouping::None => None,
+            Grouping::ClientProject => return None,
+        };
+        let narrowed = filter.narrowed_by();
+        let (rollup, only) = match narrowed.as_slice() {
+            [] => (grouped.unwrap_or(Rollup::Kind), None),
+            [Narrowed::Tag(field, name)] => {
+                (Rollup::of_tag(*field), Some(OnlyKey::Tag(name.clone())))
+            }
+            [Narrowed::Kind(kind)] => (Rollup::Kind, Some(OnlyKey::Kind(kind.as_str()))),
+            _ => return None,
+        };
+        if grouped.is_some_and(|g| g != rollup) {
+            return None;
+        }
+        Some(RollupScope {
+            rollup,
+            since,
+            until,
+            only,
+            ungrouped: grouped.is_none(),
+        })
     }
 }
 
@@ -74,8 +148,11 @@ impl RollupSum {
 /// What one entry that counts in totals adds to the rollups.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Counted {
-    pub model: Option<String>,
+    pub kind: String,
+    pub client: Option<String>,
+    pub project: Option<String>,
     pub deliverable: Option<String>,
+    pub model: Option<String>,
     pub currency: String,
     pub day: i64,
     /// `None` when the entry is unpriced.
@@ -91,8 +168,11 @@ impl Counted {
         }
         let cost = entry.cost();
         Some(Counted {
-            model: entry.model.clone(),
+            kind: entry.kind.as_str().to_string(),
+            client: entry.tags.client.clone(),
+            project: entry.tags.project.clone(),
             deliverable: entry.tags.deliverable.clone(),
+            model: entry.model.clone(),
             currency: cost.currency.code().to_string(),
             day: entry.occurred_at.day(),
             micros: cost.micros,
@@ -106,8 +186,11 @@ impl Counted {
         }
         let text = |name: &str| row.peek_text(name);
         Ok(Some(Counted {
-            model: text("model")?,
+            kind: text("kind")?.unwrap_or_default(),
+            client: text("client")?,
+            project: text("project")?,
             deliverable: text("deliverable")?,
+            model: text("model")?,
             currency: text("cost_currency")?.unwrap_or_default(),
             day: row.int("day")?,
             micros: row.opt_int("cost_micros")?,
@@ -116,8 +199,11 @@ impl Counted {
 
     fn key(&self, rollup: Rollup) -> Option<String> {
         match rollup {
-            Rollup::Model => self.model.clone(),
+            Rollup::Kind => Some(self.kind.clone()),
+            Rollup::Client => self.client.clone(),
+            Rollup::Project => self.project.clone(),
             Rollup::Deliverable => self.deliverable.clone(),
+            Rollup::Model => self.model.clone(),
         }
     }
 }
@@ -215,31 +301,39 @@ impl RollupSums {
     }
 }
 
-/// A rollup's rows as the grouped sums totals fold, from day `since`
-/// (inclusive) to `until` (exclusive).
-pub async fn sums(
-    session: &mut Session,
-    rollup: Rollup,
-    since: Option<i64>,
-    until: Option<i64>,
-) -> Result<Vec<SumRow>, StoreError> {
-    let mut params = vec![Value::from(rollup.as_str())];
+/// The rows of a scope as the grouped sums totals fold.
+pub async fn sums(session: &mut Session, scope: &RollupScope) -> Result<Vec<SumRow>, StoreError> {
+    let mut params = vec![Value::from(scope.rollup.as_str())];
     let mut sql = String::from(
         "SELECT keyed, group_key, cost_currency, day, micros, entries, unpriced \
          FROM cost_rollups WHERE dimension = $1 AND entries <> 0",
     );
-    for (day, term) in [(since, "day >="), (until, "day <")] {
+    for (day, term) in [(scope.since, "day >="), (scope.until, "day <")] {
         if let Some(day) = day {
             params.push(Value::Int(day));
             sql.push_str(&format!(" AND {term} ${}", params.len()));
         }
     }
+    match &scope.only {
+        Some(OnlyKey::Tag(name)) => {
+            params.push(Value::Text(name.clone()));
+            sql.push_str(&format!(
+                " AND keyed = 1 AND lower(group_key) = lower(${})",
+                params.len()
+            ));
+        }
+        Some(OnlyKey::Kind(kind)) => {
+            params.push(Value::from(*kind));
+            sql.push_str(&format!(" AND group_key = ${}", params.len()));
+        }
+        None => {}
+    }
     let rows = session.query(&sql, &params).await?;
     rows.into_iter()
         .map(|row| {
-            let (key, sum) = read_row(rollup, row)?;
+            let (key, sum) = read_row(scope.rollup, row)?;
             Ok(SumRow {
-                key: key.key,
+                key: if scope.ungrouped { None } else { key.key },
                 day: key.day,
                 currency: super::columns::parse_currency(&key.currency)?,
                 micros: sum.micros,
@@ -288,4 +382,87 @@ fn read_row(rollup: Rollup, mut row: Row) -> Result<(RollupKey, RollupSum), Stor
         unpriced: row.int("unpriced")?,
     };
     Ok((key, sum))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Kind;
+    use crate::timestamp::{Timestamp, MICROS_PER_DAY};
+
+    fn scope(filter: Filter, grouping: Grouping) -> Option<(Rollup, Option<OnlyKey>, bool)> {
+        RollupScope::of(&filter, grouping).map(|s| (s.rollup, s.only, s.ungrouped))
+    }
+
+    #[test]
+    fn answers_a_grouping_by_its_key_or_the_running_total_by_kind() {
+        let none = Filter::default;
+        assert_eq!(scope(none(), Grouping::None), Some((Rollup::Kind, None, true)));
+        for (column, rollup) in [
+            ("kind", Rollup::Kind),
+            ("client", Rollup::Client),
+            ("project", Rollup::Project),
+            ("deliverable", Rollup::Deliverable),
+            ("model", Rollup::Model),
+        ] {
+            assert_eq!(
+                scope(none(), Grouping::Column(column)),
+                Some((rollup, None, false))
+            );
+        }
+        assert_eq!(scope(none(), Grouping::ClientProject), None);
+    }
+
+    #[test]
+    fn answers_one_filter_on_the_key_grouped_by() {
+        let client = || Filter {
+            client: Some(" Acme ".into()),
+            ..Default::default()
+        };
+        let only_acme = Some(OnlyKey::Tag("Acme".into()));
+        assert_eq!(
+            scope(client(), Grouping::None),
+            Some((Rollup::Client, only_acme.clone(), true))
+        );
+        assert_eq!(
+            scope(client(), Grouping::Column("client")),
+            Some((Rollup::Client, only_acme, false))
+        );
+        assert_eq!(scope(client(), Grouping::Column("project")), None);
+        let pools = Filter {
+            kind: Some(Kind::Pool),
+            ..Default::default()
+        };
+        assert_eq!(
+            scope(pools, Grouping::None),
+            Some((Rollup::Kind, Some(OnlyKey::Kind("pool")), true))
+        );
+    }
+
+    #[test]
+    fn leaves_models_two_filters_and_part_days_to_the_entries() {
+        let model = Filter {
+            model: Some("m".into()),
+            ..Default::default()
+        };
+        assert_eq!(scope(model, Grouping::Column("model")), None);
+        let two = Filter {
+            client: Some("Acme".into()),
+            project: Some("Spot".into()),
+            ..Default::default()
+        };
+        assert_eq!(scope(two, Grouping::None), None);
+        let part_day = Filter {
+            since: Some(Timestamp(MICROS_PER_DAY + 1)),
+            ..Default::default()
+        };
+        assert_eq!(scope(part_day, Grouping::None), None);
+        let whole_days = Filter {
+            since: Some(Timestamp(MICROS_PER_DAY)),
+            until: Some(Timestamp(3 * MICROS_PER_DAY)),
+            ..Default::default()
+        };
+        let answered = RollupScope::of(&whole_days, Grouping::None).unwrap();
+        assert_eq!((answered.since, answered.until), (Some(1), Some(3)));
+    }
 }
