@@ -124,30 +124,36 @@ where
     let mut import = Import::new(request, preset, defaults);
     let mut writer = store.writer().await?;
     let batch = Uuid::now_v7();
+    // Each chunk is written while the next one is checked, so the database
+    // and the checks keep each other's pace instead of taking turns.
+    let mut unwritten: Option<Unwritten> = None;
     while let Some((chunk, bytes)) = received.recv().await {
-        let checked = import.check(store, chunk).await?;
-        if import.errors.is_empty() && !checked.is_empty() {
-            let (rows, pending): (Vec<ImportedRow>, Vec<Pending>) = checked
-                .into_iter()
-                .map(|(mut row, pending)| {
-                    row.record.batch = Some(batch);
-                    (row, pending)
-                })
-                .unzip();
-            let executed = writer
-                .execute(Command::Import { batch, rows }, Timestamp::now())
-                .await?;
-            let Outcome::Imported(outcomes) = executed.outcome else {
-                return Err(Error::Io(format!(
-                    "unexpected outcome {:?}",
-                    executed.outcome
-                )));
-            };
-            for (outcome, pending) in outcomes.into_iter().zip(pending) {
-                import.count(outcome, pending);
+        let checking = import.check(store, chunk);
+        let checked = match unwritten.take() {
+            Some(rows) => {
+                let (written, checked) =
+                    tokio::join!(write(&mut writer, batch, rows.rows), checking);
+                import.count_all(written?, rows.pending);
+                progress(rows.bytes);
+                checked?
             }
+            None => checking.await?,
+        };
+        if import.errors.is_empty() && !checked.is_empty() {
+            let (rows, pending) = checked.into_iter().unzip();
+            unwritten = Some(Unwritten {
+                rows,
+                pending,
+                bytes,
+            });
+        } else {
+            progress(bytes);
         }
-        progress(bytes);
+    }
+    if let Some(rows) = unwritten {
+        let written = write(&mut writer, batch, rows.rows).await?;
+        import.count_all(written, rows.pending);
+        progress(rows.bytes);
     }
     reader
         .join()
@@ -179,6 +185,33 @@ where
     writer.commit().await?;
     report.batch = Some(batch);
     Ok(report)
+}
+
+/// A checked chunk not yet written, and the bytes of the file read up to
+/// its end.
+struct Unwritten {
+    rows: Vec<ImportedRow>,
+    pending: Vec<Pending>,
+    bytes: u64,
+}
+
+/// Writes a checked chunk in the import's transaction; returns what the
+/// ledger did with each row.
+async fn write<W: LedgerWriter>(
+    writer: &mut W,
+    batch: Uuid,
+    mut rows: Vec<ImportedRow>,
+) -> Result<Vec<RowOutcome>> {
+    for row in &mut rows {
+        row.record.batch = Some(batch);
+    }
+    let executed = writer
+        .execute(Command::Import { batch, rows }, Timestamp::now())
+        .await?;
+    match executed.outcome {
+        Outcome::Imported(outcomes) => Ok(outcomes),
+        other => Err(Error::Io(format!("unexpected outcome {other:?}"))),
+    }
 }
 
 /// Sends the rows in chunks, with the bytes read after each.
@@ -320,6 +353,13 @@ impl Import {
         self.bad_rows += 1;
         if self.errors.len() < MAX_LISTED_ERRORS {
             self.errors.push((line, reason));
+        }
+    }
+
+    /// Counts what the ledger did with a chunk's rows.
+    fn count_all(&mut self, outcomes: Vec<RowOutcome>, pending: Vec<Pending>) {
+        for (outcome, pending) in outcomes.into_iter().zip(pending) {
+            self.count(outcome, pending);
         }
     }
 

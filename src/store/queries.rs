@@ -305,8 +305,7 @@ pub async fn sums(
         return rollups::sums(session, &scope).await;
     }
     // What the rollups do not answer (a model filter, two filters, a bound
-    // inside a day, pairs) reads the live charged entries the filter picks:
-    // a client or project filter through its index, else all of them.
+    // inside a day, pairs) reads the live charged entries.
     let mut params = Vec::new();
     let clause = and_term(filter.where_clause(&mut params, false), "charged = 1");
     let (key, groups) = match grouping {

@@ -264,11 +264,17 @@ impl RollupSums {
     /// The upsert that adds these changes to the table; `None` when they
     /// change nothing.
     pub fn upsert(self) -> Option<RowsInsert> {
-        let mut values = Vec::new();
-        for (key, sum) in self.0 {
-            if sum.is_zero() {
-                continue;
-            }
+        // In key order, so each multi-row statement touches a few adjacent
+        // pages of the table: SQLite copies every page an upsert statement
+        // changes into its statement journal, once per statement.
+        let mut rows: Vec<(RollupKey, RollupSum)> = self
+            .0
+            .into_iter()
+            .filter(|(_, sum)| !sum.is_zero())
+            .collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut values = Vec::with_capacity(rows.len() * 8);
+        for (key, sum) in rows {
             values.push(Value::Text(key.rollup.as_str().into()));
             values.push(Value::Int(i64::from(key.key.is_some())));
             values.push(Value::Text(key.key.unwrap_or_default()));
@@ -397,7 +403,10 @@ mod tests {
     #[test]
     fn answers_a_grouping_by_its_key_or_the_running_total_by_kind() {
         let none = Filter::default;
-        assert_eq!(scope(none(), Grouping::None), Some((Rollup::Kind, None, true)));
+        assert_eq!(
+            scope(none(), Grouping::None),
+            Some((Rollup::Kind, None, true))
+        );
         for (column, rollup) in [
             ("kind", Rollup::Kind),
             ("client", Rollup::Client),

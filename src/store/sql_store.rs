@@ -3,12 +3,13 @@
 //! kinds of session the ledger uses: a plain connection, a write
 //! transaction that holds the chain's lock, and a read-only snapshot.
 
-use super::append::{append_verbatim, reset_chain, run_command, run_command_with};
+use super::append::{append_verbatim, reset_chain, run_command, run_command_with, write_rollups};
 use super::columns::RowDigest;
 use super::error::StoreError;
 use super::filter::{Filter, Page};
 use super::migrate::{self, SchemaState};
 use super::queries;
+use super::rollups::RollupSums;
 use super::session::Session;
 use super::sqlite::SqlitePool;
 use super::value::Value;
@@ -227,6 +228,8 @@ pub struct Writer {
     /// is held throughout, and an import's rows never meet each other
     /// (their fingerprints differ), so it stays true for the whole import.
     imported: Option<Arc<ImportedIndex>>,
+    /// The commands' changes to the cost rollups, written at commit.
+    rollups: RollupSums,
 }
 
 impl LedgerWriter for Writer {
@@ -234,10 +237,18 @@ impl LedgerWriter for Writer {
         if matches!(command, Command::Import { .. }) && self.imported.is_none() {
             self.imported = Some(Arc::new(queries::all_imported(&mut self.tx).await?));
         }
-        run_command_with(&mut self.tx, command, at, self.imported.clone()).await
+        run_command_with(
+            &mut self.tx,
+            command,
+            at,
+            self.imported.clone(),
+            &mut self.rollups,
+        )
+        .await
     }
 
-    async fn commit(self) -> Result<(), StoreError> {
+    async fn commit(mut self) -> Result<(), StoreError> {
+        write_rollups(&mut self.tx, self.rollups).await?;
         self.tx.commit().await
     }
 
@@ -278,7 +289,7 @@ impl LedgerSnapshot for Snapshot {
         queries::view_page(&mut self.session, after_seq, limit, digest).await
     }
 
-    async fn rollups(&mut self) -> Result<super::RollupSums, StoreError> {
+    async fn rollups(&mut self) -> Result<RollupSums, StoreError> {
         super::rollups::all(&mut self.session).await
     }
 
@@ -299,6 +310,7 @@ impl Store for SqlStore {
         Ok(Writer {
             tx: self.write_transaction().await?,
             imported: None,
+            rollups: RollupSums::default(),
         })
     }
 
