@@ -240,7 +240,7 @@ async fn summary(
     let currency = query_currency(&mut query)?.unwrap_or(Currency::USD);
     query.finish()?;
     let store = &*state.store;
-    // Two scans of covering indexes, side by side.
+    // Two reads of the cost rollups, side by side.
     let all = Filter::default();
     let (by_kind, by_project) = tokio::try_join!(
         crate::service::totals::totals(store, &filter, Some(Dimension::Kind), currency),
@@ -372,8 +372,8 @@ struct Clients {
 }
 
 /// Totals per client and, under each, per project: what to invoice. Two
-/// scans side by side: clients from their covering index, (client,
-/// project) pairs from one pass over the live entries.
+/// reads side by side: clients from the cost rollups, (client, project)
+/// pairs from one pass over the live entries.
 async fn clients(
     State(state): State<AppState>,
     mut query: QueryArgs,

@@ -49,9 +49,8 @@ async fn grouped<S: Store>(
     by: Option<Dimension>,
     currency: Currency,
 ) -> Result<Totals> {
-    // One scan, by day: rows already in `currency` fold as they are, the
-    // others convert at their own day's rate. Reading the day costs little
-    // because the cost indexes hold it in order.
+    // Sums by day: rows already in `currency` fold as they are, the others
+    // convert at their own day's rate.
     let rows = store.sums(filter, grouping).await?;
     let amounts = rows.iter().filter(|r| r.micros != 0).map(|r| r.currency);
     let table = rate_table_into(store, amounts, currency).await?;
