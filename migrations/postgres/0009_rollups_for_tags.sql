@@ -3,11 +3,11 @@
 -- indexes were keyed (tag, currency, day, ...): an imported or logged entry
 -- of any day lands in the middle of its tag's range, a random insert in
 -- each of three indexes per entry, which was most of what a large import
--- spent. The rollups take one upsert per (tag, currency, day) touched per
--- chunk instead. A filter the rollups do not answer (a model, two tags, a
--- bound inside a day) reads the entries: the tag filters match
--- case-insensitively through lower(), which no plain index serves, so the
--- covering indexes were read whole for them anyway.
+-- spent. The rollups take one upsert per (tag, currency, day) a write
+-- transaction touched instead. A filter the rollups do not answer (a
+-- model, two tags, a bound inside a day) reads the entries: the tag
+-- filters match case-insensitively through lower(), which no plain index
+-- serves, so the covering indexes were read whole for them anyway.
 DROP INDEX entries_project_costs;
 DROP INDEX entries_client_costs;
 DROP INDEX entries_kind_costs;
