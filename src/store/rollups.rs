@@ -3,10 +3,10 @@
 //! `cost_rollups` table. Every write adds the difference it makes (the
 //! entry's contribution after the write minus before) in the same
 //! transaction, so a total grouped by one of these keys, or filtered to one
-//! value of it, reads a few thousand rows instead of every entry, while
-//! logging pays one small upsert per chunk of events rather than an index
-//! insert per entry (covering indexes keyed by tag and day took a random
-//! insert each, most of what a large import spent). Only keys with few
+//! value of it, reads a few thousand rows instead of every entry, while a
+//! write transaction pays one upsert per rollup row it touched, at commit,
+//! rather than an index insert per entry (covering indexes keyed by tag and
+//! day took a random insert each, most of what a large import spent). Only keys with few
 //! values per day are rolled up: (client, project) pairs were tried and
 //! made a rollup row for most imported rows (705,766 rows for 1,000,000
 //! entries), costing an import what an index would. `verify` recomputes
