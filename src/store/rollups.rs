@@ -49,12 +49,10 @@ impl Rollup {
         }
     }
 
+    /// The rollup named `text`: a stored dimension, or the column a total
+    /// is grouped by (they share their names).
     fn parse(text: &str) -> Option<Rollup> {
         Rollup::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
-    fn of_column(column: &str) -> Option<Rollup> {
-        Rollup::ALL.into_iter().find(|r| r.as_str() == column)
     }
 
     fn of_tag(field: TagField) -> Rollup {
@@ -95,7 +93,7 @@ impl RollupScope {
     pub fn of(filter: &Filter, grouping: Grouping) -> Option<RollupScope> {
         let (since, until) = filter.day_range()?;
         let grouped = match grouping {
-            Grouping::Column(column) => Some(Rollup::of_column(column)?),
+            Grouping::Column(column) => Some(Rollup::parse(column)?),
             Grouping::None => None,
             Grouping::ClientProject => return None,
         };
