@@ -130,7 +130,7 @@ impl EntryJson {
         let cost = entry.cost();
         let Entry {
             id,
-            logged_seq: _,
+            position: _,
             kind,
             occurred_at,
             source,

@@ -38,10 +38,10 @@ fn db_info_names_backend_schema_and_counts() {
         fill(&ledger);
         let info = ledger.json(&["db", "info", "--json"]);
         assert_eq!(info["backend"], ledger.backend);
-        assert_eq!(info["schema_version"], 9);
+        assert_eq!(info["schema_version"], 10);
         assert_eq!(info["events"], 14);
         assert_eq!(info["entries"], 12);
-        assert!(ledger.ok(&["db", "info"]).contains("schema version  9"));
+        assert!(ledger.ok(&["db", "info"]).contains("schema version  10"));
     }
 }
 
@@ -276,19 +276,30 @@ fn schema(url: &str) -> Vec<String> {
     lines
 }
 
+/// Takes a ledger back from schema 10's entry positions to the column
+/// name schemas 3 to 9 had.
+fn undo_entry_positions(url: &str) -> &'static str {
+    if url.starts_with("postgres") {
+        "ALTER TABLE entries RENAME COLUMN position TO logged_seq; \
+         ALTER INDEX entries_by_position RENAME TO entries_by_seq;"
+    } else {
+        "ALTER TABLE entries RENAME COLUMN position TO logged_seq;"
+    }
+}
+
 /// Where the two schemas differ on purpose (migration 0003 says why): on
-/// SQLite entries are keyed by their rowid, `logged_seq`, which also ends
+/// SQLite entries are keyed by their rowid, `position`, which also ends
 /// every index key; PostgreSQL keeps `id` as the key and indexes
-/// `logged_seq` explicitly.
+/// `position` explicitly.
 const DELIBERATE: &[(&str, &str)] = &[
-    ("primary entries (logged_seq)", "primary entries (id)"),
+    ("primary entries (position)", "primary entries (id)"),
     (
         "index entries.entries_by_id (id) unique ",
-        "index entries.entries_by_seq (logged_seq) unique ",
+        "index entries.entries_by_position (position) unique ",
     ),
     (
         "index entries.entries_by_time (occurred_at)  ",
-        "index entries.entries_by_time (occurred_at,logged_seq)  ",
+        "index entries.entries_by_time (occurred_at,position)  ",
     ),
 ];
 
@@ -313,7 +324,7 @@ fn both_backends_have_the_same_schema() {
     );
     assert!(
         a.iter()
-            .any(|l| l.starts_with("index entries.entries_model_runs (model,logged_seq)  partial")),
+            .any(|l| l.starts_with("index entries.entries_model_runs (model,position)  partial")),
         "{a:#?}"
     );
     for (on_sqlite, on_postgres) in DELIBERATE {
@@ -437,7 +448,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr
-                .contains("schema is version 2 and this gencost needs version 9")
+                .contains("schema is version 2 and this gencost needs version 10")
                 && run.stderr.contains("gencost db migrate"),
             "{args:?}: {}",
             run.stderr
@@ -448,7 +459,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
 
     let plan = ledger.ok(&["db", "migrate", "--dry-run"]);
     assert!(
-        plan.contains("schema 2 -> 9")
+        plan.contains("schema 2 -> 10")
             && plan
                 .contains("0003_entries_by_seq, 0004_charged, 0005_batches, 0006_grouping_costs"),
         "{plan}"
@@ -459,11 +470,11 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert!(done.stderr.contains("may take about"), "{}", done.stderr);
     assert!(
-        done.stdout.contains("upgraded to schema 9"),
+        done.stdout.contains("upgraded to schema 10"),
         "{}",
         done.stdout
     );
-    assert_eq!(schema_version(&ledger), "9");
+    assert_eq!(schema_version(&ledger), "10");
     ledger.ok(&["log", "--model", "m", "--cost", "1"]);
     assert!(ledger.ok(&["verify"]).starts_with("ok"));
     assert!(ledger.ok(&["db", "migrate"]).contains("nothing to do"));
@@ -477,11 +488,11 @@ fn a_private_sqlite_ledger_upgrades_on_open_after_a_backup() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("upgraded this ledger from schema 2 to 9"),
+            .contains("upgraded this ledger from schema 2 to 10"),
         "{}",
         run.stderr
     );
-    assert_eq!(schema_version(&ledger), "9");
+    assert_eq!(schema_version(&ledger), "10");
     let backup = run
         .stderr
         .split("the file as it was is at ")
@@ -568,7 +579,7 @@ fn a_dry_run_of_db_migrate_changes_nothing_and_a_migrate_of_sqlite_keeps_a_copy(
         )[0][0],
         "2"
     );
-    assert_eq!(schema_version(&ledger), "9");
+    assert_eq!(schema_version(&ledger), "10");
 }
 
 /// A ledger of schema 7 with entries gets its cost rollups filled by the
@@ -637,6 +648,7 @@ fn the_upgrade_to_cost_rollups_sums_the_entries_already_there() {
              CREATE INDEX entries_kind_costs ON entries (kind, cost_currency, day, occurred_at, cost_micros) WHERE is_void = 0 AND charged = 1; \
              DELETE FROM gencost_schema WHERE version >= 8;",
         );
+        common::exec_script(&ledger.url, undo_entry_positions(&ledger.url));
         if ledger.url.starts_with("postgres") {
             ledger.ok(&["db", "migrate"]);
         }
@@ -646,7 +658,7 @@ fn the_upgrade_to_cost_rollups_sums_the_entries_already_there() {
             "[{}] {}{}",
             ledger.backend, upgraded.stdout, upgraded.stderr
         );
-        assert_eq!(schema_version(&ledger), "9");
+        assert_eq!(schema_version(&ledger), "10");
         let after = totals("2000-01-01T00:00:00Z");
         assert_eq!(before, after, "[{}]", ledger.backend);
         let groups = |i: usize| after[i].as_array().unwrap().len();

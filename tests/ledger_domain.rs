@@ -1,14 +1,21 @@
 //! The ledger's pure domain, without a store: what `decide` appends or
 //! refuses for each command, and what replaying a chain of events gives.
 
-use gencost::ledger::event::{ActualConfirmed, EntryVoided, LedgerReset, Params, TagsChanged};
-use gencost::ledger::replay::{apply_change, entry_from_record, replay_entry};
+use gencost::ledger::event::{
+    ActualConfirmed, EntriesImported, EntryVoided, ImportedCost, LedgerReset, Params, TagsChanged,
+    IMPORT_EVENT_ROWS,
+};
+use gencost::ledger::replay::{
+    apply_change, entry_from_record, replay_entries, replay_entry, Positions,
+};
 use gencost::ledger::{
     decide, Actual, Billing, Command, Context, Entry, EntryRecord, Estimate, Event, EventBody,
-    Hash, Head, Kind, LedgerError, LogResult, Outcome, RunSettled, Status, Tags, Tier, Voiding,
+    Hash, Head, ImportedEntry, ImportedIndex, ImportedRow, Kind, LedgerError, LogResult, Outcome,
+    RowOutcome, RunSettled, Status, Tags, Tier, Voiding,
 };
 use gencost::money::{Currency, Money};
 use gencost::timestamp::Timestamp;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 const LOGGED_AT: Timestamp = Timestamp(1_719_500_000_000_000);
@@ -506,7 +513,7 @@ fn a_logged_confirmed_retagged_and_voided_entry_replays_to_its_view() {
 
     let expected = Entry {
         id: id(1),
-        logged_seq: 1,
+        position: 1,
         kind: Kind::Generation,
         occurred_at: Timestamp(1_719_400_000_000_000),
         source: "fal".into(),
@@ -535,7 +542,7 @@ fn a_logged_confirmed_retagged_and_voided_entry_replays_to_its_view() {
         batch: None,
         billing: None,
     };
-    assert_eq!(replay_entry(&events).unwrap(), Some(expected));
+    assert_eq!(replay_entry(id(1), 1, &events).unwrap(), Some(expected));
 }
 
 #[test]
@@ -546,7 +553,7 @@ fn confirming_twice_keeps_the_last_actual_and_the_estimate() {
         confirmed(24_000),
         confirmed(26_500),
     ]);
-    let entry = replay_entry(&events).unwrap().unwrap();
+    let entry = replay_entry(id(1), 1, &events).unwrap().unwrap();
     assert_eq!(
         entry.actual,
         Some(Actual {
@@ -575,7 +582,7 @@ fn a_logged_record_replays_to_the_entry_it_was_decided_from() {
     let record = generation(1, "fal", Some("req-1"), 25_000);
     let (bodies, _) = decide(Command::Log(vec![record.clone()]), &Context::default()).unwrap();
     let events = chain(&bodies);
-    let entry = replay_entry(&events).unwrap().unwrap();
+    let entry = replay_entry(id(1), 1, &events).unwrap().unwrap();
     assert_eq!(entry, entry_from_record(&record, 1, LOGGED_AT));
     assert_eq!(entry.actual, None);
     assert_eq!(entry.void, None);
@@ -585,7 +592,7 @@ fn a_logged_record_replays_to_the_entry_it_was_decided_from() {
 #[test]
 fn an_actual_known_at_logging_is_confirmed_at_the_logging_time() {
     let entry = entry_from_record(&external(1, 9_990_000), 7, LOGGED_AT);
-    assert_eq!(entry.logged_seq, 7);
+    assert_eq!(entry.position, 7);
     assert_eq!(
         entry.actual,
         Some(Actual {
@@ -633,7 +640,7 @@ fn changes_apply_in_order_and_logging_or_reset_events_change_nothing() {
 #[test]
 fn changes_before_the_logging_event_are_not_an_entry() {
     let events = chain(&[confirmed(24_000)]);
-    assert_eq!(replay_entry(&events).unwrap(), None);
+    assert_eq!(replay_entry(id(1), 1, &events).unwrap(), None);
 }
 
 #[test]
@@ -650,4 +657,150 @@ fn a_pool_share_keeps_the_tags_its_split_gave_it() {
         decide(command, &with_entries([share])).unwrap_err(),
         LedgerError::PoolShareTags(id(1))
     );
+}
+
+// ---- imports: many rows to an event ----
+
+fn imported_cost(n: u128, micros: i64) -> ImportedCost {
+    ImportedCost {
+        id: id(n),
+        occurred_at: 1_719_400_000_000_000,
+        source: "Midjourney".into(),
+        model: None,
+        description: Some(format!("row {n}")),
+        client: Some("Acme".into()),
+        project: None,
+        deliverable: None,
+        fingerprint: format!("import:{n:032x}"),
+        micros,
+        currency: Currency::USD,
+    }
+}
+
+fn import_rows(range: std::ops::RangeInclusive<u128>, corrects: bool) -> Vec<ImportedRow> {
+    range
+        .map(|n| ImportedRow {
+            cost: imported_cost(n, 1_000 * n as i64),
+            corrects,
+        })
+        .collect()
+}
+
+#[test]
+fn an_import_logs_its_rows_a_thousand_to_an_event_and_corrections_after() {
+    let batch = id(9_000);
+    // Row 1 was imported before with another amount: a correction.
+    let mut ctx = Context::default();
+    ctx.imported = std::sync::Arc::new(ImportedIndex::new(vec![(
+        1,
+        ImportedEntry {
+            id: id(77),
+            micros: 5,
+            currency: Currency::USD,
+        },
+    )]));
+    let rows = import_rows(1..=(IMPORT_EVENT_ROWS as u128 * 2 + 1), true);
+    let (events, outcome) = decide(Command::Import { batch, rows }, &ctx).unwrap();
+    let Outcome::Imported(outcomes) = outcome else {
+        panic!("not an import outcome: {outcome:?}")
+    };
+    assert_eq!(outcomes[0], RowOutcome::Corrected);
+    assert!(outcomes[1..].iter().all(|o| *o == RowOutcome::Added));
+    let sizes: Vec<usize> = events
+        .iter()
+        .map(|e| match e {
+            EventBody::EntriesImported(e) => {
+                assert_eq!(e.batch, batch);
+                e.rows.len()
+            }
+            _ => 0,
+        })
+        .collect();
+    assert_eq!(sizes, [IMPORT_EVENT_ROWS, IMPORT_EVENT_ROWS, 0]);
+    assert!(
+        matches!(&events[2], EventBody::AmountCorrected(c) if c.entry_id == id(77) && c.micros == 1_000)
+    );
+    // Every added row, once, in file order.
+    let logged: Vec<Uuid> = events
+        .iter()
+        .flat_map(|e| e.logged_records())
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(logged, (2..=2001).map(id).collect::<Vec<_>>());
+}
+
+#[test]
+fn an_imported_row_logs_the_entry_an_entry_logged_event_would() {
+    let batch = id(9_000);
+    let cost = imported_cost(3, -2_500_000);
+    let record = cost.record(batch);
+    assert_eq!(record.kind, Kind::External);
+    assert_eq!(
+        record.request_id.as_deref(),
+        Some(cost.fingerprint.as_str())
+    );
+    assert_eq!(
+        (record.estimate_micros, record.actual_micros),
+        (Some(-2_500_000), Some(-2_500_000))
+    );
+    assert_eq!(record.estimate_tier, Tier::Billed);
+    assert_eq!(record.params.as_str(), "{}");
+    assert_eq!(record.batch, Some(batch));
+    let body = EventBody::EntriesImported(EntriesImported {
+        batch,
+        rows: vec![cost],
+    });
+    let event = &chain(std::slice::from_ref(&body))[0];
+    assert_eq!(event.kind, "entries_imported");
+    assert_eq!(event.entry_id, None);
+    assert_eq!(
+        event.body().unwrap(),
+        body,
+        "the payload reads back as written"
+    );
+    assert!(
+        !event.payload.contains("null"),
+        "absent values are left out: {}",
+        event.payload
+    );
+}
+
+#[test]
+fn positions_follow_event_seqs_until_an_import_event_takes_several() {
+    let mut positions = Positions::default();
+    // Entries logged one to an event take their event's seq.
+    assert_eq!(positions.next(1), 1);
+    assert_eq!(positions.next(3), 3);
+    // An import event at seq 4 with three rows: 4, 5, 6.
+    assert_eq!([4, 4, 4].map(|seq| positions.next(seq)), [4, 5, 6]);
+    // The next events (5, 6) come after the rows; seq 9 is free again.
+    assert_eq!(positions.next(5), 7);
+    assert_eq!(positions.next(6), 8);
+    assert_eq!(positions.next(9), 9);
+    assert_eq!(Positions::after(8).next(2), 9);
+}
+
+#[test]
+fn an_imported_row_changed_later_replays_from_its_import_event() {
+    let batch = id(9_000);
+    let import = EventBody::EntriesImported(EntriesImported {
+        batch,
+        rows: vec![imported_cost(1, 1_000), imported_cost(2, 2_000)],
+    });
+    let void = EventBody::EntryVoided(EntryVoided {
+        entry_id: id(2),
+        reason: "duplicate".into(),
+    });
+    let events = chain(&[import, void]);
+    let positions = HashMap::from([(id(2), 2)]);
+    let replayed = replay_entries(&events, &positions).unwrap();
+    assert_eq!(replayed.len(), 1, "only the entries asked for");
+    let entry = &replayed[&id(2)];
+    assert_eq!(entry.position, 2);
+    assert_eq!(entry.actual.map(|a| a.amount), Some(usd(2_000)));
+    assert_eq!(
+        entry.void.as_ref().map(|v| v.reason.as_str()),
+        Some("duplicate")
+    );
+    assert_eq!(entry.batch, Some(batch));
 }

@@ -232,7 +232,7 @@ async fn cursor_pages_cover_every_entry_once_in_order() {
         assert_eq!(everything.len(), 23);
         let order: Vec<(i64, i64)> = everything
             .iter()
-            .map(|e| (e.occurred_at.0, e.logged_seq))
+            .map(|e| (e.occurred_at.0, e.position))
             .collect();
         let mut sorted = order.clone();
         sorted.sort_by(|x, y| y.cmp(x));

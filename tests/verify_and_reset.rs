@@ -305,8 +305,7 @@ fn forging_any_stored_column_fails_verify() {
     for ledger in TestLedger::each() {
         rich_ledger(&ledger);
         assert_eq!(ledger.run(&["verify"]).code, 0);
-        for (table, key, other_key) in [("entries", "logged_seq", "id"), ("events", "seq", "hash")]
-        {
+        for (table, key, other_key) in [("entries", "position", "id"), ("events", "seq", "hash")] {
             let columns = stored_columns(&ledger, table);
             assert!(columns.len() >= 7, "{table}: {columns:?}");
             for (column, integer) in columns {
@@ -374,7 +373,7 @@ fn rows_added_by_hand_outside_the_chain_fail_verify() {
             .iter()
             .map(|c| match c.as_str() {
                 "id" => "'0190f8a2-0000-7000-8000-000000000001'".to_string(),
-                "logged_seq" => "0".to_string(),
+                "position" => "0".to_string(),
                 "request_key" | "request_id" => "NULL".to_string(),
                 other => other.to_string(),
             })
@@ -382,7 +381,7 @@ fn rows_added_by_hand_outside_the_chain_fail_verify() {
         let added = common::exec_sql(
             &ledger.url,
             &format!(
-                "INSERT INTO entries ({}) SELECT {} FROM entries WHERE logged_seq = 1",
+                "INSERT INTO entries ({}) SELECT {} FROM entries WHERE position = 1",
                 columns.join(", "),
                 copied.join(", ")
             ),
@@ -395,7 +394,7 @@ fn rows_added_by_hand_outside_the_chain_fail_verify() {
             ledger.backend, run.stdout
         );
         assert!(run.stdout.contains("added by hand"), "{}", run.stdout);
-        common::exec_sql(&ledger.url, "DELETE FROM entries WHERE logged_seq = 0");
+        common::exec_sql(&ledger.url, "DELETE FROM entries WHERE position = 0");
         assert_eq!(ledger.run(&["verify"]).code, 0);
 
         common::exec_sql(

@@ -4,8 +4,8 @@
 
 use super::entry::{Entry, Kind};
 use super::event::{
-    ActualConfirmed, AmountCorrected, BatchVoided, EntryRecord, EntryVoided, EventBody,
-    ImportRecorded, PoolAdded, RunSettled, TagsChanged,
+    ActualConfirmed, AmountCorrected, BatchVoided, EntriesImported, EntryRecord, EntryVoided,
+    EventBody, ImportRecorded, ImportedCost, PoolAdded, RunSettled, TagsChanged, IMPORT_EVENT_ROWS,
 };
 use super::tags::Tags;
 use crate::money::Currency;
@@ -104,8 +104,7 @@ pub fn fingerprint_key(fingerprint: &str) -> Option<u128> {
 /// One row of an import, as it would be logged.
 #[derive(Clone, Debug)]
 pub struct ImportedRow {
-    /// Its request id is the row's fingerprint.
-    pub record: EntryRecord,
+    pub cost: ImportedCost,
     /// Whether a changed amount under the same fingerprint corrects the
     /// earlier entry (a provider's day bucket that grew).
     pub corrects: bool,
@@ -232,10 +231,9 @@ impl Command {
     /// Fingerprints of import rows `decide` needs to check.
     pub fn fingerprints(&self) -> Vec<&str> {
         match self {
-            Command::Import { rows, .. } => rows
-                .iter()
-                .filter_map(|r| r.record.request_id.as_deref())
-                .collect(),
+            Command::Import { rows, .. } => {
+                rows.iter().map(|r| r.cost.fingerprint.as_str()).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -341,37 +339,40 @@ fn decide_import(
     ctx: &Context,
 ) -> Result<(Vec<EventBody>, Outcome), LedgerError> {
     let mut outcomes = Vec::with_capacity(rows.len());
-    let mut events = Vec::with_capacity(rows.len());
-    for ImportedRow { record, corrects } in rows {
-        check_record(&record)?;
-        let earlier = record
-            .request_id
-            .as_deref()
-            .and_then(fingerprint_key)
-            .and_then(|key| ctx.imported.get(key));
-        let Some(earlier) = earlier else {
+    let mut added: Vec<ImportedCost> = Vec::with_capacity(rows.len());
+    let mut corrections = Vec::new();
+    for ImportedRow { cost, corrects } in rows {
+        let Some(earlier) =
+            fingerprint_key(&cost.fingerprint).and_then(|key| ctx.imported.get(key))
+        else {
             outcomes.push(RowOutcome::Added);
-            events.push(EventBody::EntryLogged(Box::new(record)));
+            added.push(cost);
             continue;
         };
-        let new = (record.actual_micros, record.actual_currency);
-        match new {
-            (Some(micros), Some(currency))
-                if corrects && (earlier.micros, earlier.currency) != (micros, currency) =>
-            {
-                outcomes.push(RowOutcome::Corrected);
-                events.push(EventBody::AmountCorrected(AmountCorrected {
-                    entry_id: earlier.id,
-                    batch: Some(batch),
-                    previous_micros: earlier.micros,
-                    previous_currency: earlier.currency,
-                    micros,
-                    currency,
-                }));
-            }
-            _ => outcomes.push(RowOutcome::Present),
+        if corrects && (earlier.micros, earlier.currency) != (cost.micros, cost.currency) {
+            outcomes.push(RowOutcome::Corrected);
+            corrections.push(EventBody::AmountCorrected(AmountCorrected {
+                entry_id: earlier.id,
+                batch: Some(batch),
+                previous_micros: earlier.micros,
+                previous_currency: earlier.currency,
+                micros: cost.micros,
+                currency: cost.currency,
+            }));
+        } else {
+            outcomes.push(RowOutcome::Present);
         }
     }
+    // The added rows go a thousand to an event; corrections change entries
+    // of earlier imports only, so their order after the rows is immaterial.
+    let mut events =
+        Vec::with_capacity(added.len().div_ceil(IMPORT_EVENT_ROWS) + corrections.len());
+    let mut rest = added.into_iter().peekable();
+    while rest.peek().is_some() {
+        let rows = rest.by_ref().take(IMPORT_EVENT_ROWS).collect();
+        events.push(EventBody::EntriesImported(EntriesImported { batch, rows }));
+    }
+    events.extend(corrections);
     Ok((events, Outcome::Imported(outcomes)))
 }
 

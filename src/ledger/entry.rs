@@ -136,8 +136,8 @@ pub struct Voiding {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub id: Uuid,
-    /// The chain position of the event that logged this entry.
-    pub logged_seq: i64,
+    /// The entry's place in log order (see `replay::Positions`).
+    pub position: i64,
     pub kind: Kind,
     pub occurred_at: Timestamp,
     pub source: String,

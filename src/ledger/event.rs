@@ -8,6 +8,7 @@ use crate::money::Currency;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt;
 use uuid::Uuid;
 
@@ -73,6 +74,77 @@ pub struct EntryRecord {
     pub batch: Option<Uuid>,
 }
 
+/// One row of an import as its `entries_imported` event carries it: only
+/// what varies from row to row. The rest of the entry is the same for every
+/// imported row (see `record`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedCost {
+    pub id: Uuid,
+    pub occurred_at: i64,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliverable: Option<String>,
+    /// The row's fingerprint (`import:` and 32 hex digits).
+    pub fingerprint: String,
+    /// The amount billed: the entry's estimate and its confirmed cost.
+    pub micros: i64,
+    pub currency: Currency,
+}
+
+impl ImportedCost {
+    /// The entry the row logs, as an `entry_logged` event would record it:
+    /// an external cost, already billed, in `batch`.
+    pub fn record(&self, batch: Uuid) -> EntryRecord {
+        EntryRecord {
+            id: self.id,
+            kind: Kind::External,
+            occurred_at: self.occurred_at,
+            source: self.source.clone(),
+            model: self.model.clone(),
+            description: self.description.clone(),
+            tags: Tags {
+                client: self.client.clone(),
+                project: self.project.clone(),
+                deliverable: self.deliverable.clone(),
+            },
+            request_id: Some(self.fingerprint.clone()),
+            status: Status::Succeeded,
+            duration_ms: None,
+            params: Params::empty(),
+            estimate_micros: Some(self.micros),
+            estimate_currency: self.currency,
+            estimate_tier: Tier::Billed,
+            actual_micros: Some(self.micros),
+            actual_currency: Some(self.currency),
+            price_version: None,
+            license: None,
+            batch: Some(batch),
+        }
+    }
+}
+
+/// Rows of one import, logged by one event: a large import writes one
+/// event per `IMPORT_EVENT_ROWS` rows rather than one per row, and the
+/// chain's hash covers each of them all the same.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntriesImported {
+    pub batch: Uuid,
+    pub rows: Vec<ImportedCost>,
+}
+
+/// Rows an `entries_imported` event carries at most: small enough that a
+/// page of events stays a few megabytes, large enough that the chain's
+/// per-event cost is spread thin.
+pub const IMPORT_EVENT_ROWS: usize = 1000;
+
 /// Generation parameters: a JSON object kept as the exact text it was logged
 /// with, so replaying an event reproduces the view byte for byte without
 /// parsing and re-serialising it.
@@ -80,6 +152,11 @@ pub struct EntryRecord {
 pub struct Params(Box<serde_json::value::RawValue>);
 
 impl Params {
+    /// `{}`: no parameters.
+    pub fn empty() -> Params {
+        Params(serde_json::value::RawValue::from_string("{}".to_string()).expect("valid JSON"))
+    }
+
     pub fn from_map(
         map: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Params, serde_json::Error> {
@@ -108,6 +185,7 @@ impl Eq for Params {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventBody {
     EntryLogged(Box<EntryRecord>),
+    EntriesImported(EntriesImported),
     ActualConfirmed(ActualConfirmed),
     TagsChanged(TagsChanged),
     EntryVoided(EntryVoided),
@@ -252,6 +330,7 @@ impl EventBody {
     pub fn kind(&self) -> &'static str {
         match self {
             EventBody::EntryLogged(_) => "entry_logged",
+            EventBody::EntriesImported(_) => "entries_imported",
             EventBody::ActualConfirmed(_) => "actual_confirmed",
             EventBody::TagsChanged(_) => "tags_changed",
             EventBody::EntryVoided(_) => "entry_voided",
@@ -284,16 +363,39 @@ impl EventBody {
             EventBody::EntryVoided(e) => Some(e.entry_id),
             EventBody::AmountCorrected(e) => Some(e.entry_id),
             EventBody::RunSettled(e) => Some(e.entry_id),
-            EventBody::LedgerReset(_)
+            EventBody::EntriesImported(_)
+            | EventBody::LedgerReset(_)
             | EventBody::ImportRecorded(_)
             | EventBody::PoolAdded(_)
             | EventBody::BatchVoided(_) => None,
         }
     }
 
+    /// Whether the event logs entries.
+    pub fn logs_entries(&self) -> bool {
+        matches!(
+            self,
+            EventBody::EntryLogged(_) | EventBody::EntriesImported(_)
+        )
+    }
+
+    /// The entries the event logs, in the order they take their positions.
+    pub fn logged_records(&self) -> Vec<Cow<'_, EntryRecord>> {
+        match self {
+            EventBody::EntryLogged(record) => vec![Cow::Borrowed(&**record)],
+            EventBody::EntriesImported(imported) => imported
+                .rows
+                .iter()
+                .map(|row| Cow::Owned(row.record(imported.batch)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn to_payload(&self) -> Result<String, SealError> {
         let value = match self {
             EventBody::EntryLogged(r) => serde_json::to_string(r),
+            EventBody::EntriesImported(e) => serde_json::to_string(e),
             EventBody::ActualConfirmed(e) => serde_json::to_string(e),
             EventBody::TagsChanged(e) => serde_json::to_string(e),
             EventBody::EntryVoided(e) => serde_json::to_string(e),
@@ -318,6 +420,9 @@ impl EventBody {
         Ok(match kind {
             "entry_logged" => {
                 EventBody::EntryLogged(Box::new(serde_json::from_str(payload).map_err(err)?))
+            }
+            "entries_imported" => {
+                EventBody::EntriesImported(serde_json::from_str(payload).map_err(err)?)
             }
             "actual_confirmed" => {
                 EventBody::ActualConfirmed(serde_json::from_str(payload).map_err(err)?)

@@ -8,16 +8,15 @@
 use super::{limits, rates};
 use crate::error::{Error, Result};
 use crate::import::{self, CsvRows, Field, ImportRow, Preset, ReadOptions, RowResult};
-use crate::ledger::event::{ImportRecorded, Params};
+use crate::ledger::event::{ImportRecorded, ImportedCost};
 use crate::ledger::tags::{fold, normalize};
-use crate::ledger::{
-    Command, EntryRecord, ImportedRow, Kind, Outcome, RowOutcome, Status, TagField, Tags, Tier,
-};
+use crate::ledger::{Command, ImportedRow, Outcome, RowOutcome, TagField, Tags};
 use crate::money::{Currency, Money};
 use crate::store::{LedgerWriter, Store};
 use crate::timestamp::Timestamp;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use uuid::Uuid;
 
@@ -122,39 +121,29 @@ where
     let reader = std::thread::spawn(move || read_chunks(rows, chunks));
 
     let mut import = Import::new(request, preset, defaults);
-    let mut writer = store.writer().await?;
+    let mut writer = Some(store.writer().await?);
     let batch = Uuid::now_v7();
-    // Each chunk is written while the next one is checked, so the database
-    // and the checks keep each other's pace instead of taking turns.
-    let mut unwritten: Option<Unwritten> = None;
+    // Each chunk is written on a task of its own while the next one is
+    // checked here, so sealing the events and checking the rows run on
+    // both cores, and the database works all the while.
+    let mut writing: Option<Writing<S::Writer>> = None;
     while let Some((chunk, bytes)) = received.recv().await {
-        let checking = import.check(store, chunk);
-        let checked = match unwritten.take() {
-            Some(rows) => {
-                let (written, checked) =
-                    tokio::join!(write(&mut writer, batch, rows.rows), checking);
-                import.count_all(written?, rows.pending);
-                progress(rows.bytes);
-                checked?
-            }
-            None => checking.await?,
-        };
+        let checked = import.check(store, chunk).await;
+        if let Some(written) = writing.take() {
+            writer = Some(import.finish_write(written, &mut progress).await?);
+        }
+        let checked = checked?;
         if import.errors.is_empty() && !checked.is_empty() {
-            let (rows, pending) = checked.into_iter().unzip();
-            unwritten = Some(Unwritten {
-                rows,
-                pending,
-                bytes,
-            });
+            let writer = writer.take().ok_or_else(no_writer)?;
+            writing = Some(Writing::start(writer, batch, checked, bytes));
         } else {
             progress(bytes);
         }
     }
-    if let Some(rows) = unwritten {
-        let written = write(&mut writer, batch, rows.rows).await?;
-        import.count_all(written, rows.pending);
-        progress(rows.bytes);
+    if let Some(written) = writing.take() {
+        writer = Some(import.finish_write(written, &mut progress).await?);
     }
+    let mut writer = writer.ok_or_else(no_writer)?;
     reader
         .join()
         .map_err(|_| Error::Io(format!("{file}: the reader stopped unexpectedly")))?;
@@ -187,12 +176,31 @@ where
     Ok(report)
 }
 
-/// A checked chunk not yet written, and the bytes of the file read up to
-/// its end.
-struct Unwritten {
-    rows: Vec<ImportedRow>,
+/// A checked chunk being written on its own task, and the bytes of the
+/// file read up to its end.
+struct Writing<W> {
+    task: tokio::task::JoinHandle<(W, Result<Vec<RowOutcome>>)>,
     pending: Vec<Pending>,
     bytes: u64,
+}
+
+impl<W: LedgerWriter + 'static> Writing<W> {
+    fn start(mut writer: W, batch: Uuid, checked: Vec<(ImportedRow, Pending)>, bytes: u64) -> Self {
+        let (rows, pending) = checked.into_iter().unzip();
+        let task = tokio::spawn(async move {
+            let written = write(&mut writer, batch, rows).await;
+            (writer, written)
+        });
+        Writing {
+            task,
+            pending,
+            bytes,
+        }
+    }
+}
+
+fn no_writer() -> Error {
+    Error::Io("the import's transaction was lost".into())
 }
 
 /// Writes a checked chunk in the import's transaction; returns what the
@@ -200,11 +208,8 @@ struct Unwritten {
 async fn write<W: LedgerWriter>(
     writer: &mut W,
     batch: Uuid,
-    mut rows: Vec<ImportedRow>,
+    rows: Vec<ImportedRow>,
 ) -> Result<Vec<RowOutcome>> {
-    for row in &mut rows {
-        row.record.batch = Some(batch);
-    }
     let executed = writer
         .execute(Command::Import { batch, rows }, Timestamp::now())
         .await?;
@@ -281,10 +286,8 @@ struct Import {
     report: ImportReport,
     errors: Vec<(u64, String)>,
     bad_rows: u64,
-    /// Occurrences so far of each row identity, by the first 8 bytes of its
-    /// hash: a collision only numbers a row one higher, the same way on
-    /// every import of the file, so fingerprints stay stable.
-    seen: HashMap<u64, u32>,
+    /// Occurrences so far of each row identity.
+    seen: Occurrences,
     /// The first day each currency can be converted.
     first_days: HashMap<Currency, Option<i64>>,
     /// Tag names in the ledger's spelling, by field and lower case.
@@ -315,7 +318,7 @@ impl Import {
             defaults,
             errors: Vec::new(),
             bad_rows: 0,
-            seen: HashMap::new(),
+            seen: Occurrences::default(),
             first_days: HashMap::new(),
             spellings: HashMap::new(),
             totals: BTreeMap::new(),
@@ -354,6 +357,22 @@ impl Import {
         if self.errors.len() < MAX_LISTED_ERRORS {
             self.errors.push((line, reason));
         }
+    }
+
+    /// Waits for a chunk's write, counts what the ledger did with its rows
+    /// and hands back the transaction.
+    async fn finish_write<W>(
+        &mut self,
+        writing: Writing<W>,
+        progress: &mut impl FnMut(u64),
+    ) -> Result<W> {
+        let (writer, written) = writing
+            .task
+            .await
+            .map_err(|e| Error::Io(format!("writing the rows stopped: {e}")))?;
+        self.count_all(written?, writing.pending);
+        progress(writing.bytes);
+        Ok(writer)
     }
 
     /// Counts what the ledger did with a chunk's rows.
@@ -490,30 +509,25 @@ impl Import {
                 deliverable: tags.deliverable.clone(),
             },
         };
-        let params = Params::from_map(&serde_json::Map::new())
-            .map_err(|e| Error::Io(format!("parameters: {e}")))?;
+        let Tags {
+            client,
+            project,
+            deliverable,
+        } = tags;
         Ok((
             ImportedRow {
-                record: EntryRecord {
+                cost: ImportedCost {
                     id: Uuid::now_v7(),
-                    kind: Kind::External,
                     occurred_at: occurred_at.0,
                     source,
                     model,
                     description,
-                    tags,
-                    request_id: Some(fingerprint),
-                    status: Status::Succeeded,
-                    duration_ms: None,
-                    params,
-                    estimate_micros: Some(amount_micros),
-                    estimate_currency: currency,
-                    estimate_tier: Tier::Billed,
-                    actual_micros: Some(amount_micros),
-                    actual_currency: Some(currency),
-                    price_version: None,
-                    license: None,
-                    batch: None,
+                    client,
+                    project,
+                    deliverable,
+                    fingerprint,
+                    micros: amount_micros,
+                    currency,
                 },
                 corrects,
             },
@@ -531,8 +545,7 @@ impl Import {
         hasher.update(identity.as_bytes());
         let identity_hash = hasher.clone().finalize();
         let key = u64::from_le_bytes(identity_hash[..8].try_into().unwrap_or_default());
-        let occurrence = self.seen.entry(key).or_insert(0);
-        *occurrence += 1;
+        let occurrence = self.seen.next(key);
         hasher.update(format!("\n{occurrence}").as_bytes());
         format!("import:{}", hex::encode(&hasher.finalize()[..16]))
     }
@@ -578,6 +591,49 @@ impl Import {
             .map(|(currency, micros)| Money::new(micros, currency))
             .collect();
         self.report
+    }
+}
+
+/// How often each row identity has occurred so far in the file, by the
+/// first 8 bytes of its hash: a collision only numbers a row one higher, the
+/// same way on every import of the file, so fingerprints stay stable. Most
+/// identities occur once, so those are only a set, of 9 bytes a slot: a map
+/// of counts for a million rows took 36 MB, and twice that while it grew.
+#[derive(Default)]
+struct Occurrences {
+    once: HashSet<u64, BuildHasherDefault<HashBits>>,
+    more: HashMap<u64, u32>,
+}
+
+impl Occurrences {
+    /// Counts one more occurrence of `key`; returns its number (1 for the first).
+    fn next(&mut self, key: u64) -> u32 {
+        if self.once.insert(key) {
+            return 1;
+        }
+        let count = self.more.entry(key).or_insert(1);
+        *count += 1;
+        *count
+    }
+}
+
+/// Keys that are already bits of a SHA-256 hash need no hashing again.
+#[derive(Default)]
+struct HashBits(u64);
+
+impl Hasher for HashBits {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
     }
 }
 

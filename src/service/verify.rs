@@ -6,10 +6,11 @@
 //! escapes the check.
 
 use crate::ledger::event::Hash;
-use crate::ledger::replay::{entry_from_record, replay_entry};
+use crate::ledger::replay::{into_entry, replay_entries, Positions};
 use crate::ledger::{EventBody, Head};
 use crate::store::{
-    LedgerSnapshot, RollupSums, RowDigest, Store, StoreError, ENTRY_COLUMNS, EVENT_COLUMNS,
+    events_page_limit, LedgerSnapshot, RollupSums, RowDigest, Store, StoreError, ENTRY_COLUMNS,
+    EVENT_COLUMNS,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -156,6 +157,17 @@ struct ChainScan {
     fingerprints: Vec<(Uuid, u64)>,
 }
 
+/// An entry as the chain logged it.
+struct Logged {
+    id: Uuid,
+    /// The digest of its replayed row.
+    print: u64,
+    /// The event that logged it.
+    seq: i64,
+    /// Its place in log order.
+    position: i64,
+}
+
 /// Checks every link of the chain and replays the entries it logs.
 async fn replay_chain<T: LedgerSnapshot>(
     snapshot: &mut T,
@@ -168,12 +180,14 @@ async fn replay_chain<T: LedgerSnapshot>(
         fingerprints: Vec::new(),
     };
     let mut expected = Head::EMPTY;
-    // (entry id, fingerprint as logged, position of its logged event)
-    let mut logged: Vec<(Uuid, u64, i64)> = Vec::new();
+    let mut positions = Positions::default();
+    let mut logged: Vec<Logged> = Vec::new();
     // (entry id, position of the change event)
     let mut changed: Vec<(Uuid, i64)> = Vec::new();
+    let mut page = Vec::new();
     'pages: loop {
-        let page = snapshot.events_page(expected.seq, PAGE).await?;
+        let limit = events_page_limit(&page, PAGE);
+        page = snapshot.events_page(expected.seq, limit).await?;
         if page.is_empty() {
             break;
         }
@@ -201,13 +215,23 @@ async fn replay_chain<T: LedgerSnapshot>(
                         "event {}: its entry id does not match its payload",
                         event.seq
                     )),
-                    Ok(EventBody::EntryLogged(record)) => {
-                        let entry = entry_from_record(&record, event.seq, event.recorded_at);
-                        logged.push((record.id, digest.entry(entry), event.seq));
-                        None
-                    }
                     Ok(EventBody::LedgerReset(_)) => (event.seq != 1)
                         .then(|| format!("event {}: a reset can only start a chain", event.seq)),
+                    Ok(body) if body.logs_entries() => {
+                        for record in body.logged_records() {
+                            let position = positions.next(event.seq);
+                            let id = record.id;
+                            let entry =
+                                into_entry(record.into_owned(), position, event.recorded_at);
+                            logged.push(Logged {
+                                id,
+                                print: digest.entry(entry),
+                                seq: event.seq,
+                                position,
+                            });
+                        }
+                        None
+                    }
                     Ok(change) => {
                         if let Some(id) = change.entry_id().filter(|_| change.changes_entry()) {
                             changed.push((id, event.seq));
@@ -233,17 +257,15 @@ async fn replay_chain<T: LedgerSnapshot>(
     }
 
     // Each entry logged once, and changed only after it was logged.
-    logged.sort_unstable_by_key(|(id, _, _)| *id);
-    if let Some(pair) = logged.windows(2).find(|w| w[0].0 == w[1].0) {
-        let seq = pair[0].2.max(pair[1].2);
-        scan.problem = Some(format!("event {seq}: entry {} is logged twice", pair[0].0));
+    logged.sort_unstable_by_key(|l| l.id);
+    if let Some(pair) = logged.windows(2).find(|w| w[0].id == w[1].id) {
+        let seq = pair[0].seq.max(pair[1].seq);
+        scan.problem = Some(format!("event {seq}: entry {} is logged twice", pair[0].id));
         return Ok(scan);
     }
-    let position = |logged: &[(Uuid, u64, i64)], id: &Uuid| {
-        logged.binary_search_by_key(id, |(i, _, _)| *i).ok()
-    };
+    let find = |logged: &[Logged], id: &Uuid| logged.binary_search_by_key(id, |l| l.id).ok();
     for (id, seq) in &changed {
-        if position(&logged, id).is_none_or(|i| logged[i].2 >= *seq) {
+        if find(&logged, id).is_none_or(|i| logged[i].seq >= *seq) {
             scan.problem = Some(format!(
                 "event {seq}: changes entry {id}, which was not logged before it"
             ));
@@ -251,37 +273,61 @@ async fn replay_chain<T: LedgerSnapshot>(
         }
     }
 
-    // Entries changed after logging: replay all their events.
-    let mut changed: Vec<Uuid> = changed.into_iter().map(|(id, _)| id).collect();
+    // Entries changed after logging: replay them from their logging events
+    // and their changes, in groups that share few logging events (an
+    // import's events carry a thousand rows each).
+    let mut changed: Vec<(i64, Uuid)> = changed
+        .into_iter()
+        .filter_map(|(id, _)| find(&logged, &id).map(|i| (logged[i].seq, id)))
+        .collect();
     changed.sort_unstable();
     changed.dedup();
-    for chunk in changed.chunks(5_000) {
-        let seqs: Vec<i64> = chunk
+    for group in changed_groups(&changed) {
+        let mut seqs: Vec<i64> = group.iter().map(|(seq, _)| *seq).collect();
+        seqs.dedup();
+        let ids: Vec<Uuid> = group.iter().map(|(_, id)| *id).collect();
+        let wanted: HashMap<Uuid, i64> = ids
             .iter()
-            .filter_map(|id| position(&logged, id).map(|i| logged[i].2))
+            .filter_map(|id| find(&logged, id).map(|i| (*id, logged[i].position)))
             .collect();
         let mut events = snapshot.events_at(&seqs).await?;
-        events.extend(snapshot.change_events(chunk).await?);
+        events.extend(snapshot.change_events(&ids).await?);
         events.retain(|e| e.seq <= expected.seq);
         events.sort_by_key(|e| e.seq);
-        let mut by_entry: HashMap<Uuid, Vec<_>> = HashMap::new();
-        for event in events {
-            if let Some(id) = event.entry_id {
-                by_entry.entry(id).or_default().push(event);
-            }
-        }
-        for (id, events) in by_entry {
-            let entry = replay_entry(&events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let (Some(entry), Some(i)) = (entry, position(&logged, &id)) {
-                logged[i].1 = digest.entry(entry);
+        let replayed =
+            replay_entries(&events, &wanted).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        for (id, entry) in replayed {
+            if let Some(i) = find(&logged, &id) {
+                logged[i].print = digest.entry(entry);
             }
         }
     }
-    scan.fingerprints = logged
-        .into_iter()
-        .map(|(id, print, _)| (id, print))
-        .collect();
+    scan.fingerprints = logged.into_iter().map(|l| (l.id, l.print)).collect();
     Ok(scan)
+}
+
+/// Splits changed entries, in order of their logging events, into groups of
+/// at most `PAGE` entries and `LOGGING_EVENTS` distinct logging events.
+fn changed_groups(changed: &[(i64, Uuid)]) -> Vec<&[(i64, Uuid)]> {
+    const LOGGING_EVENTS: usize = 64;
+    let mut groups = Vec::new();
+    let mut start = 0;
+    let mut events = 0;
+    for i in 0..changed.len() {
+        let new_event = i == start || changed[i].0 != changed[i - 1].0;
+        if i > start && (i - start == PAGE as usize || (new_event && events == LOGGING_EVENTS)) {
+            groups.push(&changed[start..i]);
+            start = i;
+            events = 0;
+        }
+        if i == start || new_event {
+            events += 1;
+        }
+    }
+    if start < changed.len() {
+        groups.push(&changed[start..]);
+    }
+    groups
 }
 
 struct ViewScan {
@@ -306,7 +352,7 @@ async fn scan_view<T: LedgerSnapshot>(
     loop {
         let page = snapshot.view_page(after, PAGE, &digest).await?;
         let Some(last) = page.last() else { break };
-        after = last.logged_seq;
+        after = last.position;
         for row in &page {
             scan.fingerprints.push((row.id, row.fingerprint));
             if let Some(counted) = &row.counted {

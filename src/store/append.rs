@@ -6,13 +6,13 @@ use super::columns::{
     entry_cells, entry_values, event_values, ENTRY_LIST, ENTRY_TYPES, EVENT_LIST, EVENT_TYPES,
 };
 use super::error::StoreError;
-use super::queries::{load_context, load_entry, read_head};
+use super::queries::{last_position, load_context, load_entry, read_head};
 use super::rollups::{Counted, RollupSums};
 use super::session::Session;
 use super::value::{Column, RowsInsert, Value};
 use super::Executed;
 use crate::ledger::event::LedgerReset;
-use crate::ledger::replay::{apply_change, entry_from_record};
+use crate::ledger::replay::{apply_change, into_entry, Positions};
 use crate::ledger::tags::fold;
 use crate::ledger::{decide, Command, Entry, Event, EventBody, Head, ImportedIndex};
 use crate::ledger::{TagField, Tags};
@@ -52,6 +52,7 @@ pub async fn run_command_with(
     let context = load_context(tx, &command, imported).await?;
     let (bodies, outcome) = decide(command, &context)?;
     let mut head = read_head(tx).await?;
+    let mut positions = entry_positions(tx, &bodies).await?;
     let mut events: Vec<Event> = Vec::with_capacity(bodies.len());
     let mut sealing_failed = None;
     // Events are sealed chunk by chunk, while the previous chunk is written.
@@ -60,7 +61,7 @@ pub async fn run_command_with(
             chunk.iter().map(|body| head.append(body, at)).collect();
         match sealed {
             Ok(sealed) => {
-                let group = append_statements(sealed.iter().zip(chunk), rollups);
+                let group = append_statements(sealed.iter().zip(chunk), &mut positions, rollups);
                 events.extend(sealed);
                 Some(group)
             }
@@ -99,10 +100,13 @@ pub async fn append_verbatim(tx: &mut Session, events: &[Event]) -> Result<(), S
         .map(|event| event.body().map_err(|e| StoreError::Corrupt(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let mut rollups = RollupSums::default();
+    let mut positions = entry_positions(tx, &bodies).await?;
     let mut groups = events
         .chunks(INSERT_CHUNK)
         .zip(bodies.chunks(INSERT_CHUNK))
-        .map(|(events, bodies)| append_statements(events.iter().zip(bodies), &mut rollups));
+        .map(|(events, bodies)| {
+            append_statements(events.iter().zip(bodies), &mut positions, &mut rollups)
+        });
     tx.insert_groups(&mut groups).await?;
     drop(groups);
     apply_changes(tx, events.iter().zip(&bodies), HashMap::new(), &mut rollups).await?;
@@ -133,7 +137,11 @@ pub async fn reset_chain(
         .append(&body, at)
         .map_err(|e| StoreError::Database(e.to_string()))?;
     let mut rollups = RollupSums::default();
-    let group = append_statements(std::iter::once((&event, &body)), &mut rollups);
+    let group = append_statements(
+        std::iter::once((&event, &body)),
+        &mut Positions::default(),
+        &mut rollups,
+    );
     tx.insert_groups(&mut std::iter::once(group)).await?;
     write_rollups(tx, rollups).await?;
     Ok(event)
@@ -163,11 +171,22 @@ fn check_continues(head: Head, events: &[Event]) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Where the entries these events log will stand in log order (the last
+/// position is only read when some do).
+async fn entry_positions(tx: &mut Session, bodies: &[EventBody]) -> Result<Positions, StoreError> {
+    if bodies.iter().any(EventBody::logs_entries) {
+        Ok(Positions::after(last_position(tx).await?))
+    } else {
+        Ok(Positions::default())
+    }
+}
+
 /// The INSERTs that append these events (at most `INSERT_CHUNK`) and add the
-/// entries they log to the view; the entries' part in the cost rollups is
-/// added to `rollups`.
+/// entries they log to the view, numbered by `positions`; the entries' part
+/// in the cost rollups is added to `rollups`.
 fn append_statements<'a>(
     events: impl Iterator<Item = (&'a Event, &'a EventBody)>,
+    positions: &mut Positions,
     rollups: &mut RollupSums,
 ) -> Vec<RowsInsert> {
     let mut event_rows = Vec::new();
@@ -175,9 +194,10 @@ fn append_statements<'a>(
     let mut spellings = Spellings::default();
     for (event, body) in events {
         event_rows.extend(event_values(event));
-        if let EventBody::EntryLogged(record) = body {
+        for record in body.logged_records() {
             spellings.note(&record.tags);
-            let entry = entry_from_record(record, event.seq, event.recorded_at);
+            let position = positions.next(event.seq);
+            let entry = into_entry(record.into_owned(), position, event.recorded_at);
             if let Some(counted) = Counted::of(&entry) {
                 rollups.add(&counted, 1);
             }
@@ -240,7 +260,7 @@ impl Spellings {
     }
 }
 
-/// Applies change events (all but `entry_logged`, whose entries are already
+/// Applies change events (not those that log entries, which are already
 /// inserted) to the view. `known` holds entries already loaded.
 async fn apply_changes<'a>(
     tx: &mut Session,

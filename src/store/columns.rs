@@ -34,7 +34,7 @@ table! {
     /// sum), `day` (the UTC day totals group by) and `request_key` are
     /// derived from the other columns when a row is written.
     ENTRY_COLUMNS, ENTRY_LIST, ENTRY_TYPES:
-    "id" Text, "logged_seq" Int, "kind" Text, "occurred_at" Int, "source" Text,
+    "id" Text, "position" Int, "kind" Text, "occurred_at" Int, "source" Text,
     "model" Text, "description" Text, "client" Text, "project" Text,
     "deliverable" Text, "request_id" Text, "status" Text, "duration_ms" Int,
     "params" Text, "estimate_micros" Int, "estimate_currency" Text,
@@ -76,7 +76,7 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
     let charged = entry.is_charged();
     let Entry {
         id,
-        logged_seq,
+        position,
         kind,
         occurred_at,
         source,
@@ -112,7 +112,7 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
     let owned = |text: Option<String>| text.map(Cow::Owned);
     let code = |currency: Currency| Some(Cow::Owned(currency.code().to_string()));
     out.text(Some(Cow::Owned(id.to_string())));
-    out.int(Some(logged_seq));
+    out.int(Some(position));
     out.text(Some(Cow::Borrowed(kind.as_str())));
     out.int(Some(occurred_at.0));
     out.text(Some(Cow::Owned(source)));
@@ -185,7 +185,7 @@ pub fn entry_from_row(mut row: Row) -> Result<Entry, StoreError> {
         };
         Ok(Entry {
             id,
-            logged_seq: row.int("logged_seq")?,
+            position: row.int("position")?,
             kind: parse_enum(&row.text("kind")?)?,
             occurred_at: timestamp(row.int("occurred_at")?)?,
             source: row.text("source")?,
@@ -351,7 +351,7 @@ pub fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
 }
 
 /// A hash in exactly the form gencost writes (64 lowercase hex digits).
-fn parse_hash(text: &str) -> Result<Hash, StoreError> {
+pub fn parse_hash(text: &str) -> Result<Hash, StoreError> {
     let digit = |b: u8| match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -390,7 +390,7 @@ mod tests {
     fn full_entry() -> Entry {
         Entry {
             id: Uuid::now_v7(),
-            logged_seq: 7,
+            position: 7,
             kind: Kind::Generation,
             occurred_at: Timestamp(1_700_000_000_000_000),
             source: "fal.ai".into(),

@@ -42,7 +42,7 @@ pub struct Page {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
     pub occurred_at: i64,
-    pub logged_seq: i64,
+    pub position: i64,
 }
 
 impl Cursor {
@@ -50,22 +50,22 @@ impl Cursor {
     pub fn after(entry: &crate::ledger::Entry) -> Cursor {
         Cursor {
             occurred_at: entry.occurred_at.0,
-            logged_seq: entry.logged_seq,
+            position: entry.position,
         }
     }
 
-    /// Text for clients to hand back: `OCCURRED_AT-LOGGED_SEQ` in decimal.
+    /// Text for clients to hand back: `OCCURRED_AT-POSITION` in decimal.
     pub fn encode(&self) -> String {
-        format!("{}-{}", self.occurred_at, self.logged_seq)
+        format!("{}-{}", self.occurred_at, self.position)
     }
 
     pub fn decode(text: &str) -> Option<Cursor> {
-        let (at, seq) = text.trim().rsplit_once('-')?;
+        let (at, position) = text.trim().rsplit_once('-')?;
         let cursor = Cursor {
             occurred_at: at.parse().ok()?,
-            logged_seq: seq.parse().ok()?,
+            position: position.parse().ok()?,
         };
-        (cursor.logged_seq > 0).then_some(cursor)
+        (cursor.position > 0).then_some(cursor)
     }
 }
 

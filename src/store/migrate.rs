@@ -82,6 +82,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0009_rollups_for_tags.sql"),
         postgres: include_str!("../../migrations/postgres/0009_rollups_for_tags.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_entry_positions",
+        sqlite: include_str!("../../migrations/sqlite/0010_entry_positions.sql"),
+        postgres: include_str!("../../migrations/postgres/0010_entry_positions.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -54,7 +54,7 @@ pub struct TagCount {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViewRow {
     pub id: Uuid,
-    pub logged_seq: i64,
+    pub position: i64,
     pub fingerprint: u64,
     /// What the row adds to the cost rollups, if it counts in totals.
     pub counted: Option<Counted>,
@@ -94,7 +94,7 @@ pub struct StoreInfo {
 /// derived from it in the same transaction.
 pub trait Store: Send + Sync {
     type Snapshot: LedgerSnapshot + 'static;
-    type Writer: LedgerWriter;
+    type Writer: LedgerWriter + 'static;
 
     /// Runs a command in one write transaction: loads what it needs, decides,
     /// appends the events to the chain and applies them to the view.
@@ -238,6 +238,19 @@ pub trait LedgerWriter: Send {
     fn rollback(self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// How many events to read after `previous` (the page before; empty for
+/// the first): as many as fit `EVENT_PAGE_BYTES` at the size of its largest
+/// payload, at most `most`. An import's events carry a thousand rows each,
+/// so a page counted in events alone could be gigabytes.
+pub fn events_page_limit(previous: &[Event], most: i64) -> i64 {
+    const EVENT_PAGE_BYTES: usize = 16 << 20;
+    const FIRST_PAGE: i64 = 32;
+    match previous.iter().map(|e| e.payload.len()).max() {
+        None => FIRST_PAGE.min(most),
+        Some(largest) => ((EVENT_PAGE_BYTES / largest.max(1)) as i64).clamp(1, most),
+    }
+}
+
 /// Reads that all see one consistent state of the ledger.
 pub trait LedgerSnapshot: Send {
     fn head(&mut self) -> impl Future<Output = Result<Head, StoreError>> + Send;
@@ -255,17 +268,17 @@ pub trait LedgerSnapshot: Send {
         seqs: &[i64],
     ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
 
-    /// The change events (everything after `entry_logged`) of these entries, in chain order.
+    /// The change events (all but the logging event) of these entries, in chain order.
     fn change_events(
         &mut self,
         ids: &[Uuid],
     ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
 
-    /// The view in log order (by `logged_seq`), after `after_seq`
+    /// The view in log order (by `position`), after position `after`
     /// (exclusive), at most `limit`.
     fn view_page(
         &mut self,
-        after_seq: i64,
+        after: i64,
         limit: i64,
         digest: &Arc<RowDigest>,
     ) -> impl Future<Output = Result<Vec<ViewRow>, StoreError>> + Send;

@@ -4,7 +4,8 @@
 //! read-only snapshot.
 
 use super::columns::{
-    entry_from_row, event_from_row, parse_currency, parse_uuid, RowDigest, ENTRY_LIST, EVENT_LIST,
+    entry_from_row, event_from_row, parse_currency, parse_hash, parse_uuid, RowDigest, ENTRY_LIST,
+    EVENT_LIST,
 };
 use super::error::StoreError;
 use super::filter::{Cursor, Filter, Page};
@@ -30,22 +31,33 @@ use uuid::Uuid;
 const LOOKUP_CHUNK: usize = 500;
 
 pub async fn read_head(session: &mut Session) -> Result<Head, StoreError> {
+    // Not the whole event: an import's events carry a thousand rows.
     let rows = session
         .query(
-            &format!("SELECT {EVENT_LIST} FROM events ORDER BY seq DESC LIMIT 1"),
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
             &[],
         )
         .await?;
     match rows.into_iter().next() {
         None => Ok(Head::EMPTY),
-        Some(row) => {
-            let event = event_from_row(row)?;
-            Ok(Head {
-                seq: event.seq,
-                hash: event.hash,
-            })
+        Some(mut row) => {
+            let seq = row.int("seq")?;
+            let hash = parse_hash(&row.text("hash")?)
+                .map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))?;
+            Ok(Head { seq, hash })
         }
     }
+}
+
+/// The position of the last entry in log order, 0 on an empty ledger.
+pub async fn last_position(session: &mut Session) -> Result<i64, StoreError> {
+    let row = session
+        .query_one(
+            "SELECT COALESCE(MAX(position), 0) AS last FROM entries",
+            &[],
+        )
+        .await?;
+    row.int("last")
 }
 
 pub async fn load_entry(session: &mut Session, id: Uuid) -> Result<Option<Entry>, StoreError> {
@@ -245,7 +257,7 @@ pub async fn batch_totals(session: &mut Session) -> Result<Vec<BatchTotal>, Stor
 /// Every entry of an import or pool, in log order.
 pub async fn batch_entries(session: &mut Session, batch: Uuid) -> Result<Vec<Entry>, StoreError> {
     let sql = format!(
-        "SELECT {ENTRY_LIST} FROM entries WHERE batch_id IS NOT NULL AND batch_id = $1 ORDER BY logged_seq"
+        "SELECT {ENTRY_LIST} FROM entries WHERE batch_id IS NOT NULL AND batch_id = $1 ORDER BY position"
     );
     let rows = session
         .query(&sql, &[Value::Text(batch.to_string())])
@@ -277,17 +289,17 @@ pub async fn list(
     let mut clause = filter.where_clause(&mut params, filter.include_void);
     if let Some(Cursor {
         occurred_at,
-        logged_seq,
+        position,
     }) = page.after
     {
         params.push(Value::Int(occurred_at));
-        params.push(Value::Int(logged_seq));
+        params.push(Value::Int(position));
         let (a, b) = (params.len() - 1, params.len());
-        clause = and_term(clause, &format!("(occurred_at, logged_seq) < (${a}, ${b})"));
+        clause = and_term(clause, &format!("(occurred_at, position) < (${a}, ${b})"));
     }
     params.push(Value::Int(page.limit));
     let sql = format!(
-        "SELECT {ENTRY_LIST} FROM entries {clause} ORDER BY occurred_at DESC, logged_seq DESC LIMIT ${}",
+        "SELECT {ENTRY_LIST} FROM entries {clause} ORDER BY occurred_at DESC, position DESC LIMIT ${}",
         params.len()
     );
     let rows = session.query(&sql, &params).await?;
@@ -416,7 +428,7 @@ pub async fn recent_runs(
         .query(
             "SELECT params, occurred_at, actual_micros, actual_currency, duration_ms FROM entries \
              WHERE model = $1 AND is_void = 0 AND (actual_micros IS NOT NULL OR duration_ms IS NOT NULL) \
-             ORDER BY logged_seq DESC LIMIT $2",
+             ORDER BY position DESC LIMIT $2",
             &[Value::from(model), Value::Int(limit)],
         )
         .await?;
@@ -503,35 +515,34 @@ pub async fn change_events(session: &mut Session, ids: &[Uuid]) -> Result<Vec<Ev
     Ok(events)
 }
 
-/// View rows in log order after `after_seq`, each with the digest of all
+/// View rows in log order after position `after`, each with the digest of all
 /// its stored cells.
 pub async fn view_page(
     session: &mut Session,
-    after_seq: i64,
+    after: i64,
     limit: i64,
     digest: &Arc<RowDigest>,
 ) -> Result<Vec<ViewRow>, StoreError> {
-    let sql = format!(
-        "SELECT {ENTRY_LIST} FROM entries WHERE logged_seq > $1 ORDER BY logged_seq LIMIT $2"
-    );
+    let sql =
+        format!("SELECT {ENTRY_LIST} FROM entries WHERE position > $1 ORDER BY position LIMIT $2");
     let digest = Arc::clone(digest);
     session
         .query_map(
             &sql,
-            &[Value::Int(after_seq), Value::Int(limit)],
+            &[Value::Int(after), Value::Int(limit)],
             move |mut row| {
                 let fingerprint = digest.row(&row.cells);
                 let counted = rollups::Counted::of_row(&row)?;
-                let logged_seq = row.int("logged_seq")?;
+                let position = row.int("position")?;
                 // A row whose id is not in gencost's own form is named by its text.
                 let id = row.text("id")?;
                 Ok(ViewRow {
                     id: parse_uuid(&id).map_err(|_| {
                         StoreError::Corrupt(format!(
-                            "the view row logged by event {logged_seq} has a malformed id '{id}'"
+                            "the view row at position {position} has a malformed id '{id}'"
                         ))
                     })?,
-                    logged_seq,
+                    position,
                     fingerprint,
                     counted,
                 })

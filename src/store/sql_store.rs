@@ -282,11 +282,11 @@ impl LedgerSnapshot for Snapshot {
 
     async fn view_page(
         &mut self,
-        after_seq: i64,
+        after: i64,
         limit: i64,
         digest: &Arc<RowDigest>,
     ) -> Result<Vec<ViewRow>, StoreError> {
-        queries::view_page(&mut self.session, after_seq, limit, digest).await
+        queries::view_page(&mut self.session, after, limit, digest).await
     }
 
     async fn rollups(&mut self) -> Result<RollupSums, StoreError> {
