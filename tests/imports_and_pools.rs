@@ -651,3 +651,114 @@ ElevenLabs,12.50,,2026-11-04,USD,Winter,Voice-over\n";
         );
     }
 }
+
+#[test]
+fn a_large_import_goes_a_thousand_rows_to_an_event_and_replays_with_what_was_logged_around_it() {
+    for ledger in TestLedger::each() {
+        let before = ledger
+            .ok(&["log", "--model", "m", "--cost", "1", "--project", "Before"])
+            .trim()
+            .to_string();
+        let mut text = String::from("date,description,amount,currency,tool,client\n");
+        for n in 0..2_500 {
+            text.push_str(&format!("2026-11-03,render {n},0.10,USD,Midjourney,Acme\n"));
+        }
+        let file = write(&ledger, "renders.csv", text.as_bytes());
+        let report = ledger.json(&["import", &file, "--json"]);
+        assert_eq!(report["added"], 2_500);
+        let kinds = |ledger: &TestLedger| {
+            common::query_text(&ledger.url, "SELECT kind FROM events ORDER BY seq")
+                .into_iter()
+                .map(|row| row[0].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kinds(&ledger),
+            [
+                "entry_logged",
+                "entries_imported",
+                "entries_imported",
+                "entries_imported",
+                "import_recorded"
+            ],
+            "{}",
+            ledger.backend
+        );
+        // Logged after the import, the entry comes after its rows in log
+        // order, though its event's seq (6) is one the rows took.
+        let after = ledger
+            .ok(&["log", "--model", "m", "--cost", "2", "--project", "After"])
+            .trim()
+            .to_string();
+        let position = |id: &str| {
+            common::query_text(
+                &ledger.url,
+                &format!("SELECT position FROM entries WHERE id = '{id}'"),
+            )[0][0]
+                .parse::<i64>()
+                .unwrap()
+        };
+        assert_eq!(position(&before), 1);
+        assert_eq!(position(&after), 2 + 2_500);
+        let imported = common::query_text(
+            &ledger.url,
+            "SELECT id, position FROM entries WHERE batch_id IS NOT NULL ORDER BY position",
+        );
+        assert_eq!(imported.len(), 2_500);
+        assert_eq!(
+            (imported[0][1].as_str(), imported[2_499][1].as_str()),
+            ("2", "2501")
+        );
+
+        let again = ledger.json(&["import", &file, "--json"]);
+        assert_eq!(
+            (again["added"].clone(), again["present"].clone()),
+            (0.into(), 2_500.into())
+        );
+
+        // Rows of an import event changed later replay from it.
+        ledger.ok(&["void", &imported[10][0], "--reason", "twice"]);
+        ledger.ok(&["retag", &imported[1_500][0], "--project", "Later"]);
+        ledger.ok(&["confirm", &imported[2_400][0], "--actual", "0.25"]);
+        assert_eq!(total(&ledger, &["--client", "Acme"]), "250.05");
+        verified(&ledger);
+
+        // A copy carries the events as they are and numbers the entries alike.
+        let copy = TestLedger::sqlite();
+        ledger.ok(&["db", "copy", "--from", &ledger.url, "--to", &copy.url]);
+        assert_eq!(
+            copy.json(&["verify", "--json"]),
+            ledger.json(&["verify", "--json"])
+        );
+        let export = ["export", "csv", "--include-void"];
+        assert_eq!(copy.ok(&export), ledger.ok(&export));
+        assert_eq!(kinds(&copy), kinds(&ledger));
+
+        // An imported row altered in the view, or in its event, is found.
+        common::exec_sql(
+            &copy.url,
+            &format!(
+                "UPDATE entries SET description = 'render x' WHERE id = '{}'",
+                imported[7][0]
+            ),
+        );
+        let run = copy.run(&["verify"]);
+        assert_ne!(run.code, 0);
+        assert!(
+            run.stdout.contains("differs from a replay"),
+            "{}",
+            run.stdout
+        );
+        common::exec_sql(
+            &ledger.url,
+            "UPDATE events SET payload = REPLACE(payload, '\"render 7\"', '\"render 8\"') WHERE seq = 2",
+        );
+        let run = ledger.run(&["verify"]);
+        assert_ne!(run.code, 0);
+        assert!(
+            run.stdout.contains("event 2: its hash does not match"),
+            "{}",
+            run.stdout
+        );
+    }
+}
