@@ -690,15 +690,17 @@ fn import_rows(range: std::ops::RangeInclusive<u128>, corrects: bool) -> Vec<Imp
 fn an_import_logs_its_rows_a_thousand_to_an_event_and_corrections_after() {
     let batch = id(9_000);
     // Row 1 was imported before with another amount: a correction.
-    let mut ctx = Context::default();
-    ctx.imported = std::sync::Arc::new(ImportedIndex::new(vec![(
-        1,
-        ImportedEntry {
-            id: id(77),
-            micros: 5,
-            currency: Currency::USD,
-        },
-    )]));
+    let ctx = Context {
+        imported: std::sync::Arc::new(ImportedIndex::new(vec![(
+            1,
+            ImportedEntry {
+                id: id(77),
+                micros: 5,
+                currency: Currency::USD,
+            },
+        )])),
+        ..Context::default()
+    };
     let rows = import_rows(1..=(IMPORT_EVENT_ROWS as u128 * 2 + 1), true);
     let (events, outcome) = decide(Command::Import { batch, rows }, &ctx).unwrap();
     let Outcome::Imported(outcomes) = outcome else {

@@ -379,6 +379,15 @@ impl EventBody {
         )
     }
 
+    /// How many entries the event logs.
+    pub fn logged_count(&self) -> usize {
+        match self {
+            EventBody::EntryLogged(_) => 1,
+            EventBody::EntriesImported(imported) => imported.rows.len(),
+            _ => 0,
+        }
+    }
+
     /// The entries the event logs, in the order they take their positions.
     pub fn logged_records(&self) -> Vec<Cow<'_, EntryRecord>> {
         match self {
@@ -504,7 +513,7 @@ impl Event {
 }
 
 /// `value` in decimal, written into `buffer` (20 bytes hold any i64).
-fn decimal(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
+pub fn decimal(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
     let mut n = value.unsigned_abs();
     let mut start = buffer.len();
     loop {

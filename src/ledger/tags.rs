@@ -17,6 +17,11 @@ pub enum TagField {
 impl TagField {
     pub const ALL: [TagField; 3] = [TagField::Client, TagField::Project, TagField::Deliverable];
 
+    /// 0, 1 or 2: for tables kept per field.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The view column holding this tag.
     pub fn column(self) -> &'static str {
         match self {
@@ -86,14 +91,48 @@ pub fn fold(name: &str) -> String {
     name.to_lowercase()
 }
 
+/// Appends `fold(name)` to `out` (without a string of its own when the
+/// name is ASCII, as most are).
+pub fn fold_into(out: &mut String, name: &str) {
+    if name.is_ascii() {
+        out.extend(name.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        out.push_str(&name.to_lowercase());
+    }
+}
+
 /// Name of the same function in SQLite, for SQL that fills in folded names.
 pub const FOLD_SQL_FUNCTION: &str = "gencost_fold";
 
 pub fn normalize(text: &str) -> Option<String> {
+    if is_normal_ascii(text) {
+        return (!text.is_empty()).then(|| text.to_string());
+    }
     use unicode_normalization::UnicodeNormalization;
     let composed: String = text.nfc().collect();
     let collapsed = composed.split_whitespace().collect::<Vec<_>>().join(" ");
     (!collapsed.is_empty()).then_some(collapsed)
+}
+
+/// `normalize`, keeping `text`'s own buffer when it is already in the form
+/// (most names are).
+pub fn normalized(text: String) -> Option<String> {
+    if is_normal_ascii(&text) {
+        return (!text.is_empty()).then_some(text);
+    }
+    normalize(&text)
+}
+
+/// ASCII (hence composed already), with single spaces between words and
+/// none around them: the form `normalize` gives, reached without copying.
+fn is_normal_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii() && (b == b' ' || !char::from(b).is_whitespace()))
+        && !bytes.windows(2).any(|pair| pair == b"  ")
 }
 
 #[cfg(test)]
@@ -106,5 +145,36 @@ mod tests {
         assert_eq!(normalize("   "), None);
         assert_eq!(normalize("Stro\u{308}m"), Some("Str\u{f6}m".into()));
         assert_eq!(normalize("Spot 30s"), Some("Spot 30s".into()));
+    }
+
+    #[test]
+    fn the_fast_paths_give_what_the_general_ones_do() {
+        for text in [
+            "",
+            " ",
+            "Acme",
+            "Acme Corp",
+            " Acme",
+            "Acme ",
+            "Acme  Corp",
+            "Acme\tCorp",
+            "Acme\u{b}Corp",
+            "Acme\u{a0}Corp",
+            "Stro\u{308}m",
+            "ΣΊΣΥΦΟΣ",
+            "ACME Ltd.",
+        ] {
+            let general: Option<String> = {
+                use unicode_normalization::UnicodeNormalization;
+                let composed: String = text.nfc().collect();
+                let collapsed = composed.split_whitespace().collect::<Vec<_>>().join(" ");
+                (!collapsed.is_empty()).then_some(collapsed)
+            };
+            assert_eq!(normalize(text), general, "{text:?}");
+            assert_eq!(normalized(text.to_string()), general, "{text:?}");
+            let mut folded = String::from("x");
+            fold_into(&mut folded, text);
+            assert_eq!(folded, format!("x{}", text.to_lowercase()), "{text:?}");
+        }
     }
 }

@@ -8,8 +8,8 @@
 use super::{limits, rates};
 use crate::error::{Error, Result};
 use crate::import::{self, CsvRows, Field, ImportRow, Preset, ReadOptions, RowResult};
-use crate::ledger::event::{ImportRecorded, ImportedCost};
-use crate::ledger::tags::{fold, normalize};
+use crate::ledger::event::{decimal, ImportRecorded, ImportedCost};
+use crate::ledger::tags::{fold, fold_into, normalize, normalized};
 use crate::ledger::{Command, ImportedRow, Outcome, RowOutcome, TagField, Tags};
 use crate::money::{Currency, Money};
 use crate::store::{LedgerWriter, Store};
@@ -27,9 +27,11 @@ pub const MAX_LISTED_ERRORS: usize = 20;
 /// Rows shown by a dry run.
 const PREVIEW_ROWS: usize = 10;
 
-/// What a checked row will show if the ledger adds it.
+/// What a checked row will count, and show, if the ledger adds it.
 struct Pending {
-    preview: PreviewRow,
+    amount: Money,
+    /// Built only until the first rows a dry run shows are known.
+    preview: Option<PreviewRow>,
 }
 
 /// An import, as every surface asks for it.
@@ -292,6 +294,9 @@ struct Import {
     first_days: HashMap<Currency, Option<i64>>,
     /// Tag names in the ledger's spelling, by field and lower case.
     spellings: HashMap<(TagField, String), String>,
+    /// The same, by field and the name as the file spells it: found
+    /// without folding the name first.
+    spelled_as_given: [HashMap<String, String>; 3],
     totals: BTreeMap<Currency, i64>,
     now: Timestamp,
 }
@@ -321,6 +326,7 @@ impl Import {
             seen: Occurrences::default(),
             first_days: HashMap::new(),
             spellings: HashMap::new(),
+            spelled_as_given: Default::default(),
             totals: BTreeMap::new(),
             now: Timestamp::now(),
         }
@@ -389,13 +395,15 @@ impl Import {
             RowOutcome::Corrected => self.report.corrected += 1,
             RowOutcome::Added => {
                 self.report.added += 1;
-                let amount = pending.preview.amount;
+                let amount = pending.amount;
                 *self.totals.entry(amount.currency).or_default() += amount.micros;
                 if amount.micros < 0 {
                     self.report.refunds += 1;
                 }
-                if self.report.first_rows.len() < PREVIEW_ROWS {
-                    self.report.first_rows.push(pending.preview);
+                if let Some(preview) = pending.preview {
+                    if self.report.first_rows.len() < PREVIEW_ROWS {
+                        self.report.first_rows.push(preview);
+                    }
                 }
             }
         }
@@ -436,7 +444,7 @@ impl Import {
         };
         // Names from the file are spelled as `log` spells them (composed,
         // single spaces), so "Acme  Corp" is the same client as "Acme Corp".
-        let named = |value: Option<String>| value.as_deref().and_then(normalize);
+        let named = |value: Option<String>| value.and_then(normalized);
         let mut tags = Tags {
             client: fill(
                 named(client),
@@ -494,21 +502,22 @@ impl Import {
             tags.deliverable.as_deref(),
         ] {
             identity.push(crate::import::UNIT_SEPARATOR);
-            identity.push_str(value.map(fold).as_deref().unwrap_or(""));
+            fold_into(&mut identity, value.unwrap_or(""));
         }
         let fingerprint = self.fingerprint(preset, &identity);
-        let pending = Pending {
-            preview: PreviewRow {
-                line,
-                occurred_at,
-                source: source.clone(),
-                description: description.clone(),
-                amount,
-                client: tags.client.clone(),
-                project: tags.project.clone(),
-                deliverable: tags.deliverable.clone(),
-            },
-        };
+        // Rows checked while a chunk is written may be shown too, so this
+        // builds a few more previews than it shows, never fewer.
+        let preview = (self.report.first_rows.len() < PREVIEW_ROWS).then(|| PreviewRow {
+            line,
+            occurred_at,
+            source: source.clone(),
+            description: description.clone(),
+            amount,
+            client: tags.client.clone(),
+            project: tags.project.clone(),
+            deliverable: tags.deliverable.clone(),
+        });
+        let pending = Pending { amount, preview };
         let Tags {
             client,
             project,
@@ -546,8 +555,17 @@ impl Import {
         let identity_hash = hasher.clone().finalize();
         let key = u64::from_le_bytes(identity_hash[..8].try_into().unwrap_or_default());
         let occurrence = self.seen.next(key);
-        hasher.update(format!("\n{occurrence}").as_bytes());
-        format!("import:{}", hex::encode(&hasher.finalize()[..16]))
+        hasher.update(b"\n");
+        hasher.update(decimal(i64::from(occurrence), &mut [0u8; 20]));
+        // Built in place rather than formatted: this runs for every row.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut fingerprint = String::with_capacity(39);
+        fingerprint.push_str("import:");
+        for byte in &hasher.finalize()[..16] {
+            fingerprint.push(char::from(HEX[usize::from(byte >> 4)]));
+            fingerprint.push(char::from(HEX[usize::from(byte & 15)]));
+        }
+        fingerprint
     }
 
     /// The ledger's spelling of a tag name that differs only by case; the
@@ -558,12 +576,27 @@ impl Import {
         field: TagField,
         given: String,
     ) -> Result<String> {
-        let key = (field, fold(&given));
-        if let Some(spelled) = self.spellings.get(&key) {
-            return Ok(spelled.clone());
+        let as_given = &mut self.spelled_as_given[field.index()];
+        if let Some(spelled) = as_given.get(given.as_str()) {
+            return Ok(if *spelled == given {
+                given
+            } else {
+                spelled.clone()
+            });
         }
-        let spelled = store.tag_spelling(field, &given).await?.unwrap_or(given);
-        self.spellings.insert(key, spelled.clone());
+        let key = (field, fold(&given));
+        let spelled = match self.spellings.get(&key) {
+            Some(spelled) => spelled.clone(),
+            None => {
+                let spelled = store
+                    .tag_spelling(field, &given)
+                    .await?
+                    .unwrap_or_else(|| given.clone());
+                self.spellings.insert(key, spelled.clone());
+                spelled
+            }
+        };
+        self.spelled_as_given[field.index()].insert(given, spelled.clone());
         Ok(spelled)
     }
 

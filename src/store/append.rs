@@ -18,11 +18,12 @@ use crate::ledger::{decide, Command, Entry, Event, EventBody, Head, ImportedInde
 use crate::ledger::{TagField, Tags};
 use crate::timestamp::Timestamp;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// Events sealed and handed to the database at a time (one UNNEST insert per
-/// table on PostgreSQL, one worker job on SQLite).
+/// Events (or entries) sealed and handed to the database at a time (one
+/// UNNEST insert per table on PostgreSQL, one worker job on SQLite).
 const INSERT_CHUNK: usize = 1000;
 
 /// Loads what the command needs, decides, appends its events after the
@@ -56,7 +57,8 @@ pub async fn run_command_with(
     let mut events: Vec<Event> = Vec::with_capacity(bodies.len());
     let mut sealing_failed = None;
     // Events are sealed chunk by chunk, while the previous chunk is written.
-    let mut groups = bodies.chunks(INSERT_CHUNK).map_while(|chunk| {
+    let mut groups = insert_ranges(&bodies).into_iter().map_while(|range| {
+        let chunk = &bodies[range];
         let sealed: Result<Vec<Event>, _> =
             chunk.iter().map(|body| head.append(body, at)).collect();
         match sealed {
@@ -101,12 +103,10 @@ pub async fn append_verbatim(tx: &mut Session, events: &[Event]) -> Result<(), S
         .collect::<Result<Vec<_>, _>>()?;
     let mut rollups = RollupSums::default();
     let mut positions = entry_positions(tx, &bodies).await?;
-    let mut groups = events
-        .chunks(INSERT_CHUNK)
-        .zip(bodies.chunks(INSERT_CHUNK))
-        .map(|(events, bodies)| {
-            append_statements(events.iter().zip(bodies), &mut positions, &mut rollups)
-        });
+    let mut groups = insert_ranges(&bodies).into_iter().map(|range| {
+        let events = events[range.clone()].iter();
+        append_statements(events.zip(&bodies[range]), &mut positions, &mut rollups)
+    });
     tx.insert_groups(&mut groups).await?;
     drop(groups);
     apply_changes(tx, events.iter().zip(&bodies), HashMap::new(), &mut rollups).await?;
@@ -145,6 +145,27 @@ pub async fn reset_chain(
     tx.insert_groups(&mut std::iter::once(group)).await?;
     write_rollups(tx, rollups).await?;
     Ok(event)
+}
+
+/// Splits events into the groups handed to the database at a time: at most
+/// `INSERT_CHUNK` events, and about as many entries (an import's event logs
+/// up to a thousand), so each group is sealed while the one before it is
+/// written.
+fn insert_ranges(bodies: &[EventBody]) -> Vec<Range<usize>> {
+    let mut ranges = Vec::new();
+    let (mut start, mut entries) = (0, 0);
+    for (i, body) in bodies.iter().enumerate() {
+        let logs = body.logged_count().max(1);
+        if i > start && (i - start == INSERT_CHUNK || entries + logs > INSERT_CHUNK) {
+            ranges.push(start..i);
+            (start, entries) = (i, 0);
+        }
+        entries += logs;
+    }
+    if start < bodies.len() {
+        ranges.push(start..bodies.len());
+    }
+    ranges
 }
 
 /// Refuses events that do not continue this chain exactly.
@@ -198,9 +219,7 @@ fn append_statements<'a>(
             spellings.note(&record.tags);
             let position = positions.next(event.seq);
             let entry = into_entry(record.into_owned(), position, event.recorded_at);
-            if let Some(counted) = Counted::of(&entry) {
-                rollups.add(&counted, 1);
-            }
+            rollups.add_entry(&entry);
             entry_cells(entry, &mut entry_rows);
         }
     }
@@ -231,20 +250,29 @@ fn append_statements<'a>(
 /// `tag_spellings` (the first spelling of a name stays).
 #[derive(Default)]
 struct Spellings {
-    seen: HashSet<(TagField, String)>,
+    /// Per field, the names noted as spelled (looked up without folding
+    /// them first) and as folded.
+    spelled: [HashSet<String>; 3],
+    folded: [HashSet<String>; 3],
     values: Vec<Value>,
 }
 
 impl Spellings {
     fn note(&mut self, tags: &Tags) {
         for field in TagField::ALL {
-            if let Some(name) = tags.get(field) {
-                let folded = fold(name);
-                if self.seen.insert((field, folded.clone())) {
-                    self.values.push(Value::Text(field.column().to_string()));
-                    self.values.push(Value::Text(folded));
-                    self.values.push(Value::Text(name.to_string()));
-                }
+            let Some(name) = tags.get(field) else {
+                continue;
+            };
+            let at = field.index();
+            if self.spelled[at].contains(name) {
+                continue;
+            }
+            self.spelled[at].insert(name.to_string());
+            let folded = fold(name);
+            if self.folded[at].insert(folded.clone()) {
+                self.values.push(Value::Text(field.column().to_string()));
+                self.values.push(Value::Text(folded));
+                self.values.push(Value::Text(name.to_string()));
             }
         }
     }

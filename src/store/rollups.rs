@@ -18,7 +18,7 @@ use super::session::Session;
 use super::value::{Column, Row, RowsInsert, Value};
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{Entry, TagField};
-use std::collections::HashMap;
+use hashbrown::{Equivalent, HashMap};
 
 /// A key the costs are rolled up by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -195,14 +195,34 @@ impl Counted {
         }))
     }
 
-    fn key(&self, rollup: Rollup) -> Option<String> {
+    fn key(&self, rollup: Rollup) -> Option<&str> {
         match rollup {
-            Rollup::Kind => Some(self.kind.clone()),
-            Rollup::Client => self.client.clone(),
-            Rollup::Project => self.project.clone(),
-            Rollup::Deliverable => self.deliverable.clone(),
-            Rollup::Model => self.model.clone(),
+            Rollup::Kind => Some(&self.kind),
+            Rollup::Client => self.client.as_deref(),
+            Rollup::Project => self.project.as_deref(),
+            Rollup::Deliverable => self.deliverable.as_deref(),
+            Rollup::Model => self.model.as_deref(),
         }
+    }
+}
+
+/// A rollup row's key, borrowed from an entry: finds a row's sums without
+/// copying its text (a write adds every entry to five rows). Hashes as
+/// `RollupKey` does, field by field.
+#[derive(Hash)]
+struct KeyRef<'a> {
+    rollup: Rollup,
+    key: Option<&'a str>,
+    currency: &'a str,
+    day: i64,
+}
+
+impl Equivalent<RollupKey> for KeyRef<'_> {
+    fn equivalent(&self, owned: &RollupKey) -> bool {
+        self.rollup == owned.rollup
+            && self.key == owned.key.as_deref()
+            && self.currency == owned.currency
+            && self.day == owned.day
     }
 }
 
@@ -215,17 +235,57 @@ impl RollupSums {
     /// Adds (`sign` 1) or takes away (`sign` -1) an entry's part.
     pub fn add(&mut self, counted: &Counted, sign: i64) {
         for rollup in Rollup::ALL {
-            let key = RollupKey {
+            let key = KeyRef {
                 rollup,
                 key: counted.key(rollup),
-                currency: counted.currency.clone(),
+                currency: &counted.currency,
                 day: counted.day,
             };
-            let sum = self.0.entry(key).or_default();
-            sum.micros += sign * counted.micros.unwrap_or(0);
-            sum.entries += sign;
-            sum.unpriced += sign * i64::from(counted.micros.is_none());
+            self.add_to(key, counted.micros, sign);
         }
+    }
+
+    /// Adds a new entry's part, as `add(Counted::of(entry), 1)` does.
+    pub fn add_entry(&mut self, entry: &Entry) {
+        if entry.void.is_some() || !entry.is_charged() {
+            return;
+        }
+        let cost = entry.cost();
+        for rollup in Rollup::ALL {
+            let key = match rollup {
+                Rollup::Kind => Some(entry.kind.as_str()),
+                Rollup::Client => entry.tags.client.as_deref(),
+                Rollup::Project => entry.tags.project.as_deref(),
+                Rollup::Deliverable => entry.tags.deliverable.as_deref(),
+                Rollup::Model => entry.model.as_deref(),
+            };
+            let key = KeyRef {
+                rollup,
+                key,
+                currency: cost.currency.code(),
+                day: entry.occurred_at.day(),
+            };
+            self.add_to(key, cost.micros, 1);
+        }
+    }
+
+    /// Adds to one row's sums; its key is copied only for a new row.
+    fn add_to(&mut self, key: KeyRef, micros: Option<i64>, sign: i64) {
+        let sum = match self.0.get_mut(&key) {
+            Some(sum) => sum,
+            None => self
+                .0
+                .entry(RollupKey {
+                    rollup: key.rollup,
+                    key: key.key.map(str::to_string),
+                    currency: key.currency.to_string(),
+                    day: key.day,
+                })
+                .or_default(),
+        };
+        sum.micros += sign * micros.unwrap_or(0);
+        sum.entries += sign;
+        sum.unpriced += sign * i64::from(micros.is_none());
     }
 
     /// Adds the change an entry's rewrite makes.
