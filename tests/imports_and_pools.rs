@@ -762,3 +762,31 @@ fn a_large_import_goes_a_thousand_rows_to_an_event_and_replays_with_what_was_log
         );
     }
 }
+
+/// The fingerprints of a file are what every earlier gencost computed for
+/// it (these were written by the schema-9 build), so a file imported before
+/// an upgrade adds nothing when imported again after it: two identical rows
+/// (occurrences 1 and 2), a name in decomposed form with a double space, and
+/// a Greek word whose final sigma folds differently from the others.
+#[test]
+fn fingerprints_are_those_earlier_builds_wrote() {
+    let ledger = TestLedger::sqlite();
+    let text = "date,description,amount,currency,tool,client,project\n\
+2026-11-03,Voice-over,12.50,USD,ElevenLabs,Stro\u{308}me  Ltd,ΣΊΣΥΦΟΣ\n\
+2026-11-03,Voice-over,12.50,USD,ElevenLabs,Stro\u{308}me  Ltd,ΣΊΣΥΦΟΣ\n\
+2026-11-04,Midjourney Pro,30.00,USD,Midjourney,Acme,Spot\n";
+    let file = write(&ledger, "golden.csv", text.as_bytes());
+    ledger.ok(&["import", &file]);
+    let stored = common::query_text(
+        &ledger.url,
+        "SELECT request_id, client FROM entries ORDER BY position",
+    );
+    assert_eq!(
+        stored,
+        [
+            ["import:1e3e4ef76f59af664063585d0568ba15", "Str\u{f6}me Ltd"],
+            ["import:5c25164c4c2b11d3bf3742019c1a7e4b", "Str\u{f6}me Ltd"],
+            ["import:b6aaa777d3ff951d1e5ddaeb0ad220dd", "Acme"],
+        ]
+    );
+}
