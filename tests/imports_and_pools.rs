@@ -790,3 +790,26 @@ fn fingerprints_are_those_earlier_builds_wrote() {
         ]
     );
 }
+
+/// `verify` and `db copy` read at most 16 import events a page: a ledger of
+/// more takes several pages, each continuing the chain where the last ended.
+#[test]
+fn a_ledger_of_more_import_events_than_a_page_holds_verifies_and_copies() {
+    for ledger in TestLedger::each() {
+        ledger.ok(&["log", "--model", "m", "--cost", "1"]);
+        let mut text = String::from("date,description,amount,currency,tool\n");
+        for n in 0..17_001 {
+            text.push_str(&format!("2026-11-03,render {n},0.01,USD,Runway\n"));
+        }
+        let file = write(&ledger, "many.csv", text.as_bytes());
+        ledger.ok(&["import", &file]);
+        ledger.ok(&["log", "--model", "m", "--cost", "2"]);
+        assert_eq!(events(&ledger), 1 + 18 + 1 + 1, "{}", ledger.backend);
+        let verified = ledger.json(&["verify", "--json"]);
+        assert_eq!(verified["entries"], 17_003, "{verified}");
+        assert!(verified["problem"].is_null(), "{verified}");
+        let copy = TestLedger::sqlite();
+        ledger.ok(&["db", "copy", "--from", &ledger.url, "--to", &copy.url]);
+        assert_eq!(copy.json(&["verify", "--json"]), verified);
+    }
+}

@@ -3,7 +3,7 @@
 
 use gencost::ledger::event::{
     ActualConfirmed, EntriesImported, EntryVoided, ImportedCost, LedgerReset, Params, TagsChanged,
-    IMPORT_EVENT_ROWS,
+    IMPORT_EVENT_BYTES, IMPORT_EVENT_ROWS,
 };
 use gencost::ledger::replay::{
     apply_change, entry_from_record, replay_entries, replay_entry, Positions,
@@ -805,4 +805,35 @@ fn an_imported_row_changed_later_replays_from_its_import_event() {
         Some("duplicate")
     );
     assert_eq!(entry.batch, Some(batch));
+}
+
+#[test]
+fn rows_with_long_descriptions_go_fewer_to_an_event() {
+    let rows: Vec<ImportedRow> = (1..=300u128)
+        .map(|n| ImportedRow {
+            cost: ImportedCost {
+                description: Some("x".repeat(10_000)),
+                ..imported_cost(n, 1)
+            },
+            corrects: false,
+        })
+        .collect();
+    let (events, _) = decide(
+        Command::Import {
+            batch: id(9_000),
+            rows,
+        },
+        &Context::default(),
+    )
+    .unwrap();
+    let sizes: Vec<usize> = events.iter().map(EventBody::logged_count).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 300);
+    assert!(sizes.len() >= 3, "{sizes:?}");
+    for event in chain(&events) {
+        assert!(
+            event.payload.len() <= IMPORT_EVENT_BYTES,
+            "{}",
+            event.payload.len()
+        );
+    }
 }

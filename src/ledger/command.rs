@@ -5,7 +5,8 @@
 use super::entry::{Entry, Kind};
 use super::event::{
     ActualConfirmed, AmountCorrected, BatchVoided, EntriesImported, EntryRecord, EntryVoided,
-    EventBody, ImportRecorded, ImportedCost, PoolAdded, RunSettled, TagsChanged, IMPORT_EVENT_ROWS,
+    EventBody, ImportRecorded, ImportedCost, PoolAdded, RunSettled, TagsChanged,
+    IMPORT_EVENT_BYTES, IMPORT_EVENT_ROWS,
 };
 use super::tags::Tags;
 use crate::money::Currency;
@@ -363,13 +364,26 @@ fn decide_import(
             outcomes.push(RowOutcome::Present);
         }
     }
-    // The added rows go a thousand to an event; corrections change entries
-    // of earlier imports only, so their order after the rows is immaterial.
+    // The added rows go a thousand (or a megabyte) to an event; corrections
+    // change entries of earlier imports only, so their order after the rows
+    // is immaterial.
     let mut events =
         Vec::with_capacity(added.len().div_ceil(IMPORT_EVENT_ROWS) + corrections.len());
-    let mut rest = added.into_iter().peekable();
-    while rest.peek().is_some() {
-        let rows = rest.by_ref().take(IMPORT_EVENT_ROWS).collect();
+    let mut rows: Vec<ImportedCost> = Vec::new();
+    let mut bytes = 0;
+    for cost in added {
+        let size = cost.text_bytes();
+        if !rows.is_empty()
+            && (rows.len() == IMPORT_EVENT_ROWS || bytes + size > IMPORT_EVENT_BYTES)
+        {
+            let rows = std::mem::take(&mut rows);
+            events.push(EventBody::EntriesImported(EntriesImported { batch, rows }));
+            bytes = 0;
+        }
+        bytes += size;
+        rows.push(cost);
+    }
+    if !rows.is_empty() {
         events.push(EventBody::EntriesImported(EntriesImported { batch, rows }));
     }
     events.extend(corrections);

@@ -100,6 +100,25 @@ pub struct ImportedCost {
 }
 
 impl ImportedCost {
+    /// About what the row takes in its event's payload: its text, and room
+    /// for the rest (ids, numbers, field names).
+    pub fn text_bytes(&self) -> usize {
+        let optional = [
+            &self.model,
+            &self.description,
+            &self.client,
+            &self.project,
+            &self.deliverable,
+        ];
+        200 + self.source.len()
+            + self.fingerprint.len()
+            + optional
+                .iter()
+                .filter_map(|text| text.as_ref())
+                .map(String::len)
+                .sum::<usize>()
+    }
+
     /// The entry the row logs, as an `entry_logged` event would record it:
     /// an external cost, already billed, in `batch`.
     pub fn record(&self, batch: Uuid) -> EntryRecord {
@@ -144,6 +163,10 @@ pub struct EntriesImported {
 /// page of events stays a few megabytes, large enough that the chain's
 /// per-event cost is spread thin.
 pub const IMPORT_EVENT_ROWS: usize = 1000;
+
+/// Bytes of text an `entries_imported` event carries at most (as
+/// `ImportedCost::text_bytes` counts them), whatever its rows' descriptions.
+pub const IMPORT_EVENT_BYTES: usize = 1 << 20;
 
 /// Generation parameters: a JSON object kept as the exact text it was logged
 /// with, so replaying an event reproduces the view byte for byte without

@@ -181,7 +181,7 @@ where
 /// A checked chunk being written on its own task, and the bytes of the
 /// file read up to its end.
 struct Writing<W> {
-    task: tokio::task::JoinHandle<(W, Result<Vec<RowOutcome>>)>,
+    task: AbortOnDrop<(W, Result<Vec<RowOutcome>>)>,
     pending: Vec<Pending>,
     bytes: u64,
 }
@@ -189,15 +189,26 @@ struct Writing<W> {
 impl<W: LedgerWriter + 'static> Writing<W> {
     fn start(mut writer: W, batch: Uuid, checked: Vec<(ImportedRow, Pending)>, bytes: u64) -> Self {
         let (rows, pending) = checked.into_iter().unzip();
-        let task = tokio::spawn(async move {
+        let task = AbortOnDrop(tokio::spawn(async move {
             let written = write(&mut writer, batch, rows).await;
             (writer, written)
-        });
+        }));
         Writing {
             task,
             pending,
             bytes,
         }
+    }
+}
+
+/// A task stopped when its handle is dropped: an import whose caller went
+/// away (a closed request) does not go on writing into a transaction that
+/// will only be rolled back, holding the ledger's write lock meanwhile.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -369,11 +380,10 @@ impl Import {
     /// and hands back the transaction.
     async fn finish_write<W>(
         &mut self,
-        writing: Writing<W>,
+        mut writing: Writing<W>,
         progress: &mut impl FnMut(u64),
     ) -> Result<W> {
-        let (writer, written) = writing
-            .task
+        let (writer, written) = (&mut writing.task.0)
             .await
             .map_err(|e| Error::Io(format!("writing the rows stopped: {e}")))?;
         self.count_all(written?, writing.pending);

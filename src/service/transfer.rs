@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::ledger::event::LedgerReset;
 use crate::ledger::Event;
-use crate::store::{events_page_limit, DatabaseUrl, LedgerSnapshot, SqlStore, Store};
+use crate::store::{DatabaseUrl, LedgerSnapshot, SqlStore, Store};
 use crate::timestamp::Timestamp;
 use std::path::{Path, PathBuf};
 
@@ -38,10 +38,8 @@ pub async fn copy<A: Store, B: Store>(
     let (total_events, _) = snapshot.counts().await?;
     let mut done = 0i64;
     let mut after = 0i64;
-    let mut page: Vec<Event> = Vec::new();
     loop {
-        let limit = events_page_limit(&page, COPY_PAGE);
-        page = snapshot.events_page(after, limit).await?;
+        let page: Vec<Event> = snapshot.events_page(after, COPY_PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.seq;
         to.append_events(&page).await?;

@@ -9,8 +9,7 @@ use crate::ledger::event::Hash;
 use crate::ledger::replay::{into_entry, replay_entries, Positions};
 use crate::ledger::{EventBody, Head};
 use crate::store::{
-    events_page_limit, LedgerSnapshot, RollupSums, RowDigest, Store, StoreError, ENTRY_COLUMNS,
-    EVENT_COLUMNS,
+    LedgerSnapshot, RollupSums, RowDigest, Store, StoreError, ENTRY_COLUMNS, EVENT_COLUMNS,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -184,10 +183,8 @@ async fn replay_chain<T: LedgerSnapshot>(
     let mut logged: Vec<Logged> = Vec::new();
     // (entry id, position of the change event)
     let mut changed: Vec<(Uuid, i64)> = Vec::new();
-    let mut page = Vec::new();
     'pages: loop {
-        let limit = events_page_limit(&page, PAGE);
-        page = snapshot.events_page(expected.seq, limit).await?;
+        let page = snapshot.events_page(expected.seq, PAGE).await?;
         if page.is_empty() {
             break;
         }
@@ -309,7 +306,7 @@ async fn replay_chain<T: LedgerSnapshot>(
 /// Splits changed entries, in order of their logging events, into groups of
 /// at most `PAGE` entries and `LOGGING_EVENTS` distinct logging events.
 fn changed_groups(changed: &[(i64, Uuid)]) -> Vec<&[(i64, Uuid)]> {
-    const LOGGING_EVENTS: usize = 64;
+    const LOGGING_EVENTS: usize = 16;
     let mut groups = Vec::new();
     let mut start = 0;
     let mut events = 0;

@@ -93,8 +93,9 @@ pub async fn write_rollups(tx: &mut Session, rollups: RollupSums) -> Result<(), 
 }
 
 /// Appends events exactly as given (from another ledger), checking that they
-/// continue this chain, and applies them to the view.
-pub async fn append_verbatim(tx: &mut Session, events: &[Event]) -> Result<(), StoreError> {
+/// continue this chain, and applies them to the view. Returns how many rows
+/// that was: the events, counting one per entry an import event logs.
+pub async fn append_verbatim(tx: &mut Session, events: &[Event]) -> Result<usize, StoreError> {
     let head = read_head(tx).await?;
     check_continues(head, events)?;
     let bodies = events
@@ -110,7 +111,8 @@ pub async fn append_verbatim(tx: &mut Session, events: &[Event]) -> Result<(), S
     tx.insert_groups(&mut groups).await?;
     drop(groups);
     apply_changes(tx, events.iter().zip(&bodies), HashMap::new(), &mut rollups).await?;
-    write_rollups(tx, rollups).await
+    write_rollups(tx, rollups).await?;
+    Ok(bodies.iter().map(|b| b.logged_count().max(1)).sum())
 }
 
 /// Clears events and entries if the head is still `expected`, and starts a

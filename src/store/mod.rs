@@ -238,24 +238,12 @@ pub trait LedgerWriter: Send {
     fn rollback(self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// How many events to read after `previous` (the page before; empty for
-/// the first): as many as fit `EVENT_PAGE_BYTES` at the size of its largest
-/// payload, at most `most`. An import's events carry a thousand rows each,
-/// so a page counted in events alone could be gigabytes.
-pub fn events_page_limit(previous: &[Event], most: i64) -> i64 {
-    const EVENT_PAGE_BYTES: usize = 16 << 20;
-    const FIRST_PAGE: i64 = 32;
-    match previous.iter().map(|e| e.payload.len()).max() {
-        None => FIRST_PAGE.min(most),
-        Some(largest) => ((EVENT_PAGE_BYTES / largest.max(1)) as i64).clamp(1, most),
-    }
-}
-
 /// Reads that all see one consistent state of the ledger.
 pub trait LedgerSnapshot: Send {
     fn head(&mut self) -> impl Future<Output = Result<Head, StoreError>> + Send;
 
-    /// Events after `after_seq` in chain order, at most `limit`.
+    /// Events after `after_seq` in chain order, at most `limit`, and fewer
+    /// where import events (up to a megabyte each) would make the page large.
     fn events_page(
         &mut self,
         after_seq: i64,

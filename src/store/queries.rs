@@ -464,17 +464,43 @@ pub async fn counts(session: &mut Session) -> Result<(i64, i64), StoreError> {
     Ok((events, entries))
 }
 
-/// Events after `after_seq` in chain order, at most `limit`.
+/// Import events a page of events holds at most: each carries up to a
+/// thousand rows and a megabyte, where any other event is a few hundred bytes.
+const IMPORT_EVENTS_PER_PAGE: usize = 16;
+
+/// Events after `after_seq` in chain order, at most `limit`, and no more
+/// than `IMPORT_EVENTS_PER_PAGE` import events: their kinds are read first
+/// (without their payloads), then the page.
 pub async fn events_page(
     session: &mut Session,
     after_seq: i64,
     limit: i64,
 ) -> Result<Vec<Event>, StoreError> {
-    let sql = format!("SELECT {EVENT_LIST} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let kinds = session
+        .query(
+            "SELECT seq, kind FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[Value::Int(after_seq), Value::Int(limit)],
+        )
+        .await?;
+    let mut last = None;
+    let mut imports = 0;
+    for mut row in kinds {
+        if row.text("kind")? == "entries_imported" {
+            if imports == IMPORT_EVENTS_PER_PAGE {
+                break;
+            }
+            imports += 1;
+        }
+        last = Some(row.int("seq")?);
+    }
+    let Some(last) = last else {
+        return Ok(Vec::new());
+    };
+    let sql = format!("SELECT {EVENT_LIST} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq");
     session
         .query_map(
             &sql,
-            &[Value::Int(after_seq), Value::Int(limit)],
+            &[Value::Int(after_seq), Value::Int(last)],
             event_from_row,
         )
         .await
@@ -497,7 +523,7 @@ pub async fn events_at(session: &mut Session, seqs: &[i64]) -> Result<Vec<Event>
     Ok(events)
 }
 
-/// The change events (everything after `entry_logged`) of these entries, in chain order.
+/// The change events (all but the events that logged them) of these entries, in chain order.
 pub async fn change_events(session: &mut Session, ids: &[Uuid]) -> Result<Vec<Event>, StoreError> {
     let mut events = Vec::new();
     for chunk in ids.chunks(LOOKUP_CHUNK) {

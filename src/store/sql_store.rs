@@ -393,9 +393,9 @@ impl Store for SqlStore {
 
     async fn append_events(&self, events: &[Event]) -> Result<(), StoreError> {
         let mut tx = self.write_transaction().await?;
-        append_verbatim(&mut tx, events).await?;
+        let rows = append_verbatim(&mut tx, events).await?;
         tx.commit().await?;
-        self.after_append(events.len()).await;
+        self.after_append(rows).await;
         Ok(())
     }
 
