@@ -107,6 +107,11 @@ const MAX_MICROS: i128 = MAX_AMOUNT_UNITS as i128 * MICROS_PER_UNIT as i128;
 /// Reads one non-empty amount cell. The error says what is wrong and how to
 /// write it instead, without repeating the cell.
 pub fn parse(cell: &str, style: Style) -> Result<Amount, String> {
+    // Checked first: letters alone would otherwise be read as a currency
+    // code, and `abc` refused as an unknown currency rather than as no number.
+    if !cell.bytes().any(|b| b.is_ascii_digit()) {
+        return Err("no number".into());
+    }
     let mut s = cell.trim();
     let mut negative = false;
     let mut named = None;
@@ -562,6 +567,9 @@ mod tests {
             written("12,50 XYZ").unwrap_err(),
             "unknown currency 'XYZ': expected an ISO 4217 code such as USD, EUR or SEK"
         );
+        for cell in ["abc", "five", "USD", "$", " "] {
+            assert_eq!(written(cell).unwrap_err(), "no number", "{cell:?}");
+        }
     }
 
     #[test]
