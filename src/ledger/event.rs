@@ -396,10 +396,7 @@ impl EventBody {
 
     /// Whether the event logs entries.
     pub fn logs_entries(&self) -> bool {
-        matches!(
-            self,
-            EventBody::EntryLogged(_) | EventBody::EntriesImported(_)
-        )
+        self.logged_count() > 0
     }
 
     /// How many entries the event logs.
