@@ -38,10 +38,10 @@ fn db_info_names_backend_schema_and_counts() {
         fill(&ledger);
         let info = ledger.json(&["db", "info", "--json"]);
         assert_eq!(info["backend"], ledger.backend);
-        assert_eq!(info["schema_version"], 10);
+        assert_eq!(info["schema_version"], 11);
         assert_eq!(info["events"], 14);
         assert_eq!(info["entries"], 12);
-        assert!(ledger.ok(&["db", "info"]).contains("schema version  10"));
+        assert!(ledger.ok(&["db", "info"]).contains("schema version  11"));
     }
 }
 
@@ -276,6 +276,88 @@ fn schema(url: &str) -> Vec<String> {
     lines
 }
 
+/// Takes a ledger back from schema 11's folded keys to schema 10.
+const UNDO_FOLDED_KEYS: &str = "ALTER TABLE entries DROP COLUMN client_key; \
+     ALTER TABLE entries DROP COLUMN project_key; \
+     ALTER TABLE entries DROP COLUMN deliverable_key; \
+     DELETE FROM gencost_schema WHERE version >= 11;";
+
+/// A ledger of schema 10 holding names that are one name only under the
+/// folding rule of schema 11 (`Straße` and `STRASSE`, two names under
+/// `lower()`): `db migrate` lists them, and after it they filter, total,
+/// suggest and roll up as one name, under the spelling logged first, and
+/// `verify` passes.
+#[test]
+fn the_upgrade_to_folded_keys_merges_names_that_fold_equal() {
+    for ledger in TestLedger::each() {
+        let log = |client: &str, cost: &str| {
+            ledger.ok(&["log", "--model", "m", "--cost", cost, "--client", client]);
+        };
+        log("Straße", "1");
+        log("Örebro Film", "2");
+        // Without the spelling on record, the next log keeps its own: how a
+        // schema-10 ledger came to hold both.
+        common::exec_sql(&ledger.url, "DELETE FROM tag_spellings");
+        log("STRASSE", "4");
+        log("Acme", "8");
+        common::exec_script(&ledger.url, UNDO_FOLDED_KEYS);
+        if ledger.url.starts_with("postgres") {
+            let refused = ledger.run(&["total"]);
+            assert_eq!(refused.code, 1, "{}", refused.stderr);
+        }
+        let plan = ledger.ok(&["db", "migrate", "--dry-run"]);
+        assert!(
+            plan.contains("client 'Straße' also takes 'STRASSE'"),
+            "[{}] {plan}",
+            ledger.backend
+        );
+        assert!(!plan.contains("Örebro"), "{plan}");
+        ledger.ok(&["db", "migrate"]);
+        assert_eq!(schema_version(&ledger), "11");
+        let verified = ledger.run(&["verify"]);
+        assert_eq!(verified.code, 0, "[{}] {}", ledger.backend, verified.stdout);
+        for spelled in ["strasse", "STRASSE", "Straße", "straße"] {
+            let total = ledger.json(&["total", "--client", spelled, "--json"]);
+            assert_eq!(
+                total["total"], "5",
+                "[{}] {spelled}: {total}",
+                ledger.backend
+            );
+            // A bound inside a day reads the entries instead of the rollups.
+            let scanned = ledger.json(&[
+                "total",
+                "--client",
+                spelled,
+                "--since",
+                "2000-01-01T00:00:01Z",
+                "--json",
+            ]);
+            assert_eq!(scanned["total"], "5", "[{}] {spelled}", ledger.backend);
+        }
+        let by_client = ledger.json(&["total", "--by", "client", "--json"]);
+        let names: Vec<&str> = by_client["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|g| g["key"].as_str())
+            .collect();
+        assert_eq!(names.len(), 3, "[{}] {by_client}", ledger.backend);
+        assert!(names.contains(&"Straße"), "{names:?}");
+        let suggested = ledger.json(&["tags", "client", "--prefix", "STR", "--json"]);
+        assert_eq!(
+            suggested.as_array().map(Vec::len),
+            Some(1),
+            "[{}] {suggested}",
+            ledger.backend
+        );
+        // New logs take the first spelling.
+        log("strasse", "16");
+        let listed = ledger.json(&["list", "--client", "STRASSE", "--json"]);
+        let newest = &listed[0];
+        assert_eq!(newest["client"], "Straße", "{listed}");
+    }
+}
+
 /// Takes a ledger back from schema 10's entry positions to the column
 /// name schemas 3 to 9 had.
 fn undo_entry_positions(url: &str) -> &'static str {
@@ -448,7 +530,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr
-                .contains("schema is version 2 and this gencost needs version 10")
+                .contains("schema is version 2 and this gencost needs version 11")
                 && run.stderr.contains("gencost db migrate"),
             "{args:?}: {}",
             run.stderr
@@ -459,7 +541,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
 
     let plan = ledger.ok(&["db", "migrate", "--dry-run"]);
     assert!(
-        plan.contains("schema 2 -> 10")
+        plan.contains("schema 2 -> 11")
             && plan
                 .contains("0003_entries_by_seq, 0004_charged, 0005_batches, 0006_grouping_costs"),
         "{plan}"
@@ -470,11 +552,11 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert!(done.stderr.contains("may take about"), "{}", done.stderr);
     assert!(
-        done.stdout.contains("upgraded to schema 10"),
+        done.stdout.contains("upgraded to schema 11"),
         "{}",
         done.stdout
     );
-    assert_eq!(schema_version(&ledger), "10");
+    assert_eq!(schema_version(&ledger), "11");
     ledger.ok(&["log", "--model", "m", "--cost", "1"]);
     assert!(ledger.ok(&["verify"]).starts_with("ok"));
     assert!(ledger.ok(&["db", "migrate"]).contains("nothing to do"));
@@ -488,11 +570,11 @@ fn a_private_sqlite_ledger_upgrades_on_open_after_a_backup() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("upgraded this ledger from schema 2 to 10"),
+            .contains("upgraded this ledger from schema 2 to 11"),
         "{}",
         run.stderr
     );
-    assert_eq!(schema_version(&ledger), "10");
+    assert_eq!(schema_version(&ledger), "11");
     let backup = run
         .stderr
         .split("the file as it was is at ")
@@ -579,7 +661,7 @@ fn a_dry_run_of_db_migrate_changes_nothing_and_a_migrate_of_sqlite_keeps_a_copy(
         )[0][0],
         "2"
     );
-    assert_eq!(schema_version(&ledger), "10");
+    assert_eq!(schema_version(&ledger), "11");
 }
 
 /// A ledger of schema 7 with entries gets its cost rollups filled by the
@@ -648,6 +730,7 @@ fn the_upgrade_to_cost_rollups_sums_the_entries_already_there() {
              CREATE INDEX entries_kind_costs ON entries (kind, cost_currency, day, occurred_at, cost_micros) WHERE is_void = 0 AND charged = 1; \
              DELETE FROM gencost_schema WHERE version >= 8;",
         );
+        common::exec_script(&ledger.url, UNDO_FOLDED_KEYS);
         common::exec_script(&ledger.url, undo_entry_positions(&ledger.url));
         if ledger.url.starts_with("postgres") {
             ledger.ok(&["db", "migrate"]);
@@ -658,7 +741,7 @@ fn the_upgrade_to_cost_rollups_sums_the_entries_already_there() {
             "[{}] {}{}",
             ledger.backend, upgraded.stdout, upgraded.stderr
         );
-        assert_eq!(schema_version(&ledger), "10");
+        assert_eq!(schema_version(&ledger), "11");
         let after = totals("2000-01-01T00:00:00Z");
         assert_eq!(before, after, "[{}]", ledger.backend);
         let groups = |i: usize| after[i].as_array().unwrap().len();

@@ -144,6 +144,25 @@ pub async fn migrate(database: Option<&str>, args: MigrateArgs, out: Out<'_>) ->
         seconds,
         crate::store::migrate::latest_version(),
     );
+    let merges: String = store
+        .name_merges()
+        .await?
+        .iter()
+        .map(|m| {
+            let others: Vec<String> = m.merged.iter().map(|n| format!("'{n}'")).collect();
+            format!(
+                "  {} '{}' also takes {} (they fold to one name)\n",
+                m.field,
+                m.kept,
+                others.join(", ")
+            )
+        })
+        .collect();
+    let plan = if merges.is_empty() {
+        plan
+    } else {
+        format!("{plan}names that become one, under the spelling logged first:\n{merges}")
+    };
     if args.dry_run {
         return write_text(out, &format!("would upgrade {plan}"));
     }

@@ -254,10 +254,9 @@ async fn summary(
         .filter_map(|g| {
             let name = g.key.clone()?;
             Some(Chip {
-                selected: filter
-                    .project
-                    .as_deref()
-                    .is_some_and(|p| p.eq_ignore_ascii_case(&name)),
+                selected: filter.project.as_deref().is_some_and(|p| {
+                    crate::ledger::tags::fold(p) == crate::ledger::tags::fold(&name)
+                }),
                 total: Shown::group(g, currency),
                 name,
             })

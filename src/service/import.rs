@@ -9,7 +9,7 @@ use super::{limits, rates};
 use crate::error::{Error, Result};
 use crate::import::{self, CsvRows, Field, ImportRow, Preset, ReadOptions, RowResult};
 use crate::ledger::event::{decimal, ImportRecorded, ImportedCost};
-use crate::ledger::tags::{fold, fold_into, normalize, normalized};
+use crate::ledger::tags::{fold, lowercase_into, normalize, normalized};
 use crate::ledger::{Command, ImportedRow, Outcome, RowOutcome, TagField, Tags};
 use crate::money::{Currency, Money};
 use crate::store::{LedgerWriter, Store};
@@ -512,7 +512,7 @@ impl Import {
             tags.deliverable.as_deref(),
         ] {
             identity.push(crate::import::UNIT_SEPARATOR);
-            fold_into(&mut identity, value.unwrap_or(""));
+            lowercase_into(&mut identity, value.unwrap_or(""));
         }
         let fingerprint = self.fingerprint(preset, &identity);
         // Rows checked while a chunk is written may be shown too, so this

@@ -9,6 +9,7 @@
 use super::error::StoreError;
 use super::request_key::request_key;
 use super::value::{Column, Row, Value};
+use crate::ledger::tags::fold;
 use crate::ledger::{Actual, Entry, Estimate, Event, Hash, Tags, Voiding};
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
@@ -31,8 +32,9 @@ macro_rules! table {
 
 table! {
     /// The view of entries. `cost_*`, `is_void` and `charged` (what totals
-    /// sum), `day` (the UTC day totals group by) and `request_key` are
-    /// derived from the other columns when a row is written.
+    /// sum), `day` (the UTC day totals group by), `request_key` and the
+    /// tags' folded keys (`client_key`..., what filters match) are derived
+    /// from the other columns when a row is written.
     ENTRY_COLUMNS, ENTRY_LIST, ENTRY_TYPES:
     "id" Text, "position" Int, "kind" Text, "occurred_at" Int, "source" Text,
     "model" Text, "description" Text, "client" Text, "project" Text,
@@ -42,7 +44,8 @@ table! {
     "actual_confirmed_at" Int, "void_reason" Text, "voided_at" Int,
     "cost_micros" Int, "cost_currency" Text, "cost_tier" Text, "is_void" Int,
     "price_version" Text, "license" Text, "day" Int, "request_key" Int,
-    "charged" Int, "batch_id" Text, "billing" Text,
+    "charged" Int, "batch_id" Text, "billing" Text, "client_key" Text,
+    "project_key" Text, "deliverable_key" Text,
 }
 
 table! {
@@ -105,6 +108,8 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
         billing,
     } = entry;
     let key = request_id.as_deref().map(request_key);
+    let folded = |tag: &Option<String>| tag.as_deref().map(|name| Cow::Owned(fold(name)));
+    let tag_keys = [folded(&client), folded(&project), folded(&deliverable)];
     let (void_reason, voided_at) = match void {
         Some(Voiding { reason, at }) => (Some(reason), Some(at.0)),
         None => (None, None),
@@ -144,6 +149,9 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
     out.int(Some(i64::from(charged)));
     out.text(batch.map(|b| Cow::Owned(b.to_string())));
     out.text(billing.map(|b| Cow::Owned(billing_text(&b))));
+    for tag_key in tag_keys {
+        out.text(tag_key);
+    }
 }
 
 /// A billing as its JSON text in the view (its fields in one fixed order).

@@ -2,12 +2,13 @@
 //! range, turned into one SQL `WHERE` clause for both backends.
 
 use super::value::Value;
-use crate::ledger::tags::normalize;
+use crate::ledger::tags::{fold, normalize};
 use crate::ledger::{Kind, TagField};
 use crate::timestamp::{Timestamp, MICROS_PER_DAY};
 
-/// Which entries a listing or total covers. Tag and model filters match
-/// case-insensitively; `since` is inclusive and `until` exclusive.
+/// Which entries a listing or total covers. Tags match by their folded keys
+/// (`ledger::tags::fold`), models case-insensitively; `since` is inclusive
+/// and `until` exclusive.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
     pub client: Option<String>,
@@ -115,8 +116,8 @@ impl Filter {
         for field in TagField::ALL {
             if let Some(value) = self.tag(field).and_then(normalize) {
                 push(
-                    &format!("lower({}) = lower(?)", field.column()),
-                    value.into(),
+                    &format!("{}_key = ?", field.column()),
+                    fold(&value).into(),
                     params,
                 );
             }
@@ -156,9 +157,9 @@ mod tests {
         let sql = filter.where_clause(&mut params, false);
         assert_eq!(
             sql,
-            "WHERE is_void = 0 AND lower(client) = lower($2) AND occurred_at >= $3"
+            "WHERE is_void = 0 AND client_key = $2 AND occurred_at >= $3"
         );
-        assert_eq!(params[1], Value::Text("Acme Corp".into()));
+        assert_eq!(params[1], Value::Text("acme corp".into()));
         assert_eq!(Filter::default().where_clause(&mut Vec::new(), true), "");
     }
 

@@ -88,6 +88,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0010_entry_positions.sql"),
         postgres: include_str!("../../migrations/postgres/0010_entry_positions.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_folded_keys",
+        sqlite: include_str!("../../migrations/sqlite/0011_folded_keys.sql"),
+        postgres: include_str!("../../migrations/postgres/0011_folded_keys.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -143,6 +149,9 @@ pub async fn apply_pending(
             migration.sqlite
         };
         tx.execute_script(script).await?;
+        if migration.version == 11 {
+            super::folded_keys::fill(tx).await?;
+        }
         tx.execute(
             "INSERT INTO gencost_schema (version, name, applied_at) VALUES ($1, $2, $3)",
             &[

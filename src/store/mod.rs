@@ -5,6 +5,7 @@ mod append;
 mod columns;
 mod error;
 mod filter;
+mod folded_keys;
 pub mod migrate;
 mod postgres;
 mod queries;
@@ -21,6 +22,7 @@ mod value;
 pub use columns::{RowDigest, ENTRY_COLUMNS, EVENT_COLUMNS};
 pub use error::StoreError;
 pub use filter::{Cursor, Filter, Page};
+pub use folded_keys::NameMerge;
 pub use rates::RatesImported;
 pub use rollups::{Counted, RollupSums};
 pub use sql_store::{SqlStore, Upgraded, Writer};
@@ -241,6 +243,13 @@ pub trait LedgerWriter: Send {
 /// Reads that all see one consistent state of the ledger.
 pub trait LedgerSnapshot: Send {
     fn head(&mut self) -> impl Future<Output = Result<Head, StoreError>> + Send;
+
+    /// A page of the entries `filter` matches, as `Store::list` gives it.
+    fn list(
+        &mut self,
+        filter: &Filter,
+        page: Page,
+    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
 
     /// Events after `after_seq` in chain order, at most `limit`, and fewer
     /// where import events (up to a megabyte each) would make the page large.

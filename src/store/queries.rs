@@ -16,7 +16,8 @@ use super::value::{placeholders, Value};
 use super::{BatchTotal, RecentRun, TagCount, ViewRow};
 use crate::ledger::event::AmountCorrected;
 use crate::ledger::tags::fold;
-use crate::ledger::totals::{Grouping, SumRow};
+use crate::ledger::tags::normalize;
+use crate::ledger::totals::{Grouping, SumRow, KEY_SEPARATOR};
 use crate::ledger::{
     fingerprint_key, BatchState, Command, Context, Entry, Event, EventBody, Head, ImportedEntry,
     ImportedIndex, TagField,
@@ -307,25 +308,39 @@ pub async fn list(
 }
 
 /// Sums of the cost used in totals, per group, currency and UTC day: from
-/// the cost rollups when they can answer, else from the entries.
+/// the cost rollups when they can answer, else from the entries. Tags are
+/// grouped by their folded keys and named by the ledger's spelling of each.
 pub async fn sums(
     session: &mut Session,
     filter: &Filter,
     grouping: Grouping,
 ) -> Result<Vec<SumRow>, StoreError> {
-    if let Some(scope) = RollupScope::of(filter, grouping) {
-        return rollups::sums(session, &scope).await;
-    }
-    // What the rollups do not answer (a model filter, two filters, a bound
-    // inside a day, pairs) reads the live charged entries.
+    let rows = match RollupScope::of(filter, grouping) {
+        Some(scope) => rollups::sums(session, &scope).await?,
+        None => scanned_sums(session, filter, grouping).await?,
+    };
+    spell_tag_keys(session, grouping, rows).await
+}
+
+/// What the rollups do not answer (a model filter, two filters, a bound
+/// inside a day, pairs) reads the live charged entries.
+async fn scanned_sums(
+    session: &mut Session,
+    filter: &Filter,
+    grouping: Grouping,
+) -> Result<Vec<SumRow>, StoreError> {
     let mut params = Vec::new();
     let clause = and_term(filter.where_clause(&mut params, false), "charged = 1");
+    let key_column = |column: &'static str| match TagField::parse(column) {
+        Some(_) => format!("{column}_key"),
+        None => column.to_string(),
+    };
     let (key, groups) = match grouping {
-        Grouping::Column(column) => (column, format!("{column}, ")),
-        Grouping::None => ("CAST(NULL AS TEXT)", String::new()),
+        Grouping::Column(column) => (key_column(column), format!("{}, ", key_column(column))),
+        Grouping::None => ("CAST(NULL AS TEXT)".to_string(), String::new()),
         Grouping::ClientProject => (
-            "COALESCE(client, '') || '\u{1f}' || COALESCE(project, '')",
-            "client, project, ".to_string(),
+            "COALESCE(client_key, '') || '\u{1f}' || COALESCE(project_key, '')".to_string(),
+            "client_key, project_key, ".to_string(),
         ),
     };
     let sql = format!(
@@ -347,6 +362,65 @@ pub async fn sums(
             })
         })
         .collect()
+}
+
+/// Replaces the folded keys of tag groups with the names they are spelled
+/// as (a key the spellings do not hold stays as it is).
+async fn spell_tag_keys(
+    session: &mut Session,
+    grouping: Grouping,
+    mut rows: Vec<SumRow>,
+) -> Result<Vec<SumRow>, StoreError> {
+    let fields: &[TagField] = match grouping {
+        Grouping::Column(column) => match TagField::parse(column) {
+            Some(TagField::Client) => &[TagField::Client],
+            Some(TagField::Project) => &[TagField::Project],
+            Some(TagField::Deliverable) => &[TagField::Deliverable],
+            None => return Ok(rows),
+        },
+        Grouping::ClientProject => &[TagField::Client, TagField::Project],
+        Grouping::None => return Ok(rows),
+    };
+    let mut spelled: Vec<HashMap<String, String>> = Vec::new();
+    for field in fields {
+        let found = session
+            .query(
+                "SELECT folded, name FROM tag_spellings WHERE field = $1",
+                &[field.column().into()],
+            )
+            .await?;
+        let mut names = HashMap::with_capacity(found.len());
+        for mut row in found {
+            names.insert(row.text("folded")?, row.text("name")?);
+        }
+        spelled.push(names);
+    }
+    let spell = |names: &HashMap<String, String>, key: &str| {
+        names.get(key).cloned().unwrap_or_else(|| key.to_string())
+    };
+    for row in &mut rows {
+        let Some(key) = row.key.take() else { continue };
+        row.key = Some(match spelled.as_slice() {
+            [one] => spell(one, &key),
+            [clients, projects] => {
+                let (client, project) = key.split_once(KEY_SEPARATOR).unwrap_or((&key, ""));
+                let part = |names, part: &str| {
+                    if part.is_empty() {
+                        String::new()
+                    } else {
+                        spell(names, part)
+                    }
+                };
+                format!(
+                    "{}{KEY_SEPARATOR}{}",
+                    part(clients, client),
+                    part(projects, project)
+                )
+            }
+            _ => key,
+        });
+    }
+    Ok(rows)
 }
 
 /// Failed or cancelled runs the provider did not charge, among the live
@@ -374,10 +448,16 @@ pub async fn tag_values(
     limit: i64,
 ) -> Result<Vec<TagCount>, StoreError> {
     let column = field.column();
-    let pattern = format!("{}%", escape_like(&prefix.trim().to_lowercase()));
+    let folded = normalize(prefix).map(|p| fold(&p)).unwrap_or_default();
+    let pattern = format!("{}%", escape_like(&folded));
+    // Grouped by key, so a name's spellings count as one; shown as the
+    // ledger spells it.
     let sql = format!(
-        "SELECT {column} AS tag, COUNT(*) AS uses FROM entries WHERE is_void = 0 AND {column} IS NOT NULL \
-         AND lower({column}) LIKE $1 ESCAPE '\\' GROUP BY {column} ORDER BY COUNT(*) DESC, {column} LIMIT $2"
+        "SELECT COALESCE((SELECT name FROM tag_spellings AS s WHERE s.field = '{column}' \
+         AND s.folded = e.{column}_key), MIN(e.{column})) AS tag, COUNT(*) AS uses \
+         FROM entries AS e WHERE e.is_void = 0 AND e.{column}_key IS NOT NULL \
+         AND e.{column}_key LIKE $1 ESCAPE '\\' GROUP BY e.{column}_key \
+         ORDER BY COUNT(*) DESC, e.{column}_key LIMIT $2"
     );
     let rows = session
         .query(&sql, &[Value::Text(pattern), Value::Int(limit)])

@@ -16,6 +16,7 @@ use super::error::StoreError;
 use super::filter::{Filter, Narrowed};
 use super::session::Session;
 use super::value::{Column, Row, RowsInsert, Value};
+use crate::ledger::tags::fold;
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{Entry, TagField};
 use hashbrown::{Equivalent, HashMap};
@@ -76,8 +77,8 @@ pub struct RollupScope {
     ungrouped: bool,
 }
 
-/// The one key a filter keeps: a tag matches case-insensitively, as the
-/// filter does on the entries; a kind exactly.
+/// The one key a filter keeps: a tag by its folded key, as the filter
+/// matches the entries; a kind exactly.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum OnlyKey {
     Tag(String),
@@ -101,7 +102,7 @@ impl RollupScope {
         let (rollup, only) = match narrowed.as_slice() {
             [] => (grouped.unwrap_or(Rollup::Kind), None),
             [Narrowed::Tag(field, name)] => {
-                (Rollup::of_tag(*field), Some(OnlyKey::Tag(name.clone())))
+                (Rollup::of_tag(*field), Some(OnlyKey::Tag(fold(name))))
             }
             [Narrowed::Kind(kind)] => (Rollup::Kind, Some(OnlyKey::Kind(kind.as_str()))),
             _ => return None,
@@ -143,7 +144,8 @@ impl RollupSum {
     }
 }
 
-/// What one entry that counts in totals adds to the rollups.
+/// What one entry that counts in totals adds to the rollups. Tags are
+/// rolled up by their folded keys, so a name's spellings are one row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Counted {
     pub kind: String,
@@ -167,9 +169,9 @@ impl Counted {
         let cost = entry.cost();
         Some(Counted {
             kind: entry.kind.as_str().to_string(),
-            client: entry.tags.client.clone(),
-            project: entry.tags.project.clone(),
-            deliverable: entry.tags.deliverable.clone(),
+            client: entry.tags.client.as_deref().map(fold),
+            project: entry.tags.project.as_deref().map(fold),
+            deliverable: entry.tags.deliverable.as_deref().map(fold),
             model: entry.model.clone(),
             currency: cost.currency.code().to_string(),
             day: entry.occurred_at.day(),
@@ -185,9 +187,9 @@ impl Counted {
         let text = |name: &str| row.peek_text(name);
         Ok(Some(Counted {
             kind: text("kind")?.unwrap_or_default(),
-            client: text("client")?,
-            project: text("project")?,
-            deliverable: text("deliverable")?,
+            client: text("client_key")?,
+            project: text("project_key")?,
+            deliverable: text("deliverable_key")?,
             model: text("model")?,
             currency: text("cost_currency")?.unwrap_or_default(),
             day: row.int("day")?,
@@ -251,12 +253,18 @@ impl RollupSums {
             return;
         }
         let cost = entry.cost();
+        let folded = |tag: &Option<String>| tag.as_deref().map(fold);
+        let tag_keys = [
+            folded(&entry.tags.client),
+            folded(&entry.tags.project),
+            folded(&entry.tags.deliverable),
+        ];
         for rollup in Rollup::ALL {
             let key = match rollup {
                 Rollup::Kind => Some(entry.kind.as_str()),
-                Rollup::Client => entry.tags.client.as_deref(),
-                Rollup::Project => entry.tags.project.as_deref(),
-                Rollup::Deliverable => entry.tags.deliverable.as_deref(),
+                Rollup::Client => tag_keys[0].as_deref(),
+                Rollup::Project => tag_keys[1].as_deref(),
+                Rollup::Deliverable => tag_keys[2].as_deref(),
                 Rollup::Model => entry.model.as_deref(),
             };
             let key = KeyRef {
@@ -381,10 +389,7 @@ pub async fn sums(session: &mut Session, scope: &RollupScope) -> Result<Vec<SumR
     match &scope.only {
         Some(OnlyKey::Tag(name)) => {
             params.push(Value::Text(name.clone()));
-            sql.push_str(&format!(
-                " AND keyed = 1 AND lower(group_key) = lower(${})",
-                params.len()
-            ));
+            sql.push_str(&format!(" AND keyed = 1 AND group_key = ${}", params.len()));
         }
         Some(OnlyKey::Kind(kind)) => {
             params.push(Value::from(*kind));
@@ -486,7 +491,7 @@ mod tests {
             client: Some(" Acme ".into()),
             ..Default::default()
         };
-        let only_acme = Some(OnlyKey::Tag("Acme".into()));
+        let only_acme = Some(OnlyKey::Tag("acme".into()));
         assert_eq!(
             scope(client(), Grouping::None),
             Some((Rollup::Client, only_acme.clone(), true))

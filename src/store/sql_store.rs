@@ -7,6 +7,7 @@ use super::append::{append_verbatim, reset_chain, run_command, run_command_with,
 use super::columns::RowDigest;
 use super::error::StoreError;
 use super::filter::{Filter, Page};
+use super::folded_keys::NameMerge;
 use super::migrate::{self, SchemaState};
 use super::queries;
 use super::rollups::RollupSums;
@@ -148,6 +149,17 @@ impl SqlStore {
         migrate::state(&mut session, self.is_postgres(), &self.url.to_string()).await
     }
 
+    /// Names an upgrade to schema 11 makes one (they fold equal only under
+    /// its rule); empty for a ledger already past it.
+    pub async fn name_merges(&self) -> Result<Vec<NameMerge>, StoreError> {
+        let mut session = self.connection().await?;
+        let version = migrate::current_version(&mut session, self.is_postgres()).await?;
+        if version >= 11 {
+            return Ok(Vec::new());
+        }
+        super::folded_keys::merges(&mut session, version).await
+    }
+
     /// The migrations not yet applied to this ledger.
     pub async fn pending_migrations(&self) -> Result<Vec<&'static migrate::Migration>, StoreError> {
         let mut session = self.connection().await?;
@@ -266,6 +278,10 @@ pub struct Snapshot {
 impl LedgerSnapshot for Snapshot {
     async fn head(&mut self) -> Result<Head, StoreError> {
         queries::read_head(&mut self.session).await
+    }
+
+    async fn list(&mut self, filter: &Filter, page: Page) -> Result<Vec<Entry>, StoreError> {
+        queries::list(&mut self.session, filter, page).await
     }
 
     async fn events_page(&mut self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
