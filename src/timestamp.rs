@@ -57,6 +57,18 @@ impl Timestamp {
         Self::parse_rfc3339(trimmed)
     }
 
+    /// The end of a range given as `text`, exclusive: a bare date
+    /// includes that whole UTC day (the instant after it), a time stays
+    /// exclusive at that instant.
+    pub fn parse_until(text: &str) -> Result<Self, TimestampError> {
+        let at = Self::parse_time_or_date(text)?;
+        Ok(if is_bare_date(text) {
+            Timestamp(at.0 + MICROS_PER_DAY)
+        } else {
+            at
+        })
+    }
+
     /// The UTC day number (days since the epoch) this instant falls on.
     pub fn day(self) -> i64 {
         self.0.div_euclid(MICROS_PER_DAY)
@@ -65,6 +77,55 @@ impl Timestamp {
     /// The UTC date; `None` outside the calendar's range.
     pub fn date(self) -> Option<Date> {
         self.to_datetime().map(|dt| dt.date())
+    }
+}
+
+fn is_bare_date(text: &str) -> bool {
+    text.trim().len() == 10
+}
+
+/// A UTC calendar range `[start, end)`: a month or a day, as `--month` and
+/// `--on` (and pool periods) name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DayRange {
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a month such as 2026-11")]
+pub struct MonthError(pub String);
+
+impl DayRange {
+    /// The UTC month `YYYY-MM`.
+    pub fn month(text: &str) -> Result<DayRange, MonthError> {
+        let bad = || MonthError(text.to_string());
+        let (year, month) = text.trim().split_once('-').ok_or_else(bad)?;
+        if year.len() != 4 || month.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = year.parse().map_err(|_| bad())?;
+        let month: u8 = month.parse().map_err(|_| bad())?;
+        let month = time::Month::try_from(month).map_err(|_| bad())?;
+        let first = Date::from_calendar_date(year, month, 1).map_err(|_| bad())?;
+        let start = Timestamp::from_datetime(first.midnight().assume_utc());
+        let days = i64::from(first.month().length(year));
+        Ok(DayRange {
+            start,
+            end: Timestamp(start.0 + days * MICROS_PER_DAY),
+        })
+    }
+
+    /// The UTC day `YYYY-MM-DD`.
+    pub fn day(text: &str) -> Result<DayRange, TimestampError> {
+        if !is_bare_date(text) {
+            return Err(TimestampError(text.to_string()));
+        }
+        let start = Timestamp::parse_time_or_date(text)?;
+        Ok(DayRange {
+            start,
+            end: Timestamp(start.0 + MICROS_PER_DAY),
+        })
     }
 }
 

@@ -5,10 +5,10 @@ use crate::error::{Error, Result};
 use crate::ledger::Kind;
 use crate::money::{parse_amount, Currency, Money};
 use crate::store::Filter;
-use crate::timestamp::Timestamp;
+use crate::timestamp::{DayRange, Timestamp};
 use clap::Args;
 
-/// `--client --project --deliverable --kind --model --since --until`
+/// `--client --project --deliverable --kind --model --since --until --month --on`
 #[derive(Args, Debug, Clone, Default)]
 pub struct FilterArgs {
     /// Only entries for this client (case-insensitive)
@@ -29,32 +29,73 @@ pub struct FilterArgs {
     /// From this time on (RFC 3339, or a date meaning 00:00 UTC), inclusive
     #[arg(long)]
     pub since: Option<String>,
-    /// Before this time (RFC 3339, or a date meaning 00:00 UTC), exclusive
+    /// Up to this time (RFC 3339, exclusive at that instant), or through
+    /// this date (a date includes that whole UTC day)
     #[arg(long)]
     pub until: Option<String>,
+    /// Only this UTC month, e.g. 2026-03 (instead of --since/--until)
+    #[arg(long, value_name = "YYYY-MM", conflicts_with_all = ["since", "until", "on"])]
+    pub month: Option<String>,
+    /// Only this UTC day, e.g. 2026-03-31 (instead of --since/--until)
+    #[arg(long, value_name = "YYYY-MM-DD", conflicts_with_all = ["since", "until"])]
+    pub on: Option<String>,
 }
 
 impl FilterArgs {
     pub fn to_filter(&self) -> Result<Filter> {
+        let (since, until) = time_range(
+            self.since.as_deref(),
+            self.until.as_deref(),
+            self.month.as_deref(),
+            self.on.as_deref(),
+        )?;
         Ok(Filter {
             client: self.client.clone(),
             project: self.project.clone(),
             deliverable: self.deliverable.clone(),
             kind: self.kind.as_deref().map(parse_kind).transpose()?,
             model: self.model.clone(),
-            since: self
-                .since
-                .as_deref()
-                .map(|t| parse_time_flag("--since", t))
-                .transpose()?,
-            until: self
-                .until
-                .as_deref()
-                .map(|t| parse_time_flag("--until", t))
-                .transpose()?,
+            since,
+            until,
             include_void: false,
         })
     }
+}
+
+/// The range `--since`/`--until`, `--month` or `--on` name (one way at a
+/// time), as `[since, until)`.
+pub fn time_range(
+    since: Option<&str>,
+    until: Option<&str>,
+    month: Option<&str>,
+    on: Option<&str>,
+) -> Result<(Option<Timestamp>, Option<Timestamp>)> {
+    let calendar = match (month, on) {
+        (Some(_), Some(_)) => {
+            return Err(Error::input("--month and --on cannot be given together"))
+        }
+        (Some(month), None) => {
+            Some(DayRange::month(month).map_err(|e| Error::input(format!("--month: {e}")))?)
+        }
+        (None, Some(day)) => Some(DayRange::day(day).map_err(|_| {
+            Error::input(format!("--on: '{day}' is not a date such as 2026-03-31"))
+        })?),
+        (None, None) => None,
+    };
+    if let Some(range) = calendar {
+        if since.is_some() || until.is_some() {
+            let flag = if month.is_some() { "--month" } else { "--on" };
+            return Err(Error::input(format!(
+                "{flag} cannot be combined with --since or --until"
+            )));
+        }
+        return Ok((Some(range.start), Some(range.end)));
+    }
+    let since = since.map(|t| parse_time_flag("--since", t)).transpose()?;
+    let until = until
+        .map(|t| Timestamp::parse_until(t).map_err(|e| Error::input(format!("--until: {e}"))))
+        .transpose()?;
+    Ok((since, until))
 }
 
 pub fn parse_kind(text: &str) -> Result<Kind> {

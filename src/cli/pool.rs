@@ -33,7 +33,7 @@ pub struct AddArgs {
     #[arg(long)]
     description: String,
     /// The month it covers, e.g. 2026-11; shares are dated its first day
-    #[arg(long, value_name = "YYYY-MM")]
+    #[arg(long, visible_alias = "month", value_name = "YYYY-MM")]
     period: String,
     /// A project that shares the cost (repeat it for each project)
     #[arg(

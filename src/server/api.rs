@@ -278,7 +278,7 @@ pub async fn retag(
 }
 
 /// The CLI's filters from the query: client, project, deliverable, kind,
-/// model, since, until.
+/// model, since, until, month, on.
 pub fn filter(query: &mut QueryArgs) -> Result<Filter, ApiError> {
     let args = FilterArgs {
         client: query.take("client")?,
@@ -288,6 +288,8 @@ pub fn filter(query: &mut QueryArgs) -> Result<Filter, ApiError> {
         model: query.take("model")?,
         since: query.take("since")?,
         until: query.take("until")?,
+        month: query.take("month")?,
+        on: query.take("on")?,
     };
     Ok(args.to_filter()?)
 }
@@ -312,8 +314,12 @@ pub struct ListParams {
     model: Option<String>,
     /// RFC 3339 or a date (inclusive)
     since: Option<String>,
-    /// RFC 3339 or a date (exclusive)
+    /// RFC 3339 (exclusive), or a date (that whole UTC day included)
     until: Option<String>,
+    /// A UTC month such as 2026-03 (instead of since/until)
+    month: Option<String>,
+    /// A UTC day such as 2026-03-31 (instead of since/until)
+    on: Option<String>,
     /// 0 to 1000; default 50
     limit: Option<i64>,
     /// `next_cursor` of the page before
@@ -364,7 +370,12 @@ pub struct TotalsParams {
     kind: Option<String>,
     model: Option<String>,
     since: Option<String>,
+    /// RFC 3339 (exclusive), or a date (that whole UTC day included)
     until: Option<String>,
+    /// A UTC month such as 2026-03 (instead of since/until)
+    month: Option<String>,
+    /// A UTC day such as 2026-03-31 (instead of since/until)
+    on: Option<String>,
     /// client, project, deliverable, model, kind, day, week or month
     by: Option<String>,
     /// default USD
@@ -417,7 +428,12 @@ pub struct AccuracyParams {
     kind: Option<String>,
     model: Option<String>,
     since: Option<String>,
+    /// RFC 3339 (exclusive), or a date (that whole UTC day included)
     until: Option<String>,
+    /// A UTC month such as 2026-03 (instead of since/until)
+    month: Option<String>,
+    /// A UTC day such as 2026-03-31 (instead of since/until)
+    on: Option<String>,
     /// default USD
     currency: Option<String>,
 }

@@ -7,16 +7,15 @@ use super::{limits, rates, totals};
 use crate::error::{Error, Result};
 use crate::ledger::event::{Params, PoolAdded, PoolShare};
 use crate::ledger::pool::split;
-use crate::ledger::tags::normalize;
+use crate::ledger::tags::{fold, normalize};
 use crate::ledger::totals::Grouping;
 use crate::ledger::{Command, EntryRecord, Kind, Status, TagField, Tags, Tier};
 use crate::money::{decimal_string, parse_amount, Money};
 use crate::store::{Filter, Store};
-use crate::timestamp::{Timestamp, MICROS_PER_DAY};
+use crate::timestamp::{DayRange, Timestamp};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
-use time::{Date, Month};
 use uuid::Uuid;
 
 /// How a pool is split.
@@ -209,22 +208,8 @@ pub async fn add<S: Store>(store: &S, request: PoolRequest) -> Result<PoolAddedR
 
 /// The first instant of a `YYYY-MM` month and of the month after (UTC).
 pub fn period_bounds(period: &str) -> Result<(Timestamp, Timestamp)> {
-    let bad = || {
-        Error::input(format!(
-            "--period: '{period}' is not a month such as 2026-11"
-        ))
-    };
-    let (year, month) = period.trim().split_once('-').ok_or_else(bad)?;
-    if year.len() != 4 || month.len() != 2 {
-        return Err(bad());
-    }
-    let year: i32 = year.parse().map_err(|_| bad())?;
-    let month: u8 = month.parse().map_err(|_| bad())?;
-    let month = Month::try_from(month).map_err(|_| bad())?;
-    let first = Date::from_calendar_date(year, month, 1).map_err(|_| bad())?;
-    let start = Timestamp::from_datetime(first.midnight().assume_utc());
-    let days = i64::from(first.month().length(year));
-    Ok((start, Timestamp(start.0 + days * MICROS_PER_DAY)))
+    let month = DayRange::month(period).map_err(|e| Error::input(format!("--period: {e}")))?;
+    Ok((month.start, month.end))
 }
 
 /// The listed projects, each once, in the ledger's spelling where the
@@ -246,7 +231,7 @@ async fn listed_projects<S: Store>(store: &S, names: &[String]) -> Result<Vec<St
             .tag_spelling(TagField::Project, &given)
             .await?
             .unwrap_or(given);
-        if !seen.insert(spelled.to_lowercase()) {
+        if !seen.insert(fold(&spelled)) {
             return Err(Error::input(format!(
                 "--project '{spelled}' is listed twice"
             )));
@@ -279,8 +264,8 @@ async fn projects_with_costs<S: Store>(store: &S, filter: &Filter) -> Result<Vec
 fn given_weights(projects: &[String], given: &[(String, String)]) -> Result<Vec<(u128, String)>> {
     let mut weights: Vec<Option<(u128, String)>> = vec![None; projects.len()];
     for (project, weight) in given {
-        let lower = normalize(project).unwrap_or_default().to_lowercase();
-        let Some(i) = projects.iter().position(|p| p.to_lowercase() == lower) else {
+        let folded = fold(&normalize(project).unwrap_or_default());
+        let Some(i) = projects.iter().position(|p| fold(p) == folded) else {
             return Err(Error::input(format!(
                 "--weight '{project}={weight}': '{project}' is not one of the --project names"
             )));
