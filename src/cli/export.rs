@@ -77,7 +77,12 @@ pub async fn run<S: Store>(store: &S, command: ExportCommand, out: Out<'_>) -> R
     if args.json {
         return write_json(out, &exported);
     }
-    eprintln!("exported {} rows to {}", exported.rows, path.display());
+    eprintln!(
+        "exported {} rows to {} (the ledger as of event {})",
+        exported.rows,
+        path.display(),
+        exported.head_seq
+    );
     Ok(Exit::Success)
 }
 

@@ -8,13 +8,18 @@ use super::rates::rate_table;
 use crate::error::{Error, Result};
 use crate::export::csv::{row, HEADER};
 use crate::money::Currency;
-use crate::store::{Cursor, Filter, Page, Store};
+use crate::store::{Cursor, Filter, LedgerSnapshot, Page, Store};
 use std::io::Write;
 
-/// What an export wrote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+/// What an export wrote, and the state of the ledger it was read from:
+/// every row comes from one snapshot, the chain's head at `head_seq`
+/// (`head` its hash; `None` for an empty ledger), whatever was logged
+/// while it was written.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Exported {
     pub rows: u64,
+    pub head_seq: i64,
+    pub head: Option<String>,
 }
 
 /// Writes the CSV of the entries matching `filter` to `out` (UTF-8, RFC 4180
@@ -38,10 +43,12 @@ pub async fn export_csv<S: Store>(
         _ => Error::Io(format!("cannot write the CSV: {e}")),
     };
     writer.write_record(HEADER).map_err(failed)?;
+    let mut snapshot = store.snapshot().await?;
+    let head = snapshot.head().await?;
     let mut rows = 0u64;
     let mut after: Option<Cursor> = None;
     loop {
-        let page = store
+        let page = snapshot
             .list(
                 filter,
                 Page {
@@ -71,5 +78,9 @@ pub async fn export_csv<S: Store>(
         std::io::ErrorKind::BrokenPipe => Error::ClosedPipe,
         _ => Error::Io(format!("cannot write the CSV: {e}")),
     })?;
-    Ok(Exported { rows })
+    Ok(Exported {
+        rows,
+        head_seq: head.seq,
+        head: (head.seq > 0).then(|| head.hash.to_hex()),
+    })
 }

@@ -11,7 +11,7 @@
 
 use super::limits::MAX_NAME_CHARS;
 use super::rates::rate_table_into;
-use super::verify::{verify, VerifyReport};
+use super::verify::{matching_snapshots, verify_snapshots, VerifyReport};
 use crate::error::{Error, Result};
 use crate::fx::{FxError, RateTable, RateUsed, Stale, StaleCheck};
 use crate::ledger::totals::{fold, Dimension, SumRow, Totals, TotalsError, Unconverted};
@@ -19,7 +19,7 @@ use crate::ledger::{Entry, Estimate, Kind, Status, Tier};
 use crate::money::{div_round_half_even, Currency, Money};
 use crate::pricing::{Catalog, LicenseStatus};
 use crate::report::markup::Markup;
-use crate::store::{Cursor, Filter, Page, Store};
+use crate::store::{Cursor, Filter, LedgerSnapshot, Page, Store};
 use crate::timestamp::{month_label, week_start, Timestamp, MICROS_PER_DAY};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -378,9 +378,10 @@ pub struct LogRow {
     pub charged: bool,
 }
 
-/// Gathers the report. Every input was checked by the caller's parsing; a
-/// ledger that changes while the report is read is read again (up to three
-/// times), so every figure and the compliance badge describe one state.
+/// Gathers the report. Every input was checked by the caller's parsing.
+/// The entries are read from a snapshot of the same state `verify` checks,
+/// so every figure and the compliance badge describe one head, whatever is
+/// logged meanwhile.
 pub async fn report<S: Store + 'static>(
     store: Arc<S>,
     catalog: &Catalog,
@@ -388,19 +389,10 @@ pub async fn report<S: Store + 'static>(
 ) -> Result<Report> {
     let mut filter = request.filter.clone();
     filter.include_void = false;
-    for _ in 0..3 {
-        let before = store.head().await?;
-        let (scan, verified) = tokio::join!(scan(&*store, &filter), verify(Arc::clone(&store)));
-        let (scan, verified) = (scan?, verified?);
-        let after = store.head().await?;
-        let head = (before.seq > 0).then(|| before.hash.to_hex());
-        if before == after && verified.head == head {
-            return build(&*store, catalog, request, filter, scan, verified).await;
-        }
-    }
-    Err(Error::Store(crate::store::StoreError::Conflict(
-        "the ledger kept changing while the report was read; try again".into(),
-    )))
+    let [chain, view, mut entries] = matching_snapshots(&*store).await?;
+    let (scan, verified) = tokio::join!(scan(&mut entries, &filter), verify_snapshots(chain, view));
+    let (scan, verified) = (scan?, verified?);
+    build(&*store, catalog, request, filter, scan, verified).await
 }
 
 /// The report's estimate-accuracy table alone, in `currency` (for
@@ -414,7 +406,7 @@ pub async fn accuracy_only<S: Store>(
     let mut filter = filter.clone();
     filter.include_void = false;
     filter.kind = Some(Kind::Generation);
-    let scan = scan(store, &filter).await?;
+    let scan = scan(&mut store.snapshot().await?, &filter).await?;
     let table = rate_table_into(store, scan.currencies(), currency).await?;
     let mut conv = Converter {
         table: &table,
@@ -571,12 +563,12 @@ struct Tally {
     pending: Vec<(i64, Currency, i64, Money)>,
 }
 
-async fn scan<S: Store>(store: &S, filter: &Filter) -> Result<Scan> {
+async fn scan<T: LedgerSnapshot>(snapshot: &mut T, filter: &Filter) -> Result<Scan> {
     let mut scan = Scan::default();
     let mut names = Interner::default();
     let mut after: Option<Cursor> = None;
     loop {
-        let page = store.list(filter, Page { limit: PAGE, after }).await?;
+        let page = snapshot.list(filter, Page { limit: PAGE, after }).await?;
         let Some(last) = page.last() else { break };
         after = Some(Cursor::after(last));
         for entry in page {

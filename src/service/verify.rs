@@ -34,7 +34,16 @@ impl VerifyReport {
 }
 
 pub async fn verify<S: Store + 'static>(store: Arc<S>) -> Result<VerifyReport, StoreError> {
-    let (mut chain_snapshot, view_snapshot) = matching_snapshots(&*store).await?;
+    let [chain_snapshot, view_snapshot] = matching_snapshots(&*store).await?;
+    verify_snapshots(chain_snapshot, view_snapshot).await
+}
+
+/// `verify` of the state two snapshots of one head see (from
+/// `matching_snapshots`): the report reads its entries from a third.
+pub async fn verify_snapshots<T: LedgerSnapshot + 'static>(
+    mut chain_snapshot: T,
+    view_snapshot: T,
+) -> Result<VerifyReport, StoreError> {
     if let Some(problem) = unchecked_columns(&mut chain_snapshot).await? {
         let (events, entries) = chain_snapshot.counts().await?;
         return Ok(VerifyReport {
@@ -134,17 +143,30 @@ async fn unchecked_columns<T: LedgerSnapshot>(
     Ok(None)
 }
 
-/// Two snapshots that see the same head, hence the same ledger.
-async fn matching_snapshots<S: Store>(store: &S) -> Result<(S::Snapshot, S::Snapshot), StoreError> {
-    for _ in 0..5 {
-        let mut first = store.snapshot().await?;
-        let mut second = store.snapshot().await?;
-        if first.head().await? == second.head().await? {
-            return Ok((first, second));
+/// `N` snapshots that see the same head, hence the same ledger (every
+/// change to the view is an event). Each is opened and read at once, so
+/// only a write landing between two openings sends it round again.
+pub async fn matching_snapshots<S: Store, const N: usize>(
+    store: &S,
+) -> Result<[S::Snapshot; N], StoreError> {
+    for attempt in 0..20u64 {
+        let mut opened = Vec::with_capacity(N);
+        let mut heads = Vec::with_capacity(N);
+        for _ in 0..N {
+            let mut snapshot = store.snapshot().await?;
+            heads.push(snapshot.head().await?);
+            opened.push(snapshot);
         }
+        if heads.windows(2).all(|pair| pair[0] == pair[1]) {
+            if let Ok(all) = opened.try_into() {
+                return Ok(all);
+            }
+        }
+        // Busy writers: wait a little longer each time.
+        tokio::time::sleep(std::time::Duration::from_millis(attempt * 5)).await;
     }
     Err(StoreError::Conflict(
-        "the ledger kept changing while verify started; try again".into(),
+        "the ledger kept changing while it was being read; try again".into(),
     ))
 }
 
