@@ -143,31 +143,13 @@ async fn unchecked_columns<T: LedgerSnapshot>(
     Ok(None)
 }
 
-/// `N` snapshots that see the same head, hence the same ledger (every
-/// change to the view is an event). Each is opened and read at once, so
-/// only a write landing between two openings sends it round again.
+/// `N` snapshots of one state of the ledger.
 pub async fn matching_snapshots<S: Store, const N: usize>(
     store: &S,
 ) -> Result<[S::Snapshot; N], StoreError> {
-    for attempt in 0..20u64 {
-        let mut opened = Vec::with_capacity(N);
-        let mut heads = Vec::with_capacity(N);
-        for _ in 0..N {
-            let mut snapshot = store.snapshot().await?;
-            heads.push(snapshot.head().await?);
-            opened.push(snapshot);
-        }
-        if heads.windows(2).all(|pair| pair[0] == pair[1]) {
-            if let Ok(all) = opened.try_into() {
-                return Ok(all);
-            }
-        }
-        // Busy writers: wait a little longer each time.
-        tokio::time::sleep(std::time::Duration::from_millis(attempt * 5)).await;
-    }
-    Err(StoreError::Conflict(
-        "the ledger kept changing while it was being read; try again".into(),
-    ))
+    let all = store.snapshots(N).await?;
+    all.try_into()
+        .map_err(|_| StoreError::Database("fewer snapshots than asked for".into()))
 }
 
 struct ChainScan {

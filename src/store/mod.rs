@@ -167,6 +167,13 @@ pub trait Store: Send + Sync {
     /// A read-only view of the ledger as it is now, for long scans.
     fn snapshot(&self) -> impl Future<Output = Result<Self::Snapshot, StoreError>> + Send;
 
+    /// `count` read-only views of one and the same state, to scan it on
+    /// several connections at once (`verify`, a report).
+    fn snapshots(
+        &self,
+        count: usize,
+    ) -> impl Future<Output = Result<Vec<Self::Snapshot>, StoreError>> + Send;
+
     /// Appends events exactly as given (from another ledger), checking that
     /// they continue this chain, and applies them to the view.
     fn append_events(

@@ -55,6 +55,9 @@ pub struct Upgraded {
     pub backup: Option<PathBuf>,
 }
 
+/// How a PostgreSQL snapshot transaction begins.
+const READ_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
 /// Bulk appends (seeding, `db copy`) refresh PostgreSQL's statistics after
 /// this many events, then each time the count doubles: a table that grew from
 /// nothing has none, and without them the request-id lookup scans the table.
@@ -346,7 +349,7 @@ impl Store for SqlStore {
                 Session::Sqlite(session)
             }
             Backend::Postgres(pool) => Session::PostgresTx(
-                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                pool.begin_with(READ_SNAPSHOT)
                     .await
                     .map_err(StoreError::from_sqlx)?,
             ),
@@ -355,6 +358,64 @@ impl Store for SqlStore {
             session,
             is_postgres: self.is_postgres(),
         })
+    }
+
+    async fn snapshots(&self, count: usize) -> Result<Vec<Snapshot>, StoreError> {
+        match &self.backend {
+            // PostgreSQL shares one snapshot between transactions exactly:
+            // the first exports it, the others take it before reading.
+            Backend::Postgres(pool) => {
+                let mut first = self.snapshot().await?;
+                let id = first
+                    .session
+                    .query_one("SELECT pg_export_snapshot() AS id", &[])
+                    .await?
+                    .text("id")?;
+                if !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+                    return Err(StoreError::Database(format!(
+                        "unexpected snapshot id '{id}'"
+                    )));
+                }
+                let mut all = vec![first];
+                for _ in 1..count {
+                    let mut tx = Session::PostgresTx(
+                        pool.begin_with(READ_SNAPSHOT)
+                            .await
+                            .map_err(StoreError::from_sqlx)?,
+                    );
+                    tx.execute(&format!("SET TRANSACTION SNAPSHOT '{id}'"), &[])
+                        .await?;
+                    all.push(Snapshot {
+                        session: tx,
+                        is_postgres: true,
+                    });
+                }
+                Ok(all)
+            }
+            // SQLite fixes a read transaction's state at its first read:
+            // snapshots opened and read one after another see one state
+            // unless a write commits between them (every change to the view
+            // is an event, so equal heads mean equal states).
+            Backend::Sqlite(_) => {
+                for attempt in 0..20u64 {
+                    let mut all = Vec::with_capacity(count);
+                    let mut heads = Vec::with_capacity(count);
+                    for _ in 0..count {
+                        let mut snapshot = self.snapshot().await?;
+                        heads.push(snapshot.head().await?);
+                        all.push(snapshot);
+                    }
+                    if heads.windows(2).all(|pair| pair[0] == pair[1]) {
+                        return Ok(all);
+                    }
+                    drop(all);
+                    tokio::time::sleep(std::time::Duration::from_millis(attempt * 5)).await;
+                }
+                Err(StoreError::Conflict(
+                    "the ledger kept changing while it was being read; try again".into(),
+                ))
+            }
+        }
     }
 
     async fn execute(&self, command: Command, at: Timestamp) -> Result<Executed, StoreError> {
