@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ledger benchmarks of this tree against another build, alternating in one
 # script so that both see the same machine: seeding 1,000,000 entries (each
-# from no file), `total --by project|model|deliverable`, `list --limit 14` and `verify`.
+# from no file), `total --by project|model|deliverable`, `list --limit 14`,
+# totals and a listing filtered by client and project, and `verify`.
 # Prints each run, then the median of each side and the ratio new/base.
 #
 #   git worktree add /tmp/base <commit> && (cd /tmp/base && cargo build --release --bin gencost --example seed)
@@ -79,4 +80,14 @@ for by in project model deliverable; do
     compare "total --by $by --json" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" total --by "$by" --json
 done
 compare "list --limit 14 --json" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" list --limit 14 --json
+# Filters by client and project read the entries (two tags, or a bound
+# inside a day), and one tag the rollups; names in another case.
+compare "total --client --project" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" \
+    total --client "northwind studios" --project "SPRING CAMPAIGN" --json
+compare "total --client (rollups)" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" \
+    total --client "northwind studios" --by month --json
+compare "total --project --since T" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" \
+    total --project "brand refresh" --since 2000-01-01T00:00:01Z --json
+compare "list --client --project" $((RUNS * 2 + 1)) "{bin}/gencost" --database "sqlite://{db}" \
+    list --client "northwind studios" --project "spring campaign" --limit 14 --json
 compare "verify" "$RUNS" "{bin}/gencost" --database "sqlite://{db}" verify
