@@ -22,7 +22,7 @@ RUNS=${RUNS:-3}
 DIR=${BENCH_DIR:-/tmp/gencost-compare}
 mkdir -p "$DIR"
 cargo build --release --quiet --bin gencost --example seed
-NEW=target/release
+NEW=${CARGO_TARGET_DIR:-target}/release
 
 # time_run FILE COMMAND...: appends "seconds peak_kb" of one whole process.
 time_run() {

@@ -14,12 +14,15 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The client for outgoing calls: `gencost/<version>` as user agent, the
 /// timeouts above, TLS by rustls with the ring provider and the Mozilla root
-/// certificates compiled in (nothing is read from the system).
+/// certificates compiled in (nothing is read from the system). No client of
+/// gencost follows a redirect: only URLs that passed its allowlist are
+/// fetched, and a 3xx is an answer like any other (the fal proxy relays it).
 pub fn client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(concat!("gencost/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
         .tls_backend_preconfigured(tls_config()?)
         .build()
         .map_err(|e| Error::Io(format!("cannot set up the HTTP client: {}", describe(e))))
@@ -47,6 +50,7 @@ pub fn streaming_client() -> Result<reqwest::Client> {
         .user_agent(concat!("gencost/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
         .tls_backend_preconfigured(tls_config()?)
         .build()
         .map_err(|e| Error::Io(format!("cannot set up the HTTP client: {}", describe(e))))

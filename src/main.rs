@@ -2,6 +2,7 @@
 
 fn main() -> std::process::ExitCode {
     keep_malloc_thresholds();
+    owner_only_files();
     gencost::cli::run(std::env::args_os())
 }
 
@@ -17,5 +18,19 @@ fn keep_malloc_thresholds() {
     // other thread exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+/// Everything gencost writes holds a studio's costs and clients: the SQLite
+/// ledger (and the write-ahead log SQLite makes beside it with the same
+/// mode), its backups, exports, reports and the config files are created
+/// readable by their owner only (0600, folders 0700), whatever the umask
+/// the shell had. Files that already exist keep their mode.
+fn owner_only_files() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets this process's file creation mask; it runs
+    // before any other thread exists.
+    unsafe {
+        libc::umask(0o077);
     }
 }

@@ -6,18 +6,16 @@
 mod common;
 use common::server::{http_client, Server};
 use common::TestLedger;
-use gencost::ledger::event::Params;
-use gencost::ledger::{Command, EntryRecord, Kind, Status, Tags, Tier};
+use gencost::ledger::Command;
 use gencost::money::Currency;
 use gencost::pricing::Catalog;
 use gencost::service::report::{report, ReportRequest};
 use gencost::store::{DatabaseUrl, Filter, SqlStore, Store};
-use gencost::timestamp::{Timestamp, MICROS_PER_DAY};
+use gencost::timestamp::Timestamp;
 use serde_json::Value;
 use std::process::{Command as Process, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
-use uuid::Uuid;
 
 const RACERS: usize = 8;
 
@@ -153,34 +151,6 @@ async fn two_servers_on_one_postgres_ledger_log_a_request_id_once() {
 
 const SEEDED: usize = 100_000;
 
-fn record(n: usize, now: i64) -> EntryRecord {
-    EntryRecord {
-        id: Uuid::now_v7(),
-        kind: Kind::Generation,
-        occurred_at: now - MICROS_PER_DAY + (n as i64 % 1_000) * 1_000_000,
-        source: "fal.ai".into(),
-        model: Some(["fal-ai/flux/dev", "fal-ai/veo3"][n % 2].into()),
-        description: None,
-        tags: Tags {
-            client: Some(["Acme", "Örebro Film"][n % 2].into()),
-            project: Some("Spot".into()),
-            deliverable: None,
-        },
-        request_id: Some(format!("seed-{n}")),
-        status: Status::Succeeded,
-        duration_ms: None,
-        params: Params::empty(),
-        estimate_micros: Some(25_000),
-        estimate_currency: Currency::USD,
-        estimate_tier: Tier::Estimated,
-        actual_micros: None,
-        actual_currency: None,
-        price_version: None,
-        license: None,
-        batch: None,
-    }
-}
-
 /// A 100,000-entry report read while 8 writers log: it succeeds and holds
 /// exactly the entries logged up to the head its badge names.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -192,13 +162,7 @@ async fn a_report_read_while_writers_log_covers_exactly_the_head_it_names() {
                 .unwrap(),
         );
         let now = Timestamp::now().0;
-        for batch in (0..SEEDED).collect::<Vec<_>>().chunks(10_000) {
-            let records = batch.iter().map(|n| record(*n, now)).collect();
-            store
-                .execute(Command::Log(records), Timestamp(now))
-                .await
-                .unwrap();
-        }
+        common::seed_generations(&store, SEEDED).await;
         let stop = Arc::new(AtomicBool::new(false));
         let written = Arc::new(AtomicU64::new(0));
         let writers: Vec<_> = (0..8)
@@ -207,7 +171,7 @@ async fn a_report_read_while_writers_log_covers_exactly_the_head_it_names() {
                 tokio::spawn(async move {
                     let mut n = 0;
                     while !stop.load(Ordering::Relaxed) {
-                        let mut one = record(SEEDED + w * 1_000_000 + n, now);
+                        let mut one = common::generation(SEEDED + w * 1_000_000 + n, now);
                         one.request_id = Some(format!("writer-{w}-{n}"));
                         store
                             .execute(Command::Log(vec![one]), Timestamp::now())

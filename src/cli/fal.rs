@@ -22,21 +22,43 @@ pub struct UpstreamArgs {
 }
 
 impl UpstreamArgs {
+    /// The upstream, if set: `https://` anywhere, or `http://` only to this
+    /// machine (the key travels with every request). Says on stderr where
+    /// fal requests will go, so a stray environment variable is seen.
     pub fn url(&self) -> Result<Option<reqwest::Url>> {
-        self.fal_upstream
-            .as_deref()
-            .map(|text| {
-                reqwest::Url::parse(text.trim())
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-                    .ok_or_else(|| {
-                        Error::input(format!(
-                            "--fal-upstream: '{text}' is not a URL such as http://127.0.0.1:8080"
-                        ))
-                    })
-            })
-            .transpose()
+        let Some(text) = self.fal_upstream.as_deref() else {
+            return Ok(None);
+        };
+        let url = reqwest::Url::parse(text.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "--fal-upstream: '{text}' is not a URL such as https://fal.example or http://127.0.0.1:8080"
+                ))
+            })?;
+        if url.scheme() == "http" && !is_loopback(&url) {
+            return Err(Error::input(format!(
+                "--fal-upstream: '{text}' would send the fal key over plain http to another machine; \
+                 use https://, or http:// only to 127.0.0.1, [::1] or localhost"
+            )));
+        }
+        eprintln!("fal requests (and the fal key) go to {url}, not to fal.ai (--fal-upstream)");
+        Ok(Some(url))
     }
+}
+
+/// Whether `url` names this machine: `localhost`, 127.0.0.0/8 or [::1].
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[derive(Args, Debug)]

@@ -15,9 +15,15 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:7878", value_name = "HOST:PORT")]
     addr: String,
     /// Bearer token every API call must carry (needed on a non-loopback
-    /// address); the panel asks for it once
+    /// address); the panel asks for it once. A flag's value is visible to
+    /// other users of this machine (in `ps`): prefer --token-file or the
+    /// GENCOST_TOKEN variable
     #[arg(long, env = "GENCOST_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// Read the bearer token from this file (its first line), so it never
+    /// shows in the process list
+    #[arg(long, value_name = "FILE", conflicts_with = "token")]
+    token_file: Option<std::path::PathBuf>,
     /// Another host name the server answers to, besides its address,
     /// localhost and 127.0.0.1 (repeatable)
     #[arg(long = "allow-host", value_name = "NAME")]
@@ -50,10 +56,14 @@ pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_
             )));
         }
     }
+    let token = match &args.token_file {
+        Some(path) => Some(read_token(path)?),
+        None => args.token.filter(|t| !t.is_empty()),
+    };
     let fal_upstream = args.upstream.url()?;
     let options = ServeOptions {
         addr,
-        token: args.token.filter(|t| !t.is_empty()),
+        token,
         allow_hosts: args.allow_hosts,
         allow_origins: args.allow_origins,
         // The key only ever comes from the environment, never a flag that
@@ -63,4 +73,18 @@ pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_
     };
     server::serve(store, catalog, options, out).await?;
     Ok(Exit::Success)
+}
+
+/// The token in `path`: its first line, trimmed; an empty one is refused.
+fn read_token(path: &std::path::Path) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(format!("--token-file {}: {e}", path.display())))?;
+    let token = text.lines().next().unwrap_or("").trim();
+    if token.is_empty() {
+        return Err(Error::input(format!(
+            "--token-file {}: the file holds no token",
+            path.display()
+        )));
+    }
+    Ok(token.to_string())
 }

@@ -17,7 +17,7 @@ use crate::service::transfer::{self, ResetReport};
 use crate::service::verify::VerifyReport;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -51,39 +51,48 @@ fn attachment(content_type: &'static str, name: &str, body: Body) -> Response {
            ("on" = Option<String>, Query), ("currency" = Option<String>, Query),
            ("include_void" = Option<bool>, Query)),
     responses((status = 200, content_type = "text/csv", description = "the file `gencost export csv` writes"),
-              (status = 400, body = ErrorBody)))]
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 503, body = ErrorBody, description = "two reports or exports are being made (`overloaded`, with Retry-After)")))]
 pub async fn export_csv(
     State(state): State<AppState>,
+    headers: HeaderMap,
     mut query: QueryArgs,
 ) -> Result<Response, ApiError> {
+    super::heavy::check_site(&state.access, &headers)?;
     let mut filter = filter(&mut query)?;
     filter.include_void = query.flag("include_void")?;
     let currency = query_currency(&mut query)?;
     query.finish()?;
-    // Written to a temporary file first, then streamed from it: memory
-    // stays constant however large the ledger, and an error is still a
-    // clean 4xx/5xx rather than half a file.
-    let file = tempfile::tempfile().map_err(|e| {
-        ApiError::from(crate::Error::Io(format!(
-            "cannot make a temporary file: {e}"
-        )))
-    })?;
-    let writer = std::io::BufWriter::new(
-        file.try_clone()
-            .map_err(|e| ApiError::from(crate::Error::Io(e.to_string())))?,
-    );
-    crate::service::export::export_csv(&*state.store, &filter, currency, writer, |_| {}).await?;
-    let mut file = tokio::fs::File::from_std(file);
-    use tokio::io::AsyncSeekExt;
-    file.seek(std::io::SeekFrom::Start(0))
+    let store = state.store.clone();
+    state
+        .heavy
+        .run(async move {
+            // Written to a temporary file first, then streamed from it:
+            // memory stays constant however large the ledger, and an error
+            // is still a clean 4xx/5xx rather than half a file.
+            let file = tempfile::tempfile().map_err(|e| {
+                ApiError::from(crate::Error::Io(format!(
+                    "cannot make a temporary file: {e}"
+                )))
+            })?;
+            let writer = std::io::BufWriter::new(
+                file.try_clone()
+                    .map_err(|e| ApiError::from(crate::Error::Io(e.to_string())))?,
+            );
+            crate::service::export::export_csv(&*store, &filter, currency, writer, |_| {}).await?;
+            let mut file = tokio::fs::File::from_std(file);
+            use tokio::io::AsyncSeekExt;
+            file.seek(std::io::SeekFrom::Start(0))
+                .await
+                .map_err(|e| ApiError::from(crate::Error::Io(e.to_string())))?;
+            let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+            Ok(attachment(
+                "text/csv; charset=utf-8",
+                "gencost-export.csv",
+                body,
+            ))
+        })
         .await
-        .map_err(|e| ApiError::from(crate::Error::Io(e.to_string())))?;
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    Ok(attachment(
-        "text/csv; charset=utf-8",
-        "gencost-export.csv",
-        body,
-    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/report.html",
@@ -96,11 +105,14 @@ pub async fn export_csv(
            ("generated_at" = Option<String>, Query, description = "RFC 3339"),
            ("tz" = Option<String>, Query, description = "IANA zone")),
     responses((status = 200, content_type = "text/html", description = "the file `gencost report html` writes"),
-              (status = 400, body = ErrorBody)))]
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 503, body = ErrorBody, description = "two reports or exports are being made (`overloaded`, with Retry-After)")))]
 pub async fn report_html(
     State(state): State<AppState>,
+    headers: HeaderMap,
     mut query: QueryArgs,
 ) -> Result<Response, ApiError> {
+    super::heavy::check_site(&state.access, &headers)?;
     let options = ReportOptions {
         filter: filter(&mut query)?,
         currency: query.take("currency")?.unwrap_or_else(|| "USD".into()),
@@ -111,14 +123,19 @@ pub async fn report_html(
     };
     query.finish()?;
     let request = options.into_request()?;
-    let report =
-        crate::service::report::report(state.store.clone(), &state.catalog, &request).await?;
-    let html = crate::report::html::render_html(&report);
-    Ok(attachment(
-        "text/html; charset=utf-8",
-        "gencost-report.html",
-        Body::from(html),
-    ))
+    let (store, catalog) = (state.store.clone(), state.catalog.clone());
+    state
+        .heavy
+        .run(async move {
+            let report = crate::service::report::report(store, &catalog, &request).await?;
+            let html = crate::report::html::render_html(&report);
+            Ok(attachment(
+                "text/html; charset=utf-8",
+                "gencost-report.html",
+                Body::from(html),
+            ))
+        })
+        .await
 }
 
 /// The fields of `POST /import` besides the file (multipart form fields).

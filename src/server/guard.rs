@@ -158,7 +158,7 @@ impl Access {
     }
 
     /// Allowed by `--allow-origin`.
-    fn origin_listed(&self, origin: &str) -> bool {
+    pub fn origin_listed(&self, origin: &str) -> bool {
         self.origins
             .contains(&origin.trim_end_matches('/').to_ascii_lowercase())
     }

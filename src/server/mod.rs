@@ -11,6 +11,7 @@ mod extract;
 mod fal_proxy;
 mod files;
 mod guard;
+mod heavy;
 mod openapi;
 mod panel;
 
@@ -48,6 +49,7 @@ pub struct AppState {
     fal: Arc<crate::service::fal::api::FalApi>,
     changes: Arc<events::Changes>,
     access: Arc<guard::Access>,
+    heavy: Arc<heavy::HeavyPages>,
     /// Turns true when the server begins to shut down (ends event streams).
     shutdown: watch::Receiver<bool>,
 }
@@ -155,6 +157,7 @@ pub async fn serve(
             &options.allow_hosts,
             &options.allow_origins,
         )),
+        heavy: Arc::new(heavy::HeavyPages::start()?),
         shutdown,
     };
     writeln!(out, "gencost serving http://{bound}")

@@ -345,3 +345,53 @@ pub fn exec_script(url: &str, sql: &str) {
         }
     });
 }
+
+/// Generation `n` of a seeded ledger: a day ago, two models and two
+/// clients in turn, estimated at $0.025, with a request id of its own.
+#[allow(dead_code)]
+pub fn generation(n: usize, now: i64) -> gencost::ledger::EntryRecord {
+    use gencost::ledger::{EntryRecord, Kind, Status, Tags, Tier};
+    use gencost::timestamp::MICROS_PER_DAY;
+    EntryRecord {
+        id: uuid::Uuid::now_v7(),
+        kind: Kind::Generation,
+        occurred_at: now - MICROS_PER_DAY + (n as i64 % 1_000) * 1_000_000,
+        source: "fal.ai".into(),
+        model: Some(["fal-ai/flux/dev", "fal-ai/veo3"][n % 2].into()),
+        description: None,
+        tags: Tags {
+            client: Some(["Acme", "Örebro Film"][n % 2].into()),
+            project: Some("Spot".into()),
+            deliverable: None,
+        },
+        request_id: Some(format!("seed-{n}")),
+        status: Status::Succeeded,
+        duration_ms: None,
+        params: gencost::ledger::event::Params::empty(),
+        estimate_micros: Some(25_000),
+        estimate_currency: gencost::money::Currency::USD,
+        estimate_tier: Tier::Estimated,
+        actual_micros: None,
+        actual_currency: None,
+        price_version: None,
+        license: None,
+        batch: None,
+    }
+}
+
+/// Logs `count` generations into `store` through its batch path, 10,000 a
+/// transaction.
+#[allow(dead_code)]
+pub async fn seed_generations(store: &gencost::store::SqlStore, count: usize) {
+    use gencost::store::Store;
+    let now = gencost::timestamp::Timestamp::now();
+    for start in (0..count).step_by(10_000) {
+        let records = (start..(start + 10_000).min(count))
+            .map(|n| generation(n, now.0))
+            .collect();
+        store
+            .execute(gencost::ledger::Command::Log(records), now)
+            .await
+            .expect("seed the ledger");
+    }
+}
