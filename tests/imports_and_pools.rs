@@ -100,6 +100,12 @@ fn a_second_import_adds_only_rows_not_yet_imported() {
         let imports = ledger.json(&["import", "list", "--json"]);
         assert_eq!(imports.as_array().unwrap().len(), 2);
         assert_eq!(imports[1]["file"], "later.csv");
+        // The same figures as the API's `GET /imports`.
+        assert!(
+            imports[1]["live_entries"].as_i64().unwrap() > 0,
+            "{imports}"
+        );
+        assert!(imports[1]["live_totals"].as_array().is_some(), "{imports}");
         verified(&ledger);
     }
 }
@@ -433,6 +439,8 @@ fn pools_split_exactly_and_show_in_project_totals() {
 
         let pools = ledger.json(&["pool", "list", "--json"]);
         assert_eq!(pools.as_array().unwrap().len(), 3);
+        assert_eq!(pools[0]["live_entries"], 3, "{pools}");
+        assert_eq!(pools[0]["live_totals"][0]["currency"], "USD", "{pools}");
         let id = even["id"].as_str().unwrap();
         let voided = ledger.json(&["pool", "void", id, "--reason", "wrong month", "--json"]);
         assert_eq!(voided["entries_voided"], 3);

@@ -4,8 +4,9 @@
 use crate::error::{Error, Result};
 use crate::ledger::Kind;
 use crate::money::{parse_amount, Currency, Money};
+use crate::service::filter::FilterText;
 use crate::store::Filter;
-use crate::timestamp::{DayRange, Timestamp};
+use crate::timestamp::Timestamp;
 use clap::Args;
 
 /// `--client --project --deliverable --kind --model --since --until --month --on`
@@ -42,65 +43,37 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
+    /// The filter, parsed by the service; errors name the flag.
     pub fn to_filter(&self) -> Result<Filter> {
-        let (since, until) = time_range(
-            self.since.as_deref(),
-            self.until.as_deref(),
-            self.month.as_deref(),
-            self.on.as_deref(),
-        )?;
-        Ok(Filter {
+        self.text().to_filter().map_err(as_flag)
+    }
+
+    pub fn text(&self) -> FilterText {
+        FilterText {
             client: self.client.clone(),
             project: self.project.clone(),
             deliverable: self.deliverable.clone(),
-            kind: self.kind.as_deref().map(parse_kind).transpose()?,
+            kind: self.kind.clone(),
             model: self.model.clone(),
-            since,
-            until,
-            include_void: false,
-        })
+            since: self.since.clone(),
+            until: self.until.clone(),
+            month: self.month.clone(),
+            on: self.on.clone(),
+        }
     }
 }
 
-/// The range `--since`/`--until`, `--month` or `--on` name (one way at a
-/// time), as `[since, until)`.
-pub fn time_range(
-    since: Option<&str>,
-    until: Option<&str>,
-    month: Option<&str>,
-    on: Option<&str>,
-) -> Result<(Option<Timestamp>, Option<Timestamp>)> {
-    let calendar = match (month, on) {
-        (Some(_), Some(_)) => {
-            return Err(Error::input("--month and --on cannot be given together"))
-        }
-        (Some(month), None) => {
-            Some(DayRange::month(month).map_err(|e| Error::input(format!("--month: {e}")))?)
-        }
-        (None, Some(day)) => Some(DayRange::day(day).map_err(|_| {
-            Error::input(format!("--on: '{day}' is not a date such as 2026-03-31"))
-        })?),
-        (None, None) => None,
-    };
-    if let Some(range) = calendar {
-        if since.is_some() || until.is_some() {
-            let flag = if month.is_some() { "--month" } else { "--on" };
-            return Err(Error::input(format!(
-                "{flag} cannot be combined with --since or --until"
-            )));
-        }
-        return Ok((Some(range.start), Some(range.end)));
+/// A service error naming its field (`since: ...`) as the flag that gave
+/// it (`--since: ...`).
+pub fn as_flag(error: Error) -> Error {
+    match error {
+        Error::Input(message) => Error::Input(format!("--{message}")),
+        other => other,
     }
-    let since = since.map(|t| parse_time_flag("--since", t)).transpose()?;
-    let until = until
-        .map(|t| Timestamp::parse_until(t).map_err(|e| Error::input(format!("--until: {e}"))))
-        .transpose()?;
-    Ok((since, until))
 }
 
 pub fn parse_kind(text: &str) -> Result<Kind> {
-    text.parse()
-        .map_err(|e: String| Error::input(format!("--kind: {e}")))
+    crate::service::filter::parse_kind(text).map_err(as_flag)
 }
 
 pub fn parse_time_flag(flag: &str, text: &str) -> Result<Timestamp> {
@@ -183,22 +156,7 @@ pub fn parse_params(texts: &[String]) -> Result<serde_json::Map<String, serde_js
 }
 
 pub fn parse_param(text: &str) -> Result<(String, serde_json::Value)> {
-    let (key, value) = text
-        .split_once('=')
-        .ok_or_else(|| Error::input(format!("--param: '{text}' is not key=value")))?;
-    let key = key.trim();
-    if key.is_empty() {
-        return Err(Error::input(format!("--param: '{text}' has an empty key")));
-    }
-    let parsed = match serde_json::from_str::<serde_json::Value>(value.trim()) {
-        Ok(
-            v @ (serde_json::Value::Number(_)
-            | serde_json::Value::Bool(_)
-            | serde_json::Value::Null),
-        ) => v,
-        _ => serde_json::Value::String(value.to_string()),
-    };
-    Ok((key.to_string(), parsed))
+    crate::service::filter::parse_param(text).map_err(as_flag)
 }
 
 #[cfg(test)]

@@ -252,14 +252,11 @@ fn summary(report: &ImportReport) -> String {
 }
 
 async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<Exit> {
-    let imports: Vec<_> = batches::list(store)
-        .await?
-        .into_iter()
-        .filter(|b| b.is_import())
-        .collect();
+    let listed = batches::listed(store, true).await?;
     if args.json {
-        return write_json(out, &imports);
+        return write_json(out, &listed);
     }
+    let imports: Vec<_> = listed.into_iter().map(|l| l.batch).collect();
     if imports.is_empty() {
         return write_text(out, "no imports\n");
     }

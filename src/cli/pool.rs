@@ -158,14 +158,11 @@ fn shares_table(pool: &PoolSummary) -> String {
 }
 
 async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<Exit> {
-    let pools: Vec<_> = batches::list(store)
-        .await?
-        .into_iter()
-        .filter(|b| !b.is_import())
-        .collect();
+    let listed = batches::listed(store, false).await?;
     if args.json {
-        return write_json(out, &pools);
+        return write_json(out, &listed);
     }
+    let pools: Vec<_> = listed.into_iter().map(|l| l.batch).collect();
     if pools.is_empty() {
         return write_text(out, "no pools\n");
     }

@@ -48,15 +48,16 @@ pub struct LogArgs {
     /// Provider request id; a second log with the same source and id adds nothing
     #[arg(long)]
     request_id: Option<String>,
-    /// Who was paid: fal.ai, Midjourney, ElevenLabs, ...
-    #[arg(long, default_value = "fal.ai")]
-    source: String,
-    /// succeeded, failed, cancelled, or pending (a run under way, counted at its estimate)
-    #[arg(long, default_value = "succeeded")]
-    status: String,
-    /// generation or external
-    #[arg(long, default_value = "generation")]
-    kind: String,
+    /// Who was paid: fal.ai (the default), Midjourney, ElevenLabs, ...
+    #[arg(long)]
+    source: Option<String>,
+    /// succeeded (the default), failed, cancelled, or pending (a run under
+    /// way, counted at its estimate)
+    #[arg(long)]
+    status: Option<String>,
+    /// generation (the default) or external
+    #[arg(long)]
+    kind: Option<String>,
     /// When it happened: RFC 3339, or a date (a UTC day); default now
     #[arg(long, value_name = "RFC3339")]
     at: Option<String>,
@@ -82,11 +83,16 @@ pub async fn log<S: Store>(
         .as_deref()
         .map(|c| parse_money("--actual", c, currency))
         .transpose()?;
-    let kind = parse_kind(&args.kind)?;
-    let status: Status = args
-        .status
-        .parse()
-        .map_err(|e: String| Error::input(format!("--status: {e}")))?;
+    let kind = match args.kind.as_deref() {
+        Some(text) => parse_kind(text)?,
+        None => record::DEFAULT_KIND,
+    };
+    let status: Status = match args.status.as_deref() {
+        Some(text) => text
+            .parse()
+            .map_err(|e: String| Error::input(format!("--status: {e}")))?,
+        None => record::DEFAULT_STATUS,
+    };
     let occurred_at = args
         .at
         .as_deref()
@@ -106,7 +112,7 @@ pub async fn log<S: Store>(
     let request = LogRequest {
         kind,
         occurred_at,
-        source: args.source,
+        source: args.source.unwrap_or_else(|| record::DEFAULT_SOURCE.into()),
         model: Some(args.model),
         description: args.description,
         tags,

@@ -4,13 +4,13 @@
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, NoQuery, QueryArgs};
 use super::AppState;
-use crate::cli::args::{parse_kind, parse_param, FilterArgs};
 use crate::error::Error;
 use crate::ledger::totals::{Dimension, Totals};
 use crate::ledger::{Entry, Status, TagField, Tags};
 use crate::money::{parse_amount, Currency, Money};
 use crate::service::active_tags::{self, TagChange};
 use crate::service::entries::{self, ListRequest, MAX_PAGE};
+use crate::service::filter::{parse_kind, parse_param, FilterText};
 use crate::service::pricing::{EstimateReport, ModelJson};
 use crate::service::record::{self, LogRequest};
 use crate::store::{Filter, Store, TagCount};
@@ -118,21 +118,15 @@ pub async fn log(
     Ok((status, Json(entry_json(&state, logged.id).await?)))
 }
 
-/// The checks a `POST /entries` body passes before the service sees it.
+/// A `POST /entries` body as the service's request; the service checks it
+/// and fills what is left out as the CLI's `log` does.
 pub fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
-    // As `gencost log --model`: every entry names what was run or bought.
-    if body.model.as_deref().is_none_or(|m| m.trim().is_empty()) {
-        return Err(ApiError::invalid(
-            "model",
-            "model: give the model or endpoint id, e.g. fal-ai/flux/dev",
-        ));
-    }
     let kind = match body.kind.as_deref() {
-        None => crate::ledger::Kind::Generation,
+        None => record::DEFAULT_KIND,
         Some(text) => parse_kind(text)?,
     };
     let status: Status = match body.status.as_deref() {
-        None => Status::Succeeded,
+        None => record::DEFAULT_STATUS,
         Some(text) => text
             .parse()
             .map_err(|e: String| ApiError::invalid("status", format!("status: {e}")))?,
@@ -145,12 +139,6 @@ pub fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
                 .map_err(|e| ApiError::invalid("occurred_at", format!("occurred_at: {e}")))
         })
         .transpose()?;
-    if let Some(ms) = body.duration_ms.filter(|ms| *ms < 0) {
-        return Err(ApiError::invalid(
-            "duration_ms",
-            format!("duration_ms: {ms} is negative"),
-        ));
-    }
     let tags = active_tags::for_log(Tags {
         client: body.client,
         project: body.project,
@@ -159,7 +147,7 @@ pub fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
     Ok(LogRequest {
         kind,
         occurred_at,
-        source: body.source.unwrap_or_else(|| "fal.ai".into()),
+        source: body.source.unwrap_or_else(|| record::DEFAULT_SOURCE.into()),
         model: body.model,
         description: body.description,
         tags,
@@ -277,10 +265,10 @@ pub async fn retag(
     Ok(Json(wire(entry)?))
 }
 
-/// The CLI's filters from the query: client, project, deliverable, kind,
-/// model, since, until, month, on.
+/// The filter from the query: client, project, deliverable, kind, model,
+/// since, until, month, on.
 pub fn filter(query: &mut QueryArgs) -> Result<Filter, ApiError> {
-    let args = FilterArgs {
+    let text = FilterText {
         client: query.take("client")?,
         project: query.take("project")?,
         deliverable: query.take("deliverable")?,
@@ -291,7 +279,7 @@ pub fn filter(query: &mut QueryArgs) -> Result<Filter, ApiError> {
         month: query.take("month")?,
         on: query.take("on")?,
     };
-    Ok(args.to_filter()?)
+    Ok(text.to_filter()?)
 }
 
 pub fn query_currency(query: &mut QueryArgs) -> Result<Option<Currency>, ApiError> {

@@ -8,8 +8,7 @@ use super::extract::{JsonBody, NoQuery, QueryArgs};
 use super::AppState;
 use crate::import::{Preset, ReadOptions};
 use crate::ledger::Tags;
-use crate::money::Money;
-use crate::service::batches::{self, Batch, BatchVoidReport};
+use crate::service::batches::{self, BatchVoidReport};
 use crate::service::import::{ImportReport, ImportRequest};
 use crate::service::pool::{self, PoolAddedReport, PoolRequest, Projects, Split};
 use crate::service::report::ReportOptions;
@@ -20,7 +19,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -258,40 +257,13 @@ pub async fn import(
     Ok((status, Json(report)))
 }
 
-/// An import or pool with its live entries.
-#[derive(Serialize)]
-pub struct BatchJson {
-    #[serde(flatten)]
-    batch: Batch,
-    /// Entries of the batch still counted, and their sum per currency.
-    live_entries: i64,
-    live_totals: Vec<Money>,
-}
-
-async fn batches(state: &AppState, imports: bool) -> Result<Vec<BatchJson>, ApiError> {
-    let mut live = batches::live_totals(&*state.store).await?;
-    Ok(batches::list(&*state.store)
-        .await?
-        .into_iter()
-        .filter(|b| b.is_import() == imports)
-        .map(|batch| {
-            let (live_entries, live_totals) = live.remove(&batch.id).unwrap_or_default();
-            BatchJson {
-                batch,
-                live_entries,
-                live_totals,
-            }
-        })
-        .collect())
-}
-
 #[utoipa::path(get, path = "/api/v1/imports",
     responses((status = 200, body = Vec<Object>, description = "imports, oldest first, as `gencost import list --json`")))]
 pub async fn imports(
     State(state): State<AppState>,
     _: NoQuery,
-) -> Result<Json<Vec<BatchJson>>, ApiError> {
-    Ok(Json(batches(&state, true).await?))
+) -> Result<Json<Vec<batches::Listed>>, ApiError> {
+    Ok(Json(batches::listed(&*state.store, true).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/pools",
@@ -299,8 +271,8 @@ pub async fn imports(
 pub async fn pools(
     State(state): State<AppState>,
     _: NoQuery,
-) -> Result<Json<Vec<BatchJson>>, ApiError> {
-    Ok(Json(batches(&state, false).await?))
+) -> Result<Json<Vec<batches::Listed>>, ApiError> {
+    Ok(Json(batches::listed(&*state.store, false).await?))
 }
 
 /// Why an import or a pool is taken out of totals.

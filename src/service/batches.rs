@@ -147,6 +147,35 @@ pub async fn live_totals<S: Store>(store: &S) -> Result<HashMap<Uuid, (i64, Vec<
     Ok(totals)
 }
 
+/// An import or a pool as `import list --json`, `pool list --json` and the
+/// API list it: with its entries still counted and their sum per currency.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Listed {
+    #[serde(flatten)]
+    pub batch: Batch,
+    pub live_entries: i64,
+    pub live_totals: Vec<Money>,
+}
+
+/// Every import (`imports`) or every pool, oldest first, with its live
+/// entries and totals.
+pub async fn listed<S: Store>(store: &S, imports: bool) -> Result<Vec<Listed>> {
+    let mut live = live_totals(store).await?;
+    Ok(list(store)
+        .await?
+        .into_iter()
+        .filter(|b| b.is_import() == imports)
+        .map(|batch| {
+            let (live_entries, live_totals) = live.remove(&batch.id).unwrap_or_default();
+            Listed {
+                batch,
+                live_entries,
+                live_totals,
+            }
+        })
+        .collect())
+}
+
 /// What voiding a batch did.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BatchVoidReport {

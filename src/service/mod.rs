@@ -11,6 +11,7 @@ pub mod convert;
 pub mod entries;
 pub mod export;
 pub mod fal;
+pub mod filter;
 pub mod import;
 pub mod learned;
 pub mod limits;

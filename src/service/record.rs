@@ -35,6 +35,13 @@ pub struct LogRequest {
     pub actual: Option<Money>,
 }
 
+/// The source an entry names when its caller gives none (the CLI, the API):
+/// fal.ai, where most runs are made.
+pub const DEFAULT_SOURCE: &str = "fal.ai";
+/// The kind and status of an entry whose caller names none.
+pub const DEFAULT_KIND: Kind = Kind::Generation;
+pub const DEFAULT_STATUS: Status = Status::Succeeded;
+
 /// What logging did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Logged {
@@ -445,11 +452,17 @@ fn check(request: &LogRequest, now: Timestamp) -> Result<()> {
         return Err(Error::input("source: cannot be empty"));
     }
     limits::name("source", &request.source)?;
-    if let Some(model) = &request.model {
-        if model.trim().is_empty() {
-            return Err(Error::input("model: cannot be blank"));
+    // Every entry names what was run or bought.
+    match request.model.as_deref().map(str::trim) {
+        None | Some("") => {
+            return Err(Error::input(
+                "model: give the model or endpoint id, e.g. fal-ai/flux/dev",
+            ))
         }
-        limits::name("model", model)?;
+        Some(_) => limits::name("model", request.model.as_deref().unwrap_or_default())?,
+    }
+    if let Some(ms) = request.duration_ms.filter(|ms| *ms < 0) {
+        return Err(Error::input(format!("duration_ms: {ms} is negative")));
     }
     for field in TagField::ALL {
         if let Some(value) = request.tags.get(field) {
@@ -566,4 +579,44 @@ pub async fn void<S: Store>(store: &S, id: Uuid, reason: &str) -> Result<()> {
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> LogRequest {
+        LogRequest {
+            kind: DEFAULT_KIND,
+            occurred_at: None,
+            source: DEFAULT_SOURCE.into(),
+            model: Some("fal-ai/flux/dev".into()),
+            description: None,
+            tags: Tags::default(),
+            request_id: None,
+            status: DEFAULT_STATUS,
+            duration_ms: Some(0),
+            params: serde_json::Map::new(),
+            estimate: None,
+            actual: None,
+        }
+    }
+
+    /// The rules every surface's log goes through (the CLI, the API and
+    /// the fal proxy all call `prepare`, which checks first).
+    #[test]
+    fn a_log_names_its_model_and_a_duration_is_not_negative() {
+        let now = Timestamp::now();
+        assert!(check(&request(), now).is_ok());
+        for model in [None, Some(""), Some("  ")] {
+            let mut r = request();
+            r.model = model.map(str::to_string);
+            let e = check(&r, now).unwrap_err().to_string();
+            assert!(e.starts_with("model: "), "{e}");
+        }
+        let mut r = request();
+        r.duration_ms = Some(-1);
+        let e = check(&r, now).unwrap_err().to_string();
+        assert!(e.starts_with("duration_ms: "), "{e}");
+    }
 }
