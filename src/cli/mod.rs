@@ -70,7 +70,7 @@ enum Command {
     Tags(query::TagsArgs),
     /// Show or set the active tags that `log` applies when given none
     Use(record::UseArgs),
-    /// Take an entry out of totals (it stays on record)
+    /// Take an entry out of totals (it stays on record); --undo restores it
     Void(record::VoidArgs),
     /// Change an entry's client, project or deliverable (recorded as an event)
     Retag(record::RetagArgs),

@@ -240,6 +240,33 @@ pub async fn void(
     Ok(Json(entry_json(&state, id).await?))
 }
 
+/// `POST /entries/{id}/restore`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreBody {
+    /// Why it counts again.
+    pub reason: String,
+}
+
+/// Undoes a void, as `gencost void --undo`: the entry counts in totals
+/// again; the void and its undoing both stay in the chain. 409 when the
+/// entry is not void, is a pool's share (a pool is voided as a whole), or
+/// belongs to a void import.
+#[utoipa::path(post, path = "/api/v1/entries/{id}/restore", request_body = RestoreBody,
+    params(("id" = String, Path, description = "entry id")),
+    responses((status = 200, body = EntryJson), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn restore(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RestoreBody>,
+) -> Result<Json<EntryJson>, ApiError> {
+    let id = entry_id(&id)?;
+    record::restore(&*state.store, id, &body.reason).await?;
+    state.changes.written();
+    Ok(Json(entry_json(&state, id).await?))
+}
+
 /// A field that may be absent (keep), null or empty (clear), or a value.
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(d).map(|v| Some(v.unwrap_or_default()))

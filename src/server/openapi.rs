@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         api::get_entry,
         api::confirm,
         api::void,
+        api::restore,
         api::retag,
         api::totals,
         api::accuracy,

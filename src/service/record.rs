@@ -553,6 +553,27 @@ pub async fn confirm<S: Store>(store: &S, id: Uuid, actual: Money) -> Result<Opt
     }
 }
 
+/// Undoes the void of an entry, by an event (the void stays in the chain):
+/// the entry counts in totals again. Refused on an entry that is not void,
+/// on a pool's share (a pool is voided as a whole), on an entry of a void
+/// import, and where another live entry holds its source and request id.
+pub async fn restore<S: Store>(store: &S, id: Uuid, reason: &str) -> Result<()> {
+    limits::reason(reason)?;
+    let executed = store
+        .execute(
+            Command::Restore {
+                entry_id: id,
+                reason: reason.to_string(),
+            },
+            Timestamp::now(),
+        )
+        .await?;
+    match executed.outcome {
+        Outcome::Restored => Ok(()),
+        other => Err(Error::Io(format!("unexpected outcome {other:?}"))),
+    }
+}
+
 /// Takes an entry out of totals, by an event; the entry stays on record.
 pub async fn void<S: Store>(store: &S, id: Uuid, reason: &str) -> Result<()> {
     limits::reason(reason)?;

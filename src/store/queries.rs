@@ -115,7 +115,44 @@ pub async fn load_context(
     if let Some(batch) = command.batch_to_void() {
         load_batch(session, batch, &mut context).await?;
     }
+    if let Command::Restore { entry_id, .. } = command {
+        load_restore(session, *entry_id, &mut context).await?;
+    }
     Ok(context)
+}
+
+/// What restoring an entry needs besides the entry: the batches voided
+/// (when it belongs to one) and the other entries holding its source and
+/// request id.
+async fn load_restore(
+    session: &mut Session,
+    id: Uuid,
+    context: &mut Context,
+) -> Result<(), StoreError> {
+    let Some(entry) = context.entries.get(&id) else {
+        return Ok(());
+    };
+    let (batch, source, request_id) = (entry.batch, entry.source.clone(), entry.request_id.clone());
+    if batch.is_some() {
+        for event in batch_events(session).await? {
+            if event.kind == "batch_voided" {
+                if let EventBody::BatchVoided(v) = event
+                    .body()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                {
+                    context.void_batches.insert(v.batch);
+                }
+            }
+        }
+    }
+    if let Some(request_id) = request_id {
+        for other in entries_with_request(session, &request_id).await? {
+            if other.source == source && other.id != id {
+                context.entries.insert(other.id, other);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The live entries earlier imports logged with these fingerprints.
