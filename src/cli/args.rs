@@ -52,6 +52,7 @@ impl FilterArgs {
                 .as_deref()
                 .map(|t| parse_time_flag("--until", t))
                 .transpose()?,
+            request_id: None,
             include_void: false,
         })
     }

@@ -22,6 +22,13 @@ pub struct ListArgs {
     /// Continue after an earlier listing: the cursor it printed
     #[arg(long, value_name = "CURSOR")]
     after: Option<String>,
+    /// Only entries logged with this provider request id (any source)
+    #[arg(long, value_name = "ID")]
+    request_id: Option<String>,
+    /// Only entries whose description or model holds this text (case and
+    /// accents folded as names are; % and _ are plain characters)
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
     /// Also show void entries
     #[arg(long)]
     include_void: bool,
@@ -52,11 +59,17 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
         .transpose()?;
     let mut filter = args.filter.to_filter()?;
     filter.include_void = args.include_void;
+    filter.request_id = args
+        .request_id
+        .as_deref()
+        .map(entries::request_id)
+        .transpose()?;
     let mut request = ListRequest {
         filter,
         limit: 0,
         after: args.after,
         currency,
+        search: args.search,
     };
     // Only tables show local times; finding the system's zone reads the
     // time-zone database, which JSON output never needs.

@@ -348,6 +348,11 @@ pub struct ListParams {
     /// Show amounts in this currency, at each entry's day's rate
     currency: Option<String>,
     include_void: Option<bool>,
+    /// Only entries logged with this provider request id (any source)
+    request_id: Option<String>,
+    /// Only entries whose description or model holds this text (compared
+    /// with case and accents folded as names are; `%` and `_` are plain text)
+    search: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/entries", params(ListParams),
@@ -358,11 +363,17 @@ pub async fn list(
 ) -> Result<Json<EntryPage>, ApiError> {
     let mut filter = filter(&mut query)?;
     filter.include_void = query.flag("include_void")?;
+    filter.request_id = query
+        .take("request_id")?
+        .as_deref()
+        .map(entries::request_id)
+        .transpose()?;
     let request = ListRequest {
         filter,
         limit: query.number("limit", 50, 0..=MAX_PAGE)?,
         after: query.take("cursor")?,
         currency: query_currency(&mut query)?,
+        search: query.take("search")?,
     };
     query.finish()?;
     let page = entries::list(&*state.store, &request).await?;
