@@ -13,6 +13,7 @@ mod rates;
 mod record;
 mod report;
 mod serve;
+mod show;
 pub mod table;
 
 use crate::error::Error;
@@ -70,6 +71,9 @@ enum Command {
     Tags(query::TagsArgs),
     /// Show or set the active tags that `log` applies when given none
     Use(record::UseArgs),
+    /// One entry by id or request id: its costs, how they were arrived at,
+    /// and its events
+    Show(show::ShowArgs),
     /// Take an entry out of totals (it stays on record); --undo restores it
     Void(record::VoidArgs),
     /// Change an entry's client, project or deliverable (recorded as an event)
@@ -225,6 +229,7 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
             serve::run(open(database).await?, catalog, args, out).await
         }
         Command::List(args) => query::list(&open_to_read(database).await?, args, out).await,
+        Command::Show(args) => show::show(&open_to_read(database).await?, args, out).await,
         Command::Total(args) => query::total(&open_to_read(database).await?, args, out).await,
         Command::Accuracy(args) => query::accuracy(&open_to_read(database).await?, args, out).await,
         Command::Tags(args) => query::tags(&open_to_read(database).await?, args, out).await,

@@ -158,7 +158,7 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
 }
 
 /// The zone's name for a table header: its IANA name, else `UTC` or `local`.
-fn zone_name(zone: &jiff::tz::TimeZone) -> String {
+pub(super) fn zone_name(zone: &jiff::tz::TimeZone) -> String {
     match zone.iana_name() {
         Some(name) => name.to_string(),
         None if zone == &jiff::tz::TimeZone::UTC => "UTC".to_string(),
@@ -167,7 +167,7 @@ fn zone_name(zone: &jiff::tz::TimeZone) -> String {
 }
 
 /// `YYYY-MM-DD HH:MM` in `zone`.
-fn local_minute(at: crate::timestamp::Timestamp, zone: &jiff::tz::TimeZone) -> String {
+pub(super) fn local_minute(at: crate::timestamp::Timestamp, zone: &jiff::tz::TimeZone) -> String {
     match jiff::Timestamp::from_microsecond(at.0) {
         Ok(t) => t
             .to_zoned(zone.clone())
@@ -186,7 +186,7 @@ fn older(a: Option<Stale>, b: Option<Stale>) -> Option<Stale> {
 }
 
 /// One line: amounts were converted at rates much older than they are.
-fn stale_warning(stale: &Stale) -> String {
+pub(super) fn stale_warning(stale: &Stale) -> String {
     format!(
         "warning: amounts were converted at exchange rates more than {STALE_AFTER_DAYS} days older \
          than they are, the oldest of {} (for an amount of {}); fetch ECB's latest rates with \

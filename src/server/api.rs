@@ -13,6 +13,7 @@ use crate::service::active_tags::{self, TagChange};
 use crate::service::entries::{self, ListRequest, MAX_PAGE};
 use crate::service::pricing::{EstimateReport, ModelJson};
 use crate::service::record::{self, LogRequest};
+use crate::service::show::{self, Found, ShownJson};
 use crate::store::{Filter, Store, TagCount};
 use crate::timestamp::{today, Timestamp};
 use crate::wire::{EntryJson, EntryPage};
@@ -389,6 +390,40 @@ pub async fn get_entry(
     _: NoQuery,
 ) -> Result<Json<EntryJson>, ApiError> {
     Ok(Json(entry_json(&state, entry_id(&id)?).await?))
+}
+
+/// One entry as `gencost show --json` prints it: found by its id or a
+/// provider request id (`source` names the source when several logged it),
+/// with how its cost was arrived at and its events in chain order.
+#[utoipa::path(get, path = "/api/v1/entries/{id}/history",
+    params(("id" = String, Path, description = "entry id, or a provider request id"),
+           ("source" = Option<String>, Query, description = "the source that logged the request id"),
+           ("currency" = Option<String>, Query, description = "show amounts in this currency")),
+    responses((status = 200, body = ShownJson), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    mut query: QueryArgs,
+) -> Result<Json<ShownJson>, ApiError> {
+    let source = query.take("source")?;
+    let currency = query_currency(&mut query)?;
+    query.finish()?;
+    match show::show(&*state.store, &id, source.as_deref(), currency).await? {
+        Found::Entry(shown) => Ok(Json(shown.to_json()?)),
+        Found::Several { entries, .. } => {
+            let sources: Vec<&str> = entries.iter().map(|e| e.source.as_str()).collect();
+            Err(ApiError::invalid(
+                "source",
+                format!(
+                    "source: request id '{}' is logged by {} sources ({}); name one with source",
+                    id.trim(),
+                    entries.len(),
+                    sources.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 /// The query of `GET /totals` (documentation only).

@@ -18,6 +18,7 @@ use utoipa::OpenApi;
         api::confirm,
         api::void,
         api::restore,
+        api::history,
         api::retag,
         api::totals,
         api::accuracy,
@@ -41,7 +42,8 @@ use utoipa::OpenApi;
         error::ErrorBody,
         error::ErrorDetail,
         crate::wire::TieredAmount,
-        crate::wire::ActualJson
+        crate::wire::ActualJson,
+        crate::service::show::EventJson
     ))
 )]
 struct ApiDoc;

@@ -475,6 +475,27 @@ fn check(request: &LogRequest, now: Timestamp) -> Result<()> {
     Ok(())
 }
 
+/// The entries an entry id or a provider request id may mean: the entry
+/// with that id, else those logged with that request id (of `source` only,
+/// when given), one per source.
+pub async fn candidates<S: Store>(
+    store: &S,
+    target: &str,
+    source: Option<&str>,
+) -> Result<Vec<Entry>> {
+    let target = target.trim();
+    if let Ok(id) = Uuid::parse_str(target) {
+        if let Some(entry) = store.entry(id).await? {
+            return Ok(vec![entry]);
+        }
+    }
+    let mut found = store.entries_with_request(target).await?;
+    if let Some(source) = source {
+        found.retain(|e| e.source.eq_ignore_ascii_case(source.trim()));
+    }
+    Ok(found)
+}
+
 /// The entry meant by an entry id or a provider request id.
 pub async fn resolve_entry<S: Store>(
     store: &S,
@@ -482,15 +503,7 @@ pub async fn resolve_entry<S: Store>(
     source: Option<&str>,
 ) -> Result<Entry> {
     let target = target.trim();
-    if let Ok(id) = Uuid::parse_str(target) {
-        if let Some(entry) = store.entry(id).await? {
-            return Ok(entry);
-        }
-    }
-    let mut found = store.entries_with_request(target).await?;
-    if let Some(source) = source {
-        found.retain(|e| e.source.eq_ignore_ascii_case(source.trim()));
-    }
+    let mut found = candidates(store, target, source).await?;
     if found.len() == 1 {
         return Ok(found.remove(0));
     }
