@@ -6,6 +6,7 @@ pub mod args;
 mod export;
 mod fal;
 mod import;
+mod manual;
 mod pool;
 mod pricing;
 mod query;
@@ -13,6 +14,7 @@ mod rates;
 mod record;
 mod report;
 mod serve;
+mod show;
 pub mod table;
 
 use crate::error::Error;
@@ -70,7 +72,10 @@ enum Command {
     Tags(query::TagsArgs),
     /// Show or set the active tags that `log` applies when given none
     Use(record::UseArgs),
-    /// Take an entry out of totals (it stays on record)
+    /// One entry by id or request id: its costs, how they were arrived at,
+    /// and its events
+    Show(show::ShowArgs),
+    /// Take an entry out of totals (it stays on record); --undo restores it
     Void(record::VoidArgs),
     /// Change an entry's client, project or deliverable (recorded as an event)
     Retag(record::RetagArgs),
@@ -105,6 +110,10 @@ enum Command {
     /// Settle fal runs without a confirmed cost from their results (and
     /// fal's billing records with --billing-events)
     Reconcile(fal::ReconcileArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, powershell)
+    Completions(manual::CompletionsArgs),
+    /// Print the manual page (roff), of gencost or of one of its commands
+    Man(manual::ManArgs),
 }
 
 /// Exit codes: 0 success, 1 the operation failed, 2 bad usage or input.
@@ -197,8 +206,11 @@ pub fn write_json_value(out: Out<'_>, value: &impl serde::Serialize) -> Result<(
 
 async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
     let database = cli.database.as_deref();
-    // `use` and `db copy` do not work on the one ledger; every other command does.
+    // `use`, `db copy`, `completions` and `man` do not work on the one
+    // ledger; every other command does.
     match cli.command {
+        Command::Completions(args) => manual::completions(args, out),
+        Command::Man(args) => manual::man(args, out),
         Command::Use(args) => record::use_tags(args, out),
         Command::Db(admin::DbCommand::Copy(args)) => admin::copy(args, out).await,
         Command::Db(admin::DbCommand::Migrate(args)) => admin::migrate(database, args, out).await,
@@ -225,6 +237,7 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
             serve::run(open(database).await?, catalog, args, out).await
         }
         Command::List(args) => query::list(&open_to_read(database).await?, args, out).await,
+        Command::Show(args) => show::show(&open_to_read(database).await?, args, out).await,
         Command::Total(args) => query::total(&open_to_read(database).await?, args, out).await,
         Command::Accuracy(args) => query::accuracy(&open_to_read(database).await?, args, out).await,
         Command::Tags(args) => query::tags(&open_to_read(database).await?, args, out).await,

@@ -22,6 +22,13 @@ pub struct ListArgs {
     /// Continue after an earlier listing: the cursor it printed
     #[arg(long, value_name = "CURSOR")]
     after: Option<String>,
+    /// Only entries logged with this provider request id (any source)
+    #[arg(long, value_name = "ID")]
+    request_id: Option<String>,
+    /// Only entries whose description or model holds this text (case and
+    /// accents folded as names are; % and _ are plain characters)
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
     /// Also show void entries
     #[arg(long)]
     include_void: bool,
@@ -52,11 +59,17 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
         .transpose()?;
     let mut filter = args.filter.to_filter()?;
     filter.include_void = args.include_void;
+    filter.request_id = args
+        .request_id
+        .as_deref()
+        .map(entries::request_id)
+        .transpose()?;
     let mut request = ListRequest {
         filter,
         limit: 0,
         after: args.after,
         currency,
+        search: args.search,
     };
     // Only tables show local times; finding the system's zone reads the
     // time-zone database, which JSON output never needs.
@@ -145,7 +158,7 @@ pub async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<E
 }
 
 /// The zone's name for a table header: its IANA name, else `UTC` or `local`.
-fn zone_name(zone: &jiff::tz::TimeZone) -> String {
+pub(super) fn zone_name(zone: &jiff::tz::TimeZone) -> String {
     match zone.iana_name() {
         Some(name) => name.to_string(),
         None if zone == &jiff::tz::TimeZone::UTC => "UTC".to_string(),
@@ -154,7 +167,7 @@ fn zone_name(zone: &jiff::tz::TimeZone) -> String {
 }
 
 /// `YYYY-MM-DD HH:MM` in `zone`.
-fn local_minute(at: crate::timestamp::Timestamp, zone: &jiff::tz::TimeZone) -> String {
+pub(super) fn local_minute(at: crate::timestamp::Timestamp, zone: &jiff::tz::TimeZone) -> String {
     match jiff::Timestamp::from_microsecond(at.0) {
         Ok(t) => t
             .to_zoned(zone.clone())
@@ -173,7 +186,7 @@ fn older(a: Option<Stale>, b: Option<Stale>) -> Option<Stale> {
 }
 
 /// One line: amounts were converted at rates much older than they are.
-fn stale_warning(stale: &Stale) -> String {
+pub(super) fn stale_warning(stale: &Stale) -> String {
     format!(
         "warning: amounts were converted at exchange rates more than {STALE_AFTER_DAYS} days older \
          than they are, the oldest of {} (for an amount of {}); fetch ECB's latest rates with \

@@ -260,9 +260,14 @@ pub async fn confirm<S: Store>(store: &S, args: ConfirmArgs, out: Out<'_>) -> Re
 pub struct VoidArgs {
     /// Entry id
     entry: String,
-    /// Why the entry no longer counts
+    /// Why the entry no longer counts (with --undo: why it counts again)
     #[arg(long)]
     reason: String,
+    /// Restore a void entry: it counts in totals again, and the void and its
+    /// undoing both stay on record (not for a pool's share: a pool is
+    /// voided as a whole)
+    #[arg(long)]
+    undo: bool,
     /// Print JSON: {"id","void","reason"}
     #[arg(long)]
     json: bool,
@@ -271,18 +276,23 @@ pub struct VoidArgs {
 pub async fn void<S: Store>(store: &S, args: VoidArgs, out: Out<'_>) -> Result<Exit> {
     let id = Uuid::parse_str(args.entry.trim())
         .map_err(|_| Error::input(format!("'{}' is not an entry id", args.entry)))?;
-    record::void(store, id, &args.reason).await?;
+    if args.undo {
+        record::restore(store, id, &args.reason).await?;
+    } else {
+        record::void(store, id, &args.reason).await?;
+    }
     if args.json {
         return write_json(
             out,
             &VoidedJson {
                 id: id.to_string(),
-                void: true,
+                void: !args.undo,
                 reason: args.reason.trim().to_string(),
             },
         );
     }
-    write_text(out, &format!("{id}: void ({})\n", args.reason.trim()))
+    let done = if args.undo { "restored" } else { "void" };
+    write_text(out, &format!("{id}: {done} ({})\n", args.reason.trim()))
 }
 
 #[derive(Args, Debug)]

@@ -4,8 +4,8 @@
 
 use super::entry::{Entry, Kind};
 use super::event::{
-    ActualConfirmed, AmountCorrected, BatchVoided, EntriesImported, EntryRecord, EntryVoided,
-    EventBody, ImportRecorded, ImportedCost, PoolAdded, RunSettled, TagsChanged,
+    ActualConfirmed, AmountCorrected, BatchVoided, EntriesImported, EntryRecord, EntryRestored,
+    EntryVoided, EventBody, ImportRecorded, ImportedCost, PoolAdded, RunSettled, TagsChanged,
     IMPORT_EVENT_BYTES, IMPORT_EVENT_ROWS,
 };
 use super::tags::Tags;
@@ -30,6 +30,13 @@ pub enum Command {
         tags: Tags,
     },
     Void {
+        entry_id: Uuid,
+        reason: String,
+    },
+    /// Undoes a void: the entry counts in totals again. The store loads,
+    /// beside the entry, the batches voided before (when the entry belongs
+    /// to one) and the other entries holding its source and request id.
+    Restore {
         entry_id: Uuid,
         reason: String,
     },
@@ -163,6 +170,7 @@ pub enum Outcome {
     },
     Retagged,
     Voided,
+    Restored,
     /// Whether the settlement changed anything.
     Settled {
         changed: bool,
@@ -196,6 +204,14 @@ pub enum LedgerError {
     BatchIsVoid(Uuid),
     #[error("entry {0} is a share of a pool; its tags come from the split (void the pool and add it again)")]
     PoolShareTags(Uuid),
+    #[error("entry {0} is not void; only a void entry can be restored")]
+    EntryNotVoid(Uuid),
+    #[error("entry {0} is a share of a pool, and a pool is voided and added as a whole: a share is not restored alone (void the pool and add it again)")]
+    PoolShareRestore(Uuid),
+    #[error("entry {entry} belongs to import {batch}, which is void as a whole: an entry of it cannot be restored alone (import the file again)")]
+    BatchOfEntryIsVoid { entry: Uuid, batch: Uuid },
+    #[error("entry {entry} cannot be restored: entry {live} holds the same source and request id and counts already (restoring would count the cost twice)")]
+    RestoreDuplicates { entry: Uuid, live: Uuid },
 }
 
 impl Command {
@@ -209,7 +225,8 @@ impl Command {
             | Command::VoidBatch { .. } => Vec::new(),
             Command::Confirm { entry_id, .. }
             | Command::Retag { entry_id, .. }
-            | Command::Void { entry_id, .. } => vec![*entry_id],
+            | Command::Void { entry_id, .. }
+            | Command::Restore { entry_id, .. } => vec![*entry_id],
             Command::Settle(settled) => vec![settled.entry_id],
         }
     }
@@ -304,6 +321,7 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
             });
             Ok((vec![body], Outcome::Voided))
         }
+        Command::Restore { entry_id, reason } => decide_restore(entry_id, &reason, ctx),
         Command::Settle(settled) => {
             let entry = live_entry(ctx, settled.entry_id)?;
             if settled.micros.is_some_and(|m| m < 0) {
@@ -455,6 +473,56 @@ fn decide_batch_void(
             kept,
         },
     ))
+}
+
+/// A void undone, refused where the entry cannot count again alone: it is
+/// not void, it is a pool's share (a pool is voided as a whole), its import
+/// is void, or another live entry holds its source and request id (a row
+/// imported again after it was voided).
+fn decide_restore(
+    entry_id: Uuid,
+    reason: &str,
+    ctx: &Context,
+) -> Result<(Vec<EventBody>, Outcome), LedgerError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(LedgerError::MissingReason);
+    }
+    let entry = ctx
+        .entries
+        .get(&entry_id)
+        .ok_or(LedgerError::NoSuchEntry(entry_id))?;
+    if entry.kind == Kind::Pool {
+        return Err(LedgerError::PoolShareRestore(entry_id));
+    }
+    if entry.void.is_none() {
+        return Err(LedgerError::EntryNotVoid(entry_id));
+    }
+    if let Some(batch) = entry.batch.filter(|b| ctx.void_batches.contains(b)) {
+        return Err(LedgerError::BatchOfEntryIsVoid {
+            entry: entry_id,
+            batch,
+        });
+    }
+    if let Some(request_id) = &entry.request_id {
+        let mut live = ctx.entries.values().filter(|other| {
+            other.id != entry_id
+                && other.void.is_none()
+                && other.source == entry.source
+                && other.request_id.as_ref() == Some(request_id)
+        });
+        if let Some(other) = live.next() {
+            return Err(LedgerError::RestoreDuplicates {
+                entry: entry_id,
+                live: other.id,
+            });
+        }
+    }
+    let body = EventBody::EntryRestored(EntryRestored {
+        entry_id,
+        reason: reason.to_string(),
+    });
+    Ok((vec![body], Outcome::Restored))
 }
 
 /// Whether a settlement says anything the entry does not already hold (a

@@ -218,6 +218,7 @@ pub enum EventBody {
     PoolAdded(PoolAdded),
     BatchVoided(BatchVoided),
     RunSettled(RunSettled),
+    EntryRestored(EntryRestored),
 }
 
 /// What the provider later said of a run: how it ended, how long it took,
@@ -254,6 +255,13 @@ pub struct TagsChanged {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryVoided {
+    pub entry_id: Uuid,
+    pub reason: String,
+}
+
+/// A void undone: the entry counts in totals again, and the event keeps why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryRestored {
     pub entry_id: Uuid,
     pub reason: String,
 }
@@ -363,6 +371,7 @@ impl EventBody {
             EventBody::PoolAdded(_) => "pool_added",
             EventBody::BatchVoided(_) => "batch_voided",
             EventBody::RunSettled(_) => "run_settled",
+            EventBody::EntryRestored(_) => "entry_restored",
         }
     }
 
@@ -375,6 +384,7 @@ impl EventBody {
                 | EventBody::EntryVoided(_)
                 | EventBody::AmountCorrected(_)
                 | EventBody::RunSettled(_)
+                | EventBody::EntryRestored(_)
         )
     }
 
@@ -386,6 +396,7 @@ impl EventBody {
             EventBody::EntryVoided(e) => Some(e.entry_id),
             EventBody::AmountCorrected(e) => Some(e.entry_id),
             EventBody::RunSettled(e) => Some(e.entry_id),
+            EventBody::EntryRestored(e) => Some(e.entry_id),
             EventBody::EntriesImported(_)
             | EventBody::LedgerReset(_)
             | EventBody::ImportRecorded(_)
@@ -434,6 +445,7 @@ impl EventBody {
             EventBody::PoolAdded(e) => serde_json::to_string(e),
             EventBody::BatchVoided(e) => serde_json::to_string(e),
             EventBody::RunSettled(e) => serde_json::to_string(e),
+            EventBody::EntryRestored(e) => serde_json::to_string(e),
         };
         value.map_err(|e| SealError {
             kind: self.kind(),
@@ -468,6 +480,9 @@ impl EventBody {
             "pool_added" => EventBody::PoolAdded(serde_json::from_str(payload).map_err(err)?),
             "batch_voided" => EventBody::BatchVoided(serde_json::from_str(payload).map_err(err)?),
             "run_settled" => EventBody::RunSettled(serde_json::from_str(payload).map_err(err)?),
+            "entry_restored" => {
+                EventBody::EntryRestored(serde_json::from_str(payload).map_err(err)?)
+            }
             other => {
                 return Err(PayloadError {
                     seq,

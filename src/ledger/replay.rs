@@ -67,6 +67,7 @@ pub fn apply_change(entry: &mut Entry, body: &EventBody, recorded_at: Timestamp)
                 at: recorded_at,
             })
         }
+        EventBody::EntryRestored(_) => entry.void = None,
         EventBody::AmountCorrected(c) => {
             entry.actual = Some(Actual {
                 amount: Money::new(c.micros, c.currency),

@@ -13,6 +13,7 @@ use crate::service::entries::{self, ListRequest, MAX_PAGE};
 use crate::service::filter::{parse_kind, parse_param, FilterText};
 use crate::service::pricing::{EstimateReport, ModelJson};
 use crate::service::record::{self, LogRequest};
+use crate::service::show::{self, Found, ShownJson};
 use crate::store::{Filter, Store, TagCount};
 use crate::timestamp::{today, Timestamp};
 use crate::wire::{EntryJson, EntryPage};
@@ -228,6 +229,33 @@ pub async fn void(
     Ok(Json(entry_json(&state, id).await?))
 }
 
+/// `POST /entries/{id}/restore`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreBody {
+    /// Why it counts again.
+    pub reason: String,
+}
+
+/// Undoes a void, as `gencost void --undo`: the entry counts in totals
+/// again; the void and its undoing both stay in the chain. 409 when the
+/// entry is not void, is a pool's share (a pool is voided as a whole), or
+/// belongs to a void import.
+#[utoipa::path(post, path = "/api/v1/entries/{id}/restore", request_body = RestoreBody,
+    params(("id" = String, Path, description = "entry id")),
+    responses((status = 200, body = EntryJson), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn restore(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RestoreBody>,
+) -> Result<Json<EntryJson>, ApiError> {
+    let id = entry_id(&id)?;
+    record::restore(&*state.store, id, &body.reason).await?;
+    state.changes.written();
+    Ok(Json(entry_json(&state, id).await?))
+}
+
 /// A field that may be absent (keep), null or empty (clear), or a value.
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(d).map(|v| Some(v.unwrap_or_default()))
@@ -315,6 +343,11 @@ pub struct ListParams {
     /// Show amounts in this currency, at each entry's day's rate
     currency: Option<String>,
     include_void: Option<bool>,
+    /// Only entries logged with this provider request id (any source)
+    request_id: Option<String>,
+    /// Only entries whose description or model holds this text (compared
+    /// with case and accents folded as names are; `%` and `_` are plain text)
+    search: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/entries", params(ListParams),
@@ -325,11 +358,17 @@ pub async fn list(
 ) -> Result<Json<EntryPage>, ApiError> {
     let mut filter = filter(&mut query)?;
     filter.include_void = query.flag("include_void")?;
+    filter.request_id = query
+        .take("request_id")?
+        .as_deref()
+        .map(entries::request_id)
+        .transpose()?;
     let request = ListRequest {
         filter,
         limit: query.number("limit", 50, 0..=MAX_PAGE)?,
         after: query.take("cursor")?,
         currency: query_currency(&mut query)?,
+        search: query.take("search")?,
     };
     query.finish()?;
     let page = entries::list(&*state.store, &request).await?;
@@ -345,6 +384,40 @@ pub async fn get_entry(
     _: NoQuery,
 ) -> Result<Json<EntryJson>, ApiError> {
     Ok(Json(entry_json(&state, entry_id(&id)?).await?))
+}
+
+/// One entry as `gencost show --json` prints it: found by its id or a
+/// provider request id (`source` names the source when several logged it),
+/// with how its cost was arrived at and its events in chain order.
+#[utoipa::path(get, path = "/api/v1/entries/{id}/history",
+    params(("id" = String, Path, description = "entry id, or a provider request id"),
+           ("source" = Option<String>, Query, description = "the source that logged the request id"),
+           ("currency" = Option<String>, Query, description = "show amounts in this currency")),
+    responses((status = 200, body = ShownJson), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    mut query: QueryArgs,
+) -> Result<Json<ShownJson>, ApiError> {
+    let source = query.take("source")?;
+    let currency = query_currency(&mut query)?;
+    query.finish()?;
+    match show::show(&*state.store, &id, source.as_deref(), currency).await? {
+        Found::Entry(shown) => Ok(Json(shown.to_json()?)),
+        Found::Several { entries, .. } => {
+            let sources: Vec<&str> = entries.iter().map(|e| e.source.as_str()).collect();
+            Err(ApiError::invalid(
+                "source",
+                format!(
+                    "source: request id '{}' is logged by {} sources ({}); name one with source",
+                    id.trim(),
+                    entries.len(),
+                    sources.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 /// The query of `GET /totals` (documentation only).

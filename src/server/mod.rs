@@ -61,6 +61,8 @@ fn router(state: AppState) -> Router {
         .route("/entries/{id}", get(api::get_entry))
         .route("/entries/{id}/actual", post(api::confirm))
         .route("/entries/{id}/void", post(api::void))
+        .route("/entries/{id}/restore", post(api::restore))
+        .route("/entries/{id}/history", get(api::history))
         .route("/entries/{id}/tags", patch(api::retag))
         .route("/totals", get(api::totals))
         .route("/accuracy", get(api::accuracy))

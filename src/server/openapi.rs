@@ -17,6 +17,8 @@ use utoipa::OpenApi;
         api::get_entry,
         api::confirm,
         api::void,
+        api::restore,
+        api::history,
         api::retag,
         api::totals,
         api::accuracy,
@@ -40,7 +42,8 @@ use utoipa::OpenApi;
         error::ErrorBody,
         error::ErrorDetail,
         crate::wire::TieredAmount,
-        crate::wire::ActualJson
+        crate::wire::ActualJson,
+        crate::service::show::EventJson
     ))
 )]
 struct ApiDoc;

@@ -306,6 +306,7 @@ async fn history(
         limit: query.number("limit", 4, 1..=entries::MAX_PAGE)?,
         after: query.take("cursor")?.filter(|c| !c.is_empty()),
         currency: query_currency(&mut query)?,
+        search: None,
     };
     query.finish()?;
     let page = entries::list(&*state.store, &request).await?;

@@ -4,6 +4,8 @@
 use super::convert::{entries_in, Converted};
 use crate::error::{Error, Result};
 use crate::fx::Stale;
+use crate::ledger::tags::fold;
+use crate::ledger::Entry;
 use crate::money::Currency;
 use crate::store::{Cursor, Filter, Page, Store};
 use crate::wire::{EntryJson, EntryPage};
@@ -20,6 +22,9 @@ pub struct ListRequest {
     pub after: Option<String>,
     /// Show amounts in this currency.
     pub currency: Option<Currency>,
+    /// Only entries whose description or model holds this text, compared
+    /// folded (see `matches_search`).
+    pub search: Option<String>,
 }
 
 /// One page of entries, each with the rates it was converted at (none when
@@ -73,11 +78,19 @@ pub async fn list<S: Store>(store: &S, request: &ListRequest) -> Result<Listed> 
         })?),
     };
     // One more than asked shows whether another page exists.
-    let page = Page {
-        limit: request.limit + 1,
-        after,
+    let mut entries = match request.search.as_deref() {
+        None => {
+            let page = Page {
+                limit: request.limit + 1,
+                after,
+            };
+            store.list(&request.filter, page).await?
+        }
+        Some(text) => {
+            let needle = search_key(text)?;
+            search(store, &request.filter, after, request.limit + 1, &needle).await?
+        }
     };
-    let mut entries = store.list(&request.filter, page).await?;
     let more = entries.len() as i64 > request.limit;
     entries.truncate(request.limit as usize);
     let next_cursor = match entries.last() {
@@ -96,4 +109,136 @@ pub async fn list<S: Store>(store: &S, request: &ListRequest) -> Result<Listed> 
         next_cursor,
         stale,
     })
+}
+
+/// A request id to list by, as entries are logged with it: trimmed, not
+/// empty.
+pub fn request_id(text: &str) -> Result<String> {
+    let id = text.trim();
+    if id.is_empty() {
+        return Err(Error::input("request id: give the provider's request id"));
+    }
+    Ok(id.to_string())
+}
+
+/// Entries a search reads from the store at a time.
+const SEARCH_PAGE: i64 = 1_000;
+
+/// The first `wanted` entries after `after` that the filter selects and
+/// whose description or model holds `needle` (folded). Folding is done
+/// here rather than in SQL, where SQLite and PostgreSQL would fold apart:
+/// the filter's entries are read page by page until enough match, so a page
+/// of matches is full however many entries lie between them.
+async fn search<S: Store>(
+    store: &S,
+    filter: &Filter,
+    mut after: Option<Cursor>,
+    wanted: i64,
+    needle: &str,
+) -> Result<Vec<Entry>> {
+    let mut found = Vec::new();
+    loop {
+        let page = Page {
+            limit: SEARCH_PAGE,
+            after,
+        };
+        let entries = store.list(filter, page).await?;
+        let last_page = (entries.len() as i64) < SEARCH_PAGE;
+        after = entries.last().map(Cursor::after);
+        for entry in entries {
+            if matches_search(&entry, needle) {
+                found.push(entry);
+                if found.len() as i64 == wanted {
+                    return Ok(found);
+                }
+            }
+        }
+        if last_page {
+            return Ok(found);
+        }
+    }
+}
+
+/// The text a search looks for, as `folded` compares it.
+pub fn search_key(text: &str) -> Result<String> {
+    let key = folded(text.trim());
+    if key.is_empty() {
+        return Err(Error::input("search: give the text to look for"));
+    }
+    Ok(key)
+}
+
+/// Whether the entry's description or model holds `needle` (a `search_key`)
+/// as a substring, both sides folded: Unicode NFC, then `tags::fold`, the
+/// rule names are matched by. Characters that are wildcards in SQL (`%`,
+/// `_`) are plain text here.
+pub fn matches_search(entry: &Entry, needle: &str) -> bool {
+    [entry.description.as_deref(), entry.model.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|text| folded(text).contains(needle))
+}
+
+/// `text` in NFC, folded.
+fn folded(text: &str) -> String {
+    if text.is_ascii() {
+        return fold(text);
+    }
+    use unicode_normalization::UnicodeNormalization;
+    fold(&text.nfc().collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::replay::entry_from_record;
+    use crate::ledger::{EntryRecord, Kind, Status, Tags, Tier};
+
+    fn entry(description: Option<&str>, model: Option<&str>) -> Entry {
+        let record = EntryRecord {
+            id: uuid::Uuid::nil(),
+            kind: Kind::Generation,
+            occurred_at: 0,
+            source: "fal.ai".into(),
+            model: model.map(str::to_string),
+            description: description.map(str::to_string),
+            tags: Tags::default(),
+            request_id: None,
+            status: Status::Succeeded,
+            duration_ms: None,
+            params: crate::ledger::event::Params::empty(),
+            estimate_micros: None,
+            estimate_currency: Currency::USD,
+            estimate_tier: Tier::Unpriced,
+            actual_micros: None,
+            actual_currency: None,
+            price_version: None,
+            license: None,
+            batch: None,
+        };
+        entry_from_record(&record, 1, crate::timestamp::Timestamp(0))
+    }
+
+    #[test]
+    fn search_matches_description_and_model_folded() {
+        let key = |t: &str| search_key(t).unwrap();
+        let film = entry(Some("Örebro Film teaser"), Some("fal-ai/flux/dev"));
+        assert!(matches_search(&film, &key("örebro")));
+        assert!(matches_search(&film, &key("ÖREBRO FILM")));
+        assert!(matches_search(&film, &key("O\u{308}REBRO")));
+        assert!(matches_search(&film, &key("FLUX/DEV")));
+        assert!(!matches_search(&film, &key("veo")));
+        let sale = entry(Some("50%_off banner"), None);
+        assert!(matches_search(&sale, &key("50%_off")));
+        assert!(!matches_search(
+            &entry(Some("500 off"), None),
+            &key("50%_off")
+        ));
+        assert!(!matches_search(
+            &entry(Some("50x off"), None),
+            &key("50%_off")
+        ));
+        assert!(!matches_search(&entry(None, None), &key("x")));
+        assert!(search_key("  ").is_err());
+    }
 }

@@ -33,6 +33,7 @@ impl FilterText {
             model: self.model.clone(),
             since,
             until,
+            request_id: None,
             include_void: false,
         })
     }

@@ -20,6 +20,7 @@ pub mod pricing;
 pub mod rates;
 pub mod record;
 pub mod report;
+pub mod show;
 pub mod tags;
 pub mod totals;
 pub mod transfer;

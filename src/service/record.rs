@@ -488,6 +488,27 @@ fn check(request: &LogRequest, now: Timestamp) -> Result<()> {
     Ok(())
 }
 
+/// The entries an entry id or a provider request id may mean: the entry
+/// with that id, else those logged with that request id (of `source` only,
+/// when given), one per source.
+pub async fn candidates<S: Store>(
+    store: &S,
+    target: &str,
+    source: Option<&str>,
+) -> Result<Vec<Entry>> {
+    let target = target.trim();
+    if let Ok(id) = Uuid::parse_str(target) {
+        if let Some(entry) = store.entry(id).await? {
+            return Ok(vec![entry]);
+        }
+    }
+    let mut found = store.entries_with_request(target).await?;
+    if let Some(source) = source {
+        found.retain(|e| e.source.eq_ignore_ascii_case(source.trim()));
+    }
+    Ok(found)
+}
+
 /// The entry meant by an entry id or a provider request id.
 pub async fn resolve_entry<S: Store>(
     store: &S,
@@ -495,15 +516,7 @@ pub async fn resolve_entry<S: Store>(
     source: Option<&str>,
 ) -> Result<Entry> {
     let target = target.trim();
-    if let Ok(id) = Uuid::parse_str(target) {
-        if let Some(entry) = store.entry(id).await? {
-            return Ok(entry);
-        }
-    }
-    let mut found = store.entries_with_request(target).await?;
-    if let Some(source) = source {
-        found.retain(|e| e.source.eq_ignore_ascii_case(source.trim()));
-    }
+    let mut found = candidates(store, target, source).await?;
     if found.len() == 1 {
         return Ok(found.remove(0));
     }
@@ -562,6 +575,27 @@ pub async fn confirm<S: Store>(store: &S, id: Uuid, actual: Money) -> Result<Opt
         .await?;
     match executed.outcome {
         Outcome::Confirmed { replaced } => Ok(replaced),
+        other => Err(Error::Io(format!("unexpected outcome {other:?}"))),
+    }
+}
+
+/// Undoes the void of an entry, by an event (the void stays in the chain):
+/// the entry counts in totals again. Refused on an entry that is not void,
+/// on a pool's share (a pool is voided as a whole), on an entry of a void
+/// import, and where another live entry holds its source and request id.
+pub async fn restore<S: Store>(store: &S, id: Uuid, reason: &str) -> Result<()> {
+    limits::reason(reason)?;
+    let executed = store
+        .execute(
+            Command::Restore {
+                entry_id: id,
+                reason: reason.to_string(),
+            },
+            Timestamp::now(),
+        )
+        .await?;
+    match executed.outcome {
+        Outcome::Restored => Ok(()),
         other => Err(Error::Io(format!("unexpected outcome {other:?}"))),
     }
 }

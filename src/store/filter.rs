@@ -18,6 +18,9 @@ pub struct Filter {
     pub model: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
+    /// Only entries carrying this provider request id, from any source
+    /// (matched exactly, as logged).
+    pub request_id: Option<String>,
     /// Include void entries (listings only; totals never count them).
     pub include_void: bool,
 }
@@ -28,6 +31,7 @@ pub(crate) enum Narrowed {
     Tag(TagField, String),
     Kind(Kind),
     Model(String),
+    RequestId(String),
 }
 
 /// At most `limit` entries, after the cursor of the last page (newest first).
@@ -99,6 +103,7 @@ impl Filter {
             .collect();
         by.extend(self.kind.map(Narrowed::Kind));
         by.extend(self.model.clone().map(Narrowed::Model));
+        by.extend(self.request_id.clone().map(Narrowed::RequestId));
         by
     }
 
@@ -127,6 +132,16 @@ impl Filter {
         }
         if let Some(model) = &self.model {
             push("lower(model) = lower(?)", model.trim().into(), params);
+        }
+        if let Some(request_id) = &self.request_id {
+            // Found through the request id's key (`request_key.rs`), then
+            // compared exactly.
+            push(
+                "request_key IS NOT NULL AND request_key = ?",
+                Value::Int(super::request_key::request_key(request_id)),
+                params,
+            );
+            push("request_id = ?", request_id.as_str().into(), params);
         }
         if let Some(since) = self.since {
             push("occurred_at >= ?", since.0.into(), params);

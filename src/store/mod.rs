@@ -278,6 +278,17 @@ pub trait LedgerSnapshot: Send {
         ids: &[Uuid],
     ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
 
+    fn entry(&mut self, id: Uuid)
+        -> impl Future<Output = Result<Option<Entry>, StoreError>> + Send;
+
+    /// The events of one entry in chain order: the event that logged it
+    /// (for an imported row, the event that logged its import's rows),
+    /// then every change.
+    fn entry_events(
+        &mut self,
+        entry: &Entry,
+    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+
     /// The view in log order (by `position`), after position `after`
     /// (exclusive), at most `limit`.
     fn view_page(

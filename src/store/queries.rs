@@ -116,7 +116,44 @@ pub async fn load_context(
     if let Some(batch) = command.batch_to_void() {
         load_batch(session, batch, &mut context).await?;
     }
+    if let Command::Restore { entry_id, .. } = command {
+        load_restore(session, *entry_id, &mut context).await?;
+    }
     Ok(context)
+}
+
+/// What restoring an entry needs besides the entry: the batches voided
+/// (when it belongs to one) and the other entries holding its source and
+/// request id.
+async fn load_restore(
+    session: &mut Session,
+    id: Uuid,
+    context: &mut Context,
+) -> Result<(), StoreError> {
+    let Some(entry) = context.entries.get(&id) else {
+        return Ok(());
+    };
+    let (batch, source, request_id) = (entry.batch, entry.source.clone(), entry.request_id.clone());
+    if batch.is_some() {
+        for event in batch_events(session).await? {
+            if event.kind == "batch_voided" {
+                if let EventBody::BatchVoided(v) = event
+                    .body()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                {
+                    context.void_batches.insert(v.batch);
+                }
+            }
+        }
+    }
+    if let Some(request_id) = request_id {
+        for other in entries_with_request(session, &request_id).await? {
+            if other.source == source && other.id != id {
+                context.entries.insert(other.id, other);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The live entries earlier imports logged with these fingerprints.
@@ -619,6 +656,123 @@ pub async fn change_events(session: &mut Session, ids: &[Uuid]) -> Result<Vec<Ev
     }
     events.sort_by_key(|e| e.seq);
     Ok(events)
+}
+
+/// The events of one entry in chain order: the one that logged it, then
+/// every change. Changes are found by the index of changes; the event that
+/// logged the entry by its position in log order (see `Positions`).
+pub async fn entry_events(session: &mut Session, entry: &Entry) -> Result<Vec<Event>, StoreError> {
+    let mut events = change_events(session, &[entry.id]).await?;
+    if let Some(logged) = logging_event(session, entry).await? {
+        events.insert(0, logged);
+    }
+    Ok(events)
+}
+
+/// The event that logged `entry`. Its seq is the entry's position unless
+/// the rows of earlier imports moved the entry's position on; then it is
+/// the entry's own `entry_logged` event before that position, or, for a
+/// row of an import, the `entries_imported` event whose rows start at or
+/// before the position, found by halving (positions rise with seq).
+async fn logging_event(session: &mut Session, entry: &Entry) -> Result<Option<Event>, StoreError> {
+    let sql = format!("SELECT {EVENT_LIST} FROM events WHERE seq = $1");
+    let at_position = session.query(&sql, &[Value::Int(entry.position)]).await?;
+    if let Some(event) = at_position
+        .into_iter()
+        .next()
+        .map(event_from_row)
+        .transpose()?
+    {
+        if logs_entry(&event, entry.id)? {
+            return Ok(Some(event));
+        }
+    }
+    if entry.batch.is_some() {
+        if let Some(event) = imported_by(session, entry).await? {
+            return Ok(Some(event));
+        }
+    }
+    let sql = format!(
+        "SELECT {EVENT_LIST} FROM events WHERE seq <= $1 AND entry_id = $2 AND kind = 'entry_logged' \
+         ORDER BY seq DESC LIMIT 1"
+    );
+    let rows = session
+        .query(
+            &sql,
+            &[
+                Value::Int(entry.position),
+                Value::Text(entry.id.to_string()),
+            ],
+        )
+        .await?;
+    rows.into_iter().next().map(event_from_row).transpose()
+}
+
+/// The `entries_imported` event holding the row of `entry`, if one does.
+async fn imported_by(session: &mut Session, entry: &Entry) -> Result<Option<Event>, StoreError> {
+    let seqs: Vec<i64> = session
+        .query_map(
+            "SELECT seq FROM events WHERE kind = 'entries_imported' AND seq <= $1 ORDER BY seq",
+            &[Value::Int(entry.position)],
+            |row| row.int("seq"),
+        )
+        .await?;
+    // The last event whose first row stands at or before the entry.
+    let (mut low, mut high) = (0, seqs.len());
+    let mut found = None;
+    while low < high {
+        let middle = low + (high - low) / 2;
+        let sql = format!("SELECT {EVENT_LIST} FROM events WHERE seq = $1");
+        let rows = session.query(&sql, &[Value::Int(seqs[middle])]).await?;
+        let Some(event) = rows.into_iter().next().map(event_from_row).transpose()? else {
+            return Ok(None);
+        };
+        let first = match event
+            .body()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        {
+            EventBody::EntriesImported(imported) => imported.rows.first().map(|row| row.id),
+            _ => None,
+        };
+        let Some(first) = first else { return Ok(None) };
+        let position = session
+            .query(
+                "SELECT position FROM entries WHERE id = $1",
+                &[Value::Text(first.to_string())],
+            )
+            .await?
+            .into_iter()
+            .next()
+            .map(|row| row.int("position"))
+            .transpose()?;
+        match position {
+            Some(position) if position <= entry.position => {
+                found = Some(event);
+                low = middle + 1;
+            }
+            Some(_) => high = middle,
+            None => return Ok(None),
+        }
+    }
+    match found {
+        Some(event) if logs_entry(&event, entry.id)? => Ok(Some(event)),
+        _ => Ok(None),
+    }
+}
+
+/// Whether `event` logged the entry `id`.
+fn logs_entry(event: &Event, id: Uuid) -> Result<bool, StoreError> {
+    match event.kind.as_str() {
+        "entry_logged" => Ok(event.entry_id == Some(id)),
+        "entries_imported" => match event
+            .body()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        {
+            EventBody::EntriesImported(imported) => Ok(imported.rows.iter().any(|r| r.id == id)),
+            _ => Ok(false),
+        },
+        _ => Ok(false),
+    }
 }
 
 /// View rows in log order after position `after`, each with the digest of all

@@ -299,6 +299,14 @@ impl LedgerSnapshot for Snapshot {
         queries::change_events(&mut self.session, ids).await
     }
 
+    async fn entry(&mut self, id: Uuid) -> Result<Option<Entry>, StoreError> {
+        queries::load_entry(&mut self.session, id).await
+    }
+
+    async fn entry_events(&mut self, entry: &Entry) -> Result<Vec<Event>, StoreError> {
+        queries::entry_events(&mut self.session, entry).await
+    }
+
     async fn view_page(
         &mut self,
         after: i64,
