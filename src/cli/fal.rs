@@ -147,6 +147,9 @@ pub async fn pricing_sync(
             change.now
         ));
     }
+    for note in &summary.rounded {
+        text.push_str(&format!("  {note}\n"));
+    }
     write_text(out, &text)?;
     Ok(Exit::Success)
 }

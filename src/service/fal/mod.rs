@@ -11,6 +11,7 @@ use super::record::{self, LogRequest, Logged};
 use super::{active_tags, limits};
 use crate::error::{Error, Result};
 use crate::fal::billing::{cost_micros, Decimal};
+use crate::fal::json::FalObject;
 use crate::ledger::{Billing, Command, Entry, Kind, RunSettled, Status, Tags};
 use crate::money::Currency;
 use crate::pricing::Catalog;
@@ -130,16 +131,20 @@ impl RunReport {
 }
 
 /// The duration a COMPLETED queue status reports (`metrics.inference_time`,
-/// seconds), in milliseconds.
+/// seconds), in milliseconds: read from the number's text like every fal
+/// figure, rounded half to even.
 pub fn completed_duration(status_body: &[u8]) -> Option<i64> {
-    let value: Value = serde_json::from_slice(status_body).ok()?;
-    if value.get("status")?.as_str()? != "COMPLETED" {
+    let status = FalObject::from_slice(status_body).ok()?;
+    if status.text("status")? != "COMPLETED" {
         return None;
     }
-    let seconds = value.get("metrics")?.get("inference_time")?.as_f64()?;
-    // A duration, not money: rounded to the millisecond.
-    (seconds.is_finite() && (0.0..1e9).contains(&seconds))
-        .then(|| (seconds * 1000.0).round() as i64)
+    let seconds = status.object("metrics")?.number("inference_time").ok()??;
+    if seconds.is_negative() {
+        return None;
+    }
+    // Under 1e9 seconds, as before.
+    let millis = seconds.shifted(3).round_to(0, 1_000_000_000_000)?;
+    i64::try_from(millis.value).ok()
 }
 
 /// Unit prices billed units are priced at, by endpoint: fal's own (from
@@ -276,10 +281,38 @@ pub async fn settle_entry<S: Store>(
             unit: price.as_ref().map(|p| p.unit.clone()),
             price_date: price.as_ref().map(|p| p.date.clone()),
             price_from: price.as_ref().map(|p| p.from.to_string()),
+            // Header units keep their strict form: nothing is rounded.
+            rounded: None,
         });
     }
     let executed = store
         .execute(Command::Settle(settled), Timestamp::now())
         .await?;
     Ok(!executed.events.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_completed_status_gives_its_inference_time_in_milliseconds() {
+        let duration = |json: &str| completed_duration(json.as_bytes());
+        let completed = |time: &str| {
+            duration(&format!(
+                r#"{{"status": "COMPLETED", "metrics": {{"inference_time": {time}}}}}"#
+            ))
+        };
+        assert_eq!(completed("2.345"), Some(2345));
+        assert_eq!(completed("2.3455"), Some(2346));
+        assert_eq!(completed("2.3445"), Some(2344));
+        assert_eq!(completed("4e-3"), Some(4));
+        assert_eq!(completed("-1"), None);
+        assert_eq!(completed("1e9"), None);
+        assert_eq!(completed("\"x\""), None);
+        assert_eq!(
+            duration(r#"{"status": "IN_QUEUE", "metrics": {"inference_time": 1}}"#),
+            None
+        );
+    }
 }
