@@ -715,3 +715,132 @@ async fn billing_records_are_read_exactly_and_never_fall_through() {
         assert_eq!(ledger.json(&["verify", "--json"])["problem"], Value::Null);
     }
 }
+
+/// The UTC day `days` before today, `YYYY-MM-DD`.
+fn days_ago(days: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() - time::Duration::days(days)).to_string()
+}
+
+/// Prices have days: a synced price is in force from the day it was first
+/// read until the next change, and a run's billed units are priced at the
+/// price of the run's own UTC day, however late it is settled; before the
+/// first synced price, the catalog's. `db copy` carries the prices along.
+#[tokio::test(flavor = "multi_thread")]
+async fn billed_units_are_priced_at_the_price_in_force_on_the_runs_day() {
+    for ledger in TestLedger::each() {
+        let fal = FakeFal::start(KEY, ADMIN_KEY).await;
+        fal.set_units("fal-ai/flux/dev", "2");
+        let price = |unit_price: &str| {
+            fal.state.lock().unwrap().prices = vec![serde_json::from_str(&format!(
+                r#"{{"endpoint_id": "fal-ai/flux/dev", "unit_price": {unit_price}, "unit": "megapixels", "currency": "USD"}}"#
+            ))
+            .unwrap()];
+        };
+        let upstream = fal.url.clone();
+        let sync = || {
+            let done = tokio::task::block_in_place(|| {
+                ledger.run_env(
+                    &[
+                        "pricing",
+                        "sync",
+                        "--models",
+                        "fal-ai/flux/dev",
+                        "--json",
+                        "--fal-upstream",
+                        &upstream,
+                    ],
+                    &[("FAL_KEY", KEY)],
+                )
+            });
+            assert_eq!(done.code, 0, "[{}] {}", ledger.backend, done.stderr);
+            serde_json::from_str::<Value>(&done.stdout).unwrap()
+        };
+        // 0.03 first read 30 days ago (a sync then, its row's day moved
+        // back by hand), 0.04 read today.
+        price("0.03");
+        assert_eq!(sync()["stored"]["added"], 1);
+        common::exec_sql(&ledger.url, "UPDATE unit_prices SET day = day - 30");
+        price("0.04");
+        let changed = sync();
+        assert_eq!(changed["stored"]["changed"], 1, "{changed}");
+        assert_eq!(changed["changes"][0]["before"], "0.03 USD/megapixels");
+        // An unchanged price adds no row: each row's day is the day its
+        // price was first read.
+        assert_eq!(sync()["stored"]["unchanged"], 1);
+        let rows = common::query_text(
+            &ledger.url,
+            "SELECT unit_price FROM unit_prices ORDER BY day",
+        );
+        assert_eq!(
+            rows,
+            vec![vec!["0.03".to_string()], vec!["0.04".to_string()]]
+        );
+
+        // Runs before any sync, on the first synced day, between the two
+        // prices, and today; settled only now.
+        let runs = [
+            ("day-40", days_ago(40), "0.05", "catalog"),
+            ("day-30", days_ago(30), "0.06", "sync"),
+            ("day-20", days_ago(20), "0.06", "sync"),
+            ("day-0", days_ago(0), "0.08", "sync"),
+        ];
+        for (id, day, _, _) in &runs {
+            ledger.ok(&[
+                "log",
+                "--model",
+                "fal-ai/flux/dev",
+                "--request-id",
+                id,
+                "--status",
+                "pending",
+                "--at",
+                day,
+            ]);
+            fal.state.lock().unwrap().runs.insert(
+                id.to_string(),
+                common::fake_fal::QueuedRun {
+                    endpoint: "fal-ai/flux/dev".into(),
+                    polls: 2,
+                },
+            );
+        }
+        // The ledger moves to the other backend (PostgreSQL when there is
+        // one) before anything is settled.
+        let copy = match (ledger.backend, common::postgres_admin_url()) {
+            ("sqlite", Some(admin)) => TestLedger::postgres(&admin),
+            _ => TestLedger::sqlite(),
+        };
+        ledger.ok(&["db", "copy", "--from", &ledger.url, "--to", &copy.url]);
+
+        for (which, settled_ledger) in [("ledger", &ledger), ("copy", &copy)] {
+            let done = tokio::task::block_in_place(|| {
+                settled_ledger.run_env(
+                    &["reconcile", "--json", "--fal-upstream", &upstream],
+                    &[("FAL_KEY", KEY)],
+                )
+            });
+            assert_eq!(done.code, 0, "{}", done.stderr);
+            let summary: Value = serde_json::from_str(&done.stdout).unwrap();
+            assert_eq!(summary["confirmed"], 4, "{summary}");
+            for (id, _, amount, from) in &runs {
+                let settled = entry(settled_ledger, id);
+                let where_ = format!(
+                    "[{} {which} on {}] {id}",
+                    ledger.backend, settled_ledger.backend
+                );
+                assert_eq!(settled["actual"]["amount"], *amount, "{where_}: {settled}");
+                assert_eq!(settled["billing"]["price_from"], *from, "{where_}");
+                if *from == "sync" {
+                    let first_read = if *id == "day-0" { 0 } else { 30 };
+                    assert_eq!(
+                        settled["billing"]["price_date"],
+                        json!(days_ago(first_read)),
+                        "{where_}"
+                    );
+                }
+            }
+            let verify = settled_ledger.json(&["verify", "--json"]);
+            assert_eq!(verify["problem"], Value::Null, "{verify}");
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! `pricing sync`: fal's unit prices (`GET api.fal.ai/v1/models/pricing`,
 //! 1–50 endpoint ids a call, paged) for the catalog's endpoints and every
-//! fal endpoint in the ledger, stored in the ledger database with the day
-//! they were read. They price billed units; the catalog's formulas still
+//! fal endpoint in the ledger, stored in the ledger database from the day
+//! they were first read (fal's answer states no day). They price the
+//! billed units of runs on or after that day; the catalog's formulas still
 //! make the estimates before a run.
 
 use super::api::{get_all_pages, FalApi};
@@ -89,6 +90,7 @@ pub async fn sync<S: Store>(store: &S, api: &FalApi, endpoints: &[String]) -> Re
             fetched.insert(parsed.endpoint.clone(), parsed);
         }
     }
+    // Each endpoint's latest price (the history comes by day).
     let before: BTreeMap<String, UnitPrice> = store
         .unit_prices()
         .await?
