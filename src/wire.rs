@@ -88,6 +88,9 @@ pub struct BillingJson {
     /// The day the unit price was read, and where from (sync or catalog).
     pub price_date: Option<String>,
     pub price_from: Option<String>,
+    /// Figures fal gave more precisely than the ledger stores, each with
+    /// what it was rounded to (half to even); null when none was.
+    pub rounded: Option<String>,
     /// True when fal reported 0 units and no cost is confirmed: 0 does not
     /// prove a free run, so the entry stays open for billing records.
     pub zero_units: bool,
@@ -103,6 +106,7 @@ impl BillingJson {
             unit,
             price_date,
             price_from,
+            rounded,
         } = billing;
         BillingJson {
             units,
@@ -111,6 +115,7 @@ impl BillingJson {
             unit,
             price_date,
             price_from,
+            rounded,
             zero_units,
         }
     }

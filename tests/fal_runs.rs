@@ -577,3 +577,270 @@ fn the_ledger_learns_prices_and_run_times_per_settings() {
         );
     }
 }
+
+/// fal's prices are read from their JSON text: `0.0000025`, which a float
+/// prints as `2.5e-6`, and an exponent fal writes itself (`1e-7`).
+#[tokio::test(flavor = "multi_thread")]
+async fn synced_prices_are_read_exactly_and_price_billed_units() {
+    for ledger in TestLedger::each() {
+        let fal = FakeFal::start(KEY, ADMIN_KEY).await;
+        fal.state.lock().unwrap().raw_prices = vec![
+            r#"{"endpoint_id": "fal-ai/flux/schnell", "unit_price": 0.0000025, "unit": "images", "currency": "USD"}"#.into(),
+            r#"{"endpoint_id": "fal-ai/flux/krea", "unit_price": 1e-7, "unit": "images", "currency": "USD"}"#.into(),
+        ];
+        fal.set_units("fal-ai/flux/schnell", "1000");
+        fal.set_units("fal-ai/flux/krea", "1000");
+        let upstream = fal.url.clone();
+        let sync = tokio::task::block_in_place(|| {
+            ledger.run_env(
+                &[
+                    "pricing",
+                    "sync",
+                    "--models",
+                    "fal-ai/flux/schnell,fal-ai/flux/krea",
+                    "--json",
+                    "--fal-upstream",
+                    &upstream,
+                ],
+                &[("FAL_KEY", KEY)],
+            )
+        });
+        assert_eq!(sync.code, 0, "[{}] {}", ledger.backend, sync.stderr);
+        let summary: Value = serde_json::from_str(&sync.stdout).unwrap();
+        assert_eq!(summary["stored"]["added"], 2, "{summary}");
+        assert_eq!(summary["rounded"], json!([]));
+
+        // Billed units at the synced prices, through the proxy.
+        let server =
+            Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
+        for endpoint in ["fal-ai/flux/schnell", "fal-ai/flux/krea"] {
+            let answer = proxy(
+                &server,
+                reqwest::Method::POST,
+                &format!("https://fal.run/{endpoint}"),
+            )
+            .body(json!({"prompt": "exact"}).to_string())
+            .send()
+            .await
+            .unwrap();
+            assert_eq!(answer.status(), StatusCode::OK);
+        }
+        let list = ledger.json(&["list", "--json"]);
+        let by_model = |model: &str| -> Value {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["model"] == json!(model))
+                .cloned()
+                .unwrap_or_else(|| panic!("{model} not logged: {list}"))
+        };
+        let schnell = by_model("fal-ai/flux/schnell");
+        assert_eq!(schnell["actual"]["amount"], "0.0025", "1,000 × 0.0000025");
+        assert_eq!(schnell["billing"]["unit_price"], "0.0000025");
+        assert_eq!(schnell["billing"]["price_from"], "sync");
+        let krea = by_model("fal-ai/flux/krea");
+        assert_eq!(krea["actual"]["amount"], "0.0001", "1,000 × 1e-7");
+        assert_eq!(krea["billing"]["unit_price"], "0.0000001");
+    }
+}
+
+/// Billing records are read from their JSON text: small totals that a
+/// float prints with an exponent (`0.000004` → `4e-6`), exponents fal
+/// writes itself, and digits past a float's 17 all reach the ledger
+/// exactly; what is not a number refuses its record by name instead of
+/// passing the turn to another field.
+#[tokio::test(flavor = "multi_thread")]
+async fn billing_records_are_read_exactly_and_never_fall_through() {
+    for ledger in TestLedger::each() {
+        let fal = FakeFal::start(KEY, ADMIN_KEY).await;
+        fal.state.lock().unwrap().raw_billing = vec![
+            // The total, not units × price, is the cost.
+            r#"{"request_id": "r-total", "endpoint_id": "fal-ai/flux/dev", "cost_total": 0.000004, "output_units": 1, "unit_price": 0.025}"#.into(),
+            r#"{"request_id": "r-units", "endpoint_id": "fal-ai/flux/dev", "output_units": 1000, "unit_price": 0.0000025}"#.into(),
+            // 19 significant digits: as a float, 0.1234565, which rounds
+            // half to even down.
+            r#"{"request_id": "r-long", "endpoint_id": "fal-ai/flux/dev", "cost_total": 0.1234565000000000001, "cost_estimate_nano_usd": 1000}"#.into(),
+            r#"{"request_id": "r-exponent", "endpoint_id": "fal-ai/flux/dev", "output_units": 1000, "unit_price": 1e-7}"#.into(),
+            r#"{"request_id": "r-nan", "endpoint_id": "fal-ai/flux/dev", "cost_total": "NaN", "cost_estimate_nano_usd": 5000}"#.into(),
+        ];
+        for id in ["r-total", "r-units", "r-long", "r-exponent", "r-nan"] {
+            ledger.ok(&[
+                "log",
+                "--model",
+                "fal-ai/flux/dev",
+                "--request-id",
+                id,
+                "--status",
+                "pending",
+            ]);
+        }
+        let upstream = fal.url.clone();
+        let done = tokio::task::block_in_place(|| {
+            ledger.run_env(
+                &[
+                    "reconcile",
+                    "--billing-events",
+                    "--json",
+                    "--fal-upstream",
+                    &upstream,
+                ],
+                &[("FAL_KEY", ADMIN_KEY)],
+            )
+        });
+        assert_eq!(done.code, 0, "{}", done.stderr);
+        let summary: Value = serde_json::from_str(&done.stdout).unwrap();
+        let total = entry(&ledger, "r-total");
+        assert_eq!(total["actual"]["amount"], "0.000004", "{summary}");
+        assert_eq!(total["billing"]["rounded"], Value::Null);
+        let units = entry(&ledger, "r-units");
+        assert_eq!(units["actual"]["amount"], "0.0025", "{summary}");
+        assert_eq!(units["billing"]["unit_price"], "0.0000025");
+        let long = entry(&ledger, "r-long");
+        assert_eq!(long["actual"]["amount"], "0.123457");
+        assert_eq!(
+            long["billing"]["rounded"],
+            "cost_total 0.1234565000000000001 rounded to 0.123457 USD (micro-units)"
+        );
+        let exponent = entry(&ledger, "r-exponent");
+        assert_eq!(exponent["actual"]["amount"], "0.0001", "{summary}");
+        assert_eq!(exponent["billing"]["unit_price"], "0.0000001");
+        // Not a number: refused by name, nothing booked from the next field.
+        assert_eq!(entry(&ledger, "r-nan")["actual"], Value::Null);
+        assert_eq!(summary["failed"], 1, "{summary}");
+        let failure = summary["failures"][0].as_str().unwrap();
+        assert!(
+            failure.contains("r-nan") && failure.contains("cost_total"),
+            "{failure}"
+        );
+        assert_eq!(ledger.json(&["verify", "--json"])["problem"], Value::Null);
+    }
+}
+
+/// The UTC day `days` before today, `YYYY-MM-DD`.
+fn days_ago(days: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() - time::Duration::days(days)).to_string()
+}
+
+/// Prices have days: a synced price is in force from the day it was first
+/// read until the next change, and a run's billed units are priced at the
+/// price of the run's own UTC day, however late it is settled; before the
+/// first synced price, the catalog's. `db copy` carries the prices along.
+#[tokio::test(flavor = "multi_thread")]
+async fn billed_units_are_priced_at_the_price_in_force_on_the_runs_day() {
+    for ledger in TestLedger::each() {
+        let fal = FakeFal::start(KEY, ADMIN_KEY).await;
+        fal.set_units("fal-ai/flux/dev", "2");
+        let price = |unit_price: &str| {
+            fal.state.lock().unwrap().prices = vec![serde_json::from_str(&format!(
+                r#"{{"endpoint_id": "fal-ai/flux/dev", "unit_price": {unit_price}, "unit": "megapixels", "currency": "USD"}}"#
+            ))
+            .unwrap()];
+        };
+        let upstream = fal.url.clone();
+        let sync = || {
+            let done = tokio::task::block_in_place(|| {
+                ledger.run_env(
+                    &[
+                        "pricing",
+                        "sync",
+                        "--models",
+                        "fal-ai/flux/dev",
+                        "--json",
+                        "--fal-upstream",
+                        &upstream,
+                    ],
+                    &[("FAL_KEY", KEY)],
+                )
+            });
+            assert_eq!(done.code, 0, "[{}] {}", ledger.backend, done.stderr);
+            serde_json::from_str::<Value>(&done.stdout).unwrap()
+        };
+        // 0.03 first read 30 days ago (a sync then, its row's day moved
+        // back by hand), 0.04 read today.
+        price("0.03");
+        assert_eq!(sync()["stored"]["added"], 1);
+        common::exec_sql(&ledger.url, "UPDATE unit_prices SET day = day - 30");
+        price("0.04");
+        let changed = sync();
+        assert_eq!(changed["stored"]["changed"], 1, "{changed}");
+        assert_eq!(changed["changes"][0]["before"], "0.03 USD/megapixels");
+        // An unchanged price adds no row: each row's day is the day its
+        // price was first read.
+        assert_eq!(sync()["stored"]["unchanged"], 1);
+        let rows = common::query_text(
+            &ledger.url,
+            "SELECT unit_price FROM unit_prices ORDER BY day",
+        );
+        assert_eq!(
+            rows,
+            vec![vec!["0.03".to_string()], vec!["0.04".to_string()]]
+        );
+
+        // Runs before any sync, on the first synced day, between the two
+        // prices, and today; settled only now.
+        let runs = [
+            ("day-40", days_ago(40), "0.05", "catalog"),
+            ("day-30", days_ago(30), "0.06", "sync"),
+            ("day-20", days_ago(20), "0.06", "sync"),
+            ("day-0", days_ago(0), "0.08", "sync"),
+        ];
+        for (id, day, _, _) in &runs {
+            ledger.ok(&[
+                "log",
+                "--model",
+                "fal-ai/flux/dev",
+                "--request-id",
+                id,
+                "--status",
+                "pending",
+                "--at",
+                day,
+            ]);
+            fal.state.lock().unwrap().runs.insert(
+                id.to_string(),
+                common::fake_fal::QueuedRun {
+                    endpoint: "fal-ai/flux/dev".into(),
+                    polls: 2,
+                },
+            );
+        }
+        // The ledger moves to the other backend (PostgreSQL when there is
+        // one) before anything is settled.
+        let copy = match (ledger.backend, common::postgres_admin_url()) {
+            ("sqlite", Some(admin)) => TestLedger::postgres(&admin),
+            _ => TestLedger::sqlite(),
+        };
+        ledger.ok(&["db", "copy", "--from", &ledger.url, "--to", &copy.url]);
+
+        for (which, settled_ledger) in [("ledger", &ledger), ("copy", &copy)] {
+            let done = tokio::task::block_in_place(|| {
+                settled_ledger.run_env(
+                    &["reconcile", "--json", "--fal-upstream", &upstream],
+                    &[("FAL_KEY", KEY)],
+                )
+            });
+            assert_eq!(done.code, 0, "{}", done.stderr);
+            let summary: Value = serde_json::from_str(&done.stdout).unwrap();
+            assert_eq!(summary["confirmed"], 4, "{summary}");
+            for (id, _, amount, from) in &runs {
+                let settled = entry(settled_ledger, id);
+                let where_ = format!(
+                    "[{} {which} on {}] {id}",
+                    ledger.backend, settled_ledger.backend
+                );
+                assert_eq!(settled["actual"]["amount"], *amount, "{where_}: {settled}");
+                assert_eq!(settled["billing"]["price_from"], *from, "{where_}");
+                if *from == "sync" {
+                    let first_read = if *id == "day-0" { 0 } else { 30 };
+                    assert_eq!(
+                        settled["billing"]["price_date"],
+                        json!(days_ago(first_read)),
+                        "{where_}"
+                    );
+                }
+            }
+            let verify = settled_ledger.json(&["verify", "--json"]);
+            assert_eq!(verify["problem"], Value::Null, "{verify}");
+        }
+    }
+}

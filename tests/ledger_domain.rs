@@ -266,6 +266,7 @@ fn billing(units: &str, price: Option<&str>) -> Billing {
         unit: price.map(|_| "megapixels".into()),
         price_date: price.map(|_| "2026-12-01".into()),
         price_from: price.map(|_| "sync".into()),
+        rounded: None,
     }
 }
 

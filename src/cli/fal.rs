@@ -169,6 +169,9 @@ pub async fn pricing_sync(
             change.now
         ));
     }
+    for note in &summary.rounded {
+        text.push_str(&format!("  {note}\n"));
+    }
     write_text(out, &text)?;
     Ok(Exit::Success)
 }

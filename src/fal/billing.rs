@@ -2,10 +2,14 @@
 //! may be fractional) times a unit price, both exact decimals, rounded half
 //! to even to the micro-unit, as every amount in gencost.
 
+use super::json::Literal;
 use crate::money::{div_round_half_even, scaled_decimal_string};
 
 /// Decimal places a unit count or unit price may carry.
-const MAX_SCALE: u32 = 12;
+pub const MAX_SCALE: u32 = 12;
+
+/// A decimal's digits stay below this.
+const MAX_DIGITS: i128 = 10i128.pow(24);
 
 /// An exact non-negative decimal: `digits` × 10^-`scale`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,13 +42,40 @@ impl Decimal {
         } else {
             all.parse::<i128>()
                 .ok()
-                .filter(|d| *d < 10i128.pow(24))
+                .filter(|d| *d < MAX_DIGITS)
                 .ok_or_else(|| format!("'{text}' is too large"))?
         };
         Ok(Decimal {
             digits,
             scale: fraction.len() as u32,
         })
+    }
+
+    /// A number of a fal JSON answer (exponents allowed: `4e-6`), rounded
+    /// half to even to 12 decimals; the flag is true when that dropped
+    /// digits. Negative numbers and numbers of more than 24 digits in all
+    /// (as `parse`) are refused.
+    pub fn from_literal(literal: &Literal) -> Result<(Decimal, bool), String> {
+        if literal.is_negative() {
+            return Err(format!("'{}' is negative", literal.text()));
+        }
+        let out_of_range = || format!("'{}' is out of range", literal.text());
+        let rounded = literal
+            .round_to(MAX_SCALE, MAX_DIGITS * 10i128.pow(MAX_SCALE))
+            .ok_or_else(out_of_range)?;
+        let mut decimal = Decimal {
+            digits: rounded.value,
+            scale: MAX_SCALE,
+        };
+        while decimal.scale > 0 && decimal.digits % 10 == 0 {
+            decimal.digits /= 10;
+            decimal.scale -= 1;
+        }
+        // The same bound as `parse`: at most 24 digits in all.
+        if decimal.digits >= MAX_DIGITS {
+            return Err(out_of_range());
+        }
+        Ok((decimal, !rounded.exact))
     }
 
     pub fn is_zero(&self) -> bool {
@@ -74,6 +105,41 @@ pub fn cost_micros(units: Decimal, unit_price: Decimal) -> Result<i64, String> {
     i64::try_from(micros).map_err(|_| "the billed cost is too large".to_string())
 }
 
+/// `units` × `unit_price` less `percent_discount` percent, in micro-units,
+/// rounded half to even once, at the end.
+pub fn discounted_cost_micros(
+    units: Decimal,
+    unit_price: Decimal,
+    percent_discount: Decimal,
+) -> Result<i64, String> {
+    let hundred = 100 * 10i128.pow(percent_discount.scale);
+    if percent_discount.digits > hundred {
+        return Err(format!(
+            "percent_discount: '{}' is out of range (0 to 100)",
+            percent_discount.text()
+        ));
+    }
+    let too_large = || "the billed cost is too large".to_string();
+    let product = units
+        .digits
+        .checked_mul(unit_price.digits)
+        .and_then(|p| p.checked_mul(hundred - percent_discount.digits))
+        .ok_or_else(too_large)?;
+    // The kept share is a percentage: two more places.
+    let scale = units.scale + unit_price.scale + percent_discount.scale + 2;
+    let micros = if scale >= 6 {
+        div_round_half_even(
+            product,
+            10i128.checked_pow(scale - 6).ok_or_else(too_large)?,
+        )
+    } else {
+        product
+            .checked_mul(10i128.pow(6 - scale))
+            .ok_or_else(too_large)?
+    };
+    i64::try_from(micros).map_err(|_| too_large())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,10 +161,59 @@ mod tests {
     }
 
     #[test]
+    fn a_discount_is_applied_before_the_one_rounding() {
+        assert_eq!(
+            discounted_cost_micros(d("2"), d("0.001"), d("10")),
+            Ok(1_800)
+        );
+        assert_eq!(
+            discounted_cost_micros(d("1"), d("0.04"), d("0")),
+            Ok(40_000)
+        );
+        assert_eq!(discounted_cost_micros(d("1"), d("0.04"), d("100")), Ok(0));
+        // 0.0000125 × 0.9 = 0.00001125: rounded once, to 11 µ (not 12 × 0.9).
+        assert_eq!(
+            discounted_cost_micros(d("1"), d("0.0000125"), d("10")),
+            Ok(11)
+        );
+        assert_eq!(
+            discounted_cost_micros(d("1000"), d("0.0000025"), d("12.5")),
+            Ok(2_188)
+        );
+        assert!(discounted_cost_micros(d("1"), d("1"), d("100.5")).is_err());
+    }
+
+    #[test]
     fn malformed_units_are_refused() {
         for bad in ["", ".", "-1", "1e3", "1.", "abc", "1.0000000000001", "1,5"] {
             assert!(Decimal::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn json_numbers_round_half_to_even_to_twelve_decimals() {
+        let read = |text: &str| {
+            let (decimal, rounded) = Decimal::from_literal(&Literal::parse(text).unwrap()).unwrap();
+            (decimal.text(), rounded)
+        };
+        assert_eq!(read("4e-6"), ("0.000004".into(), false));
+        assert_eq!(read("2.5E-7"), ("0.00000025".into(), false));
+        assert_eq!(read("1e-7"), ("0.0000001".into(), false));
+        assert_eq!(read("0.0000025"), ("0.0000025".into(), false));
+        assert_eq!(read("1000"), ("1000".into(), false));
+        assert_eq!(read("2.5E-13"), ("0".into(), true));
+        assert_eq!(read("1.5e-12"), ("0.000000000002".into(), true));
+        assert_eq!(
+            read("0.1234567890123456789"),
+            ("0.123456789012".into(), true)
+        );
+        let refused = |text: &str| Decimal::from_literal(&Literal::parse(text).unwrap()).is_err();
+        assert!(refused("-1"));
+        assert!(refused("1e24"));
+        assert!(refused("1e400"));
+        assert!(refused("1234567890123.123456789012"));
+        assert!(!refused("9.99e23"));
+        assert!(!refused("123456789012.123456789012"));
     }
 
     proptest! {

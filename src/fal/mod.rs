@@ -4,4 +4,5 @@
 
 pub mod billing;
 pub mod call;
+pub mod json;
 pub mod target;

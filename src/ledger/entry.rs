@@ -115,6 +115,11 @@ pub struct Billing {
     pub price_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_from: Option<String>,
+    /// Figures the provider gave more precisely than the ledger stores
+    /// (a billing record's `cost_total` below the micro-unit, say), each
+    /// with what it was rounded to, half to even; `None` when nothing was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounded: Option<String>,
 }
 
 impl Billing {

@@ -46,9 +46,14 @@ pub async fn copy<A: Store, B: Store>(
         done += page.len() as i64;
         progress(done, total_events);
     }
-    // Imported exchange rates travel with the ledger, so totals stay the same.
+    // Imported exchange rates and synced unit prices travel with the
+    // ledger, so totals stay the same and runs settle at the same prices.
     let rates = from.rates(None).await?;
     to.import_rates(&rates).await?;
+    let prices = from.unit_prices().await?;
+    if !prices.is_empty() {
+        to.copy_unit_prices(&prices).await?;
+    }
     let copied = to.info().await?;
     Ok(CopyReport {
         events: copied.events,

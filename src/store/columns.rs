@@ -436,6 +436,7 @@ mod tests {
                 unit: Some("megapixels".into()),
                 price_date: Some("2026-11-27".into()),
                 price_from: Some("sync".into()),
+                rounded: None,
             }),
         }
     }

@@ -207,16 +207,24 @@ pub trait Store: Send + Sync {
         limit: i64,
     ) -> impl Future<Output = Result<Vec<RecentRun>, StoreError>> + Send;
 
-    /// Stores fal unit prices read today (all or nothing).
+    /// Stores fal unit prices read on their day (all or nothing); a price
+    /// equal to the one already in force that day is not stored again.
     fn store_unit_prices(
         &self,
         prices: &[crate::pricing::unit_price::UnitPrice],
     ) -> impl Future<Output = Result<crate::pricing::unit_price::UnitPricesStored, StoreError>> + Send;
 
-    /// Each endpoint's latest stored fal unit price.
+    /// Every stored fal unit price, by endpoint, then day.
     fn unit_prices(
         &self,
     ) -> impl Future<Output = Result<Vec<crate::pricing::unit_price::UnitPrice>, StoreError>> + Send;
+
+    /// Stores these fal unit prices as they are, each on its own day (all
+    /// or nothing): how `db copy` carries them.
+    fn copy_unit_prices(
+        &self,
+        prices: &[crate::pricing::unit_price::UnitPrice],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Stored exchange rates of these currencies, or of all when `None`.
     fn rates(

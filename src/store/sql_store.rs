@@ -535,7 +535,17 @@ impl Store for SqlStore {
     }
 
     async fn unit_prices(&self) -> Result<Vec<crate::pricing::unit_price::UnitPrice>, StoreError> {
-        super::unit_prices::latest(&mut self.connection().await?).await
+        super::unit_prices::all(&mut self.connection().await?).await
+    }
+
+    async fn copy_unit_prices(
+        &self,
+        prices: &[crate::pricing::unit_price::UnitPrice],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        super::unit_prices::copy(&mut tx, prices).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn rates(&self, currencies: Option<&[Currency]>) -> Result<Vec<DayRate>, StoreError> {

@@ -1,22 +1,29 @@
 //! fal's unit prices in the ledger database, by endpoint and the day they
-//! were read: reference data like the exchange rates (not events; they
-//! survive `reset`), so every editor of a shared ledger prices billed units
-//! alike.
+//! were first read: reference data like the exchange rates (not events;
+//! they survive `reset` and travel with `db copy`), so every editor of a
+//! shared ledger prices billed units alike, each run at its own day's
+//! price.
 
 use super::error::StoreError;
 use super::session::Session;
 use super::value::{Column, Row, RowsInsert, Value};
 use crate::pricing::unit_price::{UnitPrice, UnitPricesStored};
 
-/// Stores prices read today; a price equal to the endpoint's latest one
-/// is counted unchanged and not stored again, so the table grows only when
-/// a price changes.
+/// Stores prices read on their `day`; a price equal to the one in force on
+/// that day (the endpoint's latest stored on or before it) is counted
+/// unchanged and not stored again, so the table grows only when a price
+/// changes, and each row's day is the day the price was first read. A
+/// second change on the same day replaces that day's row.
 pub async fn store(tx: &mut Session, prices: &[UnitPrice]) -> Result<UnitPricesStored, StoreError> {
-    let latest = latest(tx).await?;
+    let history = all(tx).await?;
     let mut counts = UnitPricesStored::default();
-    let mut values = Vec::new();
+    let mut rows = Vec::new();
     for price in prices {
-        match latest.iter().find(|p| p.endpoint == price.endpoint) {
+        let in_force = history
+            .iter()
+            .filter(|p| p.endpoint == price.endpoint && p.day <= price.day)
+            .max_by_key(|p| p.day);
+        match in_force {
             Some(old)
                 if (&old.unit_price, &old.unit, old.currency)
                     == (&price.unit_price, &price.unit, price.currency) =>
@@ -27,6 +34,26 @@ pub async fn store(tx: &mut Session, prices: &[UnitPrice]) -> Result<UnitPricesS
             Some(_) => counts.changed += 1,
             None => counts.added += 1,
         }
+        rows.push(price);
+    }
+    insert(tx, &rows).await?;
+    Ok(counts)
+}
+
+/// Stores these prices as they are, each on its own day (`db copy`).
+pub async fn copy(tx: &mut Session, prices: &[UnitPrice]) -> Result<(), StoreError> {
+    for chunk in prices.chunks(1000) {
+        insert(tx, &chunk.iter().collect::<Vec<_>>()).await?;
+    }
+    Ok(())
+}
+
+async fn insert(tx: &mut Session, prices: &[&UnitPrice]) -> Result<(), StoreError> {
+    if prices.is_empty() {
+        return Ok(());
+    }
+    let mut values = Vec::with_capacity(prices.len() * 5);
+    for price in prices {
         values.extend([
             Value::Text(price.endpoint.clone()),
             Value::Int(price.day),
@@ -35,26 +62,22 @@ pub async fn store(tx: &mut Session, prices: &[UnitPrice]) -> Result<UnitPricesS
             Value::Text(price.currency.code().to_string()),
         ]);
     }
-    if !values.is_empty() {
-        tx.insert_groups(&mut std::iter::once(vec![RowsInsert {
-            table: "unit_prices",
-            columns: "endpoint, day, unit_price, unit, currency",
-            types: &[Column::Text, Column::Int, Column::Text, Column::Text, Column::Text],
-            values,
-            on_conflict: "ON CONFLICT (endpoint, day) DO UPDATE SET unit_price = excluded.unit_price, unit = excluded.unit, currency = excluded.currency",
-        }]))
-        .await?;
-    }
-    Ok(counts)
+    tx.insert_groups(&mut std::iter::once(vec![RowsInsert {
+        table: "unit_prices",
+        columns: "endpoint, day, unit_price, unit, currency",
+        types: &[Column::Text, Column::Int, Column::Text, Column::Text, Column::Text],
+        values,
+        on_conflict: "ON CONFLICT (endpoint, day) DO UPDATE SET unit_price = excluded.unit_price, unit = excluded.unit, currency = excluded.currency",
+    }]))
+    .await
 }
 
-/// Each endpoint's latest stored price.
-pub async fn latest(handle: &mut Session) -> Result<Vec<UnitPrice>, StoreError> {
+/// Every stored price, by endpoint, then day.
+pub async fn all(handle: &mut Session) -> Result<Vec<UnitPrice>, StoreError> {
     let rows = handle
         .query(
-            "SELECT p.endpoint, p.day, p.unit_price, p.unit, p.currency FROM unit_prices p \
-             WHERE p.day = (SELECT MAX(q.day) FROM unit_prices q WHERE q.endpoint = p.endpoint) \
-             ORDER BY p.endpoint",
+            "SELECT endpoint, day, unit_price, unit, currency FROM unit_prices \
+             ORDER BY endpoint, day",
             &[],
         )
         .await?;

@@ -14,7 +14,8 @@
 //!   headers included); `POST /{endpoint}/stream` answers server-sent events.
 //! - `api.fal.ai`: `/v1/models/pricing` and `/v1/models/billing-events`,
 //!   paged with `cursor`, `next_cursor` and `has_more`; billing events need
-//!   the admin key (403 otherwise).
+//!   the admin key (403 otherwise). Items given as text (`raw_prices`,
+//!   `raw_billing`) go out byte for byte, numbers as written.
 #![allow(dead_code)]
 
 use axum::body::{Body, Bytes};
@@ -55,6 +56,11 @@ pub struct FalState {
     pub prices: Vec<Value>,
     /// `/v1/models/billing-events` records.
     pub billing: Vec<Value>,
+    /// More prices and records, each as the exact JSON text fal would send
+    /// (`{"cost_total": 0.000004}` stays as written: a `Value` would print
+    /// that number as `4e-6`, and lose digits past 17).
+    pub raw_prices: Vec<String>,
+    pub raw_billing: Vec<String>,
     pub key: String,
     pub admin_key: String,
     /// Seconds `metrics.inference_time` reports.
@@ -283,17 +289,32 @@ fn platform(s: &FalState, segments: &[&str], query: &str, admin: bool) -> Respon
         .first()
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let page = |items: Vec<Value>, field: &str| {
+    let page = |items: Vec<String>, field: &str| {
         let item = items.get(cursor).cloned();
         let more = cursor + 1 < items.len();
-        json_response(
-            200,
-            json!({
-                field: item.into_iter().collect::<Vec<_>>(),
-                "next_cursor": more.then(|| (cursor + 1).to_string()),
-                "has_more": more
-            }),
-        )
+        let next = json!(more.then(|| (cursor + 1).to_string()));
+        // Written as text, so each item goes out exactly as it was given.
+        let body = format!(
+            "{{{}: [{}], \"next_cursor\": {next}, \"has_more\": {more}}}",
+            json!(field),
+            item.unwrap_or_default()
+        );
+        Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // Every item as JSON text, the raw ones as given.
+    let all = |values: &[Value], raw: &[String]| -> Vec<(Value, String)> {
+        values
+            .iter()
+            .map(|v| (v.clone(), v.to_string()))
+            .chain(
+                raw.iter()
+                    .map(|text| (serde_json::from_str(text).unwrap(), text.clone())),
+            )
+            .collect()
     };
     match segments {
         ["v1", "models", "pricing"] => {
@@ -301,11 +322,10 @@ fn platform(s: &FalState, segments: &[&str], query: &str, admin: bool) -> Respon
             if wanted.is_empty() || wanted.len() > 50 {
                 return json_response(422, json!({"detail": "endpoint_id: 1 to 50 ids"}));
             }
-            let items = s
-                .prices
-                .iter()
-                .filter(|p| wanted.iter().any(|w| p["endpoint_id"] == json!(w)))
-                .cloned()
+            let items = all(&s.prices, &s.raw_prices)
+                .into_iter()
+                .filter(|(p, _)| wanted.iter().any(|w| p["endpoint_id"] == json!(w)))
+                .map(|(_, text)| text)
                 .collect();
             page(items, "prices")
         }
@@ -317,11 +337,10 @@ fn platform(s: &FalState, segments: &[&str], query: &str, admin: bool) -> Respon
             if wanted.len() > 50 {
                 return json_response(422, json!({"detail": "request_id: at most 50 ids"}));
             }
-            let items = s
-                .billing
-                .iter()
-                .filter(|e| wanted.iter().any(|w| e["request_id"] == json!(w)))
-                .cloned()
+            let items = all(&s.billing, &s.raw_billing)
+                .into_iter()
+                .filter(|(e, _)| wanted.iter().any(|w| e["request_id"] == json!(w)))
+                .map(|(_, text)| text)
                 .collect();
             page(items, "billing_events")
         }

@@ -4,8 +4,10 @@
 //! replaced, the real host goes in `x-forwarded-host`, nothing else changes.
 
 use crate::error::{Error, Result};
+use crate::fal::json::FalObject;
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{Method, RequestBuilder, Url};
+use serde_json::value::RawValue;
 
 /// The environment variable the key is read from (never a flag, which
 /// would show in the process list).
@@ -86,13 +88,10 @@ pub fn call_failed(what: &str, error: reqwest::Error) -> Error {
     ))
 }
 
-/// A GET of a fal JSON API (`api.fal.ai`), read within `limit` bytes.
-pub async fn get_json(
-    api: &FalApi,
-    what: &str,
-    target: &Url,
-    limit: usize,
-) -> Result<serde_json::Value> {
+/// A GET of a fal JSON API (`api.fal.ai`), read within `limit` bytes: the
+/// answer's object, each member kept as its own text (numbers are never
+/// read through a float).
+pub async fn get_json(api: &FalApi, what: &str, target: &Url, limit: usize) -> Result<FalObject> {
     let response = api
         .request(Method::GET, target)?
         .header("accept", "application/json")
@@ -111,23 +110,24 @@ pub async fn get_json(
     let body = read_limited(response, limit)
         .await
         .map_err(|e| Error::Io(format!("{what}: {e}")))?;
-    serde_json::from_slice(&body).map_err(|e| {
+    FalObject::from_slice(&body).map_err(|e| {
         Error::Io(format!(
             "{what}: fal.ai's answer is not the JSON expected: {e}"
         ))
     })
 }
 
-/// Every item of a paged fal list (`{FIELD: [...], next_cursor, has_more}`):
-/// `url` with its query, then `cursor=` each `next_cursor` until `has_more`
-/// is false; each page read within `page_limit` bytes.
+/// Every item of a paged fal list (`{FIELD: [...], next_cursor, has_more}`),
+/// each as its own JSON text: `url` with its query, then `cursor=` each
+/// `next_cursor` until `has_more` is false; each page read within
+/// `page_limit` bytes.
 pub async fn get_all_pages(
     api: &FalApi,
     what: &str,
     url: &Url,
     field: &str,
     page_limit: usize,
-) -> Result<Vec<serde_json::Value>> {
+) -> Result<Vec<Box<RawValue>>> {
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -135,20 +135,14 @@ pub async fn get_all_pages(
         if let Some(c) = &cursor {
             page_url.query_pairs_mut().append_pair("cursor", c);
         }
-        let mut page = get_json(api, what, &page_url, page_limit).await?;
-        if let Some(serde_json::Value::Array(found)) =
-            page.get_mut(field).map(serde_json::Value::take)
-        {
-            items.extend(found);
-        }
-        let more = page
-            .get("has_more")
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false);
-        cursor = page
-            .get("next_cursor")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string);
+        let page = get_json(api, what, &page_url, page_limit).await?;
+        items.extend(page.items(field).map_err(|e| {
+            Error::Io(format!(
+                "{what}: fal.ai's answer is not the JSON expected: {e}"
+            ))
+        })?);
+        let more = page.flag("has_more").unwrap_or(false);
+        cursor = page.text("next_cursor");
         if !more || cursor.is_none() {
             return Ok(items);
         }

@@ -11,6 +11,7 @@ use super::record::{self, LogRequest, Logged};
 use super::{active_tags, limits};
 use crate::error::{Error, Result};
 use crate::fal::billing::{cost_micros, Decimal};
+use crate::fal::json::FalObject;
 use crate::ledger::{Billing, Command, Entry, Kind, RunSettled, Status, Tags};
 use crate::money::Currency;
 use crate::pricing::Catalog;
@@ -130,28 +131,36 @@ impl RunReport {
 }
 
 /// The duration a COMPLETED queue status reports (`metrics.inference_time`,
-/// seconds), in milliseconds.
+/// seconds), in milliseconds: read from the number's text like every fal
+/// figure, rounded half to even.
 pub fn completed_duration(status_body: &[u8]) -> Option<i64> {
-    let value: Value = serde_json::from_slice(status_body).ok()?;
-    if value.get("status")?.as_str()? != "COMPLETED" {
+    let status = FalObject::from_slice(status_body).ok()?;
+    if status.text("status")? != "COMPLETED" {
         return None;
     }
-    let seconds = value.get("metrics")?.get("inference_time")?.as_f64()?;
-    // A duration, not money: rounded to the millisecond.
-    (seconds.is_finite() && (0.0..1e9).contains(&seconds))
-        .then(|| (seconds * 1000.0).round() as i64)
+    let seconds = status.object("metrics")?.number("inference_time").ok()??;
+    if seconds.is_negative() {
+        return None;
+    }
+    // Under 1e9 seconds, as before.
+    let millis = seconds.shifted(3).round_to(0, 1_000_000_000_000)?;
+    i64::try_from(millis.value).ok()
 }
 
-/// Unit prices billed units are priced at, by endpoint: fal's own (from
-/// `pricing sync`), else the catalog's where its formula is one unit
+/// Unit prices billed units are priced at, by endpoint and day: fal's own
+/// (from `pricing sync`), each in force from the day it was first read
+/// until the next one, else the catalog's where its formula is one unit
 /// price.
 pub struct UnitPrices {
-    prices: HashMap<String, UnitPriceFound>,
+    /// Each endpoint's synced prices, oldest day first.
+    prices: HashMap<String, Vec<UnitPriceFound>>,
     catalog: Catalog,
 }
 
 #[derive(Clone, Debug)]
 struct UnitPriceFound {
+    /// The UTC day it is in force from (synced prices).
+    day: i64,
     price: Decimal,
     unit: String,
     currency: Currency,
@@ -161,21 +170,25 @@ struct UnitPriceFound {
 
 impl UnitPrices {
     pub async fn load<S: Store>(store: &S, catalog: &Catalog) -> Result<UnitPrices> {
-        let mut prices = HashMap::new();
+        let mut prices: HashMap<String, Vec<UnitPriceFound>> = HashMap::new();
         for stored in store.unit_prices().await? {
             let Ok(price) = Decimal::parse(&stored.unit_price) else {
                 continue;
             };
-            prices.insert(
-                stored.endpoint,
-                UnitPriceFound {
+            prices
+                .entry(stored.endpoint)
+                .or_default()
+                .push(UnitPriceFound {
+                    day: stored.day,
                     price,
                     unit: stored.unit,
                     currency: stored.currency,
                     date: day_label(stored.day),
                     from: "sync",
-                },
-            );
+                });
+        }
+        for days in prices.values_mut() {
+            days.sort_by_key(|p| p.day);
         }
         Ok(UnitPrices {
             prices,
@@ -183,13 +196,20 @@ impl UnitPrices {
         })
     }
 
-    fn get(&self, endpoint: &str) -> Option<UnitPriceFound> {
-        if let Some(found) = self.prices.get(endpoint) {
-            return Some(found.clone());
+    /// The unit price in force for `endpoint` on UTC day `day`: the latest
+    /// synced on or before it; before the first synced price, the
+    /// catalog's.
+    fn get(&self, endpoint: &str, day: i64) -> Option<UnitPriceFound> {
+        if let Some(days) = self.prices.get(endpoint) {
+            let after = days.partition_point(|p| p.day <= day);
+            if let Some(found) = after.checked_sub(1).and_then(|i| days.get(i)) {
+                return Some(found.clone());
+            }
         }
         let model = self.catalog.get(endpoint)?;
         let (price, unit) = model.unit_price()?;
         Some(UnitPriceFound {
+            day,
             price: Decimal::parse(&crate::money::decimal_string(price.0)).ok()?,
             unit: unit.to_string(),
             currency: model.currency,
@@ -224,7 +244,8 @@ pub async fn logged_run<S: Store>(store: &S, request_id: &str) -> Result<Option<
 }
 
 /// Records a report on an entry: its status and duration, and the units
-/// billed priced at the billed endpoint's unit price (tier `billed`).
+/// billed priced at the billed endpoint's unit price in force on the run's
+/// UTC day (tier `billed`).
 /// Units without a known unit price, and a reported 0, are kept as a
 /// count without a confirmed cost. A cost already confirmed (by a billing
 /// record, which knows the account's discounts) is not replaced.
@@ -257,7 +278,8 @@ pub async fn settle_entry<S: Store>(
             .or_else(|| entry.model.clone())
             .unwrap_or_default();
         limits::name("x-fal-bill-as", &endpoint)?;
-        let price = prices.get(&endpoint);
+        // The price of the run's own UTC day, however late it is settled.
+        let price = prices.get(&endpoint, entry.occurred_at.day());
         if let Some(found) = &price {
             if !units.is_zero() && entry.actual.is_none() {
                 let micros = cost_micros(units, found.price).map_err(Error::input)?;
@@ -276,10 +298,67 @@ pub async fn settle_entry<S: Store>(
             unit: price.as_ref().map(|p| p.unit.clone()),
             price_date: price.as_ref().map(|p| p.date.clone()),
             price_from: price.as_ref().map(|p| p.from.to_string()),
+            // Header units keep their strict form: nothing is rounded.
+            rounded: None,
         });
     }
     let executed = store
         .execute(Command::Settle(settled), Timestamp::now())
         .await?;
     Ok(!executed.events.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_is_priced_at_the_price_in_force_on_its_own_day() {
+        let synced = |day: i64, price: &str| UnitPriceFound {
+            day,
+            price: Decimal::parse(price).unwrap(),
+            unit: "megapixels".into(),
+            currency: Currency::USD,
+            date: day_label(day),
+            from: "sync",
+        };
+        let prices = UnitPrices {
+            prices: HashMap::from([(
+                "fal-ai/flux/dev".to_string(),
+                vec![synced(20_000, "0.03"), synced(20_030, "0.04")],
+            )]),
+            catalog: Catalog::embedded().unwrap(),
+        };
+        let at = |day: i64| {
+            let found = prices.get("fal-ai/flux/dev", day).unwrap();
+            (found.price.text(), found.from)
+        };
+        assert_eq!(at(19_999), ("0.025".into(), "catalog"), "before any sync");
+        assert_eq!(at(20_000), ("0.03".into(), "sync"));
+        assert_eq!(at(20_029), ("0.03".into(), "sync"), "the old price holds");
+        assert_eq!(at(20_030), ("0.04".into(), "sync"));
+        assert_eq!(at(30_000), ("0.04".into(), "sync"));
+        assert!(prices.get("fal-ai/no-such-model", 20_030).is_none());
+    }
+
+    #[test]
+    fn a_completed_status_gives_its_inference_time_in_milliseconds() {
+        let duration = |json: &str| completed_duration(json.as_bytes());
+        let completed = |time: &str| {
+            duration(&format!(
+                r#"{{"status": "COMPLETED", "metrics": {{"inference_time": {time}}}}}"#
+            ))
+        };
+        assert_eq!(completed("2.345"), Some(2345));
+        assert_eq!(completed("2.3455"), Some(2346));
+        assert_eq!(completed("2.3445"), Some(2344));
+        assert_eq!(completed("4e-3"), Some(4));
+        assert_eq!(completed("-1"), None);
+        assert_eq!(completed("1e9"), None);
+        assert_eq!(completed("\"x\""), None);
+        assert_eq!(
+            duration(r#"{"status": "IN_QUEUE", "metrics": {"inference_time": 1}}"#),
+            None
+        );
+    }
 }

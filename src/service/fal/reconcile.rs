@@ -6,16 +6,17 @@
 use super::api::{call_failed, get_all_pages, FalApi};
 use super::{logged_run, settle_entry, RunReport, UnitPrices, SOURCE};
 use crate::error::{Error, Result};
-use crate::fal::billing::{cost_micros, Decimal};
+use crate::fal::billing::{discounted_cost_micros, Decimal, MAX_SCALE};
 use crate::fal::call::result_url;
+use crate::fal::json::FalObject;
 use crate::ledger::{Billing, Command, Entry, Kind, RunSettled};
-use crate::money::{decimal_string, div_round_half_even, Currency, Money};
+use crate::money::{decimal_string, Currency, Money};
 use crate::pricing::Catalog;
 use crate::store::{Filter, Page, Store};
 use crate::timestamp::Timestamp;
 use futures_util::stream::{self, StreamExt};
 use reqwest::{Method, Url};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
 /// Request ids fal's billing records accept per call.
@@ -270,68 +271,145 @@ async fn apply_billing_events<S: Store>(
     Ok(())
 }
 
-/// A number field of a billing record as an exact decimal (the JSON
-/// number's own text, never a float).
-fn decimal_field(record: &Value, name: &str) -> Option<Decimal> {
-    match record.get(name)? {
-        Value::Number(n) => Decimal::parse(&n.to_string()).ok(),
-        Value::String(s) => Decimal::parse(s).ok(),
-        _ => None,
+/// What a billing record says a run cost, every figure read from its JSON
+/// text (exponents included) and rounded half to even to what the ledger
+/// stores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordCost {
+    /// In micro-USD.
+    pub micros: i64,
+    pub units: Option<Decimal>,
+    pub unit_price: Option<Decimal>,
+    /// The figures that were rounded, in words; empty when none was.
+    pub rounded: Vec<String>,
+}
+
+/// A number field of a billing record as an exact decimal of at most 12
+/// places, with a note when it had more.
+fn decimal_field(
+    record: &FalObject,
+    name: &str,
+) -> Result<Option<(Decimal, Option<String>)>, String> {
+    let Some(literal) = record.number(name)? else {
+        return Ok(None);
+    };
+    let (decimal, rounded) = Decimal::from_literal(&literal).map_err(|e| format!("{name}: {e}"))?;
+    let note = rounded.then(|| {
+        format!(
+            "{name} {} rounded to {} ({MAX_SCALE} decimals)",
+            literal.text(),
+            decimal.text()
+        )
+    });
+    Ok(Some((decimal, note)))
+}
+
+/// A money field of a billing record in micro-USD; `places` shifts its
+/// unit first (nano-USD: `-9`). A note says when it was rounded.
+fn micros_field(
+    record: &FalObject,
+    name: &str,
+    places: i64,
+) -> Result<Option<(i64, Option<String>)>, String> {
+    let Some(literal) = record.number(name)? else {
+        return Ok(None);
+    };
+    if literal.is_negative() {
+        return Err(format!("{name}: '{}' is negative", literal.text()));
     }
+    let rounded = literal
+        .clone()
+        .shifted(places)
+        .round_to(6, i128::from(i64::MAX) + 1)
+        .ok_or_else(|| format!("{name}: '{}' is out of range", literal.text()))?;
+    // Below i64::MAX by the limit above.
+    let micros = rounded.value as i64;
+    let note = (!rounded.exact).then(|| {
+        format!(
+            "{name} {} rounded to {} USD (micro-units)",
+            literal.text(),
+            decimal_string(micros)
+        )
+    });
+    Ok(Some((micros, note)))
 }
 
 /// The cost of one billing record in micro-USD: `cost_total`, else
 /// `cost_estimate_nano_usd`, else units × unit price less the discount.
-pub fn record_cost(record: &Value) -> Option<i64> {
-    if let Some(total) = decimal_field(record, "cost_total") {
-        return cost_micros(total, Decimal::parse("1").ok()?).ok();
-    }
-    if let Some(nano) = record.get("cost_estimate_nano_usd").and_then(Value::as_i64) {
-        return i64::try_from(div_round_half_even(i128::from(nano), 1000)).ok();
-    }
+/// A field that is absent or `null` is skipped; one that is present but
+/// not a finite number in range refuses the record, naming the field (it
+/// never passes the turn to the next field).
+pub fn record_cost(record: &FalObject) -> Result<RecordCost, String> {
+    let total = micros_field(record, "cost_total", 0)?;
+    let nano = micros_field(record, "cost_estimate_nano_usd", -9)?;
     let units = decimal_field(record, "output_units")?;
     let price = decimal_field(record, "unit_price")?;
-    let gross = cost_micros(units, price).ok()?;
-    match decimal_field(record, "percent_discount") {
-        Some(percent) => {
-            let kept =
-                100_000_000i128 - i128::from(cost_micros(percent, Decimal::parse("1").ok()?).ok()?);
-            i64::try_from(div_round_half_even(i128::from(gross) * kept, 100_000_000)).ok()
-        }
-        None => Some(gross),
-    }
+    let percent = decimal_field(record, "percent_discount")?;
+    let mut rounded: Vec<String> = Vec::new();
+    let micros = if let Some((micros, note)) = total {
+        rounded.extend(note);
+        micros
+    } else if let Some((micros, note)) = nano {
+        rounded.extend(note);
+        micros
+    } else {
+        let (Some((u, _)), Some((p, _))) = (&units, &price) else {
+            return Err(
+                "the record names no cost (no cost_total, cost_estimate_nano_usd, or output_units with unit_price)"
+                    .into(),
+            );
+        };
+        let (percent, note) = percent.unwrap_or((Decimal::parse("0")?, None));
+        rounded.extend(note);
+        discounted_cost_micros(*u, *p, percent)?
+    };
+    // Units and price are shown in the entry's basis: their rounding too.
+    let units = units.map(|(u, note)| {
+        rounded.extend(note);
+        u
+    });
+    let unit_price = price.map(|(p, note)| {
+        rounded.extend(note);
+        p
+    });
+    Ok(RecordCost {
+        micros,
+        units,
+        unit_price,
+        rounded,
+    })
 }
 
-async fn apply_record<S: Store>(store: &S, record: &Value) -> Result<()> {
-    let Some(request_id) = record.get("request_id").and_then(Value::as_str) else {
+async fn apply_record<S: Store>(store: &S, raw: &RawValue) -> Result<()> {
+    let record =
+        FalObject::parse(raw).map_err(|e| Error::Io(format!("a billing record that is {e}")))?;
+    let Some(request_id) = record.text("request_id") else {
         return Err(Error::Io("a record without request_id".into()));
     };
-    let Some(entry) = logged_run(store, request_id).await? else {
+    let Some(entry) = logged_run(store, &request_id).await? else {
         return Ok(());
     };
-    let micros = record_cost(record)
-        .ok_or_else(|| Error::Io(format!("{request_id}: the record names no cost")))?;
-    super::limits::amount("billed cost", Money::new(micros, Currency::USD))?;
+    let cost = record_cost(&record).map_err(|e| Error::Io(format!("{request_id}: {e}")))?;
+    super::limits::amount("billed cost", Money::new(cost.micros, Currency::USD))?;
     let endpoint = record
-        .get("endpoint_id")
-        .and_then(Value::as_str)
-        .map(str::to_string)
+        .text("endpoint_id")
         .or_else(|| entry.model.clone())
         .unwrap_or_default();
     super::limits::name("endpoint_id", &endpoint)?;
     let billing = Billing {
-        units: decimal_field(record, "output_units")
+        units: cost
+            .units
             .map(|d| d.text())
             .or_else(|| entry.billing.as_ref().map(|b| b.units.clone()))
             .unwrap_or_else(|| "0".into()),
         endpoint,
-        unit_price: decimal_field(record, "unit_price").map(|d| d.text()),
+        unit_price: cost.unit_price.map(|d| d.text()),
         unit: None,
         price_date: record
-            .get("timestamp")
-            .and_then(Value::as_str)
+            .text("timestamp")
             .map(|t| t.chars().take(10).collect()),
         price_from: Some("billing record".into()),
+        rounded: (!cost.rounded.is_empty()).then(|| cost.rounded.join("; ")),
     };
     store
         .execute(
@@ -340,7 +418,7 @@ async fn apply_record<S: Store>(store: &S, record: &Value) -> Result<()> {
                 status: None,
                 duration_ms: None,
                 billing: Some(billing),
-                micros: Some(micros),
+                micros: Some(cost.micros),
                 currency: Some(Currency::USD),
             }),
             Timestamp::now(),
@@ -353,22 +431,98 @@ async fn apply_record<S: Store>(store: &S, record: &Value) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn cost(json: &str) -> Result<RecordCost, String> {
+        record_cost(&FalObject::from_slice(json.as_bytes()).unwrap())
+    }
+
+    fn micros(json: &str) -> Option<i64> {
+        cost(json).ok().map(|c| c.micros)
+    }
+
     #[test]
     fn a_billing_record_costs_its_total_else_its_estimate_else_units_less_discount() {
-        let cost = |json: &str| record_cost(&serde_json::from_str(json).unwrap());
         assert_eq!(
-            cost(r#"{"cost_total": 0.0135, "cost_estimate_nano_usd": 1}"#),
+            micros(r#"{"cost_total": 0.0135, "cost_estimate_nano_usd": 1}"#),
             Some(13_500)
         );
-        assert_eq!(cost(r#"{"cost_estimate_nano_usd": 1500000}"#), Some(1_500));
         assert_eq!(
-            cost(r#"{"output_units": 2, "unit_price": 0.001, "percent_discount": 10}"#),
+            micros(r#"{"cost_estimate_nano_usd": 1500000}"#),
+            Some(1_500)
+        );
+        assert_eq!(
+            micros(r#"{"output_units": 2, "unit_price": 0.001, "percent_discount": 10}"#),
             Some(1_800)
         );
         assert_eq!(
-            cost(r#"{"output_units": 1.5, "unit_price": 0.001, "percent_discount": null}"#),
+            micros(r#"{"output_units": 1.5, "unit_price": 0.001, "percent_discount": null}"#),
             Some(1_500)
         );
-        assert_eq!(cost(r#"{"request_id": "x"}"#), None);
+        assert_eq!(micros(r#"{"request_id": "x"}"#), None);
+    }
+
+    #[test]
+    fn small_totals_and_exponents_are_the_cost_not_a_fall_through() {
+        // serde_json prints 0.000004 read as a float as `4e-6`: the total
+        // was refused and the units × price below booked instead.
+        let small = r#"{"cost_total": 0.000004, "output_units": 1, "unit_price": 0.5}"#;
+        assert_eq!(micros(small), Some(4));
+        assert_eq!(cost(small).unwrap().rounded, Vec::<String>::new());
+        assert_eq!(
+            micros(r#"{"cost_total": 4e-6, "output_units": 1, "unit_price": 0.5}"#),
+            Some(4)
+        );
+        assert_eq!(micros(r#"{"cost_total": "2.5E-5"}"#), Some(25));
+        let priced = cost(r#"{"output_units": 1000, "unit_price": 0.0000025}"#).unwrap();
+        assert_eq!(priced.micros, 2_500);
+        assert_eq!(priced.unit_price.unwrap().text(), "0.0000025");
+        assert_eq!(
+            micros(r#"{"output_units": 1000, "unit_price": 1e-7}"#),
+            Some(100)
+        );
+        assert_eq!(micros(r#"{"cost_estimate_nano_usd": 3.6e7}"#), Some(36_000));
+    }
+
+    #[test]
+    fn digits_beyond_the_ledger_round_half_to_even_and_say_so() {
+        // 19 significant digits: as a float it prints 0.1234565, which
+        // rounds half to even down to 0.123456.
+        let long = cost(r#"{"cost_total": 0.1234565000000000001}"#).unwrap();
+        assert_eq!(long.micros, 123_457);
+        assert_eq!(
+            long.rounded,
+            vec!["cost_total 0.1234565000000000001 rounded to 0.123457 USD (micro-units)"]
+        );
+        let tiny = cost(r#"{"cost_total": 1e-7}"#).unwrap();
+        assert_eq!(tiny.micros, 0);
+        assert_eq!(tiny.rounded.len(), 1);
+        let units = cost(r#"{"cost_total": 1, "output_units": 0.0000000000015}"#).unwrap();
+        assert_eq!(units.units.unwrap().text(), "0.000000000002");
+        assert!(units.rounded[0].starts_with("output_units 0.0000000000015 rounded"));
+    }
+
+    #[test]
+    fn a_field_that_is_not_a_finite_number_refuses_the_record_by_name() {
+        for (json, field) in [
+            (
+                r#"{"cost_total": "NaN", "output_units": 1, "unit_price": 1}"#,
+                "cost_total",
+            ),
+            (r#"{"cost_total": -0.5}"#, "cost_total"),
+            (r#"{"cost_total": 1e400}"#, "cost_total"),
+            (r#"{"cost_total": true}"#, "cost_total"),
+            (
+                r#"{"cost_estimate_nano_usd": "lots"}"#,
+                "cost_estimate_nano_usd",
+            ),
+            (r#"{"output_units": 1, "unit_price": "x"}"#, "unit_price"),
+            (r#"{"cost_total": 1, "output_units": [1]}"#, "output_units"),
+            (
+                r#"{"output_units": 1, "unit_price": 1, "percent_discount": 150}"#,
+                "percent_discount",
+            ),
+        ] {
+            let error = cost(json).unwrap_err();
+            assert!(error.starts_with(field), "{json}: {error}");
+        }
     }
 }
