@@ -7,24 +7,7 @@
 
 use reqwest::Url;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Call {
-    /// `POST queue.fal.run/{endpoint}`: answered with a `request_id`.
-    Submit { endpoint: String },
-    /// `POST fal.run/{endpoint}`: answered with the result itself.
-    Run { endpoint: String },
-    /// `POST fal.run/{endpoint}/stream`: answered with server-sent events.
-    Stream { endpoint: String },
-    /// `GET queue.fal.run/{app}/requests/{id}/status`.
-    Status { request_id: String },
-    /// `GET queue.fal.run/{app}/requests/{id}`: the result, with the
-    /// billing headers.
-    Result { request_id: String },
-    /// `PUT queue.fal.run/{app}/requests/{id}/cancel`.
-    Cancel { request_id: String },
-    /// Anything else (uploads, status streams): forwarded, not logged.
-    Other,
-}
+pub use crate::service::provider::Call;
 
 pub fn classify(method: &str, url: &Url) -> Call {
     let segments: Vec<&str> = url

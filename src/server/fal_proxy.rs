@@ -5,21 +5,20 @@
 //! only `x-fal-*` headers, `accept`, `content-type` and `user-agent` go
 //! out; the key is never logged, echoed or stored.
 //!
-//! On the way, runs land in the ledger by themselves (`service::fal`): a
-//! submit, run or stream is logged at its estimate, a COMPLETED status
-//! records the run's duration, a result its billed units. A ledger that
-//! cannot be written never costs the caller fal's answer: the run has
-//! already started, so the answer is relayed and the failure printed.
+//! On the way, runs land in the ledger by themselves: the provider (fal,
+//! `service::fal::provider`) says what each answer means and
+//! `service::provider::record` writes it; this module only moves bytes. A
+//! ledger that cannot be written never costs the caller fal's answer: the
+//! run has already started, so the answer is relayed and the failure
+//! printed.
 
 use super::error::ApiError;
 use super::AppState;
 use crate::error::Error;
-use crate::fal::call::{classify, Call};
-use crate::fal::target;
-use crate::ledger::{Status, TagField, Tags};
-use crate::service::fal::{self as runs, RunReport, RunStarted, UnitPrices};
+use crate::ledger::{TagField, Tags};
+use crate::service::fal::provider::Fal;
 use crate::service::limits;
-use crate::store::Store;
+use crate::service::provider::{self, Answer, Provider};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -64,14 +63,15 @@ pub async fn forward(
         .ok_or_else(|| bad("missing: send the fal URL this request is for".into()))?
         .to_str()
         .map_err(|_| bad("not readable text".into()))?;
-    let target = target::check(target).map_err(bad)?;
+    let provider = Fal;
+    let target = provider.allow(target).map_err(bad)?;
     let tags = tags_from(request.headers())?;
     if !state.fal.has_key() {
         return Err(ApiError::from(Error::Unavailable(
             "this server has no fal.ai key: start gencost serve with FAL_KEY set".into(),
         )));
     }
-    let call = classify(method.as_str(), &target);
+    let call = provider.classify(method.as_str(), &target);
     let outgoing = outgoing_headers(request.headers());
     let body = axum::body::to_bytes(request.into_body(), BODY_LIMIT)
         .await
@@ -94,72 +94,26 @@ pub async fn forward(
     let headers = answer.headers().clone();
     let mut relayed: stream::BoxStream<'static, Result<Bytes, reqwest::Error>> =
         answer.bytes_stream().boxed();
-    let header_text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let logged = match call {
-        Call::Submit { endpoint } if is_success(status) => {
-            let (read, rest) = read_start(relayed).await;
-            relayed = rest;
-            match read.as_deref().and_then(submitted_request_id) {
-                Some(request_id) => log_start(&state, endpoint, body, tags, Some(request_id))
-                    .await
-                    .map(|_| ()),
-                None => Err(Error::Io(format!(
-                    "the submit to {endpoint} was answered without a request_id; it is not logged"
-                ))),
-            }
-        }
-        Call::Stream { endpoint } if is_success(status) => {
-            let request_id = header_text("x-fal-request-id").map(str::to_string);
-            log_start(&state, endpoint, body, tags, request_id)
-                .await
-                .map(|_| ())
-        }
-        Call::Run { endpoint } => {
-            let report = RunReport::from_result(
-                status,
-                header_text("x-fal-billable-units"),
-                header_text("x-fal-bill-as"),
-            );
-            match report.status {
-                Some(_) => {
-                    let request_id = header_text("x-fal-request-id").map(str::to_string);
-                    settle_run(&state, endpoint, body, tags, request_id, report).await
-                }
-                // Refused before it ran (auth, not found): no run to log.
-                None => Ok(()),
-            }
-        }
-        Call::Status { request_id } if is_success(status) => {
-            let (read, rest) = read_start(relayed).await;
-            relayed = rest;
-            match read.as_deref().and_then(runs::completed_duration) {
-                Some(duration_ms) => {
-                    let report = RunReport {
-                        duration_ms: Some(duration_ms),
-                        ..RunReport::default()
-                    };
-                    settle(&state, &request_id, report).await
-                }
-                None => Ok(()),
-            }
-        }
-        Call::Result { request_id } => {
-            let report = RunReport::from_result(
-                status,
-                header_text("x-fal-billable-units"),
-                header_text("x-fal-bill-as"),
-            );
-            if report.status.is_some() {
-                settle(&state, &request_id, report).await
-            } else {
-                Ok(())
-            }
-        }
-        Call::Cancel { request_id } if is_success(status) => cancel(&state, &request_id).await,
-        _ => Ok(()),
+    let read = if provider.reads_answer(&call, status) {
+        let (read, rest) = read_start(relayed).await;
+        relayed = rest;
+        read
+    } else {
+        None
     };
-    if let Err(e) = logged {
-        eprintln!("gencost: fal proxy: {e}");
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let outcome = provider.outcome(
+        call,
+        &Answer {
+            status,
+            header: &header,
+            body: read.as_deref(),
+        },
+    );
+    match provider::record(&*state.store, &state.catalog, outcome, &body, tags).await {
+        Ok(true) => state.changes.written(),
+        Ok(false) => {}
+        Err(e) => eprintln!("gencost: fal proxy: {e}"),
     }
     let mut response = Response::builder().status(status);
     if let Some(out) = response.headers_mut() {
@@ -172,10 +126,6 @@ pub async fn forward(
     response
         .body(Body::from_stream(relayed))
         .map_err(|e| ApiError::from(Error::Io(format!("cannot relay fal's answer: {e}"))))
-}
-
-fn is_success(status: u16) -> bool {
-    (200..300).contains(&status)
 }
 
 /// Reads the start of an answer, up to `ANSWER_READ_LIMIT`; returns it
@@ -216,16 +166,6 @@ async fn read_start(
     (read, rest)
 }
 
-/// The `request_id` of a queue submit's answer.
-fn submitted_request_id(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    value
-        .get("request_id")?
-        .as_str()
-        .map(str::to_string)
-        .filter(|id| !id.trim().is_empty())
-}
-
 /// The tags a caller names in `x-gencost-*` headers, checked like any tag.
 fn tags_from(headers: &HeaderMap) -> Result<Tags, ApiError> {
     let mut tags = Tags::default();
@@ -239,80 +179,6 @@ fn tags_from(headers: &HeaderMap) -> Result<Tags, ApiError> {
         }
     }
     Ok(tags)
-}
-
-async fn log_start(
-    state: &AppState,
-    endpoint: String,
-    input: Bytes,
-    tags: Tags,
-    request_id: Option<String>,
-) -> crate::Result<uuid::Uuid> {
-    let logged = runs::log_started(
-        state.store.as_ref(),
-        &state.catalog,
-        RunStarted {
-            endpoint,
-            input: input.to_vec(),
-            tags,
-            request_id,
-        },
-    )
-    .await?;
-    state.changes.written();
-    Ok(logged.id)
-}
-
-/// A synchronous run: logged and settled from the one answer.
-async fn settle_run(
-    state: &AppState,
-    endpoint: String,
-    input: Bytes,
-    tags: Tags,
-    request_id: Option<String>,
-    report: RunReport,
-) -> crate::Result<()> {
-    let id = log_start(state, endpoint, input, tags, request_id).await?;
-    let store = state.store.as_ref();
-    let entry = store
-        .entry(id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no entry with id {id}")))?;
-    let prices = UnitPrices::load(store, &state.catalog).await?;
-    runs::settle_entry(store, &prices, &entry, report).await?;
-    state.changes.written();
-    Ok(())
-}
-
-async fn settle(state: &AppState, request_id: &str, report: RunReport) -> crate::Result<()> {
-    let store = state.store.as_ref();
-    let prices = UnitPrices::load(store, &state.catalog).await?;
-    if runs::settle(store, &prices, request_id, report)
-        .await?
-        .is_some()
-    {
-        state.changes.written();
-    }
-    Ok(())
-}
-
-/// A cancel fal accepted: a run still pending is marked cancelled (a result
-/// fetched later still says how it really ended).
-async fn cancel(state: &AppState, request_id: &str) -> crate::Result<()> {
-    let store = state.store.as_ref();
-    match runs::logged_run(store, request_id).await? {
-        Some(entry) if entry.status == Status::Pending => {
-            let report = RunReport {
-                status: Some(Status::Cancelled),
-                ..RunReport::default()
-            };
-            let prices = UnitPrices::load(store, &state.catalog).await?;
-            runs::settle_entry(store, &prices, &entry, report).await?;
-            state.changes.written();
-            Ok(())
-        }
-        _ => Ok(()),
-    }
 }
 
 /// The headers sent to fal: the client's `x-fal-*` (but the target),

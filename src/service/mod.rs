@@ -17,6 +17,7 @@ pub mod learned;
 pub mod limits;
 pub mod pool;
 pub mod pricing;
+pub mod provider;
 pub mod rates;
 pub mod record;
 pub mod report;

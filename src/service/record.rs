@@ -504,7 +504,9 @@ pub async fn candidates<S: Store>(
     }
     let mut found = store.entries_with_request(target).await?;
     if let Some(source) = source {
-        found.retain(|e| crate::ledger::tags::fold(&e.source) == crate::ledger::tags::fold(source.trim()));
+        found.retain(|e| {
+            crate::ledger::tags::fold(&e.source) == crate::ledger::tags::fold(source.trim())
+        });
     }
     Ok(found)
 }

@@ -4,6 +4,7 @@
 //! The proxy, `reconcile` and billing records all settle through here.
 
 pub mod api;
+pub mod provider;
 pub mod reconcile;
 pub mod sync;
 

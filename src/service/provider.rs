@@ -1,0 +1,152 @@
+//! The seam every provider that `serve` proxies goes through: which URLs
+//! it may reach, which key it holds, what a call is, and what an answer
+//! means for the ledger (a run started, finished, settled, cancelled, or
+//! nothing). A provider decides; `record` carries the decision out; the
+//! server only moves bytes. fal is the first provider; others follow the
+//! same shape.
+
+use super::fal::{self as runs, RunReport, RunStarted, UnitPrices};
+use crate::error::{Error, Result};
+use crate::ledger::{Status, Tags};
+use crate::pricing::Catalog;
+use crate::store::Store;
+use reqwest::Url;
+
+/// What a proxied call is, in every provider's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// Starts a queued run; the answer names its request id.
+    Submit { endpoint: String },
+    /// Runs and answers with the result (and its billing) at once.
+    Run { endpoint: String },
+    /// Runs and answers with a stream of events.
+    Stream { endpoint: String },
+    /// Asks how a queued run is doing.
+    Status { request_id: String },
+    /// Fetches a queued run's result, with its billing.
+    Result { request_id: String },
+    /// Cancels a queued run.
+    Cancel { request_id: String },
+    /// Anything else (uploads, status streams): forwarded, not logged.
+    Other,
+}
+
+/// A provider's answer as the proxy received it.
+pub struct Answer<'a> {
+    pub status: u16,
+    /// A response header's value, if it is text.
+    pub header: &'a dyn Fn(&str) -> Option<&'a str>,
+    /// The answer's body, when `reads_answer` asked for it and it was read
+    /// whole (`None` when larger than the proxy reads or broken off).
+    pub body: Option<&'a [u8]>,
+}
+
+/// What an answer means for the ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Nothing,
+    /// A run started: logged pending at its estimate.
+    Started {
+        endpoint: String,
+        request_id: Option<String>,
+    },
+    /// A synchronous run: logged and settled from the one answer.
+    Finished {
+        endpoint: String,
+        request_id: Option<String>,
+        report: RunReport,
+    },
+    /// News of a logged run (its duration, its billing, how it ended).
+    Settled {
+        request_id: String,
+        report: RunReport,
+    },
+    /// A cancel the provider accepted.
+    Cancelled {
+        request_id: String,
+    },
+    /// The answer should have named its run and did not: not logged.
+    Unreadable(String),
+}
+
+pub trait Provider: Send + Sync {
+    /// The source its runs are logged under.
+    fn source(&self) -> &'static str;
+    /// The environment variable the studio's key is read from; the key is
+    /// sent to this provider only.
+    fn key_variable(&self) -> &'static str;
+    /// The URL a client named, if the allowlist takes it; else why not.
+    /// Checked on every request; redirects are never followed.
+    fn allow(&self, target: &str) -> std::result::Result<Url, String>;
+    /// What a request to `target` is.
+    fn classify(&self, method: &str, target: &Url) -> Call;
+    /// Whether the start of this answer must be read to know what it means
+    /// (it is relayed whole either way).
+    fn reads_answer(&self, call: &Call, status: u16) -> bool;
+    /// What the answer to `call` means for the ledger: which runs are
+    /// logged, how they settle, and which failures are charged (the report
+    /// of a failed run says whether the provider billed it).
+    fn outcome(&self, call: Call, answer: &Answer) -> Outcome;
+}
+
+/// Carries an outcome out in the ledger; `input` is the request's body (the
+/// run's parameters). Returns whether the ledger was written.
+pub async fn record<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    outcome: Outcome,
+    input: &[u8],
+    tags: Tags,
+) -> Result<bool> {
+    let start = |endpoint: String, request_id: Option<String>| RunStarted {
+        endpoint,
+        input: input.to_vec(),
+        tags: tags.clone(),
+        request_id,
+    };
+    match outcome {
+        Outcome::Nothing => Ok(false),
+        Outcome::Unreadable(why) => Err(Error::Io(why)),
+        Outcome::Started {
+            endpoint,
+            request_id,
+        } => {
+            runs::log_started(store, catalog, start(endpoint, request_id)).await?;
+            Ok(true)
+        }
+        Outcome::Finished {
+            endpoint,
+            request_id,
+            report,
+        } => {
+            let logged = runs::log_started(store, catalog, start(endpoint, request_id)).await?;
+            let entry = store
+                .entry(logged.id)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("no entry with id {}", logged.id)))?;
+            let prices = UnitPrices::load(store, catalog).await?;
+            runs::settle_entry(store, &prices, &entry, report).await?;
+            Ok(true)
+        }
+        Outcome::Settled { request_id, report } => {
+            let prices = UnitPrices::load(store, catalog).await?;
+            Ok(runs::settle(store, &prices, &request_id, report)
+                .await?
+                .is_some())
+        }
+        // A run still pending is marked cancelled (a result fetched later
+        // still says how it really ended).
+        Outcome::Cancelled { request_id } => match runs::logged_run(store, &request_id).await? {
+            Some(entry) if entry.status == Status::Pending => {
+                let report = RunReport {
+                    status: Some(Status::Cancelled),
+                    ..RunReport::default()
+                };
+                let prices = UnitPrices::load(store, catalog).await?;
+                runs::settle_entry(store, &prices, &entry, report).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        },
+    }
+}
