@@ -296,7 +296,12 @@ pub async fn retag(
 /// The filter from the query: client, project, deliverable, kind, model,
 /// since, until, month, on.
 pub fn filter(query: &mut QueryArgs) -> Result<Filter, ApiError> {
-    let text = FilterText {
+    Ok(filter_text(query)?.to_filter()?)
+}
+
+/// The filter's parameters, as the OpenAPI document names them.
+pub fn filter_text(query: &mut QueryArgs) -> Result<FilterText, ApiError> {
+    Ok(FilterText {
         client: query.take("client")?,
         project: query.take("project")?,
         deliverable: query.take("deliverable")?,
@@ -306,8 +311,7 @@ pub fn filter(query: &mut QueryArgs) -> Result<Filter, ApiError> {
         until: query.take("until")?,
         month: query.take("month")?,
         on: query.take("on")?,
-    };
-    Ok(text.to_filter()?)
+    })
 }
 
 pub fn query_currency(query: &mut QueryArgs) -> Result<Option<Currency>, ApiError> {
@@ -317,31 +321,17 @@ pub fn query_currency(query: &mut QueryArgs) -> Result<Option<Currency>, ApiErro
         .transpose()
 }
 
-/// The query of `GET /entries` (documentation only; read by `QueryArgs`).
+/// What `GET /entries` takes besides the filter.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListParams {
-    client: Option<String>,
-    project: Option<String>,
-    deliverable: Option<String>,
-    /// generation, external or pool
-    kind: Option<String>,
-    model: Option<String>,
-    /// RFC 3339 or a date (inclusive)
-    since: Option<String>,
-    /// RFC 3339 (exclusive), or a date (that whole UTC day included)
-    until: Option<String>,
-    /// A UTC month such as 2026-03 (instead of since/until)
-    month: Option<String>,
-    /// A UTC day such as 2026-03-31 (instead of since/until)
-    on: Option<String>,
+pub struct ListQuery {
     /// 0 to 1000; default 50
     limit: Option<i64>,
     /// `next_cursor` of the page before
     cursor: Option<String>,
     /// Show amounts in this currency, at each entry's day's rate
     currency: Option<String>,
+    /// Void entries too
     include_void: Option<bool>,
     /// Only entries logged with this provider request id (any source)
     request_id: Option<String>,
@@ -350,27 +340,44 @@ pub struct ListParams {
     search: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/entries", params(ListParams),
+impl ListQuery {
+    fn take(query: &mut QueryArgs) -> Result<ListQuery, ApiError> {
+        Ok(ListQuery {
+            limit: query.optional_number("limit", 0..=MAX_PAGE)?,
+            cursor: query.take("cursor")?,
+            currency: query.take("currency")?,
+            include_void: Some(query.flag("include_void")?),
+            request_id: query.take("request_id")?,
+            search: query.take("search")?,
+        })
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/entries", params(FilterText, ListQuery),
     responses((status = 200, body = EntryPage), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     mut query: QueryArgs,
 ) -> Result<Json<EntryPage>, ApiError> {
     let mut filter = filter(&mut query)?;
-    filter.include_void = query.flag("include_void")?;
-    filter.request_id = query
-        .take("request_id")?
+    let list = ListQuery::take(&mut query)?;
+    query.finish()?;
+    filter.include_void = list.include_void.unwrap_or(false);
+    filter.request_id = list
+        .request_id
         .as_deref()
         .map(entries::request_id)
         .transpose()?;
     let request = ListRequest {
         filter,
-        limit: query.number("limit", 50, 0..=MAX_PAGE)?,
-        after: query.take("cursor")?,
-        currency: query_currency(&mut query)?,
-        search: query.take("search")?,
+        limit: list.limit.unwrap_or(50),
+        after: list.cursor,
+        currency: list
+            .currency
+            .map(|c| currency("currency", &c))
+            .transpose()?,
+        search: list.search,
     };
-    query.finish()?;
     let page = entries::list(&*state.store, &request).await?;
     Ok(Json(page.into_wire(request.currency.is_some())?))
 }
@@ -420,30 +427,17 @@ pub async fn history(
     }
 }
 
-/// The query of `GET /totals` (documentation only).
+/// What `GET /totals` takes besides the filter.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct TotalsParams {
-    client: Option<String>,
-    project: Option<String>,
-    deliverable: Option<String>,
-    kind: Option<String>,
-    model: Option<String>,
-    since: Option<String>,
-    /// RFC 3339 (exclusive), or a date (that whole UTC day included)
-    until: Option<String>,
-    /// A UTC month such as 2026-03 (instead of since/until)
-    month: Option<String>,
-    /// A UTC day such as 2026-03-31 (instead of since/until)
-    on: Option<String>,
+pub struct TotalsQuery {
     /// client, project, deliverable, model, kind, day, week or month
     by: Option<String>,
     /// default USD
     currency: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/totals", params(TotalsParams),
+#[utoipa::path(get, path = "/api/v1/totals", params(FilterText, TotalsQuery),
     responses((status = 200, body = Object, description = "the object `gencost total --json` prints"),
               (status = 400, body = ErrorBody)))]
 pub async fn totals(
@@ -451,20 +445,27 @@ pub async fn totals(
     mut query: QueryArgs,
 ) -> Result<Json<Totals>, ApiError> {
     let filter = filter(&mut query)?;
-    let by = query
-        .take("by")?
+    let asked = TotalsQuery {
+        by: query.take("by")?,
+        currency: query.take("currency")?,
+    };
+    query.finish()?;
+    let by = asked
+        .by
         .map(|b| {
             b.parse::<Dimension>()
                 .map_err(|e| ApiError::invalid("by", format!("by: {e}")))
         })
         .transpose()?;
-    let currency = query_currency(&mut query)?.unwrap_or(Currency::USD);
-    query.finish()?;
+    let currency = match asked.currency {
+        Some(c) => currency("currency", &c)?,
+        None => Currency::USD,
+    };
     let totals = crate::service::totals::totals(&*state.store, &filter, by, currency).await?;
     Ok(Json(totals))
 }
 
-#[utoipa::path(get, path = "/api/v1/accuracy", params(AccuracyParams),
+#[utoipa::path(get, path = "/api/v1/accuracy", params(FilterText, CurrencyQuery),
     responses((status = 200, body = crate::service::accuracy::AccuracyReport, description = "what `gencost accuracy --json` prints"),
               (status = 400, body = ErrorBody)))]
 pub async fn accuracy(
@@ -472,31 +473,34 @@ pub async fn accuracy(
     mut query: QueryArgs,
 ) -> Result<Json<crate::service::accuracy::AccuracyReport>, ApiError> {
     let filter = filter(&mut query)?;
-    let currency = query_currency(&mut query)?.unwrap_or(Currency::USD);
+    let currency = CurrencyQuery::take(&mut query)?.or_usd()?;
     query.finish()?;
     let report = crate::service::accuracy::accuracy(&*state.store, &filter, currency).await?;
     Ok(Json(report))
 }
 
-/// The query of `GET /accuracy` (documentation only).
+/// A currency to show amounts in (default USD), besides the filter.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct AccuracyParams {
-    client: Option<String>,
-    project: Option<String>,
-    deliverable: Option<String>,
-    kind: Option<String>,
-    model: Option<String>,
-    since: Option<String>,
-    /// RFC 3339 (exclusive), or a date (that whole UTC day included)
-    until: Option<String>,
-    /// A UTC month such as 2026-03 (instead of since/until)
-    month: Option<String>,
-    /// A UTC day such as 2026-03-31 (instead of since/until)
-    on: Option<String>,
+pub struct CurrencyQuery {
     /// default USD
-    currency: Option<String>,
+    pub currency: Option<String>,
+}
+
+impl CurrencyQuery {
+    pub fn take(query: &mut QueryArgs) -> Result<CurrencyQuery, ApiError> {
+        Ok(CurrencyQuery {
+            currency: query.take("currency")?,
+        })
+    }
+
+    /// The currency, USD when none was given.
+    pub fn or_usd(&self) -> Result<Currency, ApiError> {
+        match &self.currency {
+            Some(c) => currency("currency", c),
+            None => Ok(Currency::USD),
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/tags/{kind}",

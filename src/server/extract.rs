@@ -132,6 +132,18 @@ impl QueryArgs {
         }
     }
 
+    /// A whole number within `range`, if given.
+    pub fn optional_number(
+        &mut self,
+        name: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<Option<i64>, ApiError> {
+        if !self.pairs.iter().any(|(k, _)| k == name) {
+            return Ok(None);
+        }
+        self.number(name, 0, range).map(Some)
+    }
+
     /// A whole number within `range`, or `default`.
     pub fn number(
         &mut self,

@@ -2,13 +2,14 @@
 //! import, imports and pools as batches, reset and verify. Each calls the
 //! same service function as its command.
 
-use super::api::{currency, filter, query_currency, AmountBody};
+use super::api::{currency, filter, AmountBody};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, NoQuery, QueryArgs};
 use super::AppState;
 use crate::import::{Preset, ReadOptions};
 use crate::ledger::Tags;
 use crate::service::batches::{self, BatchVoidReport};
+use crate::service::filter::FilterText;
 use crate::service::import::{ImportReport, ImportRequest};
 use crate::service::pool::{self, PoolAddedReport, PoolRequest, Projects, Split};
 use crate::service::report::ReportOptions;
@@ -21,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// The largest CSV file `POST /import` takes.
@@ -42,13 +43,17 @@ fn attachment(content_type: &'static str, name: &str, body: Body) -> Response {
         .into_response()
 }
 
-#[utoipa::path(get, path = "/api/v1/export.csv",
-    params(("client" = Option<String>, Query), ("project" = Option<String>, Query),
-           ("deliverable" = Option<String>, Query), ("kind" = Option<String>, Query),
-           ("model" = Option<String>, Query), ("since" = Option<String>, Query),
-           ("until" = Option<String>, Query), ("month" = Option<String>, Query),
-           ("on" = Option<String>, Query), ("currency" = Option<String>, Query),
-           ("include_void" = Option<bool>, Query)),
+/// What `GET /export.csv` takes besides the filter.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Every amount in this currency too, at its own day's rate
+    currency: Option<String>,
+    /// Void entries too, marked
+    include_void: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/v1/export.csv", params(FilterText, ExportQuery),
     responses((status = 200, content_type = "text/csv", description = "the file `gencost export csv` writes"),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 503, body = ErrorBody, description = "two reports or exports are being made (`overloaded`, with Retry-After)")))]
@@ -59,9 +64,16 @@ pub async fn export_csv(
 ) -> Result<Response, ApiError> {
     super::heavy::check_site(&state.access, &headers)?;
     let mut filter = filter(&mut query)?;
-    filter.include_void = query.flag("include_void")?;
-    let currency = query_currency(&mut query)?;
+    let asked = ExportQuery {
+        currency: query.take("currency")?,
+        include_void: Some(query.flag("include_void")?),
+    };
     query.finish()?;
+    filter.include_void = asked.include_void.unwrap_or(false);
+    let currency = asked
+        .currency
+        .map(|c| currency("currency", &c))
+        .transpose()?;
     let store = state.store.clone();
     state
         .heavy
@@ -94,15 +106,23 @@ pub async fn export_csv(
         .await
 }
 
-#[utoipa::path(get, path = "/api/v1/report.html",
-    params(("client" = Option<String>, Query), ("project" = Option<String>, Query),
-           ("deliverable" = Option<String>, Query), ("kind" = Option<String>, Query),
-           ("model" = Option<String>, Query), ("since" = Option<String>, Query),
-           ("until" = Option<String>, Query), ("month" = Option<String>, Query),
-           ("on" = Option<String>, Query), ("currency" = Option<String>, Query),
-           ("title" = Option<String>, Query), ("markup" = Option<String>, Query, description = "percent"),
-           ("generated_at" = Option<String>, Query, description = "RFC 3339"),
-           ("tz" = Option<String>, Query, description = "IANA zone")),
+/// What `GET /report.html` takes besides the filter.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// Every figure in this currency (default USD)
+    currency: Option<String>,
+    /// The heading
+    title: Option<String>,
+    /// A markup on the invoice, in percent
+    markup: Option<String>,
+    /// The time the report states it was made (RFC 3339; default now)
+    generated_at: Option<String>,
+    /// The IANA time zone times are shown in
+    tz: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/report.html", params(FilterText, ReportQuery),
     responses((status = 200, content_type = "text/html", description = "the file `gencost report html` writes"),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 503, body = ErrorBody, description = "two reports or exports are being made (`overloaded`, with Retry-After)")))]
@@ -112,15 +132,23 @@ pub async fn report_html(
     mut query: QueryArgs,
 ) -> Result<Response, ApiError> {
     super::heavy::check_site(&state.access, &headers)?;
-    let options = ReportOptions {
-        filter: filter(&mut query)?,
-        currency: query.take("currency")?.unwrap_or_else(|| "USD".into()),
+    let filter = filter(&mut query)?;
+    let asked = ReportQuery {
+        currency: query.take("currency")?,
         title: query.take("title")?,
         markup: query.take("markup")?,
         generated_at: query.take("generated_at")?,
         tz: query.take("tz")?,
     };
     query.finish()?;
+    let options = ReportOptions {
+        filter,
+        currency: asked.currency.unwrap_or_else(|| "USD".into()),
+        title: asked.title,
+        markup: asked.markup,
+        generated_at: asked.generated_at,
+        tz: asked.tz,
+    };
     let request = options.into_request()?;
     let (store, catalog) = (state.store.clone(), state.catalog.clone());
     state

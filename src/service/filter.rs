@@ -8,17 +8,28 @@ use crate::ledger::Kind;
 use crate::store::Filter;
 use crate::timestamp::{DayRange, Timestamp};
 
-/// A filter as typed: every field optional text.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A filter as typed: every field optional text. The API documents its
+/// query parameters from this type (the fields' comments are theirs).
+#[derive(Clone, Debug, Default, PartialEq, Eq, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilterText {
+    /// Only this client (names match by the folding rule)
     pub client: Option<String>,
+    /// Only this project
     pub project: Option<String>,
+    /// Only this deliverable
     pub deliverable: Option<String>,
+    /// generation, external or pool
     pub kind: Option<String>,
+    /// Only this model / endpoint id (case-insensitive)
     pub model: Option<String>,
+    /// From this time on: RFC 3339, or a date (00:00 UTC), inclusive
     pub since: Option<String>,
+    /// RFC 3339 (exclusive), or a date (that whole UTC day included)
     pub until: Option<String>,
+    /// A UTC month such as 2026-03 (instead of since/until)
     pub month: Option<String>,
+    /// A UTC day such as 2026-03-31 (instead of since/until)
     pub on: Option<String>,
 }
 
