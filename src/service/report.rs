@@ -5,7 +5,7 @@
 //! One read of the entries in scope (page by page, as the export reads them)
 //! gathers every figure, so the KPIs, charts, invoice, accuracy table and log
 //! all describe the same entries; a full `verify` runs beside it. Amounts in
-//! other currencies convert at their own day's rate with the same fold as
+//! other currencies convert at their own day's rate and add up as in
 //! `total`, so each figure equals what `gencost total` prints for the same
 //! scope. Rendering is not done here (see `crate::report`).
 
@@ -14,7 +14,7 @@ use super::rates::rate_table_into;
 use super::verify::{matching_snapshots, verify_snapshots, VerifyReport};
 use crate::error::{Error, Result};
 use crate::fx::{FxError, RateTable, RateUsed, Stale, StaleCheck};
-use crate::ledger::totals::{fold, Dimension, SumRow, Totals, TotalsError, Unconverted};
+use crate::ledger::totals::{sum_groups, Dimension, SumRow, Totals, TotalsError, Unconverted};
 use crate::ledger::{Entry, Estimate, Kind, Status, Tier};
 use crate::money::{div_round_half_even, Currency, Money};
 use crate::pricing::{Catalog, LicenseStatus};
@@ -444,7 +444,7 @@ impl Interner {
 }
 
 /// Amounts summed per key, currency and UTC day: the rows a store's `sums`
-/// would return for the same grouping, to fold the same way.
+/// would return for the same grouping, to sum the same way.
 struct Sums<K: Ord> {
     rows: BTreeMap<(K, Currency, i64), (i128, i64, i64)>,
 }
@@ -682,8 +682,9 @@ struct Converter<'a> {
 }
 
 impl Converter<'_> {
-    /// The folded total of `rows`, broken down `by` a dimension.
-    fn fold(&mut self, rows: &[SumRow], by: Option<Dimension>) -> Result<Totals> {
+    /// The total of `rows` in the report's currency, broken down `by` a
+    /// dimension, noting each rate used.
+    fn sum_groups(&mut self, rows: &[SumRow], by: Option<Dimension>) -> Result<Totals> {
         let (table, used, stale) = (self.table, &mut self.used, &mut self.stale);
         let mut convert = |row: &SumRow, to: Currency| -> Result<i128, FxError> {
             let (picos, rate) = table.convert_picos(row.micros, row.currency, to, row.day)?;
@@ -691,7 +692,7 @@ impl Converter<'_> {
             used.insert(rate);
             Ok(picos)
         };
-        let totals = fold(rows, by, self.currency, &mut convert)?;
+        let totals = sum_groups(rows, by, self.currency, &mut convert)?;
         for u in &totals.unconverted {
             self.unconverted
                 .entry((u.day.clone(), u.currency))
@@ -701,7 +702,7 @@ impl Converter<'_> {
     }
 
     fn sum(&mut self, rows: &[SumRow]) -> Result<Sum> {
-        let t = self.fold(rows, None)?;
+        let t = self.sum_groups(rows, None)?;
         Ok(Sum {
             total: t.total,
             count: t.count,
@@ -732,7 +733,7 @@ async fn build<S: Store>(
         scan.by_kind
             .rows(|k| kinds.contains(k), |k| Some(k.as_str().to_string()))
     };
-    // Each figure is folded on its own, as `total` would fold it.
+    // Each figure is summed on its own, as `total` would sum it.
     let kpis = Kpis {
         internal: conv.sum(&kind_rows(&[Kind::Generation])?)?,
         external: conv.sum(&kind_rows(&[Kind::External, Kind::Pool])?)?,
@@ -755,12 +756,12 @@ async fn build<S: Store>(
             })
             .collect()
     };
-    let by_model = lines(conv.fold(
+    let by_model = lines(conv.sum_groups(
         &scan.by_model.rows(|_| true, |k| Some(k.to_string()))?,
         Some(Dimension::Model),
     )?);
     let by_deliverable = lines(
-        conv.fold(
+        conv.sum_groups(
             &scan
                 .by_deliverable
                 .rows(|_| true, |k| k.as_deref().map(str::to_string))?,
@@ -773,7 +774,7 @@ async fn build<S: Store>(
     let over_time = match period {
         Some((first, last)) => {
             let bucket = Bucket::for_span(last - first + 1);
-            let totals = conv.fold(&all_rows, Some(bucket.dimension()))?;
+            let totals = conv.sum_groups(&all_rows, Some(bucket.dimension()))?;
             time_series(bucket, first, last, &totals)
         }
         None => TimeSeries {
@@ -781,7 +782,7 @@ async fn build<S: Store>(
             points: Vec::new(),
         },
     };
-    let months = conv.fold(&all_rows, Some(Dimension::Month))?;
+    let months = conv.sum_groups(&all_rows, Some(Dimension::Month))?;
 
     let invoice = invoice(&mut conv, &scan.invoice, request.markup)?;
     let accuracy = accuracy(&mut conv, &scan)?;
@@ -849,7 +850,7 @@ fn period(filter: &Filter, first: Option<i64>, last: Option<i64>) -> Option<(i64
     Some((from, to.max(from)))
 }
 
-/// Every bucket from `first` to `last`, with the folded totals where any.
+/// Every bucket from `first` to `last`, with the summed totals where any.
 fn time_series(bucket: Bucket, first: i64, last: i64, totals: &Totals) -> TimeSeries {
     let found: HashMap<&str, &crate::ledger::totals::Group> = totals
         .groups
@@ -915,7 +916,7 @@ fn next_month(day: i64) -> i64 {
     time::Date::from_calendar_date(year, month, 1).map_or(i64::MAX, day_of)
 }
 
-/// The invoice: each deliverable line folded once (converted and rounded
+/// The invoice: each deliverable line summed once (converted and rounded
 /// once), groups adding up their lines, the markup shared across the lines.
 fn invoice(
     conv: &mut Converter<'_>,
@@ -1133,7 +1134,7 @@ fn licenses(catalog: &Catalog, used: &BTreeMap<(Arc<str>, Text), i64>) -> Vec<Li
     out
 }
 
-/// The rows, oldest first, by UTC month, each month with its folded cost.
+/// The rows, oldest first, by UTC month, each month with its summed cost.
 fn log(mut rows: Vec<LogRow>, months: &Totals) -> Vec<LogMonth> {
     rows.reverse();
     let sums: HashMap<&str, Sum> = months
