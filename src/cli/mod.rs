@@ -6,6 +6,7 @@ pub mod args;
 mod export;
 mod fal;
 mod import;
+mod output_file;
 mod pool;
 mod pricing;
 mod query;
