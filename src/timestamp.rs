@@ -148,7 +148,7 @@ impl fmt::Display for Timestamp {
 pub fn parse_day(text: &str) -> Option<i64> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = Date::parse(text.trim(), format).ok()?;
-    Some(Timestamp::from_datetime(date.midnight().assume_utc()).day())
+    Some(date_day(date))
 }
 
 /// Today's UTC day number.
@@ -156,13 +156,21 @@ pub fn today() -> i64 {
     Timestamp::now().day()
 }
 
+/// The date of a UTC day number; `None` outside the calendar's range.
+pub fn day_date(day: i64) -> Option<Date> {
+    day.checked_mul(MICROS_PER_DAY)
+        .and_then(|t| Timestamp(t).date())
+}
+
+/// The UTC day number of a date.
+pub fn date_day(date: Date) -> i64 {
+    Timestamp::from_datetime(date.midnight().assume_utc()).day()
+}
+
 /// The date of a UTC day number, as `YYYY-MM-DD` (a day outside the
 /// calendar's range is named by its number).
 pub fn day_label(day: i64) -> String {
-    match day
-        .checked_mul(MICROS_PER_DAY)
-        .and_then(|t| Timestamp(t).date())
-    {
+    match day_date(day) {
         Some(date) => date.to_string(),
         None => format!("day {day} (out of range)"),
     }
@@ -170,13 +178,31 @@ pub fn day_label(day: i64) -> String {
 
 /// The month of a UTC day number, as `YYYY-MM`.
 pub fn month_label(day: i64) -> String {
-    match day
-        .checked_mul(MICROS_PER_DAY)
-        .and_then(|t| Timestamp(t).date())
-    {
+    match day_date(day) {
         Some(date) => format!("{:04}-{:02}", date.year(), u8::from(date.month())),
         None => format!("day {day} (out of range)"),
     }
+}
+
+/// The first day of the UTC month of a day number (the day itself outside
+/// the calendar's range).
+pub fn month_start(day: i64) -> i64 {
+    day_date(day)
+        .and_then(|d| d.replace_day(1).ok())
+        .map_or(day, date_day)
+}
+
+/// The first day of the month after the one of a day number (`i64::MAX`
+/// past the calendar's end).
+pub fn next_month(day: i64) -> i64 {
+    let Some(date) = day_date(month_start(day)) else {
+        return i64::MAX;
+    };
+    let (year, month) = match date.month() {
+        time::Month::December => (date.year() + 1, time::Month::January),
+        m => (date.year(), m.next()),
+    };
+    Date::from_calendar_date(year, month, 1).map_or(i64::MAX, date_day)
 }
 
 /// The Monday that starts the ISO week of a UTC day number.
@@ -188,10 +214,7 @@ pub fn week_start(day: i64) -> i64 {
 /// The ISO week of a UTC day number, as `YYYY-Www` (the ISO week-numbering
 /// year, which differs from the calendar year around New Year).
 pub fn week_label(day: i64) -> String {
-    match day
-        .checked_mul(MICROS_PER_DAY)
-        .and_then(|t| Timestamp(t).date())
-    {
+    match day_date(day) {
         Some(date) => {
             let (year, week, _) = date.to_iso_week_date();
             format!("{year:04}-W{week:02}")
@@ -260,5 +283,14 @@ mod tests {
         assert_eq!(month_label(t.day()), "2026-03");
         assert!(Timestamp::parse_time_or_date("2026-13-01").is_err());
         assert!(Timestamp::parse_rfc3339("yesterday").is_err());
+    }
+
+    #[test]
+    fn months_start_and_end_on_utc_days() {
+        // 2026-01-31 -> 2026-02-01 -> 2026-03-01
+        let jan31 = 20_484;
+        assert_eq!(month_start(jan31), jan31 - 30);
+        assert_eq!(next_month(jan31), jan31 + 1);
+        assert_eq!(next_month(jan31 + 1), jan31 + 29);
     }
 }

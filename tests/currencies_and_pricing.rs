@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestLedger;
+use common::{write_file, TestLedger};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -11,12 +11,6 @@ use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/ecb/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
 }
 
 /// A zip archive holding `inner_name`, as ECB ships eurofxref-hist.zip.
@@ -78,8 +72,7 @@ fn rates_import_is_idempotent_and_all_or_nothing() {
 
         // A bad cell on line 3: nothing of the file is written, not even
         // line 2 (whose USD differs from ECB's 1.1321 of that day).
-        let bad = write(
-            ledger.dir.path(),
+        let bad = ledger.write_file(
             "bad.csv",
             "Date,USD,SEK,\n2019-04-12,1.1315,10.4893,\n2019-04-11,1.1275,ten,\n",
         );
@@ -689,7 +682,7 @@ formula = { type = "per_image", price = "0.5" }
 "#;
     let today = time::OffsetDateTime::now_utc().date().to_string();
     let user = user.replace("2026-11-20", &today);
-    write(&ledger.config_dir(), "pricing.toml", &user);
+    write_file(&ledger.config_dir(), "pricing.toml", &user);
     let e = ledger.json(&["pricing", "estimate", "fal-ai/flux/dev", "--json"]);
     assert_eq!(
         (e["amount"].clone(), e["stale"].clone()),
@@ -731,10 +724,9 @@ formula = { type = "per_image", price = "0.5" }
     assert_eq!(added["price_source"], "user");
 
     // A user's file may say where its figure came from.
-    let sourced = write(
-        ledger.dir.path(),
+    let sourced = ledger.write_file(
         "sourced.toml",
-        &user.replace(
+        user.replace(
             "source = \"https://example.com/house\"",
             "source = \"https://example.com/house\"\nprice_source = \"reported\"",
         ),
@@ -749,8 +741,7 @@ formula = { type = "per_image", price = "0.5" }
     ]);
     assert_eq!(e["price_source"], "reported");
     // An unpriced model has no price to source.
-    let unpriced = write(
-        ledger.dir.path(),
+    let unpriced = ledger.write_file(
         "unpriced.toml",
         "[[model]]\nendpoint = \"acme/x\"\nname = \"X\"\ncurrency = \"USD\"\nverified = \"2026-01-01\"\nsource = \"https://example.com/x\"\nprice_source = \"published\"\nlicense = { status = \"unknown\", name = \"?\" }\n",
     );
@@ -764,10 +755,9 @@ formula = { type = "per_image", price = "0.5" }
     );
 
     // --pricing names another file; a malformed one is refused with its line.
-    let broken = write(
-        ledger.dir.path(),
+    let broken = ledger.write_file(
         "broken.toml",
-        &user.replace("price = \"0.5\"", "price = 0.5"),
+        user.replace("price = \"0.5\"", "price = 0.5"),
     );
     let run = ledger.run(&["--pricing", &broken, "pricing", "list"]);
     assert_eq!(run.code, 2);

@@ -9,16 +9,6 @@ mod common;
 use common::TestLedger;
 use serde_json::{json, Value};
 
-fn write(ledger: &TestLedger, name: &str, text: &str) -> String {
-    let path = ledger.dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
-}
-
-fn entries(ledger: &TestLedger) -> Vec<Value> {
-    ledger.json(&["list", "--json"]).as_array().unwrap().clone()
-}
-
 #[test]
 fn a_currency_without_any_rate_is_refused_and_nothing_is_written() {
     for ledger in TestLedger::each() {
@@ -35,7 +25,7 @@ fn a_currency_without_any_rate_is_refused_and_nothing_is_written() {
             let run = ledger.run(&["log", "--model", "m", "--actual", "5", "--currency", code]);
             assert_eq!(run.code, 2, "{}", run.stderr);
         }
-        assert!(entries(&ledger).is_empty());
+        assert!(ledger.entries(&[]).is_empty());
         assert!(ledger
             .ok(&["total"])
             .starts_with("Total: $0.00 over 0 entries"));
@@ -50,11 +40,11 @@ fn a_currency_without_any_rate_is_refused_and_nothing_is_written() {
             "{}",
             run.stderr
         );
-        assert_eq!(entries(&ledger)[0]["actual"], Value::Null);
+        assert_eq!(ledger.entries(&[])[0]["actual"], Value::Null);
 
         // With rates imported for it, the currency is accepted from their
         // first day on.
-        let ars = write(&ledger, "ars.csv", "Date,ARS,\n2024-01-02,900.5,\n");
+        let ars = ledger.write_file("ars.csv", "Date,ARS,\n2024-01-02,900.5,\n");
         ledger.ok(&["rates", "import", &ars]);
         ledger.ok(&[
             "log",
@@ -86,7 +76,7 @@ fn a_currency_without_any_rate_is_refused_and_nothing_is_written() {
             "{}",
             run.stderr
         );
-        assert_eq!(entries(&ledger).len(), 2);
+        assert_eq!(ledger.entries(&[]).len(), 2);
         ledger.ok(&[
             "confirm",
             id.trim(),
@@ -194,14 +184,10 @@ fn a_time_before_the_first_rate_is_refused() {
             "{}",
             run.stderr
         );
-        assert!(entries(&ledger).is_empty());
+        assert!(ledger.entries(&[]).is_empty());
         ledger.ok(&["log", "--model", "m", "--cost", "1", "--at", "1999-01-04"]);
         // Rates imported for the earlier day make it loggable, and it converts.
-        let early = write(
-            &ledger,
-            "early.csv",
-            "Date,USD,SEK,\n1998-12-30,1.1668,9.4845,\n",
-        );
+        let early = ledger.write_file("early.csv", "Date,USD,SEK,\n1998-12-30,1.1668,9.4845,\n");
         ledger.ok(&["rates", "import", &early]);
         ledger.ok(&["log", "--model", "m", "--cost", "1", "--at", "1998-12-31"]);
         // $1 × 9.4845 / 1.1668 + $1 × 9.4696 / 1.1789 (ECB, 1999-01-04).
@@ -332,7 +318,7 @@ fn a_total_that_cannot_convert_an_amount_leaves_it_out_and_says_so() {
 
         // Entries of a currency whose rates are gone (a ledger an older
         // gencost wrote, or rates removed by hand) no longer fail every total.
-        let ars = write(&ledger, "ars.csv", "Date,ARS,\n2020-06-01,77.5,\n");
+        let ars = ledger.write_file("ars.csv", "Date,ARS,\n2020-06-01,77.5,\n");
         ledger.ok(&["rates", "import", &ars]);
         let id = ledger.ok(&[
             "log",
@@ -425,7 +411,7 @@ fn overflows_are_errors_never_saturated_figures() {
             "{}",
             run.stderr
         );
-        assert!(entries(&ledger).is_empty());
+        assert!(ledger.entries(&[]).is_empty());
 
         // Two of the largest entries sum exactly.
         for _ in 0..2 {

@@ -126,6 +126,15 @@ fn every_entry_is_one_row_with_plain_amounts_and_safe_text() {
     }
 }
 
+/// Temporary files of an export left in `dir`.
+fn partial_files(dir: &std::path::Path) -> Vec<std::fs::DirEntry> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect()
+}
+
 #[test]
 fn an_export_to_a_file_is_written_whole_or_not_at_all() {
     let ledger = TestLedger::sqlite();
@@ -152,10 +161,23 @@ fn an_export_to_a_file_is_written_whole_or_not_at_all() {
     let run = ledger.run(&["export", "csv", "-o", missing_dir.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("no/such/dir/out.csv"), "{}", run.stderr);
-    let leftovers: Vec<_> = std::fs::read_dir(ledger.dir.path())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
-        .collect();
+    let leftovers = partial_files(ledger.dir.path());
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_export_whose_rename_fails_leaves_no_partial_file() {
+    let ledger = TestLedger::sqlite();
+    ledger.ok(&["log", "--model", "m", "--cost", "0.01"]);
+    // A directory where the file should go: the export is written, and the
+    // rename over the directory fails.
+    let target = ledger.dir.path().join("taken.csv");
+    std::fs::create_dir(&target).unwrap();
+    let run = ledger.run(&["export", "csv", "-o", target.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot write"), "{}", run.stderr);
+    assert!(run.stderr.contains("taken.csv"), "{}", run.stderr);
+    assert!(target.is_dir(), "the directory is left as it was");
+    let leftovers = partial_files(ledger.dir.path());
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

@@ -6,27 +6,6 @@ mod common;
 use common::TestLedger;
 use serde_json::Value;
 
-fn write(ledger: &TestLedger, name: &str, bytes: &[u8]) -> String {
-    let path = ledger.dir.path().join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path.display().to_string()
-}
-
-fn events(ledger: &TestLedger) -> i64 {
-    if ledger.backend == "sqlite" && !ledger.sqlite_path().exists() {
-        return 0;
-    }
-    ledger.json(&["db", "info", "--json"])["events"]
-        .as_i64()
-        .unwrap()
-}
-
-fn total(ledger: &TestLedger, args: &[&str]) -> String {
-    let mut all = vec!["total", "--json"];
-    all.extend_from_slice(args);
-    ledger.json(&all)["total"].as_str().unwrap().to_string()
-}
-
 fn group_totals(ledger: &TestLedger, args: &[&str]) -> Vec<(String, String)> {
     let mut all = vec!["total", "--json"];
     all.extend_from_slice(args);
@@ -58,7 +37,7 @@ const GENERIC: &str = "date,description,amount,currency,tool,project\n\
 #[test]
 fn a_second_import_adds_only_rows_not_yet_imported() {
     for ledger in TestLedger::each() {
-        let first = write(&ledger, "costs.csv", GENERIC.as_bytes());
+        let first = ledger.write_file("costs.csv", GENERIC.as_bytes());
         let report = ledger.json(&["import", &first, "--json"]);
         // Two identical rows in one file are two entries.
         assert_eq!(report["added"], 3, "{}", ledger.backend);
@@ -84,12 +63,12 @@ fn a_second_import_adds_only_rows_not_yet_imported() {
 2026-11-04;Voice-over;12,50;USD;ElevenLabs;Winter\n\
 2026-11-04;Voice-over;12,50;USD;ElevenLabs;Winter\n\
 2026-11-05;Runway credits;-4,00;USD;Runway;Winter\n\n\n";
-        let later = write(&ledger, "later.csv", later.as_bytes());
+        let later = ledger.write_file("later.csv", later.as_bytes());
         let report = ledger.json(&["import", &later, "--json"]);
         assert_eq!(report["added"], 1, "{}: {report}", ledger.backend);
         assert_eq!(report["present"], 3);
         assert_eq!(report["refunds"], 1, "the refund is counted as such");
-        assert_eq!(total(&ledger, &["--kind", "external"]), "51");
+        assert_eq!(ledger.total(&["--kind", "external"]), "51");
         assert_eq!(
             group_totals(&ledger, &["--by", "project"]),
             vec![
@@ -119,8 +98,8 @@ fn a_file_with_a_bad_row_is_refused_whole_and_names_each_line() {
 2026-11-05,fine,2.00,USD,Midjourney\n\
 03/11/2026,no format,3.00,USD,Midjourney\n\
 2026-11-06,no amount,,USD,Midjourney\n";
-        let path = write(&ledger, "bad.csv", text.as_bytes());
-        let before = events(&ledger);
+        let path = ledger.write_file("bad.csv", text.as_bytes());
+        let before = ledger.events();
         let run = ledger.run(&["import", &path]);
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(
@@ -136,14 +115,14 @@ fn a_file_with_a_bad_row_is_refused_whole_and_names_each_line() {
             );
         }
         assert!(!run.stderr.contains("bad.csv:2:"), "{}", run.stderr);
-        assert_eq!(events(&ledger), before, "nothing was written");
+        assert_eq!(ledger.events(), before, "nothing was written");
 
         // More than twenty bad rows: twenty listed, the rest counted.
         let mut many = String::from("date,description,amount,currency,tool\n");
         for _ in 0..25 {
             many.push_str("2026-11-03,x,abc,USD,Midjourney\n");
         }
-        let path = write(&ledger, "many.csv", many.as_bytes());
+        let path = ledger.write_file("many.csv", many.as_bytes());
         let run = ledger.run(&["import", &path]);
         assert_eq!(run.code, 2);
         assert_eq!(
@@ -155,23 +134,19 @@ fn a_file_with_a_bad_row_is_refused_whole_and_names_each_line() {
         assert!(run.stderr.contains("and 5 more"), "{}", run.stderr);
 
         // No source anywhere: refused before any row is read.
-        let path = write(
-            &ledger,
-            "nosource.csv",
-            b"date,description,amount\n2026-11-03,x,1\n",
-        );
+        let path = ledger.write_file("nosource.csv", b"date,description,amount\n2026-11-03,x,1\n");
         let run = ledger.run(&["import", &path]);
         assert_eq!(run.code, 2);
         assert!(run.stderr.contains("--source"), "{}", run.stderr);
-        assert_eq!(events(&ledger), before);
+        assert_eq!(ledger.events(), before);
     }
 }
 
 #[test]
 fn a_dry_run_counts_and_shows_but_writes_nothing() {
     for ledger in TestLedger::each() {
-        let path = write(&ledger, "costs.csv", GENERIC.as_bytes());
-        let before = events(&ledger);
+        let path = ledger.write_file("costs.csv", GENERIC.as_bytes());
+        let before = ledger.events();
         let report = ledger.json(&["import", &path, "--dry-run", "--client", "Acme", "--json"]);
         assert_eq!(report["dry_run"], true);
         assert_eq!(report["added"], 3);
@@ -179,7 +154,7 @@ fn a_dry_run_counts_and_shows_but_writes_nothing() {
         assert_eq!(report["filled"]["project"], 0, "the file's project wins");
         assert_eq!(report["first_rows"][0]["line"], 2);
         assert_eq!(report["first_rows"][0]["client"], "Acme");
-        assert_eq!(events(&ledger), before);
+        assert_eq!(ledger.events(), before);
         let text = ledger.ok(&["import", &path, "--dry-run"]);
         assert!(text.contains("would add 3"), "{text}");
         assert!(text.contains("nothing was written"), "{text}");
@@ -208,7 +183,7 @@ fn a_provider_day_that_grew_is_corrected_and_the_void_of_that_import_undoes_it()
             ),
             openai_row(day + 86_400, "", "")
         );
-        let first = write(&ledger, "openai-1.csv", first.as_bytes());
+        let first = ledger.write_file("openai-1.csv", first.as_bytes());
         let report = ledger.json(&["import", &first, "--json"]);
         assert_eq!(report["preset"], "openai", "recognised from the header");
         assert_eq!(
@@ -226,12 +201,12 @@ fn a_provider_day_that_grew_is_corrected_and_the_void_of_that_import_undoes_it()
             ),
             openai_row(day + 86_400, "0.75", "gpt-image-1, image generation")
         );
-        let later = write(&ledger, "openai-2.csv", later.as_bytes());
+        let later = ledger.write_file("openai-2.csv", later.as_bytes());
         let report = ledger.json(&["import", &later, "--json"]);
         assert_eq!(report["added"], 1, "{}: {report}", ledger.backend);
         assert_eq!(report["corrected"], 1);
         let batch = report["batch"].as_str().unwrap().to_string();
-        assert_eq!(total(&ledger, &[]), "3");
+        assert_eq!(ledger.total(&[]), "3");
         let entries = ledger.json(&["list", "--json"]);
         let entries = entries.as_array().unwrap();
         assert_eq!(entries.len(), 2, "a correction, not a second entry");
@@ -269,7 +244,7 @@ fn a_provider_day_that_grew_is_corrected_and_the_void_of_that_import_undoes_it()
         assert_eq!(voided["entries_voided"], 1);
         assert_eq!(voided["corrections_undone"], 1);
         assert_eq!(
-            total(&ledger, &[]),
+            ledger.total(&[]),
             "1.5",
             "back to the first import's figure"
         );
@@ -460,7 +435,7 @@ fn pools_split_exactly_and_show_in_project_totals() {
 fn pool_input_that_cannot_be_split_is_refused_and_nothing_is_written() {
     for ledger in TestLedger::each() {
         log(&ledger, "3", "Acme", "Summer Spot", "2026-11-05");
-        let before = events(&ledger);
+        let before = ledger.events();
         let base = ["pool", "add", "--description", "Sub"];
         let cases: &[(&[&str], &str)] = &[
             (&["--amount", "0", "--project", "A"], "above zero"),
@@ -554,7 +529,7 @@ fn pool_input_that_cannot_be_split_is_refused_and_nothing_is_written() {
             assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
             assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
         }
-        assert_eq!(events(&ledger), before, "nothing was written");
+        assert_eq!(ledger.events(), before, "nothing was written");
     }
 }
 
@@ -568,18 +543,18 @@ fn voiding_imports_in_any_order_puts_back_the_figure_of_the_imports_still_live()
                 "{OPENAI_HEADER}{}",
                 openai_row(day, amount, "gpt-image-1, image generation")
             );
-            let path = write(&ledger, &format!("openai-{n}.csv"), text.as_bytes());
+            let path = ledger.write_file(&format!("openai-{n}.csv"), text.as_bytes());
             let report = ledger.json(&["import", &path, "--json"]);
             batches.push(report["batch"].as_str().unwrap().to_string());
         }
-        assert_eq!(total(&ledger, &[]), "20");
+        assert_eq!(ledger.total(&[]), "20");
         // The middle import first: the latest figure stays.
         ledger.ok(&["import", "void", &batches[1], "--reason", "x"]);
-        assert_eq!(total(&ledger, &[]), "20", "{}", ledger.backend);
+        assert_eq!(ledger.total(&[]), "20", "{}", ledger.backend);
         // Then the latest: back to the first import's figure, not the void
         // middle one's.
         ledger.ok(&["import", "void", &batches[2], "--reason", "x"]);
-        assert_eq!(total(&ledger, &[]), "10", "{}", ledger.backend);
+        assert_eq!(ledger.total(&[]), "10", "{}", ledger.backend);
         verified(&ledger);
     }
 }
@@ -591,14 +566,14 @@ fn a_bad_row_after_rows_already_written_leaves_the_ledger_as_it_was() {
         for n in 0..12_000 {
             text.push_str(&format!("2026-11-03,render {n},1.00,USD,Midjourney\n"));
         }
-        let good = write(&ledger, "good.csv", text.as_bytes());
+        let good = ledger.write_file("good.csv", text.as_bytes());
         text.push_str("2026-11-03,the last,oops,USD,Midjourney\n");
-        let bad = write(&ledger, "bad.csv", text.as_bytes());
+        let bad = ledger.write_file("bad.csv", text.as_bytes());
         let run = ledger.run(&["import", &bad]);
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(run.stderr.contains("bad.csv:12002: "), "{}", run.stderr);
         assert_eq!(
-            events(&ledger),
+            ledger.events(),
             0,
             "{}: nothing was written",
             ledger.backend
@@ -606,12 +581,12 @@ fn a_bad_row_after_rows_already_written_leaves_the_ledger_as_it_was() {
         let dry = ledger.json(&["import", &good, "--dry-run", "--json"]);
         assert_eq!(dry["added"], 12_000);
         assert_eq!(
-            events(&ledger),
+            ledger.events(),
             0,
             "a dry run of many chunks writes nothing"
         );
         assert_eq!(ledger.json(&["import", &good, "--json"])["added"], 12_000);
-        assert_eq!(total(&ledger, &[]), "12000");
+        assert_eq!(ledger.total(&[]), "12000");
     }
 }
 
@@ -619,7 +594,7 @@ fn a_bad_row_after_rows_already_written_leaves_the_ledger_as_it_was() {
 fn what_the_flags_fill_is_part_of_a_rows_identity_and_names_are_spelled_as_log_spells_them() {
     for ledger in TestLedger::each() {
         let text = "date,description,amount,currency,client\n2026-11-01,Monthly plan,30.00,USD,Acme  Corp\n";
-        let path = write(&ledger, "plan.csv", text.as_bytes());
+        let path = ledger.write_file("plan.csv", text.as_bytes());
         assert_eq!(
             ledger.json(&["import", &path, "--source", "Midjourney", "--json"])["added"],
             1
@@ -643,13 +618,13 @@ fn what_the_flags_fill_is_part_of_a_rows_identity_and_names_are_spelled_as_log_s
 #[test]
 fn a_file_with_its_columns_moved_and_an_empty_column_added_adds_nothing() {
     for ledger in TestLedger::each() {
-        let first = write(&ledger, "costs.csv", GENERIC.as_bytes());
+        let first = ledger.write_file("costs.csv", GENERIC.as_bytes());
         assert_eq!(ledger.json(&["import", &first, "--json"])["added"], 3);
         let moved = "Tool,Amount,Notes,Date,Currency,Project,Description\n\
 Midjourney,30.00,,2026-11-03,USD,Summer Spot,Midjourney Pro\n\
 ElevenLabs,12.50,,2026-11-04,USD,Winter,Voice-over\n\
 ElevenLabs,12.50,,2026-11-04,USD,Winter,Voice-over\n";
-        let moved = write(&ledger, "moved.csv", moved.as_bytes());
+        let moved = ledger.write_file("moved.csv", moved.as_bytes());
         let report = ledger.json(&["import", &moved, "--json"]);
         assert_eq!(
             (report["added"].clone(), report["present"].clone()),
@@ -671,7 +646,7 @@ fn a_large_import_goes_a_thousand_rows_to_an_event_and_replays_with_what_was_log
         for n in 0..2_500 {
             text.push_str(&format!("2026-11-03,render {n},0.10,USD,Midjourney,Acme\n"));
         }
-        let file = write(&ledger, "renders.csv", text.as_bytes());
+        let file = ledger.write_file("renders.csv", text.as_bytes());
         let report = ledger.json(&["import", &file, "--json"]);
         assert_eq!(report["added"], 2_500);
         let kinds = |ledger: &TestLedger| {
@@ -728,7 +703,7 @@ fn a_large_import_goes_a_thousand_rows_to_an_event_and_replays_with_what_was_log
         ledger.ok(&["void", &imported[10][0], "--reason", "twice"]);
         ledger.ok(&["retag", &imported[1_500][0], "--project", "Later"]);
         ledger.ok(&["confirm", &imported[2_400][0], "--actual", "0.25"]);
-        assert_eq!(total(&ledger, &["--client", "Acme"]), "250.05");
+        assert_eq!(ledger.total(&["--client", "Acme"]), "250.05");
         verified(&ledger);
 
         // A copy carries the events as they are and numbers the entries alike.
@@ -783,7 +758,7 @@ fn fingerprints_are_those_earlier_builds_wrote() {
 2026-11-03,Voice-over,12.50,USD,ElevenLabs,Stro\u{308}me  Ltd,ΣΊΣΥΦΟΣ\n\
 2026-11-03,Voice-over,12.50,USD,ElevenLabs,Stro\u{308}me  Ltd,ΣΊΣΥΦΟΣ\n\
 2026-11-04,Midjourney Pro,30.00,USD,Midjourney,Acme,Spot\n";
-    let file = write(&ledger, "golden.csv", text.as_bytes());
+    let file = ledger.write_file("golden.csv", text.as_bytes());
     ledger.ok(&["import", &file]);
     let stored = common::query_text(
         &ledger.url,
@@ -809,10 +784,10 @@ fn a_ledger_of_more_import_events_than_a_page_holds_verifies_and_copies() {
         for n in 0..17_001 {
             text.push_str(&format!("2026-11-03,render {n},0.01,USD,Runway\n"));
         }
-        let file = write(&ledger, "many.csv", text.as_bytes());
+        let file = ledger.write_file("many.csv", text.as_bytes());
         ledger.ok(&["import", &file]);
         ledger.ok(&["log", "--model", "m", "--cost", "2"]);
-        assert_eq!(events(&ledger), 1 + 18 + 1 + 1, "{}", ledger.backend);
+        assert_eq!(ledger.events(), 1 + 18 + 1 + 1, "{}", ledger.backend);
         let verified = ledger.json(&["verify", "--json"]);
         assert_eq!(verified["entries"], 17_003, "{verified}");
         assert!(verified["problem"].is_null(), "{verified}");

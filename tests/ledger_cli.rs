@@ -5,12 +5,6 @@ mod common;
 use common::TestLedger;
 use serde_json::Value;
 
-fn entries(ledger: &TestLedger, extra: &[&str]) -> Vec<Value> {
-    let mut args = vec!["list", "--json", "--limit", "1000"];
-    args.extend_from_slice(extra);
-    ledger.json(&args).as_array().cloned().unwrap_or_default()
-}
-
 #[test]
 fn log_then_list_shows_the_entry_in_the_stable_json_shape() {
     for ledger in TestLedger::each() {
@@ -38,7 +32,7 @@ fn log_then_list_shows_the_entry_in_the_stable_json_shape() {
             "2026-03-01T15:30:00+01:00",
         ]);
         let id = id.trim();
-        let list = entries(&ledger, &[]);
+        let list = ledger.entries(&[]);
         assert_eq!(list.len(), 1, "[{}]", ledger.backend);
         let e = &list[0];
         assert_eq!(e["id"], id);
@@ -85,7 +79,7 @@ fn without_a_cost_an_entry_is_unpriced_and_never_summed_as_zero() {
             "--project",
             "P",
         ]);
-        let e = &entries(&ledger, &["--model", "acme/unlisted-model"])[0];
+        let e = &ledger.entries(&["--model", "acme/unlisted-model"])[0];
         assert_eq!(e["estimate"]["tier"], "unpriced");
         assert_eq!(e["cost"]["amount"], Value::Null);
         let total = ledger.json(&["total", "--json"]);
@@ -117,7 +111,7 @@ fn a_second_log_with_the_same_request_id_adds_nothing() {
             "--source",
             "Runway",
         ]);
-        assert_eq!(entries(&ledger, &[]).len(), 2, "[{}]", ledger.backend);
+        assert_eq!(ledger.entries(&[]).len(), 2, "[{}]", ledger.backend);
     }
 }
 
@@ -135,7 +129,7 @@ fn confirm_records_the_actual_and_keeps_the_estimate() {
         ]);
         let id = id.trim();
         ledger.ok(&["confirm", "r-9", "--actual", "1.68"]);
-        let e = &entries(&ledger, &[])[0];
+        let e = &ledger.entries(&[])[0];
         assert_eq!(e["estimate"]["amount"], "1.4");
         assert_eq!(e["estimate"]["tier"], "estimated");
         assert_eq!(e["actual"]["amount"], "1.68");
@@ -266,7 +260,7 @@ fn active_tags_apply_to_logs_that_give_none() {
         ledger.ok(&["log", "--model", "m", "--client", "Other"]);
         ledger.ok(&["use", "--clear"]);
         ledger.ok(&["log", "--model", "m"]);
-        let list = entries(&ledger, &[]);
+        let list = ledger.entries(&[]);
         let tagged: Vec<(Value, Value)> = list
             .iter()
             .rev()
@@ -292,8 +286,8 @@ fn void_takes_an_entry_out_of_totals_but_keeps_it_on_record() {
         ledger.ok(&["log", "--model", "m", "--cost", "3"]);
         ledger.ok(&["void", id.trim(), "--reason", "test render"]);
         assert_eq!(ledger.json(&["total", "--json"])["total"], "3");
-        assert_eq!(entries(&ledger, &[]).len(), 1);
-        let all = entries(&ledger, &["--include-void"]);
+        assert_eq!(ledger.entries(&[]).len(), 1);
+        let all = ledger.entries(&["--include-void"]);
         assert_eq!(all.len(), 2);
         let voided = all.iter().find(|e| e["id"] == id.trim()).unwrap();
         assert_eq!(voided["void"], true);
@@ -404,7 +398,7 @@ fn bad_input_is_refused_with_a_clear_error_and_nothing_is_written() {
             );
         }
         assert!(
-            entries(&ledger, &["--include-void"]).is_empty(),
+            ledger.entries(&["--include-void"]).is_empty(),
             "nothing was written"
         );
         assert!(ledger.ok(&["verify"]).starts_with("ok: 0 events"));
@@ -483,7 +477,7 @@ fn the_default_ledger_lives_in_the_data_directory() {
 fn a_cost_already_billed_is_logged_as_billed_and_totals_never_mix_currencies() {
     for ledger in TestLedger::each() {
         ledger.ok(&["log", "--model", "m", "--cost", "1.40", "--actual", "1.68"]);
-        let e = &entries(&ledger, &[])[0];
+        let e = &ledger.entries(&[])[0];
         assert_eq!(e["estimate"]["amount"], "1.4");
         assert_eq!(
             e["cost"],

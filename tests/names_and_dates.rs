@@ -162,12 +162,6 @@ fn march_edges(ledger: &TestLedger) {
     }
 }
 
-fn total(ledger: &TestLedger, range: &[&str]) -> String {
-    let mut args = vec!["total", "--json"];
-    args.extend_from_slice(range);
-    ledger.json(&args)["total"].as_str().unwrap().to_string()
-}
-
 #[test]
 fn until_a_date_includes_that_day_and_month_and_on_name_calendar_ranges() {
     for ledger in TestLedger::each() {
@@ -192,7 +186,7 @@ fn until_a_date_includes_that_day_and_month_and_on_name_calendar_ranges() {
                 "6",
             ),
         ] {
-            assert_eq!(total(&ledger, range), expected, "[{b}] {range:?}");
+            assert_eq!(ledger.total(range), expected, "[{b}] {range:?}");
         }
         let listed = ledger.json(&["list", "--month", "2026-03", "--json"]);
         assert_eq!(listed.as_array().map(Vec::len), Some(2), "[{b}]");
@@ -311,7 +305,7 @@ fn a_pool_takes_its_month_by_period_or_month() {
         "Spot",
     ]);
     assert_eq!(
-        total(&ledger, &["--month", "2026-03", "--kind", "pool"]),
+        ledger.total(&["--month", "2026-03", "--kind", "pool"]),
         "30"
     );
 }

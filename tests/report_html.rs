@@ -17,7 +17,7 @@ use gencost::money::Currency;
 use gencost::pricing::Catalog;
 use gencost::report::markup::Markup;
 use gencost::service::report::{report, ReportRequest};
-use gencost::store::{DatabaseUrl, Filter, SqlStore, Store};
+use gencost::store::{Filter, SqlStore, Store};
 use gencost::timestamp::Timestamp;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -358,14 +358,8 @@ fn fixture() -> Vec<Event> {
     c.events
 }
 
-async fn open(ledger: &TestLedger) -> SqlStore {
-    SqlStore::open(&DatabaseUrl::parse(&ledger.url).unwrap())
-        .await
-        .unwrap()
-}
-
 async fn with_events(ledger: &TestLedger, events: &[Event]) -> SqlStore {
-    let store = open(ledger).await;
+    let store = ledger.open_store().await;
     store.append_events(events).await.unwrap();
     store
 }

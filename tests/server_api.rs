@@ -35,12 +35,6 @@ fn assert_error(body: &Value, code: &str, field: Option<&str>) {
     assert_eq!(body["error"]["field"].as_str(), field, "{body}");
 }
 
-fn events(ledger: &TestLedger) -> i64 {
-    ledger.json(&["verify", "--json"])["events"]
-        .as_i64()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn entries_are_logged_confirmed_retagged_and_voided_over_http() {
     for ledger in TestLedger::each() {
@@ -108,7 +102,7 @@ async fn entries_are_logged_confirmed_retagged_and_voided_over_http() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(voided["void"], true);
         // A void entry cannot change: 409, and nothing is written.
-        let before = events(&ledger);
+        let before = ledger.events();
         let (status, body) = post(
             &server.api(&format!("/entries/{id}/actual")),
             json!({"amount": "1"}),
@@ -116,7 +110,7 @@ async fn entries_are_logged_confirmed_retagged_and_voided_over_http() {
         .await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert_error(&body, "conflict", None);
-        assert_eq!(events(&ledger), before);
+        assert_eq!(ledger.events(), before);
         let (status, body) = get(&server.api("/totals")).await;
         assert_eq!(
             (status, body["total"].as_str()),
@@ -134,7 +128,7 @@ async fn bad_input_is_refused_with_the_error_shape_and_nothing_written() {
             json!({"model": "m", "cost": {"amount": "1", "currency": "USD"}}),
         )
         .await;
-        let before = events(&ledger);
+        let before = ledger.events();
         let unknown = "01a23ec2-cf57-7294-b2d6-09b8983f3378";
         let cases: Vec<(&str, Value, StatusCode, &str, Option<&str>)> = vec![
             (
@@ -274,7 +268,7 @@ async fn bad_input_is_refused_with_the_error_shape_and_nothing_written() {
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_error(&body, "not_found", None);
         assert_eq!(
-            events(&ledger),
+            ledger.events(),
             before,
             "[{}] nothing written",
             ledger.backend
@@ -314,7 +308,7 @@ async fn foreign_hosts_and_origins_are_refused_and_listed_origins_allowed() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(events(&ledger), 0);
+    assert_eq!(ledger.events(), 0);
     // The panel's own origin and a listed one may write; only the listed
     // one gets CORS headers.
     let own = format!("http://{}", server.addr);
@@ -567,7 +561,7 @@ async fn wrong_methods_forms_and_repeated_fields_get_the_error_shape() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(body["error"]["code"], "invalid_input", "{path}");
     }
-    assert_eq!(events(&ledger), 0, "nothing was written");
+    assert_eq!(ledger.events(), 0, "nothing was written");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -593,7 +587,7 @@ async fn exports_reports_imports_and_pools_match_the_command_line() {
                 .text("currency", "USD")
                 .text("dry_run", dry_run.to_string())
         };
-        let before = events(&ledger);
+        let before = ledger.events();
         let preview: Value = client()
             .post(server.api("/import"))
             .multipart(form("true"))
@@ -605,7 +599,7 @@ async fn exports_reports_imports_and_pools_match_the_command_line() {
             .unwrap();
         assert_eq!(preview["dry_run"], true);
         assert_eq!(preview["added"], 2);
-        assert_eq!(events(&ledger), before, "a dry run writes nothing");
+        assert_eq!(ledger.events(), before, "a dry run writes nothing");
         let response = client()
             .post(server.api("/import"))
             .multipart(form("false"))

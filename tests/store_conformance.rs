@@ -11,7 +11,7 @@ use gencost::ledger::{
     Command, EntryRecord, Head, Kind, LedgerError, LogResult, Outcome, Status, TagField, Tags, Tier,
 };
 use gencost::money::{Currency, Money};
-use gencost::store::{Cursor, DatabaseUrl, Filter, Page, SqlStore, Store, StoreError};
+use gencost::store::{Cursor, Filter, Page, SqlStore, Store, StoreError};
 use gencost::timestamp::{Timestamp, MICROS_PER_DAY};
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -59,12 +59,6 @@ fn tagged(mut r: EntryRecord, client: &str, project: &str) -> EntryRecord {
     r
 }
 
-async fn open(ledger: &TestLedger) -> SqlStore {
-    SqlStore::open(&DatabaseUrl::parse(&ledger.url).unwrap())
-        .await
-        .unwrap()
-}
-
 async fn log(store: &SqlStore, records: Vec<EntryRecord>) -> Vec<LogResult> {
     match store
         .execute(Command::Log(records), Timestamp::now())
@@ -87,7 +81,7 @@ fn all() -> Page {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_id_is_logged_once_per_source() {
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         let first = log(&store, vec![record(at(1, 0), Some("r1"), Some(10))]).await;
         let LogResult::New(id) = first[0] else {
             panic!("{first:?}")
@@ -128,7 +122,7 @@ async fn a_request_id_is_logged_once_per_source() {
 #[tokio::test(flavor = "multi_thread")]
 async fn changes_are_events_and_a_void_entry_cannot_change() {
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         let LogResult::New(id) = log(&store, vec![record(at(2, 0), None, Some(25_000))]).await[0]
         else {
             panic!()
@@ -221,7 +215,7 @@ async fn changes_are_events_and_a_void_entry_cannot_change() {
 #[tokio::test(flavor = "multi_thread")]
 async fn cursor_pages_cover_every_entry_once_in_order() {
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         // 23 entries, several sharing one time, logged in two batches.
         let times: Vec<i64> = (0..23).map(|i| at(3, (i % 7) * 60)).collect();
         let records: Vec<EntryRecord> = times.iter().map(|t| record(*t, None, Some(1))).collect();
@@ -259,7 +253,7 @@ async fn cursor_pages_cover_every_entry_once_in_order() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sums_group_by_key_currency_and_day_leaving_out_void_entries() {
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         let mut sek = tagged(record(at(5, 0), None, Some(5_000_000)), "Acme", "Spot");
         sek.estimate_currency = Currency::SEK;
         let results = log(
@@ -330,7 +324,7 @@ async fn sums_group_by_key_currency_and_day_leaving_out_void_entries() {
 #[tokio::test(flavor = "multi_thread")]
 async fn tag_values_match_a_prefix_case_insensitively_most_used_first() {
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         log(
             &store,
             vec![
@@ -381,8 +375,8 @@ async fn copied_events_must_continue_the_chain() {
         } else {
             TestLedger::postgres(&common::postgres_admin_url().unwrap())
         };
-        let from = open(from_ledger).await;
-        let to = open(&to_ledger).await;
+        let from = from_ledger.open_store().await;
+        let to = to_ledger.open_store().await;
         log(&from, vec![record(at(7, 0), Some("c1"), Some(5))]).await;
         log(&from, vec![record(at(7, 1), Some("c2"), None)]).await;
         let mut snapshot = from.snapshot().await.unwrap();
@@ -408,7 +402,7 @@ async fn copied_events_must_continue_the_chain() {
 #[tokio::test(flavor = "multi_thread")]
 async fn reset_needs_the_head_it_was_asked_at() {
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         log(&store, vec![record(at(8, 0), None, Some(1))]).await;
         let stale = store.head().await.unwrap();
         log(&store, vec![record(at(8, 1), None, Some(1))]).await;
@@ -438,7 +432,7 @@ async fn reset_needs_the_head_it_was_asked_at() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rates_are_stored_replaced_and_counted() {
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         let rate = |currency: Currency, day: i64, text: &str| DayRate {
             currency,
             day,
@@ -492,7 +486,7 @@ async fn rates_are_stored_replaced_and_counted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_ledger_without_rates_has_no_first_rate_day() {
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         assert_eq!(
             store.first_rate_day(None).await.unwrap(),
             None,
@@ -509,7 +503,7 @@ async fn a_ledger_without_rates_has_no_first_rate_day() {
 #[tokio::test(flavor = "multi_thread")]
 async fn recent_runs_are_live_entries_of_the_model_with_a_cost_or_a_duration() {
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         let mut billed = record(at(9, 0), None, Some(1));
         billed.actual_micros = Some(40_000);
         billed.actual_currency = Some(Currency::USD);
@@ -565,7 +559,7 @@ async fn recent_runs_are_live_entries_of_the_model_with_a_cost_or_a_duration() {
 async fn one_commit_gives_a_new_name_one_spelling() {
     use gencost::service::record::{commit, prepare, LogRequest};
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         let catalog = gencost::pricing::Catalog::embedded().unwrap();
         let request = |client: &str| LogRequest {
             kind: gencost::ledger::Kind::Generation,
@@ -613,7 +607,7 @@ async fn one_commit_gives_a_new_name_one_spelling() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rollups_and_a_scan_of_the_entries_agree() {
     for ledger in TestLedger::each() {
-        let store = open(&ledger).await;
+        let store = ledger.open_store().await;
         let mut sek = tagged(record(at(5, 0), None, Some(5_000_000)), "Acme", "Spot");
         sek.estimate_currency = Currency::SEK;
         let mut no_model = tagged(record(at(6, 0), None, Some(1)), "Acme", "Film");

@@ -1,6 +1,7 @@
 //! `export csv`: the ledger as a CSV file for spreadsheets and accounting.
 
 use super::args::{parse_currency, FilterArgs};
+use super::output_file::PartialFile;
 use super::{write_json, Exit, Out};
 use crate::error::{Error, Result};
 use crate::service::export::export_csv;
@@ -53,8 +54,7 @@ pub async fn run<S: Store>(store: &S, command: ExportCommand, out: Out<'_>) -> R
     };
     // Written beside the target and renamed over it once complete, so a
     // failed export never leaves half a file where the whole one should be.
-    let partial = path.with_extension(format!("partial-{}", std::process::id()));
-    let file = std::fs::File::create(&partial)
+    let (partial, file) = PartialFile::create(&path)
         .map_err(|e| Error::input(format!("-o {}: {e}", path.display())))?;
     let exported = export_csv(
         store,
@@ -65,14 +65,9 @@ pub async fn run<S: Store>(store: &S, command: ExportCommand, out: Out<'_>) -> R
     )
     .await;
     bar.finish_and_clear();
-    let exported = match exported {
-        Ok(exported) => exported,
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(e);
-        }
-    };
-    std::fs::rename(&partial, &path)
+    let exported = exported?;
+    partial
+        .finish()
         .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
     if args.json {
         return write_json(out, &exported);

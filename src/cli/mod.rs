@@ -7,6 +7,7 @@ mod export;
 mod fal;
 mod import;
 mod manual;
+mod output_file;
 mod pool;
 mod pricing;
 mod query;

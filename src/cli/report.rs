@@ -2,6 +2,7 @@
 //! accountant, written whole to a file (or not at all).
 
 use super::args::FilterArgs;
+use super::output_file::PartialFile;
 use super::{write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::report::html::write_html;
@@ -91,10 +92,9 @@ pub async fn run(
     // Written beside the target and renamed over it once complete, so a
     // failed report never leaves half a file where the whole one should be;
     // the file is opened first, so an unwritable path fails before the work.
-    let partial = output.with_extension(format!("partial-{}", std::process::id()));
-    let file = std::fs::File::create(&partial)
+    let (partial, file) = PartialFile::create(&output)
         .map_err(|e| Error::input(format!("-o {}: cannot write there: {e}", output.display())))?;
-    let written = async {
+    let report = async {
         let store = Arc::new(super::open_to_read(database).await?);
         let report = report(store, &catalog, &request).await?;
         let mut writer = std::io::BufWriter::new(file);
@@ -103,18 +103,10 @@ pub async fn run(
             .map_err(|e| Error::Io(format!("cannot write {}: {e}", output.display())))?;
         Ok::<_, Error>(report)
     }
-    .await;
-    let report = match written {
-        Ok(report) => report,
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(e);
-        }
-    };
-    if let Err(e) = std::fs::rename(&partial, &output) {
-        let _ = std::fs::remove_file(&partial);
-        return Err(Error::Io(format!("cannot write {}: {e}", output.display())));
-    }
+    .await?;
+    partial
+        .finish()
+        .map_err(|e| Error::Io(format!("cannot write {}: {e}", output.display())))?;
     warn_if_unsound(&report);
     let entries: usize = report.log.iter().map(|m| m.rows.len()).sum();
     write_text(

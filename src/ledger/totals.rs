@@ -1,4 +1,4 @@
-//! Totals: folds the per-group sums a store returns into the figures people
+//! Totals: sums the per-group rows a store returns into the figures people
 //! bill with. Unpriced entries are counted apart and never summed as zero.
 
 use crate::fx::{picos_to_micros, FxError, RateUsed, Stale};
@@ -151,11 +151,12 @@ pub enum TotalsError {
 /// Converts a row's amount into the total's currency, in pico-units (1e-12).
 pub type Convert<'a> = dyn FnMut(&SumRow, Currency) -> Result<i128, FxError> + 'a;
 
-/// Folds store rows into totals in `currency`. Rows in another currency need
-/// a conversion, which `convert` supplies for the row's day; a row it cannot
-/// convert is left out of every total and listed in `unconverted`. Sums are
-/// kept in pico-units, checked, and rounded to micro-units once, at the end.
-pub fn fold(
+/// Sums store rows into totals in `currency`, one group per key (or time
+/// bucket) of `by`. Rows in another currency need a conversion, which
+/// `convert` supplies for the row's day; a row it cannot convert is left out
+/// of every total and listed in `unconverted`. Sums are kept in pico-units,
+/// checked, and rounded to micro-units once, at the end.
+pub fn sum_groups(
     rows: &[SumRow],
     by: Option<Dimension>,
     currency: Currency,
@@ -293,7 +294,7 @@ mod tests {
             row("b", 0, 3_000, 1, 0),
             row("a", 1, 1, 1, 0),
         ];
-        let t = fold(
+        let t = sum_groups(
             &rows,
             Some(Dimension::Project),
             Currency::USD,
@@ -323,7 +324,7 @@ mod tests {
             row("x", jan31, 7, 1, 0),
             row("x", jan31 - 1, 1, 1, 0),
         ];
-        let t = fold(&rows, Some(Dimension::Month), Currency::USD, &mut no_rates).unwrap();
+        let t = sum_groups(&rows, Some(Dimension::Month), Currency::USD, &mut no_rates).unwrap();
         let keys: Vec<_> = t.groups.iter().map(|g| g.key.clone().unwrap()).collect();
         assert_eq!(keys, ["2026-01", "2026-02"]);
         assert_eq!(t.groups[0].total, 8);
@@ -339,7 +340,7 @@ mod tests {
             row("x", jan1 + 3, 4, 1, 0), // Sunday 2026-01-04
             row("x", jan1 + 4, 8, 1, 0), // Monday 2026-01-05
         ];
-        let t = fold(&rows, Some(Dimension::Week), Currency::USD, &mut no_rates).unwrap();
+        let t = sum_groups(&rows, Some(Dimension::Week), Currency::USD, &mut no_rates).unwrap();
         let got: Vec<_> = t
             .groups
             .iter()
@@ -364,7 +365,7 @@ mod tests {
         let mut more = ars.clone();
         more.key = Some("b".into());
         let rows = [row("a", 19_000, 10, 1, 0), ars, more];
-        let t = fold(
+        let t = sum_groups(
             &rows,
             Some(Dimension::Project),
             Currency::USD,
@@ -393,7 +394,7 @@ mod tests {
     fn a_total_past_the_largest_amount_is_an_error() {
         let rows = [row("a", 0, i64::MAX, 1, 0), row("a", 1, 1, 1, 0)];
         assert_eq!(
-            fold(&rows, None, Currency::USD, &mut no_rates),
+            sum_groups(&rows, None, Currency::USD, &mut no_rates),
             Err(TotalsError::Overflow {
                 currency: Currency::USD
             })
@@ -402,6 +403,6 @@ mod tests {
         let mut eur = row("a", 0, 1, 1, 0);
         eur.currency = Currency::EUR;
         let rows = [eur.clone(), eur];
-        assert!(fold(&rows, None, Currency::USD, &mut convert).is_err());
+        assert!(sum_groups(&rows, None, Currency::USD, &mut convert).is_err());
     }
 }

@@ -5,7 +5,7 @@
 use super::rates::rate_table_into;
 use crate::error::Result;
 use crate::fx::{FxError, StaleCheck};
-use crate::ledger::totals::{fold, Dimension, Grouping, SumRow, Totals, KEY_SEPARATOR};
+use crate::ledger::totals::{sum_groups, Dimension, Grouping, SumRow, Totals, KEY_SEPARATOR};
 use crate::money::Currency;
 use crate::store::{Filter, Store};
 use std::collections::BTreeSet;
@@ -49,7 +49,7 @@ async fn grouped<S: Store>(
     by: Option<Dimension>,
     currency: Currency,
 ) -> Result<Totals> {
-    // Sums by day: rows already in `currency` fold as they are, the others
+    // Sums by day: rows already in `currency` add up as they are, the others
     // convert at their own day's rate.
     let rows = store.sums(filter, grouping).await?;
     let amounts = rows.iter().filter(|r| r.micros != 0).map(|r| r.currency);
@@ -62,12 +62,12 @@ async fn grouped<S: Store>(
         used.insert(rate);
         Ok(picos)
     };
-    // Keyed groups fold by their key; `by` only matters for time buckets.
-    let fold_by = match grouping {
+    // Keyed groups are summed by their key; `by` only matters for time buckets.
+    let group_by = match grouping {
         Grouping::ClientProject => Some(Dimension::Client),
         _ => by,
     };
-    let mut totals = fold(&rows, fold_by, currency, &mut convert)?;
+    let mut totals = sum_groups(&rows, group_by, currency, &mut convert)?;
     totals.rates = used.into_iter().collect();
     totals.not_charged_count = store.not_charged(filter).await?;
     totals.stale = stale.worst();

@@ -114,6 +114,48 @@ impl TestLedger {
         let out = self.ok(args);
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
     }
+
+    /// Writes a file into this test's directory; returns its path.
+    pub fn write_file(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
+        write_file(self.dir.path(), name, contents)
+    }
+
+    /// The entries `list --json` shows (up to 1,000), with these filters.
+    pub fn entries(&self, extra: &[&str]) -> Vec<serde_json::Value> {
+        let mut args = vec!["list", "--json", "--limit", "1000"];
+        args.extend_from_slice(extra);
+        self.json(&args).as_array().cloned().unwrap_or_default()
+    }
+
+    /// The `total` of `total --json` with these arguments, as its text.
+    pub fn total(&self, args: &[&str]) -> String {
+        let mut all = vec!["total", "--json"];
+        all.extend_from_slice(args);
+        self.json(&all)["total"].as_str().unwrap().to_string()
+    }
+
+    /// Events in the ledger (0 before a SQLite ledger's file exists).
+    pub fn events(&self) -> i64 {
+        if self.backend == "sqlite" && !self.sqlite_path().exists() {
+            return 0;
+        }
+        self.json(&["db", "info", "--json"])["events"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// The ledger opened as a store, in this process.
+    pub async fn open_store(&self) -> gencost::store::SqlStore {
+        let url = gencost::store::DatabaseUrl::parse(&self.url).unwrap();
+        gencost::store::SqlStore::open(&url).await.unwrap()
+    }
+}
+
+/// Writes a file into `dir`; returns its path.
+pub fn write_file(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path.display().to_string()
 }
 
 impl Drop for TestLedger {
