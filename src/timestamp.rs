@@ -101,7 +101,8 @@ impl DayRange {
     pub fn month(text: &str) -> Result<DayRange, MonthError> {
         let bad = || MonthError(text.to_string());
         let (year, month) = text.trim().split_once('-').ok_or_else(bad)?;
-        if year.len() != 4 || month.len() != 2 {
+        let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        if year.len() != 4 || month.len() != 2 || !digits(year) || !digits(month) {
             return Err(bad());
         }
         let year: i32 = year.parse().map_err(|_| bad())?;

@@ -309,3 +309,44 @@ fn a_pool_takes_its_month_by_period_or_month() {
         "30"
     );
 }
+
+/// Two spellings of one name (as a ledger upgraded to the folding rule may
+/// hold) are one name in a report: one invoice line, one spelling shown.
+#[test]
+fn a_report_shows_two_spellings_of_one_name_as_one() {
+    for ledger in TestLedger::each() {
+        ledger.ok(&[
+            "log",
+            "--model",
+            "m",
+            "--cost",
+            "1",
+            "--client",
+            "Straße",
+            "--project",
+            "P",
+        ]);
+        common::exec_sql(&ledger.url, "DELETE FROM tag_spellings");
+        ledger.ok(&[
+            "log",
+            "--model",
+            "m",
+            "--cost",
+            "2",
+            "--client",
+            "STRASSE",
+            "--project",
+            "P",
+        ]);
+        let html = ledger.dir.path().join("r.html");
+        ledger.ok(&["report", "html", "-o", html.to_str().unwrap()]);
+        let text = std::fs::read_to_string(&html).unwrap();
+        let shown = [text.contains("Straße"), text.contains("STRASSE")];
+        assert_eq!(
+            shown.iter().filter(|s| **s).count(),
+            1,
+            "[{}] one spelling in the report: {shown:?}",
+            ledger.backend
+        );
+    }
+}

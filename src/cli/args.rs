@@ -12,13 +12,16 @@ use clap::Args;
 /// `--client --project --deliverable --kind --model --since --until --month --on`
 #[derive(Args, Debug, Clone, Default)]
 pub struct FilterArgs {
-    /// Only entries for this client (case-insensitive)
+    /// Only entries for this client (names match by Unicode case folding:
+    /// "örebro film" finds "Örebro Film")
     #[arg(long)]
     pub client: Option<String>,
-    /// Only entries for this project (case-insensitive)
+    /// Only entries for this project (names match by Unicode case folding:
+    /// "örebro film" finds "Örebro Film")
     #[arg(long)]
     pub project: Option<String>,
-    /// Only entries for this deliverable (case-insensitive)
+    /// Only entries for this deliverable (names match by Unicode case folding:
+    /// "örebro film" finds "Örebro Film")
     #[arg(long)]
     pub deliverable: Option<String>,
     /// Only entries of this kind: generation, external or pool

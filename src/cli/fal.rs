@@ -43,7 +43,10 @@ impl UpstreamArgs {
                  use https://, or http:// only to 127.0.0.1, [::1] or localhost"
             )));
         }
-        eprintln!("fal requests (and the fal key) go to {url}, not to fal.ai (--fal-upstream)");
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        eprintln!("fal requests (and the fal key) go to {shown}, not to fal.ai (--fal-upstream)");
         Ok(Some(url))
     }
 }

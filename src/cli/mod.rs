@@ -324,6 +324,14 @@ async fn open_with(database: Option<&str>, create: bool) -> Result<SqlStore, Err
             "note: upgraded this ledger from schema {} to {}{backup}",
             upgrade.from, upgrade.to
         );
+        for merge in &upgrade.merged {
+            eprintln!(
+                "note: {} '{}' also takes '{}' (they fold to one name)",
+                merge.field,
+                merge.kept,
+                merge.merged.join("', '")
+            );
+        }
     }
     Ok(store)
 }

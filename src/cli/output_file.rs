@@ -23,7 +23,13 @@ impl PartialFile {
     /// this fails.
     pub fn create(target: &Path) -> io::Result<(PartialFile, File)> {
         let temporary = target.with_extension(format!("partial-{}", std::process::id()));
-        let file = File::create(&temporary)?;
+        // A new file only: a link planted at the temporary name is not
+        // followed (a leftover of this same process id is replaced).
+        let _ = std::fs::remove_file(&temporary);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)?;
         let partial = PartialFile {
             target: target.to_path_buf(),
             temporary,

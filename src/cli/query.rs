@@ -379,7 +379,8 @@ fn plural(n: usize, noun: &str) -> String {
 pub struct TagsArgs {
     /// client, project or deliverable
     field: String,
-    /// Values starting with this text (case-insensitive)
+    /// Values starting with this text (by Unicode case folding, as filters
+    /// match names)
     #[arg(long, default_value = "")]
     prefix: String,
     /// At most this many values

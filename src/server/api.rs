@@ -505,7 +505,7 @@ impl CurrencyQuery {
 
 #[utoipa::path(get, path = "/api/v1/tags/{kind}",
     params(("kind" = String, Path, description = "client, project or deliverable"),
-           ("prefix" = Option<String>, Query, description = "case-insensitive"),
+           ("prefix" = Option<String>, Query, description = "names starting with this text, by Unicode case folding"),
            ("limit" = Option<i64>, Query, description = "0 to 1000; default 20")),
     responses((status = 200, body = Vec<Object>, description = "[{value, count}], most used first"),
               (status = 400, body = ErrorBody)))]

@@ -453,13 +453,18 @@ fn check(request: &LogRequest, now: Timestamp) -> Result<()> {
     }
     limits::name("source", &request.source)?;
     // Every entry names what was run or bought.
-    match request.model.as_deref().map(str::trim) {
-        None | Some("") => {
+    match request.model.as_deref() {
+        None => {
             return Err(Error::input(
                 "model: give the model or endpoint id, e.g. fal-ai/flux/dev",
             ))
         }
-        Some(_) => limits::name("model", request.model.as_deref().unwrap_or_default())?,
+        Some(model) if model.trim().is_empty() => {
+            return Err(Error::input(
+                "model: cannot be blank; give the model or endpoint id, e.g. fal-ai/flux/dev",
+            ))
+        }
+        Some(model) => limits::name("model", model)?,
     }
     if let Some(ms) = request.duration_ms.filter(|ms| *ms < 0) {
         return Err(Error::input(format!("duration_ms: {ms} is negative")));

@@ -306,7 +306,11 @@ pub fn basis(entry: &Entry) -> String {
         (None, None) => match entry.estimate.micros {
             None => "no price known".to_string(),
             Some(_) => {
-                let mut text = format!("{} estimate", entry.estimate.tier);
+                // "estimated" is the plain case; a historical estimate says so.
+                let mut text = match entry.estimate.tier {
+                    crate::ledger::Tier::Estimated => "estimate".to_string(),
+                    tier => format!("{tier} estimate"),
+                };
                 if let Some(version) = &entry.price_version {
                     text.push_str(&format!(", catalog price verified {version}"));
                 }

@@ -10,7 +10,7 @@ use super::session::Session;
 use super::value::{Column, RowsInsert, Value};
 use crate::ledger::tags::fold;
 use crate::ledger::TagField;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Names of one tag that become one: the spelling kept and the others.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,13 +46,33 @@ async fn spellings(
         .collect()
 }
 
-/// The names that fold equal, per tag: the first logged is kept.
-fn merges_of(field: TagField, names: &[(String, String)]) -> Vec<NameMerge> {
+/// Each new key's names, the one kept first: the spelling the ledger
+/// already shows for it (`tag_spellings`), else the first logged. So a
+/// name that merges with nothing keeps the spelling it had.
+fn by_key<'a>(
+    names: &'a [(String, String)],
+    shown: &HashSet<String>,
+) -> BTreeMap<&'a str, Vec<&'a str>> {
     let mut by_key: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (key, name) in names {
         by_key.entry(key).or_default().push(name);
     }
+    for names in by_key.values_mut() {
+        if let Some(at) = names.iter().position(|n| shown.contains(*n)) {
+            let kept = names.remove(at);
+            names.insert(0, kept);
+        }
+    }
     by_key
+}
+
+/// The names that fold equal, per tag.
+fn merges_of(
+    field: TagField,
+    names: &[(String, String)],
+    shown: &HashSet<String>,
+) -> Vec<NameMerge> {
+    by_key(names, shown)
         .into_values()
         .filter(|names| names.len() > 1)
         .map(|names| NameMerge {
@@ -61,6 +81,25 @@ fn merges_of(field: TagField, names: &[(String, String)]) -> Vec<NameMerge> {
             merged: names[1..].iter().map(|n| n.to_string()).collect(),
         })
         .collect()
+}
+
+/// The spellings the ledger shows for `field` now (none before schema 5,
+/// which made `tag_spellings`).
+async fn shown_spellings(
+    session: &mut Session,
+    field: TagField,
+    version: i64,
+) -> Result<HashSet<String>, StoreError> {
+    if version < 5 {
+        return Ok(HashSet::new());
+    }
+    let rows = session
+        .query(
+            "SELECT name FROM tag_spellings WHERE field = $1",
+            &[field.column().into()],
+        )
+        .await?;
+    rows.into_iter().map(|mut row| row.text("name")).collect()
 }
 
 /// What the folding rule would merge in this ledger, at schema `version`
@@ -76,7 +115,8 @@ pub async fn merges(session: &mut Session, version: i64) -> Result<Vec<NameMerge
     let mut all = Vec::new();
     for field in TagField::ALL {
         let names = spellings(session, field, order).await?;
-        all.extend(merges_of(field, &names));
+        let shown = shown_spellings(session, field, version).await?;
+        all.extend(merges_of(field, &names, &shown));
     }
     Ok(all)
 }
@@ -94,13 +134,19 @@ pub async fn fill(session: &mut Session) -> Result<(), StoreError> {
             &[],
         )
         .await?;
+    let mut shown = Vec::new();
+    for field in TagField::ALL {
+        shown.push(shown_spellings(session, field, 10).await?);
+    }
     session.execute("DELETE FROM tag_spellings", &[]).await?;
     for field in TagField::ALL {
         let names = spellings(session, field, "position").await?;
         let mut values = Vec::with_capacity(names.len() * 3);
-        let mut kept: BTreeMap<&str, &str> = BTreeMap::new();
+        let kept: BTreeMap<&str, &str> = by_key(&names, &shown[field.index()])
+            .into_iter()
+            .map(|(key, names)| (key, names[0]))
+            .collect();
         for (key, name) in &names {
-            kept.entry(key).or_insert(name);
             values.extend([
                 field.column().into(),
                 Value::Text(name.clone()),
@@ -189,12 +235,18 @@ mod tests {
             .map(|n| (fold(n), n.to_string()))
             .collect();
         assert_eq!(
-            merges_of(TagField::Client, &names),
+            merges_of(TagField::Client, &names, &HashSet::new()),
             vec![NameMerge {
                 field: TagField::Client,
                 kept: "Straße".into(),
                 merged: vec!["STRASSE".into(), "strasse".into()],
             }]
+        );
+        // The spelling the ledger already shows is kept.
+        let shown: HashSet<String> = ["strasse".to_string()].into();
+        assert_eq!(
+            merges_of(TagField::Client, &names, &shown)[0].kept,
+            "strasse"
         );
     }
 }

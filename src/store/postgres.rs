@@ -11,6 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The advisory lock key that guards the chain's head ("gencost" in ASCII).
+/// Connections per process: two heavy pages at once hold three snapshots
+/// each (the chain, the view, the entries), and the API, the panel and the
+/// fal proxy keep answering beside them.
+const POOL_SIZE: u32 = 12;
+
 pub const CHAIN_LOCK: i64 = 0x67_65_6e_63_6f_73_74;
 
 pub async fn connect(url: &str, location: &str) -> Result<PgPool, StoreError> {
@@ -35,7 +40,7 @@ pub async fn connect(url: &str, location: &str) -> Result<PgPool, StoreError> {
         })?;
     let _ = first.close().await;
     Ok(PgPoolOptions::new()
-        .max_connections(4)
+        .max_connections(POOL_SIZE)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(30))
         .connect_lazy_with(options))

@@ -53,6 +53,8 @@ pub struct Upgraded {
     pub from: i64,
     pub to: i64,
     pub backup: Option<PathBuf>,
+    /// Names the upgrade made one (schema 11's folding rule).
+    pub merged: Vec<NameMerge>,
 }
 
 /// How a PostgreSQL snapshot transaction begins.
@@ -108,11 +110,13 @@ impl SqlStore {
             }
             Backend::Postgres(_) => None,
         };
+        let merged = self.name_merges().await?;
         self.apply_migrations(found).await?;
         Ok(Upgraded {
             from: found,
             to: migrate::latest_version(),
             backup,
+            merged,
         })
     }
 

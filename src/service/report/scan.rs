@@ -17,20 +17,44 @@ const PAGE: i64 = 1_000;
 
 /// Shares repeated text (tags, models, sources) between log rows.
 #[derive(Default)]
-struct Interner(HashMap<Box<str>, Arc<str>>);
+struct Interner {
+    texts: HashMap<Box<str>, Arc<str>>,
+    /// A tag's spelling as logged → the one spelling of its name (by the
+    /// folding rule) this report shows, so two spellings of one name are
+    /// one invoice line and one bar, as `total` shows them.
+    tags: HashMap<Box<str>, Arc<str>>,
+    by_key: HashMap<String, Arc<str>>,
+}
 
 impl Interner {
     fn get(&mut self, text: &str) -> Arc<str> {
-        if let Some(shared) = self.0.get(text) {
+        if let Some(shared) = self.texts.get(text) {
             return Arc::clone(shared);
         }
         let shared: Arc<str> = Arc::from(text);
-        self.0.insert(Box::from(text), Arc::clone(&shared));
+        self.texts.insert(Box::from(text), Arc::clone(&shared));
         shared
     }
 
     fn opt(&mut self, text: &Option<String>) -> Option<Arc<str>> {
         text.as_deref().map(|t| self.get(t))
+    }
+
+    /// The tag as this report spells its name: the first spelling met
+    /// (entries come newest first, and new entries carry the ledger's
+    /// spelling). Each spelling is folded once.
+    fn tag(&mut self, text: &Option<String>) -> Option<Arc<str>> {
+        let text = text.as_deref()?;
+        if let Some(shared) = self.tags.get(text) {
+            return Some(Arc::clone(shared));
+        }
+        let shared = self
+            .by_key
+            .entry(crate::ledger::tags::fold(text))
+            .or_insert_with(|| Arc::from(text))
+            .clone();
+        self.tags.insert(Box::from(text), Arc::clone(&shared));
+        Some(shared)
     }
 }
 
@@ -167,9 +191,9 @@ impl Scan {
             kind: e.kind,
             source: names.get(&e.source),
             model: names.opt(&e.model),
-            client: names.opt(&e.tags.client),
-            project: names.opt(&e.tags.project),
-            deliverable: names.opt(&e.tags.deliverable),
+            client: names.tag(&e.tags.client),
+            project: names.tag(&e.tags.project),
+            deliverable: names.tag(&e.tags.deliverable),
             estimate: e.estimate,
             actual: e.actual.map(|a| a.amount),
             tier: cost.tier,
