@@ -447,13 +447,23 @@ pub async fn reset(
     Ok(Json(report))
 }
 
+/// A heavy page too: it reads the whole ledger.
 #[utoipa::path(get, path = "/api/v1/verify",
-    responses((status = 200, body = Object, description = "{events, entries, head, problem}: problem is null when the ledger is sound")))]
+    responses((status = 200, body = Object, description = "{events, entries, head, problem}: problem is null when the ledger is sound"),
+              (status = 403, body = ErrorBody),
+              (status = 503, body = ErrorBody, description = "two reports, exports or verifies are running (`overloaded`, with Retry-After)")))]
 pub async fn verify(
     State(state): State<AppState>,
+    headers: HeaderMap,
     _: NoQuery,
-) -> Result<Json<VerifyReport>, ApiError> {
-    Ok(Json(
-        crate::service::verify::verify(state.store.clone()).await?,
-    ))
+) -> Result<Response, ApiError> {
+    super::heavy::check_site(&state.access, &headers)?;
+    let store = state.store.clone();
+    state
+        .heavy
+        .run(async move {
+            let report: VerifyReport = crate::service::verify::verify(store).await?;
+            Ok(Json(report).into_response())
+        })
+        .await
 }
