@@ -222,7 +222,11 @@ fn show_finds_the_event_that_logged_an_entry_among_import_events() {
         for (row, seq) in [(0, 2), (999, 2), (1_000, 3), (1_700, 3), (2_499, 4)] {
             let id = &imported[row][0];
             let shown = ledger.json(&["show", id, "--json"]);
-            assert_eq!(kinds(&shown), ["entries_imported"], "[{b}] row {row}");
+            assert_eq!(
+                kinds(&shown),
+                ["entries_imported", "import_recorded"],
+                "[{b}] row {row}"
+            );
             let event = &shown["events"][0];
             assert_eq!(event["seq"], seq, "[{b}] row {row}");
             assert_eq!(event["payload"]["row"]["id"], id.as_str());
@@ -235,7 +239,29 @@ fn show_finds_the_event_that_logged_an_entry_among_import_events() {
         let row = &imported[1_700][0];
         ledger.ok(&["void", row, "--reason", "twice"]);
         let shown = ledger.json(&["show", row, "--json"]);
-        assert_eq!(kinds(&shown), ["entries_imported", "entry_voided"], "[{b}]");
+        assert_eq!(
+            kinds(&shown),
+            ["entries_imported", "import_recorded", "entry_voided"],
+            "[{b}]"
+        );
+        // Voided with its whole import: the batch's event says so.
+        let other = &imported[10][0];
+        let batch = ledger.json(&["show", other, "--json"])["batch"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ledger.ok(&["import", "void", &batch, "--reason", "wrong file"]);
+        let shown = ledger.json(&["show", other, "--json"]);
+        assert_eq!(
+            kinds(&shown),
+            [
+                "entries_imported",
+                "import_recorded",
+                "entry_voided",
+                "batch_voided"
+            ],
+            "[{b}]"
+        );
         verified(&ledger);
     }
 }

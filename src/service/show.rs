@@ -259,10 +259,10 @@ pub fn summary(body: &EventBody, entry: &Entry) -> String {
                 format!("settled: {}", parts.join(", "))
             }
         }
-        EventBody::LedgerReset(_)
-        | EventBody::ImportRecorded(_)
-        | EventBody::PoolAdded(_)
-        | EventBody::BatchVoided(_) => body.kind().replace('_', " "),
+        EventBody::BatchVoided(v) => format!("voided with its batch {}: {}", v.batch, v.reason),
+        EventBody::LedgerReset(_) | EventBody::ImportRecorded(_) | EventBody::PoolAdded(_) => {
+            body.kind().replace('_', " ")
+        }
     }
 }
 

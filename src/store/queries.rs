@@ -666,6 +666,25 @@ pub async fn entry_events(session: &mut Session, entry: &Entry) -> Result<Vec<Ev
     if let Some(logged) = logging_event(session, entry).await? {
         events.insert(0, logged);
     }
+    // An import or pool is recorded and voided as a whole, by events that
+    // name the batch rather than its entries.
+    if let Some(batch) = entry.batch {
+        for event in batch_events(session).await? {
+            let of_batch = match event
+                .body()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+            {
+                EventBody::ImportRecorded(r) => r.batch == batch,
+                EventBody::PoolAdded(p) => p.batch == batch,
+                EventBody::BatchVoided(v) => v.batch == batch,
+                _ => false,
+            };
+            if of_batch && !events.iter().any(|e| e.seq == event.seq) {
+                events.push(event);
+            }
+        }
+        events.sort_by_key(|e| e.seq);
+    }
     Ok(events)
 }
 
