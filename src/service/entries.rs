@@ -161,7 +161,7 @@ async fn search<S: Store>(
 
 /// The text a search looks for, as `folded` compares it.
 pub fn search_key(text: &str) -> Result<String> {
-    let key = folded(text.trim());
+    let key = fold(text.trim());
     if key.is_empty() {
         return Err(Error::input("search: give the text to look for"));
     }
@@ -169,23 +169,14 @@ pub fn search_key(text: &str) -> Result<String> {
 }
 
 /// Whether the entry's description or model holds `needle` (a `search_key`)
-/// as a substring, both sides folded: Unicode NFC, then `tags::fold`, the
+/// as a substring, both sides folded by `tags::fold` (NFC, then case folding), the
 /// rule names are matched by. Characters that are wildcards in SQL (`%`,
 /// `_`) are plain text here.
 pub fn matches_search(entry: &Entry, needle: &str) -> bool {
     [entry.description.as_deref(), entry.model.as_deref()]
         .into_iter()
         .flatten()
-        .any(|text| folded(text).contains(needle))
-}
-
-/// `text` in NFC, folded.
-fn folded(text: &str) -> String {
-    if text.is_ascii() {
-        return fold(text);
-    }
-    use unicode_normalization::UnicodeNormalization;
-    fold(&text.nfc().collect::<String>())
+        .any(|text| fold(text).contains(needle))
 }
 
 #[cfg(test)]
