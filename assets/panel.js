@@ -14,6 +14,9 @@ const state = {
   shown: FIRST,
   next: null,
   view: "history",
+  open: new Set(),   // ids of the history rows opened
+  models: [],        // the catalog, from /api/v1/pricing/models
+  activeTags: {},
 };
 
 function query(extra) {
@@ -25,17 +28,54 @@ function query(extra) {
 
 async function fragment(path, extra) {
   const response = await fetch(path + "?" + query(extra), { credentials: "same-origin" });
-  if (!response.ok) throw new Error(await errorText(response));
+  if (!response.ok) throw await failure(response);
   return response.text();
 }
 
-async function errorText(response) {
+// An API refusal as an Error carrying the envelope's code and field.
+async function failure(response) {
+  let error;
   try {
     const body = await response.json();
-    return body.error.message;
+    error = new Error(body.error.message);
+    error.code = body.error.code;
+    error.field = body.error.field;
   } catch (_) {
-    return response.status + " " + response.statusText;
+    error = new Error(response.status + " " + response.statusText);
   }
+  return error;
+}
+
+// Speaks of a dialog's own fields: "date_format: …" becomes "Date format: …"
+// when the dialog labels the field so.
+function inWords(message, labels) {
+  return message.split("\n").map((line) => {
+    const m = /^([a-z_]+): (.*)$/s.exec(line);
+    return m && labels[m[1]] ? labels[m[1]] + ": " + m[2] : line;
+  }).join("\n");
+}
+
+// An amount typed by hand, as the API takes it: "30,00" is 30.00; "1,234"
+// could be either and is refused; "1.234,56" and "1,234.56" are read by
+// their last separator, the other one grouping thousands.
+function amountText(raw) {
+  const text = raw.trim().replace(/[\s\u00a0\u202f']/g, "");
+  if (text === "") throw new Error("not a number ('')");
+  const comma = text.lastIndexOf(","), dot = text.lastIndexOf(".");
+  if (comma === -1) return text;
+  if (dot === -1) {
+    if ((text.match(/,/g) || []).length > 1 || /^-?\d{1,3},\d{3}$/.test(text)) {
+      throw new Error(`'${raw.trim()}' is ambiguous: write 1234 or 1234.00 for a whole amount, 1.234 for a fraction`);
+    }
+    return text.replace(",", ".");
+  }
+  const grouping = comma > dot ? "." : ",";
+  const last = Math.max(comma, dot);
+  const groups = text.slice(0, last).split(grouping), fraction = text.slice(last + 1);
+  if (!/^-?\d{1,3}$/.test(groups[0]) || !groups.slice(1).every((g) => /^\d{3}$/.test(g)) || !/^\d+$/.test(fraction)) {
+    throw new Error(`'${raw.trim()}' is not a number`);
+  }
+  return groups.join("") + "." + fraction;
 }
 
 function localTimes(root) {
@@ -52,6 +92,11 @@ function localTimes(root) {
 async function loadSummary() {
   const html = await fragment("/panel/summary");
   const summary = $("summary");
+  // A rebuild must not take the keyboard away: the chip that had focus
+  // (by its project) gets it back.
+  const focused = document.activeElement;
+  const focusedChip = focused && focused.classList.contains("chip") && summary.contains(focused)
+    ? focused.dataset.project : null;
   summary.innerHTML = html;
   for (const chip of summary.querySelectorAll(".chip")) {
     chip.addEventListener("click", () => {
@@ -59,6 +104,7 @@ async function loadSummary() {
       state.shown = FIRST;
       refresh();
     });
+    if (focusedChip !== null && chip.dataset.project === focusedChip) chip.focus();
   }
 }
 
@@ -70,11 +116,36 @@ const MAX_PAGE = 1000;
 async function loadHistory(count) {
   const html = await fragment("/panel/history", { limit: Math.min(count, MAX_PAGE) });
   const list = $("history");
+  const focused = document.activeElement;
+  const focusedRow = focused && list.contains(focused) && focused.classList.contains("open")
+    ? focused.closest("li.entry").dataset.id : null;
   list.innerHTML = html;
   takeNext(list);
   localTimes(list);
   state.shown = list.querySelectorAll("li.entry").length;
   showButtons();
+  for (const row of list.querySelectorAll("li.entry")) {
+    if (state.open.has(row.dataset.id)) openRow(row, true);
+    if (row.dataset.id === focusedRow) row.querySelector("button.open").focus();
+  }
+}
+
+// Opens (or with `keep`, re-opens after a reload) a history row: its
+// details are fetched each time, so they show what the ledger holds now.
+async function openRow(row, keep) {
+  const button = row.querySelector("button.open");
+  const details = row.querySelector(".details");
+  const opening = keep || button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(opening));
+  details.hidden = !opening;
+  if (!opening) { state.open.delete(row.dataset.id); return; }
+  state.open.add(row.dataset.id);
+  try {
+    details.innerHTML = await fragment("/panel/entry", { id: row.dataset.id });
+    localTimes(details);
+  } catch (e) {
+    details.textContent = e.message;
+  }
 }
 
 function takeNext(list) {
@@ -115,8 +186,15 @@ async function loadClients() {
   $("clients-view").innerHTML = await fragment("/panel/clients");
 }
 
+async function loadBatches() {
+  const view = $("batches-view");
+  view.innerHTML = await fragment("/panel/batches");
+  localTimes(view);
+}
+
 function downloads() {
   const q = query();
+  // The server names the files after their scope and day.
   $("export").href = "/api/v1/export.csv?" + q;
   $("report").href = "/api/v1/report.html?" + q;
 }
@@ -128,6 +206,7 @@ async function refresh() {
       loadSummary(),
       loadHistory(Math.max(state.shown, FIRST)),
       state.view === "clients" ? loadClients() : Promise.resolve(),
+      state.view === "batches" ? loadBatches() : Promise.resolve(),
     ]);
   } catch (e) {
     status("action-status", e.message);
@@ -138,13 +217,16 @@ function status(id, text) {
   $(id).textContent = text;
 }
 
+const VIEWS = { history: loadHistory, clients: loadClients, batches: loadBatches };
+
 function setView(view) {
   state.view = view;
-  $("history-view").hidden = view !== "history";
-  $("clients-view").hidden = view !== "clients";
-  $("show-history").setAttribute("aria-pressed", String(view === "history"));
-  $("show-clients").setAttribute("aria-pressed", String(view === "clients"));
+  for (const name of Object.keys(VIEWS)) {
+    $(name + "-view").hidden = view !== name;
+    $("show-" + name).setAttribute("aria-pressed", String(view === name));
+  }
   if (view === "clients") loadClients().catch((e) => status("action-status", e.message));
+  if (view === "batches") loadBatches().catch((e) => status("action-status", e.message));
 }
 
 async function api(method, path, body) {
@@ -155,8 +237,36 @@ async function api(method, path, body) {
     init.body = JSON.stringify(body);
   }
   const response = await fetch("/api/v1" + path, init);
-  if (!response.ok) throw new Error(await errorText(response));
+  if (!response.ok) throw await failure(response);
   return response.json();
+}
+
+// Asks once before a change: a title, what it does, and (when `reason` is
+// given) why, which the chain records. Resolves to the reason, or null.
+function ask({ title, text, action, reason }) {
+  const d = $("ask-dialog");
+  $("ask-title").textContent = title;
+  $("ask-text").textContent = text;
+  $("ask-confirm").textContent = action;
+  $("ask-reason-row").hidden = !reason;
+  $("ask-reason").value = reason && reason !== true ? reason : "";
+  status("ask-status", "");
+  d.showModal();
+  (reason ? $("ask-reason") : $("ask-confirm")).focus();
+  return new Promise((resolve) => {
+    const done = (value) => {
+      $("ask-confirm").onclick = null;
+      d.onclose = null;
+      if (d.open) d.close();
+      resolve(value);
+    };
+    $("ask-confirm").onclick = () => {
+      const why = $("ask-reason").value.trim();
+      if (reason && !why) { status("ask-status", "Reason: say why, for the record."); $("ask-reason").focus(); return; }
+      done(reason ? why : "");
+    };
+    d.onclose = () => done(null);
+  });
 }
 
 // Autocomplete from the tags already used, most used first.
@@ -184,14 +294,92 @@ function suggest(field) {
   });
 }
 
+// The model typed: an endpoint, or a display name from the catalog
+// (the first endpoint of that name).
+function chosenModel() {
+  const typed = $("model").value.trim();
+  if (!typed) return null;
+  const lower = typed.toLowerCase();
+  return state.models.find((m) => m.model === typed) ||
+    state.models.find((m) => m.name.toLowerCase() === lower) ||
+    { model: typed, name: null, parameters: [] };
+}
+
+// One input per price-relevant parameter of the chosen model: a select for
+// sizes, resolutions and aspect ratios, a number for counts and seconds, a
+// checkbox for flags; each starts at the model's default.
+function buildParams(model) {
+  const box = $("params-box");
+  if (box.dataset.model === model.model) return;
+  box.dataset.model = model.model;
+  $("model-name").textContent = model.name ? model.name + " · " + model.model : "";
+  box.replaceChildren(...(model.parameters || []).map((p) => {
+    const id = "param-" + p.name;
+    const row = document.createElement("div");
+    row.className = "row";
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = p.name.replace(/_/g, " ");
+    let input;
+    if (p.input === "select") {
+      input = document.createElement("select");
+      for (const option of p.options || []) {
+        const o = document.createElement("option");
+        o.value = o.textContent = String(option);
+        input.append(o);
+      }
+      if (p.default !== undefined) input.value = String(p.default);
+    } else if (p.input === "flag") {
+      input = document.createElement("input");
+      input.type = "checkbox";
+      input.checked = p.default === true;
+    } else {
+      input = document.createElement("input");
+      input.type = "number";
+      input.inputMode = "decimal";
+      for (const k of ["min", "max", "step"]) if (p[k] !== undefined) input[k] = p[k];
+      if (p.default !== undefined) input.value = String(p.default);
+    }
+    input.id = id;
+    input.dataset.param = p.name;
+    input.addEventListener(p.input === "number" ? "input" : "change", scheduleEstimate);
+    row.append(label, input);
+    return row;
+  }));
+}
+
+// The parameters as `key=value` words: the inputs, then anything typed in
+// "Other parameters" (which the server checks for misspellings).
+function paramWords() {
+  const words = [];
+  for (const input of $("params-box").querySelectorAll("[data-param]")) {
+    const value = input.type === "checkbox" ? String(input.checked) : input.value.trim();
+    if (value !== "") words.push(input.dataset.param + "=" + value);
+  }
+  return words.concat($("params").value.split(/\s+/).filter(Boolean)).join(" ");
+}
+
+let estimateTimer = null;
+function scheduleEstimate() {
+  clearTimeout(estimateTimer);
+  estimateTimer = setTimeout(estimate, 200);
+}
+
 async function estimate() {
-  const model = $("model").value.trim();
-  if (!model) { $("estimate").textContent = ""; return; }
+  const model = chosenModel();
+  if (!model) { $("estimate").textContent = ""; buildParams({ model: "", parameters: [] }); return; }
+  buildParams(model);
   try {
-    $("estimate").innerHTML = await fragment("/panel/estimate", { model, params: $("params").value });
+    $("estimate").innerHTML = await fragment("/panel/estimate", { model: model.model, params: paramWords() });
   } catch (e) {
     $("estimate").textContent = e.message;
   }
+}
+
+async function loadModels() {
+  try {
+    state.models = await api("GET", "/pricing/models");
+  } catch (_) { /* the picker then takes endpoints as typed */ }
 }
 
 function dialog(id, opener) {
@@ -201,12 +389,21 @@ function dialog(id, opener) {
   return d;
 }
 
+// The import dialog's fields by the names the API gives in its errors.
+const IMPORT_LABELS = {
+  file: "CSV file", currency: "Currency", client: "Client", project: "Project",
+  deliverable: "Deliverable", date_format: "Dates", source: "Source",
+};
+
 function importForm(dryRun) {
   const form = new FormData();
   const file = $("import-file").files[0];
-  if (!file) throw new Error("Choose a CSV file first.");
+  if (!file) throw new Error("CSV file: choose a file first.");
   form.append("file", file, file.name);
-  if ($("import-source").value.trim()) form.append("source", $("import-source").value.trim());
+  for (const field of ["source", "currency", "client", "project", "deliverable", "date_format"]) {
+    const value = $("import-" + field.replace("_", "-")).value.trim();
+    if (value) form.append(field, value);
+  }
   form.append("dry_run", dryRun ? "true" : "false");
   return form;
 }
@@ -218,17 +415,35 @@ function describeImport(r) {
     `${r.present} already present, ${r.corrected} corrected, ${r.skipped} empty days skipped.`;
 }
 
+function warningLines(r) {
+  return (r.warnings || []).map((w) => w.message);
+}
+
 function setupImport() {
   dialog("import-dialog", "open-import");
-  $("import-file").addEventListener("change", () => { $("import-commit").disabled = true; $("import-preview").textContent = ""; });
+  // The dialog starts at the currency shown and the active tags.
+  $("open-import").addEventListener("click", () => {
+    $("import-currency").value = state.currency;
+    for (const f of ["client", "project", "deliverable"]) $("import-" + f).value = $(f).value;
+    $("import-commit").disabled = true;
+    $("import-preview").textContent = "";
+  });
+  const stale = () => { $("import-commit").disabled = true; $("import-preview").textContent = ""; };
+  for (const id of ["import-file", "import-currency", "import-client", "import-project", "import-deliverable", "import-date-format", "import-source"]) {
+    $(id).addEventListener("change", stale);
+  }
   $("import-check").addEventListener("click", async () => {
     $("import-commit").disabled = true;
+    $("import-commit").textContent = "Import";
     try {
       const r = await api("POST", "/import", importForm(true));
-      $("import-preview").textContent = describeImport(r);
+      const warnings = warningLines(r);
+      $("import-preview").textContent = [describeImport(r), ...warnings].join("\n");
       $("import-commit").disabled = r.added === 0 && r.corrected === 0;
+      // A new project is created only on a second, explicit word.
+      if (warnings.length) $("import-commit").textContent = "Import and create";
     } catch (e) {
-      $("import-preview").textContent = e.message;
+      $("import-preview").textContent = inWords(e.message, IMPORT_LABELS);
     }
   });
   $("import-commit").addEventListener("click", async () => {
@@ -238,23 +453,68 @@ function setupImport() {
       status("action-status", describeImport(r));
       refresh();
     } catch (e) {
-      $("import-preview").textContent = e.message;
+      $("import-preview").textContent = inWords(e.message, IMPORT_LABELS);
     }
   });
 }
 
+// The projects of `names` the ledger does not know yet, each with the
+// closest existing names.
+async function newProjects(names) {
+  if (!names.length) return [];
+  const response = await fetch("/panel/new-projects?" + new URLSearchParams({ names: names.join("\n") }),
+    { credentials: "same-origin" });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
 function setupPool() {
   dialog("pool-dialog", "open-pool");
+  const add = $("pool-add");
+  // Names already asked about: a second Add creates them.
+  let confirmed = "";
+  const reset = () => { confirmed = ""; add.textContent = "Add"; $("pool-suggestions").replaceChildren(); };
   // The bill's currency is asked, not taken from the view: it starts at the
   // currency shown, and says so.
   $("open-pool").addEventListener("click", () => {
     $("pool-currency").value = state.currency;
+    status("pool-status", "");
+    reset();
   });
-  $("pool-add").addEventListener("click", async () => {
+  $("pool-projects").addEventListener("input", reset);
+  add.addEventListener("click", async () => {
     const projects = $("pool-projects").value.split(",").map((p) => p.trim()).filter(Boolean);
+    let amount;
     try {
+      amount = amountText($("pool-amount").value);
+    } catch (e) {
+      status("pool-status", "Amount: " + e.message);
+      return;
+    }
+    try {
+      const unknown = await newProjects(projects);
+      const key = unknown.map((u) => u.name).join("\n");
+      if (unknown.length && confirmed !== key) {
+        confirmed = key;
+        status("pool-status", unknown.map((u) => `New project '${u.name}'?` +
+          (u.closest.length ? ` Closest: ${u.closest.map((c) => `'${c}'`).join(", ")}.` : "")).join("\n") +
+          "\nAdd again to create it, or pick an existing name.");
+        $("pool-suggestions").replaceChildren(...unknown.flatMap((u) => u.closest.map((c) => {
+          const b = document.createElement("button");
+          b.type = "button";
+          b.textContent = `Use '${c}'`;
+          b.addEventListener("click", () => {
+            $("pool-projects").value = projects.map((p) => (p === u.name ? c : p)).join(", ");
+            reset();
+            status("pool-status", "");
+          });
+          return b;
+        })));
+        add.textContent = "Add and create";
+        return;
+      }
       await api("POST", "/pools", {
-        amount: { amount: $("pool-amount").value.trim(), currency: $("pool-currency").value },
+        amount: { amount, currency: $("pool-currency").value },
         description: $("pool-description").value,
         period: $("pool-period").value.trim(),
         projects,
@@ -265,7 +525,97 @@ function setupPool() {
       status("action-status", "Pool cost added.");
       refresh();
     } catch (e) {
-      status("pool-status", e.message);
+      status("pool-status", inWords(e.message, POOL_LABELS));
+    }
+  });
+}
+
+const POOL_LABELS = { amount: "Amount", description: "What", period: "Month", projects: "Projects", split: "Split" };
+
+// The history's rows open in place; their actions (confirm the actual,
+// void, undo a void) each ask once and are events in the chain.
+function setupHistory() {
+  const list = $("history");
+  list.addEventListener("click", async (event) => {
+    const open = event.target.closest("button.open");
+    if (open) { openRow(open.closest("li.entry")); return; }
+    const row = event.target.closest("li.entry");
+    if (!row) return;
+    const id = row.dataset.id;
+    const title = row.querySelector(".model").textContent;
+    const say = (text) => { const p = row.querySelector(".entry-status"); if (p) p.textContent = text; };
+    try {
+      if (event.target.closest("button.void")) {
+        const reason = await ask({ title: "Void this entry?", action: "Void entry", reason: true,
+          text: `${title} no longer counts in totals. It stays on record and the void can be undone.` });
+        if (reason === null) return;
+        await api("POST", `/entries/${id}/void`, { reason });
+        status("action-status", `Voided ${title}.`);
+        refresh();
+      } else if (event.target.closest("button.restore")) {
+        const reason = await ask({ title: "Undo the void?", action: "Undo void", reason: "voided by mistake",
+          text: `${title} counts in totals again.` });
+        if (reason === null) return;
+        await api("POST", `/entries/${id}/restore`, { reason });
+        status("action-status", `${title} counts again.`);
+        refresh();
+      }
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  list.addEventListener("submit", async (event) => {
+    const form = event.target.closest("form.actual-form");
+    if (!form) return;
+    event.preventDefault();
+    const row = form.closest("li.entry");
+    const say = (text) => { row.querySelector(".entry-status").textContent = text; };
+    const button = form.querySelector("button.confirm-actual");
+    let amount;
+    try {
+      amount = amountText(form.querySelector(".actual-amount").value);
+    } catch (e) {
+      say("Actual cost: " + e.message);
+      return;
+    }
+    const body = { amount, currency: form.querySelector(".actual-currency").value };
+    // A large figure needs a second click on the same figure.
+    if (form.dataset.large === amount + " " + body.currency) body.confirm_large = true;
+    try {
+      await api("POST", `/entries/${row.dataset.id}/actual`, body);
+      status("action-status", "Actual confirmed.");
+      refresh();
+    } catch (e) {
+      if (e.code === "confirm_large") {
+        form.dataset.large = amount + " " + body.currency;
+        button.textContent = `Confirm ${amount} ${body.currency} anyway`;
+      }
+      say(e.message);
+    }
+  });
+  list.addEventListener("input", (event) => {
+    const form = event.target.closest("form.actual-form");
+    if (!form || !form.dataset.large) return;
+    delete form.dataset.large;
+    form.querySelector("button.confirm-actual").textContent = "Confirm actual";
+  });
+}
+
+// Imports and pools are voided whole, asked once.
+function setupBatches() {
+  $("batches-view").addEventListener("click", async (event) => {
+    const button = event.target.closest("button.void-batch");
+    if (!button) return;
+    const { id, kind, name } = button.dataset;
+    const reason = await ask({ title: `Void this ${kind}?`, action: `Void ${kind}`, reason: true,
+      text: `Every entry of the ${kind} '${name}' leaves the totals. They stay on record.` });
+    if (reason === null) return;
+    try {
+      await api("POST", `/${kind === "import" ? "imports" : "pools"}/${id}/void`, { reason });
+      status("action-status", `Voided the ${kind} '${name}'.`);
+      refresh();
+    } catch (e) {
+      status("action-status", e.message);
     }
   });
 }
@@ -274,9 +624,12 @@ function setupReset() {
   const d = dialog("reset-dialog", "open-reset");
   const word = $("reset-word");
   const confirm = $("reset-confirm");
-  d.addEventListener("close", () => { word.value = ""; confirm.disabled = true; status("reset-status", ""); });
+  d.addEventListener("close", () => { word.value = ""; confirm.disabled = true; $("reset-hint").hidden = false; status("reset-status", ""); });
   // Only the exact, case-sensitive word enables the button.
-  word.addEventListener("input", () => { confirm.disabled = word.value !== "DELETE"; });
+  word.addEventListener("input", () => {
+    confirm.disabled = word.value !== "DELETE";
+    $("reset-hint").hidden = !confirm.disabled;
+  });
   // Tab stays inside the dialog.
   d.addEventListener("keydown", (event) => {
     if (event.key !== "Tab") return;
@@ -321,13 +674,12 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("view-more").addEventListener("click", () => viewMore().catch((e) => status("action-status", e.message)));
   $("hide").addEventListener("click", hide);
-  $("show-history").addEventListener("click", () => setView("history"));
-  $("show-clients").addEventListener("click", () => setView("clients"));
+  for (const name of Object.keys(VIEWS)) $("show-" + name).addEventListener("click", () => setView(name));
   for (const f of ["client", "project", "deliverable"]) suggest(f);
-  let timer = null;
-  for (const id of ["model", "params"]) {
-    $(id).addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(estimate, 200); });
-  }
+  for (const id of ["model", "params"]) $(id).addEventListener("input", scheduleEstimate);
+  loadModels();
+  setupHistory();
+  setupBatches();
   setupImport();
   setupPool();
   setupReset();

@@ -11,7 +11,7 @@ use super::guard::SESSION_COOKIE;
 use super::AppState;
 use crate::ledger::totals::{Dimension, Totals};
 use crate::ledger::{Kind, Tier};
-use crate::money::{format_display, format_entry, format_exact, Currency};
+use crate::money::{format_display, format_entry, format_exact, Currency, Money};
 use crate::service::active_tags;
 use crate::service::entries::{self, ListRequest};
 use crate::service::filter::parse_param;
@@ -55,6 +55,8 @@ pub fn routes() -> Router<AppState> {
         .route("/panel/history", get(history))
         .route("/panel/clients", get(clients))
         .route("/panel/estimate", get(estimate))
+        .route("/panel/entry", get(entry))
+        .route("/panel/batches", get(batches))
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -93,7 +95,8 @@ struct PanelPage {
     client: String,
     project: String,
     deliverable: String,
-    models: Vec<String>,
+    /// (endpoint, display name) of every catalog model.
+    models: Vec<(String, String)>,
     /// The server has a token: the panel offers to log out.
     guarded: bool,
 }
@@ -115,7 +118,11 @@ async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         client: tags.client.unwrap_or_default(),
         project: tags.project.unwrap_or_default(),
         deliverable: tags.deliverable.unwrap_or_default(),
-        models: state.catalog.models().map(|m| m.endpoint.clone()).collect(),
+        models: state
+            .catalog
+            .models()
+            .map(|m| (m.endpoint.clone(), m.name.clone()))
+            .collect(),
         guarded: state.access.has_token(),
     })
 }
@@ -246,9 +253,9 @@ async fn summary(
         crate::service::totals::totals(store, &filter, Some(Dimension::Kind), currency),
         crate::service::totals::totals(store, &all, Some(Dimension::Project), currency),
     )?;
-    // Most spent first, so the projects that matter are in reach.
+    // By name, so a chip stays where it was as totals change.
     let mut projects: Vec<_> = by_project.groups.iter().collect();
-    projects.sort_by_key(|g| std::cmp::Reverse(g.total));
+    projects.sort_by_cached_key(|g| g.key.as_deref().map(crate::ledger::tags::fold));
     let chips: Vec<Chip> = projects
         .into_iter()
         .filter_map(|g| {
@@ -278,14 +285,25 @@ async fn summary(
 struct Row {
     id: String,
     cursor: String,
+    /// The catalog's display name of the model, else the endpoint or source.
     title: String,
+    /// The full endpoint or source, for hover.
+    full_name: String,
     at: String,
-    cost: Option<Shown>,
+    /// The estimate (or, for imports and pools, the amount) as logged.
+    estimate: Option<Shown>,
     tier: &'static str,
     actual: Option<Shown>,
+    /// How far the actual is from the estimate, when more than 1 %.
+    difference: Option<String>,
+    /// `charged`, `not charged` (a failure fal did not bill) or `live`.
+    charge: &'static str,
+    voided: bool,
     tags: String,
     deliverable: Option<String>,
     note: Option<String>,
+    /// failed or cancelled, shown with whether it was charged.
+    status: &'static str,
 }
 
 #[derive(Template)]
@@ -295,12 +313,42 @@ struct History {
     next_cursor: Option<String>,
 }
 
-/// A page of the history, newest first, in the chosen currency.
+fn tier_name(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Billed => "billed",
+        Tier::Estimated => "estimated",
+        Tier::Historical => "historical",
+        Tier::Unpriced => "unpriced",
+    }
+}
+
+/// The actual's distance from the estimate in per cent, one decimal, when
+/// it is more than 1 % (and both are in one currency, as after conversion).
+fn difference(estimate: &crate::ledger::entry::Estimate, actual: &Money) -> Option<String> {
+    let estimate_micros = estimate.micros.filter(|m| *m != 0)?;
+    if estimate.currency != actual.currency {
+        return None;
+    }
+    // Tenths of a per cent, rounded half away from zero, in integers.
+    let delta = i128::from(actual.micros) - i128::from(estimate_micros);
+    let base = i128::from(estimate_micros).abs();
+    let tenths = (delta * 2000 + delta.signum() * base) / (2 * base);
+    if tenths.abs() <= 10 {
+        return None;
+    }
+    let sign = if tenths > 0 { "+" } else { "−" };
+    let tenths = tenths.abs();
+    Some(format!("{sign}{}.{} %", tenths / 10, tenths % 10))
+}
+
+/// A page of the history, newest first, in the chosen currency; voided
+/// entries are listed (marked) so a void can be undone where it was made.
 async fn history(
     State(state): State<AppState>,
     mut query: QueryArgs,
 ) -> Result<Response, ApiError> {
-    let filter = panel_filter(&mut query)?;
+    let mut filter = panel_filter(&mut query)?;
+    filter.include_void = true;
     let request = ListRequest {
         filter,
         limit: query.number("limit", 4, 1..=entries::MAX_PAGE)?,
@@ -315,13 +363,12 @@ async fn history(
         .into_iter()
         .map(|c| {
             let e = c.entry;
-            let cost = e.cost();
-            let tier = match cost.tier {
-                Tier::Billed => "billed",
-                Tier::Estimated => "estimated",
-                Tier::Historical => "historical",
-                Tier::Unpriced => "unpriced",
-            };
+            let full_name = e.model.clone().unwrap_or_else(|| e.source.clone());
+            let title = e
+                .model
+                .as_deref()
+                .and_then(|m| state.catalog.get(m))
+                .map_or_else(|| full_name.clone(), |m| m.name.clone());
             let tags: Vec<&str> = [e.tags.client.as_deref(), e.tags.project.as_deref()]
                 .into_iter()
                 .flatten()
@@ -330,26 +377,40 @@ async fn history(
             if e.kind != Kind::Generation {
                 note.push(e.kind.as_str().to_string());
             }
-            if e.status != crate::ledger::Status::Succeeded {
-                note.push(e.status.as_str().to_string());
+            if e.status == crate::ledger::Status::Pending {
+                note.push("pending".to_string());
             }
             if c.unconverted.is_some() {
                 note.push("not converted".to_string());
             }
+            let failed = matches!(
+                e.status,
+                crate::ledger::Status::Failed | crate::ledger::Status::Cancelled
+            );
+            let charge = match (failed, e.is_charged()) {
+                (false, _) => "live",
+                (true, true) => "charged",
+                (true, false) => "not charged",
+            };
             Row {
                 id: e.id.to_string(),
                 cursor: crate::store::Cursor::after(&e).encode(),
-                title: e.model.clone().unwrap_or_else(|| e.source.clone()),
+                title,
                 at: e.occurred_at.to_string(),
-                cost: cost.micros.map(|m| Shown::entry(m, cost.currency)),
-                tier,
+                estimate: e.estimate.micros.map(|m| Shown::entry(m, e.estimate.currency)),
+                tier: tier_name(e.estimate.tier),
                 actual: e
                     .actual
                     .as_ref()
                     .map(|a| Shown::entry(a.amount.micros, a.amount.currency)),
+                difference: e.actual.as_ref().and_then(|a| difference(&e.estimate, &a.amount)),
+                charge,
+                voided: e.void.is_some(),
                 tags: tags.join(" · "),
                 deliverable: e.tags.deliverable.clone(),
                 note: (!note.is_empty()).then(|| note.join(", ")),
+                full_name,
+                status: e.status.as_str(),
             }
         })
         .collect();
@@ -357,6 +418,194 @@ async fn history(
         rows,
         next_cursor: page.next_cursor,
     })
+}
+
+#[derive(Template)]
+#[template(path = "panel_entry.html")]
+struct EntryDetails {
+    id: String,
+    title: String,
+    full_name: String,
+    description: Option<String>,
+    /// The parameters as logged, each value as JSON text (strings bare).
+    params: Vec<(String, String)>,
+    duration: Option<String>,
+    status: &'static str,
+    basis: String,
+    /// The estimate and the confirmed actual, exactly, in the entry's currency.
+    estimate: String,
+    actual: Option<String>,
+    voided: bool,
+    void_reason: Option<String>,
+    /// (when, what) of each event that made the entry, in chain order.
+    events: Vec<(String, String)>,
+    currencies: Vec<String>,
+    /// The currency the actual is asked in: the estimate's.
+    currency: String,
+}
+
+/// One entry opened in the history: what was stored for it and never shown
+/// in the row (description, parameters, duration, billing basis, events),
+/// and what can be done to it.
+async fn entry(State(state): State<AppState>, mut query: QueryArgs) -> Result<Response, ApiError> {
+    let id = query
+        .take("id")?
+        .ok_or_else(|| ApiError::invalid("id", "id: name the entry"))?;
+    // The details are in the entry's own currency, as its billing basis
+    // is; the row above shows it converted.
+    let _shown_in = query_currency(&mut query)?;
+    query.finish()?;
+    let shown = match crate::service::show::show(&*state.store, &id, None, None).await? {
+        crate::service::show::Found::Entry(shown) => shown,
+        crate::service::show::Found::Several { .. } => {
+            return Err(ApiError::invalid("id", format!("id: '{id}' names several entries")))
+        }
+    };
+    let e = &shown.entry.entry;
+    let exact = |micros: Option<i64>, currency: Currency| {
+        micros.map_or_else(|| "no price".to_string(), |m| format_exact(m, currency))
+    };
+    let estimate = format!(
+        "{} ({})",
+        exact(e.estimate.micros, e.estimate.currency),
+        tier_name(e.estimate.tier)
+    );
+    let actual = e
+        .actual
+        .as_ref()
+        .map(|a| format_exact(a.amount.micros, a.amount.currency));
+    let full_name = e.model.clone().unwrap_or_else(|| e.source.clone());
+    let title = e
+        .model
+        .as_deref()
+        .and_then(|m| state.catalog.get(m))
+        .map_or_else(|| full_name.clone(), |m| m.name.clone());
+    let params = match serde_json::from_str::<serde_json::Value>(&e.params) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let events = shown
+        .events
+        .iter()
+        .map(|event| {
+            let what = event.body().map_or_else(
+                |err| format!("unreadable event: {err}"),
+                |body| crate::service::show::summary(&body, e),
+            );
+            (event.recorded_at.to_string(), what)
+        })
+        .collect();
+    // The actual is asked in the estimate's currency first.
+    let currency = e.estimate.currency.code().to_string();
+    let mut currencies: Vec<String> = CURRENCIES.iter().map(|c| c.to_string()).collect();
+    if !currencies.contains(&currency) {
+        currencies.insert(0, currency.clone());
+    }
+    render(&EntryDetails {
+        id: e.id.to_string(),
+        title,
+        full_name,
+        description: e.description.clone(),
+        params,
+        duration: e.duration_ms.map(duration_text),
+        status: e.status.as_str(),
+        basis: shown.basis.clone(),
+        estimate,
+        actual,
+        voided: e.void.is_some(),
+        void_reason: e.void.as_ref().map(|v| v.reason.clone()),
+        events,
+        currencies,
+        currency,
+    })
+}
+
+/// A run's duration: `38.2 s`, or `2 min 5.0 s`.
+fn duration_text(ms: i64) -> String {
+    let tenths = (ms + 50) / 100;
+    let (minutes, tenths) = (tenths / 600, tenths % 600);
+    let seconds = format!("{}.{} s", tenths / 10, tenths % 10);
+    if minutes > 0 {
+        format!("{minutes} min {seconds}")
+    } else {
+        seconds
+    }
+}
+
+/// An import or a pool in the panel's list of them.
+struct BatchRow {
+    id: String,
+    /// `import` or `pool`.
+    kind: &'static str,
+    /// The file imported, or what the pool pays for.
+    name: String,
+    at: String,
+    entries: i64,
+    totals: Vec<Shown>,
+    detail: Option<String>,
+    voided: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "panel_batches.html")]
+struct Batches {
+    batches: Vec<BatchRow>,
+}
+
+/// Imports and pools, newest first, each voidable whole.
+async fn batches(State(state): State<AppState>, query: QueryArgs) -> Result<Response, ApiError> {
+    query.finish()?;
+    use crate::service::batches::{listed, BatchDetails};
+    let mut all = listed(&*state.store, true).await?;
+    all.extend(listed(&*state.store, false).await?);
+    all.sort_by_key(|b| std::cmp::Reverse(b.batch.recorded_at));
+    let batches = all
+        .into_iter()
+        .map(|b| {
+            let (kind, name, detail) = match &b.batch.details {
+                BatchDetails::Import(i) => (
+                    "import",
+                    i.file.clone(),
+                    Some(format!("{} rows read, {} added", i.rows, i.added)),
+                ),
+                BatchDetails::Pool(p) => (
+                    "pool",
+                    p.description.clone(),
+                    Some(format!(
+                        "{} split {} over {}",
+                        p.period,
+                        p.split,
+                        p.shares
+                            .iter()
+                            .map(|s| s.project.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                ),
+            };
+            BatchRow {
+                id: b.batch.id.to_string(),
+                kind,
+                name,
+                at: b.batch.recorded_at.to_string(),
+                entries: b.live_entries,
+                totals: b
+                    .live_totals
+                    .iter()
+                    .map(|m| Shown::total(m.micros, m.currency))
+                    .collect(),
+                detail,
+                voided: b.batch.void_reason.clone(),
+            }
+        })
+        .collect();
+    render(&Batches { batches })
 }
 
 struct ClientGroup {
