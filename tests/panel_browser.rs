@@ -260,7 +260,9 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
                 .click()
                 .await
                 .unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
             let pools = loop {
+                assert!(std::time::Instant::now() < deadline, "the pool was not added");
                 let pools: Value = http_client(true)
                     .get(format!("{api}/pools"))
                     .send()
@@ -374,4 +376,460 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
     }
     let totals = ledger.json(&["total", "--json"]);
     assert_eq!(totals["count"], 0, "the reset cleared the ledger");
+}
+
+/// A panel in headless Chromium 360 px wide (an editor's side panel), with
+/// its driver and profile kept alive as long as it is.
+struct Panel {
+    page: Client,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+impl Panel {
+    async fn open(server: &Server) -> Option<Panel> {
+        let (chromium, driver_path) = browser()?;
+        let driver = Driver::start(&driver_path);
+        let profile = tempfile::tempdir().unwrap();
+        let page = session(
+            &chromium,
+            &driver,
+            profile.path(),
+            (360, 1400),
+            Network::Loopback,
+        )
+        .await;
+        page.goto(&server.url).await.unwrap();
+        wait_for(&page, TOTAL, |v| v != "").await;
+        Some(Panel {
+            page,
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.page.execute(script, vec![]).await.unwrap()
+    }
+
+    async fn click(&self, css: &str) {
+        self.page
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let field = self.page.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let script = format!(
+            "const e = document.querySelector({css:?}); return e ? e.textContent.trim() : null"
+        );
+        self.js(&script)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits until the element's text satisfies `done`; returns it.
+    async fn text_until(&self, css: &str, done: impl Fn(&str) -> bool) -> String {
+        let script = format!(
+            "const e = document.querySelector({css:?}); return e ? e.textContent.trim() : ''"
+        );
+        let value = wait_for(&self.page, &script, |v| v.as_str().is_some_and(&done)).await;
+        value.as_str().unwrap().to_string()
+    }
+
+    /// A screenshot at the panel's width, named for the state it shows.
+    async fn shot(&self, name: &str) {
+        std::fs::write(
+            screenshots().join(format!("{name}-360.png")),
+            self.page.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+
+    /// axe-core's accessibility rules on the page as it is now: none broken.
+    async fn assert_accessible(&self, state: &str) {
+        let axe = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/js/node_modules/axe-core/axe.min.js");
+        let Ok(source) = std::fs::read_to_string(&axe) else {
+            assert!(
+                std::env::var_os("GENCOST_REQUIRE_NODE").is_none(),
+                "axe-core is not installed: (cd tests/js && npm ci)"
+            );
+            eprintln!("axe-core not installed: accessibility not checked");
+            return;
+        };
+        self.page.execute(&source, vec![]).await.unwrap();
+        let found = self
+            .page
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact,
+                       nodes: v.nodes.map(n => n.target.join(' ')) }))))
+                   .catch(e => done(String(e)));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(found, json!([]), "axe-core, {state}");
+    }
+
+    /// The console had no errors.
+    async fn assert_no_console_errors(&self) {
+        let console = self.page.issue_cmd(Log("browser")).await.unwrap();
+        let errors: Vec<&Value> = console
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["level"] == "SEVERE")
+            .collect();
+        assert!(errors.is_empty(), "console: {errors:?}");
+    }
+}
+
+/// Runs `check` against the panel and closes the browser even when it fails.
+async fn with_panel<F, Fut>(server: &Server, check: F)
+where
+    F: FnOnce(std::sync::Arc<Panel>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let Some(panel) = Panel::open(server).await else {
+        return;
+    };
+    let panel = std::sync::Arc::new(panel);
+    let outcome = tokio::spawn(check(std::sync::Arc::clone(&panel))).await;
+    let _ = panel.page.clone().close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
+    }
+}
+
+async fn post(server: &Server, path: &str, body: Value) -> reqwest::Response {
+    http_client(true)
+        .post(server.api(path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn row(id: &str) -> String {
+    format!("#history li.entry[data-id='{id}']")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_editor_sees_estimate_and_actual_opens_a_row_and_fixes_mistakes() {
+    let ledger = TestLedger::sqlite();
+    let server = Server::start(&ledger, &[]);
+    let id = |v: Value| v["id"].as_str().unwrap().to_string();
+    let kling = id(log(
+        &server,
+        json!({"model": "fal-ai/kling-video/v2.1/master/text-to-video",
+        "client": "Acme", "project": "Winter", "deliverable": "Hero Film",
+        "params": {"duration": "10"}, "duration_ms": 95_000,
+        "description": "a fox running through snow at dawn"}),
+    )
+    .await);
+    let confirmed = id(log(
+        &server,
+        json!({"model": "fal-ai/flux/dev", "client": "Acme", "project": "Winter",
+            "cost": {"amount": "0.05", "currency": "USD"}}),
+    )
+    .await);
+    post(
+        &server,
+        &format!("/entries/{confirmed}/actual"),
+        json!({"amount": "0.06"}),
+    )
+    .await;
+    let close = id(log(
+        &server,
+        json!({"model": "fal-ai/flux/dev", "client": "Acme", "project": "Winter",
+            "cost": {"amount": "1.00", "currency": "USD"}}),
+    )
+    .await);
+    post(
+        &server,
+        &format!("/entries/{close}/actual"),
+        json!({"amount": "1.005"}),
+    )
+    .await;
+    let uncharged = id(log(
+        &server,
+        json!({"model": "fal-ai/veo3", "client": "Acme", "project": "Winter",
+            "status": "failed", "cost": {"amount": "4.80", "currency": "USD"}}),
+    )
+    .await);
+    let charged = id(log(
+        &server,
+        json!({"model": "fal-ai/veo3", "client": "Acme", "project": "Winter",
+            "status": "failed", "cost": {"amount": "4.80", "currency": "USD"}}),
+    )
+    .await);
+    post(
+        &server,
+        &format!("/entries/{charged}/actual"),
+        json!({"amount": "1.20"}),
+    )
+    .await;
+    let api = server.api("");
+    with_panel(&server, move |panel| async move {
+        panel.page.execute("document.getElementById('view-more').click()", vec![]).await.unwrap();
+        wait_for(&panel.page, ROWS, |v| v == 5).await;
+
+        // A confirmed entry shows its estimate and, beside it, the actual.
+        let cost = format!("{} .cost", row(&confirmed));
+        assert_eq!(panel.text(&cost).await, "~estimate $0.05");
+        assert_eq!(panel.text(&format!("{} .badge.actual", row(&confirmed))).await, "Actual $0.06");
+        assert_eq!(panel.text(&format!("{} .difference", row(&confirmed))).await, "+20.0 %");
+        // Within 1 %, no difference is shown.
+        assert_eq!(panel.text(&format!("{} .badge.actual", row(&close))).await, "Actual $1.00");
+        assert_eq!(panel.js(&format!("return document.querySelector(\"{} .difference\")", row(&close))).await, Value::Null);
+
+        // A failure fal did not charge is struck through and says so; a
+        // charged one says so with its cost.
+        assert_eq!(panel.text(&format!("{} .note.state", row(&uncharged))).await, "failed · not charged");
+        assert_eq!(panel.text(&format!("{} .cost s", row(&uncharged))).await, "$4.80");
+        assert_eq!(panel.text(&format!("{} .note.state", row(&charged))).await, "failed · charged");
+        assert_eq!(panel.text(&format!("{} .badge.actual", row(&charged))).await, "Actual $1.20");
+
+        // The catalog's display name, whole at 360 px; the endpoint on hover.
+        let model = format!("{} .model", row(&kling));
+        assert_eq!(panel.text(&model).await, "Kling 2.1 Master (text to video)");
+        let fits = panel.js(&format!("const m = document.querySelector(\"{model}\"); return m.scrollWidth <= m.clientWidth && m.getAttribute('title')")).await;
+        assert_eq!(fits, "fal-ai/kling-video/v2.1/master/text-to-video");
+        panel.assert_accessible("the history").await;
+        panel.shot("panel-rows").await;
+
+        // A row opens to what was stored: description, parameters,
+        // duration, billing basis, events.
+        panel.click(&format!("{} button.open", row(&kling))).await;
+        let details = format!("{} .details", row(&kling));
+        let text = panel.text_until(&details, |t| t.contains("Events")).await;
+        for part in ["a fox running through snow at dawn", "duration 10", "1 min 35.0 s",
+            "fal-ai/kling-video/v2.1/master/text-to-video", "Billing basis", "logged: estimate $2.80"] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+        assert_eq!(panel.js(&format!("return document.querySelector(\"{} button.open\").getAttribute('aria-expanded')", row(&kling))).await, "true");
+        panel.assert_accessible("a row opened").await;
+        panel.shot("panel-row-open").await;
+
+        // Void with a reason, asked once; then undo it.
+        let total = panel.text("#summary .total .amount").await;
+        panel.click(&format!("{details} button.void")).await;
+        assert_eq!(panel.js("return document.getElementById('ask-dialog').open").await, true);
+        panel.assert_accessible("the void dialog").await;
+        panel.click("#ask-confirm").await;
+        assert!(panel.text("#ask-status").await.contains("Reason"), "a void needs a reason");
+        panel.type_into("#ask-reason", "wrong client").await;
+        panel.click("#ask-confirm").await;
+        panel.text_until(&format!("{} .note.state", row(&kling)), |t| t == "voided").await;
+        panel.text_until("#summary .total .amount", |t| t != total).await;
+        // The row is still open, now offering the undo.
+        panel.text_until(&format!("{details} button.restore"), |t| t == "Undo void").await;
+        panel.click(&format!("{details} button.restore")).await;
+        panel.click("#ask-confirm").await;
+        panel.text_until("#summary .total .amount", |t| t == total).await;
+        let history: Value = http_client(true).get(format!("{api}/entries/{kling}/history")).send().await.unwrap().json().await.unwrap();
+        let kinds: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["entry_logged", "entry_voided", "entry_restored"]);
+        assert!(history["events"][1]["summary"].as_str().unwrap().contains("wrong client"), "{history}");
+
+        // A large actual typed by hand needs a second click.
+        let form = format!("{details} form.actual-form");
+        panel.text_until(&format!("{form} button"), |t| t == "Confirm actual").await;
+        panel.type_into(&format!("{form} .actual-amount"), "25000").await;
+        panel.click(&format!("{form} button")).await;
+        let said = panel.text_until(&format!("{details} .entry-status"), |t| !t.is_empty()).await;
+        assert!(said.contains("25,000") || said.contains("25000"), "{said}");
+        assert_eq!(panel.text(&format!("{form} button")).await, "Confirm 25000 USD anyway");
+        panel.shot("panel-confirm-large").await;
+        panel.click(&format!("{form} button")).await;
+        panel.text_until(&format!("{} .badge.actual", row(&kling)), |t| t.starts_with("Actual $25,000")).await;
+
+        // A decimal comma is read as one; "1,234" is refused as ambiguous.
+        panel.type_into(&format!("{form} .actual-amount"), "1,234").await;
+        panel.click(&format!("{form} button")).await;
+        assert!(panel.text_until(&format!("{details} .entry-status"), |t| t.contains("ambiguous")).await.contains("'1,234'"));
+        panel.type_into(&format!("{form} .actual-amount"), "2,50").await;
+        panel.click(&format!("{form} button")).await;
+        panel.text_until(&format!("{} .badge.actual", row(&kling)), |t| t == "Actual $2.50").await;
+        panel.assert_no_console_errors().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_editor_estimates_imports_a_receipt_adds_a_pool_and_voids_them() {
+    let ledger = TestLedger::sqlite();
+    let server = Server::start(&ledger, &[]);
+    for project in ["Summer Spot", "Winter Campaign"] {
+        log(
+            &server,
+            json!({"model": "fal-ai/flux/dev", "client": "Acme", "project": project,
+                "cost": {"amount": "2.00", "currency": "USD"}}),
+        )
+        .await;
+    }
+    let put = http_client(true)
+        .put(server.api("/active-tags"))
+        .json(&json!({"client": "Acme", "project": "Summer Spot"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+    let receipt = ledger.write_file(
+        "receipts.csv",
+        "date,description,amount,category\n2026-11-03,Midjourney Pro,30.00,Midjourney\n2026-11-04,Runway Standard,15.00,Runway\n",
+    );
+    let broken = ledger.write_file(
+        "broken.csv",
+        "date,description,amount,category\n2026-11-03,Midjourney Pro,30.00,Midjourney\n2026-11-04,\"Runway Standard,15.00,Runway\n",
+    );
+    let api = server.api("");
+    with_panel(&server, move |panel| async move {
+        // The model picker: a display name, then one input per
+        // price-relevant parameter; the estimate follows them.
+        assert_eq!(panel.text("label[for=model]").await, "Model");
+        panel.type_into("#model", "FLUX.1 [dev]").await;
+        panel.text_until("#model-name", |t| t == "FLUX.1 [dev] · fal-ai/flux/dev").await;
+        assert_eq!(panel.js("return document.getElementById('param-image_size').tagName").await, "SELECT");
+        assert_eq!(panel.js("return document.getElementById('param-num_images').type").await, "number");
+        let one = panel.text_until("#estimate", |t| t.contains('$')).await;
+        panel.type_into("#param-num_images", "2").await;
+        let two = panel.text_until("#estimate", |t| t.contains('$') && t != one).await;
+        assert!(two.contains("× 2") || two.contains("2 ×") || two.contains("2 images"), "{one} → {two}");
+        panel.assert_accessible("the model picker").await;
+        // A misspelt parameter is named with what was probably meant.
+        panel.type_into("#params", "num_imgs=3").await;
+        let warned = panel.text_until("#estimate", |t| t.contains("num_imgs")).await;
+        assert!(warned.contains("num_images"), "{warned}");
+        panel.shot("panel-estimate").await;
+
+        // The simplest receipt file: no currency column. The dialog asks
+        // the currency (the panel's), and tags rows with the active tags.
+        panel.click("#open-import").await;
+        assert_eq!(panel.js("return document.getElementById('import-currency').value").await, "USD");
+        assert_eq!(panel.js("return document.getElementById('import-project').value").await, "Summer Spot");
+        panel.page.find(Locator::Id("import-file")).await.unwrap().send_keys(&broken).await.unwrap();
+        panel.click("#import-check").await;
+        let refused = panel.text_until("#import-preview", |t| !t.is_empty()).await;
+        assert!(refused.contains("line 3") && refused.contains("quote"), "{refused}");
+        panel.page.find(Locator::Id("import-file")).await.unwrap().send_keys(&receipt).await.unwrap();
+        panel.click("#import-check").await;
+        let preview = panel.text_until("#import-preview", |t| t.contains("Would add")).await;
+        assert!(preview.contains("Would add 2 (45.00 USD)") || preview.contains("Would add 2"), "{preview}");
+        panel.assert_accessible("the import dialog's preview").await;
+        panel.shot("panel-import").await;
+        panel.click("#import-commit").await;
+        panel.text_until("#action-status", |t| t.contains("Added 2")).await;
+        let imported: Value = http_client(true).get(format!("{api}/entries?kind=external")).send().await.unwrap().json().await.unwrap();
+        let rows = imported["entries"].as_array().unwrap();
+        assert_eq!(rows.len(), 2, "{imported}");
+        for row in rows {
+            assert_eq!(row["client"], "Acme");
+            assert_eq!(row["project"], "Summer Spot");
+            assert_eq!(row["estimate"]["currency"], "USD", "{row}");
+        }
+
+        // A pool naming a project the ledger lacks asks first, offering
+        // the closest names; a decimal comma is read as one.
+        panel.click("#open-pool").await;
+        assert_eq!(panel.js("return document.getElementById('pool-projects').placeholder").await, "Summer Spot, Winter Campaign");
+        panel.type_into("#pool-description", "Midjourney Pro").await;
+        panel.type_into("#pool-amount", "30,00").await;
+        panel.type_into("#pool-period", "2026-11").await;
+        panel.type_into("#pool-projects", "Sumer Spot").await;
+        panel.click("#pool-add").await;
+        let asked = panel.text_until("#pool-status", |t| t.contains("New project")).await;
+        assert!(asked.contains("'Sumer Spot'") && asked.contains("'Summer Spot'"), "{asked}");
+        panel.assert_accessible("the pool dialog asking").await;
+        panel.shot("panel-pool-new-project").await;
+        panel.click("#pool-suggestions button").await;
+        assert_eq!(panel.js("return document.getElementById('pool-projects').value").await, "Summer Spot");
+        panel.click("#pool-add").await;
+        panel.text_until("#action-status", |t| t == "Pool cost added.").await;
+        let pools: Value = http_client(true).get(format!("{api}/pools")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(pools[0]["amount"]["amount"], "30.00", "{pools}");
+        assert_eq!(pools[0]["shares"][0]["project"], "Summer Spot", "{pools}");
+
+        // Imports and pools are listed, and voided whole, asked once.
+        panel.click("#show-batches").await;
+        panel.text_until("#batches-view", |t| t.contains("receipts.csv") && t.contains("Midjourney Pro")).await;
+        panel.assert_accessible("imports and pools").await;
+        panel.click("#batches-view li.batch:first-child button.void-batch").await;
+        panel.type_into("#ask-reason", "billed twice").await;
+        panel.click("#ask-confirm").await;
+        panel.text_until("#batches-view li.batch:first-child .note.state", |t| t == "voided: billed twice").await;
+        panel.shot("panel-batches").await;
+        let pools: Value = http_client(true).get(format!("{api}/pools")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(pools[0]["void_reason"], "billed twice", "{pools}");
+
+        // The export is named after its scope and day.
+        let day = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+        panel.click("#show-history").await;
+        panel.click("button.chip[data-project='Summer Spot']").await;
+        wait_for(&panel.page, "return document.getElementById('export').href", |v| v.as_str().is_some_and(|h| h.contains("project="))).await;
+        let named = panel.page.execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.getElementById('export').href).then(r => done(r.headers.get('content-disposition')));",
+            vec![]).await.unwrap();
+        assert_eq!(named, format!("attachment; filename=\"gencost-summer-spot-{day}.csv\""));
+
+        // Reset says why it is still disabled.
+        panel.click("#open-reset").await;
+        assert!(panel.text("#reset-hint").await.contains("type DELETE"));
+        assert_eq!(panel.js("return getComputedStyle(document.getElementById('reset-hint')).display !== 'none'").await, true);
+        panel.assert_accessible("the reset dialog").await;
+        panel.assert_no_console_errors().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chips_keep_their_order_and_the_keyboard_through_live_updates() {
+    let ledger = TestLedger::sqlite();
+    let server = Server::start(&ledger, &[]);
+    for (project, amount) in [("Zebra", "9.00"), ("alpha", "1.00"), ("Mango", "5.00")] {
+        log(
+            &server,
+            json!({"model": "fal-ai/flux/dev", "project": project,
+                "cost": {"amount": amount, "currency": "USD"}}),
+        )
+        .await;
+    }
+    let chips =
+        "return Array.from(document.querySelectorAll('#summary .chip')).map(c => c.textContent)";
+    let focused = "return document.activeElement.dataset.project ?? null";
+    let server_api = server.api("");
+    with_panel(&server, move |panel| async move {
+        // By name, not by spend.
+        assert_eq!(panel.js(chips).await, json!(["All", "alpha", "Mango", "Zebra"]));
+        // Focus a chip from the keyboard and press Enter: it is selected,
+        // the chips are rebuilt, and the focus stays on it.
+        panel.page.execute("document.querySelector(\"#summary .chip[data-project='Mango']\").focus()", vec![]).await.unwrap();
+        panel.page.active_element().await.unwrap().send_keys("\u{e007}").await.unwrap();
+        wait_for(&panel.page, "return document.querySelector(\"#summary .chip[data-project='Mango']\").getAttribute('aria-pressed')", |v| v == "true").await;
+        assert_eq!(panel.js(focused).await, "Mango");
+        // A live update (a generation logged elsewhere) rebuilds them again.
+        http_client(true).post(format!("{server_api}/entries"))
+            .json(&json!({"model": "fal-ai/flux/dev", "project": "Mango", "cost": {"amount": "50.00", "currency": "USD"}}))
+            .send().await.unwrap();
+        panel.text_until("#summary .total .amount", |t| t == "$55.00").await;
+        assert_eq!(panel.js(focused).await, "Mango", "the focus stays on the chip");
+        assert_eq!(panel.js(chips).await, json!(["All", "alpha", "Mango", "Zebra"]));
+        panel.assert_accessible("a chip selected").await;
+    })
+    .await;
 }

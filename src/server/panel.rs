@@ -397,13 +397,19 @@ async fn history(
                 cursor: crate::store::Cursor::after(&e).encode(),
                 title,
                 at: e.occurred_at.to_string(),
-                estimate: e.estimate.micros.map(|m| Shown::entry(m, e.estimate.currency)),
+                estimate: e
+                    .estimate
+                    .micros
+                    .map(|m| Shown::entry(m, e.estimate.currency)),
                 tier: tier_name(e.estimate.tier),
                 actual: e
                     .actual
                     .as_ref()
                     .map(|a| Shown::entry(a.amount.micros, a.amount.currency)),
-                difference: e.actual.as_ref().and_then(|a| difference(&e.estimate, &a.amount)),
+                difference: e
+                    .actual
+                    .as_ref()
+                    .and_then(|a| difference(&e.estimate, &a.amount)),
                 charge,
                 voided: e.void.is_some(),
                 tags: tags.join(" · "),
@@ -458,7 +464,10 @@ async fn entry(State(state): State<AppState>, mut query: QueryArgs) -> Result<Re
     let shown = match crate::service::show::show(&*state.store, &id, None, None).await? {
         crate::service::show::Found::Entry(shown) => shown,
         crate::service::show::Found::Several { .. } => {
-            return Err(ApiError::invalid("id", format!("id: '{id}' names several entries")))
+            return Err(ApiError::invalid(
+                "id",
+                format!("id: '{id}' names several entries"),
+            ))
         }
     };
     let e = &shown.entry.entry;
