@@ -347,6 +347,28 @@ impl<R: Read> Iterator for CsvRows<R> {
                     });
                 }
             }
+            if self.reader.get_ref().exhausted() {
+                // The record ran to the end of the file inside a quote: it
+                // has no line end of its own to count back from.
+                self.done = true;
+                let inside = self
+                    .record
+                    .as_slice()
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                let line = self
+                    .reader
+                    .position()
+                    .line()
+                    .saturating_sub(inside as u64)
+                    .max(1)
+                    + self.lines_removed;
+                return Some(RowResult::Bad {
+                    line,
+                    reason: "a quote (\") in this row is not closed, so the rest of the file was read as one cell; close the quote or remove it".into(),
+                });
+            }
             let line = first_line(&self.reader, &self.record) + self.lines_removed;
             // Validated in place: the record's buffers are reused row after row.
             let record = std::mem::take(&mut self.record);
