@@ -27,8 +27,9 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// invalid_input, not_found, conflict, unauthorized, forbidden,
-    /// too_large, busy or internal.
+    /// invalid_input, confirm_large (an amount typed by hand that needs
+    /// `"confirm_large": true`), not_found, conflict, unauthorized,
+    /// forbidden, too_large, busy or internal.
     pub code: String,
     pub message: String,
     /// The input at fault (a body field, a query parameter), when one is.
@@ -80,6 +81,22 @@ impl ApiError {
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
+        let e = match e {
+            Error::Field { field, message } => {
+                return ApiError::invalid(field, format!("{field}: {message}"))
+            }
+            Error::Unconfirmed { field, message } => {
+                return ApiError {
+                    field: Some(field.to_string()),
+                    ..ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "confirm_large",
+                        format!("{field}: {message}; send \"confirm_large\": true to confirm it"),
+                    )
+                }
+            }
+            other => other,
+        };
         let message = e.to_string();
         // Service messages name their input first ("--since: ...",
         // "amount: ..."); the API calls it by its bare name.
