@@ -519,3 +519,53 @@ async fn downloads_are_named_after_their_scope_and_day() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_messages_speak_of_the_dialogs_fields() {
+    let ledger = TestLedger::sqlite();
+    let server = Server::start(&ledger, &[]);
+    // Day-first dates without a format: the row asks for the date format.
+    let (status, body) = import(&server, RECEIPTS, &[("currency", "USD")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, _, message) = error(&body);
+    assert!(
+        message.contains("receipts.csv:2: date '03/11/2026': day and month order unknown; choose the date format '%d/%m/%Y'"),
+        "{message}"
+    );
+    // A format that names no day is the field's fault.
+    let (status, body) = import(
+        &server,
+        RECEIPTS,
+        &[("currency", "USD"), ("date_format", "%H:%M")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error(&body).1, Some("date_format"), "{body}");
+    // No source column and no source: the field to fill is named.
+    let no_source = "date,description,amount\n2026-11-03,Plan,30.00\n";
+    let (status, body) = import(&server, no_source, &[("currency", "USD")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error(&body).1, Some("source"), "{body}");
+    for (_, body) in [
+        import(&server, RECEIPTS, &[("currency", "USD")]).await,
+        import(&server, no_source, &[("currency", "USD")]).await,
+    ] {
+        assert!(!error(&body).2.contains("--"), "no flag is named: {body}");
+    }
+    let path = ledger.write_file("receipts.csv", RECEIPTS);
+    let run = ledger.run(&[
+        "import",
+        &path,
+        "--currency",
+        "USD",
+        "--date-format",
+        "%H:%M",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("--date-format '%H:%M': "),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(ledger.events(), 0);
+}

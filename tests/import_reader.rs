@@ -425,7 +425,7 @@ fn each_bad_row_is_named_with_its_line_and_column() {
             bad(4, "amount: empty"),
             bad(
                 5,
-                "date '03/11/2026': day and month order unknown; give --date-format \
+                "date '03/11/2026': day and month order unknown; choose the date format \
                  '%d/%m/%Y' (or '%m/%d/%Y')"
             ),
             bad(6, "date '2026-11-31': no such day as 2026-11-31"),
@@ -478,8 +478,8 @@ fn every_problem_of_a_row_is_named_at_once() {
             line: 2,
             reason: "amount (column 'Belopp') '1.234': ambiguous, could be 1.234 or 1234; \
                      write 1234 (or 1.234,00) for the whole number, 1.2340 for the decimal; \
-                     date (column 'Datum') '03/11/2026': day and month order unknown; give \
-                     --date-format '%d/%m/%Y' (or '%m/%d/%Y'); client (column 'Kund'): \
+                     date (column 'Datum') '03/11/2026': day and month order unknown; choose \
+                     the date format '%d/%m/%Y' (or '%m/%d/%Y'); client (column 'Kund'): \
                      control character U+001B at character 5; remove it"
                 .into()
         }]
@@ -511,7 +511,7 @@ fn day_first_dates_with_an_explicit_format() {
     };
     let e = header_error(text.as_bytes(), &bad);
     assert!(matches!(e, HeaderError::DateFormat { .. }), "{e}");
-    assert!(e.to_string().starts_with("--date-format '%H:%M': "), "{e}");
+    assert!(e.to_string().starts_with("date format '%H:%M': "), "{e}");
 }
 
 #[test]

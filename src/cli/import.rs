@@ -166,6 +166,10 @@ async fn import_file<S: Store>(store: &S, args: FileArgs, out: Out<'_>) -> Resul
         } => Error::Input(format!(
             "{request_file}: {message}: give --source NAME, e.g. --source Midjourney"
         )),
+        Error::Field {
+            field: "date_format",
+            message,
+        } => Error::Input(format!("--date-format {message}")),
         other => other,
     })?;
     for w in &report.warnings {

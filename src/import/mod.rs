@@ -91,7 +91,7 @@ pub enum HeaderError {
         quoted_list(.columns)
     )]
     AmbiguousColumns { field: Field, columns: Vec<String> },
-    #[error("--date-format '{format}': {reason}")]
+    #[error("date format '{format}': {reason}")]
     DateFormat { format: String, reason: String },
     #[error("reading the file: {0}")]
     Io(#[from] std::io::Error),

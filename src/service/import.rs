@@ -8,7 +8,7 @@
 use super::warning::Warning;
 use super::{limits, rates};
 use crate::error::{Error, Result};
-use crate::import::{self, CsvRows, Field, ImportRow, Preset, ReadOptions, RowResult};
+use crate::import::{self, CsvRows, Field, HeaderError, ImportRow, Preset, ReadOptions, RowResult};
 use crate::ledger::event::{decimal, ImportRecorded, ImportedCost};
 use crate::ledger::tags::{fold, lowercase_into, normalize, normalized};
 use crate::ledger::{Command, ImportedRow, Outcome, RowOutcome, TagField, Tags};
@@ -118,8 +118,14 @@ where
     R: Read + Send + 'static,
 {
     let file = request.file.clone();
-    let rows =
-        import::read(input, &request.read).map_err(|e| Error::input(format!("{file}: {e}")))?;
+    let rows = import::read(input, &request.read).map_err(|e| match e {
+        // The format asked for, not the file, is at fault.
+        HeaderError::DateFormat { format, reason } => Error::Field {
+            field: "date_format",
+            message: format!("'{format}': {reason}"),
+        },
+        e => Error::input(format!("{file}: {e}")),
+    })?;
     let preset = rows.preset();
     let defaults = Defaults::new(&request, &rows)?;
     // The file is read and its rows parsed on a thread of their own while
