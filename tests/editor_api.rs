@@ -569,3 +569,34 @@ async fn import_messages_speak_of_the_dialogs_fields() {
     );
     assert_eq!(ledger.events(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_shows_the_new_fields() {
+    let ledger = TestLedger::sqlite();
+    let server = Server::start(&ledger, &[]);
+    let (status, doc) = get(&server.api("/openapi.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("LogBody", "confirm_large"),
+        ("ActualBody", "confirm_large"),
+        ("ModelJson", "parameters"),
+        ("EstimateReport", "warnings"),
+        ("Warning", "field"),
+        ("Warning", "message"),
+        ("ParameterInput", "input"),
+    ] {
+        assert!(
+            schemas[schema]["properties"].get(field).is_some(),
+            "{schema}.{field}: {}",
+            schemas[schema]
+        );
+    }
+    let logged = doc["paths"]["/api/v1/entries"]["post"]["responses"]["201"].to_string();
+    assert!(logged.contains("LoggedJson"), "{logged}");
+    assert!(
+        schemas["LoggedJson"].to_string().contains("warnings"),
+        "{}",
+        schemas["LoggedJson"]
+    );
+}
