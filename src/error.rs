@@ -49,6 +49,14 @@ impl Error {
     pub fn input(message: impl Into<String>) -> Error {
         Error::Input(message.into())
     }
+
+    /// Bad input in the input named `field`.
+    pub fn field(field: &'static str, message: impl Into<String>) -> Error {
+        Error::Field {
+            field,
+            message: message.into(),
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

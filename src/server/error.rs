@@ -176,6 +176,28 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("request_id"));
         let e = ApiError::from(Error::input("a generation cost cannot be negative"));
         assert_eq!(e.field, None);
+        // A field the service names is taken as named, whatever the words.
+        let e = ApiError::from(Error::field("duration_ms", "-1 is negative"));
+        assert_eq!(
+            (e.status, e.code, e.field.as_deref()),
+            (
+                StatusCode::BAD_REQUEST,
+                "invalid_input",
+                Some("duration_ms")
+            )
+        );
+        assert_eq!(e.message, "duration_ms: -1 is negative");
+        let e = ApiError::from(Error::Unconfirmed {
+            field: "cost",
+            message: "$20,000.00 is $10,000 or more; check the figure".into(),
+        });
+        assert_eq!(
+            (e.status, e.code, e.field.as_deref()),
+            (StatusCode::BAD_REQUEST, "confirm_large", Some("cost"))
+        );
+        assert!(e
+            .message
+            .ends_with("send \"confirm_large\": true to confirm it"));
         let id = uuid::Uuid::nil();
         let e = ApiError::from(Error::Store(StoreError::Refused(LedgerError::EntryIsVoid(
             id,

@@ -222,8 +222,9 @@ pub async fn prepare<S: Store>(
 ) -> Result<Prepared> {
     check(&request, Timestamp::now())?;
     if request.kind == Kind::Pool {
-        return Err(Error::input(
-            "kind: log records generation or external costs; a pool cost is split across projects, not logged",
+        return Err(Error::field(
+            "kind",
+            "log records generation or external costs; a pool cost is split across projects, not logged",
         ));
     }
     let given = request.estimate.into_iter().chain(request.actual);
@@ -481,25 +482,27 @@ pub async fn retag<S: Store>(
 /// What can never be logged, refused before anything is priced or written.
 fn check(request: &LogRequest, now: Timestamp) -> Result<()> {
     if request.source.trim().is_empty() {
-        return Err(Error::input("source: cannot be empty"));
+        return Err(Error::field("source", "cannot be empty"));
     }
     limits::name("source", &request.source)?;
     // Every entry names what was run or bought.
     match request.model.as_deref() {
         None => {
-            return Err(Error::input(
-                "model: give the model or endpoint id, e.g. fal-ai/flux/dev",
+            return Err(Error::field(
+                "model",
+                "give the model or endpoint id, e.g. fal-ai/flux/dev",
             ))
         }
         Some(model) if model.trim().is_empty() => {
-            return Err(Error::input(
-                "model: cannot be blank; give the model or endpoint id, e.g. fal-ai/flux/dev",
+            return Err(Error::field(
+                "model",
+                "cannot be blank; give the model or endpoint id, e.g. fal-ai/flux/dev",
             ))
         }
         Some(model) => limits::name("model", model)?,
     }
     if let Some(ms) = request.duration_ms.filter(|ms| *ms < 0) {
-        return Err(Error::input(format!("duration_ms: {ms} is negative")));
+        return Err(Error::field("duration_ms", format!("{ms} is negative")));
     }
     for field in TagField::ALL {
         if let Some(value) = request.tags.get(field) {
