@@ -10,6 +10,22 @@ pub enum Error {
     /// Bad input: a malformed value, an unknown name, a refused word.
     #[error("{0}")]
     Input(String),
+    /// Bad input in one named input (a body field, a flag without its
+    /// dashes), said in words every surface can show: a surface adds how to
+    /// give it (`--currency` on the command line, a form field in the API).
+    #[error("{field}: {message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
+    /// An amount typed by hand so large it is refused until confirmed
+    /// (`--yes`, `"confirm_large": true`): the message names the figure and
+    /// why it is large.
+    #[error("{field}: {message}")]
+    Unconfirmed {
+        field: &'static str,
+        message: String,
+    },
     #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
@@ -32,6 +48,14 @@ pub enum Error {
 impl Error {
     pub fn input(message: impl Into<String>) -> Error {
         Error::Input(message.into())
+    }
+
+    /// Bad input in the input named `field`.
+    pub fn field(field: &'static str, message: impl Into<String>) -> Error {
+        Error::Field {
+            field,
+            message: message.into(),
+        }
     }
 }
 

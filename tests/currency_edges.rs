@@ -423,6 +423,7 @@ fn overflows_are_errors_never_saturated_figures() {
                 "1000000000",
                 "--at",
                 "2024-03-01",
+                "--yes",
             ]);
         }
         assert_eq!(ledger.json(&["total", "--json"])["total"], "2000000000");

@@ -303,7 +303,7 @@ fn swedish_excel_with_bom_semicolons_decimal_commas_and_krona() {
         RowResult::Bad {
             line: 2,
             reason: "amount (column 'Belopp') '1\u{a0}234,50 kr': kr could be SEK, NOK, DKK \
-                     or ISK; give --currency"
+                     or ISK; choose the currency the file is in"
                 .into()
         }
     );
@@ -425,7 +425,7 @@ fn each_bad_row_is_named_with_its_line_and_column() {
             bad(4, "amount: empty"),
             bad(
                 5,
-                "date '03/11/2026': day and month order unknown; give --date-format \
+                "date '03/11/2026': day and month order unknown; choose the date format \
                  '%d/%m/%Y' (or '%m/%d/%Y')"
             ),
             bad(6, "date '2026-11-31': no such day as 2026-11-31"),
@@ -437,7 +437,7 @@ fn each_bad_row_is_named_with_its_line_and_column() {
             bad(8, "amount '€5': is in EUR, but the row's currency is USD"),
             bad(
                 9,
-                "amount '12,50 kr': kr could be SEK, NOK, DKK or ISK; give --currency"
+                "amount '12,50 kr': kr could be SEK, NOK, DKK or ISK; choose the currency the file is in"
             ),
             bad(
                 10,
@@ -478,8 +478,8 @@ fn every_problem_of_a_row_is_named_at_once() {
             line: 2,
             reason: "amount (column 'Belopp') '1.234': ambiguous, could be 1.234 or 1234; \
                      write 1234 (or 1.234,00) for the whole number, 1.2340 for the decimal; \
-                     date (column 'Datum') '03/11/2026': day and month order unknown; give \
-                     --date-format '%d/%m/%Y' (or '%m/%d/%Y'); client (column 'Kund'): \
+                     date (column 'Datum') '03/11/2026': day and month order unknown; choose \
+                     the date format '%d/%m/%Y' (or '%m/%d/%Y'); client (column 'Kund'): \
                      control character U+001B at character 5; remove it"
                 .into()
         }]
@@ -511,7 +511,7 @@ fn day_first_dates_with_an_explicit_format() {
     };
     let e = header_error(text.as_bytes(), &bad);
     assert!(matches!(e, HeaderError::DateFormat { .. }), "{e}");
-    assert!(e.to_string().starts_with("--date-format '%H:%M': "), "{e}");
+    assert!(e.to_string().starts_with("date format '%H:%M': "), "{e}");
 }
 
 #[test]
@@ -807,4 +807,41 @@ fn the_currency_comes_from_the_column_the_header_or_the_cell() {
         .map(|r| r.currency)
         .collect();
     assert_eq!(currencies, [Some(Currency::EUR), None]);
+}
+
+#[test]
+fn a_quote_never_closed_is_named_on_its_own_line() {
+    let bad = |results: &[RowResult]| -> Vec<(u64, String)> {
+        results
+            .iter()
+            .filter_map(|r| match r {
+                RowResult::Bad { line, reason } => Some((*line, reason.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    // Line 3 opens a quote that nothing closes: the rest of the file would
+    // be one cell. The row is named by its own line, and why.
+    for file in [
+        "date,description,amount,category\n2026-11-02,Plan,30.00,Midjourney\n2026-11-03,\"Runway credits,15.00,Runway\n2026-11-04,Voice,5.00,ElevenLabs\n",
+        "date,description,amount,category\r\n2026-11-02,Plan,30.00,Midjourney\r\n2026-11-03,\"Runway credits,15.00,Runway\r\n2026-11-04,Voice,5.00,ElevenLabs",
+        "date,description,amount,category\n2026-11-02,Plan,30.00,Midjourney\n2026-11-03,\"Runway credits,15.00,Runway\n",
+    ] {
+        let results = all(file.as_bytes(), &ReadOptions::default());
+        let bad = bad(&results);
+        assert_eq!(bad.len(), 1, "{file:?}: {results:?}");
+        assert_eq!(bad[0].0, 3, "{file:?}: {bad:?}");
+        assert!(bad[0].1.contains("quote"), "{}", bad[0].1);
+        assert!(bad[0].1.contains("not closed"), "{}", bad[0].1);
+        assert!(matches!(results[0], RowResult::Row(_)));
+    }
+    // A quoted cell closed at the very end of the file is no such thing.
+    for closed in [
+        "date,amount,category,description\n2026-11-02,30.00,Midjourney,\"Plan\nline two\"\n",
+        "date,amount,category,description\n2026-11-02,30.00,Midjourney,\"Plan\nline two\"",
+    ] {
+        let results = all(closed.as_bytes(), &ReadOptions::default());
+        assert!(bad(&results).is_empty(), "{results:?}");
+        assert_eq!(results.len(), 1);
+    }
 }

@@ -338,11 +338,11 @@ fn bad_input_is_refused_with_a_clear_error_and_nothing_is_written() {
         let cases: &[(&[&str], &str)] = &[
             (
                 &["log", "--model", "m", "--cost", "0,0.5"],
-                "malformed amount '0,0.5'",
+                "--cost: not a number ('0,0.5')",
             ),
             (
                 &["log", "--model", "m", "--cost", "abc"],
-                "malformed amount 'abc'",
+                "--cost: not a number ('abc')",
             ),
             (
                 &["log", "--model", "m", "--cost", "-1"],

@@ -578,6 +578,7 @@ async fn one_commit_gives_a_new_name_one_spelling() {
             params: serde_json::Map::new(),
             estimate: None,
             actual: None,
+            check_large: true,
         };
         // Prepared apart, as a server's concurrent requests are, then
         // written in one commit.

@@ -126,6 +126,7 @@ async fn import_file<S: Store>(store: &S, args: FileArgs, out: Out<'_>) -> Resul
     let file =
         std::fs::File::open(&path).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let request_file = name.clone();
     let request = ImportRequest {
         file: name,
         read: ReadOptions {
@@ -151,7 +152,29 @@ async fn import_file<S: Store>(store: &S, args: FileArgs, out: Out<'_>) -> Resul
     )
     .await;
     bar.finish_and_clear();
-    let report = report?;
+    let report = report.map_err(|e| match e {
+        // The service names the choice; the command line says which flag makes it.
+        Error::Field {
+            field: "currency",
+            message,
+        } => Error::Input(format!(
+            "{request_file}: {message}: give --currency CODE, e.g. --currency USD"
+        )),
+        Error::Field {
+            field: "source",
+            message,
+        } => Error::Input(format!(
+            "{request_file}: {message}: give --source NAME, e.g. --source Midjourney"
+        )),
+        Error::Field {
+            field: "date_format",
+            message,
+        } => Error::Input(format!("--date-format {message}")),
+        other => other,
+    })?;
+    for w in &report.warnings {
+        eprintln!("warning: {}", w.message);
+    }
     if args.json {
         return write_json(out, &report);
     }

@@ -160,7 +160,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn exit_code(e: &Error) -> u8 {
     match e {
         // An id, model or file that does not exist is bad input too.
-        Error::Input(_) | Error::NotFound(_) => EXIT_USAGE,
+        Error::Input(_) | Error::Field { .. } | Error::Unconfirmed { .. } | Error::NotFound(_) => {
+            EXIT_USAGE
+        }
         Error::Store(StoreError::Refused(_)) => EXIT_USAGE,
         _ => EXIT_FAILURE,
     }
@@ -230,7 +232,10 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         Command::Pricing(command) => {
             pricing::run(&catalog(cli.pricing.as_deref())?, command, database, out).await
         }
-        Command::Confirm(args) => record::confirm(&open(database).await?, args, out).await,
+        Command::Confirm(args) => {
+            let catalog = catalog(cli.pricing.as_deref())?;
+            record::confirm(&open(database).await?, &catalog, args, out).await
+        }
         Command::Void(args) => record::void(&open(database).await?, args, out).await,
         Command::Retag(args) => record::retag(&open(database).await?, args, out).await,
         Command::Serve(args) => {

@@ -124,6 +124,9 @@ async fn add<S: Store>(store: &S, args: AddArgs, out: Out<'_>) -> Result<Exit> {
         },
     )
     .await?;
+    for w in &added.warnings {
+        eprintln!("warning: {}", w.message);
+    }
     if args.json {
         return write_json(out, &added);
     }

@@ -173,6 +173,9 @@ async fn estimate(
         .transpose()?;
     let store = open_to_read(database).await?;
     let report = estimate_generation(&store, catalog, &args.model, &params, target).await?;
+    for w in &report.warnings {
+        eprintln!("warning: {}", w.message);
+    }
     if args.json {
         return write_json(out, &report);
     }

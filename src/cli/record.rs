@@ -61,6 +61,10 @@ pub struct LogArgs {
     /// When it happened: RFC 3339, or a date (a UTC day); default now
     #[arg(long, value_name = "RFC3339")]
     at: Option<String>,
+    /// Log a large --cost or --actual (10,000 USD or more at the day's
+    /// rate, or over 100 × the catalog's estimate), refused without it
+    #[arg(long)]
+    yes: bool,
     /// Print JSON: {"id","existing"}
     #[arg(long)]
     json: bool,
@@ -122,13 +126,19 @@ pub async fn log<S: Store>(
         params,
         estimate,
         actual,
+        check_large: !args.yes,
     };
-    let logged = record::log(store, catalog, request).await?;
+    let logged = record::log(store, catalog, request)
+        .await
+        .map_err(confirm_hint)?;
     for r in &logged.respelled {
         eprintln!(
             "note: {} '{}' logged as '{}', the spelling already in the ledger",
             r.field, r.given, r.logged_as
         );
+    }
+    for w in &logged.warnings {
+        eprintln!("warning: {}", w.message);
     }
     if let Some(priced) = &logged.priced {
         eprintln!("{}", pricing_note(priced));
@@ -202,9 +212,24 @@ pub struct ConfirmArgs {
     /// Which source's request id, when several sources share it
     #[arg(long)]
     source: Option<String>,
+    /// Record a large actual (10,000 USD or more at the entry's day's
+    /// rate, or over 100 × the catalog's estimate), refused without it
+    #[arg(long)]
+    yes: bool,
     /// Print JSON: {"id","actual":{"amount","currency"},"replaced"}
     #[arg(long)]
     json: bool,
+}
+
+/// A large amount refused by the service, with how to confirm it here.
+fn confirm_hint(e: Error) -> Error {
+    match e {
+        Error::Unconfirmed { field, message } => {
+            let flag = if field == "amount" { "actual" } else { field };
+            Error::Input(format!("--{flag}: {message}; give --yes to confirm it"))
+        }
+        other => other,
+    }
 }
 
 /// `confirm --json`.
@@ -223,7 +248,12 @@ struct VoidedJson {
     reason: String,
 }
 
-pub async fn confirm<S: Store>(store: &S, args: ConfirmArgs, out: Out<'_>) -> Result<Exit> {
+pub async fn confirm<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    args: ConfirmArgs,
+    out: Out<'_>,
+) -> Result<Exit> {
     let currency = args
         .currency
         .as_deref()
@@ -232,12 +262,15 @@ pub async fn confirm<S: Store>(store: &S, args: ConfirmArgs, out: Out<'_>) -> Re
     let micros = parse_amount(&args.actual).map_err(|e| Error::input(format!("--actual: {e}")))?;
     let (id, confirmed) = record::confirm_target(
         store,
+        catalog,
         &args.target,
         args.source.as_deref(),
         micros,
         currency,
+        !args.yes,
     )
-    .await?;
+    .await
+    .map_err(confirm_hint)?;
     let (actual, replaced) = (confirmed.actual, confirmed.replaced);
     if args.json {
         return write_json(

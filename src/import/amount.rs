@@ -193,7 +193,7 @@ pub fn resolve(
         )),
         (None, Some(g)) if fits(g) => Ok(None),
         (None, _) => Err(format!(
-            "{} could be {family}; give --currency",
+            "{} could be {family}; choose the currency the file is in",
             named.label()
         )),
     }
@@ -660,11 +660,11 @@ mod tests {
         assert_eq!(resolve(kr, Some(nok), Some(sek)), Ok(Some(nok)));
         assert_eq!(
             resolve(kr, None, None).unwrap_err(),
-            "kr could be SEK, NOK, DKK or ISK; give --currency"
+            "kr could be SEK, NOK, DKK or ISK; choose the currency the file is in"
         );
         assert_eq!(
             resolve(kr, None, Some(Currency::EUR)).unwrap_err(),
-            "kr could be SEK, NOK, DKK or ISK; give --currency"
+            "kr could be SEK, NOK, DKK or ISK; choose the currency the file is in"
         );
         assert_eq!(
             resolve(kr, Some(Currency::EUR), Some(sek)).unwrap_err(),

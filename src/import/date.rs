@@ -67,7 +67,7 @@ fn unix_seconds(text: &str) -> Result<i64, String> {
 /// Why a cell that is no date gencost reads on its own was refused.
 fn unread(text: &str, all_digits: bool, format: Option<&str>) -> String {
     if let Some(format) = format {
-        return format!("does not match --date-format '{format}'");
+        return format!("does not match the date format '{format}'");
     }
     if all_digits {
         return if text.len() <= 6 {
@@ -81,12 +81,12 @@ fn unread(text: &str, all_digits: bool, format: Option<&str>) -> String {
     if let Some((sep, short_year)) = day_month_shape(text) {
         let year = if short_year { "%y" } else { "%Y" };
         return format!(
-            "day and month order unknown; give --date-format '%d{sep}%m{sep}{year}' \
+            "day and month order unknown; choose the date format '%d{sep}%m{sep}{year}' \
              (or '%m{sep}%d{sep}{year}')"
         );
     }
     "not a date; write 2026-11-03, 2026-11-03 14:30 or RFC 3339 \
-     (2026-11-03T14:30:00Z), or give --date-format"
+     (2026-11-03T14:30:00Z), or choose a date format"
         .into()
 }
 
@@ -360,11 +360,11 @@ mod tests {
     fn day_month_order_needs_a_format() {
         assert_eq!(
             at("03/11/2026").unwrap_err(),
-            "day and month order unknown; give --date-format '%d/%m/%Y' (or '%m/%d/%Y')"
+            "day and month order unknown; choose the date format '%d/%m/%Y' (or '%m/%d/%Y')"
         );
         assert_eq!(
             at("3.11.26").unwrap_err(),
-            "day and month order unknown; give --date-format '%d.%m.%y' (or '%m.%d.%y')"
+            "day and month order unknown; choose the date format '%d.%m.%y' (or '%m.%d.%y')"
         );
         assert!(at("11-03-2026 14:30").unwrap_err().contains("'%d-%m-%Y'"));
         assert_eq!(
@@ -390,7 +390,7 @@ mod tests {
         );
         assert_eq!(
             with("31/02/2026", "%d/%m/%Y").unwrap_err(),
-            "does not match --date-format '%d/%m/%Y'"
+            "does not match the date format '%d/%m/%Y'"
         );
     }
 

@@ -51,6 +51,9 @@ pub struct Decoded<R> {
     body: Body<R>,
     last: Option<u8>,
     ended: bool,
+    /// The input's end has been handed to the reader: a record completed
+    /// after this ran to the end inside an open quote.
+    exhausted: bool,
 }
 
 enum Body<R> {
@@ -90,11 +93,19 @@ impl<R: Read> Read for Decoded<R> {
                 return Ok(1);
             }
         }
+        self.exhausted = true;
         Ok(0)
     }
 }
 
 impl<R> Decoded<R> {
+    /// Whether the reader has been given the end of the input. Every record
+    /// ends with a line end (one is added where the file has none), so a
+    /// record that needed the end to be complete holds a quote never closed.
+    pub fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+
     /// Input bytes read so far (not decoded bytes).
     pub fn bytes_read(&self) -> u64 {
         match &self.body {
@@ -155,6 +166,7 @@ pub fn open<R: Read>(input: R) -> Result<(Decoded<R>, Encoding), HeaderError> {
             body: Body::Utf8(counted),
             last: None,
             ended: false,
+            exhausted: false,
         },
         Encoding::Utf16Le | Encoding::Utf16Be => Decoded {
             ahead: Vec::new(),
@@ -162,6 +174,7 @@ pub fn open<R: Read>(input: R) -> Result<(Decoded<R>, Encoding), HeaderError> {
             body: Body::Utf16(Utf16::new(counted, encoding == Encoding::Utf16Be, rest)),
             last: None,
             ended: false,
+            exhausted: false,
         },
     };
     Ok((decoded, encoding))

@@ -91,7 +91,7 @@ pub enum HeaderError {
         quoted_list(.columns)
     )]
     AmbiguousColumns { field: Field, columns: Vec<String> },
-    #[error("--date-format '{format}': {reason}")]
+    #[error("date format '{format}': {reason}")]
     DateFormat { format: String, reason: String },
     #[error("reading the file: {0}")]
     Io(#[from] std::io::Error),
@@ -346,6 +346,28 @@ impl<R: Read> Iterator for CsvRows<R> {
                         reason: format!("reading the file failed here: {e}"),
                     });
                 }
+            }
+            if self.reader.get_ref().exhausted() {
+                // The record ran to the end of the file inside a quote: it
+                // has no line end of its own to count back from.
+                self.done = true;
+                let inside = self
+                    .record
+                    .as_slice()
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                let line = self
+                    .reader
+                    .position()
+                    .line()
+                    .saturating_sub(inside as u64)
+                    .max(1)
+                    + self.lines_removed;
+                return Some(RowResult::Bad {
+                    line,
+                    reason: "a quote (\") in this row is not closed, so the rest of the file was read as one cell; close the quote or remove it".into(),
+                });
             }
             let line = first_line(&self.reader, &self.record) + self.lines_removed;
             // Validated in place: the record's buffers are reused row after row.

@@ -58,7 +58,7 @@ impl fmt::Display for Money {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
-    #[error("malformed amount '{0}': expected a decimal number such as 0.025")]
+    #[error("not a number ('{0}'); give a decimal number such as 0.025")]
     Malformed(String),
     #[error("amount '{0}' has more than 6 decimal places; amounts are exact to the micro-unit")]
     TooPrecise(String),

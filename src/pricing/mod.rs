@@ -5,6 +5,7 @@
 //! no formula and stays unpriced: never a guess, never zero.
 
 pub mod formula;
+pub mod inputs;
 pub mod params;
 pub mod unit_price;
 

@@ -14,6 +14,7 @@ use crate::service::filter::{parse_kind, parse_param, FilterText};
 use crate::service::pricing::{EstimateReport, ModelJson};
 use crate::service::record::{self, LogRequest};
 use crate::service::show::{self, Found, ShownJson};
+use crate::service::warning::Warning;
 use crate::store::{Filter, Store, TagCount};
 use crate::timestamp::{today, Timestamp};
 use crate::wire::{EntryJson, EntryPage};
@@ -37,9 +38,10 @@ pub struct AmountBody {
 impl AmountBody {
     pub fn money(&self, field: &str) -> Result<Money, ApiError> {
         let currency = currency(&format!("{field}.currency"), &self.currency)?;
-        let micros = parse_amount(&self.amount).map_err(|e| {
-            ApiError::invalid(&format!("{field}.amount"), format!("{field}.amount: {e}"))
-        })?;
+        // Named by the amount's own field: to a person `cost` is the
+        // amount, its currency a detail of it.
+        let micros = parse_amount(&self.amount)
+            .map_err(|e| ApiError::invalid(field, format!("{field}: {e}")))?;
         Ok(Money::new(micros, currency))
     }
 }
@@ -77,6 +79,10 @@ pub struct LogBody {
     pub status: Option<String>,
     /// RFC 3339, or a date (a UTC day); default now.
     pub occurred_at: Option<String>,
+    /// Confirms a large `cost` or `actual`: 10,000 USD or more at the
+    /// entry's day's rate, or more than 100 × the catalog's estimate.
+    /// Without it such an amount is refused with code `confirm_large`.
+    pub confirm_large: Option<bool>,
 }
 
 /// The entry's JSON, as `gencost list --json` prints it.
@@ -97,14 +103,26 @@ fn wire(entry: Entry) -> Result<EntryJson, ApiError> {
     })
 }
 
+/// The answer of `POST /entries`: the entry as `GET /entries/{id}` serves
+/// it, and the warnings, if any.
+#[derive(Serialize, ToSchema)]
+pub struct LoggedJson {
+    #[serde(flatten)]
+    pub entry: EntryJson,
+    /// Parameters the price did not read that look misspelt, e.g.
+    /// `num_imgs` for `num_images`; left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
 #[utoipa::path(post, path = "/api/v1/entries", request_body = LogBody,
-    responses((status = 201, body = EntryJson, description = "logged"),
-              (status = 200, body = EntryJson, description = "already logged with this source and request id"),
-              (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = LoggedJson, description = "logged"),
+              (status = 200, body = LoggedJson, description = "already logged with this source and request id"),
+              (status = 400, body = ErrorBody, description = "bad input; code confirm_large for a large amount sent without confirm_large")))]
 pub async fn log(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<LogBody>,
-) -> Result<(StatusCode, Json<EntryJson>), ApiError> {
+) -> Result<(StatusCode, Json<LoggedJson>), ApiError> {
     let request = log_request(body)?;
     let prepared = record::prepare(&*state.store, &state.catalog, request).await?;
     let logged = state.logs.log(prepared).await?;
@@ -116,7 +134,14 @@ pub async fn log(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(entry_json(&state, logged.id).await?)))
+    let entry = entry_json(&state, logged.id).await?;
+    Ok((
+        status,
+        Json(LoggedJson {
+            entry,
+            warnings: logged.warnings,
+        }),
+    ))
 }
 
 /// A `POST /entries` body as the service's request; the service checks it
@@ -162,6 +187,7 @@ pub fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
             .as_ref()
             .map(|c| c.money("actual"))
             .transpose()?,
+        check_large: !body.confirm_large.unwrap_or(false),
     })
 }
 
@@ -172,6 +198,8 @@ pub fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
 pub struct ActualBody {
     pub amount: String,
     pub currency: Option<String>,
+    /// Confirms a large amount (as `confirm_large` of `POST /entries`).
+    pub confirm_large: Option<bool>,
 }
 
 fn entry_id(text: &str) -> Result<Uuid, ApiError> {
@@ -181,7 +209,8 @@ fn entry_id(text: &str) -> Result<Uuid, ApiError> {
 
 #[utoipa::path(post, path = "/api/v1/entries/{id}/actual", request_body = ActualBody,
     params(("id" = String, Path, description = "entry id")),
-    responses((status = 200, body = EntryJson), (status = 400, body = ErrorBody),
+    responses((status = 200, body = EntryJson),
+              (status = 400, body = ErrorBody, description = "bad input; code confirm_large for a large amount sent without confirm_large"),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -201,7 +230,17 @@ pub async fn confirm(
         return Err(ApiError::not_found(format!("no entry with id {id}")));
     }
     // Without a currency the actual is in the estimate's (the service decides).
-    record::confirm_target(&*state.store, &id.to_string(), None, micros, currency).await?;
+    let check_large = !body.confirm_large.unwrap_or(false);
+    record::confirm_target(
+        &*state.store,
+        &state.catalog,
+        &id.to_string(),
+        None,
+        micros,
+        currency,
+        check_large,
+    )
+    .await?;
     state.changes.written();
     Ok(Json(entry_json(&state, id).await?))
 }

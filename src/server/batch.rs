@@ -83,7 +83,13 @@ async fn commit(store: &SqlStore, batch: Vec<(Prepared, Reply)>) {
 /// A refusal of one entry's content, as opposed to a ledger that cannot be
 /// written at all.
 fn is_refusal(e: &Error) -> bool {
-    matches!(e, Error::Input(_) | Error::Store(StoreError::Refused(_)))
+    matches!(
+        e,
+        Error::Input(_)
+            | Error::Field { .. }
+            | Error::Unconfirmed { .. }
+            | Error::Store(StoreError::Refused(_))
+    )
 }
 
 /// The error again, for another entry of the same failed commit.

@@ -27,8 +27,9 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// invalid_input, not_found, conflict, unauthorized, forbidden,
-    /// too_large, busy or internal.
+    /// invalid_input, confirm_large (an amount typed by hand that needs
+    /// `"confirm_large": true`), not_found, conflict, unauthorized,
+    /// forbidden, too_large, busy or internal.
     pub code: String,
     pub message: String,
     /// The input at fault (a body field, a query parameter), when one is.
@@ -80,6 +81,22 @@ impl ApiError {
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
+        let e = match e {
+            Error::Field { field, message } => {
+                return ApiError::invalid(field, format!("{field}: {message}"))
+            }
+            Error::Unconfirmed { field, message } => {
+                return ApiError {
+                    field: Some(field.to_string()),
+                    ..ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "confirm_large",
+                        format!("{field}: {message}; send \"confirm_large\": true to confirm it"),
+                    )
+                }
+            }
+            other => other,
+        };
         let message = e.to_string();
         // Service messages name their input first ("--since: ...",
         // "amount: ..."); the API calls it by its bare name.
@@ -159,6 +176,28 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("request_id"));
         let e = ApiError::from(Error::input("a generation cost cannot be negative"));
         assert_eq!(e.field, None);
+        // A field the service names is taken as named, whatever the words.
+        let e = ApiError::from(Error::field("duration_ms", "-1 is negative"));
+        assert_eq!(
+            (e.status, e.code, e.field.as_deref()),
+            (
+                StatusCode::BAD_REQUEST,
+                "invalid_input",
+                Some("duration_ms")
+            )
+        );
+        assert_eq!(e.message, "duration_ms: -1 is negative");
+        let e = ApiError::from(Error::Unconfirmed {
+            field: "cost",
+            message: "$20,000.00 is $10,000 or more; check the figure".into(),
+        });
+        assert_eq!(
+            (e.status, e.code, e.field.as_deref()),
+            (StatusCode::BAD_REQUEST, "confirm_large", Some("cost"))
+        );
+        assert!(e
+            .message
+            .ends_with("send \"confirm_large\": true to confirm it"));
         let id = uuid::Uuid::nil();
         let e = ApiError::from(Error::Store(StoreError::Refused(LedgerError::EntryIsVoid(
             id,

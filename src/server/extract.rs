@@ -48,17 +48,31 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        // Text that is not JSON at all is the body's fault, not that of the
+        // field it broke off in.
+        if inner.is_syntax() || inner.is_eof() {
+            return not_json(&inner);
+        }
         // An unknown field names itself in the message, not in the path.
         let field = match path.as_str() {
             "." => unknown_field(&inner.to_string()).unwrap_or_else(|| "body".into()),
             _ => path,
         };
-        ApiError::invalid(&field, format!("{field}: {inner}"))
+        ApiError::invalid(&field, format!("{field}: {}", without_position(&inner)))
     })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::invalid("body", format!("body: {e}")))?;
+    deserializer.end().map_err(|e| not_json(&e))?;
     Ok(value)
+}
+
+fn not_json(e: &serde_json::Error) -> ApiError {
+    ApiError::invalid("body", format!("the body is not valid JSON: {}", e))
+}
+
+/// serde's message without its " at line 1 column 12": the field is named.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_string()
 }
 
 fn unknown_field(message: &str) -> Option<String> {
@@ -228,6 +242,27 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("projct"));
         let e = parse_json::<Body>(br#"{"cost":{"amount":"1"}} trailing"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("body"));
+        assert!(
+            e.message.starts_with("the body is not valid JSON: "),
+            "{}",
+            e.message
+        );
+        // Broken JSON is named as such, not blamed on the field it broke in.
+        for broken in [
+            &br#"{"cost":{"amount":"1"#[..],
+            br#"{"cost":{"amount":"1"x}}"#,
+            b"{cost:1}",
+        ] {
+            let e = parse_json::<Body>(broken).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("body"), "{}", e.message);
+            assert!(
+                e.message.starts_with("the body is not valid JSON: "),
+                "{}",
+                e.message
+            );
+        }
+        let e = parse_json::<Body>(br#"{"cost":{"amount":0.5}}"#).unwrap_err();
+        assert!(!e.message.contains(" at line "), "{}", e.message);
         assert!(parse_json::<Body>(br#"{"cost":{"amount":"1"}}"#).is_ok());
     }
 

@@ -15,6 +15,7 @@ use crate::service::pool::{self, PoolAddedReport, PoolRequest, Projects, Split};
 use crate::service::report::ReportOptions;
 use crate::service::transfer::{self, ResetReport};
 use crate::service::verify::VerifyReport;
+use crate::store::Filter;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -41,6 +42,42 @@ fn attachment(content_type: &'static str, name: &str, body: Body) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The name a download is saved as: `gencost-<scope>-<day>.<ext>`, the
+/// scope being the client and project filtered on as an ASCII slug
+/// (`Café Noir` → `cafe-noir`), the day today's (UTC); `gencost-<day>.<ext>`
+/// when neither is filtered on.
+pub fn download_name(filter: &Filter, ext: &str) -> String {
+    let scope: Vec<String> = [&filter.client, &filter.project]
+        .into_iter()
+        .flatten()
+        .map(|name| slug(name))
+        .filter(|slug| !slug.is_empty())
+        .collect();
+    let day = crate::timestamp::day_label(crate::timestamp::today());
+    match scope.is_empty() {
+        true => format!("gencost-{day}.{ext}"),
+        false => format!("gencost-{}-{day}.{ext}", scope.join("-")),
+    }
+}
+
+/// A name as lower-case ASCII letters and digits joined by single `-`:
+/// folded as names are compared, accents dropped, anything else a break.
+fn slug(name: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    let folded = crate::ledger::tags::fold(name);
+    let mut slug = String::new();
+    for c in folded.nfd().filter(|c| !is_combining_mark(*c)) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    // At most 60 characters, so a long name cannot make a long file name.
+    slug.truncate(60);
+    slug.trim_end_matches('-').to_string()
 }
 
 /// What `GET /export.csv` takes besides the filter.
@@ -74,6 +111,7 @@ pub async fn export_csv(
         .currency
         .map(|c| currency("currency", &c))
         .transpose()?;
+    let name = download_name(&filter, "csv");
     let store = state.store.clone();
     state
         .heavy
@@ -97,11 +135,7 @@ pub async fn export_csv(
                 .await
                 .map_err(|e| ApiError::from(crate::Error::Io(e.to_string())))?;
             let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
-            Ok(attachment(
-                "text/csv; charset=utf-8",
-                "gencost-export.csv",
-                body,
-            ))
+            Ok(attachment("text/csv; charset=utf-8", &name, body))
         })
         .await
 }
@@ -141,6 +175,7 @@ pub async fn report_html(
         tz: query.take("tz")?,
     };
     query.finish()?;
+    let name = download_name(&filter, "html");
     let options = ReportOptions {
         filter,
         currency: asked.currency.unwrap_or_else(|| "USD".into()),
@@ -158,7 +193,7 @@ pub async fn report_html(
             let html = crate::report::html::render_html(&report);
             Ok(attachment(
                 "text/html; charset=utf-8",
-                "gencost-report.html",
+                &name,
                 Body::from(html),
             ))
         })
@@ -466,4 +501,35 @@ pub async fn verify(
             Ok(Json(report).into_response())
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downloads_are_named_after_their_scope_and_day() {
+        let day = crate::timestamp::day_label(crate::timestamp::today());
+        let name = |client: Option<&str>, project: Option<&str>| {
+            let filter = Filter {
+                client: client.map(String::from),
+                project: project.map(String::from),
+                ..Filter::default()
+            };
+            download_name(&filter, "csv")
+        };
+        assert_eq!(name(None, None), format!("gencost-{day}.csv"));
+        assert_eq!(name(Some("Acme"), None), format!("gencost-acme-{day}.csv"));
+        assert_eq!(
+            name(None, Some("Café  Noir / Été")),
+            format!("gencost-cafe-noir-ete-{day}.csv")
+        );
+        assert_eq!(
+            name(Some("ACME"), Some("Summer Spot")),
+            format!("gencost-acme-summer-spot-{day}.csv")
+        );
+        // Nothing ASCII to keep: the scope is left out, never a bare dash.
+        assert_eq!(name(Some("東京"), None), format!("gencost-{day}.csv"));
+        assert_eq!(name(Some("\"; x"), None), format!("gencost-x-{day}.csv"));
+    }
 }

@@ -5,9 +5,10 @@
 //! of an overlapping later export, adds only the rows not yet imported; a
 //! provider's day bucket whose amount grew is recorded as a correction.
 
+use super::warning::Warning;
 use super::{limits, rates};
 use crate::error::{Error, Result};
-use crate::import::{self, CsvRows, Field, ImportRow, Preset, ReadOptions, RowResult};
+use crate::import::{self, CsvRows, Field, HeaderError, ImportRow, Preset, ReadOptions, RowResult};
 use crate::ledger::event::{decimal, ImportRecorded, ImportedCost};
 use crate::ledger::tags::{fold, lowercase_into, normalize, normalized};
 use crate::ledger::{Command, ImportedRow, Outcome, RowOutcome, TagField, Tags};
@@ -97,6 +98,10 @@ pub struct ImportReport {
     pub added_totals: Vec<Money>,
     /// The first rows added.
     pub first_rows: Vec<PreviewRow>,
+    /// Projects the ledger did not have, which the import creates (or, in a
+    /// dry run, would create); left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// Imports `input` (the file `request.file`), calling `progress` with the
@@ -113,8 +118,14 @@ where
     R: Read + Send + 'static,
 {
     let file = request.file.clone();
-    let rows =
-        import::read(input, &request.read).map_err(|e| Error::input(format!("{file}: {e}")))?;
+    let rows = import::read(input, &request.read).map_err(|e| match e {
+        // The format asked for, not the file, is at fault.
+        HeaderError::DateFormat { format, reason } => Error::Field {
+            field: "date_format",
+            message: format!("'{format}': {reason}"),
+        },
+        e => Error::input(format!("{file}: {e}")),
+    })?;
     let preset = rows.preset();
     let defaults = Defaults::new(&request, &rows)?;
     // The file is read and its rows parsed on a thread of their own while
@@ -153,9 +164,15 @@ where
         drop(writer);
         return Err(import.refusal());
     }
+    let new_projects = std::mem::take(&mut import.new_projects);
     let mut report = import.finish();
     if report.dry_run || report.added + report.corrected == 0 {
         writer.rollback().await?;
+        // Only rows added create their projects; a dry run tells what its
+        // import would create.
+        if report.dry_run || report.added > 0 {
+            report.warnings = new_project_warnings(store, &new_projects).await?;
+        }
         return Ok(report);
     }
     writer
@@ -175,7 +192,14 @@ where
         .await?;
     writer.commit().await?;
     report.batch = Some(batch);
+    report.warnings = new_project_warnings(store, &new_projects).await?;
     Ok(report)
+}
+
+/// Warnings for the projects an import creates, the first `MAX_LISTED_ERRORS`.
+async fn new_project_warnings<S: Store>(store: &S, new: &[String]) -> Result<Vec<Warning>> {
+    let listed = &new[..new.len().min(MAX_LISTED_ERRORS)];
+    super::tags::new_name_warnings(store, TagField::Project, "project", listed).await
 }
 
 /// A checked chunk being written on its own task, and the bytes of the
@@ -252,6 +276,8 @@ fn read_chunks<R: Read>(
 struct Defaults {
     source: Option<String>,
     currency: Option<Currency>,
+    /// Whether the file has a currency column (its cells may still be empty).
+    currency_column: bool,
     tags: Tags,
 }
 
@@ -266,10 +292,10 @@ impl Defaults {
             None => rows.preset().default_source().map(str::to_string),
         };
         if source.is_none() && !rows.has_column(Field::Source) {
-            return Err(Error::input(format!(
-                "{}: the file has no column for the source (category, tool, service, vendor); give --source NAME, e.g. --source Midjourney",
-                request.file
-            )));
+            return Err(Error::Field {
+                field: "source",
+                message: "the file has no column for the source (category, tool, service, vendor); name the tool its costs are from, e.g. Midjourney".into(),
+            });
         }
         let mut tags = Tags::default();
         for field in TagField::ALL {
@@ -287,6 +313,7 @@ impl Defaults {
         Ok(Defaults {
             source,
             currency: request.currency,
+            currency_column: rows.has_column(Field::Currency),
             tags,
         })
     }
@@ -309,6 +336,9 @@ struct Import {
     /// without folding the name first.
     spelled_as_given: [HashMap<String, String>; 3],
     totals: BTreeMap<Currency, i64>,
+    /// Projects named by the file or the request that the ledger does not
+    /// have, in their first spelling.
+    new_projects: Vec<String>,
     now: Timestamp,
 }
 
@@ -329,7 +359,9 @@ impl Import {
                 filled: Filled::default(),
                 added_totals: Vec::new(),
                 first_rows: Vec::new(),
+                warnings: Vec::new(),
             },
+            new_projects: Vec::new(),
             file: request.file,
             defaults,
             errors: Vec::new(),
@@ -441,17 +473,30 @@ impl Import {
             bucket_key,
         } = row;
         let filled = &mut self.report.filled;
-        let source = fill(source, &self.defaults.source, &mut filled.source)
-            .ok_or_else(|| Error::input("source: empty, and no --source was given to fill it"))?;
-        let currency = match currency {
-            Some(currency) => currency,
-            None => {
-                filled.currency += 1;
-                self.defaults.currency.ok_or_else(|| {
-                    Error::input("currency: the row names none; give --currency CODE")
-                })?
-            }
-        };
+        let source = fill(source, &self.defaults.source, &mut filled.source).ok_or_else(|| {
+            Error::input("source: empty, and no source was chosen for rows without one")
+        })?;
+        let currency =
+            match (currency, self.defaults.currency) {
+                (Some(currency), _) => currency,
+                (None, Some(currency)) => {
+                    filled.currency += 1;
+                    currency
+                }
+                // The whole file is in a currency no one named: one refusal
+                // for the file, not one per row.
+                (None, None) if !self.defaults.currency_column => return Err(Error::Field {
+                    field: "currency",
+                    message:
+                        "the file has no currency column; choose the currency its amounts are in"
+                            .into(),
+                }),
+                (None, None) => {
+                    return Err(Error::input(
+                        "currency: empty, and no currency was chosen for rows without one",
+                    ))
+                }
+            };
         // Names from the file are spelled as `log` spells them (composed,
         // single spaces), so "Acme  Corp" is the same client as "Acme Corp".
         let named = |value: Option<String>| value.and_then(normalized);
@@ -598,10 +643,15 @@ impl Import {
         let spelled = match self.spellings.get(&key) {
             Some(spelled) => spelled.clone(),
             None => {
-                let spelled = store
-                    .tag_spelling(field, &given)
-                    .await?
-                    .unwrap_or_else(|| given.clone());
+                let spelled = match store.tag_spelling(field, &given).await? {
+                    Some(spelled) => spelled,
+                    None => {
+                        if field == TagField::Project {
+                            self.new_projects.push(given.clone());
+                        }
+                        given.clone()
+                    }
+                };
                 self.spellings.insert(key, spelled.clone());
                 spelled
             }

@@ -3,6 +3,7 @@
 //! Each share is an entry of kind `pool` dated the first day of the period.
 
 use super::batches::PoolSummary;
+use super::warning::Warning;
 use super::{limits, rates, totals};
 use crate::error::{Error, Result};
 use crate::ledger::event::{Params, PoolAdded, PoolShare};
@@ -78,6 +79,10 @@ pub struct PoolAddedReport {
     pub id: Uuid,
     #[serde(flatten)]
     pub pool: PoolSummary,
+    /// Projects the ledger did not have before this pool created them;
+    /// left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 pub const DEFAULT_SOURCE: &str = "pool";
@@ -194,6 +199,22 @@ pub async fn add<S: Store>(store: &S, request: PoolRequest) -> Result<PoolAddedR
         shares: pool_shares,
     };
     let summary = PoolSummary::from(pool.clone());
+    // Names the ledger has not seen are created by the pool; said, since a
+    // misspelt project would take a share of its own.
+    let mut new = Vec::new();
+    if let Projects::Listed(_) = request.projects {
+        for project in &projects {
+            if store
+                .tag_spelling(TagField::Project, project)
+                .await?
+                .is_none()
+            {
+                new.push(project.clone());
+            }
+        }
+    }
+    let warnings =
+        super::tags::new_name_warnings(store, TagField::Project, "projects", &new).await?;
     store
         .execute(
             Command::AddPool {
@@ -203,7 +224,11 @@ pub async fn add<S: Store>(store: &S, request: PoolRequest) -> Result<PoolAddedR
             Timestamp::now(),
         )
         .await?;
-    Ok(PoolAddedReport { id, pool: summary })
+    Ok(PoolAddedReport {
+        id,
+        pool: summary,
+        warnings,
+    })
 }
 
 /// The first instant of a `YYYY-MM` month and of the month after (UTC).

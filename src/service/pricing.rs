@@ -4,9 +4,11 @@
 
 use super::rates::rate_table_into;
 use super::record::{price_generation, Priced};
+use super::warning::Warning;
 use crate::error::Result;
 use crate::fx::RateUsed;
 use crate::money::{decimal_string, Currency, Money};
+use crate::pricing::inputs::{inputs, ParameterInput};
 use crate::pricing::{Catalog, Formula, License, ModelPrice, Origin, PriceSource};
 use crate::store::Store;
 use crate::timestamp::today;
@@ -36,6 +38,9 @@ pub struct ModelJson {
     pub note: Option<String>,
     #[schema(value_type = String)]
     pub origin: Origin,
+    /// The parameters the price reads, as a model picker shows them, in a
+    /// stable order; empty for a flat price or an unpriced model.
+    pub parameters: Vec<ParameterInput>,
 }
 
 impl ModelJson {
@@ -53,6 +58,11 @@ impl ModelJson {
             defaults: m.defaults.clone(),
             note: m.note.clone(),
             origin: m.origin,
+            parameters: m
+                .formula
+                .as_ref()
+                .map(|f| inputs(f, &m.defaults))
+                .unwrap_or_default(),
         }
     }
 }
@@ -90,6 +100,47 @@ pub struct EstimateReport {
     /// The amount in the catalog's currency, before conversion.
     #[serde(skip)]
     pub original: Option<Money>,
+    /// Parameters the price did not read that look like misspellings of
+    /// ones it does; left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// Edits within which a parameter the price does not read is taken for a
+/// misspelling of one it does.
+const MISSPELT_EDITS: usize = 2;
+
+/// A warning for each given parameter that `model`'s price does not read but
+/// that is within two edits of one it does (`num_imgs` for `num_images`):
+/// the price was made without it. Other parameters (a prompt, a seed, image
+/// URLs) are the provider's business and pass silently.
+pub fn parameter_warnings(
+    catalog: &Catalog,
+    model: &str,
+    params: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<Warning> {
+    let Some(formula) = catalog.get(model).and_then(|m| m.formula.as_ref()) else {
+        return Vec::new();
+    };
+    let mut read = formula.settings();
+    if matches!(formula, Formula::Per1kCharacters { .. }) {
+        read.push("text".into());
+    }
+    params
+        .keys()
+        .filter(|key| !read.contains(key))
+        .filter_map(|key| {
+            let near =
+                super::warning::closest(key, read.iter().map(String::as_str), MISSPELT_EDITS, 1);
+            near.first().map(|meant| Warning {
+                field: key.clone(),
+                message: format!(
+                    "{key} is not a parameter of {}; did you mean {meant}?",
+                    model.trim()
+                ),
+            })
+        })
+        .collect()
 }
 
 /// Estimates one generation of `model` with these parameters, shown in
@@ -162,5 +213,6 @@ pub async fn estimate<S: Store>(
         typical_of_runs: typical.map(|(_, n)| n),
         shown,
         original: money,
+        warnings: parameter_warnings(catalog, model, params),
     })
 }

@@ -1,6 +1,7 @@
 //! Recording costs: logging entries, confirming actuals, retagging, voiding.
 
-use super::{limits, rates};
+use super::warning::Warning;
+use super::{large, limits, rates};
 use crate::error::{Error, Result};
 use crate::ledger::event::Params;
 use crate::ledger::tags::normalize;
@@ -33,6 +34,10 @@ pub struct LogRequest {
     pub estimate: Option<Money>,
     /// A cost already confirmed by the provider.
     pub actual: Option<Money>,
+    /// The amounts were typed by a person who has not confirmed a large
+    /// one: a large `estimate` or `actual` is refused (see `large`). False
+    /// for amounts a provider reported, and once the person confirmed.
+    pub check_large: bool,
 }
 
 /// The source an entry names when its caller gives none (the CLI, the API):
@@ -52,6 +57,9 @@ pub struct Logged {
     pub respelled: Vec<Respelled>,
     /// How the estimate was made, when the service priced the entry.
     pub priced: Option<Priced>,
+    /// Parameters the price did not read that look misspelt (see
+    /// `pricing::parameter_warnings`).
+    pub warnings: Vec<Warning>,
 }
 
 /// A tag logged with the spelling already in the ledger.
@@ -214,8 +222,9 @@ pub async fn prepare<S: Store>(
 ) -> Result<Prepared> {
     check(&request, Timestamp::now())?;
     if request.kind == Kind::Pool {
-        return Err(Error::input(
-            "kind: log records generation or external costs; a pool cost is split across projects, not logged",
+        return Err(Error::field(
+            "kind",
+            "log records generation or external costs; a pool cost is split across projects, not logged",
         ));
     }
     let given = request.estimate.into_iter().chain(request.actual);
@@ -282,12 +291,33 @@ pub async fn prepare<S: Store>(
     for money in pricing.estimate.iter().chain(&request.actual) {
         rates::check_convertible(store, money.currency, day).await?;
     }
+    if request.check_large {
+        let typed = [("cost", request.estimate), ("actual", request.actual)];
+        for (field, amount) in typed {
+            let Some(amount) = amount else { continue };
+            let typed = large::Typed {
+                field,
+                amount,
+                day,
+                model,
+                params: &request.params,
+            };
+            large::check(store, catalog, &typed).await?;
+        }
+    }
+    let warnings = match model {
+        Some(model) if request.kind == Kind::Generation => {
+            super::pricing::parameter_warnings(catalog, model, &request.params)
+        }
+        _ => Vec::new(),
+    };
     let respelled = respell(store, &mut request.tags).await?;
     let record = into_record(request, pricing, Timestamp::now())?;
     Ok(Prepared {
         record,
         respelled,
         priced,
+        warnings,
     })
 }
 
@@ -297,6 +327,7 @@ pub struct Prepared {
     record: EntryRecord,
     respelled: Vec<Respelled>,
     priced: Option<Priced>,
+    warnings: Vec<Warning>,
 }
 
 /// Logs one entry: `prepare`, then `commit`.
@@ -313,15 +344,15 @@ pub async fn log<S: Store>(store: &S, catalog: &Catalog, request: LogRequest) ->
 /// many. An entry whose (source, request id) is already logged, in the
 /// ledger or earlier in the same group, comes back as existing.
 pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<Logged>> {
-    type Notes = (Vec<Respelled>, Option<Priced>);
+    type Notes = (Vec<Respelled>, Option<Priced>, Vec<Warning>);
     let (mut records, mut notes): (Vec<EntryRecord>, Vec<Notes>) = prepared
         .into_iter()
-        .map(|p| (p.record, (p.respelled, p.priced)))
+        .map(|p| (p.record, (p.respelled, p.priced, p.warnings)))
         .unzip();
     // Entries prepared apart may bring a new name in two spellings (acme,
     // ACME): within one commit the first spelling is every entry's.
     let mut first: std::collections::HashMap<(TagField, String), String> = Default::default();
-    for (record, (respelled, _)) in records.iter_mut().zip(notes.iter_mut()) {
+    for (record, (respelled, _, _)) in records.iter_mut().zip(notes.iter_mut()) {
         for field in TagField::ALL {
             let Some(name) = record.tags.get(field).map(str::to_string) else {
                 continue;
@@ -360,18 +391,20 @@ pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<
     Ok(results
         .into_iter()
         .zip(notes)
-        .map(|(result, (respelled, priced))| match result {
+        .map(|(result, (respelled, priced, warnings))| match result {
             LogResult::New(id) => Logged {
                 id,
                 existing: false,
                 respelled,
                 priced,
+                warnings,
             },
             LogResult::Existing(id) => Logged {
                 id,
                 existing: true,
                 respelled: Vec::new(),
                 priced: None,
+                warnings: Vec::new(),
             },
         })
         .collect())
@@ -449,25 +482,27 @@ pub async fn retag<S: Store>(
 /// What can never be logged, refused before anything is priced or written.
 fn check(request: &LogRequest, now: Timestamp) -> Result<()> {
     if request.source.trim().is_empty() {
-        return Err(Error::input("source: cannot be empty"));
+        return Err(Error::field("source", "cannot be empty"));
     }
     limits::name("source", &request.source)?;
     // Every entry names what was run or bought.
     match request.model.as_deref() {
         None => {
-            return Err(Error::input(
-                "model: give the model or endpoint id, e.g. fal-ai/flux/dev",
+            return Err(Error::field(
+                "model",
+                "give the model or endpoint id, e.g. fal-ai/flux/dev",
             ))
         }
         Some(model) if model.trim().is_empty() => {
-            return Err(Error::input(
-                "model: cannot be blank; give the model or endpoint id, e.g. fal-ai/flux/dev",
+            return Err(Error::field(
+                "model",
+                "cannot be blank; give the model or endpoint id, e.g. fal-ai/flux/dev",
             ))
         }
         Some(model) => limits::name("model", model)?,
     }
     if let Some(ms) = request.duration_ms.filter(|ms| *ms < 0) {
-        return Err(Error::input(format!("duration_ms: {ms} is negative")));
+        return Err(Error::field("duration_ms", format!("{ms} is negative")));
     }
     for field in TagField::ALL {
         if let Some(value) = request.tags.get(field) {
@@ -551,15 +586,33 @@ pub struct Confirmed {
 /// Records the confirmed actual cost of an entry (by entry id, or provider
 /// request id with `source` when several sources share it); the estimate
 /// stays as it was. Without a currency the actual is in the estimate's.
+///
+/// `check_large` (a figure typed by a person who has not confirmed it
+/// large): a large actual is refused, see `large`.
 pub async fn confirm_target<S: Store>(
     store: &S,
+    catalog: &Catalog,
     target: &str,
     source: Option<&str>,
     micros: i64,
     currency: Option<Currency>,
+    check_large: bool,
 ) -> Result<(Uuid, Confirmed)> {
     let entry = resolve_entry(store, target, source).await?;
     let actual = Money::new(micros, currency.unwrap_or(entry.estimate.currency));
+    if check_large {
+        limits::amount("actual", actual)?;
+        rates::check_convertible(store, actual.currency, entry.occurred_at.day()).await?;
+        let params = serde_json::from_str(&entry.params).unwrap_or_default();
+        let typed = large::Typed {
+            field: "amount",
+            amount: actual,
+            day: entry.occurred_at.day(),
+            model: entry.model.as_deref(),
+            params: &params,
+        };
+        large::check(store, catalog, &typed).await?;
+    }
     let replaced = confirm(store, entry.id, actual).await?;
     Ok((entry.id, Confirmed { actual, replaced }))
 }
@@ -640,6 +693,7 @@ mod tests {
             params: serde_json::Map::new(),
             estimate: None,
             actual: None,
+            check_large: true,
         }
     }
 

@@ -67,6 +67,7 @@ pub async fn log_started<S: Store>(
             params: input_params(&run.input),
             estimate: None,
             actual: None,
+            check_large: false,
         },
     )
     .await
