@@ -14,9 +14,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Runs `script` (which returns a value) until `done` accepts its result,
-/// for at most 5 s; returns the last result.
+/// for at most 15 s (a loaded machine runs several browsers); returns the
+/// last result.
 async fn wait_for(page: &Client, script: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let value = page.execute(script, vec![]).await.expect("script");
         if done(&value) || std::time::Instant::now() > deadline {
@@ -262,7 +263,10 @@ async fn the_panel_pages_filters_converts_updates_live_and_guards_reset() {
                 .unwrap();
             let deadline = std::time::Instant::now() + Duration::from_secs(5);
             let pools = loop {
-                assert!(std::time::Instant::now() < deadline, "the pool was not added");
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the pool was not added"
+                );
                 let pools: Value = http_client(true)
                     .get(format!("{api}/pools"))
                     .send()
@@ -485,14 +489,19 @@ impl Panel {
         assert_eq!(found, json!([]), "axe-core, {state}");
     }
 
-    /// The console had no errors.
-    async fn assert_no_console_errors(&self) {
+    /// The console had no errors but the refusals the test provoked (the
+    /// browser logs every 4xx answer; the panel shows them in words).
+    async fn assert_no_console_errors(&self, provoked: &[&str]) {
         let console = self.page.issue_cmd(Log("browser")).await.unwrap();
         let errors: Vec<&Value> = console
             .as_array()
             .unwrap()
             .iter()
             .filter(|e| e["level"] == "SEVERE")
+            .filter(|e| {
+                let message = e["message"].as_str().unwrap_or_default();
+                !provoked.iter().any(|p| message.contains(p))
+            })
             .collect();
         assert!(errors.is_empty(), "console: {errors:?}");
     }
@@ -665,7 +674,7 @@ async fn an_editor_sees_estimate_and_actual_opens_a_row_and_fixes_mistakes() {
         panel.type_into(&format!("{form} .actual-amount"), "2,50").await;
         panel.click(&format!("{form} button")).await;
         panel.text_until(&format!("{} .badge.actual", row(&kling)), |t| t == "Actual $2.50").await;
-        panel.assert_no_console_errors().await;
+        panel.assert_no_console_errors(&["/actual - Failed to load resource: the server responded with a status of 400"]).await;
     })
     .await;
 }
@@ -725,7 +734,7 @@ async fn an_editor_estimates_imports_a_receipt_adds_a_pool_and_voids_them() {
         panel.page.find(Locator::Id("import-file")).await.unwrap().send_keys(&broken).await.unwrap();
         panel.click("#import-check").await;
         let refused = panel.text_until("#import-preview", |t| !t.is_empty()).await;
-        assert!(refused.contains("line 3") && refused.contains("quote"), "{refused}");
+        assert!(refused.contains("broken.csv:3: a quote"), "{refused}");
         panel.page.find(Locator::Id("import-file")).await.unwrap().send_keys(&receipt).await.unwrap();
         panel.click("#import-check").await;
         let preview = panel.text_until("#import-preview", |t| t.contains("Would add")).await;
@@ -761,7 +770,7 @@ async fn an_editor_estimates_imports_a_receipt_adds_a_pool_and_voids_them() {
         panel.click("#pool-add").await;
         panel.text_until("#action-status", |t| t == "Pool cost added.").await;
         let pools: Value = http_client(true).get(format!("{api}/pools")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(pools[0]["amount"]["amount"], "30.00", "{pools}");
+        assert_eq!(pools[0]["amount"]["amount"], "30", "{pools}");
         assert_eq!(pools[0]["shares"][0]["project"], "Summer Spot", "{pools}");
 
         // Imports and pools are listed, and voided whole, asked once.
@@ -792,7 +801,7 @@ async fn an_editor_estimates_imports_a_receipt_adds_a_pool_and_voids_them() {
         assert!(panel.text("#reset-hint").await.contains("type DELETE"));
         assert_eq!(panel.js("return getComputedStyle(document.getElementById('reset-hint')).display !== 'none'").await, true);
         panel.assert_accessible("the reset dialog").await;
-        panel.assert_no_console_errors().await;
+        panel.assert_no_console_errors(&["/import - Failed to load resource: the server responded with a status of 400"]).await;
     })
     .await;
 }
@@ -805,7 +814,7 @@ async fn chips_keep_their_order_and_the_keyboard_through_live_updates() {
         log(
             &server,
             json!({"model": "fal-ai/flux/dev", "project": project,
-                "cost": {"amount": amount, "currency": "USD"}}),
+                "cost": {"amount": amount, "currency": "USD"}, "confirm_large": true}),
         )
         .await;
     }
@@ -824,7 +833,7 @@ async fn chips_keep_their_order_and_the_keyboard_through_live_updates() {
         assert_eq!(panel.js(focused).await, "Mango");
         // A live update (a generation logged elsewhere) rebuilds them again.
         http_client(true).post(format!("{server_api}/entries"))
-            .json(&json!({"model": "fal-ai/flux/dev", "project": "Mango", "cost": {"amount": "50.00", "currency": "USD"}}))
+            .json(&json!({"model": "fal-ai/flux/dev", "project": "Mango", "cost": {"amount": "50.00", "currency": "USD"}, "confirm_large": true}))
             .send().await.unwrap();
         panel.text_until("#summary .total .amount", |t| t == "$55.00").await;
         assert_eq!(panel.js(focused).await, "Mango", "the focus stays on the chip");

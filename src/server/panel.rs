@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/panel/estimate", get(estimate))
         .route("/panel/entry", get(entry))
         .route("/panel/batches", get(batches))
+        .route("/panel/new-projects", get(new_projects))
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -568,7 +569,12 @@ struct Batches {
 }
 
 /// Imports and pools, newest first, each voidable whole.
-async fn batches(State(state): State<AppState>, query: QueryArgs) -> Result<Response, ApiError> {
+async fn batches(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<Response, ApiError> {
+    // A batch is shown in the currencies it was recorded in, as billed.
+    let _shown_in = query_currency(&mut query)?;
     query.finish()?;
     use crate::service::batches::{listed, BatchDetails};
     let mut all = listed(&*state.store, true).await?;
@@ -668,7 +674,7 @@ async fn clients(
 
 #[derive(Template)]
 #[template(
-    source = r#"{% match amount %}{% when Some with (a) %}<span title="{{ a.exact }}">{{ a.text }}</span> <span class="tier">{{ tier }}</span>{% when None %}<span class="tier">No price</span>{% endmatch %}{% if let Some(t) = typical %} <span class="typical" title="median of the last runs with these settings">({{ t }})</span>{% endif %} <span class="why">{{ explanation }}</span>"#,
+    source = r#"{% match amount %}{% when Some with (a) %}<span title="{{ a.exact }}">{{ a.text }}</span> <span class="tier">{{ tier }}</span>{% when None %}<span class="tier">No price</span>{% endmatch %}{% if let Some(t) = typical %} <span class="typical" title="median of the last runs with these settings">({{ t }})</span>{% endif %} <span class="why">{{ explanation }}</span>{% for w in warnings %}<span class="warning">{{ w.message }}</span>{% endfor %}"#,
     ext = "html"
 )]
 struct EstimateLine {
@@ -677,6 +683,8 @@ struct EstimateLine {
     /// `≈ 38 s` once the ledger knows 3 runs with these settings.
     typical: Option<String>,
     explanation: String,
+    /// Parameters that look misspelt, each with what was probably meant.
+    warnings: Vec<crate::service::warning::Warning>,
 }
 
 /// What one generation of a model would cost: `model`, `currency` and
@@ -718,5 +726,31 @@ async fn estimate(
             .typical_duration_ms
             .map(crate::service::learned::duration_label),
         explanation: report.explanation,
+        warnings: report.warnings,
     })
+}
+
+/// Of the project names a pool is about to use (`names`, one per line),
+/// those the ledger does not have yet, each with the closest it has, as
+/// JSON `[{"name", "closest": [..]}]`: the panel asks before creating one.
+async fn new_projects(
+    State(state): State<AppState>,
+    mut query: QueryArgs,
+) -> Result<axum::Json<Vec<crate::service::tags::NewName>>, ApiError> {
+    let names: Vec<String> = query
+        .take("names")?
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect();
+    query.finish()?;
+    for name in &names {
+        crate::service::limits::name("project", name)?;
+    }
+    let new =
+        crate::service::tags::new_names(&*state.store, crate::ledger::TagField::Project, &names)
+            .await?;
+    Ok(axum::Json(new))
 }

@@ -27,6 +27,35 @@ pub async fn suggest<S: Store>(
 /// How many existing names a new name's warning offers.
 const CLOSEST_OFFERED: usize = 3;
 
+/// A name the ledger does not have yet, with the closest names it has.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NewName {
+    pub name: String,
+    /// Up to three existing names, closest first, as the ledger spells them.
+    pub closest: Vec<String>,
+}
+
+/// Of `names`, those the ledger does not have yet (by the folding rule),
+/// each with the closest names it has: what the panel asks about before a
+/// pool creates a project.
+pub async fn new_names<S: Store>(
+    store: &S,
+    field: TagField,
+    names: &[String],
+) -> Result<Vec<NewName>> {
+    let mut new: Vec<String> = Vec::new();
+    for name in names {
+        let folded = fold(name);
+        if new.iter().any(|n| fold(n) == folded) {
+            continue;
+        }
+        if store.tag_spelling(field, name).await?.is_none() {
+            new.push(name.clone());
+        }
+    }
+    closest_names(store, field, &new).await
+}
+
 /// A warning for each of `new` (names the ledger does not have yet, which
 /// the write creates): a misspelt name would start a project of its own.
 /// Each offers the closest names the ledger has, by edit distance on folded
@@ -37,6 +66,31 @@ pub async fn new_name_warnings<S: Store>(
     input: &str,
     new: &[String],
 ) -> Result<Vec<Warning>> {
+    let named = closest_names(store, field, new).await?;
+    Ok(named
+        .into_iter()
+        .map(|n| {
+            let offered: Vec<String> = n.closest.iter().map(|c| format!("'{c}'")).collect();
+            let closest = if offered.is_empty() {
+                String::new()
+            } else {
+                format!(" (closest: {})", offered.join(", "))
+            };
+            Warning {
+                field: input.to_string(),
+                message: format!("new {} '{}'{closest}", field.column(), n.name),
+            }
+        })
+        .collect())
+}
+
+/// Each of `new` with the closest existing names, by edit distance on
+/// folded names.
+async fn closest_names<S: Store>(
+    store: &S,
+    field: TagField,
+    new: &[String],
+) -> Result<Vec<NewName>> {
     if new.is_empty() {
         return Ok(Vec::new());
     }
@@ -49,7 +103,7 @@ pub async fn new_name_warnings<S: Store>(
         .map(|t| (fold(&t.value), t.value))
         .filter(|(folded, _)| !new_folded.contains(folded))
         .collect();
-    let warnings = new
+    Ok(new
         .iter()
         .zip(&new_folded)
         .map(|(name, folded)| {
@@ -59,21 +113,14 @@ pub async fn new_name_warnings<S: Store>(
                 usize::MAX,
                 CLOSEST_OFFERED,
             );
-            let offered: Vec<String> = near
-                .iter()
-                .filter_map(|f| existing.iter().find(|(e, _)| e == f))
-                .map(|(_, spelled)| format!("'{spelled}'"))
-                .collect();
-            let closest = if offered.is_empty() {
-                String::new()
-            } else {
-                format!(" (closest: {})", offered.join(", "))
-            };
-            Warning {
-                field: input.to_string(),
-                message: format!("new {} '{name}'{closest}", field.column()),
+            NewName {
+                name: name.clone(),
+                closest: near
+                    .iter()
+                    .filter_map(|f| existing.iter().find(|(e, _)| e == f))
+                    .map(|(_, spelled)| spelled.clone())
+                    .collect(),
             }
         })
-        .collect();
-    Ok(warnings)
+        .collect())
 }
