@@ -15,6 +15,8 @@ const state = {
   next: null,
   view: "history",
   open: new Set(),   // ids of the history rows opened
+  changed: new Set(), // ids of entries changed from their open row
+  kept: new Map(),    // details nodes of open rows, kept across a rebuild
   models: [],        // the catalog, from /api/v1/pricing/models
   activeTags: {},
 };
@@ -119,15 +121,37 @@ async function loadHistory(count) {
   const focused = document.activeElement;
   const focusedRow = focused && list.contains(focused) && focused.classList.contains("open")
     ? focused.closest("li.entry").dataset.id : null;
+  // Open rows keep their details node (what is typed in it, and focus)
+  // across the rebuild; it is refreshed below unless someone is typing.
+  for (const row of list.querySelectorAll("li.entry")) {
+    if (state.open.has(row.dataset.id)) state.kept.set(row.dataset.id, row.querySelector(".details"));
+  }
   list.innerHTML = html;
   takeNext(list);
   localTimes(list);
   state.shown = list.querySelectorAll("li.entry").length;
   showButtons();
+  reopen(list);
   for (const row of list.querySelectorAll("li.entry")) {
-    if (state.open.has(row.dataset.id)) openRow(row, true);
     if (row.dataset.id === focusedRow) row.querySelector("button.open").focus();
   }
+}
+
+// Rows that were open before a rebuild open again, with their details node.
+function reopen(root) {
+  for (const row of root.querySelectorAll("li.entry")) {
+    const details = state.kept.get(row.dataset.id);
+    state.kept.delete(row.dataset.id);
+    if (details) row.querySelector(".details").replaceWith(details);
+    if (state.open.has(row.dataset.id)) openRow(row, true);
+  }
+}
+
+// Whether an editor is typing in an open row's details.
+function typing(details) {
+  const active = document.activeElement;
+  return (details.contains(active) && active.matches("input, select")) ||
+    [...details.querySelectorAll("input")].some((i) => i.value.trim() !== "");
 }
 
 // Opens (or with `keep`, re-opens after a reload) a history row: its
@@ -141,7 +165,12 @@ async function openRow(row, keep) {
   if (!opening) { state.open.delete(row.dataset.id); return; }
   state.open.add(row.dataset.id);
   try {
-    details.innerHTML = await fragment("/panel/entry", { id: row.dataset.id });
+    const html = await fragment("/panel/entry", { id: row.dataset.id });
+    // A live update must not wipe what is being typed; a change made here
+    // (state.changed) always shows.
+    const ours = state.changed.delete(row.dataset.id);
+    if (keep && !ours && typing(details)) return;
+    details.innerHTML = html;
     localTimes(details);
   } catch (e) {
     details.textContent = e.message;
@@ -162,6 +191,7 @@ async function viewMore() {
   holder.innerHTML = html;
   takeNext(holder);
   localTimes(holder);
+  reopen(holder);
   list.append(...holder.children);
   state.shown = list.querySelectorAll("li.entry").length;
   showButtons();
@@ -199,12 +229,27 @@ function downloads() {
   $("report").href = "/api/v1/report.html?" + q;
 }
 
+// Reloads the history as shown; a row open for work stays in view when
+// newer entries push it down (a few more pages are loaded for it).
+async function reloadHistory() {
+  // A field being typed in keeps the keyboard through the rebuild.
+  const active = document.activeElement;
+  const typingIn = active && active.closest && active.closest("#history .details") ? active : null;
+  await loadHistory(Math.max(state.shown, FIRST));
+  const shown = () => new Set([...$("history").querySelectorAll("li.entry")].map((r) => r.dataset.id));
+  for (let i = 0; i < 5 && state.next && [...state.open].some((id) => !shown().has(id)); i++) {
+    await viewMore();
+  }
+  state.kept.clear();
+  if (typingIn && typingIn.isConnected) typingIn.focus();
+}
+
 async function refresh() {
   downloads();
   try {
     await Promise.all([
       loadSummary(),
-      loadHistory(Math.max(state.shown, FIRST)),
+      reloadHistory(),
       state.view === "clients" ? loadClients() : Promise.resolve(),
       state.view === "batches" ? loadBatches() : Promise.resolve(),
     ]);
@@ -550,6 +595,7 @@ function setupHistory() {
           text: `${title} no longer counts in totals. It stays on record and the void can be undone.` });
         if (reason === null) return;
         await api("POST", `/entries/${id}/void`, { reason });
+        state.changed.add(id);
         status("action-status", `Voided ${title}.`);
         refresh();
       } else if (event.target.closest("button.restore")) {
@@ -557,6 +603,7 @@ function setupHistory() {
           text: `${title} counts in totals again.` });
         if (reason === null) return;
         await api("POST", `/entries/${id}/restore`, { reason });
+        state.changed.add(id);
         status("action-status", `${title} counts again.`);
         refresh();
       }
@@ -583,6 +630,7 @@ function setupHistory() {
     if (form.dataset.large === amount + " " + body.currency) body.confirm_large = true;
     try {
       await api("POST", `/entries/${row.dataset.id}/actual`, body);
+      state.changed.add(row.dataset.id);
       status("action-status", "Actual confirmed.");
       refresh();
     } catch (e) {

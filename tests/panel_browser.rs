@@ -524,9 +524,9 @@ where
     }
 }
 
-async fn post(server: &Server, path: &str, body: Value) -> reqwest::Response {
+async fn post(api: &str, path: &str, body: Value) -> reqwest::Response {
     http_client(true)
-        .post(server.api(path))
+        .post(format!("{api}{path}"))
         .json(&body)
         .send()
         .await
@@ -557,7 +557,7 @@ async fn an_editor_sees_estimate_and_actual_opens_a_row_and_fixes_mistakes() {
     )
     .await);
     post(
-        &server,
+        &server.api(""),
         &format!("/entries/{confirmed}/actual"),
         json!({"amount": "0.06"}),
     )
@@ -569,7 +569,7 @@ async fn an_editor_sees_estimate_and_actual_opens_a_row_and_fixes_mistakes() {
     )
     .await);
     post(
-        &server,
+        &server.api(""),
         &format!("/entries/{close}/actual"),
         json!({"amount": "1.005"}),
     )
@@ -587,12 +587,13 @@ async fn an_editor_sees_estimate_and_actual_opens_a_row_and_fixes_mistakes() {
     )
     .await);
     post(
-        &server,
+        &server.api(""),
         &format!("/entries/{charged}/actual"),
         json!({"amount": "1.20"}),
     )
     .await;
     let api = server.api("");
+    let server_api = api.clone();
     with_panel(&server, move |panel| async move {
         panel.page.execute("document.getElementById('view-more').click()", vec![]).await.unwrap();
         wait_for(&panel.page, ROWS, |v| v == 5).await;
@@ -659,6 +660,15 @@ async fn an_editor_sees_estimate_and_actual_opens_a_row_and_fixes_mistakes() {
         let form = format!("{details} form.actual-form");
         panel.text_until(&format!("{form} button"), |t| t == "Confirm actual").await;
         panel.type_into(&format!("{form} .actual-amount"), "25000").await;
+        // A live update while an editor types keeps what is typed.
+        let before = panel.text("#summary .total .amount").await;
+        post(&server_api, "/entries", json!({"model": "fal-ai/flux/dev", "project": "Winter",
+            "cost": {"amount": "0.02", "currency": "USD"}})).await;
+        panel.text_until("#summary .total .amount", |t| t != before).await;
+        let typed = format!("return document.querySelector(\"{form} .actual-amount\").value");
+        assert_eq!(panel.js(&typed).await, "25000");
+        let focused = format!("return document.activeElement === document.querySelector(\"{form} .actual-amount\")");
+        assert_eq!(panel.js(&focused).await, true, "the field keeps the keyboard");
         panel.click(&format!("{form} button")).await;
         let said = panel.text_until(&format!("{details} .entry-status"), |t| !t.is_empty()).await;
         assert!(said.contains("25,000") || said.contains("25000"), "{said}");
@@ -666,11 +676,14 @@ async fn an_editor_sees_estimate_and_actual_opens_a_row_and_fixes_mistakes() {
         panel.shot("panel-confirm-large").await;
         panel.click(&format!("{form} button")).await;
         panel.text_until(&format!("{} .badge.actual", row(&kling)), |t| t.starts_with("Actual $25,000")).await;
+        // The row's details come back fresh, the form empty again.
+        panel.text_until(&format!("{form} button"), |t| t == "Confirm actual").await;
 
         // A decimal comma is read as one; "1,234" is refused as ambiguous.
         panel.type_into(&format!("{form} .actual-amount"), "1,234").await;
         panel.click(&format!("{form} button")).await;
         assert!(panel.text_until(&format!("{details} .entry-status"), |t| t.contains("ambiguous")).await.contains("'1,234'"));
+        panel.text_until(&format!("{form} button"), |t| t == "Confirm actual").await;
         panel.type_into(&format!("{form} .actual-amount"), "2,50").await;
         panel.click(&format!("{form} button")).await;
         panel.text_until(&format!("{} .badge.actual", row(&kling)), |t| t == "Actual $2.50").await;
