@@ -637,8 +637,12 @@ function setupHistory() {
       if (e.code === "confirm_large") {
         form.dataset.large = amount + " " + body.currency;
         button.textContent = `Confirm ${amount} ${body.currency} anyway`;
+        // The API's advice names its own field; the panel's is the button.
+        say(inWords(e.message.replace(/; send .*$/, ""), { amount: "Actual cost" }) +
+          `. If it is right, press "${button.textContent}".`);
+        return;
       }
-      say(e.message);
+      say(inWords(e.message, { amount: "Actual cost", currency: "Currency" }));
     }
   });
   list.addEventListener("input", (event) => {

@@ -403,8 +403,16 @@ impl Panel {
             Network::Loopback,
         )
         .await;
+        // The command line's window size is raised to Chromium's minimum;
+        // a resize is not.
+        page.set_window_size(360, 1400).await.unwrap();
         page.goto(&server.url).await.unwrap();
         wait_for(&page, TOTAL, |v| v != "").await;
+        let width = page
+            .execute("return window.innerWidth", vec![])
+            .await
+            .unwrap();
+        assert_eq!(width, 360, "the panel is tried at 360 px");
         Some(Panel {
             page,
             _driver: driver,
@@ -452,8 +460,13 @@ impl Panel {
         value.as_str().unwrap().to_string()
     }
 
-    /// A screenshot at the panel's width, named for the state it shows.
+    /// A screenshot at the panel's width, named for the state it shows;
+    /// nothing may stick out sideways.
     async fn shot(&self, name: &str) {
+        let fits = self
+            .js("return document.documentElement.scrollWidth <= window.innerWidth")
+            .await;
+        assert_eq!(fits, true, "{name}: the panel scrolls sideways at 360 px");
         std::fs::write(
             screenshots().join(format!("{name}-360.png")),
             self.page.screenshot().await.unwrap(),
