@@ -21,6 +21,7 @@ use crate::wire::{EntryJson, EntryPage};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -396,8 +397,9 @@ impl ListQuery {
     responses((status = 200, body = EntryPage), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     mut query: QueryArgs,
-) -> Result<Json<EntryPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut filter = filter(&mut query)?;
     let list = ListQuery::take(&mut query)?;
     query.finish()?;
@@ -417,8 +419,19 @@ pub async fn list(
             .transpose()?,
         search: list.search,
     };
-    let page = entries::list(&*state.store, &request).await?;
-    Ok(Json(page.into_wire(request.currency.is_some())?))
+    let searching = request.search.is_some();
+    let store = state.store.clone();
+    let answer = async move {
+        let page = entries::list(&*store, &request).await?;
+        Ok(Json(page.into_wire(request.currency.is_some())?).into_response())
+    };
+    if !searching {
+        return answer.await;
+    }
+    // A search reads every entry the filter keeps, as a report does: it is
+    // a heavy page (its own runtime, two at once, not from other sites).
+    super::heavy::check_site(&state.access, &headers)?;
+    state.heavy.run(answer).await
 }
 
 #[utoipa::path(get, path = "/api/v1/entries/{id}",
