@@ -249,7 +249,12 @@ async fn a_page_on_another_site_cannot_start_a_report_on_a_server_without_a_toke
     ledger.ok(&["log", "--model", "m", "--cost", "1"]);
     let server = Server::start(&ledger, &["--allow-origin", "http://localhost:3000"]);
     let client = http_client(false);
-    for path in ["/report.html", "/export.csv", "/verify", "/entries?search=m"] {
+    for path in [
+        "/report.html",
+        "/export.csv",
+        "/verify",
+        "/entries?search=m",
+    ] {
         for (site, origin, expected) in [
             (Some("cross-site"), None, 403),
             (Some("same-site"), Some("http://evil.localhost:1"), 403),

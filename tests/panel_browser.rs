@@ -546,6 +546,16 @@ async fn post(api: &str, path: &str, body: Value) -> reqwest::Response {
         .unwrap()
 }
 
+async fn confirm_actual(server: &Server, id: &str, amount: &str) {
+    let answer = post(
+        &server.api(""),
+        &format!("/entries/{id}/actual"),
+        json!({ "amount": amount }),
+    )
+    .await;
+    assert!(answer.status().is_success(), "{}", answer.status());
+}
+
 fn row(id: &str) -> String {
     format!("#history li.entry[data-id='{id}']")
 }
@@ -569,24 +579,14 @@ async fn an_editor_sees_estimate_and_actual_opens_a_row_and_fixes_mistakes() {
             "cost": {"amount": "0.05", "currency": "USD"}}),
     )
     .await);
-    post(
-        &server.api(""),
-        &format!("/entries/{confirmed}/actual"),
-        json!({"amount": "0.06"}),
-    )
-    .await;
+    confirm_actual(&server, &confirmed, "0.06").await;
     let close = id(log(
         &server,
         json!({"model": "fal-ai/flux/dev", "client": "Acme", "project": "Winter",
             "cost": {"amount": "1.00", "currency": "USD"}}),
     )
     .await);
-    post(
-        &server.api(""),
-        &format!("/entries/{close}/actual"),
-        json!({"amount": "1.005"}),
-    )
-    .await;
+    confirm_actual(&server, &close, "1.005").await;
     let uncharged = id(log(
         &server,
         json!({"model": "fal-ai/veo3", "client": "Acme", "project": "Winter",
@@ -599,12 +599,7 @@ async fn an_editor_sees_estimate_and_actual_opens_a_row_and_fixes_mistakes() {
             "status": "failed", "cost": {"amount": "4.80", "currency": "USD"}}),
     )
     .await);
-    post(
-        &server.api(""),
-        &format!("/entries/{charged}/actual"),
-        json!({"amount": "1.20"}),
-    )
-    .await;
+    confirm_actual(&server, &charged, "1.20").await;
     let api = server.api("");
     let server_api = api.clone();
     with_panel(&server, move |panel| async move {
