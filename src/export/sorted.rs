@@ -69,7 +69,7 @@ impl SortedLines {
     }
 
     fn sort(&mut self) {
-        self.lines.sort_unstable_by(|a, b| b.key.cmp(&a.key));
+        self.lines.sort_unstable_by_key(|line| std::cmp::Reverse(line.key));
     }
 
     /// Writes the lines in memory, sorted, to a new run.
@@ -184,7 +184,7 @@ mod tests {
             .collect();
         let borrowed: Vec<(Key, &str)> = lines.iter().map(|(k, l)| (*k, l.as_str())).collect();
         let mut expected = borrowed.clone();
-        expected.sort_by(|a, b| b.0.cmp(&a.0));
+        expected.sort_by_key(|(key, _)| std::cmp::Reverse(*key));
         let expected: String = expected.iter().map(|(_, l)| *l).collect();
 
         let (in_memory, runs) = sorted(1 << 20, &borrowed);
