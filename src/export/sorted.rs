@@ -69,7 +69,8 @@ impl SortedLines {
     }
 
     fn sort(&mut self) {
-        self.lines.sort_unstable_by_key(|line| std::cmp::Reverse(line.key));
+        self.lines
+            .sort_unstable_by_key(|line| std::cmp::Reverse(line.key));
     }
 
     /// Writes the lines in memory, sorted, to a new run.
