@@ -30,6 +30,10 @@ struct Args {
     /// Entries per transaction
     #[arg(long, default_value_t = 10_000)]
     batch: usize,
+    /// Dates anywhere in the year, in random order, instead of following
+    /// log order (as an import of an unsorted file leaves them)
+    #[arg(long)]
+    shuffled_dates: bool,
 }
 
 /// SplitMix64: small, fast and repeatable.
@@ -156,14 +160,19 @@ const MODELS: &[(&str, i64, &str)] = &[
     ("fal-ai/clarity-upscaler", 30_000, r#"{"upscale_factor":2}"#),
 ];
 
-/// Entry `n` of `total`: a year of work logged as it happened, oldest first.
-fn record(rng: &mut Rng, now: i64, n: u64, total: u64) -> EntryRecord {
+/// Entry `n` of `total`: a year of work logged as it happened, oldest first
+/// (or, `shuffled`, on any day of the year whatever its place in the log).
+fn record(rng: &mut Rng, now: i64, n: u64, total: u64, shuffled: bool) -> EntryRecord {
     let (client, projects) = rng.pick(CLIENTS);
     let project = rng.pick(projects);
     let (model, typical, params) = rng.pick(MODELS);
     let year = 365 * MICROS_PER_DAY;
     let step = year / total.max(1) as i64;
-    let occurred_at = now - year + n as i64 * step + rng.below(step.max(1) as u64) as i64;
+    let occurred_at = if shuffled {
+        now - year + rng.below(year as u64) as i64
+    } else {
+        now - year + n as i64 * step + rng.below(step.max(1) as u64) as i64
+    };
     // Costs vary around the typical price, to the micro-unit.
     let cost = typical / 2 + (rng.below(*typical as u64) as i64);
     let roll = rng.below(100);
@@ -230,12 +239,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (batches, received) = std::sync::mpsc::sync_channel::<Vec<EntryRecord>>(1);
     let (entries, size) = (args.entries, args.batch as u64);
     let mut rng = Rng(args.seed);
+    let shuffled = args.shuffled_dates;
     let maker = std::thread::spawn(move || {
         let mut made = 0u64;
         while made < entries {
             let count = (entries - made).min(size);
             let batch = (0..count)
-                .map(|i| record(&mut rng, now, made + i, entries))
+                .map(|i| record(&mut rng, now, made + i, entries, shuffled))
                 .collect();
             if batches.send(batch).is_err() {
                 return;

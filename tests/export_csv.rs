@@ -126,6 +126,46 @@ fn every_entry_is_one_row_with_plain_amounts_and_safe_text() {
     }
 }
 
+#[test]
+fn rows_are_newest_first_whatever_order_they_were_logged_in() {
+    for ledger in TestLedger::each() {
+        // Logged out of date order, two on one instant.
+        let dates = [
+            "2026-02-10T09:00:00Z",
+            "2026-01-05T09:00:00Z",
+            "2026-03-01T09:00:00Z",
+            "2026-01-05T09:00:00Z",
+            "2026-02-28T23:59:59Z",
+        ];
+        let ids: Vec<String> = dates
+            .iter()
+            .map(|at| {
+                ledger
+                    .ok(&["log", "--model", "m", "--cost", "1", "--at", at])
+                    .trim()
+                    .to_string()
+            })
+            .collect();
+        // Newest first; on one instant, the later logged first.
+        let expected: Vec<&str> = [2, 4, 0, 3, 1].iter().map(|&i| ids[i].as_str()).collect();
+        let order = |args: &[&str]| -> Vec<String> {
+            let (header, rows) = records(&ledger.ok(args));
+            rows.iter()
+                .map(|row| cell(&header, row, "id").to_string())
+                .collect()
+        };
+        // The whole ledger (read in log order, then sorted) and a range
+        // (read through the date index) list the same rows the same way.
+        assert_eq!(order(&["export", "csv"]), expected, "[{}]", ledger.backend);
+        assert_eq!(
+            order(&["export", "csv", "--since", "2000-01-01"]),
+            expected,
+            "[{}]",
+            ledger.backend
+        );
+    }
+}
+
 /// Temporary files of an export left in `dir`.
 fn partial_files(dir: &std::path::Path) -> Vec<std::fs::DirEntry> {
     std::fs::read_dir(dir)

@@ -1,3 +1,4 @@
 //! Exports of the ledger to files other programs read.
 
 pub mod csv;
+pub mod sorted;

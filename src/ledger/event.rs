@@ -432,6 +432,19 @@ impl EventBody {
         }
     }
 
+    /// `logged_records`, moving the records out of the event.
+    pub fn into_logged_records(self) -> Vec<EntryRecord> {
+        match self {
+            EventBody::EntryLogged(record) => vec![*record],
+            EventBody::EntriesImported(imported) => imported
+                .rows
+                .iter()
+                .map(|row| row.record(imported.batch))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn to_payload(&self) -> Result<String, SealError> {
         let value = match self {
             EventBody::EntryLogged(r) => serde_json::to_string(r),

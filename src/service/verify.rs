@@ -7,7 +7,7 @@
 
 use crate::ledger::event::Hash;
 use crate::ledger::replay::{into_entry, replay_entries, Positions};
-use crate::ledger::{EventBody, Head};
+use crate::ledger::{Event, EventBody, Head};
 use crate::store::{
     LedgerSnapshot, RollupSums, RowDigest, Store, StoreError, ENTRY_COLUMNS, EVENT_COLUMNS,
 };
@@ -56,7 +56,7 @@ pub async fn verify_snapshots<T: LedgerSnapshot + 'static>(
     // One key for both sides of this check, drawn afresh for each check.
     let digest = Arc::new(RowDigest::new());
     let view_scan = tokio::spawn(scan_view(view_snapshot, Arc::clone(&digest)));
-    let chain = replay_chain(&mut chain_snapshot, &digest).await?;
+    let (chain, mut chain_snapshot) = replay_chain(chain_snapshot, &digest).await?;
     let view = view_scan
         .await
         .map_err(|e| StoreError::Database(format!("the view scan stopped: {e}")))??;
@@ -171,11 +171,39 @@ struct Logged {
     position: i64,
 }
 
+/// Reads the chain's events page after page on a task of its own, one page
+/// ahead of the checks, and hands the snapshot back when the reading ends
+/// (at the end of the chain, on an error, or when the checks stop early).
+fn read_ahead<T: LedgerSnapshot + 'static>(
+    mut snapshot: T,
+) -> (
+    tokio::sync::mpsc::Receiver<Result<Vec<Event>, StoreError>>,
+    tokio::task::JoinHandle<T>,
+) {
+    let (pages, received) = tokio::sync::mpsc::channel(1);
+    let reader = tokio::spawn(async move {
+        let mut after = 0;
+        loop {
+            let page = snapshot.events_page(after, PAGE).await;
+            let last = page.as_ref().ok().and_then(|p| p.last()).map(|e| e.seq);
+            if pages.send(page).await.is_err() {
+                break;
+            }
+            match last {
+                Some(seq) => after = seq,
+                None => break,
+            }
+        }
+        snapshot
+    });
+    (received, reader)
+}
+
 /// Checks every link of the chain and replays the entries it logs.
-async fn replay_chain<T: LedgerSnapshot>(
-    snapshot: &mut T,
+async fn replay_chain<T: LedgerSnapshot + 'static>(
+    snapshot: T,
     digest: &RowDigest,
-) -> Result<ChainScan, StoreError> {
+) -> Result<(ChainScan, T), StoreError> {
     let mut scan = ChainScan {
         events: 0,
         head: None,
@@ -187,8 +215,9 @@ async fn replay_chain<T: LedgerSnapshot>(
     let mut logged: Vec<Logged> = Vec::new();
     // (entry id, position of the change event)
     let mut changed: Vec<(Uuid, i64)> = Vec::new();
-    'pages: loop {
-        let page = snapshot.events_page(expected.seq, PAGE).await?;
+    let (mut pages, reader) = read_ahead(snapshot);
+    'pages: while let Some(page) = pages.recv().await {
+        let page = page?;
         if page.is_empty() {
             break;
         }
@@ -219,11 +248,10 @@ async fn replay_chain<T: LedgerSnapshot>(
                     Ok(EventBody::LedgerReset(_)) => (event.seq != 1)
                         .then(|| format!("event {}: a reset can only start a chain", event.seq)),
                     Ok(body) if body.logs_entries() => {
-                        for record in body.logged_records() {
+                        for record in body.into_logged_records() {
                             let position = positions.next(event.seq);
                             let id = record.id;
-                            let entry =
-                                into_entry(record.into_owned(), position, event.recorded_at);
+                            let entry = into_entry(record, position, event.recorded_at);
                             logged.push(Logged {
                                 id,
                                 print: digest.entry(entry),
@@ -252,9 +280,13 @@ async fn replay_chain<T: LedgerSnapshot>(
             scan.events += 1;
         }
     }
+    drop(pages);
+    let mut snapshot = reader
+        .await
+        .map_err(|e| StoreError::Database(format!("the chain's reader stopped: {e}")))?;
     scan.head = (expected.hash != Hash::GENESIS).then(|| expected.hash.to_hex());
     if scan.problem.is_some() {
-        return Ok(scan);
+        return Ok((scan, snapshot));
     }
 
     // Each entry logged once, and changed only after it was logged.
@@ -262,7 +294,7 @@ async fn replay_chain<T: LedgerSnapshot>(
     if let Some(pair) = logged.windows(2).find(|w| w[0].id == w[1].id) {
         let seq = pair[0].seq.max(pair[1].seq);
         scan.problem = Some(format!("event {seq}: entry {} is logged twice", pair[0].id));
-        return Ok(scan);
+        return Ok((scan, snapshot));
     }
     let find = |logged: &[Logged], id: &Uuid| logged.binary_search_by_key(id, |l| l.id).ok();
     for (id, seq) in &changed {
@@ -270,7 +302,7 @@ async fn replay_chain<T: LedgerSnapshot>(
             scan.problem = Some(format!(
                 "event {seq}: changes entry {id}, which was not logged before it"
             ));
-            return Ok(scan);
+            return Ok((scan, snapshot));
         }
     }
 
@@ -304,7 +336,7 @@ async fn replay_chain<T: LedgerSnapshot>(
         }
     }
     scan.fingerprints = logged.into_iter().map(|l| (l.id, l.print)).collect();
-    Ok(scan)
+    Ok((scan, snapshot))
 }
 
 /// Splits changed entries, in order of their logging events, into groups of
@@ -352,14 +384,11 @@ async fn scan_view<T: LedgerSnapshot>(
     let mut after = 0;
     loop {
         let page = snapshot.view_page(after, PAGE, &digest).await?;
-        let Some(last) = page.last() else { break };
+        let Some(last) = page.rows.last() else { break };
         after = last.position;
-        for row in &page {
-            scan.fingerprints.push((row.id, row.fingerprint));
-            if let Some(counted) = &row.counted {
-                scan.rollups.add(counted, 1);
-            }
-        }
+        scan.fingerprints
+            .extend(page.rows.iter().map(|row| (row.id, row.fingerprint)));
+        scan.rollups.merge(page.sums);
     }
     scan.rollups = scan.rollups.without_zeros();
     // Read in log order (SQLite's table order), compared in id order.

@@ -8,14 +8,14 @@
 
 use super::error::StoreError;
 use super::request_key::request_key;
-use super::value::{Column, Row, Value};
+use super::value::{CellRef, Column, Row, Value};
 use crate::ledger::tags::fold;
 use crate::ledger::{Actual, Entry, Estimate, Event, Hash, Tags, Voiding};
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
 use std::borrow::Cow;
-use std::collections::hash_map::{DefaultHasher, RandomState};
-use std::hash::{BuildHasher, Hasher};
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use uuid::Uuid;
 
 /// Defines a table's column names (a slice and the comma-separated list for
@@ -55,11 +55,31 @@ table! {
     "prev_hash" Text, "hash" Text,
 }
 
+/// The index of column `name` in `columns`; a name not there fails the
+/// build where it is used in a constant.
+pub const fn column_index(columns: &[&str], name: &str) -> usize {
+    let mut i = 0;
+    while i < columns.len() {
+        let (a, b) = (columns[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("no such column")
+}
+
 /// Receives a row's cells in column order: a `Vec` of values to write, or
 /// a digest to compare.
 pub trait Cells {
     fn int(&mut self, value: Option<i64>);
-    fn text(&mut self, value: Option<Cow<'static, str>>);
+    fn text(&mut self, value: Option<Cow<'_, str>>);
 }
 
 impl Cells for Vec<Value> {
@@ -67,7 +87,7 @@ impl Cells for Vec<Value> {
         self.push(value.into());
     }
 
-    fn text(&mut self, value: Option<Cow<'static, str>>) {
+    fn text(&mut self, value: Option<Cow<'_, str>>) {
         self.push(value.map(Cow::into_owned).into());
     }
 }
@@ -115,8 +135,15 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
         None => (None, None),
     };
     let owned = |text: Option<String>| text.map(Cow::Owned);
-    let code = |currency: Currency| Some(Cow::Owned(currency.code().to_string()));
-    out.text(Some(Cow::Owned(id.to_string())));
+    fn code(currency: &Currency) -> Option<Cow<'_, str>> {
+        Some(Cow::Borrowed(currency.code()))
+    }
+    let actual_currency = actual.map(|a| a.amount.currency);
+    // Ids are written out on the stack: a digest only borrows them.
+    let (mut id_text, mut batch_text) = (Uuid::encode_buffer(), Uuid::encode_buffer());
+    let id_text: &str = id.hyphenated().encode_lower(&mut id_text);
+    let batch_text = batch.map(|b| &*b.hyphenated().encode_lower(&mut batch_text));
+    out.text(Some(Cow::Borrowed(id_text)));
     out.int(Some(position));
     out.text(Some(Cow::Borrowed(kind.as_str())));
     out.int(Some(occurred_at.0));
@@ -131,15 +158,15 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
     out.int(duration_ms);
     out.text(Some(Cow::Owned(params)));
     out.int(estimate_micros);
-    out.text(code(estimate_currency));
+    out.text(code(&estimate_currency));
     out.text(Some(Cow::Borrowed(estimate_tier.as_str())));
     out.int(actual.map(|a| a.amount.micros));
-    out.text(actual.and_then(|a| code(a.amount.currency)));
+    out.text(actual_currency.as_ref().and_then(code));
     out.int(actual.map(|a| a.confirmed_at.0));
     out.text(owned(void_reason));
     out.int(voided_at);
     out.int(cost.micros);
-    out.text(code(cost.currency));
+    out.text(code(&cost.currency));
     out.text(Some(Cow::Borrowed(cost.tier.as_str())));
     out.int(Some(i64::from(voided_at.is_some())));
     out.text(owned(price_version));
@@ -147,7 +174,7 @@ pub fn entry_cells(entry: Entry, out: &mut impl Cells) {
     out.int(Some(occurred_at.day()));
     out.int(key);
     out.int(Some(i64::from(charged)));
-    out.text(batch.map(|b| Cow::Owned(b.to_string())));
+    out.text(batch_text.map(Cow::Borrowed));
     out.text(billing.map(|b| Cow::Owned(billing_text(&b))));
     for tag_key in tag_keys {
         out.text(tag_key);
@@ -255,23 +282,47 @@ pub fn event_values(event: &Event) -> [Value; 7] {
     ]
 }
 
-/// An event read back from its row (selected with `EVENT_LIST`). Ids and
-/// hashes must be in the exact form gencost writes, so that no stored text
-/// differs from what the chain's hash covers.
-pub fn event_from_row(mut row: Row) -> Result<Event, StoreError> {
-    let seq = row.int("seq")?;
-    let mut read = || -> Result<Event, StoreError> {
+/// An event read back from its row (selected with `EVENT_LIST`).
+pub fn event_from_row(row: Row) -> Result<Event, StoreError> {
+    if *row.names != *EVENT_COLUMNS {
+        return Err(StoreError::Corrupt(format!(
+            "an event read as the columns {:?}",
+            row.names
+        )));
+    }
+    let cells: Vec<CellRef<'_>> = row.cells.iter().map(Value::as_cell).collect();
+    event_from_cells(&cells)
+}
+
+/// An event read back from its cells, borrowed in `EVENT_COLUMNS` order.
+/// Ids and hashes must be in the exact form gencost writes, so that no
+/// stored text differs from what the chain's hash covers.
+pub fn event_from_cells(cells: &[CellRef<'_>]) -> Result<Event, StoreError> {
+    let cell = |i: usize| {
+        cells.get(i).copied().ok_or_else(|| {
+            StoreError::Corrupt(format!("the result has no column {}", EVENT_COLUMNS[i]))
+        })
+    };
+    let int = |i: usize| cell(i)?.int(EVENT_COLUMNS[i]);
+    let opt_text = |i: usize| cell(i)?.opt_text(EVENT_COLUMNS[i]);
+    let text = |i: usize| {
+        opt_text(i)?.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "column {}: expected text, found NULL",
+                EVENT_COLUMNS[i]
+            ))
+        })
+    };
+    let seq = int(0)?;
+    let read = || -> Result<Event, StoreError> {
         Ok(Event {
             seq,
-            recorded_at: timestamp(row.int("recorded_at")?)?,
-            kind: row.text("kind")?,
-            entry_id: row
-                .opt_text("entry_id")?
-                .map(|t| parse_uuid(&t))
-                .transpose()?,
-            payload: row.text("payload")?,
-            prev_hash: parse_hash(&row.text("prev_hash")?)?,
-            hash: parse_hash(&row.text("hash")?)?,
+            recorded_at: timestamp(int(1)?)?,
+            kind: text(2)?.to_string(),
+            entry_id: opt_text(3)?.map(parse_uuid).transpose()?,
+            payload: text(4)?.to_string(),
+            prev_hash: parse_hash(text(5)?)?,
+            hash: parse_hash(text(6)?)?,
         })
     };
     read().map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))
@@ -280,7 +331,9 @@ pub fn event_from_row(mut row: Row) -> Result<Event, StoreError> {
 /// Digests of whole rows, to compare a stored view row with the row its
 /// replay would write without keeping rows in memory: 64-bit SipHash with a
 /// key drawn at random for each check, so no row can be forged in advance to
-/// collide, and one pass of a fast hash per row.
+/// collide. Each row's cells are encoded into one buffer (a tag, then the
+/// value; text with its length, so no two rows encode alike) and hashed in
+/// one call: SipHash fed cell by cell spent most of its time per call.
 pub struct RowDigest(RandomState);
 
 impl RowDigest {
@@ -290,22 +343,48 @@ impl RowDigest {
 
     /// The digest of stored cells.
     pub fn row(&self, cells: &[Value]) -> u64 {
-        let mut h = Digesting(self.0.build_hasher());
-        for cell in cells {
-            match cell {
-                Value::Null | Value::NullInt => h.0.write_u8(0),
-                Value::Int(v) => h.int(Some(*v)),
-                Value::Text(t) => h.str(t),
+        self.cells(cells.iter().map(Value::as_cell))
+    }
+
+    /// The digest of stored cells, borrowed from the backend's row.
+    pub fn cells<'a>(&self, cells: impl IntoIterator<Item = CellRef<'a>>) -> u64 {
+        self.encoded(|row| {
+            for cell in cells {
+                match cell {
+                    CellRef::Null => row.null(),
+                    CellRef::Int(v) => row.int(Some(v)),
+                    CellRef::Text(t) => row.str(t),
+                }
             }
-        }
-        h.0.finish()
+        })
     }
 
     /// The digest of the view row this entry is written as.
     pub fn entry(&self, entry: Entry) -> u64 {
-        let mut h = Digesting(self.0.build_hasher());
-        entry_cells(entry, &mut h);
-        h.0.finish()
+        self.encoded(|row| entry_cells(entry, row))
+    }
+
+    /// The digest of the row `encode` writes, in a buffer each thread
+    /// keeps from row to row.
+    fn encoded(&self, encode: impl FnOnce(&mut Digesting)) -> u64 {
+        thread_local! {
+            static BUFFER: std::cell::RefCell<Digesting> =
+                std::cell::RefCell::new(Digesting(Vec::with_capacity(4096)));
+        }
+        BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+            Ok(mut row) => {
+                row.0.clear();
+                encode(&mut row);
+                self.0.hash_one(row.0.as_slice())
+            }
+            // Not reached (a digest is not taken inside another), but a
+            // buffer of its own is as right.
+            Err(_) => {
+                let mut row = Digesting(Vec::new());
+                encode(&mut row);
+                self.0.hash_one(row.0.as_slice())
+            }
+        })
     }
 }
 
@@ -315,14 +394,18 @@ impl Default for RowDigest {
     }
 }
 
-/// Cells fed to a hasher in one encoding for stored and replayed rows.
-struct Digesting(DefaultHasher);
+/// A row's cells in one encoding for stored and replayed rows.
+struct Digesting(Vec<u8>);
 
 impl Digesting {
+    fn null(&mut self) {
+        self.0.push(0);
+    }
+
     fn str(&mut self, text: &str) {
-        self.0.write_u8(2);
-        self.0.write_u64(text.len() as u64);
-        self.0.write(text.as_bytes());
+        self.0.push(2);
+        self.0.extend_from_slice(&(text.len() as u64).to_le_bytes());
+        self.0.extend_from_slice(text.as_bytes());
     }
 }
 
@@ -330,17 +413,17 @@ impl Cells for Digesting {
     fn int(&mut self, value: Option<i64>) {
         match value {
             Some(v) => {
-                self.0.write_u8(1);
-                self.0.write_i64(v);
+                self.0.push(1);
+                self.0.extend_from_slice(&v.to_le_bytes());
             }
-            None => self.0.write_u8(0),
+            None => self.null(),
         }
     }
 
-    fn text(&mut self, value: Option<Cow<'static, str>>) {
+    fn text(&mut self, value: Option<Cow<'_, str>>) {
         match value {
             Some(text) => self.str(&text),
-            None => self.0.write_u8(0),
+            None => self.null(),
         }
     }
 }

@@ -24,7 +24,7 @@ pub use error::StoreError;
 pub use filter::{Cursor, Filter, Page};
 pub use folded_keys::NameMerge;
 pub use rates::RatesImported;
-pub use rollups::{Counted, RollupSums};
+pub use rollups::{Counted, CountedRef, RollupSums};
 pub use sql_store::{SqlStore, Upgraded, Writer};
 pub use url::DatabaseUrl;
 
@@ -58,8 +58,14 @@ pub struct ViewRow {
     pub id: Uuid,
     pub position: i64,
     pub fingerprint: u64,
-    /// What the row adds to the cost rollups, if it counts in totals.
-    pub counted: Option<Counted>,
+}
+
+/// A page of the view as `verify` reads it: its rows in log order, and
+/// what those that count in totals add to the cost rollups.
+#[derive(Debug, Default)]
+pub struct ViewPage {
+    pub rows: Vec<ViewRow>,
+    pub sums: RollupSums,
 }
 
 /// The live entries of one batch in one currency.
@@ -266,6 +272,16 @@ pub trait LedgerSnapshot: Send {
         page: Page,
     ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
 
+    /// The entries `filter` matches in log order (by `position`), after
+    /// position `after`, at most `limit`: one pass down the table, whatever
+    /// order the entries' dates are in.
+    fn list_in_log_order(
+        &mut self,
+        filter: &Filter,
+        after: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+
     /// Events after `after_seq` in chain order, at most `limit`, and fewer
     /// where import events (up to a megabyte each) would make the page large.
     fn events_page(
@@ -304,7 +320,7 @@ pub trait LedgerSnapshot: Send {
         after: i64,
         limit: i64,
         digest: &Arc<RowDigest>,
-    ) -> impl Future<Output = Result<Vec<ViewRow>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<ViewPage, StoreError>> + Send;
 
     /// The stored cost rollups, rows without entries left out.
     fn rollups(&mut self) -> impl Future<Output = Result<RollupSums, StoreError>> + Send;

@@ -3,7 +3,7 @@
 //! stays one gap-free sequence however many writers there are.
 
 use super::error::StoreError;
-use super::value::{Column, Row, RowsInsert, Value};
+use super::value::{CellRef, Column, Row, RowsInsert, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Column as _, Connection, PgConnection, PgPool, Row as _, TypeInfo, ValueRef};
 use std::str::FromStr;
@@ -171,32 +171,56 @@ pub async fn insert_rows(conn: &mut PgConnection, insert: &RowsInsert) -> Result
 }
 
 fn decode(row: &sqlx::postgres::PgRow, names: &Arc<[String]>) -> Result<Row, StoreError> {
+    Ok(Row {
+        names: Arc::clone(names),
+        cells: cells(row)?.into_iter().map(Value::from).collect(),
+    })
+}
+
+/// A row's cells, borrowed from the row sqlx read.
+fn cells(row: &sqlx::postgres::PgRow) -> Result<Vec<CellRef<'_>>, StoreError> {
     let mut cells = Vec::with_capacity(row.len());
-    for (i, name) in names.iter().enumerate() {
+    for (i, column) in row.columns().iter().enumerate() {
         let raw = row.try_get_raw(i).map_err(StoreError::from_sqlx)?;
         let cell = if raw.is_null() {
-            Value::Null
+            CellRef::Null
         } else {
-            let type_name = raw.type_info().name().to_string();
-            match type_name.as_str() {
-                "INT8" => Value::Int(row.try_get(i).map_err(StoreError::from_sqlx)?),
-                "INT4" => Value::Int(i64::from(
+            match raw.type_info().name() {
+                "INT8" => CellRef::Int(row.try_get(i).map_err(StoreError::from_sqlx)?),
+                "INT4" => CellRef::Int(i64::from(
                     row.try_get::<i32, _>(i).map_err(StoreError::from_sqlx)?,
                 )),
                 "TEXT" | "VARCHAR" | "NAME" => {
-                    Value::Text(row.try_get(i).map_err(StoreError::from_sqlx)?)
+                    CellRef::Text(row.try_get(i).map_err(StoreError::from_sqlx)?)
                 }
                 other => {
                     return Err(StoreError::Corrupt(format!(
-                        "column {name} holds an unexpected {other} value"
+                        "column {} holds an unexpected {other} value",
+                        column.name()
                     )))
                 }
             }
         };
         cells.push(cell);
     }
-    Ok(Row {
-        names: Arc::clone(names),
-        cells,
-    })
+    Ok(cells)
+}
+
+/// Runs a query and folds each row's cells, borrowed from sqlx's row,
+/// into `acc`.
+pub async fn query_fold<A>(
+    conn: &mut PgConnection,
+    sql: &str,
+    params: &[Value],
+    mut acc: A,
+    mut fold: impl FnMut(&mut A, &[CellRef<'_>]) -> Result<(), StoreError>,
+) -> Result<A, StoreError> {
+    let rows = bind_all(sql, params)
+        .fetch_all(conn)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    for row in &rows {
+        fold(&mut acc, &cells(row)?)?;
+    }
+    Ok(acc)
 }

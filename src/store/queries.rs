@@ -4,16 +4,16 @@
 //! read-only snapshot.
 
 use super::columns::{
-    entry_from_row, event_from_row, parse_currency, parse_hash, parse_uuid, RowDigest, ENTRY_LIST,
-    EVENT_LIST,
+    column_index, entry_from_row, event_from_cells, event_from_row, parse_currency, parse_hash,
+    parse_uuid, RowDigest, ENTRY_COLUMNS, ENTRY_LIST, EVENT_LIST,
 };
 use super::error::StoreError;
 use super::filter::{Cursor, Filter, Page};
 use super::request_key::request_key;
 use super::rollups::{self, RollupScope};
 use super::session::Session;
-use super::value::{placeholders, Value};
-use super::{BatchTotal, RecentRun, TagCount, ViewRow};
+use super::value::{placeholders, CellRef, Value};
+use super::{BatchTotal, RecentRun, TagCount, ViewPage, ViewRow};
 use crate::ledger::event::AmountCorrected;
 use crate::ledger::tags::fold;
 use crate::ledger::tags::normalize;
@@ -344,6 +344,25 @@ pub async fn list(
     rows.into_iter().map(entry_from_row).collect()
 }
 
+/// The entries `filter` matches in log order, after position `after`.
+pub async fn list_in_log_order(
+    session: &mut Session,
+    filter: &Filter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Entry>, StoreError> {
+    let mut params = Vec::new();
+    let clause = filter.where_clause(&mut params, filter.include_void);
+    params.push(Value::Int(after));
+    let clause = and_term(clause, &format!("position > ${}", params.len()));
+    params.push(Value::Int(limit));
+    let sql = format!(
+        "SELECT {ENTRY_LIST} FROM entries {clause} ORDER BY position LIMIT ${}",
+        params.len()
+    );
+    session.query_map(&sql, &params, entry_from_row).await
+}
+
 /// Sums of the cost used in totals, per group, currency and UTC day: from
 /// the cost rollups when they can answer, else from the entries. Tags are
 /// grouped by their folded keys and named by the ledger's spelling of each.
@@ -593,32 +612,43 @@ pub async fn events_page(
     after_seq: i64,
     limit: i64,
 ) -> Result<Vec<Event>, StoreError> {
-    let kinds = session
-        .query(
+    // (the last seq of the page, import events so far)
+    let (last, _) = session
+        .query_fold(
             "SELECT seq, kind FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
             &[Value::Int(after_seq), Value::Int(limit)],
+            (None, 0),
+            |(last, imports), cells| {
+                let [seq, kind] = cells else {
+                    return Err(StoreError::Corrupt("expected seq and kind".into()));
+                };
+                if *imports > IMPORT_EVENTS_PER_PAGE {
+                    return Ok(());
+                }
+                if kind.opt_text("kind")? == Some("entries_imported") {
+                    *imports += 1;
+                    if *imports > IMPORT_EVENTS_PER_PAGE {
+                        return Ok(());
+                    }
+                }
+                *last = Some(seq.int("seq")?);
+                Ok(())
+            },
         )
         .await?;
-    let mut last = None;
-    let mut imports = 0;
-    for mut row in kinds {
-        if row.text("kind")? == "entries_imported" {
-            if imports == IMPORT_EVENTS_PER_PAGE {
-                break;
-            }
-            imports += 1;
-        }
-        last = Some(row.int("seq")?);
-    }
     let Some(last) = last else {
         return Ok(Vec::new());
     };
     let sql = format!("SELECT {EVENT_LIST} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq");
     session
-        .query_map(
+        .query_fold(
             &sql,
             &[Value::Int(after_seq), Value::Int(last)],
-            event_from_row,
+            Vec::new(),
+            |events, cells| {
+                events.push(event_from_cells(cells)?);
+                Ok(())
+            },
         )
         .await
 }
@@ -795,36 +825,42 @@ fn logs_entry(event: &Event, id: Uuid) -> Result<bool, StoreError> {
 }
 
 /// View rows in log order after position `after`, each with the digest of all
-/// its stored cells.
+/// its stored cells, and what the rows that count add to the rollups.
 pub async fn view_page(
     session: &mut Session,
     after: i64,
     limit: i64,
     digest: &Arc<RowDigest>,
-) -> Result<Vec<ViewRow>, StoreError> {
+) -> Result<ViewPage, StoreError> {
+    const ID: usize = column_index(ENTRY_COLUMNS, "id");
+    const POSITION: usize = column_index(ENTRY_COLUMNS, "position");
     let sql =
         format!("SELECT {ENTRY_LIST} FROM entries WHERE position > $1 ORDER BY position LIMIT $2");
     let digest = Arc::clone(digest);
     session
-        .query_map(
+        .query_fold(
             &sql,
             &[Value::Int(after), Value::Int(limit)],
-            move |mut row| {
-                let fingerprint = digest.row(&row.cells);
-                let counted = rollups::Counted::of_row(&row)?;
-                let position = row.int("position")?;
+            ViewPage::default(),
+            move |page, cells| {
+                let fingerprint = digest.cells(cells.iter().copied());
+                if let Some(counted) = rollups::CountedRef::of_cells(cells)? {
+                    page.sums.add_ref(&counted, 1);
+                }
+                let cell = |i: usize| cells.get(i).copied().unwrap_or(CellRef::Null);
+                let position = cell(POSITION).int("position")?;
                 // A row whose id is not in gencost's own form is named by its text.
-                let id = row.text("id")?;
-                Ok(ViewRow {
-                    id: parse_uuid(&id).map_err(|_| {
+                let id = cell(ID).opt_text("id")?.unwrap_or_default();
+                page.rows.push(ViewRow {
+                    id: parse_uuid(id).map_err(|_| {
                         StoreError::Corrupt(format!(
                             "the view row at position {position} has a malformed id '{id}'"
                         ))
                     })?,
                     position,
                     fingerprint,
-                    counted,
-                })
+                });
+                Ok(())
             },
         )
         .await

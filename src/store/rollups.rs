@@ -12,10 +12,11 @@
 //! entries), costing an import what an index would. `verify` recomputes
 //! them from the entries.
 
+use super::columns::{column_index, ENTRY_COLUMNS};
 use super::error::StoreError;
 use super::filter::{Filter, Narrowed};
 use super::session::Session;
-use super::value::{Column, Row, RowsInsert, Value};
+use super::value::{CellRef, Column, Row, RowsInsert, Value};
 use crate::ledger::tags::fold;
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{Entry, TagField};
@@ -179,31 +180,67 @@ impl Counted {
         })
     }
 
-    /// The same, read from a stored view row (for `verify`).
-    pub fn of_row(row: &Row) -> Result<Option<Counted>, StoreError> {
-        if row.int("is_void")? != 0 || row.int("charged")? != 1 {
+    fn as_ref(&self) -> CountedRef<'_> {
+        CountedRef {
+            kind: &self.kind,
+            client: self.client.as_deref(),
+            project: self.project.as_deref(),
+            deliverable: self.deliverable.as_deref(),
+            model: self.model.as_deref(),
+            currency: &self.currency,
+            day: self.day,
+            micros: self.micros,
+        }
+    }
+}
+
+/// `Counted` borrowed from a stored view row's cells (for `verify`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountedRef<'a> {
+    kind: &'a str,
+    client: Option<&'a str>,
+    project: Option<&'a str>,
+    deliverable: Option<&'a str>,
+    model: Option<&'a str>,
+    currency: &'a str,
+    day: i64,
+    micros: Option<i64>,
+}
+
+impl<'a> CountedRef<'a> {
+    /// The part in the rollups of a stored view row (its cells in
+    /// `ENTRY_COLUMNS` order), if it counts in totals.
+    pub fn of_cells(cells: &[CellRef<'a>]) -> Result<Option<CountedRef<'a>>, StoreError> {
+        let cell = |name: &str| {
+            cells
+                .get(column_index(ENTRY_COLUMNS, name))
+                .copied()
+                .ok_or_else(|| StoreError::Corrupt(format!("the result has no column {name}")))
+        };
+        let int = |name: &str| cell(name)?.int(name);
+        let text = |name: &str| cell(name)?.opt_text(name);
+        if int("is_void")? != 0 || int("charged")? != 1 {
             return Ok(None);
         }
-        let text = |name: &str| row.peek_text(name);
-        Ok(Some(Counted {
+        Ok(Some(CountedRef {
             kind: text("kind")?.unwrap_or_default(),
             client: text("client_key")?,
             project: text("project_key")?,
             deliverable: text("deliverable_key")?,
             model: text("model")?,
             currency: text("cost_currency")?.unwrap_or_default(),
-            day: row.int("day")?,
-            micros: row.opt_int("cost_micros")?,
+            day: int("day")?,
+            micros: cell("cost_micros")?.opt_int("cost_micros")?,
         }))
     }
 
-    fn key(&self, rollup: Rollup) -> Option<&str> {
+    fn key(&self, rollup: Rollup) -> Option<&'a str> {
         match rollup {
-            Rollup::Kind => Some(&self.kind),
-            Rollup::Client => self.client.as_deref(),
-            Rollup::Project => self.project.as_deref(),
-            Rollup::Deliverable => self.deliverable.as_deref(),
-            Rollup::Model => self.model.as_deref(),
+            Rollup::Kind => Some(self.kind),
+            Rollup::Client => self.client,
+            Rollup::Project => self.project,
+            Rollup::Deliverable => self.deliverable,
+            Rollup::Model => self.model,
         }
     }
 }
@@ -236,14 +273,29 @@ pub struct RollupSums(HashMap<RollupKey, RollupSum>);
 impl RollupSums {
     /// Adds (`sign` 1) or takes away (`sign` -1) an entry's part.
     pub fn add(&mut self, counted: &Counted, sign: i64) {
+        self.add_ref(&counted.as_ref(), sign);
+    }
+
+    /// `add`, for a part borrowed from a stored row.
+    pub fn add_ref(&mut self, counted: &CountedRef<'_>, sign: i64) {
         for rollup in Rollup::ALL {
             let key = KeyRef {
                 rollup,
                 key: counted.key(rollup),
-                currency: &counted.currency,
+                currency: counted.currency,
                 day: counted.day,
             };
             self.add_to(key, counted.micros, sign);
+        }
+    }
+
+    /// Adds the sums of `other`, row by row.
+    pub fn merge(&mut self, other: RollupSums) {
+        for (key, sum) in other.0 {
+            let into = self.0.entry(key).or_default();
+            into.micros += sum.micros;
+            into.entries += sum.entries;
+            into.unpriced += sum.unpriced;
         }
     }
 

@@ -6,7 +6,7 @@
 use super::error::StoreError;
 use super::postgres;
 use super::sqlite::{BulkInsert, RunningInsert, SqliteSession};
-use super::value::{Row, RowsInsert, Value};
+use super::value::{CellRef, Row, RowsInsert, Value};
 use sqlx::pool::PoolConnection;
 use sqlx::{Postgres, Transaction};
 
@@ -42,6 +42,22 @@ impl Session {
                 .into_iter()
                 .map(map)
                 .collect(),
+        }
+    }
+
+    /// Runs a query and folds each row's cells into `acc` (on SQLite
+    /// beside the connection, the cells borrowed from SQLite's row).
+    pub async fn query_fold<A: Send + 'static>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        acc: A,
+        fold: impl FnMut(&mut A, &[CellRef<'_>]) -> Result<(), StoreError> + Send + 'static,
+    ) -> Result<A, StoreError> {
+        match self {
+            Session::Sqlite(s) => s.query_fold(sql, params, acc, fold).await,
+            Session::PostgresConn(c) => postgres::query_fold(c, sql, params, acc, fold).await,
+            Session::PostgresTx(t) => postgres::query_fold(t, sql, params, acc, fold).await,
         }
     }
 

@@ -16,7 +16,7 @@ use super::sqlite::SqlitePool;
 use super::value::Value;
 use super::{
     postgres, BatchTotal, DatabaseUrl, Executed, LedgerSnapshot, LedgerWriter, RatesImported,
-    Store, StoreInfo, TagCount, ViewRow,
+    Store, StoreInfo, TagCount, ViewPage,
 };
 use crate::fx::DayRate;
 use crate::ledger::event::LedgerReset;
@@ -291,6 +291,15 @@ impl LedgerSnapshot for Snapshot {
         queries::list(&mut self.session, filter, page).await
     }
 
+    async fn list_in_log_order(
+        &mut self,
+        filter: &Filter,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        queries::list_in_log_order(&mut self.session, filter, after, limit).await
+    }
+
     async fn events_page(&mut self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
         queries::events_page(&mut self.session, after_seq, limit).await
     }
@@ -316,7 +325,7 @@ impl LedgerSnapshot for Snapshot {
         after: i64,
         limit: i64,
         digest: &Arc<RowDigest>,
-    ) -> Result<Vec<ViewRow>, StoreError> {
+    ) -> Result<ViewPage, StoreError> {
         queries::view_page(&mut self.session, after, limit, digest).await
     }
 

@@ -10,7 +10,7 @@
 
 use super::error::StoreError;
 use super::request_key;
-use super::value::{Row, Value};
+use super::value::{CellRef, Row, Value};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
@@ -425,6 +425,22 @@ impl SqliteSession {
             .await
     }
 
+    /// Runs a query and folds each row into `acc` beside the connection,
+    /// its cells borrowed from SQLite: a long scan that only digests or
+    /// sums its rows copies no text.
+    pub async fn query_fold<A: Send + 'static>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        acc: A,
+        fold: impl FnMut(&mut A, &[CellRef<'_>]) -> Result<(), StoreError> + Send + 'static,
+    ) -> Result<A, StoreError> {
+        let sql = positional(sql).unwrap_or_else(|| sql.to_string());
+        let params = params.to_vec();
+        self.with_conn(move |conn| fold_rows(conn, &sql, &params, acc, fold))
+            .await
+    }
+
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         let sql = positional(sql).unwrap_or_else(|| sql.to_string());
         let params = params.to_vec();
@@ -507,20 +523,7 @@ fn query<T>(
     while let Some(row) = rows.next().map_err(db_error)? {
         let mut cells = Vec::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
-            cells.push(match row.get_ref(i).map_err(db_error)? {
-                ValueRef::Null => Value::Null,
-                ValueRef::Integer(v) => Value::Int(v),
-                ValueRef::Text(bytes) => {
-                    Value::Text(String::from_utf8(bytes.to_vec()).map_err(|_| {
-                        StoreError::Corrupt(format!("column {name} holds text that is not UTF-8"))
-                    })?)
-                }
-                ValueRef::Real(_) | ValueRef::Blob(_) => {
-                    return Err(StoreError::Corrupt(format!(
-                        "column {name} holds a value that is neither an integer nor text"
-                    )))
-                }
-            });
+            cells.push(cell(row, i, name)?.into());
         }
         out.push(map(Row {
             names: Arc::clone(&names),
@@ -528,6 +531,52 @@ fn query<T>(
         })?);
     }
     Ok(out)
+}
+
+fn fold_rows<A>(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value],
+    mut acc: A,
+    mut fold: impl FnMut(&mut A, &[CellRef<'_>]) -> Result<(), StoreError>,
+) -> Result<A, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(db_error)?;
+    let names: Vec<String> = statement
+        .column_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    bind(&mut statement, params)?;
+    let mut rows = statement.raw_query();
+    // One buffer of cells for every row: emptied, it is handed from one
+    // row's lifetime to the next by collecting into it in place.
+    let mut spare: Vec<CellRef<'static>> = Vec::with_capacity(names.len());
+    while let Some(row) = rows.next().map_err(db_error)? {
+        let mut cells: Vec<CellRef<'_>> = spare.into_iter().map(|_| CellRef::Null).collect();
+        for (i, name) in names.iter().enumerate() {
+            cells.push(cell(row, i, name)?);
+        }
+        fold(&mut acc, &cells)?;
+        cells.clear();
+        spare = cells.into_iter().map(|_| CellRef::Null).collect();
+    }
+    Ok(acc)
+}
+
+/// Column `i` of a row, borrowed; the ledger stores only integers and text.
+fn cell<'a>(row: &'a rusqlite::Row<'_>, i: usize, name: &str) -> Result<CellRef<'a>, StoreError> {
+    Ok(match row.get_ref(i).map_err(db_error)? {
+        ValueRef::Null => CellRef::Null,
+        ValueRef::Integer(v) => CellRef::Int(v),
+        ValueRef::Text(bytes) => CellRef::Text(std::str::from_utf8(bytes).map_err(|_| {
+            StoreError::Corrupt(format!("column {name} holds text that is not UTF-8"))
+        })?),
+        ValueRef::Real(_) | ValueRef::Blob(_) => {
+            return Err(StoreError::Corrupt(format!(
+                "column {name} holds a value that is neither an integer nor text"
+            )))
+        }
+    })
 }
 
 /// Binds `$n` parameters by their number (SQLite numbers named parameters in

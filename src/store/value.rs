@@ -46,6 +46,65 @@ impl From<Option<String>> for Value {
     }
 }
 
+/// A cell borrowed from the row a backend read, so a scan can digest or
+/// sum rows without copying their text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellRef<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+}
+
+impl Value {
+    pub fn as_cell(&self) -> CellRef<'_> {
+        match self {
+            Value::Null | Value::NullInt => CellRef::Null,
+            Value::Int(v) => CellRef::Int(*v),
+            Value::Text(t) => CellRef::Text(t),
+        }
+    }
+}
+
+impl<'a> CellRef<'a> {
+    /// An integer or NULL; `name` says which column in an error.
+    pub fn opt_int(self, name: &str) -> Result<Option<i64>, StoreError> {
+        match self {
+            CellRef::Null => Ok(None),
+            CellRef::Int(v) => Ok(Some(v)),
+            CellRef::Text(t) => Err(StoreError::Corrupt(format!(
+                "column {name}: expected an integer, found text '{t}'"
+            ))),
+        }
+    }
+
+    pub fn int(self, name: &str) -> Result<i64, StoreError> {
+        self.opt_int(name)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("column {name}: expected an integer, found NULL"))
+        })
+    }
+
+    /// Text or NULL.
+    pub fn opt_text(self, name: &str) -> Result<Option<&'a str>, StoreError> {
+        match self {
+            CellRef::Null => Ok(None),
+            CellRef::Text(t) => Ok(Some(t)),
+            CellRef::Int(v) => Err(StoreError::Corrupt(format!(
+                "column {name}: expected text, found the integer {v}"
+            ))),
+        }
+    }
+}
+
+impl From<CellRef<'_>> for Value {
+    fn from(cell: CellRef<'_>) -> Value {
+        match cell {
+            CellRef::Null => Value::Null,
+            CellRef::Int(v) => Value::Int(v),
+            CellRef::Text(t) => Value::Text(t.to_string()),
+        }
+    }
+}
+
 /// The type of a column in a bulk insert.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Column {
