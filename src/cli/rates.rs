@@ -29,7 +29,7 @@ pub struct ImportArgs {
 #[derive(Args, Debug)]
 pub struct UpdateArgs {
     /// Where to download from
-    #[arg(long, default_value = ECB_DAILY_URL)]
+    #[arg(long, env = "GENCOST_ECB_URL", default_value = ECB_DAILY_URL)]
     url: String,
     /// Print JSON instead of text
     #[arg(long)]
@@ -54,6 +54,10 @@ pub async fn run<S: Store>(store: &S, command: RatesCommand, out: Out<'_>) -> Re
         }
         RatesCommand::Update(args) => {
             let report = rates::update(store, &args.url).await?;
+            if !args.json {
+                // What it added first: the reason one runs it.
+                write_text(out, &format!("{}\n", rates::update_summary(&report)))?;
+            }
             write_import(out, &report, args.json)
         }
         RatesCommand::Show(args) => show(store, args, out).await,

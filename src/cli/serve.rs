@@ -34,6 +34,39 @@ pub struct ServeArgs {
     allow_origins: Vec<String>,
     #[command(flatten)]
     upstream: super::fal::UpstreamArgs,
+    /// Do not fetch ECB's daily exchange rates in the background (by
+    /// default the server fetches them at start and once a day; also
+    /// GENCOST_RATE_UPDATES=0)
+    #[arg(long)]
+    no_rate_updates: bool,
+}
+
+/// Where the background rate updates fetch from, or `None` when they are
+/// off (`--no-rate-updates`, or GENCOST_RATE_UPDATES=0); GENCOST_ECB_URL
+/// points them elsewhere (a mirror, or a test's server).
+fn rate_updates(off: bool) -> Result<Option<String>> {
+    let on = match std::env::var("GENCOST_RATE_UPDATES")
+        .ok()
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("" | "1" | "true" | "on" | "yes") => true,
+        Some("0" | "false" | "off" | "no") => false,
+        Some(other) => {
+            return Err(Error::input(format!(
+                "GENCOST_RATE_UPDATES: '{other}' is not 0 or 1"
+            )))
+        }
+    };
+    if off || !on {
+        return Ok(None);
+    }
+    Ok(Some(
+        std::env::var("GENCOST_ECB_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| crate::service::rates::ECB_DAILY_URL.to_string()),
+    ))
 }
 
 pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_>) -> Result<Exit> {
@@ -70,6 +103,7 @@ pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_
         // would show in the process list.
         fal_key: std::env::var(crate::service::fal::api::KEY_VARIABLE).ok(),
         fal_upstream,
+        rate_updates: rate_updates(args.no_rate_updates)?,
     };
     server::serve(store, catalog, options, out).await?;
     Ok(Exit::Success)

@@ -94,6 +94,8 @@ pub struct Stale {
 #[derive(Clone, Debug, Default)]
 pub struct StaleCheck {
     worst: Option<(i64, i64)>,
+    /// Every day an amount of was converted at a stale rate.
+    days: std::collections::BTreeSet<i64>,
 }
 
 impl StaleCheck {
@@ -107,6 +109,7 @@ impl StaleCheck {
         if !Self::is_stale(rate, day) {
             return;
         }
+        self.days.insert(day);
         let older = match self.worst {
             None => true,
             Some((rate_day, amount_day)) => (rate.day, -day) < (rate_day, -amount_day),
@@ -114,6 +117,11 @@ impl StaleCheck {
         if older {
             self.worst = Some((rate.day, day));
         }
+    }
+
+    /// The days of the amounts converted at a stale rate, oldest first.
+    pub fn days(&self) -> Vec<i64> {
+        self.days.iter().copied().collect()
     }
 
     /// The stale conversion with the oldest rate, if any.

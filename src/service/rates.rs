@@ -135,6 +135,51 @@ pub async fn update<S: Store>(store: &S, url: &str) -> Result<ImportReport> {
     import_bytes(store, url, &bytes).await
 }
 
+/// How often a running server fetches ECB's daily rates, and how soon it
+/// tries again when ECB could not be reached.
+pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Keeps the ledger's ECB rates fresh while a server runs: fetches `url`
+/// now and then once a day (an hour after a failure), saying on stderr what
+/// it added or why it could not. Runs until the server stops; nothing waits
+/// for it.
+pub async fn refresh_daily<S: Store>(store: std::sync::Arc<S>, url: String) {
+    loop {
+        let wait = match update(&*store, &url).await {
+            Ok(report) => {
+                if report.changes.added + report.changes.changed > 0 {
+                    eprintln!("rates: {}", update_summary(&report));
+                }
+                REFRESH_EVERY
+            }
+            Err(e) => {
+                eprintln!("rates: cannot update the ECB rates ({e}); trying again in an hour");
+                RETRY_AFTER
+            }
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// What an update added: `added 30 ECB rates (2026-12-04)`, or that
+/// there was nothing new.
+pub fn update_summary(report: &ImportReport) -> String {
+    let days = if report.first_date == report.last_date {
+        report.last_date.clone()
+    } else {
+        format!("{} to {}", report.first_date, report.last_date)
+    };
+    let c = &report.changes;
+    match (c.added, c.changed) {
+        (0, 0) => format!(
+            "up to date: nothing new (the latest ECB rates, of {days}, were already in the ledger)"
+        ),
+        (added, 0) => format!("added {added} ECB rates ({days})"),
+        (added, changed) => format!("added {added} ECB rates and corrected {changed} ({days})"),
+    }
+}
+
 async fn import_bytes<S: Store>(store: &S, source: &str, bytes: &[u8]) -> Result<ImportReport> {
     let parsed = ecb::parse(bytes).map_err(|e| Error::input(format!("{source}: {e}")))?;
     let days = parsed.days();

@@ -30,6 +30,8 @@ impl Server {
             .args(args)
             .env_remove("FAL_KEY")
             .env_remove("GENCOST_FAL_UPSTREAM")
+            // No test server reaches out to ECB unless a test asks it to.
+            .env("GENCOST_RATE_UPDATES", "0")
             .envs(env.iter().copied())
             .env("GENCOST_DATABASE", &ledger.url)
             .env("GENCOST_CONFIG_DIR", ledger.config_dir())
