@@ -226,6 +226,7 @@ function downloads() {
   const q = query();
   // The server names the files after their scope and day.
   $("export").href = "/api/v1/export.csv?" + q;
+  $("export-xlsx").href = "/api/v1/export.xlsx?" + q;
   $("report").href = "/api/v1/report.html?" + q;
 }
 

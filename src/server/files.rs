@@ -140,6 +140,43 @@ pub async fn export_csv(
         .await
 }
 
+#[utoipa::path(get, path = "/api/v1/export.xlsx", params(FilterText, ExportQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                description = "the workbook `gencost export xlsx` writes"),
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 503, body = ErrorBody, description = "two reports or exports are being made (`overloaded`, with Retry-After)")))]
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    mut query: QueryArgs,
+) -> Result<Response, ApiError> {
+    super::heavy::check_site(&state.access, &headers)?;
+    let mut filter = filter(&mut query)?;
+    let asked_currency = query.take("currency")?;
+    filter.include_void = query.flag("include_void")?;
+    query.finish()?;
+    let currency = asked_currency
+        .map(|c| currency("currency", &c))
+        .transpose()?;
+    let name = download_name(&filter, "xlsx");
+    let store = state.store.clone();
+    state
+        .heavy
+        .run(async move {
+            // The workbook is a zip archive: made whole in memory (its
+            // rows were spooled to a temporary file), then sent.
+            let mut book = Vec::new();
+            crate::service::export::export_xlsx(&*store, &filter, currency, &mut book, |_| {})
+                .await?;
+            Ok(attachment(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                &name,
+                Body::from(book),
+            ))
+        })
+        .await
+}
+
 /// What `GET /report.html` takes besides the filter.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]

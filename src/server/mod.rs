@@ -38,6 +38,8 @@ pub struct ServeOptions {
     pub fal_key: Option<String>,
     /// Where the fal proxy really sends requests (`--fal-upstream`).
     pub fal_upstream: Option<reqwest::Url>,
+    /// Where to fetch ECB's daily rates from once a day; `None`: never.
+    pub rate_updates: Option<String>,
 }
 
 /// What every handler shares.
@@ -74,6 +76,7 @@ fn router(state: AppState) -> Router {
             get(api::active_tags).put(api::set_active_tags),
         )
         .route("/export.csv", get(files::export_csv))
+        .route("/export.xlsx", get(files::export_xlsx))
         .route("/report.html", get(files::report_html))
         .route(
             "/import",
@@ -143,6 +146,12 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| Error::Io(format!("cannot read the bound address: {e}")))?;
     let store = Arc::new(store);
+    if let Some(url) = options.rate_updates.clone() {
+        tokio::spawn(crate::service::rates::refresh_daily(
+            Arc::clone(&store),
+            url,
+        ));
+    }
     let (stop, shutdown) = watch::channel(false);
     let state = AppState {
         changes: Arc::new(events::Changes::start(store.clone(), shutdown.clone()).await),

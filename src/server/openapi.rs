@@ -28,6 +28,7 @@ use utoipa::OpenApi;
         api::active_tags,
         api::set_active_tags,
         files::export_csv,
+        files::export_xlsx,
         files::report_html,
         files::import,
         files::imports,

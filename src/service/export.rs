@@ -1,6 +1,6 @@
-//! The CSV export: every entry matching a filter, newest first, read page
-//! by page and written to a writer in bounded memory however large the
-//! ledger.
+//! The CSV and XLSX exports: every entry matching a filter, newest first,
+//! read page by page and written to a writer in bounded memory however
+//! large the ledger.
 
 use super::convert::entry_in;
 use super::entries::MAX_PAGE;
@@ -8,7 +8,8 @@ use super::rates::rate_table;
 use crate::error::{Error, Result};
 use crate::export::csv::{row, HEADER};
 use crate::export::sorted::{SortedLines, RUN_BYTES};
-use crate::fx::RateTable;
+use crate::export::xlsx::XlsxExport;
+use crate::fx::{RateTable, RateUsed};
 use crate::ledger::Entry;
 use crate::money::Currency;
 use crate::store::{Cursor, Filter, LedgerSnapshot, Page, Store, StoreError};
@@ -23,6 +24,24 @@ pub struct Exported {
     pub rows: u64,
     pub head_seq: i64,
     pub head: Option<String>,
+}
+
+/// How the CSV is written: RFC 4180 with `,` by default; spreadsheets in
+/// locales whose decimal mark is a comma (Swedish, German) expect `;`, and
+/// Excel reads UTF-8 only after a byte-order mark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvOptions {
+    pub delimiter: u8,
+    pub byte_order_mark: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: b',',
+            byte_order_mark: false,
+        }
+    }
 }
 
 /// Writes the CSV of the entries matching `filter` to `out` (UTF-8, RFC 4180
@@ -40,6 +59,26 @@ pub async fn export_csv<S: Store>(
     store: &S,
     filter: &Filter,
     currency: Option<Currency>,
+    out: impl Write,
+    progress: impl FnMut(u64),
+) -> Result<Exported> {
+    export_csv_with(
+        store,
+        filter,
+        currency,
+        CsvOptions::default(),
+        out,
+        progress,
+    )
+    .await
+}
+
+/// `export_csv` with the delimiter and byte-order mark of `options`.
+pub async fn export_csv_with<S: Store>(
+    store: &S,
+    filter: &Filter,
+    currency: Option<Currency>,
+    options: CsvOptions,
     mut out: impl Write,
     mut progress: impl FnMut(u64),
 ) -> Result<Exported> {
@@ -47,7 +86,11 @@ pub async fn export_csv<S: Store>(
         Some(_) => Some(rate_table(store, None).await?),
         None => None,
     };
-    let mut lines = Lines::new();
+    if options.byte_order_mark {
+        out.write_all("\u{feff}".as_bytes())
+            .map_err(write_failed)?;
+    }
+    let mut lines = Lines::new(options.delimiter);
     out.write_all(lines.format(HEADER.iter().copied())?)
         .map_err(write_failed)?;
     let mut snapshot = store.snapshot().await?;
@@ -81,6 +124,62 @@ pub async fn export_csv<S: Store>(
         head_seq: head.seq,
         head: (head.seq > 0).then(|| head.hash.to_hex()),
     })
+}
+
+/// Writes the XLSX workbook of the entries matching `filter` to `out`:
+/// the CSV's rows with typed cells, and a sheet of totals per client and
+/// project (see `export::xlsx`). `currency` and `progress` as for the CSV.
+/// Rows are read newest first through the date index (the workbook is
+/// built in memory as it goes).
+pub async fn export_xlsx<S: Store>(
+    store: &S,
+    filter: &Filter,
+    currency: Option<Currency>,
+    out: impl Write + Send,
+    mut progress: impl FnMut(u64),
+) -> Result<Exported> {
+    let table = match currency {
+        Some(_) => Some(rate_table(store, None).await?),
+        None => None,
+    };
+    let table = table.as_ref().zip(currency);
+    let mut book = XlsxExport::new().map_err(Error::Io)?;
+    let mut snapshot = store.snapshot().await?;
+    let head = snapshot.head().await?;
+    let (mut pages, reader) = read_ahead(snapshot, filter.clone(), true);
+    let mut rows = 0u64;
+    while let Some(page) = pages.recv().await {
+        for entry in &page? {
+            let (entry, rates) = converted(entry, table);
+            book.push(&entry, &rates).map_err(Error::Io)?;
+            rows += 1;
+        }
+        progress(rows);
+    }
+    drop(pages);
+    let _ = reader.await;
+    book.finish(out).map_err(|e| {
+        if e.contains("Broken pipe") {
+            Error::ClosedPipe
+        } else {
+            Error::Io(e)
+        }
+    })?;
+    Ok(Exported {
+        rows,
+        head_seq: head.seq,
+        head: (head.seq > 0).then(|| head.hash.to_hex()),
+    })
+}
+
+/// An entry with its amounts converted with `table` when given, and the
+/// rates used. An amount no rate converts stays in its own currency, which
+/// the row's currency columns name.
+fn converted(entry: &Entry, table: Option<(&RateTable, Currency)>) -> (Entry, Vec<RateUsed>) {
+    match table.map(|(table, to)| entry_in(table, entry, to)) {
+        Some(Ok(converted)) => (converted.entry, converted.rates),
+        _ => (entry.clone(), Vec::new()),
+    }
 }
 
 /// Reads the pages of an export on a task of their own, one page ahead of
@@ -131,11 +230,23 @@ fn write_failed(e: std::io::Error) -> Error {
 }
 
 /// Formats records as CSV lines, one at a time.
-struct Lines(csv::Writer<Vec<u8>>);
+struct Lines {
+    writer: csv::Writer<Vec<u8>>,
+    delimiter: u8,
+}
 
 impl Lines {
-    fn new() -> Lines {
-        Lines(csv::Writer::from_writer(Vec::new()))
+    fn new(delimiter: u8) -> Lines {
+        Lines {
+            writer: Lines::writer(Vec::new(), delimiter),
+            delimiter,
+        }
+    }
+
+    fn writer(buffer: Vec<u8>, delimiter: u8) -> csv::Writer<Vec<u8>> {
+        csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(buffer)
     }
 
     /// The line of an entry, its amounts converted with `table` when given.
@@ -157,17 +268,18 @@ impl Lines {
         let failed = |e: csv::Error| Error::Io(format!("cannot write the CSV: {e}"));
         // Lines are formatted one after another into one buffer, emptied
         // now and then (the writer lends its buffer only by value).
-        if self.0.get_ref().len() > 1 << 20 {
-            let writer = std::mem::replace(&mut self.0, csv::Writer::from_writer(Vec::new()));
+        if self.writer.get_ref().len() > 1 << 20 {
+            let emptied = Lines::writer(Vec::new(), self.delimiter);
+            let writer = std::mem::replace(&mut self.writer, emptied);
             let mut buffer = writer
                 .into_inner()
                 .map_err(|e| failed(e.into_error().into()))?;
             buffer.clear();
-            self.0 = csv::Writer::from_writer(buffer);
+            self.writer = Lines::writer(buffer, self.delimiter);
         }
-        let start = self.0.get_ref().len();
-        self.0.write_record(record).map_err(failed)?;
-        self.0.flush().map_err(|e| failed(e.into()))?;
-        Ok(&self.0.get_ref()[start..])
+        let start = self.writer.get_ref().len();
+        self.writer.write_record(record).map_err(failed)?;
+        self.writer.flush().map_err(|e| failed(e.into()))?;
+        Ok(&self.writer.get_ref()[start..])
     }
 }
