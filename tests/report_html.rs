@@ -2,14 +2,16 @@
 //! (events with fixed ids and times, appended verbatim) renders to the golden
 //! file byte for byte on every backend; user text is escaped everywhere;
 //! nothing external is referenced; the invoice's markup and the estimate
-//! accuracy are exact; bad input writes nothing; and headless Chromium opens
-//! the file with the network disabled.
+//! accuracy are exact, and the invoice shown in cents adds up; the charts
+//! keep external costs and untagged entries apart; bad input writes nothing;
+//! and headless Chromium opens the file with the network disabled, axe-core
+//! finds no violation in it, and it fits a 360 px window.
 //!
 //! `GENCOST_UPDATE_GOLDEN=1 cargo test --test report_html` rewrites the
 //! golden file after an intended change.
 
 mod common;
-use common::browser::{browser, session, Driver, Log, Network};
+use common::browser::{axe_violations, browser, emulate_viewport, session, Driver, Log, Network};
 use common::TestLedger;
 use gencost::ledger::event::{ActualConfirmed, EntryVoided, Params, TagsChanged};
 use gencost::ledger::{EntryRecord, Event, EventBody, Head, Kind, Status, Tags, Tier};
@@ -541,6 +543,48 @@ async fn the_report_states_scope_period_zone_and_figures() {
         )),
         "combined total {shown}"
     );
+    // Charts: generations by model, then each external source marked as
+    // such; entries without a deliverable told apart, not drawn as a bar.
+    let chart = |n: usize| {
+        html.split("<svg class=\"chart")
+            .nth(n)
+            .unwrap()
+            .split("</svg>")
+            .next()
+            .unwrap()
+    };
+    let models = chart(1);
+    let labels: Vec<&str> = models
+        .split("<title>")
+        .skip(1)
+        .map(|t| t.split("</title>").next().unwrap())
+        .collect();
+    let external: Vec<&&str> = labels.iter().filter(|l| l.contains("(external)")).collect();
+    assert_eq!(
+        external,
+        [
+            &"Midjourney (external): €24.00",
+            &"Runway (monthly plan) (external): €12.79"
+        ],
+        "{labels:?}"
+    );
+    // The generations come first and hold no external source.
+    assert!(
+        labels
+            .iter()
+            .position(|l| l.contains("(external)"))
+            .unwrap()
+            >= labels.len() - 2
+    );
+    assert_eq!(models.matches("class=\"bar ext\"").count(), 2);
+    // A long model id wraps onto a second line rather than being cut.
+    assert!(models.contains("<tspan x=\"222\" dy=\"14\">text-to-video</tspan>"));
+    assert!(!html.contains('…'));
+    let deliverables = chart(2);
+    assert!(!deliverables.contains("(no deliverable)"), "{deliverables}");
+    assert!(html.contains(
+        "<p class=\"note untagged\">Not tagged with a deliverable: €36.80 (3 entries)</p>"
+    ));
     // Scoped to one client: its name heads the report and the others are gone.
     let scoped = ledger.dir.path().join("acme.html");
     let args: Vec<String> = [
@@ -678,9 +722,10 @@ async fn the_markup_column_adds_up_to_the_markup_line_exactly() {
         assert_eq!(r.invoice.markup_total, 2);
         assert_eq!(r.invoice.subtotal, 15);
         assert_eq!(r.invoice.total, 17);
+        // Shown to the client in cents: $0.000017 rounds to $0.00.
         let html = gencost::report::html::render_html(&r);
-        assert!(html.contains("<tr class=\"mk\"><td>Markup 10%</td><td class=\"n\"></td><td class=\"n\"></td><td class=\"n\">$0.000002</td>"), "{html}");
-        assert!(html.contains("<tr class=\"tot\"><td>Total with markup</td><td class=\"n\"></td><td class=\"n\"></td><td class=\"n\"></td><td class=\"n\">$0.000017</td>"));
+        assert!(html.contains("<tr class=\"mk\"><td>Markup 10%</td><td class=\"n\"></td><td class=\"n\"></td><td class=\"n\">$0.00</td>"), "{html}");
+        assert!(html.contains("<tr class=\"tot\"><td>Total with markup</td><td class=\"n\"></td><td class=\"n\"></td><td class=\"n\"></td><td class=\"n\">$0.00</td>"));
     }
     // The fixture: every group adds up its children, and the markup is
     // 12.5 % of the subtotal, rounded half to even once.
@@ -706,6 +751,111 @@ async fn the_markup_column_adds_up_to_the_markup_line_exactly() {
         i.markup_total,
         i.clients.iter().map(|c| c.markup).sum::<i64>()
     );
+}
+
+/// The invoice table's rows as (class, [cost, markup, total]) in cents.
+fn invoice_cents(html: &str) -> Vec<(String, Vec<i64>)> {
+    let start = html.find("<table class=\"inv\">").expect("the invoice");
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    let cents = |cell: &str| -> i64 {
+        let digits: String = cell.chars().filter(|c| c.is_ascii_digit()).collect();
+        assert!(
+            cell.contains('.') && cell.len() - cell.find('.').unwrap() == 3,
+            "{cell}"
+        );
+        digits.parse().unwrap()
+    };
+    table
+        .split("<tr class=\"")
+        .skip(1)
+        .map(|row| {
+            let class = row[..row.find('"').unwrap()].to_string();
+            let cells: Vec<&str> = row
+                .split("<td class=\"n\">")
+                .skip(2)
+                .map(|c| &c[..c.find("</td>").unwrap()])
+                .filter(|c| !c.is_empty())
+                .collect();
+            (class, cells.iter().map(|c| cents(c)).collect())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_invoice_shows_cents_that_add_up() {
+    for ledger in TestLedger::each() {
+        // Three lines of $0.333333 at 10 %: $0.999999 rounds once to $1.00,
+        // so one line shows $0.34; the markup, $0.10 in all, likewise.
+        let mut c = Chain::new();
+        for (n, d) in [(1, "A"), (2, "B"), (3, "C")] {
+            c.log(entry(
+                n,
+                "2025-09-02T09:15:00Z",
+                GEN,
+                "fal.ai",
+                Some("m"),
+                (Some("X"), Some("P"), Some(d)),
+                Some((333_333, USD)),
+                None,
+                None,
+            ));
+        }
+        let store = with_events(&ledger, &c.events).await;
+        let r = gathered(store, Some("10")).await;
+        assert_eq!((r.invoice.subtotal, r.invoice.total), (999_999, 1_099_999));
+        let html = gencost::report::html::render_html(&r);
+        let rows = invoice_cents(&html);
+        let expected: Vec<(String, Vec<i64>)> = [
+            ("l1", vec![100, 10, 110]),
+            ("l2", vec![100, 10, 110]),
+            ("l3", vec![34, 4, 38]),
+            ("l3", vec![33, 3, 36]),
+            ("l3", vec![33, 3, 36]),
+            ("sub", vec![100, 10, 110]),
+            ("mk", vec![10, 10]),
+            ("tot", vec![110]),
+        ]
+        .into_iter()
+        .map(|(c, v)| (c.to_string(), v))
+        .collect();
+        assert_eq!(rows, expected, "[{}]", ledger.backend);
+        assert!(html.contains("the lines are rounded so that they add up to them exactly"));
+        // The log keeps the exact figures.
+        assert!(html.contains("<td>$0.333333<td>"), "{html}");
+    }
+    // The golden report (EUR, 12.5 %): every group and the subtotal are the
+    // sums of their rounded lines, and each row's total is cost + markup.
+    let golden = std::fs::read_to_string(golden_path()).unwrap();
+    let rows = invoice_cents(&golden);
+    let (mut clients, mut lines) = (vec![0i64; 3], vec![0i64; 3]);
+    let mut projects: Vec<(Vec<i64>, Vec<i64>)> = Vec::new();
+    for (class, v) in &rows {
+        match class.as_str() {
+            "l1" | "l2" | "l3" | "sub" => assert_eq!(v[0] + v[1], v[2], "{class} {v:?}"),
+            _ => {}
+        }
+        match class.as_str() {
+            "l1" => (0..3).for_each(|i| clients[i] += v[i]),
+            "l2" => projects.push((v.clone(), vec![0; 3])),
+            "l3" => {
+                let p = projects.last_mut().unwrap();
+                (0..3).for_each(|i| {
+                    p.1[i] += v[i];
+                    lines[i] += v[i];
+                });
+            }
+            "sub" => {
+                assert_eq!(&clients, v);
+                assert_eq!(&lines, v);
+            }
+            _ => {}
+        }
+    }
+    for (project, sum) in projects {
+        assert_eq!(project, sum);
+    }
+    let tot = rows.iter().find(|(c, _)| c == "tot").expect("a total line");
+    assert_eq!(tot.1[0], lines[2]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -962,6 +1112,106 @@ async fn chromium_opens_the_report_offline_without_errors_and_draws_the_charts()
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic.into_panic());
     }
+}
+
+/// The golden fixture's report opened in headless Chromium `size` px wide;
+/// `check` runs on it and the session ends whatever it found.
+async fn in_chromium<F, Fut>(size: (u32, u32), check: F)
+where
+    F: FnOnce(fantoccini::Client) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let Some((chromium, driver_path)) = browser() else {
+        return;
+    };
+    let ledger = TestLedger::sqlite();
+    with_events(&ledger, &fixture()).await;
+    let out = ledger.dir.path().join("report.html");
+    run_report(&ledger, &golden_args(&out));
+    let driver = Driver::start(&driver_path);
+    let profile = tempfile::tempdir().unwrap();
+    let client = session(&chromium, &driver, profile.path(), size, Network::Off).await;
+    let page = url::Url::from_file_path(&out).unwrap();
+    client.goto(page.as_str()).await.unwrap();
+    let outcome = tokio::spawn(check(client.clone())).await;
+    let _ = client.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn axe_core_finds_no_violations_in_the_report() {
+    in_chromium((1100, 1400), |page| async move {
+        let Some(found) = axe_violations(&page).await else {
+            return;
+        };
+        assert_eq!(found, serde_json::json!([]), "axe-core on the report");
+        // With every month of the log open too.
+        page.execute(
+            "document.querySelectorAll('details').forEach(d => d.open = true)",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let found = axe_violations(&page).await.unwrap();
+        assert_eq!(found, serde_json::json!([]), "axe-core, the log open");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_invoice_fits_a_360_px_window_scrolling_within_its_box() {
+    in_chromium((360, 800), |page| async move {
+        // Headless Chromium keeps its window at least 500 px wide or so:
+        // the page is given 360 px by emulation instead.
+        emulate_viewport(&page, (360, 800)).await;
+        let js = |script: &'static str| {
+            let page = page.clone();
+            async move { page.execute(script, vec![]).await.unwrap() }
+        };
+        // Chromium's window is wider than its viewport by its frame: read
+        // the viewport the page got.
+        let viewport = js("return document.documentElement.clientWidth").await;
+        let viewport = viewport.as_f64().unwrap();
+        // (360 px less a scroll bar's width)
+        assert!((300.0..=360.0).contains(&viewport), "{viewport}");
+        // The page itself does not scroll sideways.
+        let page_width = js("return document.documentElement.scrollWidth").await;
+        let wide = js("return Array.from(document.querySelectorAll('body *')) \
+            .filter(e => (e.getBoundingClientRect().right > document.documentElement.clientWidth \
+                || e.scrollWidth > e.clientWidth + 1) && !(e.parentElement && e.parentElement.closest('.scroll'))) \
+            .map(e => e.tagName + ' ' + e.getAttribute('class'))").await;
+        assert!(
+            page_width.as_f64().unwrap() <= viewport,
+            "the page is {page_width} px wide in a {viewport} px window: {wide}"
+        );
+        // The invoice's box fits the window, and the table, wider than
+        // it, scrolls inside it.
+        let sizes = js(
+            "const box = document.querySelector('.scroll:has(> table.inv)'); \
+             const r = box.getBoundingClientRect(); \
+             return [r.left, r.right, box.scrollWidth, box.clientWidth, getComputedStyle(box).overflowX]",
+        )
+        .await;
+        let (left, right, scroll, client, overflow): (f64, f64, f64, f64, String) =
+            serde_json::from_value(sizes).unwrap();
+        assert!(left >= 0.0 && right <= viewport, "the box spans {left}..{right}");
+        assert!(scroll >= client, "{scroll} {client}");
+        assert_eq!(overflow, "auto");
+        // A screen reader can reach the box with the keyboard.
+        let focusable = js(
+            "const box = document.querySelector('.scroll:has(> table.inv)'); \
+             return [box.tabIndex, box.getAttribute('role'), box.getAttribute('aria-label')]",
+        )
+        .await;
+        assert_eq!(focusable, serde_json::json!([0, "region", "Invoice summary"]));
+        js("document.querySelector('table.inv').scrollIntoView()").await;
+        let png = page.screenshot().await.unwrap();
+        let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_html_360.png");
+        std::fs::write(&shot, png).unwrap();
+    })
+    .await;
 }
 
 #[test]

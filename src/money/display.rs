@@ -13,11 +13,26 @@ use super::{div_round_half_even, Currency, MICROS_PER_UNIT};
 
 /// The currency's usual decimals: its ISO 4217 minor unit, except SEK, which
 /// is shown with one decimal.
-fn display_decimals(currency: Currency) -> u32 {
+pub fn display_decimals(currency: Currency) -> u32 {
     match currency.code() {
         "SEK" => 1,
         _ => u32::from(currency.minor_digits()),
     }
+}
+
+/// The micro-units in one step of the currency's display precision: 10,000
+/// for USD (cents), 100,000 for SEK (one decimal), 1,000,000 for JPY.
+pub fn display_unit(currency: Currency) -> i64 {
+    10i64.pow(6 - display_decimals(currency).min(6))
+}
+
+/// `micros` rounded half to even to the currency's display precision, still
+/// in micro-units (`$1.005` gives 1,000,000).
+pub fn round_to_display(micros: i64, currency: Currency) -> i64 {
+    let unit = display_unit(currency);
+    // |result| <= |micros| + unit / 2, which fits unless micros is at the edge.
+    let units = div_round_half_even(i128::from(micros), i128::from(unit));
+    i64::try_from(units * i128::from(unit)).unwrap_or(micros)
 }
 
 /// Formats a total for people, with symbol and thousands separators, rounded
@@ -83,14 +98,22 @@ pub fn format_entry(micros: i64, currency: Currency) -> String {
 
 fn with_symbol(negative: bool, number: &str, currency: Currency) -> String {
     let sign = if negative { "-" } else { "" };
-    match currency.code() {
-        "USD" => format!("{sign}${number}"),
-        "EUR" => format!("{sign}€{number}"),
-        "GBP" => format!("{sign}£{number}"),
-        "JPY" => format!("{sign}¥{number}"),
-        "SEK" => format!("{sign}{number} kr"),
-        code => format!("{sign}{code} {number}"),
-    }
+    let (before, after) = affixes(currency);
+    format!("{sign}{before}{number}{after}")
+}
+
+/// What is written before and after an amount's number: `("$", "")`,
+/// `("", " kr")`, `("NOK ", "")`.
+pub fn affixes(currency: Currency) -> (String, String) {
+    let (before, after) = match currency.code() {
+        "USD" => ("$", ""),
+        "EUR" => ("€", ""),
+        "GBP" => ("£", ""),
+        "JPY" => ("¥", ""),
+        "SEK" => ("", " kr"),
+        code => return (format!("{code} "), String::new()),
+    };
+    (before.to_string(), after.to_string())
 }
 
 /// `abs` micro-units rounded half to even to `decimals` places, as an integer

@@ -6,7 +6,10 @@ mod currency;
 mod display;
 
 pub use currency::{Currency, UnknownCurrency};
-pub use display::{format_display, format_entry, format_exact};
+pub use display::{
+    affixes, display_decimals, display_unit, format_display, format_entry, format_exact,
+    round_to_display,
+};
 
 use std::fmt;
 

@@ -4,9 +4,10 @@
 //! the SVG writer's). The same `Report` and the same time zone always give
 //! the same bytes.
 
+use super::rounding::{round_invoice, RoundedGroup, RoundedInvoice};
 use super::svg::{self, Bar};
 use crate::ledger::{Kind, Status, Tier};
-use crate::money::{div_round_half_even, format_display, format_exact, Currency};
+use crate::money::{display_unit, div_round_half_even, format_display, format_exact, Currency};
 use crate::pricing::LicenseStatus;
 use crate::service::report::{
     InvoiceGroup, LicenseOrigin, LogMonth, LogRow, ModelAccuracy, Report, Sum, ACCURACY_THRESHOLD,
@@ -43,10 +44,13 @@ struct Page<'a> {
     kpis: Vec<Kpi>,
     model_chart: String,
     deliverable_chart: String,
+    /// The cost of entries without a deliverable, told apart from its chart.
+    untagged: Option<String>,
     time_chart: String,
     time_caption: String,
     invoice: Vec<InvoiceRow>,
     invoice_foot: Vec<InvoiceRow>,
+    rounding_note: String,
     markup: Option<String>,
     accuracy: Vec<AccuracyRow>,
     accuracy_all: Option<AccuracyRow>,
@@ -129,24 +133,27 @@ impl<'a> Page<'a> {
     fn new(r: &'a Report) -> Page<'a> {
         let c = r.currency;
         let log_rows = r.log.iter().map(|m| m.rows.len()).sum();
+        let rounded = round_invoice(&r.invoice, c);
         Page {
             title: &r.title,
             meta: meta(r),
             kpis: kpis(r),
-            model_chart: bar_chart(
-                "Cost by model",
-                r.by_model.iter().map(|l| (name(&l.key, "(no model)"), l.sum)),
-                "other models",
-                c,
-            ),
+            model_chart: model_chart(r),
             deliverable_chart: bar_chart(
                 "Cost by deliverable",
                 r.by_deliverable
                     .iter()
-                    .map(|l| (name(&l.key, "(no deliverable)"), l.sum)),
-                "other deliverables",
+                    .filter_map(|l| Some((l.key.clone()?, l.sum))),
+                ("other deliverable", "other deliverables"),
                 c,
             ),
+            untagged: r.by_deliverable.iter().find(|l| l.key.is_none()).map(|l| {
+                format!(
+                    "Not tagged with a deliverable: {} ({})",
+                    sum_text(&l.sum, c),
+                    plural(l.sum.count, "entry", "entries")
+                )
+            }),
             time_chart: time_chart(r),
             time_caption: format!(
                 "By {} (UTC days{}), in {c}.",
@@ -157,8 +164,9 @@ impl<'a> Page<'a> {
                     ""
                 }
             ),
-            invoice: invoice_rows(r),
-            invoice_foot: invoice_foot(r),
+            invoice: invoice_rows(r, &rounded),
+            invoice_foot: invoice_foot(r, &rounded),
+            rounding_note: rounding_note(c),
             markup: r.invoice.markup.map(|m| m.to_string()),
             accuracy: r
                 .accuracy
@@ -201,14 +209,7 @@ impl<'a> Page<'a> {
                     )
                 })
                 .collect(),
-            stale: r.stale.as_ref().map(|s| {
-                format!(
-                    "Some amounts were converted at rates more than {} days older than they are, the oldest of {} (for an amount of {}).",
-                    crate::fx::STALE_AFTER_DAYS,
-                    s.rate_date,
-                    s.amount_date
-                )
-            }),
+            stale: r.stale.as_ref().map(|s| stale_warning(s, &r.stale_days)),
             currency: c,
             tz: &r.tz,
             zone: zone_name(&r.tz),
@@ -260,6 +261,42 @@ impl<'a> Page<'a> {
             tier,
         }
     }
+}
+
+/// The warning when some amounts were converted at rates much older than
+/// they are: which days, how old, and the command that fixes it.
+fn stale_warning(s: &crate::fx::Stale, days: &[i64]) -> String {
+    format!(
+        "Amounts of {} were converted at exchange rates more than {} days older than they are \
+         (the oldest of {}), because this ledger has no ECB rates for {}. \
+         Fetch them with “gencost rates update” (or import ECB's file with “gencost rates import FILE”), \
+         then make this report again.",
+        day_ranges(days),
+        crate::fx::STALE_AFTER_DAYS,
+        s.rate_date,
+        if days.len() == 1 { "that day" } else { "those days" },
+    )
+}
+
+/// `2026-12-01 to 2026-12-04, 2026-12-07`: days, runs of consecutive ones
+/// joined.
+fn day_ranges(days: &[i64]) -> String {
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for &d in days {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == d => *end = d,
+            _ => runs.push((d, d)),
+        }
+    }
+    let parts: Vec<String> = runs
+        .iter()
+        .map(|&(a, b)| match b - a {
+            0 => day_label(a),
+            1 => format!("{}, {}", day_label(a), day_label(b)),
+            _ => format!("{} to {}", day_label(a), day_label(b)),
+        })
+        .collect();
+    parts.join(", ")
 }
 
 fn kind_label(kind: Kind) -> &'static str {
@@ -401,16 +438,57 @@ fn kpis(r: &Report) -> Vec<Kpi> {
     ]
 }
 
+/// Generations by model, then external costs by source, marked external.
+fn model_chart(r: &Report) -> String {
+    let c = r.currency;
+    let mut bars = bars(
+        r.by_model
+            .iter()
+            .map(|l| (name(&l.key, "(no model)"), l.sum)),
+        ("other model", "other models"),
+        c,
+    );
+    bars.extend(
+        self::bars(
+            r.by_external
+                .iter()
+                .map(|l| (name(&l.key, "(no source)"), l.sum)),
+            ("other external source", "other external sources"),
+            c,
+        )
+        .into_iter()
+        .map(|b| Bar {
+            label: format!("{} (external)", b.label),
+            external: true,
+            ..b
+        }),
+    );
+    if bars.is_empty() {
+        return String::new();
+    }
+    svg::bar_chart("Cost by model, and external costs by source", &bars, c)
+}
+
 fn bar_chart(
     label: &str,
     lines: impl Iterator<Item = (String, Sum)>,
-    others: &str,
+    others: (&str, &str),
     c: Currency,
 ) -> String {
-    let lines: Vec<(String, Sum)> = lines.collect();
-    if lines.is_empty() {
+    let bars = bars(lines, others, c);
+    if bars.is_empty() {
         return String::new();
     }
+    svg::bar_chart(label, &bars, c)
+}
+
+/// The `MAX_BARS` largest lines, and one bar adding up the rest.
+fn bars(
+    lines: impl Iterator<Item = (String, Sum)>,
+    (one, many): (&str, &str),
+    c: Currency,
+) -> Vec<Bar> {
+    let lines: Vec<(String, Sum)> = lines.collect();
     let mut bars: Vec<Bar> = lines
         .iter()
         .take(MAX_BARS)
@@ -418,6 +496,7 @@ fn bar_chart(
             label: name.clone(),
             micros: sum.total,
             value: sum_text(sum, c),
+            external: false,
         })
         .collect();
     if lines.len() > MAX_BARS {
@@ -428,13 +507,15 @@ fn bar_chart(
             sum.count += s.count;
             sum.unpriced += s.unpriced;
         }
+        let n = rest.len();
         bars.push(Bar {
-            label: format!("{} {others}", rest.len()),
+            label: format!("{n} {}", if n == 1 { one } else { many }),
             micros: sum.total,
             value: sum_text(&sum, c),
+            external: false,
         });
     }
-    svg::bar_chart(label, &bars, c)
+    bars
 }
 
 fn time_chart(r: &Report) -> String {
@@ -458,43 +539,44 @@ fn time_chart(r: &Report) -> String {
     )
 }
 
-fn invoice_rows(r: &Report) -> Vec<InvoiceRow> {
+fn invoice_rows(r: &Report, rounded: &RoundedInvoice) -> Vec<InvoiceRow> {
     let c = r.currency;
     let mut rows = Vec::new();
-    let row = |class: &'static str, g: &InvoiceGroup, none: &str| InvoiceRow {
-        class,
-        name: name(&g.name, none),
-        count: if g.unpriced > 0 {
-            format!("{} ({} unpriced)", count(g.count), count(g.unpriced))
-        } else {
-            count(g.count)
-        },
-        cost: format_exact(g.cost, c),
-        markup: format_exact(g.markup, c),
-        total: format_exact(g.cost.saturating_add(g.markup), c),
-    };
-    for client in &r.invoice.clients {
-        rows.push(row("l1", client, "(no client)"));
-        for project in &client.children {
-            rows.push(row("l2", project, "(no project)"));
-            for deliverable in &project.children {
-                rows.push(row("l3", deliverable, "(no deliverable)"));
+    let row =
+        |class: &'static str, g: &InvoiceGroup, shown: &RoundedGroup, none: &str| InvoiceRow {
+            class,
+            name: name(&g.name, none),
+            count: if g.unpriced > 0 {
+                format!("{} ({} unpriced)", count(g.count), count(g.unpriced))
+            } else {
+                count(g.count)
+            },
+            cost: format_rounded(shown.cost, c),
+            markup: format_rounded(shown.markup, c),
+            total: format_rounded(shown.total(), c),
+        };
+    for (client, rc) in r.invoice.clients.iter().zip(&rounded.clients) {
+        rows.push(row("l1", client, rc, "(no client)"));
+        for (project, rp) in client.children.iter().zip(&rc.children) {
+            rows.push(row("l2", project, rp, "(no project)"));
+            for (deliverable, rd) in project.children.iter().zip(&rp.children) {
+                rows.push(row("l3", deliverable, rd, "(no deliverable)"));
             }
         }
     }
     rows
 }
 
-fn invoice_foot(r: &Report) -> Vec<InvoiceRow> {
+fn invoice_foot(r: &Report, rounded: &RoundedInvoice) -> Vec<InvoiceRow> {
     let c = r.currency;
     let i = &r.invoice;
     let mut rows = vec![InvoiceRow {
         class: "sub",
         name: "Subtotal".into(),
         count: count(i.count),
-        cost: format_exact(i.subtotal, c),
-        markup: format_exact(i.markup_total, c),
-        total: format_exact(i.total, c),
+        cost: format_rounded(rounded.subtotal, c),
+        markup: format_rounded(rounded.markup_total, c),
+        total: format_rounded(rounded.total, c),
     }];
     if let Some(m) = i.markup {
         rows.push(InvoiceRow {
@@ -502,8 +584,8 @@ fn invoice_foot(r: &Report) -> Vec<InvoiceRow> {
             name: format!("Markup {m}"),
             count: String::new(),
             cost: String::new(),
-            markup: format_exact(i.markup_total, c),
-            total: format_exact(i.markup_total, c),
+            markup: format_rounded(rounded.markup_total, c),
+            total: format_rounded(rounded.markup_total, c),
         });
         rows.push(InvoiceRow {
             class: "tot",
@@ -511,10 +593,26 @@ fn invoice_foot(r: &Report) -> Vec<InvoiceRow> {
             count: String::new(),
             cost: String::new(),
             markup: String::new(),
-            total: format_exact(i.total, c),
+            total: format_rounded(rounded.total, c),
         });
     }
     rows
+}
+
+/// An amount already rounded to display decimals, shown at them (never the
+/// two significant digits `format_display` gives a tiny non-zero total).
+fn format_rounded(micros: i64, c: Currency) -> String {
+    format_exact(micros, c)
+}
+
+/// The line under the invoice saying how its figures are rounded.
+fn rounding_note(c: Currency) -> String {
+    let step = format_exact(display_unit(c), c);
+    format!(
+        "Amounts are rounded to {step}: the subtotal and the total are each rounded once, \
+         the lines are rounded so that they add up to them exactly (largest remainder), \
+         and each client and project is the sum of its rounded lines. The log keeps the exact figures."
+    )
 }
 
 /// Millionths of a percent with two decimals: `12.35%`.
@@ -697,5 +795,50 @@ mod tests {
         assert_eq!(percent(5_000), "0.00%"); // 0.005 % rounds half to even
         assert_eq!(percent(15_000), "0.02%");
         assert_eq!(plural(1, "entry", "entries"), "1 entry");
+    }
+
+    #[test]
+    fn stale_days_are_named_in_runs() {
+        let d = |t: &str| crate::timestamp::parse_day(t).unwrap();
+        let days = [
+            d("2026-12-01"),
+            d("2026-12-02"),
+            d("2026-12-03"),
+            d("2026-12-05"),
+            d("2026-12-07"),
+            d("2026-12-08"),
+        ];
+        assert_eq!(
+            day_ranges(&days),
+            "2026-12-01 to 2026-12-03, 2026-12-05, 2026-12-07, 2026-12-08"
+        );
+        assert_eq!(day_ranges(&days[3..4]), "2026-12-05");
+    }
+
+    #[test]
+    fn the_rest_is_one_bar_named_in_the_singular_or_plural() {
+        let line = |i: i64| {
+            (
+                format!("m{i}"),
+                Sum {
+                    total: 1_000_000 * (20 - i),
+                    count: 1,
+                    unpriced: 0,
+                },
+            )
+        };
+        let names = |n: i64| -> Vec<String> {
+            bars(
+                (0..n).map(line),
+                ("other model", "other models"),
+                Currency::USD,
+            )
+            .into_iter()
+            .map(|b| b.label)
+            .collect()
+        };
+        assert_eq!(names(MAX_BARS as i64).len(), MAX_BARS);
+        assert_eq!(names(MAX_BARS as i64 + 1).last().unwrap(), "1 other model");
+        assert_eq!(names(MAX_BARS as i64 + 3).last().unwrap(), "3 other models");
     }
 }

@@ -96,6 +96,28 @@ impl Svg {
         self.out.push_str("</text>");
     }
 
+    /// Lines of text, right-aligned at `x`, the first with its baseline at
+    /// `y`, each `step` below the last; the full text as a tooltip when it
+    /// was shortened.
+    pub fn text_lines(&mut self, x: i64, y: i64, step: i64, lines: &[String], full: Option<&str>) {
+        let _ = write!(
+            self.out,
+            "<text class=\"label\" x=\"{x}\" y=\"{y}\" text-anchor=\"end\">"
+        );
+        if let Some(full) = full {
+            let _ = write!(self.out, "<title>{}</title>", escape(full));
+        }
+        for (i, line) in lines.iter().enumerate() {
+            let dy = if i == 0 { 0 } else { step };
+            let _ = write!(
+                self.out,
+                "<tspan x=\"{x}\" dy=\"{dy}\">{}</tspan>",
+                escape(line)
+            );
+        }
+        self.out.push_str("</text>");
+    }
+
     fn close(&mut self, element: &str, title: Option<&str>) {
         match title {
             Some(title) => {
@@ -155,11 +177,48 @@ fn shorten(text: &str, max: usize) -> (String, bool) {
     (format!("{short}…"), true)
 }
 
-/// One bar: a label, its amount (micro-units) and the text beside it.
+/// Text wrapped into lines of at most `width` characters, broken after a
+/// space, `/`, `-`, `_` or `.` where one is near, at most `max_lines` of
+/// them (the last shortened with an ellipsis only beyond that); `true` when
+/// something was cut.
+fn wrap(text: &str, width: usize, max_lines: usize) -> (Vec<String>, bool) {
+    let chars: Vec<char> = text.chars().collect();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        if lines.len() + 1 == max_lines || chars.len() - start <= width {
+            let rest: String = chars[start..].iter().collect();
+            let (last, cut) = shorten(&rest, width);
+            lines.push(last);
+            return (lines, cut);
+        }
+        let end = start + width;
+        let brk = (start + width / 2..end)
+            .rev()
+            .find(|&i| matches!(chars[i], ' ' | '/' | '-' | '_' | '.'))
+            .map_or(end, |i| i + 1);
+        lines.push(
+            chars[start..brk]
+                .iter()
+                .collect::<String>()
+                .trim_end()
+                .to_string(),
+        );
+        start = brk;
+        while chars.get(start) == Some(&' ') {
+            start += 1;
+        }
+    }
+    (lines, false)
+}
+
+/// One bar: a label, its amount (micro-units) and the text beside it;
+/// `external` bars (costs from outside gencost) are drawn apart by class.
 pub struct Bar {
     pub label: String,
     pub micros: i64,
     pub value: String,
+    pub external: bool,
 }
 
 const WIDTH: i64 = 720;
@@ -167,19 +226,34 @@ const LABEL_W: i64 = 230;
 const VALUE_W: i64 = 130;
 const ROW_H: i64 = 24;
 const BAR_H: i64 = 16;
+/// A bar label's characters per line, and the extra height of each line
+/// after the first: long model ids wrap rather than being cut.
+const LABEL_CHARS: usize = 32;
+const LABEL_LINES: usize = 3;
+const LINE_H: i64 = 14;
 
 /// A horizontal bar chart with an axis in `currency`.
 pub fn bar_chart(label: &str, bars: &[Bar], currency: Currency) -> String {
     let top_pad = 8;
     let axis_h = 26;
-    let height = top_pad + ROW_H * bars.len().max(1) as i64 + axis_h;
+    let labels: Vec<(Vec<String>, bool)> = bars
+        .iter()
+        .map(|b| wrap(&b.label, LABEL_CHARS, LABEL_LINES))
+        .collect();
+    let row_h = |lines: usize| ROW_H + LINE_H * (lines.max(1) as i64 - 1);
+    let rows_h: i64 = if labels.is_empty() {
+        ROW_H
+    } else {
+        labels.iter().map(|(l, _)| row_h(l.len())).sum()
+    };
+    let height = top_pad + rows_h + axis_h;
     let mut svg = Svg::new(WIDTH, height, "chart bars", label);
     let plot_x = LABEL_W;
     let plot_w = WIDTH - LABEL_W - VALUE_W;
     let max = bars.iter().map(|b| i128::from(b.micros)).max().unwrap_or(0);
     let step = nice_step(max, 4);
     let top = axis_top(max, step);
-    let axis_y = top_pad + ROW_H * bars.len().max(1) as i64;
+    let axis_y = top_pad + rows_h;
     // Grid and axis labels.
     let mut tick: i128 = 0;
     while tick <= top {
@@ -195,15 +269,16 @@ pub fn bar_chart(label: &str, bars: &[Bar], currency: Currency) -> String {
         svg.text(x, axis_y + 16, "middle", "tick", &text, None);
         tick += step;
     }
-    for (i, bar) in bars.iter().enumerate() {
-        let y = top_pad + ROW_H * i as i64;
-        let (short, cut) = shorten(&bar.label, 32);
-        svg.text(
+    let mut y = top_pad;
+    for (bar, (lines, cut)) in bars.iter().zip(&labels) {
+        let h = row_h(lines.len());
+        // The label's lines centred on the bar.
+        let first = y + h / 2 + 4 - LINE_H * (lines.len() as i64 - 1) / 2;
+        svg.text_lines(
             plot_x - 8,
-            y + 16,
-            "end",
-            "label",
-            &short,
+            first,
+            LINE_H,
+            lines,
             cut.then_some(bar.label.as_str()),
         );
         let w = scale(i128::from(bar.micros), top, plot_w);
@@ -212,13 +287,21 @@ pub fn bar_chart(label: &str, bars: &[Bar], currency: Currency) -> String {
         let title = format!("{}: {}", bar.label, bar.value);
         svg.rect(
             plot_x,
-            y + (ROW_H - BAR_H) / 2,
+            y + (h - BAR_H) / 2,
             w,
             BAR_H,
-            "bar",
+            if bar.external { "bar ext" } else { "bar" },
             Some(&title),
         );
-        svg.text(plot_x + w + 6, y + 16, "start", "value", &bar.value, None);
+        svg.text(
+            plot_x + w + 6,
+            y + h / 2 + 4,
+            "start",
+            "value",
+            &bar.value,
+            None,
+        );
+        y += h;
     }
     svg.finish()
 }
@@ -316,11 +399,13 @@ mod tests {
                 label: "<script>alert(1)</script>".into(),
                 micros: 2_000_000,
                 value: "$2.00".into(),
+                external: false,
             },
             Bar {
                 label: "b".into(),
                 micros: 1_000_000,
                 value: "$1.00".into(),
+                external: true,
             },
         ];
         let svg = bar_chart("by \"model\"", &bars, Currency::USD);
@@ -331,6 +416,37 @@ mod tests {
         assert!(svg.contains("width=\"360\" height=\"16\""), "{svg}");
         assert!(svg.contains("width=\"180\" height=\"16\""), "{svg}");
         assert_eq!(svg, bar_chart("by \"model\"", &bars, Currency::USD));
+    }
+
+    #[test]
+    fn long_labels_wrap_rather_than_being_cut() {
+        let (lines, cut) = wrap("fal-ai/kling-video/v2.1/standard/image-to-video", 32, 3);
+        assert_eq!(
+            lines,
+            vec!["fal-ai/kling-video/v2.1/", "standard/image-to-video"]
+        );
+        assert!(!cut);
+        let (lines, cut) = wrap("Acme Beverages summer campaign hero cut", 32, 3);
+        assert_eq!(lines, vec!["Acme Beverages summer campaign", "hero cut"]);
+        assert!(!cut);
+        assert_eq!(wrap("short", 32, 3), (vec!["short".to_string()], false));
+        let long = "x".repeat(100);
+        let (lines, cut) = wrap(&long, 32, 3);
+        assert_eq!(lines.len(), 3);
+        assert!(cut && lines[2].ends_with('…'));
+        let svg = bar_chart(
+            "m",
+            &[Bar {
+                label: "fal-ai/kling-video/v2.1/standard/image-to-video".into(),
+                micros: 1,
+                value: "$0.000001".into(),
+                external: true,
+            }],
+            Currency::USD,
+        );
+        assert!(svg.contains(">standard/image-to-video</tspan>"), "{svg}");
+        assert!(svg.contains("class=\"bar ext\""), "{svg}");
+        assert!(!svg.contains('…'));
     }
 
     #[test]

@@ -148,3 +148,72 @@ pub async fn session(
         .await
         .expect("a WebDriver session")
 }
+
+/// axe-core's violations on the page `client` shows, as `{id, impact,
+/// nodes}`; `None` when axe-core is not installed (`cd tests/js && npm
+/// ci`), which fails instead when `GENCOST_REQUIRE_NODE` is set.
+pub async fn axe_violations(client: &fantoccini::Client) -> Option<serde_json::Value> {
+    let axe =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js/node_modules/axe-core/axe.min.js");
+    let Ok(source) = std::fs::read_to_string(&axe) else {
+        assert!(
+            std::env::var_os("GENCOST_REQUIRE_NODE").is_none(),
+            "axe-core is not installed: (cd tests/js && npm ci)"
+        );
+        eprintln!("axe-core not installed: accessibility not checked");
+        return None;
+    };
+    client
+        .execute(&source, vec![])
+        .await
+        .expect("axe-core loads");
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+               .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact,
+                   nodes: v.nodes.map(n => n.target.join(' ')) }))))
+               .catch(e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    Some(found)
+}
+
+/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`),
+/// e.g. `Emulation.setDeviceMetricsOverride` for a window narrower than
+/// headless Chromium's smallest.
+#[derive(Debug)]
+pub struct Cdp(pub &'static str, pub serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(serde_json::json!({ "cmd": self.0, "params": self.1 }).to_string()),
+        )
+    }
+}
+
+/// Makes the page `width` × `height` CSS px, whatever the window's size.
+pub async fn emulate_viewport(client: &fantoccini::Client, (width, height): (u32, u32)) {
+    client
+        .issue_cmd(Cdp(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+        ))
+        .await
+        .expect("the viewport emulated");
+}

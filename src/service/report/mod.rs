@@ -61,8 +61,11 @@ pub struct Report {
     pub generated_at: Timestamp,
     pub tz: jiff::tz::TimeZone,
     pub kpis: Kpis,
-    /// Cost by model (an entry without a model by its source), largest first.
+    /// Generations' cost by model (one without a model by its source),
+    /// largest first.
     pub by_model: Vec<Line>,
+    /// Imported external costs and pool shares by source, largest first.
+    pub by_external: Vec<Line>,
     /// Cost by deliverable, largest first.
     pub by_deliverable: Vec<Line>,
     pub over_time: TimeSeries,
@@ -78,6 +81,8 @@ pub struct Report {
     pub unconverted: Vec<Unconverted>,
     /// The conversion at the oldest rate, when some rate was stale.
     pub stale: Option<Stale>,
+    /// The UTC days of the amounts converted at a stale rate.
+    pub stale_days: Vec<i64>,
 }
 
 /// A sum of the cost used in totals.
@@ -203,6 +208,10 @@ async fn build<S: Store>(
         &scan.by_model.rows(|_| true, |k| Some(k.to_string()))?,
         Some(Dimension::Model),
     )?);
+    let by_external = lines(conv.sum_groups(
+        &scan.by_external.rows(|_| true, |k| Some(k.to_string()))?,
+        Some(Dimension::Model),
+    )?);
     let by_deliverable = lines(
         conv.sum_groups(
             &scan
@@ -239,6 +248,7 @@ async fn build<S: Store>(
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| default_title(&filter));
     let stale = conv.stale.worst();
+    let stale_days = conv.stale.days();
     Ok(Report {
         title,
         filter,
@@ -248,6 +258,7 @@ async fn build<S: Store>(
         tz: request.tz.clone(),
         kpis,
         by_model,
+        by_external,
         by_deliverable,
         over_time,
         invoice,
@@ -264,6 +275,7 @@ async fn build<S: Store>(
         rates: conv.used.into_iter().collect(),
         unconverted: conv.unconverted.into_values().collect(),
         stale,
+        stale_days,
     })
 }
 

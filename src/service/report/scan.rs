@@ -148,8 +148,10 @@ pub(super) struct Scan {
     /// Newest first, as read.
     pub(super) rows: Vec<LogRow>,
     pub(super) by_kind: Sums<Kind>,
-    /// Model, else source.
+    /// Generations by model, else source.
     pub(super) by_model: Sums<Arc<str>>,
+    /// Imported external costs and pool shares by source.
+    pub(super) by_external: Sums<Arc<str>>,
     pub(super) by_deliverable: Sums<Text>,
     /// (client, project, deliverable)
     pub(super) invoice: Sums<(Text, Text, Text)>,
@@ -214,7 +216,11 @@ impl Scan {
         }
         let (currency, micros) = (cost.currency, cost.micros);
         self.by_kind.add(&e.kind, currency, day, micros);
-        self.by_model.add(&model_or_source, currency, day, micros);
+        if e.kind == Kind::Generation {
+            self.by_model.add(&model_or_source, currency, day, micros);
+        } else {
+            self.by_external.add(&row.source, currency, day, micros);
+        }
         self.by_deliverable
             .add(&row.deliverable, currency, day, micros);
         let leaf = (
