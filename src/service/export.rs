@@ -87,8 +87,7 @@ pub async fn export_csv_with<S: Store>(
         None => None,
     };
     if options.byte_order_mark {
-        out.write_all("\u{feff}".as_bytes())
-            .map_err(write_failed)?;
+        out.write_all("\u{feff}".as_bytes()).map_err(write_failed)?;
     }
     let mut lines = Lines::new(options.delimiter);
     out.write_all(lines.format(HEADER.iter().copied())?)
