@@ -705,6 +705,62 @@ function setupReset() {
   });
 }
 
+// Docked in Premiere Pro, the panel is framed by the CEP shell or shown in
+// the UXP plugin's webview (integrations/premiere); the shell tells it the
+// open project. In a plain browser none of this happens.
+const HOSTED = new URLSearchParams(location.search).get("host") === "premiere";
+if (HOSTED) document.documentElement.dataset.theme = "dark";
+
+// The host the panel talks to: the CEP shell framing it, or the UXP
+// plugin through the webview's bridge.
+function hostChannel() {
+  if (window.uxpHost && typeof window.uxpHost.postMessage === "function") {
+    return (message) => window.uxpHost.postMessage(message);
+  }
+  if (window.parent !== window) return (message) => window.parent.postMessage(message, "*");
+  return null;
+}
+
+// "Summer Spot.prproj" is offered as "Summer Spot".
+function premiereProjectName(name) {
+  if (typeof name !== "string") return "";
+  return name.replace(/\.prproj$/i, "").replace(/[\u0000-\u001f\u007f]/g, " ").trim().slice(0, 200);
+}
+
+const host = { project: "" };
+
+// Offers the open Premiere project as the project tag, in one click; never
+// sets it on its own, so a tag the editor chose stays.
+function offerHostProject() {
+  const offer = $("host-offer");
+  const name = host.project;
+  const same = name && $("project").value.trim().toLowerCase() === name.toLowerCase();
+  offer.hidden = !name || same;
+  if (!offer.hidden) $("use-host-project").textContent = "Use Premiere project: " + name;
+}
+
+function listenToHost() {
+  const send = hostChannel();
+  if (!HOSTED || !send) return;
+  window.addEventListener("message", (event) => {
+    // Only the shell that frames the page, or the webview's own plugin.
+    if (window.parent !== window && event.source !== window.parent) return;
+    const message = event.data;
+    if (!message || message.type !== "gencost.premiere.project") return;
+    host.project = premiereProjectName(message.name);
+    offerHostProject();
+  });
+  $("use-host-project").addEventListener("click", () => {
+    const input = $("project");
+    input.value = host.project;
+    input.dispatchEvent(new Event("change"));
+    offerHostProject();
+  });
+  $("project").addEventListener("change", offerHostProject);
+  // Asks the shell for the open project (it also says when it changes).
+  send({ type: "gencost.panel.ready" });
+}
+
 function listen() {
   if (!window.EventSource) return;
   const events = new EventSource("/api/v1/events");
@@ -738,4 +794,5 @@ document.addEventListener("DOMContentLoaded", () => {
   setupReset();
   refresh();
   listen();
+  listenToHost();
 });

@@ -3,9 +3,11 @@
 
 mod admin;
 pub mod args;
+mod env_file;
 mod export;
 mod fal;
 mod import;
+mod install;
 mod manual;
 mod output_file;
 mod pool;
@@ -111,6 +113,12 @@ enum Command {
     /// Settle fal runs without a confirmed cost from their results (and
     /// fal's billing records with --billing-events)
     Reconcile(fal::ReconcileArgs),
+    /// Integrations with editing tools: the panel docked in Premiere Pro
+    #[command(subcommand)]
+    Integrations(install::IntegrationsCommand),
+    /// Run `gencost serve` at login (launchd, systemd or Task Scheduler)
+    #[command(subcommand)]
+    Service(install::ServiceCommand),
     /// Print a completion script for a shell (bash, zsh, fish, powershell)
     Completions(manual::CompletionsArgs),
     /// Print the manual page (roff), of gencost or of one of its commands
@@ -123,13 +131,33 @@ const EXIT_USAGE: u8 = 2;
 
 /// Parses `args`, runs the command, prints its output; returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let args: Vec<OsString> = args.into_iter().collect();
+    let parse = |args: &[OsString]| match Cli::try_parse_from(args) {
+        Ok(cli) => Ok(cli),
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+            Err(ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 }))
         }
     };
+    let mut cli = match parse(&args) {
+        Ok(cli) => cli,
+        Err(exit) => return exit,
+    };
+    // `serve --env-file`: its variables are set before anything runs, and
+    // the command line is read again so options that come from the
+    // environment (GENCOST_DATABASE, GENCOST_TOKEN) see them.
+    if let Command::Serve(serve) = &cli.command {
+        if let Some(path) = serve.env_file() {
+            if let Err(e) = env_file::load(path) {
+                eprintln!("error: {e}");
+                return ExitCode::from(exit_code(&e));
+            }
+            cli = match parse(&args) {
+                Ok(cli) => cli,
+                Err(exit) => return exit,
+            };
+        }
+    }
     // Two workers: long scans (verify) read the chain and the view side by side.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -209,12 +237,16 @@ pub fn write_json_value(out: Out<'_>, value: &impl serde::Serialize) -> Result<(
 
 async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
     let database = cli.database.as_deref();
-    // `use`, `db copy`, `completions` and `man` do not work on the one
-    // ledger; every other command does.
+    // `use`, `db copy`, `completions`, `man`, `integrations` and `service`
+    // do not work on the one ledger; every other command does.
     match cli.command {
         Command::Completions(args) => manual::completions(args, out),
         Command::Man(args) => manual::man(args, out),
         Command::Use(args) => record::use_tags(args, out),
+        Command::Integrations(install::IntegrationsCommand::Premiere(command)) => {
+            install::premiere(command, out)
+        }
+        Command::Service(command) => install::service(command, database, out),
         Command::Db(admin::DbCommand::Copy(args)) => admin::copy(args, out).await,
         Command::Db(admin::DbCommand::Migrate(args)) => admin::migrate(database, args, out).await,
         Command::Log(args) => {

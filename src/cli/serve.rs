@@ -39,6 +39,17 @@ pub struct ServeArgs {
     /// GENCOST_RATE_UPDATES=0)
     #[arg(long)]
     no_rate_updates: bool,
+    /// Read NAME=value lines (provider keys such as FAL_KEY) into the
+    /// environment first; the file must be readable by its owner only.
+    /// `gencost service install` points the service at one
+    #[arg(long, value_name = "FILE")]
+    env_file: Option<std::path::PathBuf>,
+}
+
+impl ServeArgs {
+    pub fn env_file(&self) -> Option<&std::path::Path> {
+        self.env_file.as_deref()
+    }
 }
 
 /// Where the background rate updates fetch from, or `None` when they are

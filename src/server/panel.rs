@@ -38,6 +38,11 @@ const STYLES: &str = include_str!("../../assets/panel.css");
 /// Nothing but this server: no external script, style, font or request.
 const PANEL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'";
 
+/// The page as Premiere's CEP panel frames it (`/?host=premiere`): the shell
+/// is a local file (integrations/premiere/cep/index.html), so `file:` pages
+/// may frame it too. Nothing else changes.
+const HOSTED_PANEL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self' file:";
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(page))
@@ -71,10 +76,10 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-fn html(body: String) -> Response {
+fn html_with(policy: &'static str, body: String) -> Response {
     (
         [
-            (header::CONTENT_SECURITY_POLICY, PANEL_CSP),
+            (header::CONTENT_SECURITY_POLICY, policy),
             (header::CACHE_CONTROL, "no-store"),
         ],
         Html(body),
@@ -83,9 +88,13 @@ fn html(body: String) -> Response {
 }
 
 fn render(template: &impl Template) -> Result<Response, ApiError> {
+    render_with(PANEL_CSP, template)
+}
+
+fn render_with(policy: &'static str, template: &impl Template) -> Result<Response, ApiError> {
     template
         .render()
-        .map(html)
+        .map(|body| html_with(policy, body))
         .map_err(|e| ApiError::from(crate::Error::Io(format!("cannot render the panel: {e}"))))
 }
 
@@ -109,23 +118,35 @@ struct LoginPage {
 }
 
 /// `/`: the panel; with a token and no session, the form that asks for it.
-async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+/// `?host=premiere` is the page docked in Premiere Pro.
+async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
+    let hosted = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|pair| pair == "host=premiere"));
+    let policy = if hosted { HOSTED_PANEL_CSP } else { PANEL_CSP };
     if state.access.authorize(&headers).is_err() {
-        return render(&LoginPage { refused: false });
+        return render_with(policy, &LoginPage { refused: false });
     }
     let tags = active_tags::active()?;
-    render(&PanelPage {
-        currencies: CURRENCIES,
-        client: tags.client.unwrap_or_default(),
-        project: tags.project.unwrap_or_default(),
-        deliverable: tags.deliverable.unwrap_or_default(),
-        models: state
-            .catalog
-            .models()
-            .map(|m| (m.endpoint.clone(), m.name.clone()))
-            .collect(),
-        guarded: state.access.has_token(),
-    })
+    render_with(
+        policy,
+        &PanelPage {
+            currencies: CURRENCIES,
+            client: tags.client.unwrap_or_default(),
+            project: tags.project.unwrap_or_default(),
+            deliverable: tags.deliverable.unwrap_or_default(),
+            models: state
+                .catalog
+                .models()
+                .map(|m| (m.endpoint.clone(), m.name.clone()))
+                .collect(),
+            guarded: state.access.has_token(),
+        },
+    )
 }
 
 #[derive(serde::Deserialize)]

@@ -1,0 +1,398 @@
+//! `gencost serve` at login: a launchd LaunchAgent on macOS, a systemd
+//! user unit on Linux, a Task Scheduler logon task on Windows. The
+//! definition names the binary, the address, the ledger when one is given,
+//! and an owner-only environment file in the config directory for provider
+//! keys (`FAL_KEY` and the like), which never appear in the definition.
+
+use super::{check_ours, shell_words, write_file, Home, Os, MARK};
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// launchd's label and Task Scheduler's task name.
+pub const LABEL: &str = "dev.gencost.serve";
+const TASK_NAME: &str = "gencost serve";
+const UNIT: &str = "gencost.service";
+
+/// What the service runs.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub binary: PathBuf,
+    pub addr: String,
+    pub database: Option<String>,
+}
+
+/// Where the definition goes on `home`'s system.
+pub fn definition_path(home: &Home) -> PathBuf {
+    match home.os {
+        Os::Macos => home
+            .dir
+            .join("Library/LaunchAgents")
+            .join(format!("{LABEL}.plist")),
+        Os::Linux => home.dir.join(".config/systemd/user").join(UNIT),
+        Os::Windows => home.config_dir().join("gencost-serve-task.xml"),
+    }
+}
+
+/// The owner-only file the service reads provider keys from.
+pub fn environment_path(home: &Home) -> PathBuf {
+    home.config_dir().join("service.env")
+}
+
+/// Refuses a ledger URL with a password: it belongs in the environment
+/// file (`GENCOST_DATABASE=…`), not in a definition others may read.
+pub fn check_database(database: &str, home: &Home) -> Result<()> {
+    if let Some(rest) = database.split_once("://").map(|(_, rest)| rest) {
+        let authority = rest.split(['/', '?']).next().unwrap_or("");
+        if let Some((user, _)) = authority.rsplit_once('@') {
+            if user.contains(':') {
+                return Err(Error::input(format!(
+                    "--database: the URL holds a password, which a service definition would show: put GENCOST_DATABASE=… in {} instead and leave --database out",
+                    environment_path(home).display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The arguments `gencost serve` is started with.
+fn serve_arguments(service: &Service, home: &Home) -> Vec<String> {
+    let mut words = vec![
+        "serve".to_string(),
+        "--addr".into(),
+        service.addr.clone(),
+        "--env-file".into(),
+        environment_path(home).display().to_string(),
+    ];
+    if let Some(database) = &service.database {
+        words.push("--database".into());
+        words.push(database.clone());
+    }
+    words
+}
+
+/// The definition's bytes for `home`'s system.
+pub fn definition(service: &Service, home: &Home) -> Vec<u8> {
+    match home.os {
+        Os::Macos => launch_agent(service, home).into_bytes(),
+        Os::Linux => systemd_unit(service, home).into_bytes(),
+        Os::Windows => utf16_with_bom(&scheduled_task(service, home)),
+    }
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn launch_agent(service: &Service, home: &Home) -> String {
+    let mut arguments = format!(
+        "    <string>{}</string>\n",
+        xml_escape(&service.binary.display().to_string())
+    );
+    for word in serve_arguments(service, home) {
+        arguments.push_str(&format!("    <string>{}</string>\n", xml_escape(&word)));
+    }
+    let log = home.dir.join("Library/Logs/gencost-serve.log");
+    let log = xml_escape(&log.display().to_string());
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<!-- {MARK} -->
+<plist version="1.0">
+<dict>
+  <key>Label</key>
+  <string>{LABEL}</string>
+  <key>ProgramArguments</key>
+  <array>
+{arguments}  </array>
+  <key>RunAtLoad</key>
+  <true/>
+  <key>KeepAlive</key>
+  <dict>
+    <key>SuccessfulExit</key>
+    <false/>
+  </dict>
+  <key>ProcessType</key>
+  <string>Background</string>
+  <key>StandardOutPath</key>
+  <string>{log}</string>
+  <key>StandardErrorPath</key>
+  <string>{log}</string>
+</dict>
+</plist>
+"#
+    )
+}
+
+/// systemd's quoting: every word in double quotes, `\` and `"` escaped,
+/// `%` doubled (its specifier character), `$` doubled (no expansion).
+fn systemd_word(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('%', "%%")
+        .replace('$', "$$");
+    format!("\"{escaped}\"")
+}
+
+fn systemd_unit(service: &Service, home: &Home) -> String {
+    let mut command = systemd_word(&service.binary.display().to_string());
+    for word in serve_arguments(service, home) {
+        command.push(' ');
+        command.push_str(&systemd_word(&word));
+    }
+    format!(
+        "# {MARK}
+[Unit]
+Description=gencost: the billing panel and the JSON API (gencost serve)
+After=network-online.target
+
+[Service]
+ExecStart={command}
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=default.target
+"
+    )
+}
+
+/// A Windows command line's quoting for one argument.
+fn windows_word(word: &str) -> String {
+    if !word.is_empty() && !word.contains([' ', '\t', '"']) {
+        return word.to_string();
+    }
+    format!("\"{}\"", word.replace('"', "\\\""))
+}
+
+fn scheduled_task(service: &Service, home: &Home) -> String {
+    let arguments = serve_arguments(service, home)
+        .iter()
+        .map(|word| windows_word(word))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // A logon task for this user only needs no administrator; under --root
+    // the user is not known and the trigger names none.
+    let user = match (home.stand_in, windows_user()) {
+        (false, Some(user)) => format!("\n      <UserId>{}</UserId>", xml_escape(&user)),
+        _ => String::new(),
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-16"?>
+<!-- {MARK} -->
+<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+  <RegistrationInfo>
+    <Description>gencost: the billing panel and the JSON API (gencost serve), started at logon</Description>
+    <URI>\{TASK_NAME}</URI>
+  </RegistrationInfo>
+  <Triggers>
+    <LogonTrigger>
+      <Enabled>true</Enabled>{user}
+    </LogonTrigger>
+  </Triggers>
+  <Principals>
+    <Principal id="Author">
+      <LogonType>InteractiveToken</LogonType>
+      <RunLevel>LeastPrivilege</RunLevel>
+    </Principal>
+  </Principals>
+  <Settings>
+    <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>
+    <DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>
+    <StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>
+    <AllowStartOnDemand>true</AllowStartOnDemand>
+    <Enabled>true</Enabled>
+    <Hidden>true</Hidden>
+    <ExecutionTimeLimit>PT0S</ExecutionTimeLimit>
+    <RestartOnFailure>
+      <Interval>PT1M</Interval>
+      <Count>3</Count>
+    </RestartOnFailure>
+  </Settings>
+  <Actions Context="Author">
+    <Exec>
+      <Command>{command}</Command>
+      <Arguments>{arguments}</Arguments>
+    </Exec>
+  </Actions>
+</Task>
+"#,
+        command = xml_escape(&service.binary.display().to_string()),
+        arguments = xml_escape(&arguments),
+    )
+}
+
+fn windows_user() -> Option<String> {
+    let user = std::env::var("USERNAME").ok()?;
+    Some(match std::env::var("USERDOMAIN") {
+        Ok(domain) if !domain.is_empty() => format!("{domain}\\{user}"),
+        _ => user,
+    })
+}
+
+/// Task Scheduler reads its XML as UTF-16 (little endian, with a BOM).
+fn utf16_with_bom(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    bytes
+}
+
+/// The environment file as first written: comments only.
+fn environment_template() -> String {
+    "# Environment for `gencost serve` started at login (gencost service install):\n\
+     # one NAME=value per line, readable by this user only. For example:\n\
+     # FAL_KEY=your-fal-key\n\
+     # GENCOST_DATABASE=postgres://user:password@host/ledger\n"
+        .to_string()
+}
+
+/// The commands that register (and with `now`, start) the service.
+pub fn register_commands(home: &Home, now: bool) -> Vec<Vec<String>> {
+    let definition = definition_path(home).display().to_string();
+    let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    match home.os {
+        Os::Macos if now => vec![words(&[
+            "launchctl",
+            "bootstrap",
+            &gui_domain(),
+            &definition,
+        ])],
+        Os::Macos => Vec::new(),
+        Os::Linux => {
+            let mut enable = words(&["systemctl", "--user", "enable"]);
+            if now {
+                enable.push("--now".into());
+            }
+            enable.push(UNIT.into());
+            vec![words(&["systemctl", "--user", "daemon-reload"]), enable]
+        }
+        Os::Windows => {
+            let mut commands = vec![words(&[
+                "schtasks",
+                "/create",
+                "/tn",
+                TASK_NAME,
+                "/xml",
+                &definition,
+                "/f",
+            ])];
+            if now {
+                commands.push(words(&["schtasks", "/run", "/tn", TASK_NAME]));
+            }
+            commands
+        }
+    }
+}
+
+/// The commands that stop and unregister the service.
+pub fn unregister_commands(home: &Home) -> Vec<Vec<String>> {
+    let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    match home.os {
+        Os::Macos => vec![words(&[
+            "launchctl",
+            "bootout",
+            &format!("{}/{LABEL}", gui_domain()),
+        ])],
+        Os::Linux => vec![
+            words(&["systemctl", "--user", "disable", "--now", UNIT]),
+            words(&["systemctl", "--user", "daemon-reload"]),
+        ],
+        Os::Windows => vec![words(&["schtasks", "/delete", "/tn", TASK_NAME, "/f"])],
+    }
+}
+
+/// launchd's domain for this user's agents.
+fn gui_domain() -> String {
+    #[cfg(unix)]
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    #[cfg(not(unix))]
+    let uid = 0;
+    format!("gui/{uid}")
+}
+
+/// Whether the commands are run here or printed for the user: Windows'
+/// are printed (the task's XML is registered by `schtasks` in the user's
+/// own shell), and nothing runs for a stand-in home or a dry run.
+pub fn runs_commands(home: &Home, dry_run: bool) -> bool {
+    !dry_run && !home.stand_in && home.os == Os::current() && home.os != Os::Windows
+}
+
+/// What `install` wrote (or would write) and the commands it ran or
+/// leaves to the user.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub written: Vec<(PathBuf, Vec<u8>)>,
+    pub kept: Vec<PathBuf>,
+    pub removed: Vec<PathBuf>,
+    pub commands: Vec<Vec<String>>,
+}
+
+/// Writes the definition and, when missing, the environment file.
+pub fn install(service: &Service, home: &Home, now: bool, dry_run: bool) -> Result<Outcome> {
+    if let Some(database) = &service.database {
+        check_database(database, home)?;
+    }
+    let path = definition_path(home);
+    check_ours(&path, "service")?;
+    let mut outcome = Outcome::default();
+    let bytes = definition(service, home);
+    let environment = environment_path(home);
+    if environment.exists() {
+        outcome.kept.push(environment);
+    } else {
+        let template = environment_template().into_bytes();
+        if !dry_run {
+            write_owner_only(&environment, &template)?;
+        }
+        outcome.written.push((environment, template));
+    }
+    if !dry_run {
+        write_file(&path, &bytes)?;
+    }
+    outcome.written.push((path, bytes));
+    outcome.commands = register_commands(home, now);
+    Ok(outcome)
+}
+
+/// Removes the definition gencost wrote; the environment file, which
+/// holds the user's keys, stays.
+pub fn uninstall(home: &Home, dry_run: bool) -> Result<Outcome> {
+    let path = definition_path(home);
+    let mut outcome = Outcome::default();
+    if check_ours(&path, "service")? {
+        if !dry_run {
+            std::fs::remove_file(&path)
+                .map_err(|e| Error::Io(format!("cannot remove {}: {e}", path.display())))?;
+        }
+        outcome.removed.push(path);
+        outcome.commands = unregister_commands(home);
+    }
+    let environment = environment_path(home);
+    if environment.exists() {
+        outcome.kept.push(environment);
+    }
+    Ok(outcome)
+}
+
+fn write_owner_only(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_file(path, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::Io(format!("cannot restrict {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// The commands for people: one line each.
+pub fn command_lines(commands: &[Vec<String>]) -> Vec<String> {
+    commands.iter().map(|words| shell_words(words)).collect()
+}
