@@ -80,7 +80,14 @@ impl Shell {
         let (chromium, driver_path) = browser()?;
         let driver = Driver::start(&driver_path);
         let profile = tempfile::tempdir().unwrap();
-        let page = session(&chromium, &driver, profile.path(), (WIDTH, 900), Network::Loopback).await;
+        let page = session(
+            &chromium,
+            &driver,
+            profile.path(),
+            (WIDTH, 900),
+            Network::Loopback,
+        )
+        .await;
         page.set_window_size(WIDTH, 900).await.unwrap();
         page.issue_cmd(Cdp(
             "Page.addScriptToEvaluateOnNewDocument",
@@ -114,7 +121,11 @@ impl Shell {
     async fn text(&self, css: &str) -> String {
         let script =
             format!("const e = document.querySelector({css:?}); return e && !e.closest('[hidden]') ? e.textContent.trim() : ''");
-        self.js(&script).await.as_str().unwrap_or_default().to_string()
+        self.js(&script)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     async fn text_until(&self, css: &str, done: impl Fn(&str) -> bool) -> String {
@@ -194,11 +205,25 @@ fn install(ledger: &TestLedger, port: u16) -> (tempfile::TempDir, PathBuf, PathB
     let home = tempfile::tempdir().unwrap();
     let root = home.path().display().to_string();
     let port = port.to_string();
-    ledger.ok(&["integrations", "premiere", "install", "--root", &root, "--os", "macos", "--port", &port]);
+    ledger.ok(&[
+        "integrations",
+        "premiere",
+        "install",
+        "--root",
+        &root,
+        "--os",
+        "macos",
+        "--port",
+        &port,
+    ]);
     let cep = home
         .path()
         .join("Library/Application Support/Adobe/CEP/extensions/dev.gencost.premiere");
-    let ccx = std::fs::read(home.path().join("Library/Application Support/gencost/premiere/gencost.ccx")).unwrap();
+    let ccx = std::fs::read(
+        home.path()
+            .join("Library/Application Support/gencost/premiere/gencost.ccx"),
+    )
+    .unwrap();
     let uxp = home.path().join("uxp");
     zip::ZipArchive::new(std::io::Cursor::new(ccx))
         .unwrap()
@@ -232,7 +257,10 @@ fn serve_on(ledger: &TestLedger, port: u16) -> Serving {
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "serve listens on {port}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve listens on {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Serving(child)
@@ -249,9 +277,16 @@ async fn the_cep_panel_frames_the_ledger_and_offers_the_open_premiere_project() 
     let Some(shell) = Shell::open(CEP_BRIDGE).await else {
         return;
     };
-    shell.page.goto(&file_url(&cep.join("index.html"))).await.unwrap();
+    shell
+        .page
+        .goto(&file_url(&cep.join("index.html")))
+        .await
+        .unwrap();
     let src = shell
-        .until("const f = document.getElementById('panel'); return f.hidden ? '' : f.src", |v| v != "")
+        .until(
+            "const f = document.getElementById('panel'); return f.hidden ? '' : f.src",
+            |v| v != "",
+        )
         .await;
     assert_eq!(src, format!("http://127.0.0.1:{port}/?host=premiere"));
     // Inside the frame: the panel, dark, offering the project.
@@ -260,11 +295,19 @@ async fn the_cep_panel_frames_the_ledger_and_offers_the_open_premiere_project() 
         .text_until("#use-host-project", |t| t.contains("Summer Spot"))
         .await;
     assert_eq!(offer, "Use Premiere project: Summer Spot");
-    assert_eq!(shell.js("return document.getElementById('project').value").await, "Client Cut");
+    assert_eq!(
+        shell
+            .js("return document.getElementById('project').value")
+            .await,
+        "Client Cut"
+    );
     let background = shell
         .js("return getComputedStyle(document.body).backgroundColor")
         .await;
-    assert_eq!(background, "rgb(35, 35, 35)", "Premiere's dark panel colour");
+    assert_eq!(
+        background, "rgb(35, 35, 35)",
+        "Premiere's dark panel colour"
+    );
     shell.assert_accessible("the panel docked in CEP").await;
     shell.page.enter_parent_frame().await.unwrap();
     shell.shot("premiere-cep-offer-320").await;
@@ -272,8 +315,15 @@ async fn the_cep_panel_frames_the_ledger_and_offers_the_open_premiere_project() 
     // One click sets it and saves it as the tag for the next generations.
     shell.page.enter_frame(0).await.unwrap();
     shell.click("#use-host-project").await;
-    shell.text_until("#tag-status", |t| t.contains("Summer Spot")).await;
-    assert_eq!(shell.js("return document.getElementById('host-offer').hidden").await, true);
+    shell
+        .text_until("#tag-status", |t| t.contains("Summer Spot"))
+        .await;
+    assert_eq!(
+        shell
+            .js("return document.getElementById('host-offer').hidden")
+            .await,
+        true
+    );
     assert_eq!(ledger.json(&["use", "--json"])["project"], "Summer Spot");
     // An entry logged from the command line appears in the docked panel.
     ledger.ok(&["log", "--model", "fal-ai/flux/dev", "--cost", "0.025"]);
@@ -283,6 +333,18 @@ async fn the_cep_panel_frames_the_ledger_and_offers_the_open_premiere_project() 
     assert!(row.contains("Örebro Film"), "{row}");
     shell.page.enter_parent_frame().await.unwrap();
     shell.shot("premiere-cep-320").await;
+    // The narrowest the manifest lets the panel be: 280 px, still nothing sideways.
+    shell.page.set_window_size(280, 900).await.unwrap();
+    shell.page.enter_frame(0).await.unwrap();
+    let fits = shell
+        .until(
+            "return window.innerWidth === 280 && document.documentElement.scrollWidth <= 280",
+            |v| v == true,
+        )
+        .await;
+    assert_eq!(fits, true, "the docked panel fits 280 px");
+    shell.page.enter_parent_frame().await.unwrap();
+    shell.shot("premiere-cep-280").await;
 
     // Premiere opens another project: ExtendScript's event, then the offer.
     shell
@@ -293,7 +355,12 @@ async fn the_cep_panel_frames_the_ledger_and_offers_the_open_premiere_project() 
         .text_until("#use-host-project", |t| t.contains("Winter"))
         .await;
     assert_eq!(offer, "Use Premiere project: Winter Campaign");
-    assert_eq!(shell.js("return document.getElementById('project').value").await, "Summer Spot");
+    assert_eq!(
+        shell
+            .js("return document.getElementById('project').value")
+            .await,
+        "Summer Spot"
+    );
     shell.page.enter_parent_frame().await.unwrap();
     shell.assert_no_console_errors(&[]).await;
 }
@@ -306,14 +373,26 @@ async fn the_cep_panel_says_gencost_is_not_running_and_retries() {
     let Some(shell) = Shell::open(CEP_BRIDGE).await else {
         return;
     };
-    shell.page.goto(&file_url(&cep.join("index.html"))).await.unwrap();
+    shell
+        .page
+        .goto(&file_url(&cep.join("index.html")))
+        .await
+        .unwrap();
     let heading = shell.text_until("#down h1", |t| !t.is_empty()).await;
     assert_eq!(heading, "gencost is not running");
-    assert_eq!(shell.text("#address").await, format!("http://127.0.0.1:{port}"));
-    assert_eq!(shell.text("#start-command").await, format!("gencost serve --addr 127.0.0.1:{port}"));
+    assert_eq!(
+        shell.text("#address").await,
+        format!("http://127.0.0.1:{port}")
+    );
+    assert_eq!(
+        shell.text("#start-command").await,
+        format!("gencost serve --addr 127.0.0.1:{port}")
+    );
     assert_eq!(shell.js("return document.activeElement.id").await, "retry");
     assert_eq!(
-        shell.js("return getComputedStyle(document.body).backgroundColor").await,
+        shell
+            .js("return getComputedStyle(document.body).backgroundColor")
+            .await,
         "rgb(35, 35, 35)",
         "the shell's own dark styles"
     );
@@ -323,16 +402,22 @@ async fn the_cep_panel_says_gencost_is_not_running_and_retries() {
     let server = serve_on(&ledger, port);
     shell.click("#retry").await;
     let shown = shell
-        .until("return !document.getElementById('panel').hidden", |v| v == true)
+        .until("return !document.getElementById('panel').hidden", |v| {
+            v == true
+        })
         .await;
     assert_eq!(shown, true, "Retry shows the panel");
     // The framed panel loads; the failed connections before the server
     // started are the only errors, besides axe-core's own requests for a
     // local page's styles.
     shell.page.enter_frame(0).await.unwrap();
-    shell.text_until("#summary .total", |t| t.contains("$0.00")).await;
+    shell
+        .text_until("#summary .total", |t| t.contains("$0.00"))
+        .await;
     shell.page.enter_parent_frame().await.unwrap();
-    shell.assert_no_console_errors(AXE_ON_A_LOCAL_PAGE_AND_REFUSED).await;
+    shell
+        .assert_no_console_errors(AXE_ON_A_LOCAL_PAGE_AND_REFUSED)
+        .await;
     drop(server);
 }
 
@@ -345,11 +430,21 @@ async fn the_uxp_plugin_shows_the_panel_in_its_webview_and_tells_it_the_project(
         return;
     };
     // The plugin from the .ccx, with nothing on its port.
-    shell.page.goto(&file_url(&uxp.join("index.html"))).await.unwrap();
+    shell
+        .page
+        .goto(&file_url(&uxp.join("index.html")))
+        .await
+        .unwrap();
     let heading = shell.text_until("#down h1", |t| !t.is_empty()).await;
     assert_eq!(heading, "gencost is not running");
-    assert_eq!(shell.text("#address").await, format!("http://127.0.0.1:{port}"));
-    assert!(shell.text("#down").await.contains("gencost service install --now"));
+    assert_eq!(
+        shell.text("#address").await,
+        format!("http://127.0.0.1:{port}")
+    );
+    assert!(shell
+        .text("#down")
+        .await
+        .contains("gencost service install --now"));
     shell.assert_accessible("the UXP plugin, not running").await;
     shell.shot("premiere-uxp-not-running-320").await;
     let server = serve_on(&ledger, port);
@@ -364,7 +459,9 @@ async fn the_uxp_plugin_shows_the_panel_in_its_webview_and_tells_it_the_project(
         .js("document.getElementById('panel').dispatchEvent(new MessageEvent('message', { data: { type: 'gencost.panel.ready' } })); return true")
         .await;
     let sent = shell
-        .until("return window.sentToWebview", |v| v.as_array().is_some_and(|a| !a.is_empty()))
+        .until("return window.sentToWebview", |v| {
+            v.as_array().is_some_and(|a| !a.is_empty())
+        })
         .await;
     assert_eq!(
         sent[0],
@@ -374,37 +471,63 @@ async fn the_uxp_plugin_shows_the_panel_in_its_webview_and_tells_it_the_project(
     // The page itself, as the webview shows it, with UXP's bridge.
     shell
         .page
-        .goto(&format!("http://127.0.0.1:{port}/?host=premiere&bridge=uxp"))
+        .goto(&format!(
+            "http://127.0.0.1:{port}/?host=premiere&bridge=uxp"
+        ))
         .await
         .unwrap();
     let ready = shell
-        .until("return window.sentToPlugin || []", |v| v.as_array().is_some_and(|a| !a.is_empty()))
+        .until("return window.sentToPlugin || []", |v| {
+            v.as_array().is_some_and(|a| !a.is_empty())
+        })
         .await;
     assert_eq!(ready, json!([{ "type": "gencost.panel.ready" }]));
     shell
         .js("window.postMessage({ type: 'gencost.premiere.project', name: 'Örebro Film – Teaser.prproj' }, '*'); return true")
         .await;
-    let offer = shell.text_until("#use-host-project", |t| t.contains("Teaser")).await;
+    let offer = shell
+        .text_until("#use-host-project", |t| t.contains("Teaser"))
+        .await;
     assert_eq!(offer, "Use Premiere project: Örebro Film – Teaser");
     shell.click("#use-host-project").await;
-    shell.text_until("#tag-status", |t| t.contains("Teaser")).await;
-    assert_eq!(ledger.json(&["use", "--json"])["project"], "Örebro Film – Teaser");
-    shell.assert_accessible("the panel in the UXP webview").await;
+    shell
+        .text_until("#tag-status", |t| t.contains("Teaser"))
+        .await;
+    assert_eq!(
+        ledger.json(&["use", "--json"])["project"],
+        "Örebro Film – Teaser"
+    );
+    shell
+        .assert_accessible("the panel in the UXP webview")
+        .await;
     shell.shot("premiere-uxp-320").await;
 
     // In a plain browser tab nothing is offered and the panel stays light.
-    shell.page.goto(&format!("http://127.0.0.1:{port}/")).await.unwrap();
+    shell
+        .page
+        .goto(&format!("http://127.0.0.1:{port}/"))
+        .await
+        .unwrap();
     shell.text_until("#tag-status", |_| true).await;
     shell
         .js("window.postMessage({ type: 'gencost.premiere.project', name: 'Elsewhere' }, '*'); return true")
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(shell.js("return document.getElementById('host-offer').hidden").await, true);
     assert_eq!(
-        shell.js("return getComputedStyle(document.body).backgroundColor").await,
+        shell
+            .js("return document.getElementById('host-offer').hidden")
+            .await,
+        true
+    );
+    assert_eq!(
+        shell
+            .js("return getComputedStyle(document.body).backgroundColor")
+            .await,
         "rgb(255, 255, 255)"
     );
     // Checked while the server runs (its event stream ends with it).
-    shell.assert_no_console_errors(AXE_ON_A_LOCAL_PAGE_AND_REFUSED).await;
+    shell
+        .assert_no_console_errors(AXE_ON_A_LOCAL_PAGE_AND_REFUSED)
+        .await;
     drop(server);
 }
