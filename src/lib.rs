@@ -7,6 +7,7 @@
 //! it in Premiere Pro and start it at login (`install`). The `gencost` binary
 //! is a thin wrapper around `cli::run`.
 
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -12,30 +12,61 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
+    /// Also check the ledger against a signed checkpoint (a file `gencost
+    /// checkpoint` wrote): its signature, and that the ledger's hash at its
+    /// position is the one signed
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// The public key the checkpoint must be signed by (default: this
+    /// user's key, when there is one)
+    #[arg(long, value_name = "HEX", requires = "checkpoint")]
+    public_key: Option<String>,
     /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
 }
 
 pub async fn verify<S: Store + 'static>(store: S, args: VerifyArgs, out: Out<'_>) -> Result<Exit> {
-    let report = verify_ledger(std::sync::Arc::new(store)).await?;
+    let store = std::sync::Arc::new(store);
+    let mut report = verify_ledger(store.clone()).await?;
+    let checked = match (&args.checkpoint, report.is_sound()) {
+        (Some(file), true) => Some(
+            super::checkpoint::verify_checkpoint(&*store, file, args.public_key.as_deref()).await?,
+        ),
+        _ => None,
+    };
+    if let Some(problem) = checked.as_ref().and_then(|c| c.problem.clone()) {
+        report.problem = Some(problem);
+    }
     let exit = if report.is_sound() {
         Exit::Success
     } else {
         Exit::Failed
     };
     if args.json {
-        write_json(out, &report)?;
+        let mut value = serde_json::to_value(&report)
+            .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
+        if let Some(checked) = &checked {
+            value["checkpoint"] = serde_json::to_value(checked)
+                .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
+        }
+        write_json(out, &value)?;
         return Ok(exit);
     }
     let head = report.head.clone().unwrap_or_else(|| "(empty)".into());
-    let text = match &report.problem {
+    let mut text = match &report.problem {
         None => format!(
             "ok: {} events, {} entries, head {head}\n",
             report.events, report.entries
         ),
         Some(problem) => format!("FAILED: {problem}\n"),
     };
+    if let Some(checked) = checked.filter(|c| c.problem.is_none()) {
+        text.push_str(&format!(
+            "ok: the ledger is what the checkpoint of {} signed at position {} (key {})\n",
+            checked.time, checked.position, checked.public_key
+        ));
+    }
     write_text(out, &text)?;
     Ok(exit)
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod args;
+mod checkpoint;
 mod env_file;
 mod export;
 mod fal;
@@ -113,6 +114,12 @@ enum Command {
     /// Settle fal runs without a confirmed cost from their results (and
     /// fal's billing records with --billing-events)
     Reconcile(fal::ReconcileArgs),
+    /// Sign the ledger's head (position, hash, entries, totals) with this
+    /// user's key; `verify --checkpoint FILE` checks the ledger against it
+    Checkpoint(checkpoint::CheckpointArgs),
+    /// The key checkpoints are signed with (kept in the config directory)
+    #[command(subcommand)]
+    Key(checkpoint::KeyCommand),
     /// Integrations with editing tools: the panel docked in Premiere Pro
     #[command(subcommand)]
     Integrations(install::IntegrationsCommand),
@@ -247,6 +254,10 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
             install::premiere(command, out)
         }
         Command::Service(command) => install::service(command, database, out),
+        Command::Key(command) => checkpoint::key_command(command, out),
+        Command::Checkpoint(args) => {
+            checkpoint::checkpoint(&open_to_read(database).await?, args, out).await
+        }
         Command::Db(admin::DbCommand::Copy(args)) => admin::copy(args, out).await,
         Command::Db(admin::DbCommand::Migrate(args)) => admin::migrate(database, args, out).await,
         Command::Log(args) => {

@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// `gencost service install` points the service at one
     #[arg(long, value_name = "FILE")]
     env_file: Option<std::path::PathBuf>,
+    /// Sign a checkpoint of the ledger at start and then this often when it
+    /// changed (e.g. 1h), into checkpoints/ in the data directory
+    #[arg(long, value_name = "PERIOD")]
+    checkpoint_every: Option<String>,
 }
 
 impl ServeArgs {
@@ -115,6 +119,13 @@ pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_
         fal_key: std::env::var(crate::service::fal::api::KEY_VARIABLE).ok(),
         fal_upstream,
         rate_updates: rate_updates(args.no_rate_updates)?,
+        checkpoints: match &args.checkpoint_every {
+            Some(period) => Some((
+                crate::service::checkpoint::parse_period(period)?,
+                crate::service::checkpoint::default_folder()?,
+            )),
+            None => None,
+        },
     };
     server::serve(store, catalog, options, out).await?;
     Ok(Exit::Success)

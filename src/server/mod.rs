@@ -40,6 +40,8 @@ pub struct ServeOptions {
     pub fal_upstream: Option<reqwest::Url>,
     /// Where to fetch ECB's daily rates from once a day; `None`: never.
     pub rate_updates: Option<String>,
+    /// `--checkpoint-every`: how often, and the folder checkpoints go to.
+    pub checkpoints: Option<(std::time::Duration, std::path::PathBuf)>,
 }
 
 /// What every handler shares.
@@ -150,6 +152,13 @@ pub async fn serve(
         tokio::spawn(crate::service::rates::refresh_daily(
             Arc::clone(&store),
             url,
+        ));
+    }
+    if let Some((period, folder)) = options.checkpoints.clone() {
+        tokio::spawn(crate::service::checkpoint::every(
+            Arc::clone(&store),
+            period,
+            folder,
         ));
     }
     let (stop, shutdown) = watch::channel(false);

@@ -7,6 +7,7 @@
 pub mod accuracy;
 pub mod active_tags;
 pub mod batches;
+pub mod checkpoint;
 pub mod convert;
 pub mod entries;
 pub mod export;

@@ -1,0 +1,96 @@
+//! The checkpoint signing key: an Ed25519 secret in the user's config
+//! directory (`checkpoint.key`, 64 hex digits, readable by its owner
+//! only), made on first use. It never goes into the ledger, so whoever can
+//! write the database still cannot sign a rewritten chain.
+
+use crate::config::config_dir;
+use crate::error::{Error, Result};
+use ed25519_dalek::SigningKey;
+use std::path::{Path, PathBuf};
+
+pub fn key_path() -> Result<PathBuf> {
+    Ok(config_dir()?.join("checkpoint.key"))
+}
+
+/// This user's key, if one was made or imported.
+pub fn existing() -> Result<Option<SigningKey>> {
+    let path = key_path()?;
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&text, &path).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::Io(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+/// This user's key, made now when there is none.
+pub fn load_or_create() -> Result<SigningKey> {
+    if let Some(key) = existing()? {
+        return Ok(key);
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret)
+        .map_err(|e| Error::Io(format!("cannot draw a random key: {e}")))?;
+    let key = SigningKey::from_bytes(&secret);
+    store(&key, false)?;
+    Ok(key)
+}
+
+fn parse(text: &str, path: &Path) -> Result<SigningKey> {
+    let bytes: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{}: not a checkpoint key (64 hex digits)",
+                path.display()
+            ))
+        })?;
+    Ok(SigningKey::from_bytes(&bytes))
+}
+
+/// Reads a key exported with `key export`.
+pub fn read(path: &Path) -> Result<SigningKey> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
+    parse(&text, path)
+}
+
+/// Writes the key to `path`, readable by its owner only; never over
+/// another file unless `replace`.
+pub fn write(key: &SigningKey, path: &Path, replace: bool) -> Result<()> {
+    if !replace && path.exists() {
+        return Err(Error::input(format!(
+            "{} exists: it is left as it is",
+            path.display()
+        )));
+    }
+    let text = format!("{}\n", hex::encode(key.to_bytes()));
+    crate::install::write_file(path, text.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::Io(format!("cannot restrict {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Makes `key` this user's key; another key already here is replaced only
+/// with `replace` (checkpoints it signed then check only against it by
+/// their own public key).
+pub fn store(key: &SigningKey, replace: bool) -> Result<()> {
+    let path = key_path()?;
+    if let Some(current) = existing()? {
+        if current.to_bytes() == key.to_bytes() {
+            return Ok(());
+        }
+        if !replace {
+            return Err(Error::input(format!(
+                "{} holds another key (public key {}): pass --replace to use the new one",
+                path.display(),
+                hex::encode(current.verifying_key().as_bytes())
+            )));
+        }
+    }
+    write(key, &path, true)
+}
