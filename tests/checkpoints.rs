@@ -264,3 +264,69 @@ fn serve_signs_checkpoints_as_the_ledger_changes() {
         run.stderr
     );
 }
+
+#[test]
+fn a_report_carries_a_checkpoint_only_with_a_key_and_verify_reads_it() {
+    for ledger in TestLedger::each() {
+        log(&ledger, "0.025", "Örebro Film");
+        log(&ledger, "1.50", "Acme");
+        let unsigned = ledger.dir.path().join("unsigned.html");
+        ledger.ok(&["report", "html", "-o", &unsigned.display().to_string()]);
+        let html = std::fs::read_to_string(&unsigned).unwrap();
+        assert!(!html.contains("gencost-checkpoint") && !html.contains("Signed checkpoint"));
+        assert!(
+            !ledger.config_dir().join("checkpoint.key").exists(),
+            "a report makes no key"
+        );
+        let run = ledger.run(&["verify", "--checkpoint", &unsigned.display().to_string()]);
+        assert_eq!(run.code, 2);
+        assert!(
+            run.stderr.contains("carries no signed checkpoint"),
+            "{}",
+            run.stderr
+        );
+
+        let public_key = ledger.ok(&["key", "show"]);
+        let report = ledger.dir.path().join("report.html");
+        let path = report.display().to_string();
+        ledger.ok(&["report", "html", "-o", &path]);
+        let html = std::fs::read_to_string(&report).unwrap();
+        assert!(html.contains("Signed checkpoint"), "beside the badge");
+        assert!(html.contains(public_key.trim()));
+        let ok = ledger.ok(&["verify", "--checkpoint", &path]);
+        assert!(ok.contains("ok: the ledger is what the checkpoint"), "{ok}");
+        // The report's figures cannot be re-signed: editing its embedded
+        // checkpoint breaks the signature.
+        let altered = html.replacen("\"USD\":\"1.525\"", "\"USD\":\"0.525\"", 1);
+        assert_ne!(altered, html, "the totals are in the embedded checkpoint");
+        std::fs::write(&report, altered).unwrap();
+        let run = ledger.run(&["verify", "--checkpoint", &path]);
+        assert_eq!(run.code, 2);
+        assert!(
+            run.stderr.contains("altered after signing"),
+            "{}",
+            run.stderr
+        );
+        std::fs::write(&report, &html).unwrap();
+        // Rewritten behind the report's back: found.
+        let backups = tempfile::tempdir().unwrap();
+        ledger.ok(&[
+            "reset",
+            "--confirm",
+            "DELETE",
+            "--backup-dir",
+            &backups.path().display().to_string(),
+        ]);
+        log(&ledger, "0.025", "Örebro Film");
+        log(&ledger, "0.50", "Acme");
+        log(&ledger, "1", "Acme");
+        let run = ledger.run(&["verify", "--checkpoint", &path]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stdout
+                .contains("the ledger differs from the checkpoint"),
+            "{}",
+            run.stdout
+        );
+    }
+}

@@ -105,13 +105,32 @@ impl Checkpoint {
         })
     }
 
-    /// A checkpoint file (JSON), named in any error.
+    /// A checkpoint file (JSON), or a report carrying one, named in any
+    /// error.
     pub fn read(path: &Path) -> Result<Checkpoint> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
-        serde_json::from_str(&text)
+        let json = match text.trim_start().starts_with('<') {
+            true => embedded(&text).ok_or_else(|| {
+                Error::input(format!(
+                    "{}: the report carries no signed checkpoint (it was made without a checkpoint key)",
+                    path.display()
+                ))
+            })?,
+            false => &text,
+        };
+        serde_json::from_str(json)
             .map_err(|e| Error::input(format!("{}: not a gencost checkpoint: {e}", path.display())))
     }
+}
+
+/// The checkpoint a report carries: the JSON of its
+/// `<script type="application/json" id="gencost-checkpoint">` element.
+fn embedded(html: &str) -> Option<&str> {
+    const OPEN: &str = r#"<script type="application/json" id="gencost-checkpoint">"#;
+    let start = html.find(OPEN)? + OPEN.len();
+    let end = start + html[start..].find("</script>")?;
+    Some(&html[start..end])
 }
 
 /// An Ed25519 public key from hex.

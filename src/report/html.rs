@@ -56,6 +56,8 @@ struct Page<'a> {
     accuracy_all: Option<AccuracyRow>,
     threshold: String,
     badge: Badge,
+    /// The signed checkpoint as JSON, for `verify --checkpoint REPORT`.
+    checkpoint_json: Option<String>,
     licenses: Vec<LicenseRow>,
     flagged_licenses: usize,
     months: &'a [LogMonth],
@@ -178,6 +180,12 @@ impl<'a> Page<'a> {
                 .then(|| accuracy_row(&r.accuracy.all, c, true)),
             threshold: percent(ACCURACY_THRESHOLD),
             badge: badge(r),
+            checkpoint_json: r.compliance.checkpoint.as_ref().map(|c| {
+                // A data block: `<` escaped so it can never close the element.
+                serde_json::to_string(c)
+                    .unwrap_or_default()
+                    .replace('<', "\\u003c")
+            }),
             licenses: license_rows(r),
             flagged_licenses: r.licenses.iter().filter(|l| l.flagged()).count(),
             months: &r.log,
@@ -668,6 +676,15 @@ fn badge(r: &Report) -> Badge {
             format!("verify ran on every event at {checked}"),
         ),
     ];
+    if let Some(checkpoint) = &v.checkpoint {
+        details.push((
+            "Signed checkpoint",
+            format!(
+                "position {} signed {} by key {} (check: gencost verify --checkpoint THIS-FILE)",
+                checkpoint.head.position, checkpoint.head.time, checkpoint.public_key
+            ),
+        ));
+    }
     match &v.problem {
         None => Badge {
             class: "ok",

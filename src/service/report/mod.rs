@@ -144,6 +144,9 @@ pub struct Compliance {
     pub problem: Option<String>,
     /// When the full check ran (the report's time).
     pub checked_at: Timestamp,
+    /// A checkpoint signed with this user's key at or after the report's
+    /// data, when the user has a key and `verify` passed.
+    pub checkpoint: Option<crate::checkpoint::Checkpoint>,
 }
 
 impl Compliance {
@@ -166,7 +169,15 @@ pub async fn report<S: Store + 'static>(
     let [chain, view, mut entries] = matching_snapshots(&*store).await?;
     let (scan, verified) = tokio::join!(scan(&mut entries, &filter), verify_snapshots(chain, view));
     let (scan, verified) = (scan?, verified?);
-    build(&*store, catalog, request, filter, scan, verified).await
+    // Signed only with a key the user made (`gencost checkpoint`, `key
+    // show`); a report never makes one on its own.
+    let checkpoint = match (verified.is_sound(), crate::checkpoint::key::existing()?) {
+        (true, Some(_)) => Some(crate::service::checkpoint::take(&*store).await?),
+        _ => None,
+    };
+    let mut report = build(&*store, catalog, request, filter, scan, verified).await?;
+    report.compliance.checkpoint = checkpoint;
+    Ok(report)
 }
 
 async fn build<S: Store>(
@@ -269,6 +280,7 @@ async fn build<S: Store>(
             head: verified.head,
             problem: verified.problem,
             checked_at: request.generated_at,
+            checkpoint: None,
         },
         licenses,
         log,
