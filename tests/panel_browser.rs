@@ -505,18 +505,7 @@ impl Panel {
     /// The console had no errors but the refusals the test provoked (the
     /// browser logs every 4xx answer; the panel shows them in words).
     async fn assert_no_console_errors(&self, provoked: &[&str]) {
-        let console = self.page.issue_cmd(Log("browser")).await.unwrap();
-        let errors: Vec<&Value> = console
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["level"] == "SEVERE")
-            .filter(|e| {
-                let message = e["message"].as_str().unwrap_or_default();
-                !provoked.iter().any(|p| message.contains(p))
-            })
-            .collect();
-        assert!(errors.is_empty(), "console: {errors:?}");
+        common::browser::assert_no_console_errors(&self.page, provoked).await;
     }
 }
 

@@ -8,7 +8,7 @@
 //! `target/screenshots/premiere-*.png`.
 
 mod common;
-use common::browser::{axe_violations, browser, session, Cdp, Driver, Log, Network};
+use common::browser::{axe_violations, browser, session, Cdp, Driver, Network};
 use common::server::Server;
 use common::TestLedger;
 use fantoccini::{Client, Locator};
@@ -165,18 +165,7 @@ impl Shell {
     }
 
     async fn assert_no_console_errors(&self, provoked: &[&str]) {
-        let console = self.page.issue_cmd(Log("browser")).await.unwrap();
-        let errors: Vec<&Value> = console
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["level"] == "SEVERE")
-            .filter(|e| {
-                let message = e["message"].as_str().unwrap_or_default();
-                !provoked.iter().any(|p| message.contains(p))
-            })
-            .collect();
-        assert!(errors.is_empty(), "console: {errors:?}");
+        common::browser::assert_no_console_errors(&self.page, provoked).await;
     }
 }
 

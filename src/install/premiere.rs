@@ -15,7 +15,8 @@ pub const BUNDLE_ID: &str = "dev.gencost.premiere";
 /// The address the shells are written with, replaced by the one installed.
 const SHIPPED_ADDRESS: &str = "http://127.0.0.1:7878";
 
-/// A shell's file: its path inside the panel and its shipped bytes.
+/// A shell's file: its path inside the panel and its shipped bytes. The
+/// two shells share their styles (`integrations/premiere/shell.css`).
 struct Shipped(&'static str, &'static [u8]);
 
 const CEP_FILES: &[Shipped] = &[
@@ -33,7 +34,7 @@ const CEP_FILES: &[Shipped] = &[
     ),
     Shipped(
         "shell.css",
-        include_bytes!("../../integrations/premiere/cep/shell.css"),
+        include_bytes!("../../integrations/premiere/shell.css"),
     ),
     Shipped(
         "config.js",
@@ -60,7 +61,7 @@ const UXP_FILES: &[Shipped] = &[
     ),
     Shipped(
         "shell.css",
-        include_bytes!("../../integrations/premiere/uxp/shell.css"),
+        include_bytes!("../../integrations/premiere/shell.css"),
     ),
     Shipped(
         "config.js",

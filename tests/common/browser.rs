@@ -217,3 +217,21 @@ pub async fn emulate_viewport(client: &fantoccini::Client, (width, height): (u32
         .await
         .expect("the viewport emulated");
 }
+
+/// Fails unless the browser's console holds no errors besides those
+/// containing one of `provoked` (the refusals a test caused on purpose:
+/// the browser logs every 4xx answer, which the page shows in words).
+pub async fn assert_no_console_errors(client: &fantoccini::Client, provoked: &[&str]) {
+    let console = client.issue_cmd(Log("browser")).await.unwrap();
+    let errors: Vec<&serde_json::Value> = console
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .filter(|e| {
+            let message = e["message"].as_str().unwrap_or_default();
+            !provoked.iter().any(|p| message.contains(p))
+        })
+        .collect();
+    assert!(errors.is_empty(), "console: {errors:?}");
+}
