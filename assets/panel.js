@@ -743,8 +743,10 @@ function listenToHost() {
   const send = hostChannel();
   if (!HOSTED || !send) return;
   window.addEventListener("message", (event) => {
-    // Only the shell that frames the page, or the webview's own plugin.
-    if (window.parent !== window && event.source !== window.parent) return;
+    // Only the shell that frames the page (a local file, as CEP loads it),
+    // or the webview's own plugin.
+    const framed = window.parent !== window;
+    if (framed && (event.source !== window.parent || !(event.origin === "null" || event.origin.startsWith("file://")))) return;
     const message = event.data;
     if (!message || message.type !== "gencost.premiere.project") return;
     host.project = premiereProjectName(message.name);

@@ -154,6 +154,34 @@ fn an_altered_checkpoint_or_another_signer_is_refused() {
         "{}",
         run.stderr
     );
+    // On a computer with no key of its own and no key named, a valid
+    // signature proves nothing: whoever rewrote the ledger could have
+    // signed with a key of their own.
+    std::fs::write(&file, &original).unwrap();
+    let auditor = tempfile::tempdir().unwrap();
+    let run = run_with(
+        &ledger.url,
+        auditor.path(),
+        auditor.path(),
+        &["verify", "--checkpoint", &path],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("no key to compare with") && run.stdout.contains("--public-key"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !auditor.path().join("checkpoint.key").exists(),
+        "verify makes no key"
+    );
+    let run = run_with(
+        &ledger.url,
+        auditor.path(),
+        auditor.path(),
+        &["verify", "--checkpoint", &path, "--public-key", mine.trim()],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
     // Not a checkpoint at all.
     std::fs::write(&file, "{\"format\": 1}").unwrap();
     let run = ledger.run(&["verify", "--checkpoint", &path]);

@@ -520,3 +520,84 @@ async fn the_uxp_plugin_shows_the_panel_in_its_webview_and_tells_it_the_project(
         .await;
     drop(server);
 }
+
+/// UXP's bridge in every page the webview shows (the panel, and the login
+/// page before it).
+const UXP_WEBVIEW: &str = r#"
+if (location.protocol === "http:") {
+  window.sentToPlugin = [];
+  window.uxpHost = { postMessage(message) { window.sentToPlugin.push(message); } };
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_docked_panel_on_a_server_with_a_token_signs_in_and_stays_docked() {
+    let ledger = TestLedger::sqlite();
+    let token = "studio-token-0123456789";
+    let server = Server::start(&ledger, &["--token", token]);
+    let Some(shell) = Shell::open(UXP_WEBVIEW).await else {
+        return;
+    };
+    shell
+        .page
+        .goto(&format!("{}/?host=premiere", server.url))
+        .await
+        .unwrap();
+    // The login page, in Premiere's colours; a wrong token keeps it docked.
+    assert_eq!(
+        shell
+            .js("return getComputedStyle(document.body).backgroundColor")
+            .await,
+        "rgb(35, 35, 35)"
+    );
+    let field = shell.page.find(Locator::Css("#token")).await.unwrap();
+    field.send_keys("not-the-token-at-all").await.unwrap();
+    shell.click("form.login button").await;
+    shell
+        .text_until(".error", |t| t.contains("not the token"))
+        .await;
+    assert_eq!(
+        shell
+            .js("return getComputedStyle(document.body).backgroundColor")
+            .await,
+        "rgb(35, 35, 35)"
+    );
+    let field = shell.page.find(Locator::Css("#token")).await.unwrap();
+    field.send_keys(token).await.unwrap();
+    shell.click("form.login button").await;
+    // Signed in, and still the docked panel: dark, talking to its plugin.
+    let search = shell
+        .until(
+            "return document.getElementById('summary') ? location.search : ''",
+            |v| v != "",
+        )
+        .await;
+    assert_eq!(search, "?host=premiere");
+    let ready = shell
+        .until("return window.sentToPlugin || []", |v| {
+            v.as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await;
+    assert_eq!(ready, json!([{ "type": "gencost.panel.ready" }]));
+    shell
+        .js("window.postMessage({ type: 'gencost.premiere.project', name: 'Summer Spot.prproj' }, '*'); return true")
+        .await;
+    shell
+        .text_until("#use-host-project", |t| t.contains("Summer Spot"))
+        .await;
+    shell.shot("premiere-uxp-signed-in-320").await;
+    // Logging out comes back to the docked login page.
+    shell.click("#logout").await;
+    let search = shell
+        .until(
+            "return document.getElementById('token') ? location.search : ''",
+            |v| v != "",
+        )
+        .await;
+    assert_eq!(search, "?host=premiere");
+    shell
+        .assert_no_console_errors(&[
+            "/session?host=premiere - Failed to load resource: the server responded with a status of 401",
+        ])
+        .await;
+}

@@ -72,12 +72,26 @@ fn parse_xml(xml: &str) -> Node {
             Event::Start(start) => stack.push(node(&start)),
             Event::Empty(start) => stack.last_mut().unwrap().children.push(node(&start)),
             Event::End(_) => {
-                let done = stack.pop().unwrap();
+                let mut done = stack.pop().unwrap();
+                done.text = done.text.trim().to_string();
                 stack.last_mut().unwrap().children.push(done);
             }
             Event::Text(text) => {
                 let text = text.xml10_content();
-                stack.last_mut().unwrap().text.push_str(text.trim());
+                stack.last_mut().unwrap().text.push_str(&text);
+            }
+            // `&quot;` and the like arrive as references of their own.
+            Event::GeneralRef(reference) => {
+                let name = reference.xml10_content();
+                let character = match name.as_ref() {
+                    "quot" => '"',
+                    "amp" => '&',
+                    "lt" => '<',
+                    "gt" => '>',
+                    "apos" => '\'',
+                    other => panic!("an entity the definitions do not use: {other}"),
+                };
+                stack.last_mut().unwrap().text.push(character);
             }
             Event::Eof => break,
             _ => {}
@@ -261,7 +275,7 @@ fn gencost(home: &Path, args: &[&str]) -> Run {
         &home.join("cfg"),
         home,
         args,
-        &[("FAL_KEY", "fal-secret-key")],
+        &[],
     )
 }
 
@@ -499,7 +513,7 @@ fn service_install_writes_each_systems_definition_and_keeps_keys_out_of_it() {
             "linux",
             ".config/systemd/user/gencost.service",
             ".config/gencost/service.env",
-            "systemctl --user enable --now gencost.service",
+            "systemctl --user restart gencost.service",
         ),
         (
             "windows",
@@ -543,10 +557,6 @@ fn service_install_writes_each_systems_definition_and_keeps_keys_out_of_it() {
         ] {
             assert!(text.contains(part), "{os}: {part} in\n{text}");
         }
-        assert!(
-            !text.contains("fal-secret-key"),
-            "{os}: the key stays out of the definition"
-        );
         match os {
             "macos" => {
                 let plist = parse_xml(&text);
@@ -683,26 +693,59 @@ fn service_install_refuses_a_foreign_definition_and_a_password_in_the_url() {
     assert_eq!(run.code, 2);
     assert!(unit.exists());
 
-    let run = gencost(
-        home.path(),
-        &[
-            "--database",
-            "postgres://studio:hunter2@db.local/ledger",
-            "service",
-            "install",
-            "--root",
-            &root,
-            "--os",
-            "macos",
-        ],
-    );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("holds a password") && run.stderr.contains("service.env"),
-        "{}",
-        run.stderr
-    );
-    assert!(!home.path().join("Library").exists(), "nothing written");
+    for url in [
+        "postgres://studio:hunter2@db.local/ledger",
+        "postgres://studio:hun/ter2@db.local/ledger",
+        "postgres://studio@db.local/ledger?sslmode=require&password=hunter2",
+    ] {
+        let run = gencost(
+            home.path(),
+            &[
+                "--database",
+                url,
+                "service",
+                "install",
+                "--root",
+                &root,
+                "--os",
+                "macos",
+            ],
+        );
+        assert_eq!(run.code, 2, "{url}");
+        assert!(
+            run.stderr.contains("holds a password") && run.stderr.contains("service.env"),
+            "{}",
+            run.stderr
+        );
+        assert!(!home.path().join("Library").exists(), "nothing written");
+    }
+    // An environment file others can read would stop the service at every
+    // login: refused at install.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let environment = home.path().join(".config/gencost/service.env");
+        std::fs::create_dir_all(environment.parent().unwrap()).unwrap();
+        std::fs::write(&environment, "FAL_KEY=x\n").unwrap();
+        std::fs::set_permissions(&environment, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::remove_file(&unit).unwrap();
+        let run = gencost(
+            home.path(),
+            &["service", "install", "--root", &root, "--os", "linux"],
+        );
+        assert_eq!(run.code, 2);
+        assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
+        assert!(!unit.exists());
+        let status = gencost(
+            home.path(),
+            &["service", "status", "--root", &root, "--os", "linux"],
+        );
+        assert!(
+            status.stdout.contains("can be read by other users"),
+            "{}",
+            status.stdout
+        );
+    }
     let run = gencost(
         home.path(),
         &["service", "install", "--dry-run", "--addr", "localhost:80"],
@@ -757,4 +800,163 @@ fn serve_takes_its_keys_from_an_owner_only_environment_file() {
             .unwrap();
         assert_eq!(allowed.status(), 200);
     });
+}
+
+#[test]
+fn definitions_quote_paths_with_spaces_quotes_and_percent_signs() {
+    let home = tempfile::tempdir().unwrap();
+    // A home folder as awkward as a real one can be.
+    let odd = home.path().join("Örebro Film's \"cut\" 100% $HOME");
+    std::fs::create_dir_all(&odd).unwrap();
+    let root = odd.display().to_string();
+    let run = gencost(
+        &odd,
+        &["service", "install", "--root", &root, "--os", "linux"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let unit = read(&odd.join(".config/systemd/user/gencost.service"));
+    let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+    // systemd's quoting: each word in double quotes, `"` and `\` escaped,
+    // `%` and `$` doubled, so the path arrives as it is.
+    let environment = format!("{root}/.config/gencost/service.env")
+        .replace('"', "\\\"")
+        .replace('%', "%%")
+        .replace('$', "$$");
+    assert!(
+        exec.contains(&format!("\"--env-file\" \"{environment}\"")),
+        "{exec}"
+    );
+    // Task Scheduler's XML: the path quoted once, XML-escaped.
+    let run = gencost(
+        &odd,
+        &["service", "install", "--root", &root, "--os", "windows"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    // (read raw: the test's reader drops entities)
+    let task = utf16(
+        &std::fs::read(odd.join("AppData/Roaming/gencost/config/gencost-serve-task.xml")).unwrap(),
+    );
+    let environment = format!("{root}/AppData/Roaming/gencost/config/service.env")
+        .replace('&', "&amp;")
+        .replace('"', "\\&quot;");
+    assert!(
+        task.contains(&format!("--env-file &quot;{environment}&quot;")),
+        "{task}"
+    );
+    // launchd: each word its own string element, XML-escaped, read back whole.
+    let run = gencost(
+        &odd,
+        &["service", "install", "--root", &root, "--os", "macos"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let plist = parse_xml(&read(
+        &odd.join("Library/LaunchAgents/dev.gencost.serve.plist"),
+    ));
+    let words: Vec<&str> = plist
+        .at(&["dict", "array"])
+        .children
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect();
+    assert!(
+        words.contains(&format!("{root}/Library/Application Support/gencost/service.env").as_str()),
+        "{words:?}"
+    );
+}
+
+#[test]
+fn the_cep_panel_starts_gencost_as_the_service_would() {
+    let home = tempfile::tempdir().unwrap();
+    let root = home.path().display().to_string();
+    let config = |home: &Path| {
+        read(&home.join(
+            "Library/Application Support/Adobe/CEP/extensions/dev.gencost.premiere/config.js",
+        ))
+    };
+    let serve_line = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("window.GENCOST_SERVE"))
+            .unwrap()
+            .to_string()
+    };
+    // Before the service exists: the address only (and the ledger named).
+    let run = gencost(
+        home.path(),
+        &[
+            "integrations",
+            "premiere",
+            "install",
+            "--root",
+            &root,
+            "--os",
+            "macos",
+            "--cep",
+            "--port",
+            "7999",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let line = serve_line(&config(home.path()));
+    assert!(
+        line.starts_with(
+            r#"window.GENCOST_SERVE = ["serve","--addr","127.0.0.1:7999","--database","sqlite://"#
+        ),
+        "{line}"
+    );
+    // With the service's environment file: that too.
+    assert_eq!(
+        gencost(
+            home.path(),
+            &["service", "install", "--root", &root, "--os", "macos"]
+        )
+        .code,
+        0
+    );
+    gencost(
+        home.path(),
+        &[
+            "integrations",
+            "premiere",
+            "install",
+            "--root",
+            &root,
+            "--os",
+            "macos",
+            "--cep",
+            "--port",
+            "7999",
+        ],
+    );
+    let line = serve_line(&config(home.path()));
+    assert!(
+        line.contains(r#""--env-file","#) && line.contains("service.env"),
+        "{line}"
+    );
+    // A ledger URL with a password: the panel starts nothing.
+    let run = gencost(
+        home.path(),
+        &[
+            "--database",
+            "postgres://studio:hunter2@db.local/ledger",
+            "integrations",
+            "premiere",
+            "install",
+            "--root",
+            &root,
+            "--os",
+            "macos",
+            "--cep",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        serve_line(&config(home.path())),
+        "window.GENCOST_SERVE = null;"
+    );
+    assert!(!config(home.path()).contains("hunter2"));
+    assert!(
+        run.stdout.contains("will not start gencost itself"),
+        "{}",
+        run.stdout
+    );
 }

@@ -31,8 +31,38 @@ pub fn load_or_create() -> Result<SigningKey> {
     getrandom::fill(&mut secret)
         .map_err(|e| Error::Io(format!("cannot draw a random key: {e}")))?;
     let key = SigningKey::from_bytes(&secret);
-    store(&key, false)?;
-    Ok(key)
+    // Two processes making the first key at once: the first file written
+    // wins, and the other reads it.
+    match write_new(&key, &key_path()?) {
+        Ok(()) => Ok(key),
+        Err(_) => existing()?.ok_or_else(|| Error::Io("cannot make the checkpoint key".into())),
+    }
+}
+
+/// Writes the key to a new file at `path`, readable by its owner only;
+/// fails if a file is there, even one written a moment ago by another
+/// process.
+fn write_new(key: &SigningKey, path: &Path) -> Result<()> {
+    let folder = path
+        .parent()
+        .ok_or_else(|| Error::Io(format!("{} has no folder", path.display())))?;
+    std::fs::create_dir_all(folder)
+        .map_err(|e| Error::Io(format!("cannot create {}: {e}", folder.display())))?;
+    let mut temporary = tempfile::NamedTempFile::new_in(folder)
+        .map_err(|e| Error::Io(format!("cannot write in {}: {e}", folder.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::Io(format!("cannot restrict the key file: {e}")))?;
+    }
+    let text = format!("{}\n", hex::encode(key.to_bytes()));
+    std::io::Write::write_all(&mut temporary, text.as_bytes())
+        .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
+    temporary
+        .persist_noclobber(path)
+        .map_err(|e| Error::Io(format!("cannot write {}: {}", path.display(), e.error)))?;
+    Ok(())
 }
 
 fn parse(text: &str, path: &Path) -> Result<SigningKey> {
@@ -80,7 +110,13 @@ pub fn write(key: &SigningKey, path: &Path, replace: bool) -> Result<()> {
 /// their own public key).
 pub fn store(key: &SigningKey, replace: bool) -> Result<()> {
     let path = key_path()?;
-    if let Some(current) = existing()? {
+    // An unreadable key file is replaced only when asked to.
+    let current = match existing() {
+        Ok(current) => current,
+        Err(_) if replace => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(current) = current {
         if current.to_bytes() == key.to_bytes() {
             return Ok(());
         }

@@ -34,10 +34,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<(String, String)>> {
             )));
         }
         let value = value.trim();
+        // Quoted, the value is what is between the quotes; unquoted, a
+        // ` #` starts a comment, as in a shell.
         let value = ['"', '\'']
             .iter()
             .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
-            .unwrap_or(value);
+            .unwrap_or_else(|| value.split(" #").next().unwrap_or(value).trim_end());
         if value.chars().any(|c| c.is_control()) {
             return Err(Error::input(format!(
                 "{}: the value of {name} has a control character",
@@ -83,16 +85,16 @@ mod tests {
 
     #[test]
     fn names_values_comments_and_quotes() {
-        let text =
-            "# keys\n\nFAL_KEY=abc:def\nexport OTHER = \"two words\"\nEMPTY=\nQUOTED='x=y'\n";
+        let text = "# keys\n\nFAL_KEY=abc:def  # the studio's\nexport OTHER = \"two words # kept\"\nEMPTY=\nQUOTED='x=y'\nHASH=a#b\n";
         let pairs = parse(Path::new("service.env"), text).unwrap();
         assert_eq!(
             pairs,
             vec![
                 ("FAL_KEY".into(), "abc:def".into()),
-                ("OTHER".into(), "two words".into()),
+                ("OTHER".into(), "two words # kept".into()),
                 ("EMPTY".into(), "".into()),
                 ("QUOTED".into(), "x=y".into()),
+                ("HASH".into(), "a#b".into()),
             ]
         );
     }

@@ -103,14 +103,18 @@ pub struct PremiereUninstallArgs {
     target: Target,
 }
 
-pub fn premiere(command: PremiereCommand, out: Out<'_>) -> Result<Exit> {
+pub fn premiere(command: PremiereCommand, database: Option<&str>, out: Out<'_>) -> Result<Exit> {
     match command {
-        PremiereCommand::Install(args) => premiere_install(args, out),
+        PremiereCommand::Install(args) => premiere_install(args, database, out),
         PremiereCommand::Uninstall(args) => premiere_uninstall(args, out),
     }
 }
 
-fn premiere_install(args: PremiereInstallArgs, out: Out<'_>) -> Result<Exit> {
+fn premiere_install(
+    args: PremiereInstallArgs,
+    database: Option<&str>,
+    out: Out<'_>,
+) -> Result<Exit> {
     let home = args.target.home(true)?;
     let dry = args.target.dry_run;
     let (cep, uxp) = both_unless_one(args.cep, args.uxp);
@@ -124,7 +128,7 @@ fn premiere_install(args: PremiereInstallArgs, out: Out<'_>) -> Result<Exit> {
         );
     }
     if cep {
-        let done = premiere::install_cep(&home, args.port, dry)?;
+        let done = premiere::install_cep(&home, args.port, database, dry)?;
         listing(&mut text, &done, dry);
         if args.enable_debug_mode {
             let command = premiere::debug_mode_command(home.os);
@@ -323,10 +327,13 @@ fn service_status(args: ServiceStatusArgs, out: Out<'_>) -> Result<Exit> {
         text,
         "environment file: {} ({})",
         environment.display(),
-        if environment.exists() {
-            "present"
-        } else {
-            "absent"
+        match (
+            environment.exists(),
+            service::check_environment_file(&environment),
+        ) {
+            (false, _) => "absent".to_string(),
+            (true, Ok(())) => "present".to_string(),
+            (true, Err(e)) => e.to_string(),
         }
     );
     let answering =
@@ -343,14 +350,23 @@ fn service_status(args: ServiceStatusArgs, out: Out<'_>) -> Result<Exit> {
     write_text(out, &text)
 }
 
-/// Runs the commands, or prints them for the user.
-fn commands(text: &mut String, commands: &[Vec<String>], run_here: bool) -> Result<()> {
-    for (line, words) in service::command_lines(commands).iter().zip(commands) {
-        if run_here {
-            run(words)?;
-            let _ = writeln!(text, "ran: {line}");
-        } else {
+/// Runs the commands, or prints them for the user. A step that may fail
+/// (stopping what is not running) says so and the rest go on.
+fn commands(text: &mut String, steps: &[service::Step], run_here: bool) -> Result<()> {
+    for step in steps {
+        let line = service::command_line(step);
+        if !run_here {
             let _ = writeln!(text, "run: {line}");
+            continue;
+        }
+        match run(&step.words) {
+            Ok(()) => {
+                let _ = writeln!(text, "ran: {line}");
+            }
+            Err(e) if step.may_fail => {
+                let _ = writeln!(text, "ran: {line} (nothing to stop: {e})");
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(())

@@ -251,7 +251,7 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         Command::Man(args) => manual::man(args, out),
         Command::Use(args) => record::use_tags(args, out),
         Command::Integrations(install::IntegrationsCommand::Premiere(command)) => {
-            install::premiere(command, out)
+            install::premiere(command, database, out)
         }
         Command::Service(command) => install::service(command, database, out),
         Command::Key(command) => checkpoint::key_command(command, out),

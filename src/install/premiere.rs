@@ -96,9 +96,46 @@ fn rendered(files: &[Shipped], port: u16) -> Vec<(&'static str, Vec<u8>)> {
         .collect()
 }
 
-/// The CEP extension's files, for `port`.
-pub fn cep_files(port: u16) -> Vec<(&'static str, Vec<u8>)> {
-    rendered(CEP_FILES, port)
+/// The CEP extension's files, for `port`; `serve` is what the panel
+/// starts when nothing answers (`None`: it starts nothing).
+pub fn cep_files(port: u16, serve: Option<&[String]>) -> Vec<(&'static str, Vec<u8>)> {
+    let mut files = rendered(CEP_FILES, port);
+    let arguments = match serve {
+        Some(words) => serde_json::to_string(words).unwrap_or_else(|_| "null".into()),
+        None => "null".into(),
+    };
+    for (path, bytes) in &mut files {
+        if *path == "config.js" {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let line = text
+                .lines()
+                .find(|line| line.starts_with("window.GENCOST_SERVE"))
+                .unwrap_or_default()
+                .to_string();
+            *bytes = text
+                .replace(&line, &format!("window.GENCOST_SERVE = {arguments};"))
+                .into_bytes();
+        }
+    }
+    files
+}
+
+/// What the CEP panel runs to start the server: what the login service
+/// runs (its environment file when there is one), or nothing when the
+/// ledger's URL holds a password, which the process list would show.
+pub fn cep_serve_words(home: &Home, port: u16, database: Option<&str>) -> Option<Vec<String>> {
+    if let Some(database) = database {
+        if super::service::check_database(database, home).is_err() {
+            return None;
+        }
+    }
+    let environment = super::service::environment_path(home);
+    let addr = format!("127.0.0.1:{port}");
+    Some(super::service::serve_words(
+        &addr,
+        database,
+        environment.exists().then_some(environment.as_path()),
+    ))
 }
 
 /// The UXP plugin's files, for `port`.
@@ -205,11 +242,22 @@ pub struct Installed {
 /// Copies the CEP extension into the user's extensions folder, replacing
 /// an earlier copy gencost made; refuses a folder of the same name that
 /// gencost did not make.
-pub fn install_cep(home: &Home, port: u16, dry_run: bool) -> Result<Installed> {
+pub fn install_cep(
+    home: &Home,
+    port: u16,
+    database: Option<&str>,
+    dry_run: bool,
+) -> Result<Installed> {
     let folder = cep_extensions(home)?.join(BUNDLE_ID);
     let earlier = earlier_cep_files(&folder)?;
     let mut done = Installed::default();
-    let files = cep_files(port);
+    let serve = cep_serve_words(home, port, database);
+    if serve.is_none() {
+        done.next.push(
+            "The ledger's URL holds a password: the CEP panel will not start gencost itself (use `gencost service install`, with GENCOST_DATABASE in its environment file).".into(),
+        );
+    }
+    let files = cep_files(port, serve.as_deref());
     for (path, bytes) in &files {
         let target = folder.join(path);
         if !dry_run {
@@ -308,7 +356,14 @@ fn earlier_cep_files(folder: &Path) -> Result<Vec<PathBuf>> {
         Ok(text) if text.starts_with(MARK) => Ok(text
             .lines()
             .skip(1)
-            .filter(|line| !line.is_empty() && !line.contains(".."))
+            // Only paths inside the folder: a record edited to name any
+            // other file is not followed.
+            .filter(|line| {
+                !line.is_empty()
+                    && Path::new(line)
+                        .components()
+                        .all(|c| matches!(c, std::path::Component::Normal(_)))
+            })
             .map(|line| folder.join(line))
             .collect()),
         Ok(_) => Err(foreign(folder)),

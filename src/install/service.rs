@@ -38,35 +38,74 @@ pub fn environment_path(home: &Home) -> PathBuf {
     home.config_dir().join("service.env")
 }
 
-/// Refuses a ledger URL with a password: it belongs in the environment
-/// file (`GENCOST_DATABASE=…`), not in a definition others may read.
+/// Refuses a ledger URL with a password — in its user part or as a
+/// `password` / `sslpassword` parameter: it belongs in the environment file
+/// (`GENCOST_DATABASE=…`), not in a definition (and a process list) others
+/// may read. Read loosely on purpose: anything that may be a password is
+/// refused.
 pub fn check_database(database: &str, home: &Home) -> Result<()> {
-    if let Some(rest) = database.split_once("://").map(|(_, rest)| rest) {
-        let authority = rest.split(['/', '?']).next().unwrap_or("");
-        if let Some((user, _)) = authority.rsplit_once('@') {
-            if user.contains(':') {
+    let Some((_, rest)) = database.split_once("://") else {
+        return Ok(());
+    };
+    let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
+    // The user part ends at the last `@`, wherever a `/` in an unencoded
+    // password would put it.
+    let in_user_part = before_query
+        .rsplit_once('@')
+        .is_some_and(|(user, _)| user.contains(':'));
+    let as_parameter = query.split('&').any(|pair| {
+        let name = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
+        name == "password" || name == "sslpassword"
+    });
+    if in_user_part || as_parameter {
+        return Err(Error::input(format!(
+            "--database: the URL holds a password, which a service definition would show: put GENCOST_DATABASE=… in {} instead and leave --database out",
+            environment_path(home).display()
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses an environment file that others can read: `serve --env-file`
+/// would refuse it at every start.
+pub fn check_environment_file(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(metadata) = std::fs::metadata(path) {
+            if metadata.permissions().mode() & 0o077 != 0 {
                 return Err(Error::input(format!(
-                    "--database: the URL holds a password, which a service definition would show: put GENCOST_DATABASE=… in {} instead and leave --database out",
-                    environment_path(home).display()
+                    "{} can be read by other users and the service would refuse it: chmod 600 it, then install again",
+                    path.display()
                 )));
             }
         }
     }
+    #[cfg(not(unix))]
+    let _ = path;
     Ok(())
 }
 
 /// The arguments `gencost serve` is started with.
 fn serve_arguments(service: &Service, home: &Home) -> Vec<String> {
-    let mut words = vec![
-        "serve".to_string(),
-        "--addr".into(),
-        service.addr.clone(),
-        "--env-file".into(),
-        environment_path(home).display().to_string(),
-    ];
-    if let Some(database) = &service.database {
+    serve_words(
+        &service.addr,
+        service.database.as_deref(),
+        Some(&environment_path(home)),
+    )
+}
+
+/// `serve --addr ADDR [--env-file FILE] [--database URL]`: what the service
+/// runs, and what the CEP panel starts when nothing answers.
+pub fn serve_words(addr: &str, database: Option<&str>, environment: Option<&Path>) -> Vec<String> {
+    let mut words = vec!["serve".to_string(), "--addr".into(), addr.to_string()];
+    if let Some(environment) = environment {
+        words.push("--env-file".into());
+        words.push(environment.display().to_string());
+    }
+    if let Some(database) = database {
         words.push("--database".into());
-        words.push(database.clone());
+        words.push(database.to_string());
     }
     words
 }
@@ -252,28 +291,51 @@ fn environment_template() -> String {
         .to_string()
 }
 
-/// The commands that register (and with `now`, start) the service.
-pub fn register_commands(home: &Home, now: bool) -> Vec<Vec<String>> {
+/// A command the service needs run, and whether it may fail without
+/// stopping the rest (stopping a service that is not running).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub words: Vec<String>,
+    pub may_fail: bool,
+}
+
+fn step(words: &[&str]) -> Step {
+    Step {
+        words: words.iter().map(|w| w.to_string()).collect(),
+        may_fail: false,
+    }
+}
+
+fn may_fail(words: &[&str]) -> Step {
+    Step {
+        may_fail: true,
+        ..step(words)
+    }
+}
+
+/// The commands that register (and with `now`, start) the service. An
+/// installed service is replaced: launchd's agent is taken out before it
+/// is loaded again, systemd's unit restarted (a new address takes effect).
+pub fn register_commands(home: &Home, now: bool) -> Vec<Step> {
     let definition = definition_path(home).display().to_string();
-    let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    let agent = format!("{}/{LABEL}", gui_domain());
     match home.os {
-        Os::Macos if now => vec![words(&[
-            "launchctl",
-            "bootstrap",
-            &gui_domain(),
-            &definition,
-        ])],
+        Os::Macos if now => vec![
+            may_fail(&["launchctl", "bootout", &agent]),
+            step(&["launchctl", "bootstrap", &gui_domain(), &definition]),
+        ],
         Os::Macos => Vec::new(),
-        Os::Linux => {
-            let mut enable = words(&["systemctl", "--user", "enable"]);
-            if now {
-                enable.push("--now".into());
-            }
-            enable.push(UNIT.into());
-            vec![words(&["systemctl", "--user", "daemon-reload"]), enable]
-        }
+        Os::Linux if now => vec![
+            step(&["systemctl", "--user", "daemon-reload"]),
+            step(&["systemctl", "--user", "enable", UNIT]),
+            step(&["systemctl", "--user", "restart", UNIT]),
+        ],
+        Os::Linux => vec![
+            step(&["systemctl", "--user", "daemon-reload"]),
+            step(&["systemctl", "--user", "enable", UNIT]),
+        ],
         Os::Windows => {
-            let mut commands = vec![words(&[
+            let mut commands = vec![step(&[
                 "schtasks",
                 "/create",
                 "/tn",
@@ -283,27 +345,31 @@ pub fn register_commands(home: &Home, now: bool) -> Vec<Vec<String>> {
                 "/f",
             ])];
             if now {
-                commands.push(words(&["schtasks", "/run", "/tn", TASK_NAME]));
+                commands.push(may_fail(&["schtasks", "/end", "/tn", TASK_NAME]));
+                commands.push(step(&["schtasks", "/run", "/tn", TASK_NAME]));
             }
             commands
         }
     }
 }
 
-/// The commands that stop and unregister the service.
-pub fn unregister_commands(home: &Home) -> Vec<Vec<String>> {
-    let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+/// The commands that stop and unregister the service; stopping one that
+/// is not running is no failure.
+pub fn unregister_commands(home: &Home) -> Vec<Step> {
     match home.os {
-        Os::Macos => vec![words(&[
+        Os::Macos => vec![may_fail(&[
             "launchctl",
             "bootout",
             &format!("{}/{LABEL}", gui_domain()),
         ])],
         Os::Linux => vec![
-            words(&["systemctl", "--user", "disable", "--now", UNIT]),
-            words(&["systemctl", "--user", "daemon-reload"]),
+            may_fail(&["systemctl", "--user", "disable", "--now", UNIT]),
+            step(&["systemctl", "--user", "daemon-reload"]),
         ],
-        Os::Windows => vec![words(&["schtasks", "/delete", "/tn", TASK_NAME, "/f"])],
+        Os::Windows => vec![
+            may_fail(&["schtasks", "/end", "/tn", TASK_NAME]),
+            step(&["schtasks", "/delete", "/tn", TASK_NAME, "/f"]),
+        ],
     }
 }
 
@@ -331,7 +397,7 @@ pub struct Outcome {
     pub written: Vec<(PathBuf, Vec<u8>)>,
     pub kept: Vec<PathBuf>,
     pub removed: Vec<PathBuf>,
-    pub commands: Vec<Vec<String>>,
+    pub commands: Vec<Step>,
 }
 
 /// Writes the definition and, when missing, the environment file.
@@ -345,6 +411,7 @@ pub fn install(service: &Service, home: &Home, now: bool, dry_run: bool) -> Resu
     let bytes = definition(service, home);
     let environment = environment_path(home);
     if environment.exists() {
+        check_environment_file(&environment)?;
         outcome.kept.push(environment);
     } else {
         let template = environment_template().into_bytes();
@@ -392,7 +459,7 @@ fn write_owner_only(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The commands for people: one line each.
-pub fn command_lines(commands: &[Vec<String>]) -> Vec<String> {
-    commands.iter().map(|words| shell_words(words)).collect()
+/// A command for people: one line.
+pub fn command_line(step: &Step) -> String {
+    shell_words(&step.words)
 }

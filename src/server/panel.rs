@@ -109,12 +109,37 @@ struct PanelPage {
     models: Vec<(String, String)>,
     /// The server has a token: the panel offers to log out.
     guarded: bool,
+    /// Docked in Premiere Pro (`?host=premiere`).
+    hosted: bool,
 }
 
 #[derive(Template)]
 #[template(path = "panel_login.html")]
 struct LoginPage {
     refused: bool,
+    /// Docked in Premiere Pro: the login keeps `?host=premiere`.
+    hosted: bool,
+}
+
+/// Whether a request is for the page docked in Premiere Pro
+/// (`?host=premiere`).
+fn is_hosted(query: &Option<String>) -> bool {
+    query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|pair| pair == "host=premiere"))
+}
+
+fn policy(hosted: bool) -> &'static str {
+    if hosted {
+        HOSTED_PANEL_CSP
+    } else {
+        PANEL_CSP
+    }
+}
+
+/// Where the panel is after logging in or out: the same page, docked or not.
+fn panel_home(hosted: bool) -> Redirect {
+    Redirect::to(if hosted { "/?host=premiere" } else { "/" })
 }
 
 /// `/`: the panel; with a token and no session, the form that asks for it.
@@ -124,12 +149,16 @@ async fn page(
     headers: HeaderMap,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
-    let hosted = query
-        .as_deref()
-        .is_some_and(|q| q.split('&').any(|pair| pair == "host=premiere"));
-    let policy = if hosted { HOSTED_PANEL_CSP } else { PANEL_CSP };
+    let hosted = is_hosted(&query);
+    let policy = policy(hosted);
     if state.access.authorize(&headers).is_err() {
-        return render_with(policy, &LoginPage { refused: false });
+        return render_with(
+            policy,
+            &LoginPage {
+                refused: false,
+                hosted,
+            },
+        );
     }
     let tags = active_tags::active()?;
     render_with(
@@ -145,6 +174,7 @@ async fn page(
                 .map(|m| (m.endpoint.clone(), m.name.clone()))
                 .collect(),
             guarded: state.access.has_token(),
+            hosted,
         },
     )
 }
@@ -158,8 +188,10 @@ struct TokenForm {
 /// the panel's event stream and downloads need no header.
 async fn open_session(
     State(state): State<AppState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
     form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
+    let hosted = is_hosted(&query);
     let Form(form) = form.map_err(|e| {
         ApiError::invalid(
             "token",
@@ -167,7 +199,13 @@ async fn open_session(
         )
     })?;
     if !state.access.is_token(form.token.trim()) {
-        let mut response = render(&LoginPage { refused: true })?;
+        let mut response = render_with(
+            policy(hosted),
+            &LoginPage {
+                refused: true,
+                hosted,
+            },
+        )?;
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(response);
     }
@@ -178,14 +216,22 @@ async fn open_session(
         "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         super::guard::SESSION_SECONDS
     );
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], panel_home(hosted)).into_response())
 }
 
 /// Ends the panel session and clears its cookie.
-async fn close_session(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+async fn close_session(
+    State(state): State<AppState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    headers: axum::http::HeaderMap,
+) -> Response {
     state.access.close_session(&headers);
     let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+    (
+        [(header::SET_COOKIE, cookie)],
+        panel_home(is_hosted(&query)),
+    )
+        .into_response()
 }
 
 /// An amount as the panel shows it, with the exact figure for the tooltip.

@@ -77,7 +77,14 @@ pub async fn check<S: Store>(
     checkpoint.check_signature(trusted.as_ref())?;
     let position = checkpoint.head.position;
     let mut snapshot = store.snapshot().await?;
-    let problem = if position == 0 {
+    // A signature proves nothing by a key no one vouched for: whoever
+    // rewrote the ledger could sign with a key of their own.
+    let problem = if by_own_key && trusted.is_none() {
+        Some(format!(
+            "the checkpoint is signed by key {}, which this user has no key to compare with: pass --public-key with the key of whoever signs (`gencost key show` on their computer)",
+            checkpoint.public_key
+        ))
+    } else if position == 0 {
         None
     } else {
         match snapshot.events_at(&[position]).await?.first() {
@@ -140,10 +147,11 @@ pub async fn every<S: Store>(
     period: std::time::Duration,
     folder: PathBuf,
 ) {
-    let mut last: Option<crate::ledger::Head> = None;
+    // The head last signed, as the checkpoint states it.
+    let mut last: Option<(i64, String)> = None;
     loop {
         match store.head().await {
-            Ok(head) if Some(head) != last => match take(&*store).await {
+            Ok(head) if Some((head.seq, head.hash.to_hex())) != last => match take(&*store).await {
                 Ok(checkpoint) => {
                     let path = file_in(&folder, &checkpoint);
                     match write(&checkpoint, &path) {
@@ -153,7 +161,7 @@ pub async fn every<S: Store>(
                                 checkpoint.head.position,
                                 path.display()
                             );
-                            last = Some(head);
+                            last = Some((checkpoint.head.position, checkpoint.head.hash));
                         }
                         Err(e) => eprintln!("checkpoint: {e}"),
                     }

@@ -23,10 +23,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // `gencost` binary is on the PATH, the shell starts the server itself.
 function startServer() {
   const nodeRequire = (window.cep_node && window.cep_node.require) || (typeof require === "function" ? require : null);
-  if (!nodeRequire) return false;
+  const serve = window.GENCOST_SERVE;
+  if (!nodeRequire || !Array.isArray(serve)) return false;
   try {
     const { spawn } = nodeRequire("child_process");
-    const child = spawn("gencost", ["serve", "--addr", new URL(address).host], { detached: true, stdio: "ignore", windowsHide: true });
+    const child = spawn("gencost", serve, { detached: true, stdio: "ignore", windowsHide: true });
     child.on("error", (e) => {
       $("why").textContent = e.code === "ENOENT" ? "; gencost is not on the PATH" : "; cannot start gencost: " + e.message;
     });
