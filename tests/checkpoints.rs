@@ -137,7 +137,7 @@ fn an_altered_checkpoint_or_another_signer_is_refused() {
     let run = ledger.run(&["verify", "--checkpoint", &path]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("not by this user's key"),
+        run.stderr.contains("not by the key it must be signed by"),
         "{}",
         run.stderr
     );
@@ -150,7 +150,7 @@ fn an_altered_checkpoint_or_another_signer_is_refused() {
     );
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("not by this user's key"),
+        run.stderr.contains("not by the key it must be signed by"),
         "{}",
         run.stderr
     );
@@ -325,8 +325,21 @@ fn a_report_carries_a_checkpoint_only_with_a_key_and_verify_reads_it() {
         assert!(ok.contains("ok: the ledger is what the checkpoint"), "{ok}");
         // The report's figures cannot be re-signed: editing its embedded
         // checkpoint breaks the signature.
-        let altered = html.replacen("\"USD\":\"1.525\"", "\"USD\":\"0.525\"", 1);
-        assert_ne!(altered, html, "the totals are in the embedded checkpoint");
+        // It states the head only: a client's report must not tell the
+        // studio's other totals or how many entries it has.
+        let start = html.find("id=\"gencost-checkpoint\">").unwrap();
+        let embedded = &html[start..start + html[start..].find("</script>").unwrap()];
+        assert!(
+            !embedded.contains("totals") && !embedded.contains("entries"),
+            "{embedded}"
+        );
+        let position = format!(
+            "\"position\":{}",
+            ledger.json(&["verify", "--json"])["events"]
+        );
+        assert!(embedded.contains(&position), "{embedded}");
+        let altered = html.replacen(&position, "\"position\":1", 1);
+        assert_ne!(altered, html);
         std::fs::write(&report, altered).unwrap();
         let run = ledger.run(&["verify", "--checkpoint", &path]);
         assert_eq!(run.code, 2);

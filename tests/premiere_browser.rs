@@ -486,6 +486,12 @@ async fn the_uxp_plugin_shows_the_panel_in_its_webview_and_tells_it_the_project(
         ledger.json(&["use", "--json"])["project"],
         "Örebro Film – Teaser"
     );
+    // An entry logged from the command line appears in the webview's panel.
+    ledger.ok(&["log", "--model", "fal-ai/flux/dev", "--cost", "0.04"]);
+    let row = shell
+        .text_until("#history li.entry", |t| t.contains("Teaser"))
+        .await;
+    assert!(row.contains("$0.04"), "{row}");
     shell
         .assert_accessible("the panel in the UXP webview")
         .await;

@@ -536,6 +536,21 @@ fn service_install_writes_each_systems_definition_and_keeps_keys_out_of_it() {
             "127.0.0.1:7999",
             "--now",
         ];
+        // A dry run prints the definition and writes nothing.
+        let mut dry = args.to_vec();
+        dry.push("--dry-run");
+        let run = gencost(home.path(), &dry);
+        assert_eq!(run.code, 0, "{os}: {run:?}");
+        assert!(
+            run.stdout.contains("would write") && run.stdout.contains("serve"),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(binary), "{}", run.stdout);
+        assert!(
+            !home.path().join(definition).exists(),
+            "{os}: a dry run writes nothing"
+        );
         let run = gencost(home.path(), &args);
         assert_eq!(run.code, 0, "{os}: {run:?}");
         let bytes = std::fs::read(home.path().join(definition)).unwrap();
@@ -741,17 +756,94 @@ fn service_install_refuses_a_foreign_definition_and_a_password_in_the_url() {
             &["service", "status", "--root", &root, "--os", "linux"],
         );
         assert!(
-            status.stdout.contains("can be read by other users"),
+            status
+                .stdout
+                .contains("readable by other users: chmod 600 it"),
             "{}",
             status.stdout
         );
     }
+    // A service needs a fixed port; `localhost` is the loopback, as for serve.
     let run = gencost(
         home.path(),
-        &["service", "install", "--dry-run", "--addr", "localhost:80"],
+        &["service", "install", "--dry-run", "--addr", "127.0.0.1:0"],
     );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--addr: 'localhost:80'"));
+    assert!(
+        run.stderr
+            .contains("--addr: a service started at login needs a fixed port"),
+        "{}",
+        run.stderr
+    );
+    let run = gencost(
+        home.path(),
+        &[
+            "service",
+            "install",
+            "--dry-run",
+            "--addr",
+            "127.0.0.1:99999",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("a port from 1 to 65535"),
+        "{}",
+        run.stderr
+    );
+    // A libpq string is refused (its password would show), and a relative
+    // SQLite path is made absolute (the service starts elsewhere).
+    let run = gencost(
+        home.path(),
+        &[
+            "--database",
+            "host=db user=u password=pw",
+            "service",
+            "install",
+            "--dry-run",
+            "--os",
+            "linux",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--database"), "{}", run.stderr);
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_root = fresh.path().display().to_string();
+    let run = gencost(
+        home.path(),
+        &[
+            "--database",
+            "sqlite://relative.db",
+            "service",
+            "install",
+            "--root",
+            &fresh_root,
+            "--os",
+            "linux",
+            "--addr",
+            "localhost:7999",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let unit = read(&fresh.path().join(".config/systemd/user/gencost.service"));
+    let absolute = std::env::current_dir().unwrap().join("relative.db");
+    assert!(
+        unit.contains(&format!("\"sqlite://{}\"", absolute.display())),
+        "{unit}"
+    );
+    assert!(unit.contains("\"--addr\" \"127.0.0.1:7999\""), "{unit}");
+    // Status asks the installed service's address.
+    let status = gencost(
+        home.path(),
+        &["service", "status", "--root", &fresh_root, "--os", "linux"],
+    );
+    assert!(
+        status
+            .stdout
+            .contains("not answering at http://127.0.0.1:7999"),
+        "{}",
+        status.stdout
+    );
 }
 
 #[test]

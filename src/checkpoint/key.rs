@@ -127,6 +127,18 @@ pub fn store(key: &SigningKey, replace: bool) -> Result<()> {
                 hex::encode(current.verifying_key().as_bytes())
             )));
         }
+        // The replaced key is kept beside it: checkpoints it signed check
+        // with `--public-key` its public key, and it may be wanted again.
+        let kept = path.with_extension(format!(
+            "key.replaced-{}",
+            crate::timestamp::Timestamp::now().0
+        ));
+        write(&current, &kept, false)?;
+        eprintln!(
+            "the replaced key is kept in {} (public key {})",
+            kept.display(),
+            hex::encode(current.verifying_key().as_bytes())
+        );
     }
     write(key, &path, true)
 }

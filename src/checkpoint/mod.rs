@@ -25,10 +25,14 @@ pub struct Head {
     pub hash: String,
     /// When the checkpoint was made (RFC 3339, UTC).
     pub time: String,
-    /// Entries in the ledger (voided ones included).
-    pub entries: i64,
+    /// Entries in the ledger (voided ones included); left out of the
+    /// checkpoint a report carries, as are the totals (a client's report
+    /// must not tell the studio's whole business).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<i64>,
     /// The totals' cost (actual where known, else the estimate) of live,
     /// charged entries, per currency, exact: `{"USD": "12.345"}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub totals: BTreeMap<String, String>,
 }
 
@@ -49,9 +53,12 @@ impl Head {
     /// order, so any change to any figure breaks the signature.
     pub fn signed_text(&self) -> String {
         let mut text = format!(
-            "{FORMAT}\nposition {}\nhash {}\ntime {}\nentries {}\n",
-            self.position, self.hash, self.time, self.entries
+            "{FORMAT}\nposition {}\nhash {}\ntime {}\n",
+            self.position, self.hash, self.time
         );
+        if let Some(entries) = self.entries {
+            text.push_str(&format!("entries {entries}\n"));
+        }
         for (currency, amount) in &self.totals {
             text.push_str(&format!("total {currency} {amount}\n"));
         }
@@ -83,7 +90,7 @@ impl Checkpoint {
         if let Some(trusted) = trusted {
             if trusted != &key {
                 return Err(Error::input(format!(
-                    "the checkpoint was signed by key {}, not by this user's key {}",
+                    "the checkpoint was signed by key {}, not by the key it must be signed by ({}: this user's, or --public-key)",
                     self.public_key,
                     hex::encode(trusted.as_bytes())
                 )));
@@ -170,7 +177,7 @@ mod tests {
             position: 42,
             hash: "ab".repeat(32),
             time: "2026-12-07T15:00:00Z".into(),
-            entries: 40,
+            entries: Some(40),
             totals: BTreeMap::from([("USD".into(), "12.345".into()), ("EUR".into(), "1".into())]),
         }
     }
@@ -199,7 +206,10 @@ mod tests {
             .check_signature(Some(&other.verifying_key()))
             .unwrap_err()
             .to_string();
-        assert!(error.contains("not by this user's key"), "{error}");
+        assert!(
+            error.contains("not by the key it must be signed by"),
+            "{error}"
+        );
     }
 
     #[test]

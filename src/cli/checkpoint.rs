@@ -20,7 +20,25 @@ pub struct CheckpointArgs {
 }
 
 pub async fn checkpoint<S: Store>(store: &S, args: CheckpointArgs, out: Out<'_>) -> Result<Exit> {
+    // A file named with -o goes into a folder that exists, as for exports.
+    if let Some(path) = &args.output {
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if folder.is_some_and(|f| !f.is_dir()) || path.is_dir() {
+            return Err(Error::input(format!(
+                "-o {}: not a file in an existing folder",
+                path.display()
+            )));
+        }
+    }
+    let made_key = key::existing()?.is_none();
     let checkpoint = service::take(store).await?;
+    if made_key {
+        eprintln!(
+            "made this user's checkpoint key: {} (public key {}; `gencost key export` keeps a copy)",
+            key::key_path()?.display(),
+            checkpoint.public_key
+        );
+    }
     let path = match args.output {
         Some(path) => path,
         None => service::file_in(&service::default_folder()?, &checkpoint),
@@ -36,7 +54,7 @@ pub async fn checkpoint<S: Store>(store: &S, args: CheckpointArgs, out: Out<'_>)
             "checkpoint of position {} (hash {}, {} entries) signed by {}\nwritten to {}\n",
             head.position,
             head.hash,
-            head.entries,
+            head.entries.unwrap_or_default(),
             checkpoint.public_key,
             path.display()
         ),

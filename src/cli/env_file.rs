@@ -11,6 +11,8 @@ use std::path::Path;
 /// are allowed. A line that is none of these is refused with its number.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<(String, String)>> {
     let mut pairs = Vec::new();
+    // A byte-order mark (Windows Notepad) is not part of the first name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -56,6 +58,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<(String, String)>> {
 pub fn load(path: &Path) -> Result<()> {
     let metadata = std::fs::metadata(path)
         .map_err(|e| Error::input(format!("--env-file: cannot read {}: {e}", path.display())))?;
+    if !metadata.is_file() {
+        return Err(Error::input(format!(
+            "--env-file: {} is not a file",
+            path.display()
+        )));
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -29,10 +29,10 @@ pub enum PremiereCommand {
 /// Where the files go: this user's home, or a folder standing in for it.
 #[derive(Args, Debug)]
 pub struct Target {
-    /// Print what would be written and run; change nothing
+    /// Print what would be done; change nothing
     #[arg(long)]
     dry_run: bool,
-    /// Write under DIR as if it were the home folder (nothing outside it is
+    /// Work under DIR as if it were the home folder (nothing outside it is
     /// touched or run)
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
@@ -56,12 +56,18 @@ impl Target {
             None => current,
         };
         if premiere && os == Os::Linux {
-            return Err(Error::input(
-                "Premiere Pro runs on macOS and Windows only: pass --dry-run, or --root DIR (with --os macos or --os windows), to prepare the files for one",
-            ));
+            return Err(Error::input(match self.os {
+                Some(_) => "--os linux: Premiere Pro runs on macOS and Windows only; --os macos or --os windows prepares the files for one",
+                None => "Premiere Pro runs on macOS and Windows only: pass --dry-run, or --root DIR (with --os macos or --os windows), to prepare the files for one",
+            }));
         }
         match &self.root {
-            Some(dir) => Ok(Home::stand_in(os, dir.clone())),
+            // Absolute, as the files written name paths under it.
+            Some(dir) => Ok(Home::stand_in(
+                os,
+                std::path::absolute(dir)
+                    .map_err(|e| Error::input(format!("--root {}: {e}", dir.display())))?,
+            )),
             None if os != current && !self.dry_run => Err(Error::input(format!(
                 "--os {}: this is {}; pass --root DIR or --dry-run to prepare another system's files",
                 os.name().to_lowercase(),
@@ -146,8 +152,13 @@ fn premiere_install(
     }
     let _ = writeln!(
         text,
-        "The panels open {}; `gencost serve` must listen there (`gencost service install --now`).",
-        premiere::address(args.port)
+        "The panels open {}; `gencost serve` must listen there (`gencost service install --now{}`).",
+        premiere::address(args.port),
+        if args.port == 7878 {
+            String::new()
+        } else {
+            format!(" --addr 127.0.0.1:{}", args.port)
+        }
     );
     write_text(out, &text)
 }
@@ -221,9 +232,10 @@ pub struct ServiceUninstallArgs {
 
 #[derive(Args, Debug)]
 pub struct ServiceStatusArgs {
-    /// The address the server should answer on
-    #[arg(long, default_value = "127.0.0.1:7878", value_name = "HOST:PORT")]
-    addr: String,
+    /// The address the server should answer on (default: the installed
+    /// service's, else 127.0.0.1:7878)
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: Option<String>,
     #[command(flatten)]
     target: Target,
 }
@@ -236,23 +248,61 @@ pub fn service(command: ServiceCommand, database: Option<&str>, out: Out<'_>) ->
     }
 }
 
+/// The service's address: an IP address and a port other than 0
+/// (`localhost:PORT` is the IPv4 loopback, as for `serve`).
 fn checked_addr(addr: &str) -> Result<std::net::SocketAddr> {
-    addr.parse().map_err(|_| {
+    let text = addr.trim();
+    let text = match text.strip_prefix("localhost:") {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => text.to_string(),
+    };
+    let parsed: std::net::SocketAddr = text.parse().map_err(|_| {
         Error::input(format!(
-            "--addr: '{addr}' is not HOST:PORT with an IP address, e.g. 127.0.0.1:7878"
+            "--addr: '{addr}' is not HOST:PORT with an IP address and a port from 1 to 65535, e.g. 127.0.0.1:7878"
         ))
-    })
+    })?;
+    if parsed.port() == 0 {
+        return Err(Error::input(
+            "--addr: a service started at login needs a fixed port (the panels are written for one), not 0",
+        ));
+    }
+    Ok(parsed)
+}
+
+/// The ledger the service opens: the one given, checked and with a SQLite
+/// path made absolute (the service starts in another folder), or on the
+/// real home the default ledger this command would open, so that the
+/// service never serves another.
+fn service_database(database: Option<&str>, home: &Home) -> Result<Option<String>> {
+    use crate::store::DatabaseUrl;
+    let given = match database {
+        Some(text) => text.to_string(),
+        None if home.stand_in => return Ok(None),
+        None => format!(
+            "sqlite://{}",
+            crate::config::default_ledger_path()?.display()
+        ),
+    };
+    service::check_database(&given, home)?;
+    match DatabaseUrl::parse(&given).map_err(|e| Error::input(format!("--database: {e}")))? {
+        DatabaseUrl::Postgres(url) => Ok(Some(url)),
+        DatabaseUrl::Sqlite(path) => {
+            let path = std::path::absolute(&path)
+                .map_err(|e| Error::input(format!("--database: {}: {e}", path.display())))?;
+            Ok(Some(format!("sqlite://{}", path.display())))
+        }
+    }
 }
 
 fn service_install(args: ServiceInstallArgs, database: Option<&str>, out: Out<'_>) -> Result<Exit> {
-    checked_addr(&args.addr)?;
+    let addr = checked_addr(&args.addr)?;
     let home = args.target.home(false)?;
     let binary = std::env::current_exe()
         .map_err(|e| Error::Io(format!("cannot find the gencost binary: {e}")))?;
     let service = Service {
         binary,
-        addr: args.addr,
-        database: database.map(str::to_string),
+        addr: addr.to_string(),
+        database: service_database(database, &home)?,
     };
     let dry = args.target.dry_run;
     let outcome = service::install(&service, &home, args.now, dry)?;
@@ -277,11 +327,16 @@ fn service_install(args: ServiceInstallArgs, database: Option<&str>, out: Out<'_
         "Provider keys (FAL_KEY=…) go in {}, readable by you only.",
         service::environment_path(&home).display()
     );
-    commands(
+    if let Err(e) = commands(
         &mut text,
         &outcome.commands,
         service::runs_commands(&home, dry),
-    )?;
+    ) {
+        // The files are in place; say so with the failure.
+        return Err(Error::Io(format!(
+            "{text}{e}: the service's files are written; run the command again once it can run, or `gencost service uninstall`"
+        )));
+    }
     write_text(out, &text)
 }
 
@@ -312,9 +367,17 @@ fn service_uninstall(args: ServiceUninstallArgs, out: Out<'_>) -> Result<Exit> {
 }
 
 fn service_status(args: ServiceStatusArgs, out: Out<'_>) -> Result<Exit> {
-    let addr = checked_addr(&args.addr)?;
     let home = args.target.home(false)?;
     let path = service::definition_path(&home);
+    let installed = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| service::installed_addr(&readable(&bytes)));
+    let addr = checked_addr(
+        args.addr
+            .as_deref()
+            .or(installed.as_deref())
+            .unwrap_or("127.0.0.1:7878"),
+    )?;
     let mut text = String::new();
     let state = match crate::install::check_ours(&path, "service") {
         Ok(true) => "installed",
@@ -333,7 +396,7 @@ fn service_status(args: ServiceStatusArgs, out: Out<'_>) -> Result<Exit> {
         ) {
             (false, _) => "absent".to_string(),
             (true, Ok(())) => "present".to_string(),
-            (true, Err(e)) => e.to_string(),
+            (true, Err(_)) => "readable by other users: chmod 600 it".to_string(),
         }
     );
     let answering =

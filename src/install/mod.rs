@@ -104,7 +104,7 @@ pub fn check_ours(path: &Path, what: &str) -> Result<bool> {
                 Ok(true)
             } else {
                 Err(Error::input(format!(
-                    "{} exists and was not written by gencost: it is left as it is; move it away to install the {what}",
+                    "{} exists and was not written by gencost: it is left as it is (move it away first; it is not the {what})",
                     path.display()
                 )))
             }

@@ -312,26 +312,7 @@ pub fn install_uxp(home: &Home, port: u16, dry_run: bool) -> Result<Installed> {
 /// Removes what `install_cep` and `install_uxp` wrote, and nothing else.
 pub fn uninstall(home: &Home, cep: bool, uxp: bool, dry_run: bool) -> Result<Installed> {
     let mut done = Installed::default();
-    if cep {
-        let folder = cep_extensions(home)?.join(BUNDLE_ID);
-        for file in earlier_cep_files(&folder)? {
-            if !dry_run {
-                remove_if_present(&file)?;
-            }
-            done.removed.push(file);
-        }
-        let record = folder.join(CEP_RECORD);
-        if record.exists() {
-            if !dry_run {
-                remove_if_present(&record)?;
-                // Folders left empty go too; one with anything else stays.
-                for dir in [folder.join("CSXS"), folder.join("host"), folder.clone()] {
-                    let _ = std::fs::remove_dir(dir);
-                }
-            }
-            done.removed.push(record);
-        }
-    }
+    // The plugin first: a CEP folder gencost cannot clear does not keep it.
     if uxp {
         let path = ccx_path(home);
         if check_ours(&path, "UXP plugin")? {
@@ -344,6 +325,33 @@ pub fn uninstall(home: &Home, cep: bool, uxp: bool, dry_run: bool) -> Result<Ins
             "A UXP plugin already installed in Premiere Pro is removed in Creative Cloud's Plugins list (Manage plugins)."
                 .into(),
         );
+    }
+    if cep {
+        let folder = cep_extensions(home)?.join(BUNDLE_ID);
+        for file in earlier_cep_files(&folder)? {
+            if !dry_run {
+                remove_if_present(&file)?;
+            }
+            done.removed.push(file);
+        }
+        let record = folder.join(CEP_RECORD);
+        if record.exists() {
+            if !dry_run {
+                remove_if_present(&record)?;
+                // Folders left empty go too; one with anything else stays,
+                // and says so.
+                for dir in [folder.join("CSXS"), folder.join("host"), folder.clone()] {
+                    let _ = std::fs::remove_dir(dir);
+                }
+                if folder.exists() {
+                    done.next.push(format!(
+                        "{} stays: it holds files gencost did not write",
+                        folder.display()
+                    ));
+                }
+            }
+            done.removed.push(record);
+        }
     }
     Ok(done)
 }
@@ -384,7 +392,7 @@ fn earlier_cep_files(folder: &Path) -> Result<Vec<PathBuf>> {
 
 fn foreign(folder: &Path) -> Error {
     Error::input(format!(
-        "{} exists and was not made by gencost: it is left as it is; move it away to install the CEP panel",
+        "{} exists and was not made by gencost, or holds files it did not write: it is left as it is (move it away first)",
         folder.display()
     ))
 }

@@ -57,7 +57,10 @@ pub fn check_database(database: &str, home: &Home) -> Result<()> {
         let name = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
         name == "password" || name == "sslpassword"
     });
-    if in_user_part || as_parameter {
+    // And anything else the store's own redaction counts as a secret.
+    let other = !crate::store::url::secrets_of(database).is_empty()
+        || database.to_ascii_lowercase().contains("password=");
+    if in_user_part || as_parameter || other {
         return Err(Error::input(format!(
             "--database: the URL holds a password, which a service definition would show: put GENCOST_DATABASE=… in {} instead and leave --database out",
             environment_path(home).display()
@@ -364,7 +367,8 @@ pub fn unregister_commands(home: &Home) -> Vec<Step> {
         ])],
         Os::Linux => vec![
             may_fail(&["systemctl", "--user", "disable", "--now", UNIT]),
-            step(&["systemctl", "--user", "daemon-reload"]),
+            // After the unit is gone; without a user session it cannot run.
+            may_fail(&["systemctl", "--user", "daemon-reload"]),
         ],
         Os::Windows => vec![
             may_fail(&["schtasks", "/end", "/tn", TASK_NAME]),
@@ -462,4 +466,16 @@ fn write_owner_only(path: &Path, bytes: &[u8]) -> Result<()> {
 /// A command for people: one line.
 pub fn command_line(step: &Step) -> String {
     shell_words(&step.words)
+}
+
+/// The address an installed definition serves on: the word after
+/// `--addr`, whatever quoting or markup is around it.
+pub fn installed_addr(definition: &str) -> Option<String> {
+    let after = definition.split("--addr").nth(1)?;
+    let start = after.find(|c: char| c.is_ascii_digit() || c == '[')?;
+    let value: String = after[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']'))
+        .collect();
+    (!value.is_empty()).then_some(value)
 }

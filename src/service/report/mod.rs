@@ -172,7 +172,7 @@ pub async fn report<S: Store + 'static>(
     // Signed only with a key the user made (`gencost checkpoint`, `key
     // show`); a report never makes one on its own.
     let checkpoint = match (verified.is_sound(), crate::checkpoint::key::existing()?) {
-        (true, Some(_)) => Some(crate::service::checkpoint::take(&*store).await?),
+        (true, Some(_)) => Some(crate::service::checkpoint::take_head_only(&*store).await?),
         _ => None,
     };
     let mut report = build(&*store, catalog, request, filter, scan, verified).await?;
