@@ -15,35 +15,17 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
-/// The entries sheet's columns: the CSV's, the time marked UTC.
-pub const HEADER: &[&str] = &[
-    "id",
-    "occurred_at (UTC)",
-    "kind",
-    "source",
-    "model",
-    "description",
-    "client",
-    "project",
-    "deliverable",
-    "status",
-    "duration_ms",
-    "request_id",
-    "estimated_cost",
-    "estimate_currency",
-    "estimate_tier",
-    "actual_cost",
-    "actual_currency",
-    "cost",
-    "cost_currency",
-    "cost_tier",
-    "counted",
-    "rate_date",
-    "license",
-    "price_version",
-    "void",
-    "void_reason",
-];
+/// The entries sheet's columns: the CSV's, the time marked UTC (a
+/// spreadsheet shows the date cell without its zone).
+fn entries_header() -> Vec<&'static str> {
+    super::csv::HEADER
+        .iter()
+        .map(|&name| match name {
+            "occurred_at" => "occurred_at (UTC)",
+            other => other,
+        })
+        .collect()
+}
 
 const TOTALS_HEADER: &[&str] = &[
     "client",
@@ -83,19 +65,19 @@ fn failed(e: XlsxError) -> String {
 impl XlsxExport {
     pub fn new() -> Result<XlsxExport, String> {
         let mut workbook = Workbook::new();
-        let header = Format::new().set_bold();
+        let header_format = Format::new().set_bold();
         let sheet = workbook
             .add_worksheet_with_constant_memory()
             .map_err(failed)?;
         sheet.set_name("Entries").map_err(failed)?;
-        write_header(sheet, HEADER, &header)?;
+        write_header(sheet, &entries_header(), &header_format)?;
         for (col, width) in [(0, 38), (1, 20), (5, 30), (21, 11)] {
             sheet.set_column_width(col, width).map_err(failed)?;
         }
         Ok(XlsxExport {
             workbook,
             row: 1,
-            header,
+            header: header_format,
             time: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
             day: Format::new().set_num_format("yyyy-mm-dd"),
             amounts: HashMap::new(),
@@ -204,7 +186,12 @@ impl XlsxExport {
         } = self;
         let sheet = workbook.worksheet_from_name("Entries").map_err(failed)?;
         sheet
-            .autofilter(0, 0, row.saturating_sub(1), HEADER.len() as u16 - 1)
+            .autofilter(
+                0,
+                0,
+                row.saturating_sub(1),
+                super::csv::HEADER.len() as u16 - 1,
+            )
             .map_err(failed)?;
         sheet.set_freeze_panes(1, 0).map_err(failed)?;
         let sheet = workbook.add_worksheet();
