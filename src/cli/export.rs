@@ -4,7 +4,7 @@ use super::args::{parse_currency, FilterArgs};
 use super::output_file::PartialFile;
 use super::{write_json, Exit, Out};
 use crate::error::{Error, Result};
-use crate::service::export::{export_csv_with, export_xlsx, CsvOptions};
+use crate::service::export::{export_csv_with, export_xlsx, CsvOptions, Exported};
 use crate::store::Store;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -115,20 +115,7 @@ pub async fn run<S: Store>(store: &S, command: ExportCommand, out: Out<'_>) -> R
     )
     .await;
     bar.finish_and_clear();
-    let exported = exported?;
-    partial
-        .finish()
-        .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
-    if args.json {
-        return write_json(out, &exported);
-    }
-    eprintln!(
-        "exported {} rows to {} (the ledger as of event {})",
-        exported.rows,
-        path.display(),
-        exported.head_seq
-    );
-    Ok(Exit::Success)
+    finish_file(partial, &path, exported?, args.json, out)
 }
 
 async fn run_xlsx<S: Store>(store: &S, args: XlsxArgs, out: Out<'_>) -> Result<Exit> {
@@ -167,11 +154,21 @@ async fn run_xlsx<S: Store>(store: &S, args: XlsxArgs, out: Out<'_>) -> Result<E
     )
     .await;
     bar.finish_and_clear();
-    let exported = exported?;
+    finish_file(partial, &path, exported?, args.json, out)
+}
+
+/// Puts a complete export in place of `path` and says what it holds.
+fn finish_file(
+    partial: PartialFile,
+    path: &std::path::Path,
+    exported: Exported,
+    json: bool,
+    out: Out<'_>,
+) -> Result<Exit> {
     partial
         .finish()
         .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
-    if args.json {
+    if json {
         return write_json(out, &exported);
     }
     eprintln!(

@@ -90,16 +90,11 @@ pub struct ExportQuery {
     include_void: Option<bool>,
 }
 
-#[utoipa::path(get, path = "/api/v1/export.csv", params(FilterText, ExportQuery),
-    responses((status = 200, content_type = "text/csv", description = "the file `gencost export csv` writes"),
-              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 503, body = ErrorBody, description = "two reports or exports are being made (`overloaded`, with Retry-After)")))]
-pub async fn export_csv(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+/// What both exports take: the filter, `include_void` and `currency`
+/// (`ExportQuery`), nothing else.
+fn export_request(
     mut query: QueryArgs,
-) -> Result<Response, ApiError> {
-    super::heavy::check_site(&state.access, &headers)?;
+) -> Result<(Filter, Option<crate::money::Currency>), ApiError> {
     let mut filter = filter(&mut query)?;
     let asked = ExportQuery {
         currency: query.take("currency")?,
@@ -111,6 +106,20 @@ pub async fn export_csv(
         .currency
         .map(|c| currency("currency", &c))
         .transpose()?;
+    Ok((filter, currency))
+}
+
+#[utoipa::path(get, path = "/api/v1/export.csv", params(FilterText, ExportQuery),
+    responses((status = 200, content_type = "text/csv", description = "the file `gencost export csv` writes"),
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 503, body = ErrorBody, description = "two reports or exports are being made (`overloaded`, with Retry-After)")))]
+pub async fn export_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: QueryArgs,
+) -> Result<Response, ApiError> {
+    super::heavy::check_site(&state.access, &headers)?;
+    let (filter, currency) = export_request(query)?;
     let name = download_name(&filter, "csv");
     let store = state.store.clone();
     state
@@ -148,16 +157,10 @@ pub async fn export_csv(
 pub async fn export_xlsx(
     State(state): State<AppState>,
     headers: HeaderMap,
-    mut query: QueryArgs,
+    query: QueryArgs,
 ) -> Result<Response, ApiError> {
     super::heavy::check_site(&state.access, &headers)?;
-    let mut filter = filter(&mut query)?;
-    let asked_currency = query.take("currency")?;
-    filter.include_void = query.flag("include_void")?;
-    query.finish()?;
-    let currency = asked_currency
-        .map(|c| currency("currency", &c))
-        .transpose()?;
+    let (filter, currency) = export_request(query)?;
     let name = download_name(&filter, "xlsx");
     let store = state.store.clone();
     state
