@@ -79,6 +79,9 @@ pub struct ResetArgs {
     /// Where to write the backup (default: beside a SQLite ledger, else the data directory)
     #[arg(long, value_name = "DIR")]
     backup_dir: Option<PathBuf>,
+    /// Reset a ledger that holds invoices too (the backup keeps them; numbering goes on after the highest number used)
+    #[arg(long)]
+    including_invoices: bool,
     /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
@@ -86,7 +89,13 @@ pub struct ResetArgs {
 
 pub async fn reset(store: &SqlStore, args: ResetArgs, out: Out<'_>) -> Result<Exit> {
     let word = args.confirm.unwrap_or_default();
-    let report = transfer::reset_with_backup(store, &word, args.backup_dir.as_deref()).await?;
+    let report = transfer::reset_with_backup(
+        store,
+        &word,
+        args.backup_dir.as_deref(),
+        args.including_invoices,
+    )
+    .await?;
     if args.json {
         return write_json(out, &report);
     }

@@ -8,6 +8,10 @@ use super::event::{
     EntryVoided, EventBody, ImportRecorded, ImportedCost, PoolAdded, RunSettled, TagsChanged,
     IMPORT_EVENT_BYTES, IMPORT_EVENT_ROWS,
 };
+use super::invoice::{
+    invoice_number, CreditNoteIssued, InvoiceIssued, InvoiceRecord, InvoiceSettingsChanged,
+    InvoiceVoided, Lock, StudioDetails,
+};
 use super::tags::Tags;
 use crate::money::Currency;
 use crate::money::Money;
@@ -63,6 +67,25 @@ pub enum Command {
         batch: Uuid,
         reason: String,
     },
+    /// An invoice drafted from the ledger at `drafted_at_seq`: numbered and
+    /// issued if nothing it bills changed since, locking its entries.
+    IssueInvoice(Box<InvoiceIssued>),
+    VoidInvoice {
+        number: String,
+        reason: String,
+    },
+    /// A credit note on an invoice, numbered when it is issued.
+    CreditInvoice(CreditNoteIssued),
+    SetInvoiceSettings(StudioDetails),
+}
+
+/// What happened since an invoice's draft was read, as far as the draft
+/// cares: entries changed, and whether any invoice was issued, voided or
+/// credited.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChangesSince {
+    pub entries: HashSet<Uuid>,
+    pub invoicing: bool,
 }
 
 /// What an import needs to know of a row imported before.
@@ -152,6 +175,15 @@ pub struct Context {
     pub batch_corrections: Vec<(Entry, Vec<AmountCorrected>)>,
     /// Batches voided before.
     pub void_batches: HashSet<Uuid>,
+    /// The invoice holding each of the command's entries locked, if any.
+    pub locks: HashMap<Uuid, Lock>,
+    /// The invoice a `VoidInvoice` or `CreditInvoice` names.
+    pub invoice: Option<InvoiceRecord>,
+    /// The last number used in the series and year a new invoice or credit
+    /// note is numbered in (0 when none was).
+    pub last_number: i64,
+    /// For `IssueInvoice`: the changes since its draft.
+    pub changes_since: ChangesSince,
 }
 
 /// Per logged record: newly logged, or already in the ledger.
@@ -179,6 +211,14 @@ pub enum Outcome {
     Imported(Vec<RowOutcome>),
     Recorded,
     PoolAdded,
+    InvoiceIssued {
+        number: String,
+    },
+    InvoiceVoided,
+    CreditIssued {
+        number: String,
+    },
+    SettingsChanged,
     BatchVoided {
         entries: i64,
         /// Corrections undone, and those left because the amount changed
@@ -212,6 +252,26 @@ pub enum LedgerError {
     BatchOfEntryIsVoid { entry: Uuid, batch: Uuid },
     #[error("entry {entry} cannot be restored: entry {live} holds the same source and request id and counts already (restoring would count the cost twice)")]
     RestoreDuplicates { entry: Uuid, live: Uuid },
+    #[error("entry {entry} is billed on invoice {invoice} and locked: a billed entry is not changed (credit it first: gencost invoice credit {invoice} --entries {entry} --reason ...)")]
+    Locked { entry: Uuid, invoice: String },
+    #[error("{batch} holds entry {entry}, billed on invoice {invoice} and locked: an import or pool with billed entries is not voided (credit them first)")]
+    BatchLocked {
+        batch: Uuid,
+        entry: Uuid,
+        invoice: String,
+    },
+    #[error("no invoice or credit note numbered {0}")]
+    NoSuchInvoice(String),
+    #[error("invoice {0} is void")]
+    InvoiceIsVoid(String),
+    #[error("{0} is a credit note: only an invoice is voided or credited")]
+    NotAnInvoice(String),
+    #[error("entry {entry} is not held by invoice {invoice}")]
+    NotOnInvoice { entry: Uuid, invoice: String },
+    #[error("the ledger changed while the invoice was drafted")]
+    DraftOutdated,
+    #[error("a credit note needs entries or an amount greater than zero")]
+    EmptyCredit,
 }
 
 impl Command {
@@ -228,6 +288,40 @@ impl Command {
             | Command::Void { entry_id, .. }
             | Command::Restore { entry_id, .. } => vec![*entry_id],
             Command::Settle(settled) => vec![settled.entry_id],
+            Command::IssueInvoice(_)
+            | Command::VoidInvoice { .. }
+            | Command::CreditInvoice(_)
+            | Command::SetInvoiceSettings(_) => Vec::new(),
+        }
+    }
+
+    /// Entries whose locks `decide` needs to see.
+    pub fn lock_ids(&self) -> Vec<Uuid> {
+        match self {
+            Command::Confirm { entry_id, .. }
+            | Command::Retag { entry_id, .. }
+            | Command::Void { entry_id, .. }
+            | Command::Restore { entry_id, .. } => vec![*entry_id],
+            Command::CreditInvoice(credit) => credit.entries.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The invoice a command names.
+    pub fn invoice_named(&self) -> Option<&str> {
+        match self {
+            Command::VoidInvoice { number, .. } => Some(number),
+            Command::CreditInvoice(credit) => Some(&credit.invoice),
+            _ => None,
+        }
+    }
+
+    /// The series and year a command numbers a document in.
+    pub fn numbering(&self) -> Option<(&str, i32)> {
+        match self {
+            Command::IssueInvoice(issued) => Some((&issued.series, issued.year)),
+            Command::CreditInvoice(credit) => Some((&credit.series, credit.year)),
+            _ => None,
         }
     }
 
@@ -290,6 +384,7 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
         }
         Command::Confirm { entry_id, amount } => {
             let entry = live_entry(ctx, entry_id)?;
+            unlocked(ctx, entry_id)?;
             if entry.kind == Kind::Generation && amount.micros < 0 {
                 return Err(LedgerError::NegativeCost(entry_id));
             }
@@ -306,6 +401,7 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
             if live_entry(ctx, entry_id)?.kind == Kind::Pool {
                 return Err(LedgerError::PoolShareTags(entry_id));
             }
+            unlocked(ctx, entry_id)?;
             let body = EventBody::TagsChanged(TagsChanged { entry_id, tags });
             Ok((vec![body], Outcome::Retagged))
         }
@@ -315,6 +411,7 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
                 return Err(LedgerError::MissingReason);
             }
             live_entry(ctx, entry_id)?;
+            unlocked(ctx, entry_id)?;
             let body = EventBody::EntryVoided(EntryVoided {
                 entry_id,
                 reason: reason.to_string(),
@@ -349,7 +446,94 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
             Ok((events, Outcome::PoolAdded))
         }
         Command::VoidBatch { batch, reason } => decide_batch_void(batch, &reason, ctx),
+        Command::IssueInvoice(mut issued) => {
+            let since = &ctx.changes_since;
+            let touched = issued
+                .lines
+                .iter()
+                .map(|l| l.entry)
+                .chain(issued.adjustments.iter().map(|a| a.entry))
+                .any(|id| since.entries.contains(&id));
+            if since.invoicing || touched {
+                return Err(LedgerError::DraftOutdated);
+            }
+            issued.seq = ctx.last_number + 1;
+            issued.number = invoice_number(&issued.series, issued.year, issued.seq);
+            let number = issued.number.clone();
+            Ok((
+                vec![EventBody::InvoiceIssued(issued)],
+                Outcome::InvoiceIssued { number },
+            ))
+        }
+        Command::VoidInvoice { number, reason } => {
+            let reason = reason.trim();
+            if reason.is_empty() {
+                return Err(LedgerError::MissingReason);
+            }
+            live_invoice(ctx, &number)?;
+            let body = EventBody::InvoiceVoided(InvoiceVoided {
+                number,
+                reason: reason.to_string(),
+            });
+            Ok((vec![body], Outcome::InvoiceVoided))
+        }
+        Command::CreditInvoice(mut credit) => {
+            if credit.reason.trim().is_empty() {
+                return Err(LedgerError::MissingReason);
+            }
+            let invoice = live_invoice(ctx, &credit.invoice)?;
+            if credit.entries.is_empty() && credit.total <= 0 {
+                return Err(LedgerError::EmptyCredit);
+            }
+            for entry in &credit.entries {
+                if ctx.locks.get(entry).is_none_or(|l| l.invoice != invoice.number) {
+                    return Err(LedgerError::NotOnInvoice {
+                        entry: *entry,
+                        invoice: invoice.number.clone(),
+                    });
+                }
+            }
+            credit.seq = ctx.last_number + 1;
+            credit.number = invoice_number(&credit.series, credit.year, credit.seq);
+            let number = credit.number.clone();
+            Ok((
+                vec![EventBody::CreditNoteIssued(credit)],
+                Outcome::CreditIssued { number },
+            ))
+        }
+        Command::SetInvoiceSettings(studio) => Ok((
+            vec![EventBody::InvoiceSettingsChanged(InvoiceSettingsChanged {
+                studio,
+            })],
+            Outcome::SettingsChanged,
+        )),
     }
+}
+
+/// Refuses a change to an entry an invoice holds.
+fn unlocked(ctx: &Context, entry: Uuid) -> Result<(), LedgerError> {
+    match ctx.locks.get(&entry) {
+        Some(lock) => Err(LedgerError::Locked {
+            entry,
+            invoice: lock.invoice.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The invoice a command names, refused when missing, void or a credit note.
+fn live_invoice<'a>(ctx: &'a Context, number: &str) -> Result<&'a InvoiceRecord, LedgerError> {
+    let invoice = ctx
+        .invoice
+        .as_ref()
+        .ok_or_else(|| LedgerError::NoSuchInvoice(number.to_string()))?;
+    if invoice.kind != "invoice" {
+        return Err(LedgerError::NotAnInvoice(invoice.number.clone()));
+    }
+    if invoice.void_reason.is_some() {
+        return Err(LedgerError::InvoiceIsVoid(invoice.number.clone()));
+    }
+    Ok(invoice)
 }
 
 fn decide_import(
@@ -421,6 +605,15 @@ fn decide_batch_void(
         None => return Err(LedgerError::NoSuchBatch(batch)),
         Some(state) if state.void => return Err(LedgerError::BatchIsVoid(batch)),
         Some(_) => {}
+    }
+    for entry in &ctx.batch_entries {
+        if let Some(lock) = ctx.locks.get(&entry.id) {
+            return Err(LedgerError::BatchLocked {
+                batch,
+                entry: entry.id,
+                invoice: lock.invoice.clone(),
+            });
+        }
     }
     let mut events = Vec::new();
     for entry in ctx.batch_entries.iter().filter(|e| e.void.is_none()) {

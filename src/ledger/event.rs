@@ -3,6 +3,7 @@
 //! `hash = SHA-256(prev_hash || canonical_bytes(event))`.
 
 use super::entry::{Billing, Kind, Status, Tier};
+use super::invoice::{CreditNoteIssued, InvoiceIssued, InvoiceSettingsChanged, InvoiceVoided};
 use super::tags::Tags;
 use crate::money::Currency;
 use crate::timestamp::Timestamp;
@@ -219,6 +220,10 @@ pub enum EventBody {
     BatchVoided(BatchVoided),
     RunSettled(RunSettled),
     EntryRestored(EntryRestored),
+    InvoiceIssued(Box<InvoiceIssued>),
+    InvoiceVoided(InvoiceVoided),
+    CreditNoteIssued(CreditNoteIssued),
+    InvoiceSettingsChanged(InvoiceSettingsChanged),
 }
 
 /// What the provider later said of a run: how it ended, how long it took,
@@ -339,6 +344,10 @@ pub struct LedgerReset {
     pub previous_head: Option<String>,
     pub previous_events: i64,
     pub backup: Option<String>,
+    /// The last invoice number used per series and year (`INV-2026` → 7)
+    /// in the chain replaced, so numbering goes on after it.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub invoice_numbers: std::collections::BTreeMap<String, i64>,
 }
 
 /// An event that could not be written out (its payload failed to serialise):
@@ -372,6 +381,10 @@ impl EventBody {
             EventBody::BatchVoided(_) => "batch_voided",
             EventBody::RunSettled(_) => "run_settled",
             EventBody::EntryRestored(_) => "entry_restored",
+            EventBody::InvoiceIssued(_) => "invoice_issued",
+            EventBody::InvoiceVoided(_) => "invoice_voided",
+            EventBody::CreditNoteIssued(_) => "credit_note_issued",
+            EventBody::InvoiceSettingsChanged(_) => "invoice_settings_changed",
         }
     }
 
@@ -401,7 +414,11 @@ impl EventBody {
             | EventBody::LedgerReset(_)
             | EventBody::ImportRecorded(_)
             | EventBody::PoolAdded(_)
-            | EventBody::BatchVoided(_) => None,
+            | EventBody::BatchVoided(_)
+            | EventBody::InvoiceIssued(_)
+            | EventBody::InvoiceVoided(_)
+            | EventBody::CreditNoteIssued(_)
+            | EventBody::InvoiceSettingsChanged(_) => None,
         }
     }
 
@@ -459,6 +476,10 @@ impl EventBody {
             EventBody::BatchVoided(e) => serde_json::to_string(e),
             EventBody::RunSettled(e) => serde_json::to_string(e),
             EventBody::EntryRestored(e) => serde_json::to_string(e),
+            EventBody::InvoiceIssued(e) => serde_json::to_string(e),
+            EventBody::InvoiceVoided(e) => serde_json::to_string(e),
+            EventBody::CreditNoteIssued(e) => serde_json::to_string(e),
+            EventBody::InvoiceSettingsChanged(e) => serde_json::to_string(e),
         };
         value.map_err(|e| SealError {
             kind: self.kind(),
@@ -495,6 +516,18 @@ impl EventBody {
             "run_settled" => EventBody::RunSettled(serde_json::from_str(payload).map_err(err)?),
             "entry_restored" => {
                 EventBody::EntryRestored(serde_json::from_str(payload).map_err(err)?)
+            }
+            "invoice_issued" => {
+                EventBody::InvoiceIssued(Box::new(serde_json::from_str(payload).map_err(err)?))
+            }
+            "invoice_voided" => {
+                EventBody::InvoiceVoided(serde_json::from_str(payload).map_err(err)?)
+            }
+            "credit_note_issued" => {
+                EventBody::CreditNoteIssued(serde_json::from_str(payload).map_err(err)?)
+            }
+            "invoice_settings_changed" => {
+                EventBody::InvoiceSettingsChanged(serde_json::from_str(payload).map_err(err)?)
             }
             other => {
                 return Err(PayloadError {

@@ -4,13 +4,14 @@
 pub mod command;
 pub mod entry;
 pub mod event;
+pub mod invoice;
 pub mod pool;
 pub mod replay;
 pub mod tags;
 pub mod totals;
 
 pub use command::{
-    decide, fingerprint_key, BatchState, Command, Context, ImportedEntry, ImportedIndex,
+    decide, fingerprint_key, BatchState, ChangesSince, Command, Context, ImportedEntry, ImportedIndex,
     ImportedRow, LedgerError, LogResult, Outcome, RowOutcome,
 };
 pub use entry::{Actual, Billing, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};

@@ -96,7 +96,11 @@ pub fn apply_change(entry: &mut Entry, body: &EventBody, recorded_at: Timestamp)
         | EventBody::LedgerReset(_)
         | EventBody::ImportRecorded(_)
         | EventBody::PoolAdded(_)
-        | EventBody::BatchVoided(_) => {}
+        | EventBody::BatchVoided(_)
+        | EventBody::InvoiceIssued(_)
+        | EventBody::InvoiceVoided(_)
+        | EventBody::CreditNoteIssued(_)
+        | EventBody::InvoiceSettingsChanged(_) => {}
     }
 }
 

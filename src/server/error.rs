@@ -28,7 +28,8 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// invalid_input, confirm_large (an amount typed by hand that needs
-    /// `"confirm_large": true`), not_found, conflict, unauthorized,
+    /// `"confirm_large": true`), not_found, conflict, locked (the entry is
+    /// billed on the invoice the message names), unauthorized,
     /// forbidden, too_large, busy or internal.
     pub code: String,
     pub message: String,
@@ -116,8 +117,13 @@ impl From<Error> for ApiError {
             Error::Input(_) | Error::Rate(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Store(StoreError::Refused(
-                LedgerError::NoSuchEntry(_) | LedgerError::NoSuchBatch(_),
+                LedgerError::NoSuchEntry(_)
+                | LedgerError::NoSuchBatch(_)
+                | LedgerError::NoSuchInvoice(_),
             )) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Store(StoreError::Refused(
+                LedgerError::Locked { .. } | LedgerError::BatchLocked { .. },
+            )) => (StatusCode::CONFLICT, "locked"),
             Error::Store(StoreError::Refused(LedgerError::MissingReason)) => {
                 (StatusCode::BAD_REQUEST, "invalid_input")
             }
@@ -203,6 +209,12 @@ mod tests {
             id,
         ))));
         assert_eq!((e.status, e.code), (StatusCode::CONFLICT, "conflict"));
+        let e = ApiError::from(Error::Store(StoreError::Refused(LedgerError::Locked {
+            entry: id,
+            invoice: "INV-2026-0001".into(),
+        })));
+        assert_eq!((e.status, e.code), (StatusCode::CONFLICT, "locked"));
+        assert!(e.message.contains("INV-2026-0001"));
         let e = ApiError::from(Error::Store(StoreError::Refused(LedgerError::NoSuchEntry(
             id,
         ))));

@@ -495,6 +495,9 @@ pub async fn add_pool(
 #[serde(deny_unknown_fields)]
 pub struct ResetBody {
     pub confirm: String,
+    /// Reset a ledger that holds invoices too.
+    #[serde(default)]
+    pub including_invoices: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/reset", request_body = ResetBody,
@@ -509,7 +512,12 @@ pub async fn reset(
     let store = state.store.clone();
     let runtime = tokio::runtime::Handle::current();
     let reset = tokio::task::spawn_blocking(move || {
-        runtime.block_on(transfer::reset_with_backup(&store, &body.confirm, None))
+        runtime.block_on(transfer::reset_with_backup(
+            &store,
+            &body.confirm,
+            None,
+            body.including_invoices,
+        ))
     });
     let report = reset
         .await

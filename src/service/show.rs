@@ -260,9 +260,15 @@ pub fn summary(body: &EventBody, entry: &Entry) -> String {
             }
         }
         EventBody::BatchVoided(v) => format!("voided with its batch {}: {}", v.batch, v.reason),
-        EventBody::LedgerReset(_) | EventBody::ImportRecorded(_) | EventBody::PoolAdded(_) => {
-            body.kind().replace('_', " ")
+        EventBody::InvoiceIssued(i) => format!("billed on invoice {}", i.number),
+        EventBody::InvoiceVoided(v) => format!("invoice {} voided: {}", v.number, v.reason),
+        EventBody::CreditNoteIssued(c) => {
+            format!("credited on {} (invoice {}): {}", c.number, c.invoice, c.reason)
         }
+        EventBody::LedgerReset(_)
+        | EventBody::ImportRecorded(_)
+        | EventBody::PoolAdded(_)
+        | EventBody::InvoiceSettingsChanged(_) => body.kind().replace('_', " "),
     }
 }
 

@@ -111,12 +111,18 @@ pub struct ResetReport {
 
 /// Clears the ledger after writing a full backup. Refuses unless `word` is
 /// exactly `DELETE`.
-pub async fn reset<S: Store>(store: &S, word: &str, backup_file: &Path) -> Result<ResetReport> {
+pub async fn reset<S: Store>(
+    store: &S,
+    word: &str,
+    backup_file: &Path,
+    including_invoices: bool,
+) -> Result<ResetReport> {
     if word != RESET_WORD {
         return Err(Error::input(format!(
             "reset refused: type the word {RESET_WORD} exactly (case-sensitive) to confirm; nothing was removed"
         )));
     }
+    let invoice_numbers = invoice_numbers(store, including_invoices).await?;
     let head = store.head().await?;
     if let Some(parent) = backup_file.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -129,6 +135,7 @@ pub async fn reset<S: Store>(store: &S, word: &str, backup_file: &Path) -> Resul
         previous_head: previous_head.clone(),
         previous_events: head.seq,
         backup: Some(backup.clone()),
+        invoice_numbers,
     };
     if let Err(e) = store.reset(head, first, Timestamp::now()).await {
         // Nothing was removed: the copy backs up no reset, so it goes too
@@ -149,8 +156,42 @@ pub async fn reset_with_backup(
     store: &crate::store::SqlStore,
     word: &str,
     dir: Option<&Path>,
+    including_invoices: bool,
 ) -> Result<ResetReport> {
     let fallback = crate::config::data_dir()?.join("backups");
     let path = backup_path(store.url(), dir, &fallback, Timestamp::now());
-    reset(store, word, &path).await
+    reset(store, word, &path, including_invoices).await
+}
+
+/// The last number used per series and year, to carry into the new chain;
+/// refuses while the ledger holds invoices unless they go too.
+async fn invoice_numbers<S: Store>(
+    store: &S,
+    including_invoices: bool,
+) -> Result<std::collections::BTreeMap<String, i64>> {
+    use crate::ledger::invoice::numbering_key;
+    use crate::store::LedgerSnapshot;
+    let mut snapshot = store.snapshot().await?;
+    let invoices = snapshot.invoices().await?;
+    if !invoices.is_empty() && !including_invoices {
+        return Err(Error::input(format!(
+            "reset refused: the ledger holds {} invoices and credit notes; a reset would take what they billed out of the ledger. \
+             Pass --including-invoices to reset anyway (the backup keeps them, and numbering goes on after the highest number used); nothing was removed",
+            invoices.len()
+        )));
+    }
+    let mut numbers = match snapshot.event_of_kind("ledger_reset", false).await? {
+        Some(event) => match event.body() {
+            Ok(crate::ledger::EventBody::LedgerReset(reset)) => reset.invoice_numbers,
+            _ => Default::default(),
+        },
+        None => Default::default(),
+    };
+    for invoice in invoices {
+        let last = numbers
+            .entry(numbering_key(&invoice.series, invoice.year))
+            .or_insert(0);
+        *last = (*last).max(invoice.seq);
+    }
+    Ok(numbers)
 }

@@ -6,6 +6,7 @@
 //! escapes the check.
 
 use crate::ledger::event::Hash;
+use crate::ledger::invoice::InvoiceBook;
 use crate::ledger::replay::{into_entry, replay_entries, Positions};
 use crate::ledger::{Event, EventBody, Head};
 use crate::store::{
@@ -114,6 +115,10 @@ pub async fn verify_snapshots<T: LedgerSnapshot + 'static>(
         ));
         return Ok(report);
     }
+    if let Some(problem) = invoice_difference(&mut chain_snapshot, &chain.invoices).await? {
+        report.problem = Some(problem);
+        return Ok(report);
+    }
     // The view equals the replay, so the rollups must equal the view's sums.
     if let Some(key) = view.rollups.first_difference(&view.rollups_stored) {
         report.problem = Some(format!(
@@ -127,12 +132,74 @@ pub async fn verify_snapshots<T: LedgerSnapshot + 'static>(
     Ok(report)
 }
 
+/// The first difference between the stored invoices and locks and those a
+/// replay of the invoice events leaves.
+async fn invoice_difference<T: LedgerSnapshot>(
+    snapshot: &mut T,
+    book: &InvoiceBook,
+) -> Result<Option<String>, StoreError> {
+    // Sorted here: a database's collation may order text otherwise.
+    let mut stored = snapshot.invoices().await?;
+    stored.sort_by(|a, b| a.number.cmp(&b.number));
+    let mut replayed = book.invoices.values();
+    for record in &stored {
+        match replayed.next() {
+            Some(expected) if expected == record => {}
+            Some(expected) if expected.number == record.number => {
+                return Ok(Some(format!(
+                    "invoice {}: the stored invoice differs from a replay of its events",
+                    record.number
+                )))
+            }
+            _ => {
+                return Ok(Some(format!(
+                    "invoice {}: stored but not issued by an event in that order",
+                    record.number
+                )))
+            }
+        }
+    }
+    if let Some(missing) = replayed.next() {
+        return Ok(Some(format!(
+            "invoice {}: issued by event {} but missing from the invoices table",
+            missing.number, missing.event_seq
+        )));
+    }
+    let mut locks = snapshot.invoice_locks().await?;
+    locks.sort_by_key(|(id, _)| *id);
+    if locks.len() != book.locks.len() {
+        return Ok(Some(format!(
+            "the invoice locks hold {} entries, but the invoice events lock {}",
+            locks.len(),
+            book.locks.len()
+        )));
+    }
+    for ((id, lock), (expected_id, expected)) in locks.iter().zip(&book.locks) {
+        if id != expected_id || lock != expected {
+            return Ok(Some(format!(
+                "entry {id}: its invoice lock differs from a replay of the invoice events"
+            )));
+        }
+    }
+    Ok(None)
+}
+
 /// A column of the ledger's tables that this binary does not write and so
 /// could not check, named as a problem.
 async fn unchecked_columns<T: LedgerSnapshot>(
     snapshot: &mut T,
 ) -> Result<Option<String>, StoreError> {
-    for (table, known) in [("entries", ENTRY_COLUMNS), ("events", EVENT_COLUMNS)] {
+    const INVOICE_COLUMNS: &[&str] = &[
+        "number", "kind", "series", "year", "seq", "client", "refers_to", "currency",
+        "total_micros", "lines", "event_seq", "void_reason",
+    ];
+    const LOCK_COLUMNS: &[&str] = &["entry_id", "invoice", "micros", "currency"];
+    for (table, known) in [
+        ("entries", ENTRY_COLUMNS),
+        ("events", EVENT_COLUMNS),
+        ("invoices", INVOICE_COLUMNS),
+        ("invoice_locks", LOCK_COLUMNS),
+    ] {
         let columns = snapshot.table_columns(table).await?;
         if let Some(extra) = columns.iter().find(|c| !known.contains(&c.as_str())) {
             return Ok(Some(format!(
@@ -158,6 +225,8 @@ struct ChainScan {
     problem: Option<String>,
     /// (entry id, fingerprint of its replay), in id order.
     fingerprints: Vec<(Uuid, u64)>,
+    /// The invoices and locks the chain's invoice events leave.
+    invoices: InvoiceBook,
 }
 
 /// An entry as the chain logged it.
@@ -209,6 +278,7 @@ async fn replay_chain<T: LedgerSnapshot + 'static>(
         head: None,
         problem: None,
         fingerprints: Vec::new(),
+        invoices: InvoiceBook::default(),
     };
     let mut expected = Head::EMPTY;
     let mut positions = Positions::default();
@@ -265,6 +335,7 @@ async fn replay_chain<T: LedgerSnapshot + 'static>(
                         if let Some(id) = change.entry_id().filter(|_| change.changes_entry()) {
                             changed.push((id, event.seq));
                         }
+                        scan.invoices.apply(event.seq, &change);
                         None
                     }
                 }

@@ -79,6 +79,7 @@ pub async fn run_command_with(
         return Err(StoreError::Database(e.to_string()));
     }
     apply_changes(tx, events.iter().zip(&bodies), context.entries, rollups).await?;
+    super::invoices::apply(tx, events.iter().zip(&bodies)).await?;
     Ok(Executed { events, outcome })
 }
 
@@ -111,6 +112,7 @@ pub async fn append_verbatim(tx: &mut Session, events: &[Event]) -> Result<usize
     tx.insert_groups(&mut groups).await?;
     drop(groups);
     apply_changes(tx, events.iter().zip(&bodies), HashMap::new(), &mut rollups).await?;
+    super::invoices::apply(tx, events.iter().zip(&bodies)).await?;
     write_rollups(tx, rollups).await?;
     Ok(bodies.iter().map(|b| b.logged_count().max(1)).sum())
 }
@@ -132,6 +134,8 @@ pub async fn reset_chain(
     tx.execute("DELETE FROM entries", &[]).await?;
     tx.execute("DELETE FROM cost_rollups", &[]).await?;
     tx.execute("DELETE FROM tag_spellings", &[]).await?;
+    tx.execute("DELETE FROM invoice_locks", &[]).await?;
+    tx.execute("DELETE FROM invoices", &[]).await?;
     tx.execute("DELETE FROM events", &[]).await?;
     let mut head = Head::EMPTY;
     let body = EventBody::LedgerReset(first);

@@ -94,6 +94,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0011_folded_keys.sql"),
         postgres: include_str!("../../migrations/postgres/0011_folded_keys.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_invoices",
+        sqlite: include_str!("../../migrations/sqlite/0012_invoices.sql"),
+        postgres: include_str!("../../migrations/postgres/0012_invoices.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

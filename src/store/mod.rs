@@ -6,6 +6,7 @@ mod columns;
 mod error;
 mod filter;
 mod folded_keys;
+mod invoices;
 pub mod migrate;
 mod postgres;
 mod queries;
@@ -333,4 +334,28 @@ pub trait LedgerSnapshot: Send {
         &mut self,
         table: &str,
     ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Every invoice and credit note, in number order.
+    fn invoices(
+        &mut self,
+    ) -> impl Future<Output = Result<Vec<crate::ledger::invoice::InvoiceRecord>, StoreError>> + Send;
+
+    /// Every entry an invoice holds, with its lock, in id order.
+    fn invoice_locks(
+        &mut self,
+    ) -> impl Future<Output = Result<Vec<(Uuid, crate::ledger::invoice::Lock)>, StoreError>> + Send;
+
+    /// The first (or, with `last`, the latest) event of a kind.
+    fn event_of_kind(
+        &mut self,
+        kind: &str,
+        last: bool,
+    ) -> impl Future<Output = Result<Option<Event>, StoreError>> + Send;
+
+    /// A client's locked entries (by folded key) whose cost now differs
+    /// from what was billed for them, each with its lock.
+    fn adjustments_due(
+        &mut self,
+        client_key: &str,
+    ) -> impl Future<Output = Result<Vec<(crate::ledger::invoice::Lock, Entry)>, StoreError>> + Send;
 }

@@ -119,6 +119,20 @@ pub async fn load_context(
     if let Command::Restore { entry_id, .. } = command {
         load_restore(session, *entry_id, &mut context).await?;
     }
+    let mut lock_ids = command.lock_ids();
+    lock_ids.extend(context.batch_entries.iter().map(|e| e.id));
+    if !lock_ids.is_empty() {
+        context.locks = super::invoices::locks_of(session, &lock_ids).await?;
+    }
+    if let Some(number) = command.invoice_named() {
+        context.invoice = super::invoices::invoice(session, number).await?;
+    }
+    if let Some((series, year)) = command.numbering() {
+        context.last_number = super::invoices::last_number(session, series, year).await?;
+    }
+    if let Command::IssueInvoice(issued) = command {
+        context.changes_since = super::invoices::changes_since(session, issued.drafted_at_seq).await?;
+    }
     Ok(context)
 }
 

@@ -3,6 +3,7 @@
 //! kinds of session the ledger uses: a plain connection, a write
 //! transaction that holds the chain's lock, and a read-only snapshot.
 
+use crate::ledger::invoice::{InvoiceRecord, Lock};
 use super::append::{append_verbatim, reset_chain, run_command, run_command_with, write_rollups};
 use super::columns::RowDigest;
 use super::error::StoreError;
@@ -339,6 +340,22 @@ impl LedgerSnapshot for Snapshot {
 
     async fn table_columns(&mut self, table: &str) -> Result<Vec<String>, StoreError> {
         queries::table_columns(&mut self.session, self.is_postgres, table).await
+    }
+
+    async fn invoices(&mut self) -> Result<Vec<InvoiceRecord>, StoreError> {
+        super::invoices::all_invoices(&mut self.session).await
+    }
+
+    async fn invoice_locks(&mut self) -> Result<Vec<(Uuid, Lock)>, StoreError> {
+        super::invoices::all_locks(&mut self.session).await
+    }
+
+    async fn event_of_kind(&mut self, kind: &str, last: bool) -> Result<Option<Event>, StoreError> {
+        super::invoices::event_of_kind(&mut self.session, kind, last).await
+    }
+
+    async fn adjustments_due(&mut self, client_key: &str) -> Result<Vec<(Lock, Entry)>, StoreError> {
+        super::invoices::adjustments_due(&mut self.session, client_key).await
     }
 }
 
