@@ -9,6 +9,7 @@ mod export;
 mod fal;
 mod import;
 mod install;
+mod invoice;
 mod manual;
 mod output_file;
 mod pool;
@@ -103,6 +104,9 @@ enum Command {
     /// Reports for clients and accountants (self-contained HTML)
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Invoices that lock what they bill, and credit notes
+    #[command(subcommand)]
+    Invoice(invoice::InvoiceCommand),
     /// Exchange rates (ECB euro reference rates)
     #[command(subcommand)]
     Rates(rates::RatesCommand),
@@ -292,6 +296,9 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         Command::Tags(args) => query::tags(&open_to_read(database).await?, args, out).await,
         Command::Verify(args) => admin::verify(open_to_read(database).await?, args, out).await,
         Command::Reset(args) => admin::reset(&open(database).await?, args, out).await,
+        Command::Invoice(command) => {
+            invoice::run(std::sync::Arc::new(open(database).await?), command, out).await
+        }
         // `rates show` only reads; importing and updating write.
         Command::Rates(command @ rates::RatesCommand::Show(_)) => {
             rates::run(&open_to_read(database).await?, command, out).await

@@ -40,6 +40,11 @@ impl Markup {
         Ok(Markup { micro_percent })
     }
 
+    /// A markup recorded before (on an invoice), taken as it was.
+    pub fn from_micro_percent(micro_percent: i64) -> Markup {
+        Markup { micro_percent }
+    }
+
     pub fn micro_percent(self) -> i64 {
         self.micro_percent
     }

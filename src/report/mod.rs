@@ -4,6 +4,8 @@
 //! decimals that add up (`rounding`). No I/O beyond the writer given.
 
 pub mod html;
+pub mod invoice_doc;
+pub mod invoice_layout;
 pub mod markup;
 pub mod rounding;
 pub mod svg;

@@ -14,6 +14,7 @@ pub mod export;
 pub mod fal;
 pub mod filter;
 pub mod import;
+pub mod invoice;
 pub mod large;
 pub mod learned;
 pub mod limits;
