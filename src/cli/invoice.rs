@@ -179,9 +179,14 @@ async fn settings<S: Store>(store: &S, args: SettingsArgs, out: Out<'_>) -> Resu
         vat_id: args.vat_id,
         footer: unescape(args.footer),
     };
-    let changed = [&changes.name, &changes.address, &changes.vat_id, &changes.footer]
-        .iter()
-        .any(|c| c.is_some());
+    let changed = [
+        &changes.name,
+        &changes.address,
+        &changes.vat_id,
+        &changes.footer,
+    ]
+    .iter()
+    .any(|c| c.is_some());
     let studio = if changed {
         service::set_settings(store, changes, Timestamp::now()).await?
     } else {
@@ -239,7 +244,10 @@ async fn create<S: Store + 'static>(store: Arc<S>, args: CreateArgs, out: Out<'_
     if let (Some(path), true) = (&args.output, created.issued) {
         let (record, _) = service::show(&*store, &invoice.number).await?;
         let checkpoint = service::document_checkpoint(&store).await?;
-        write_file(path, render_invoice(&record, invoice, checkpoint.as_ref()).as_bytes())?;
+        write_file(
+            path,
+            render_invoice(&record, invoice, checkpoint.as_ref()).as_bytes(),
+        )?;
     }
     if args.json {
         return write_json(out, &summary_json(invoice, created.issued));
@@ -299,7 +307,9 @@ fn summary_text(invoice: &InvoiceIssued) -> String {
     }
     let unpriced = invoice.lines.iter().filter(|l| l.micros.is_none()).count();
     if unpriced > 0 {
-        text.push_str(&format!("{unpriced} lines billed with no amount (unpriced)\n"));
+        text.push_str(&format!(
+            "{unpriced} lines billed with no amount (unpriced)\n"
+        ));
     }
     text
 }
@@ -346,7 +356,10 @@ async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<Exit>
         return write_json(out, &all.iter().map(record_json).collect::<Vec<_>>());
     }
     if all.is_empty() {
-        return write_text(out, "no invoices yet (gencost invoice create --client C --month YYYY-MM)\n");
+        return write_text(
+            out,
+            "no invoices yet (gencost invoice create --client C --month YYYY-MM)\n",
+        );
     }
     let mut text = String::new();
     for r in &all {
@@ -452,13 +465,22 @@ async fn credit<S: Store + 'static>(store: Arc<S>, args: CreditArgs, out: Out<'_
             ))
         }
     };
-    let credit = service::credit(&*store, &args.number, credited, &args.reason, Timestamp::now())
-        .await
-        .map_err(flag_names)?;
+    let credit = service::credit(
+        &*store,
+        &args.number,
+        credited,
+        &args.reason,
+        Timestamp::now(),
+    )
+    .await
+    .map_err(flag_names)?;
     if let Some(path) = &args.output {
         let (record, _) = service::show(&*store, &credit.number).await?;
         let checkpoint = service::document_checkpoint(&store).await?;
-        write_file(path, render_credit(&record, &credit, checkpoint.as_ref()).as_bytes())?;
+        write_file(
+            path,
+            render_credit(&record, &credit, checkpoint.as_ref()).as_bytes(),
+        )?;
     }
     if args.json {
         return write_json(out, &credit);
@@ -486,7 +508,9 @@ async fn credit<S: Store + 'static>(store: Arc<S>, args: CreditArgs, out: Out<'_
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |e: std::io::Error| Error::Io(format!("-o {}: {e}", path.display()));
     let (partial, mut file) = PartialFile::create(path).map_err(io)?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io)?;
     drop(file);
     partial.finish().map_err(io)
 }

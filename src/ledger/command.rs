@@ -486,7 +486,11 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
                 return Err(LedgerError::EmptyCredit);
             }
             for entry in &credit.entries {
-                if ctx.locks.get(entry).is_none_or(|l| l.invoice != invoice.number) {
+                if ctx
+                    .locks
+                    .get(entry)
+                    .is_none_or(|l| l.invoice != invoice.number)
+                {
                     return Err(LedgerError::NotOnInvoice {
                         entry: *entry,
                         invoice: invoice.number.clone(),

@@ -166,7 +166,9 @@ pub fn check_series(series: &str) -> Result<String, String> {
     let upper = series.trim().to_uppercase();
     if upper.is_empty()
         || upper.len() > 12
-        || !upper.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        || !upper
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     {
         return Err(format!(
             "series '{series}': use 1 to 12 letters or digits, e.g. INV"
@@ -224,7 +226,8 @@ impl InvoiceBook {
                 self.invoices
                     .insert(issued.number.clone(), issued_record(issued, seq));
                 for line in &issued.lines {
-                    self.locks.insert(line.entry, line_lock(&issued.number, line));
+                    self.locks
+                        .insert(line.entry, line_lock(&issued.number, line));
                 }
                 let mut carried = Vec::new();
                 for adjustment in &issued.adjustments {
@@ -329,7 +332,11 @@ mod tests {
         }
     }
 
-    fn issued(number: &str, lines: Vec<InvoiceLine>, adjustments: Vec<AdjustmentLine>) -> EventBody {
+    fn issued(
+        number: &str,
+        lines: Vec<InvoiceLine>,
+        adjustments: Vec<AdjustmentLine>,
+    ) -> EventBody {
         EventBody::InvoiceIssued(Box::new(InvoiceIssued {
             number: number.into(),
             series: "INV".into(),
@@ -370,7 +377,10 @@ mod tests {
     fn a_void_releases_locks_and_undoes_the_adjustments_it_carried() {
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
         let mut book = InvoiceBook::default();
-        book.apply(1, &issued("INV-2026-0001", vec![line(a, 100), line(b, 50)], vec![]));
+        book.apply(
+            1,
+            &issued("INV-2026-0001", vec![line(a, 100), line(b, 50)], vec![]),
+        );
         let adjustment = AdjustmentLine {
             entry: a,
             invoice: "INV-2026-0001".into(),

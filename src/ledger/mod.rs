@@ -11,8 +11,8 @@ pub mod tags;
 pub mod totals;
 
 pub use command::{
-    decide, fingerprint_key, BatchState, ChangesSince, Command, Context, ImportedEntry, ImportedIndex,
-    ImportedRow, LedgerError, LogResult, Outcome, RowOutcome,
+    decide, fingerprint_key, BatchState, ChangesSince, Command, Context, ImportedEntry,
+    ImportedIndex, ImportedRow, LedgerError, LogResult, Outcome, RowOutcome,
 };
 pub use entry::{Actual, Billing, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};
 pub use event::{EntryRecord, Event, EventBody, Hash, Head, RunSettled};

@@ -112,7 +112,14 @@ pub fn render_invoice(
         rates: invoice
             .rates
             .iter()
-            .map(|r| [r.from.to_string(), r.to.to_string(), r.day.clone(), r.rate.clone()])
+            .map(|r| {
+                [
+                    r.from.to_string(),
+                    r.to.to_string(),
+                    r.day.clone(),
+                    r.rate.clone(),
+                ]
+            })
             .collect(),
         ledger_line,
         checkpoint_json,
@@ -130,7 +137,10 @@ pub fn render_credit(
     let what = if credit.entries.is_empty() {
         "an amount of the invoice".to_string()
     } else {
-        format!("{} of the invoice's lines", count(credit.entries.len() as i64))
+        format!(
+            "{} of the invoice's lines",
+            count(credit.entries.len() as i64)
+        )
     };
     let page = Page {
         title: format!("Credit note {}", credit.number),
@@ -145,7 +155,10 @@ pub fn render_credit(
             ("Currency", c.to_string()),
         ],
         lines_heading: "Credit",
-        lead: Some(format!("This credit note credits {what} {}.", credit.invoice)),
+        lead: Some(format!(
+            "This credit note credits {what} {}.",
+            credit.invoice
+        )),
         rows: Vec::new(),
         foot: Vec::new(),
         has_markup: false,
@@ -187,7 +200,12 @@ fn rows(laid_out: &Layout, c: Currency) -> Vec<Row> {
         } else {
             "(no project)"
         };
-        rows.push(row("l2", section.total.name.as_deref().unwrap_or(none), &section.total, c));
+        rows.push(row(
+            "l2",
+            section.total.name.as_deref().unwrap_or(none),
+            &section.total,
+            c,
+        ));
         for r in &section.rows {
             let name = match (&r.name, section.adjustments) {
                 (Some(invoice), true) => format!("to invoice {invoice}"),
@@ -275,8 +293,16 @@ fn notes(invoice: &InvoiceIssued, laid_out: &Layout) -> Vec<String> {
         notes.push(format!(
             "{} still running when this invoice was made {} left out; {} on a later invoice.",
             count(invoice.pending.len() as i64),
-            if invoice.pending.len() == 1 { "was" } else { "were" },
-            if invoice.pending.len() == 1 { "it goes" } else { "they go" },
+            if invoice.pending.len() == 1 {
+                "was"
+            } else {
+                "were"
+            },
+            if invoice.pending.len() == 1 {
+                "it goes"
+            } else {
+                "they go"
+            },
         ));
     }
     let step = format_exact(display_unit(c), c);
@@ -376,10 +402,7 @@ pub fn write_csv(invoice: &InvoiceIssued, out: &mut dyn io::Write) -> io::Result
 
 /// An amount already in display decimals, as plain decimal text (`3.30`).
 fn plain(micros: i64, c: Currency) -> String {
-    scaled_decimal_string(
-        i128::from(micros / display_unit(c)),
-        display_decimals(c),
-    )
+    scaled_decimal_string(i128::from(micros / display_unit(c)), display_decimals(c))
 }
 
 fn round_text(micros: Option<i64>, c: Currency) -> String {

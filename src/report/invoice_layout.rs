@@ -90,8 +90,10 @@ pub fn layout(invoice: &InvoiceIssued) -> Layout {
         None => vec![0; costs.len()],
     };
     // Sections in name order (untagged last), adjustments at the end.
-    let mut tree: BTreeMap<(bool, bool, Option<String>), BTreeMap<(bool, Option<String>), Vec<usize>>> =
-        BTreeMap::new();
+    let mut tree: BTreeMap<
+        (bool, bool, Option<String>),
+        BTreeMap<(bool, Option<String>), Vec<usize>>,
+    > = BTreeMap::new();
     for (i, (adjustment, project, deliverable)) in keys.iter().enumerate() {
         tree.entry((*adjustment, project.is_none(), project.clone()))
             .or_default()

@@ -12,6 +12,7 @@ mod fal_proxy;
 mod files;
 mod guard;
 mod heavy;
+mod invoices;
 mod openapi;
 mod panel;
 
@@ -88,6 +89,10 @@ fn router(state: AppState) -> Router {
         .route("/imports/{id}/void", post(files::void_import))
         .route("/pools", get(files::pools).post(files::add_pool))
         .route("/pools/{id}/void", post(files::void_pool))
+        .route("/invoices", get(invoices::list).post(invoices::create))
+        .route("/invoices/{number}", get(invoices::show))
+        .route("/invoices/{number}/void", post(invoices::void))
+        .route("/invoices/{number}/credit", post(invoices::credit))
         .route("/reset", post(files::reset))
         .route("/verify", get(files::verify))
         .route("/events", get(events::stream))

@@ -1,7 +1,7 @@
 //! The OpenAPI document of `/api/v1`, derived from the handlers' own
 //! annotations and the wire types, so it cannot drift from them.
 
-use super::{api, error, files};
+use super::{api, error, files, invoices};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -36,6 +36,11 @@ use utoipa::OpenApi;
         files::pools,
         files::add_pool,
         files::void_pool,
+        invoices::list,
+        invoices::create,
+        invoices::show,
+        invoices::void,
+        invoices::credit,
         files::reset,
         files::verify,
     ),

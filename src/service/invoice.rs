@@ -117,7 +117,10 @@ fn check(options: &CreateOptions) -> Result<Request> {
     }
     let due_days = options.due_days.unwrap_or(30);
     if !(0..=365).contains(&due_days) {
-        return Err(Error::field("due", "give the days until payment is due, 0 to 365"));
+        return Err(Error::field(
+            "due",
+            "give the days until payment is due, 0 to 365",
+        ));
     }
     let project_names: Vec<String> = options
         .projects
@@ -268,7 +271,10 @@ async fn draft<S: Store>(
     let currencies: Vec<Currency> = entries
         .iter()
         .map(|e| e.cost().currency)
-        .chain(due.iter().flat_map(|(lock, e)| [lock.currency, e.cost().currency]))
+        .chain(
+            due.iter()
+                .flat_map(|(lock, e)| [lock.currency, e.cost().currency]),
+        )
         .collect();
     let table = rate_table_into(store, currencies, request.currency).await?;
     let mut rates = BTreeSet::new();
@@ -276,7 +282,14 @@ async fn draft<S: Store>(
     for entry in &entries {
         let cost = entry.cost();
         let converted = match cost.micros {
-            Some(micros) => Some(convert(&table, micros, cost.currency, request.currency, entry, &mut rates)?),
+            Some(micros) => Some(convert(
+                &table,
+                micros,
+                cost.currency,
+                request.currency,
+                entry,
+                &mut rates,
+            )?),
             None => None,
         };
         lines.push(InvoiceLine {
@@ -295,8 +308,14 @@ async fn draft<S: Store>(
     let mut adjustments = Vec::new();
     for (lock, entry) in &due {
         let cost = entry.cost();
-        let now_micros = if entry.is_charged() { cost.micros } else { Some(0) };
-        let Some(now_micros) = now_micros else { continue };
+        let now_micros = if entry.is_charged() {
+            cost.micros
+        } else {
+            Some(0)
+        };
+        let Some(now_micros) = now_micros else {
+            continue;
+        };
         if (Some(now_micros), cost.currency) == (lock.micros, lock.currency) {
             continue;
         }
@@ -319,7 +338,9 @@ async fn draft<S: Store>(
             converted: after - before,
         });
     }
-    adjustments.sort_by(|a, b| (&a.invoice, a.occurred_at, a.entry).cmp(&(&b.invoice, b.occurred_at, b.entry)));
+    adjustments.sort_by(|a, b| {
+        (&a.invoice, a.occurred_at, a.entry).cmp(&(&b.invoice, b.occurred_at, b.entry))
+    });
     if lines.is_empty() && adjustments.is_empty() {
         return Err(Error::NotFound(format!(
             "nothing to invoice: {client} has no billable entries in {} that no invoice holds{}",
@@ -332,8 +353,8 @@ async fn draft<S: Store>(
         )));
     }
     let today = now.day();
-    let year = i32::try_from(crate::timestamp::day_date(today).map_or(1970, |d| d.year()))
-        .unwrap_or(1970);
+    let year =
+        i32::try_from(crate::timestamp::day_date(today).map_or(1970, |d| d.year())).unwrap_or(1970);
     let mut invoice = InvoiceIssued {
         number: String::new(),
         series: request.series.clone(),
@@ -407,7 +428,10 @@ pub async fn settings<S: Store>(store: &S) -> Result<StudioDetails> {
 }
 
 async fn settings_in<T: LedgerSnapshot>(snapshot: &mut T) -> Result<StudioDetails> {
-    match snapshot.event_of_kind("invoice_settings_changed", true).await? {
+    match snapshot
+        .event_of_kind("invoice_settings_changed", true)
+        .await?
+    {
         Some(event) => match event.body() {
             Ok(EventBody::InvoiceSettingsChanged(changed)) => Ok(changed.studio),
             _ => Err(Error::Store(StoreError::Corrupt(format!(
@@ -537,12 +561,16 @@ pub async fn credit<S: Store>(
             let laid_out = layout(&invoice);
             let mut total = 0i64;
             for id in &ids {
-                let at = invoice.lines.iter().position(|l| l.entry == *id).ok_or_else(|| {
-                    Error::Store(StoreError::Refused(LedgerError::NotOnInvoice {
-                        entry: *id,
-                        invoice: invoice.number.clone(),
-                    }))
-                })?;
+                let at = invoice
+                    .lines
+                    .iter()
+                    .position(|l| l.entry == *id)
+                    .ok_or_else(|| {
+                        Error::Store(StoreError::Refused(LedgerError::NotOnInvoice {
+                            entry: *id,
+                            invoice: invoice.number.clone(),
+                        }))
+                    })?;
                 total += laid_out.lines[at].total();
             }
             (ids, total)
@@ -585,7 +613,8 @@ pub async fn credit<S: Store>(
     let executed = store
         .execute(Command::CreditInvoice(credit.clone()), now)
         .await?;
-    if let Some(Ok(EventBody::CreditNoteIssued(issued))) = executed.events.first().map(|e| e.body()) {
+    if let Some(Ok(EventBody::CreditNoteIssued(issued))) = executed.events.first().map(|e| e.body())
+    {
         credit = issued;
     }
     Ok(credit)

@@ -263,7 +263,10 @@ pub fn summary(body: &EventBody, entry: &Entry) -> String {
         EventBody::InvoiceIssued(i) => format!("billed on invoice {}", i.number),
         EventBody::InvoiceVoided(v) => format!("invoice {} voided: {}", v.number, v.reason),
         EventBody::CreditNoteIssued(c) => {
-            format!("credited on {} (invoice {}): {}", c.number, c.invoice, c.reason)
+            format!(
+                "credited on {} (invoice {}): {}",
+                c.number, c.invoice, c.reason
+            )
         }
         EventBody::LedgerReset(_)
         | EventBody::ImportRecorded(_)

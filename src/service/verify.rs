@@ -190,8 +190,18 @@ async fn unchecked_columns<T: LedgerSnapshot>(
     snapshot: &mut T,
 ) -> Result<Option<String>, StoreError> {
     const INVOICE_COLUMNS: &[&str] = &[
-        "number", "kind", "series", "year", "seq", "client", "refers_to", "currency",
-        "total_micros", "lines", "event_seq", "void_reason",
+        "number",
+        "kind",
+        "series",
+        "year",
+        "seq",
+        "client",
+        "refers_to",
+        "currency",
+        "total_micros",
+        "lines",
+        "event_seq",
+        "void_reason",
     ];
     const LOCK_COLUMNS: &[&str] = &["entry_id", "invoice", "micros", "currency"];
     for (table, known) in [

@@ -22,7 +22,11 @@ fn invoice_from_row(mut row: Row) -> Result<InvoiceRecord, StoreError> {
     let kind = match row.text("kind")?.as_str() {
         "invoice" => "invoice",
         "credit" => "credit",
-        other => return Err(StoreError::Corrupt(format!("unknown invoice kind '{other}'"))),
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "unknown invoice kind '{other}'"
+            )))
+        }
     };
     Ok(InvoiceRecord {
         number: row.text("number")?,
@@ -88,7 +92,9 @@ pub async fn invoice(
     number: &str,
 ) -> Result<Option<InvoiceRecord>, StoreError> {
     let sql = format!("SELECT {INVOICE_LIST} FROM invoices WHERE number = $1");
-    let rows = session.query(&sql, &[Value::Text(number.to_string())]).await?;
+    let rows = session
+        .query(&sql, &[Value::Text(number.to_string())])
+        .await?;
     rows.into_iter().next().map(invoice_from_row).transpose()
 }
 
@@ -100,7 +106,11 @@ pub async fn all_invoices(session: &mut Session) -> Result<Vec<InvoiceRecord>, S
 
 /// The last number used in a series and year: in this chain, or in the
 /// chain a reset replaced (carried in its first event).
-pub async fn last_number(session: &mut Session, series: &str, year: i32) -> Result<i64, StoreError> {
+pub async fn last_number(
+    session: &mut Session,
+    series: &str,
+    year: i32,
+) -> Result<i64, StoreError> {
     let row = session
         .query_one(
             "SELECT MAX(seq) AS seq FROM invoices WHERE series = $1 AND year = $2",
@@ -137,7 +147,9 @@ pub async fn event_of_kind(
         "SELECT {} FROM events WHERE kind = $1 ORDER BY seq {order} LIMIT 1",
         super::columns::EVENT_LIST
     );
-    let rows = session.query(&sql, &[Value::Text(kind.to_string())]).await?;
+    let rows = session
+        .query(&sql, &[Value::Text(kind.to_string())])
+        .await?;
     rows.into_iter().next().map(event_from_row).transpose()
 }
 
@@ -260,8 +272,7 @@ pub async fn apply<'a>(
                 .await?;
                 // The adjustments it carried are billed no more.
                 let issuing = super::queries::events_at(tx, &[record.event_seq]).await?;
-                if let Some(Ok(EventBody::InvoiceIssued(issued))) =
-                    issuing.first().map(Event::body)
+                if let Some(Ok(EventBody::InvoiceIssued(issued))) = issuing.first().map(Event::body)
                 {
                     for adjustment in &issued.adjustments {
                         tx.execute(

@@ -131,7 +131,8 @@ pub async fn load_context(
         context.last_number = super::invoices::last_number(session, series, year).await?;
     }
     if let Command::IssueInvoice(issued) = command {
-        context.changes_since = super::invoices::changes_since(session, issued.drafted_at_seq).await?;
+        context.changes_since =
+            super::invoices::changes_since(session, issued.drafted_at_seq).await?;
     }
     Ok(context)
 }

@@ -3,7 +3,6 @@
 //! kinds of session the ledger uses: a plain connection, a write
 //! transaction that holds the chain's lock, and a read-only snapshot.
 
-use crate::ledger::invoice::{InvoiceRecord, Lock};
 use super::append::{append_verbatim, reset_chain, run_command, run_command_with, write_rollups};
 use super::columns::RowDigest;
 use super::error::StoreError;
@@ -21,6 +20,7 @@ use super::{
 };
 use crate::fx::DayRate;
 use crate::ledger::event::LedgerReset;
+use crate::ledger::invoice::{InvoiceRecord, Lock};
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{Command, Entry, Event, Head, ImportedIndex, TagField};
 use crate::money::Currency;
@@ -354,7 +354,10 @@ impl LedgerSnapshot for Snapshot {
         super::invoices::event_of_kind(&mut self.session, kind, last).await
     }
 
-    async fn adjustments_due(&mut self, client_key: &str) -> Result<Vec<(Lock, Entry)>, StoreError> {
+    async fn adjustments_due(
+        &mut self,
+        client_key: &str,
+    ) -> Result<Vec<(Lock, Entry)>, StoreError> {
         super::invoices::adjustments_due(&mut self.session, client_key).await
     }
 }
