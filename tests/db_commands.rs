@@ -38,7 +38,7 @@ fn db_info_names_backend_schema_and_counts() {
         fill(&ledger);
         let info = ledger.json(&["db", "info", "--json"]);
         assert_eq!(info["backend"], ledger.backend);
-        assert_eq!(info["schema_version"], 11);
+        assert_eq!(info["schema_version"], 12);
         assert_eq!(info["events"], 14);
         assert_eq!(info["entries"], 12);
         assert!(ledger.ok(&["db", "info"]).contains("schema version  11"));
@@ -276,8 +276,10 @@ fn schema(url: &str) -> Vec<String> {
     lines
 }
 
-/// Takes a ledger back from schema 11's folded keys to schema 10.
-const UNDO_FOLDED_KEYS: &str = "ALTER TABLE entries DROP COLUMN client_key; \
+/// Takes a ledger back from schema 11's folded keys (and schema 12's
+/// invoice tables) to schema 10.
+const UNDO_FOLDED_KEYS: &str = "DROP TABLE invoice_locks; DROP TABLE invoices; \
+     ALTER TABLE entries DROP COLUMN client_key; \
      ALTER TABLE entries DROP COLUMN project_key; \
      ALTER TABLE entries DROP COLUMN deliverable_key; \
      DELETE FROM gencost_schema WHERE version >= 11;";
@@ -318,7 +320,7 @@ fn the_upgrade_to_folded_keys_merges_names_that_fold_equal() {
         );
         assert!(!plan.contains("Örebro"), "{plan}");
         ledger.ok(&["db", "migrate"]);
-        assert_eq!(schema_version(&ledger), "11");
+        assert_eq!(schema_version(&ledger), "12");
         let verified = ledger.run(&["verify"]);
         assert_eq!(verified.code, 0, "[{}] {}", ledger.backend, verified.stdout);
         for spelled in ["strasse", "STRASSE", "Straße", "straße"] {
@@ -535,7 +537,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr
-                .contains("schema is version 2 and this gencost needs version 11")
+                .contains("schema is version 2 and this gencost needs version 12")
                 && run.stderr.contains("gencost db migrate"),
             "{args:?}: {}",
             run.stderr
@@ -557,11 +559,11 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert!(done.stderr.contains("may take about"), "{}", done.stderr);
     assert!(
-        done.stdout.contains("upgraded to schema 11"),
+        done.stdout.contains("upgraded to schema 12"),
         "{}",
         done.stdout
     );
-    assert_eq!(schema_version(&ledger), "11");
+    assert_eq!(schema_version(&ledger), "12");
     ledger.ok(&["log", "--model", "m", "--cost", "1"]);
     assert!(ledger.ok(&["verify"]).starts_with("ok"));
     assert!(ledger.ok(&["db", "migrate"]).contains("nothing to do"));
@@ -575,11 +577,11 @@ fn a_private_sqlite_ledger_upgrades_on_open_after_a_backup() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("upgraded this ledger from schema 2 to 11"),
+            .contains("upgraded this ledger from schema 2 to 12"),
         "{}",
         run.stderr
     );
-    assert_eq!(schema_version(&ledger), "11");
+    assert_eq!(schema_version(&ledger), "12");
     let backup = run
         .stderr
         .split("the file as it was is at ")
@@ -666,7 +668,7 @@ fn a_dry_run_of_db_migrate_changes_nothing_and_a_migrate_of_sqlite_keeps_a_copy(
         )[0][0],
         "2"
     );
-    assert_eq!(schema_version(&ledger), "11");
+    assert_eq!(schema_version(&ledger), "12");
 }
 
 /// A ledger of schema 7 with entries gets its cost rollups filled by the
@@ -746,7 +748,7 @@ fn the_upgrade_to_cost_rollups_sums_the_entries_already_there() {
             "[{}] {}{}",
             ledger.backend, upgraded.stdout, upgraded.stderr
         );
-        assert_eq!(schema_version(&ledger), "11");
+        assert_eq!(schema_version(&ledger), "12");
         let after = totals("2000-01-01T00:00:00Z");
         assert_eq!(before, after, "[{}]", ledger.backend);
         let groups = |i: usize| after[i].as_array().unwrap().len();

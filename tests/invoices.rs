@@ -497,7 +497,7 @@ fn a_cost_settled_after_invoicing_is_recorded_and_carried_by_the_next_invoice() 
         );
         create(&ledger, &["--client", "Acme", "--month", "2026-11"]);
         // The provider's figure arrives later: recorded, not refused.
-        let store = {
+        {
             let runtime = tokio::runtime::Runtime::new().unwrap();
             runtime.block_on(async {
                 let store = ledger.open_store().await;
@@ -517,8 +517,7 @@ fn a_cost_settled_after_invoicing_is_recorded_and_carried_by_the_next_invoice() 
                     .await
                     .expect("a settlement of a locked entry is recorded");
             });
-        };
-        let _ = store;
+        }
         assert_eq!(
             ledger.total(&["--client", "Acme"]),
             "0.55",

@@ -619,6 +619,7 @@ fn changes_apply_in_order_and_logging_or_reset_events_change_nothing() {
             previous_head: None,
             previous_events: 0,
             backup: None,
+            invoice_numbers: Default::default(),
         }),
         Timestamp(6),
     );

@@ -410,6 +410,7 @@ async fn reset_needs_the_head_it_was_asked_at() {
             previous_head: Some(stale.hash.to_hex()),
             previous_events: stale.seq,
             backup: None,
+            invoice_numbers: Default::default(),
         };
         let refused = store.reset(stale, first.clone(), Timestamp::now()).await;
         assert!(

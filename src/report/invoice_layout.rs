@@ -63,6 +63,10 @@ pub struct Layout {
 /// Where a line goes: (adjustment?, project or invoice, deliverable).
 type Key = (bool, Option<String>, Option<String>);
 
+/// Sections (adjustments last, then untagged last, then by name), each
+/// with its rows (untagged last, then by name) and their lines' indices.
+type Tree = BTreeMap<(bool, bool, Option<String>), BTreeMap<(bool, Option<String>), Vec<usize>>>;
+
 pub fn layout(invoice: &InvoiceIssued) -> Layout {
     let mut keys: Vec<Key> = invoice
         .lines
@@ -90,10 +94,7 @@ pub fn layout(invoice: &InvoiceIssued) -> Layout {
         None => vec![0; costs.len()],
     };
     // Sections in name order (untagged last), adjustments at the end.
-    let mut tree: BTreeMap<
-        (bool, bool, Option<String>),
-        BTreeMap<(bool, Option<String>), Vec<usize>>,
-    > = BTreeMap::new();
+    let mut tree: Tree = BTreeMap::new();
     for (i, (adjustment, project, deliverable)) in keys.iter().enumerate() {
         tree.entry((*adjustment, project.is_none(), project.clone()))
             .or_default()

@@ -353,8 +353,7 @@ async fn draft<S: Store>(
         )));
     }
     let today = now.day();
-    let year =
-        i32::try_from(crate::timestamp::day_date(today).map_or(1970, |d| d.year())).unwrap_or(1970);
+    let year = issue_year(today);
     let mut invoice = InvoiceIssued {
         number: String::new(),
         series: request.series.clone(),
@@ -484,7 +483,7 @@ pub async fn list<S: Store>(store: &S) -> Result<Vec<InvoiceRecord>> {
 #[derive(Clone, Debug)]
 pub enum Document {
     Invoice(Box<InvoiceIssued>),
-    Credit(CreditNoteIssued),
+    Credit(Box<CreditNoteIssued>),
 }
 
 /// One invoice or credit note: its record and the document its event holds.
@@ -505,7 +504,7 @@ pub async fn show<S: Store>(store: &S, number: &str) -> Result<(InvoiceRecord, D
         .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
     let document = match body {
         Some(EventBody::InvoiceIssued(issued)) => Document::Invoice(issued),
-        Some(EventBody::CreditNoteIssued(credit)) => Document::Credit(credit),
+        Some(EventBody::CreditNoteIssued(credit)) => Document::Credit(Box::new(credit)),
         _ => {
             return Err(Error::Store(StoreError::Corrupt(format!(
                 "invoice {number}: event {} is not its issue",
@@ -595,7 +594,7 @@ pub async fn credit<S: Store>(
         }
     };
     let today = now.day();
-    let year = crate::timestamp::day_date(today).map_or(1970, |d| i32::from(d.year()));
+    let year = issue_year(today);
     let mut credit = CreditNoteIssued {
         number: String::new(),
         series: CREDIT_SERIES.to_string(),
@@ -618,6 +617,11 @@ pub async fn credit<S: Store>(
         credit = issued;
     }
     Ok(credit)
+}
+
+/// The year a document issued on `day` is numbered in.
+fn issue_year(day: i64) -> i32 {
+    crate::timestamp::day_date(day).map_or(1970, |d| d.year())
 }
 
 fn named(ids: &[Uuid]) -> String {
