@@ -576,6 +576,61 @@ function setupPool() {
   });
 }
 
+// The invoice dialog, opened from a client's group: a preview (a dry run)
+// shows what the invoice would bill; creating it locks those entries.
+const INVOICE_LABELS = { month: "Month", currency: "Currency", markup: "Markup", client: "Client" };
+
+function setupInvoice() {
+  const d = $("invoice-dialog");
+  for (const b of d.querySelectorAll("button.close")) b.addEventListener("click", () => d.close());
+  let client = "";
+  $("clients-view").addEventListener("click", (event) => {
+    const button = event.target.closest("button.invoice-client");
+    if (!button) return;
+    client = button.dataset.client;
+    $("invoice-client-name").textContent = client;
+    $("invoice-currency").value = state.currency;
+    if (!$("invoice-month").value) {
+      // The month before this one: what is usually billed.
+      const now = new Date();
+      const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+      $("invoice-month").value = last.toISOString().slice(0, 7);
+    }
+    status("invoice-status", "");
+    $("invoice-result").replaceChildren();
+    d.showModal();
+  });
+  const send = async (dryRun) => {
+    status("invoice-status", "");
+    $("invoice-result").replaceChildren();
+    const body = { client, month: $("invoice-month").value.trim(), currency: $("invoice-currency").value, dry_run: dryRun };
+    const markup = $("invoice-markup").value.trim();
+    if (markup) body.markup = markup;
+    try {
+      const r = await api("POST", "/invoices", body);
+      const lines = [`${r.issued ? "Invoice " + r.number : "Would bill"}: ${r.lines} entries` +
+        (r.adjustments ? ` and ${r.adjustments} adjustments` : "") + `, total ${r.total}, due ${r.due_on}.`];
+      if (r.estimated !== r.total && r.estimated.replace(/[^1-9]/g, "") !== "") lines.push(`${r.estimated} of it rests on estimates.`);
+      if (r.pending_left_out.length) lines.push(`${r.pending_left_out.length} pending runs left out.`);
+      $("invoice-result").textContent = lines.join("\n");
+      if (r.issued) {
+        const link = document.createElement("a");
+        link.href = `/api/v1/invoices/${encodeURIComponent(r.number)}.html`;
+        link.target = "_blank";
+        link.rel = "noopener";
+        link.textContent = `Open ${r.number}`;
+        $("invoice-result").append(document.createElement("br"), link);
+        status("action-status", `Invoice ${r.number} created; its entries are locked.`);
+        refresh();
+      }
+    } catch (e) {
+      status("invoice-status", inWords(e.message, INVOICE_LABELS));
+    }
+  };
+  $("invoice-preview").addEventListener("click", () => send(true));
+  $("invoice-create").addEventListener("click", () => send(false));
+}
+
 const POOL_LABELS = { amount: "Amount", description: "What", period: "Month", projects: "Projects", split: "Split" };
 
 // The history's rows open in place; their actions (confirm the actual,
@@ -793,6 +848,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setupBatches();
   setupImport();
   setupPool();
+  setupInvoice();
   setupReset();
   refresh();
   listen();

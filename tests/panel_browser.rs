@@ -852,3 +852,61 @@ async fn chips_keep_their_order_and_the_keyboard_through_live_updates() {
     })
     .await;
 }
+
+/// A producer invoices a client from the By client view: a preview, then
+/// the invoice, whose entries show as invoiced and offer no change.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_producer_invoices_a_client_and_its_entries_show_locked() {
+    let ledger = TestLedger::sqlite();
+    let server = Server::start(&ledger, &[]);
+    // Last month, what the dialog offers first.
+    let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC);
+    let last_month = now.date().first_of_month().yesterday().unwrap();
+    let month = last_month.strftime("%Y-%m").to_string();
+    let at = format!("{}T10:00:00Z", last_month.strftime("%Y-%m-%d"));
+    let mut ids = Vec::new();
+    for project in ["Summer Spot", "Winter"] {
+        let logged = log(
+            &server,
+            json!({"model": "fal-ai/flux/dev", "client": "Örebro Film", "project": project,
+                "occurred_at": at, "cost": {"amount": "1.25", "currency": "USD"}}),
+        )
+        .await;
+        ids.push(logged["id"].as_str().unwrap().to_string());
+    }
+    let api = server.api("");
+    with_panel(&server, move |panel| async move {
+        panel.click("#show-clients").await;
+        panel.text_until("#clients-view", |t| t.contains("Örebro Film")).await;
+        panel.click("#clients-view button.invoice-client").await;
+        assert_eq!(panel.js("return document.getElementById('invoice-month').value").await, month);
+        panel.type_into("#invoice-markup", "10").await;
+        panel.click("#invoice-preview").await;
+        let preview = panel.text_until("#invoice-result", |t| t.starts_with("Would bill")).await;
+        assert!(preview.contains("2 entries") && preview.contains("$2.75"), "{preview}");
+        let listed: Value = http_client(true).get(format!("{api}/invoices")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed["invoices"], json!([]), "a preview issues nothing");
+        panel.assert_accessible("the invoice dialog's preview").await;
+        panel.shot("panel-invoice").await;
+        panel.click("#invoice-create").await;
+        let made = panel.text_until("#invoice-result", |t| t.starts_with("Invoice ")).await;
+        let number = format!("INV-{}-0001", now.year());
+        assert!(made.contains(&number), "{made}");
+        let link = panel.js("return document.querySelector('#invoice-result a').getAttribute('href')").await;
+        assert_eq!(link, format!("/api/v1/invoices/{number}.html"));
+        panel.click("#invoice-dialog button.close").await;
+
+        panel.click("#show-history").await;
+        let badge = panel.text_until(&format!("{} .badge.locked", row(&ids[0])), |t| !t.is_empty()).await;
+        assert_eq!(badge, format!("Invoiced {number}"));
+        panel.click(&format!("{} button.open", row(&ids[0]))).await;
+        let note = panel.text_until(&format!("{} .locked-note", row(&ids[0])), |t| !t.is_empty()).await;
+        assert!(note.contains(&number), "{note}");
+        let offered = panel.js(&format!("return document.querySelectorAll(\"{} .details button.void, {} .details form.actual-form\").length", row(&ids[0]), row(&ids[0]))).await;
+        assert_eq!(offered, 0, "no change offered on an invoiced entry");
+        panel.assert_accessible("an invoiced entry opened").await;
+        panel.shot("panel-invoiced-entry").await;
+        panel.assert_no_console_errors(&[]).await;
+    })
+    .await;
+}

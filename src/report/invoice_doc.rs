@@ -219,13 +219,13 @@ fn rows(laid_out: &Layout, c: Currency) -> Vec<Row> {
 }
 
 fn row(class: &'static str, name: &str, r: &super::invoice_layout::Row, c: Currency) -> Row {
-    let mut count_text = count(r.count);
+    let mut count_text = r.count.to_string();
     let mut notes = Vec::new();
     if r.estimated > 0 {
-        notes.push(format!("{} estimated", count(r.estimated)));
+        notes.push(format!("{} est.", r.estimated));
     }
     if r.unpriced > 0 {
-        notes.push(format!("{} unpriced", count(r.unpriced)));
+        notes.push(format!("{} unpriced", r.unpriced));
     }
     if !notes.is_empty() {
         count_text = format!("{count_text} ({})", notes.join(", "));
@@ -245,7 +245,7 @@ fn foot(laid_out: &Layout, invoice: &InvoiceIssued, c: Currency) -> Vec<Row> {
     let mut foot = vec![Row {
         class: "sub",
         name: "Subtotal".into(),
-        count: count(entries),
+        count: entries.to_string(),
         cost: format_exact(laid_out.subtotal, c),
         markup: format_exact(laid_out.markup_total, c),
         total: format_exact(laid_out.total, c),
@@ -275,7 +275,7 @@ fn notes(invoice: &InvoiceIssued, laid_out: &Layout) -> Vec<String> {
         notes.push("Every line is a cost the provider confirmed.".into());
     } else {
         notes.push(format!(
-            "{} of the total rests on estimates ({} not yet confirmed by the provider); a confirmed cost that differs is carried as an adjustment on the next invoice.",
+            "{} of the total rests on estimates ({} not yet confirmed by the provider, marked est.); a confirmed cost that differs is carried as an adjustment on the next invoice.",
             money(laid_out.estimated, c),
             count(estimated as i64)
         ));

@@ -372,6 +372,8 @@ struct Row {
     note: Option<String>,
     /// failed or cancelled, shown with whether it was charged.
     status: &'static str,
+    /// The invoice the entry is billed on (and locked by).
+    invoice: Option<String>,
 }
 
 #[derive(Template)]
@@ -426,6 +428,8 @@ async fn history(
     };
     query.finish()?;
     let page = entries::list(&*state.store, &request).await?;
+    let ids: Vec<uuid::Uuid> = page.entries.iter().map(|c| c.entry.id).collect();
+    let locks = crate::store::Store::invoice_locks_of(&*state.store, &ids).await?;
     let rows = page
         .entries
         .into_iter()
@@ -485,6 +489,7 @@ async fn history(
                 note: (!note.is_empty()).then(|| note.join(", ")),
                 full_name,
                 status: e.status.as_str(),
+                invoice: locks.get(&e.id).map(|l| l.invoice.clone()),
             }
         })
         .collect();
@@ -516,6 +521,8 @@ struct EntryDetails {
     currencies: Vec<String>,
     /// The currency the actual is asked in: the estimate's.
     currency: String,
+    /// The invoice the entry is billed on: no change is offered.
+    invoice: Option<String>,
 }
 
 /// One entry opened in the history: what was stored for it and never shown
@@ -539,6 +546,10 @@ async fn entry(State(state): State<AppState>, mut query: QueryArgs) -> Result<Re
         }
     };
     let e = &shown.entry.entry;
+    let invoice = crate::store::Store::invoice_locks_of(&*state.store, &[e.id])
+        .await?
+        .remove(&e.id)
+        .map(|l| l.invoice);
     let exact = |micros: Option<i64>, currency: Currency| {
         micros.map_or_else(|| "no price".to_string(), |m| format_exact(m, currency))
     };
@@ -600,6 +611,7 @@ async fn entry(State(state): State<AppState>, mut query: QueryArgs) -> Result<Re
         events,
         currencies,
         currency,
+        invoice,
     })
 }
 
@@ -692,6 +704,9 @@ async fn batches(
 
 struct ClientGroup {
     name: String,
+    /// The client's name as logged, for its invoice dialog (none for
+    /// costs without a client).
+    client: Option<String>,
     total: Shown,
     projects: Vec<(String, Shown)>,
 }
@@ -722,6 +737,7 @@ async fn clients(
         .iter()
         .map(|group| ClientGroup {
             name: group.key.clone().unwrap_or_else(|| "(no client)".into()),
+            client: group.key.clone(),
             total: Shown::group(group, currency),
             projects: pairs
                 .iter()

@@ -233,6 +233,14 @@ pub trait Store: Send + Sync {
         prices: &[crate::pricing::unit_price::UnitPrice],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The invoice holding each of these entries locked, where one does.
+    fn invoice_locks_of(
+        &self,
+        ids: &[Uuid],
+    ) -> impl Future<
+        Output = Result<std::collections::HashMap<Uuid, crate::ledger::invoice::Lock>, StoreError>,
+    > + Send;
+
     /// Stored exchange rates of these currencies, or of all when `None`.
     fn rates(
         &self,

@@ -567,6 +567,13 @@ impl Store for SqlStore {
         Ok(stored)
     }
 
+    async fn invoice_locks_of(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Lock>, StoreError> {
+        super::invoices::locks_of(&mut self.connection().await?, ids).await
+    }
+
     async fn unit_prices(&self) -> Result<Vec<crate::pricing::unit_price::UnitPrice>, StoreError> {
         super::unit_prices::all(&mut self.connection().await?).await
     }
