@@ -688,7 +688,7 @@ fn concurrent_creates_number_gaplessly_and_never_bill_twice() {
                             "--json",
                         ],
                     );
-                    (run.code, run.stdout)
+                    (run.code, format!("{}{}", run.stdout, run.stderr))
                 })
             })
             .collect();
@@ -696,7 +696,7 @@ fn concurrent_creates_number_gaplessly_and_never_bill_twice() {
         let issued: Vec<Value> = results
             .iter()
             .filter(|(code, _)| *code == 0)
-            .map(|(_, out)| serde_json::from_str(out).unwrap())
+            .map(|(_, out)| serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}")))
             .collect();
         // Each client once; "Shared" by exactly one of its eight callers.
         assert_eq!(issued.len(), 9, "[{}] {results:?}", ledger.backend);
@@ -870,5 +870,107 @@ async fn the_api_creates_shows_and_refuses_locked_entries_with_409_locked() {
         assert_eq!(response.status(), 400, "a period is needed");
         server.kill();
         verified(&ledger);
+    }
+}
+
+/// The invoice document in headless Chromium with the network off: axe-core
+/// finds nothing at 1100 px, and at 360 px nothing sticks out sideways.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_invoice_document_is_accessible_and_fits_360_px() {
+    use common::browser::{axe_violations, browser, emulate_viewport, session, Driver, Network};
+    let Some((chromium, driver_path)) = browser() else {
+        return;
+    };
+    let ledger = TestLedger::sqlite();
+    ledger.ok(&[
+        "invoice",
+        "settings",
+        "--name",
+        "Nordljus Studio AB",
+        "--address",
+        "Storgatan 1\\n702 10 Örebro",
+        "--vat-id",
+        "SE556677889901",
+        "--footer",
+        "Bankgiro 123-4567",
+    ]);
+    for (cost, project) in [
+        ("0.40", "Summer Spot"),
+        ("1.20", "Winter Campaign with a long name"),
+    ] {
+        log(
+            &ledger,
+            &[
+                "--cost",
+                cost,
+                "--client",
+                "Örebro Film",
+                "--project",
+                project,
+                "--deliverable",
+                "Hero Film",
+                "--at",
+                "2026-11-03",
+            ],
+        );
+    }
+    log(
+        &ledger,
+        &[
+            "--actual",
+            "1.25",
+            "--currency",
+            "EUR",
+            "--client",
+            "Örebro Film",
+            "--at",
+            "2026-11-04",
+        ],
+    );
+    let out = ledger.dir.path().join("invoice.html");
+    ledger.ok(&[
+        "invoice",
+        "create",
+        "--client",
+        "Örebro Film",
+        "--month",
+        "2026-11",
+        "--markup",
+        "15",
+        "--currency",
+        "SEK",
+        "-o",
+        &out.display().to_string(),
+    ]);
+    let driver = Driver::start(&driver_path);
+    let profile = tempfile::tempdir().unwrap();
+    let client = session(
+        &chromium,
+        &driver,
+        profile.path(),
+        (1100, 1400),
+        Network::Off,
+    )
+    .await;
+    let page = url::Url::from_file_path(&out).unwrap();
+    client.goto(page.as_str()).await.unwrap();
+    let checked = {
+        let client = client.clone();
+        async move {
+            if let Some(found) = axe_violations(&client).await {
+                assert_eq!(found, json!([]), "axe-core on the invoice");
+            }
+            emulate_viewport(&client, (360, 800)).await;
+            let fits = client
+                .execute("return document.documentElement.scrollWidth <= document.documentElement.clientWidth", vec![])
+                .await
+                .unwrap();
+            assert_eq!(fits, true, "the invoice scrolls sideways at 360 px");
+        }
+    };
+    let outcome = tokio::spawn(checked).await;
+    let _ = client.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
     }
 }

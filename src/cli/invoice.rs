@@ -4,10 +4,10 @@
 use super::output_file::PartialFile;
 use super::{write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
-use crate::ledger::invoice::{InvoiceIssued, InvoiceRecord, StudioDetails};
+use crate::ledger::invoice::{InvoiceRecord, StudioDetails};
 use crate::money::format_exact;
 use crate::report::invoice_doc::{render_credit, render_invoice, write_csv};
-use crate::service::invoice::{self as service, CreateOptions, Credited, Document};
+use crate::service::invoice::{self as service, CreateOptions, Created, Credited, Document};
 use crate::store::Store;
 use crate::timestamp::{day_label, Timestamp};
 use clap::{Args, Subcommand};
@@ -240,19 +240,18 @@ async fn create<S: Store + 'static>(store: Arc<S>, args: CreateArgs, out: Out<'_
     let created = service::create(&*store, &options, args.dry_run, Timestamp::now())
         .await
         .map_err(flag_names)?;
-    let invoice = &created.invoice;
     if let (Some(path), true) = (&args.output, created.issued) {
-        let (record, _) = service::show(&*store, &invoice.number).await?;
-        let checkpoint = service::document_checkpoint(&store).await?;
-        write_file(
-            path,
-            render_invoice(&record, invoice, checkpoint.as_ref()).as_bytes(),
-        )?;
+        let (record, document) = service::show(&*store, &created.number).await?;
+        if let Document::Invoice(invoice) = document {
+            let checkpoint = service::document_checkpoint(&store).await?;
+            let html = render_invoice(&record, &invoice, checkpoint.as_ref());
+            write_file(path, html.as_bytes())?;
+        }
     }
     if args.json {
-        return write_json(out, &summary_json(invoice, created.issued));
+        return write_json(out, &summary_json(&created));
     }
-    let mut text = summary_text(invoice);
+    let mut text = summary_text(&created);
     if !created.issued {
         text.push_str("dry run: nothing was issued or locked\n");
     } else if let Some(path) = &args.output {
@@ -271,18 +270,18 @@ fn flag_names(e: Error) -> Error {
     }
 }
 
-fn summary_text(invoice: &InvoiceIssued) -> String {
+fn summary_text(invoice: &Created) -> String {
     let c = invoice.currency;
     let mut text = format!(
         "invoice {} for {} ({}): {} lines{}, total {}, due {}\n",
         invoice.number,
         invoice.client,
         invoice.period,
-        invoice.lines.len(),
-        if invoice.adjustments.is_empty() {
+        invoice.lines,
+        if invoice.adjustments == 0 {
             String::new()
         } else {
-            format!(" and {} adjustments", invoice.adjustments.len())
+            format!(" and {} adjustments", invoice.adjustments)
         },
         format_exact(invoice.total, c),
         day_label(invoice.due_on)
@@ -305,33 +304,34 @@ fn summary_text(invoice: &InvoiceIssued) -> String {
                 .join(", ")
         ));
     }
-    let unpriced = invoice.lines.iter().filter(|l| l.micros.is_none()).count();
-    if unpriced > 0 {
+    if !invoice.unpriced.is_empty() {
         text.push_str(&format!(
-            "{unpriced} lines billed with no amount (unpriced)\n"
+            "{} lines billed with no amount (unpriced)\n",
+            invoice.unpriced.len()
         ));
     }
     text
 }
 
-fn summary_json(invoice: &InvoiceIssued, issued: bool) -> serde_json::Value {
+fn summary_json(invoice: &Created) -> serde_json::Value {
     let c = invoice.currency;
     serde_json::json!({
         "number": invoice.number,
-        "issued": issued,
+        "issued": invoice.issued,
         "client": invoice.client,
         "period": invoice.period,
         "currency": c,
-        "lines": invoice.lines.len(),
-        "adjustments": invoice.adjustments.len(),
+        "lines": invoice.lines,
+        "adjustments": invoice.adjustments,
         "subtotal": format_exact(invoice.subtotal, c),
         "markup": format_exact(invoice.markup_total, c),
         "total": format_exact(invoice.total, c),
+        "total_micros": invoice.total,
         "estimated": format_exact(invoice.estimated, c),
         "issued_on": day_label(invoice.issued_on),
         "due_on": day_label(invoice.due_on),
         "pending_left_out": invoice.pending,
-        "unpriced": invoice.lines.iter().filter(|l| l.micros.is_none()).map(|l| l.entry).collect::<Vec<_>>(),
+        "unpriced": invoice.unpriced,
     })
 }
 
@@ -421,7 +421,12 @@ async fn show<S: Store + 'static>(store: Arc<S>, args: ShowArgs, out: Out<'_>) -
     }
     let text = match &document {
         Document::Invoice(invoice) => {
-            let mut text = summary_text(invoice);
+            let unpriced = invoice
+                .each_line()
+                .filter(|(_, l)| l.micros().is_none())
+                .map(|(_, l)| l.entry())
+                .collect();
+            let mut text = summary_text(&service::Created::of(invoice, true, unpriced));
             if let Some(reason) = &record.void_reason {
                 text.push_str(&format!("VOID: {reason}\n"));
             }

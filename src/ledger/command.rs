@@ -80,12 +80,14 @@ pub enum Command {
 }
 
 /// What happened since an invoice's draft was read, as far as the draft
-/// cares: entries changed, and whether any invoice was issued, voided or
-/// credited.
+/// cares: entries changed, clients (folded) invoiced, and whether the
+/// ledger was reset. Voids and credit notes only release entries, which a
+/// draft can leave for the next invoice.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChangesSince {
     pub entries: HashSet<Uuid>,
-    pub invoicing: bool,
+    pub invoiced_clients: HashSet<String>,
+    pub reset: bool,
 }
 
 /// What an import needs to know of a row imported before.
@@ -449,12 +451,14 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
         Command::IssueInvoice(mut issued) => {
             let since = &ctx.changes_since;
             let touched = issued
-                .lines
-                .iter()
-                .map(|l| l.entry)
+                .each_line()
+                .map(|(_, l)| l.entry())
                 .chain(issued.adjustments.iter().map(|a| a.entry))
                 .any(|id| since.entries.contains(&id));
-            if since.invoicing || touched {
+            let invoiced = since
+                .invoiced_clients
+                .contains(&super::tags::fold(&issued.client));
+            if since.reset || invoiced || touched {
                 return Err(LedgerError::DraftOutdated);
             }
             issued.seq = ctx.last_number + 1;

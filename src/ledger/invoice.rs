@@ -27,11 +27,11 @@ pub struct StudioDetails {
     pub footer: Option<String>,
 }
 
-/// One entry an invoice bills, as it stood when the invoice was made.
+/// Entries an invoice bills that share everything the invoice shows of them
+/// but their figures: a group is written once, its lines after it, so an
+/// invoice of 100,000 entries stays a few megabytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvoiceLine {
-    pub entry: Uuid,
-    pub occurred_at: i64,
+pub struct LineGroup {
     pub kind: Kind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
@@ -39,14 +39,35 @@ pub struct InvoiceLine {
     pub deliverable: Option<String>,
     /// The model, or the source of an external cost or pool share.
     pub what: String,
+    /// How sure the cost is (billed, estimated, historical, unpriced).
     pub tier: Tier,
-    /// The entry's cost in its own currency; `None` when unpriced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub micros: Option<i64>,
+    /// The currency of the entries' own costs.
     pub currency: Currency,
-    /// The cost in the invoice's currency at the rate of the entry's day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub converted: Option<i64>,
+    pub lines: Vec<LineFigures>,
+}
+
+/// One entry's figures as the invoice bills it, written as an array:
+/// `[entry id, occurred_at, cost in its own currency, cost converted into
+/// the invoice's currency]`, the costs `null` when unpriced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineFigures(pub Uuid, pub i64, pub Option<i64>, pub Option<i64>);
+
+impl LineFigures {
+    pub fn entry(&self) -> Uuid {
+        self.0
+    }
+
+    pub fn occurred_at(&self) -> i64 {
+        self.1
+    }
+
+    pub fn micros(&self) -> Option<i64> {
+        self.2
+    }
+
+    pub fn converted(&self) -> Option<i64> {
+        self.3
+    }
 }
 
 /// A cost that changed after an earlier invoice billed it (an actual that
@@ -105,7 +126,7 @@ pub struct InvoiceIssued {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub markup: Option<i64>,
     pub studio: StudioDetails,
-    pub lines: Vec<InvoiceLine>,
+    pub lines: Vec<LineGroup>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adjustments: Vec<AdjustmentLine>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -154,6 +175,19 @@ pub struct CreditNoteIssued {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceSettingsChanged {
     pub studio: StudioDetails,
+}
+
+impl InvoiceIssued {
+    /// Every line with its group, in the order the invoice lists them.
+    pub fn each_line(&self) -> impl Iterator<Item = (&LineGroup, &LineFigures)> {
+        self.lines
+            .iter()
+            .flat_map(|group| group.lines.iter().map(move |line| (group, line)))
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.lines.iter().map(|g| g.lines.len()).sum()
+    }
 }
 
 /// `INV-2026-0001`.
@@ -225,9 +259,9 @@ impl InvoiceBook {
             EventBody::InvoiceIssued(issued) => {
                 self.invoices
                     .insert(issued.number.clone(), issued_record(issued, seq));
-                for line in &issued.lines {
+                for (group, line) in issued.each_line() {
                     self.locks
-                        .insert(line.entry, line_lock(&issued.number, line));
+                        .insert(line.entry(), line_lock(&issued.number, group, line));
                 }
                 let mut carried = Vec::new();
                 for adjustment in &issued.adjustments {
@@ -282,7 +316,7 @@ pub fn issued_record(issued: &InvoiceIssued, seq: i64) -> InvoiceRecord {
         refers_to: None,
         currency: issued.currency,
         total: issued.total,
-        lines: (issued.lines.len() + issued.adjustments.len()) as i64,
+        lines: (issued.line_count() + issued.adjustments.len()) as i64,
         event_seq: seq,
         void_reason: None,
     }
@@ -305,11 +339,11 @@ pub fn credit_record(credit: &CreditNoteIssued, seq: i64) -> InvoiceRecord {
     }
 }
 
-pub fn line_lock(number: &str, line: &InvoiceLine) -> Lock {
+pub fn line_lock(number: &str, group: &LineGroup, line: &LineFigures) -> Lock {
     Lock {
         invoice: number.to_string(),
-        micros: line.micros,
-        currency: line.currency,
+        micros: line.micros(),
+        currency: group.currency,
     }
 }
 
@@ -317,26 +351,19 @@ pub fn line_lock(number: &str, line: &InvoiceLine) -> Lock {
 mod tests {
     use super::*;
 
-    fn line(entry: Uuid, micros: i64) -> InvoiceLine {
-        InvoiceLine {
-            entry,
-            occurred_at: 0,
+    fn line(entry: Uuid, micros: i64) -> LineGroup {
+        LineGroup {
             kind: Kind::Generation,
             project: None,
             deliverable: None,
             what: "m".into(),
             tier: Tier::Estimated,
-            micros: Some(micros),
             currency: Currency::USD,
-            converted: Some(micros),
+            lines: vec![LineFigures(entry, 0, Some(micros), Some(micros))],
         }
     }
 
-    fn issued(
-        number: &str,
-        lines: Vec<InvoiceLine>,
-        adjustments: Vec<AdjustmentLine>,
-    ) -> EventBody {
+    fn issued(number: &str, lines: Vec<LineGroup>, adjustments: Vec<AdjustmentLine>) -> EventBody {
         EventBody::InvoiceIssued(Box::new(InvoiceIssued {
             number: number.into(),
             series: "INV".into(),
@@ -362,6 +389,17 @@ mod tests {
             estimated: 0,
             drafted_at_seq: 0,
         }))
+    }
+
+    #[test]
+    fn a_line_is_written_as_an_array() {
+        let figures = LineFigures(Uuid::nil(), 5, Some(1_250_000), None);
+        let text = serde_json::to_string(&figures).unwrap();
+        assert_eq!(
+            text,
+            r#"["00000000-0000-0000-0000-000000000000",5,1250000,null]"#
+        );
+        assert_eq!(serde_json::from_str::<LineFigures>(&text).unwrap(), figures);
     }
 
     #[test]

@@ -267,9 +267,8 @@ fn notes(invoice: &InvoiceIssued, laid_out: &Layout) -> Vec<String> {
     let c = invoice.currency;
     let mut notes = Vec::new();
     let estimated = invoice
-        .lines
-        .iter()
-        .filter(|l| l.tier != crate::ledger::Tier::Billed)
+        .each_line()
+        .filter(|(g, _)| g.tier != crate::ledger::Tier::Billed)
         .count();
     if estimated == 0 {
         notes.push("Every line is a cost the provider confirmed.".into());
@@ -280,7 +279,10 @@ fn notes(invoice: &InvoiceIssued, laid_out: &Layout) -> Vec<String> {
             count(estimated as i64)
         ));
     }
-    let unpriced = invoice.lines.iter().filter(|l| l.micros.is_none()).count();
+    let unpriced = invoice
+        .each_line()
+        .filter(|(_, l)| l.micros().is_none())
+        .count();
     if unpriced > 0 {
         notes.push(format!(
             "{} {} no price yet and {} billed with no amount (not as zero).",
@@ -354,28 +356,29 @@ pub fn write_csv(invoice: &InvoiceIssued, out: &mut dyn io::Write) -> io::Result
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(CSV_HEADER)?;
     let exact = |micros: Option<i64>| micros.map(decimal_string).unwrap_or_default();
-    for (line, amounts) in invoice.lines.iter().zip(&laid_out.lines) {
-        let time = Timestamp(line.occurred_at);
+    for ((group, line), amounts) in invoice.each_line().zip(&laid_out.lines) {
+        let time = Timestamp(line.occurred_at());
+        let priced = line.micros();
         writer.write_record([
             invoice.number.clone(),
             "entry".into(),
-            line.entry.to_string(),
+            line.entry().to_string(),
             time.to_string(),
-            line.kind.to_string(),
-            neutralise(line.project.as_deref().unwrap_or("")),
-            neutralise(line.deliverable.as_deref().unwrap_or("")),
-            neutralise(&line.what),
-            line.tier.to_string(),
-            exact(line.micros),
-            line.currency.to_string(),
-            exact(line.converted),
-            round_text(line.micros.map(|_| amounts.cost), c),
-            round_text(line.micros.map(|_| amounts.markup), c),
-            round_text(line.micros.map(|_| amounts.total()), c),
+            group.kind.to_string(),
+            neutralise(group.project.as_deref().unwrap_or("")),
+            neutralise(group.deliverable.as_deref().unwrap_or("")),
+            neutralise(&group.what),
+            group.tier.to_string(),
+            exact(priced),
+            group.currency.to_string(),
+            exact(line.converted()),
+            round_text(priced.map(|_| amounts.cost), c),
+            round_text(priced.map(|_| amounts.markup), c),
+            round_text(priced.map(|_| amounts.total()), c),
             c.to_string(),
         ])?;
     }
-    let adjustments = laid_out.lines[invoice.lines.len()..].iter();
+    let adjustments = laid_out.lines[invoice.line_count()..].iter();
     for (adjustment, amounts) in invoice.adjustments.iter().zip(adjustments) {
         let time = Timestamp(adjustment.occurred_at);
         writer.write_record([

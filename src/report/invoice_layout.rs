@@ -61,28 +61,27 @@ pub struct Layout {
 }
 
 /// Where a line goes: (adjustment?, project or invoice, deliverable).
-type Key = (bool, Option<String>, Option<String>);
+type Key<'a> = (bool, Option<&'a str>, Option<&'a str>);
 
 /// Sections (adjustments last, then untagged last, then by name), each
 /// with its rows (untagged last, then by name) and their lines' indices.
-type Tree = BTreeMap<(bool, bool, Option<String>), BTreeMap<(bool, Option<String>), Vec<usize>>>;
+type Tree<'a> =
+    BTreeMap<(bool, bool, Option<&'a str>), BTreeMap<(bool, Option<&'a str>), Vec<usize>>>;
 
 pub fn layout(invoice: &InvoiceIssued) -> Layout {
     let mut keys: Vec<Key> = invoice
-        .lines
-        .iter()
-        .map(|l| (false, l.project.clone(), l.deliverable.clone()))
+        .each_line()
+        .map(|(g, _)| (false, g.project.as_deref(), g.deliverable.as_deref()))
         .collect();
     keys.extend(
         invoice
             .adjustments
             .iter()
-            .map(|a| (true, Some(ADJUSTMENTS.to_string()), Some(a.invoice.clone()))),
+            .map(|a| (true, Some(ADJUSTMENTS), Some(a.invoice.as_str()))),
     );
     let costs: Vec<i64> = invoice
-        .lines
-        .iter()
-        .map(|l| l.converted.unwrap_or(0))
+        .each_line()
+        .map(|(_, l)| l.converted().unwrap_or(0))
         .chain(invoice.adjustments.iter().map(|a| a.converted))
         .collect();
     let markups: Vec<i64> = match invoice.markup.map(Markup::from_micro_percent) {
@@ -96,9 +95,9 @@ pub fn layout(invoice: &InvoiceIssued) -> Layout {
     // Sections in name order (untagged last), adjustments at the end.
     let mut tree: Tree = BTreeMap::new();
     for (i, (adjustment, project, deliverable)) in keys.iter().enumerate() {
-        tree.entry((*adjustment, project.is_none(), project.clone()))
+        tree.entry((*adjustment, project.is_none(), *project))
             .or_default()
-            .entry((deliverable.is_none(), deliverable.clone()))
+            .entry((deliverable.is_none(), *deliverable))
             .or_default()
             .push(i);
     }
@@ -143,11 +142,13 @@ pub fn layout(invoice: &InvoiceIssued) -> Layout {
     let rounded = round_invoice(&exact, invoice.currency);
     let mut lines = vec![LineAmounts::default(); costs.len()];
     let mut sections = Vec::new();
-    let estimated_line = |i: usize| match invoice.lines.get(i) {
-        Some(line) => line.tier != Tier::Billed,
-        None => false,
-    };
-    let unpriced_line = |i: usize| invoice.lines.get(i).is_some_and(|l| l.micros.is_none());
+    // Per line (adjustments after): (estimated, unpriced).
+    let flags: Vec<(bool, bool)> = invoice
+        .each_line()
+        .map(|(g, l)| (g.tier != Tier::Billed, l.micros().is_none()))
+        .collect();
+    let estimated_line = |i: usize| flags.get(i).is_some_and(|f| f.0);
+    let unpriced_line = |i: usize| flags.get(i).is_some_and(|f| f.1);
     let mut estimated = 0;
     if let Some(rounded_client) = rounded.clients.first() {
         for (((adjustment, _, project), rows), rounded_project) in
@@ -158,7 +159,7 @@ pub fn layout(invoice: &InvoiceIssued) -> Layout {
                 rows.iter().zip(&rounded_project.children)
             {
                 let mut row = Row {
-                    name: deliverable.clone(),
+                    name: deliverable.map(str::to_string),
                     count: indices.len() as i64,
                     estimated: 0,
                     unpriced: 0,
@@ -178,7 +179,7 @@ pub fn layout(invoice: &InvoiceIssued) -> Layout {
                 section_rows.push(row);
             }
             let total = Row {
-                name: project.clone(),
+                name: project.map(str::to_string),
                 count: section_rows.iter().map(|r| r.count).sum(),
                 estimated: section_rows.iter().map(|r| r.estimated).sum(),
                 unpriced: section_rows.iter().map(|r| r.unpriced).sum(),
@@ -186,7 +187,7 @@ pub fn layout(invoice: &InvoiceIssued) -> Layout {
                 markup: rounded_project.markup,
             };
             sections.push(Section {
-                name: project.clone(),
+                name: project.map(str::to_string),
                 adjustments: *adjustment,
                 total,
                 rows: section_rows,

@@ -102,16 +102,16 @@ pub async fn create(
             if created.issued {
                 changes.written();
             }
-            let i = &created.invoice;
+            let i = &created;
             let c = i.currency;
             Ok(Json(serde_json::json!({
                 "number": i.number,
-                "issued": created.issued,
+                "issued": i.issued,
                 "client": i.client,
                 "period": i.period,
                 "currency": c,
-                "lines": i.lines.len(),
-                "adjustments": i.adjustments.len(),
+                "lines": i.lines,
+                "adjustments": i.adjustments,
                 "subtotal": format_exact(i.subtotal, c),
                 "markup": format_exact(i.markup_total, c),
                 "total": format_exact(i.total, c),
@@ -120,7 +120,7 @@ pub async fn create(
                 "issued_on": day_label(i.issued_on),
                 "due_on": day_label(i.due_on),
                 "pending_left_out": i.pending,
-                "unpriced": created.unpriced,
+                "unpriced": i.unpriced,
             }))
             .into_response())
         })
@@ -179,7 +179,7 @@ pub async fn show(
             let mut json = record_json(&record);
             if let Document::Invoice(i) = &document {
                 json["entries"] =
-                    serde_json::json!(i.lines.iter().map(|l| l.entry).collect::<Vec<_>>());
+                    serde_json::json!(i.each_line().map(|(_, l)| l.entry()).collect::<Vec<_>>());
                 json["issued_on"] = serde_json::json!(day_label(i.issued_on));
                 json["due_on"] = serde_json::json!(day_label(i.due_on));
                 json["estimated"] = serde_json::json!(format_exact(i.estimated, i.currency));

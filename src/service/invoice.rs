@@ -8,17 +8,19 @@ use super::rates::rate_table_into;
 use crate::error::{Error, Result};
 use crate::fx::{RateTable, RateUsed};
 use crate::ledger::invoice::{
-    check_series, AdjustmentLine, CreditNoteIssued, InvoiceIssued, InvoiceLine, InvoiceRecord,
-    RateLine, StudioDetails, CREDIT_SERIES,
+    check_series, AdjustmentLine, CreditNoteIssued, InvoiceIssued, InvoiceRecord, LineFigures,
+    LineGroup, RateLine, StudioDetails, CREDIT_SERIES,
 };
 use crate::ledger::tags::fold;
-use crate::ledger::{Command, Entry, EventBody, LedgerError, Outcome, Status, TagField, Tier};
+use crate::ledger::{
+    Command, Entry, EventBody, Kind, LedgerError, Outcome, Status, TagField, Tier,
+};
 use crate::money::{parse_amount, round_to_display, Currency};
 use crate::report::invoice_layout::layout;
 use crate::report::markup::Markup;
 use crate::store::{Filter, LedgerSnapshot, Store, StoreError};
 use crate::timestamp::{day_label, Timestamp};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
 /// Entries read from the ledger at a time while drafting.
@@ -44,14 +46,49 @@ pub struct CreateOptions {
     pub allow_unpriced: bool,
 }
 
-/// An invoice made (or, on a dry run, drafted): the event's document, and
-/// what it left out.
+/// An invoice made (or, on a dry run, drafted): its figures and what it
+/// left out. The document itself is in its event (see `show`).
 #[derive(Clone, Debug)]
 pub struct Created {
-    pub invoice: InvoiceIssued,
+    pub number: String,
     pub issued: bool,
+    pub client: String,
+    pub period: String,
+    pub currency: Currency,
+    pub lines: usize,
+    pub adjustments: usize,
+    pub subtotal: i64,
+    pub markup_total: i64,
+    pub total: i64,
+    pub estimated: i64,
+    pub issued_on: i64,
+    pub due_on: i64,
+    /// Pending runs left out.
+    pub pending: Vec<Uuid>,
     /// Unpriced entries billed with no amount (with `allow_unpriced`).
     pub unpriced: Vec<Uuid>,
+}
+
+impl Created {
+    pub fn of(invoice: &InvoiceIssued, issued: bool, unpriced: Vec<Uuid>) -> Created {
+        Created {
+            number: invoice.number.clone(),
+            issued,
+            client: invoice.client.clone(),
+            period: invoice.period.clone(),
+            currency: invoice.currency,
+            lines: invoice.line_count(),
+            adjustments: invoice.adjustments.len(),
+            subtotal: invoice.subtotal,
+            markup_total: invoice.markup_total,
+            total: invoice.total,
+            estimated: invoice.estimated,
+            issued_on: invoice.issued_on,
+            due_on: invoice.due_on,
+            pending: invoice.pending.clone(),
+            unpriced,
+        }
+    }
 }
 
 /// Checked options.
@@ -158,30 +195,19 @@ pub async fn create<S: Store>(
         let (mut invoice, unpriced) = draft(store, &request, now).await?;
         if dry_run {
             invoice.number = format!("{}-{}-(draft)", invoice.series, invoice.year);
-            return Ok(Created {
-                invoice,
-                issued: false,
-                unpriced,
-            });
+            return Ok(Created::of(&invoice, false, unpriced));
         }
+        // The invoice moves into its event; only its figures are kept.
+        let mut created = Created::of(&invoice, true, unpriced);
         match store
-            .execute(Command::IssueInvoice(Box::new(invoice.clone())), now)
+            .execute(Command::IssueInvoice(Box::new(invoice)), now)
             .await
         {
             Ok(executed) => {
                 if let Outcome::InvoiceIssued { number } = executed.outcome {
-                    invoice.number = number;
+                    created.number = number;
                 }
-                if let Some(Ok(EventBody::InvoiceIssued(issued))) =
-                    executed.events.first().map(|e| e.body())
-                {
-                    invoice = *issued;
-                }
-                return Ok(Created {
-                    invoice,
-                    issued: true,
-                    unpriced,
-                });
+                return Ok(created);
             }
             Err(StoreError::Refused(LedgerError::DraftOutdated)) => continue,
             Err(e) => return Err(e.into()),
@@ -222,7 +248,10 @@ async fn draft<S: Store>(
         until: Some(request.until),
         ..Filter::default()
     };
-    let mut entries: Vec<Entry> = Vec::new();
+    // Lines are grouped as the pages are read: a line keeps only its
+    // figures, and what it shares with others (project, deliverable,
+    // model) is kept once per group.
+    let mut groups: HashMap<GroupKey, Vec<LineFigures>> = HashMap::new();
     let mut pending = Vec::new();
     let mut after = 0;
     loop {
@@ -236,16 +265,53 @@ async fn draft<S: Store>(
             if entry.status == Status::Pending {
                 pending.push(entry.id);
             } else if entry.is_charged() {
-                entries.push(entry);
+                let (key, figures) = line_of(entry);
+                groups.entry(key).or_default().push(figures);
             }
         }
     }
-    entries.sort_by_key(|e| (e.occurred_at, e.id));
-    let unpriced: Vec<Uuid> = entries
-        .iter()
-        .filter(|e| e.cost().micros.is_none())
-        .map(|e| e.id)
+    let mut lines: Vec<LineGroup> = groups
+        .into_iter()
+        .map(
+            |((kind, project, deliverable, what, tier, currency), mut lines)| {
+                lines.sort_unstable_by_key(|l| (l.occurred_at(), l.entry()));
+                LineGroup {
+                    kind,
+                    project,
+                    deliverable,
+                    what,
+                    tier,
+                    currency,
+                    lines,
+                }
+            },
+        )
         .collect();
+    lines.sort_by(|a, b| {
+        (
+            &a.project,
+            &a.deliverable,
+            &a.what,
+            a.kind,
+            a.tier,
+            a.currency,
+        )
+            .cmp(&(
+                &b.project,
+                &b.deliverable,
+                &b.what,
+                b.kind,
+                b.tier,
+                b.currency,
+            ))
+    });
+    let ids_where = |keep: &dyn Fn(&LineGroup, &LineFigures) -> bool| -> Vec<Uuid> {
+        lines
+            .iter()
+            .flat_map(|g| g.lines.iter().filter(|l| keep(g, l)).map(|l| l.entry()))
+            .collect()
+    };
+    let unpriced = ids_where(&|_, l| l.micros().is_none());
     if !unpriced.is_empty() && !request.allow_unpriced {
         return Err(Error::input(format!(
             "{} has no price: {}. Confirm their cost (gencost confirm ID AMOUNT), or pass --allow-unpriced to bill them with no amount; nothing was invoiced",
@@ -254,11 +320,7 @@ async fn draft<S: Store>(
         )));
     }
     if request.require_confirmed {
-        let estimates: Vec<Uuid> = entries
-            .iter()
-            .filter(|e| e.cost().tier != Tier::Billed)
-            .map(|e| e.id)
-            .collect();
+        let estimates = ids_where(&|g, _| g.tier != Tier::Billed);
         if !estimates.is_empty() {
             return Err(Error::input(format!(
                 "--require-confirmed: {} still an estimate: {}; nothing was invoiced",
@@ -268,42 +330,32 @@ async fn draft<S: Store>(
         }
     }
     let due = snapshot.adjustments_due(&fold(&client)).await?;
-    let currencies: Vec<Currency> = entries
+    let mut currencies: Vec<Currency> = lines
         .iter()
-        .map(|e| e.cost().currency)
+        .map(|g| g.currency)
         .chain(
             due.iter()
                 .flat_map(|(lock, e)| [lock.currency, e.cost().currency]),
         )
         .collect();
+    currencies.sort_unstable();
+    currencies.dedup();
     let table = rate_table_into(store, currencies, request.currency).await?;
     let mut rates = BTreeSet::new();
-    let mut lines = Vec::with_capacity(entries.len());
-    for entry in &entries {
-        let cost = entry.cost();
-        let converted = match cost.micros {
-            Some(micros) => Some(convert(
-                &table,
-                micros,
-                cost.currency,
-                request.currency,
-                entry,
-                &mut rates,
-            )?),
-            None => None,
-        };
-        lines.push(InvoiceLine {
-            entry: entry.id,
-            occurred_at: entry.occurred_at.0,
-            kind: entry.kind,
-            project: entry.tags.project.clone(),
-            deliverable: entry.tags.deliverable.clone(),
-            what: entry.model.clone().unwrap_or_else(|| entry.source.clone()),
-            tier: cost.tier,
-            micros: cost.micros,
-            currency: cost.currency,
-            converted,
-        });
+    for group in &mut lines {
+        for line in &mut group.lines {
+            if let Some(micros) = line.micros() {
+                let day = Timestamp(line.occurred_at()).day();
+                line.3 = Some(convert(
+                    &table,
+                    micros,
+                    group.currency,
+                    request.currency,
+                    day,
+                    &mut rates,
+                )?);
+            }
+        }
     }
     let mut adjustments = Vec::new();
     for (lock, entry) in &due {
@@ -320,9 +372,10 @@ async fn draft<S: Store>(
             continue;
         }
         let to = request.currency;
-        let after = convert(&table, now_micros, cost.currency, to, entry, &mut rates)?;
+        let day = entry.occurred_at.day();
+        let after = convert(&table, now_micros, cost.currency, to, day, &mut rates)?;
         let before = match lock.micros {
-            Some(m) => convert(&table, m, lock.currency, to, entry, &mut rates)?,
+            Some(m) => convert(&table, m, lock.currency, to, day, &mut rates)?,
             None => 0,
         };
         adjustments.push(AdjustmentLine {
@@ -404,19 +457,38 @@ fn in_projects(request: &Request, entry: &Entry) -> bool {
             .is_some_and(|p| request.projects.contains(&fold(p)))
 }
 
-/// `micros` of `from` in `to` at the rate of the entry's day, noting the rate.
+/// What the lines of a group share: kind, project, deliverable, model or
+/// source, tier, currency.
+type GroupKey = (Kind, Option<String>, Option<String>, String, Tier, Currency);
+
+/// An entry as an invoice line (its group, its figures), before conversion.
+fn line_of(entry: Entry) -> (GroupKey, LineFigures) {
+    let cost = entry.cost();
+    let figures = LineFigures(entry.id, entry.occurred_at.0, cost.micros, None);
+    let key = (
+        entry.kind,
+        entry.tags.project,
+        entry.tags.deliverable,
+        entry.model.unwrap_or(entry.source),
+        cost.tier,
+        cost.currency,
+    );
+    (key, figures)
+}
+
+/// `micros` of `from` in `to` at the rate of `day`, noting the rate.
 fn convert(
     table: &RateTable,
     micros: i64,
     from: Currency,
     to: Currency,
-    entry: &Entry,
+    day: i64,
     rates: &mut BTreeSet<RateUsed>,
 ) -> Result<i64> {
     if from == to {
         return Ok(micros);
     }
-    let (converted, used) = table.convert(micros, from, to, entry.occurred_at.day())?;
+    let (converted, used) = table.convert(micros, from, to, day)?;
     rates.insert(used);
     Ok(converted)
 }
@@ -561,9 +633,8 @@ pub async fn credit<S: Store>(
             let mut total = 0i64;
             for id in &ids {
                 let at = invoice
-                    .lines
-                    .iter()
-                    .position(|l| l.entry == *id)
+                    .each_line()
+                    .position(|(_, l)| l.entry() == *id)
                     .ok_or_else(|| {
                         Error::Store(StoreError::Refused(LedgerError::NotOnInvoice {
                             entry: *id,

@@ -7,6 +7,7 @@ use super::error::StoreError;
 use super::session::Session;
 use super::value::{placeholders, Column, Row, RowsInsert, Value};
 use crate::ledger::invoice::{credit_record, issued_record, line_lock, InvoiceRecord, Lock};
+use crate::ledger::tags::fold;
 use crate::ledger::{ChangesSince, Entry, Event, EventBody};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -165,11 +166,8 @@ pub async fn changes_since(session: &mut Session, seq: i64) -> Result<ChangesSin
         .await?;
     let mut changes = ChangesSince::default();
     for (kind, entry) in rows {
-        if matches!(
-            kind.as_str(),
-            "invoice_issued" | "invoice_voided" | "credit_note_issued" | "ledger_reset"
-        ) {
-            changes.invoicing = true;
+        if kind == "ledger_reset" {
+            changes.reset = true;
         }
         if kind != "entry_logged" {
             if let Some(entry) = entry {
@@ -177,6 +175,14 @@ pub async fn changes_since(session: &mut Session, seq: i64) -> Result<ChangesSin
             }
         }
     }
+    let clients = session
+        .query_map(
+            "SELECT client FROM invoices WHERE kind = 'invoice' AND event_seq > $1",
+            &[Value::Int(seq)],
+            |mut row| row.text("client"),
+        )
+        .await?;
+    changes.invoiced_clients = clients.iter().map(|c| fold(c)).collect();
     Ok(changes)
 }
 
@@ -220,23 +226,24 @@ pub async fn apply<'a>(
         match body {
             EventBody::InvoiceIssued(issued) => {
                 insert_invoice(tx, &issued_record(issued, event.seq)).await?;
-                for lines in issued.lines.chunks(LOCK_CHUNK) {
-                    let mut values = Vec::with_capacity(lines.len() * 4);
-                    for line in lines {
-                        let lock = line_lock(&issued.number, line);
-                        values.push(Value::Text(line.entry.to_string()));
-                        values.push(Value::Text(lock.invoice));
-                        values.push(lock.micros.into());
-                        values.push(Value::Text(lock.currency.to_string()));
+                let mut values = Vec::with_capacity(LOCK_CHUNK * 4);
+                let mut lines = issued.each_line().peekable();
+                while let Some((group, line)) = lines.next() {
+                    let lock = line_lock(&issued.number, group, line);
+                    values.push(Value::Text(line.entry().to_string()));
+                    values.push(Value::Text(lock.invoice));
+                    values.push(lock.micros.into());
+                    values.push(Value::Text(lock.currency.to_string()));
+                    if values.len() == LOCK_CHUNK * 4 || lines.peek().is_none() {
+                        let insert = RowsInsert {
+                            table: "invoice_locks",
+                            columns: "entry_id, invoice, micros, currency",
+                            types: &[Column::Text, Column::Text, Column::Int, Column::Text],
+                            values: std::mem::take(&mut values),
+                            on_conflict: "",
+                        };
+                        tx.insert_groups(&mut std::iter::once(vec![insert])).await?;
                     }
-                    let insert = RowsInsert {
-                        table: "invoice_locks",
-                        columns: "entry_id, invoice, micros, currency",
-                        types: &[Column::Text, Column::Text, Column::Int, Column::Text],
-                        values,
-                        on_conflict: "",
-                    };
-                    tx.insert_groups(&mut std::iter::once(vec![insert])).await?;
                 }
                 for adjustment in &issued.adjustments {
                     tx.execute(
