@@ -41,7 +41,7 @@ fn db_info_names_backend_schema_and_counts() {
         assert_eq!(info["schema_version"], 12);
         assert_eq!(info["events"], 14);
         assert_eq!(info["entries"], 12);
-        assert!(ledger.ok(&["db", "info"]).contains("schema version  11"));
+        assert!(ledger.ok(&["db", "info"]).contains("schema version  12"));
     }
 }
 
@@ -548,7 +548,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
 
     let plan = ledger.ok(&["db", "migrate", "--dry-run"]);
     assert!(
-        plan.contains("schema 2 -> 11")
+        plan.contains("schema 2 -> 12")
             && plan
                 .contains("0003_entries_by_seq, 0004_charged, 0005_batches, 0006_grouping_costs"),
         "{plan}"

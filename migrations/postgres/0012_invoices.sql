@@ -15,9 +15,9 @@ CREATE TABLE invoices (
     total_micros BIGINT NOT NULL,
     lines BIGINT NOT NULL,
     event_seq BIGINT NOT NULL,
-    void_reason TEXT,
-    UNIQUE (series, year, seq)
+    void_reason TEXT
 );
+CREATE UNIQUE INDEX invoices_by_series ON invoices (series, year, seq);
 -- One row per locked entry: the invoice that billed it and what has been
 -- billed for it so far (an adjustment on a later invoice moves it on).
 CREATE TABLE invoice_locks (

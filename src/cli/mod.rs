@@ -276,6 +276,10 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
             let catalog = catalog(cli.pricing.as_deref())?;
             fal::pricing_sync(&open(database).await?, &catalog, args, out).await
         }
+        Command::Pricing(pricing::PricingCommand::Reprice(args)) => {
+            let catalog = catalog(cli.pricing.as_deref())?;
+            pricing::reprice(&open(database).await?, &catalog, args, out).await
+        }
         Command::Pricing(command) => {
             pricing::run(&catalog(cli.pricing.as_deref())?, command, database, out).await
         }

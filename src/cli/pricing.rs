@@ -20,6 +20,78 @@ pub enum PricingCommand {
     Estimate(EstimateArgs),
     /// Fetch fal's unit prices into the ledger (they price billed units)
     Sync(super::fal::SyncArgs),
+    /// Recompute open estimates (not confirmed, invoiced, voided or typed by
+    /// hand) with the prices in force on their runs' days
+    Reprice(RepriceArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RepriceArgs {
+    /// Only this model
+    #[arg(long)]
+    model: Option<String>,
+    /// Only runs from this date or time on
+    #[arg(long)]
+    since: Option<String>,
+    /// Print what would change, per model; change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn reprice<S: crate::store::Store>(
+    store: &S,
+    catalog: &Catalog,
+    args: RepriceArgs,
+    out: Out<'_>,
+) -> Result<Exit> {
+    use crate::service::reprice::{reprice, RepriceOptions};
+    let options = RepriceOptions {
+        model: args.model,
+        since: args.since,
+        dry_run: args.dry_run,
+    };
+    let report = reprice(store, catalog, &options, crate::timestamp::Timestamp::now())
+        .await
+        .map_err(|e| match e {
+            Error::Field { field, message } => Error::input(format!("--{field}: {message}")),
+            other => other,
+        })?;
+    if args.json {
+        return write_json(out, &report);
+    }
+    let verb = if report.dry_run {
+        "would change"
+    } else {
+        "changed"
+    };
+    let mut text = format!("{} open estimates {verb}\n", report.entries);
+    for m in &report.models {
+        let sums: Vec<String> = m
+            .sums
+            .iter()
+            .map(|(c, (before, after))| {
+                format!(
+                    "{} → {}",
+                    crate::money::format_exact(*before, *c),
+                    crate::money::format_exact(*after, *c)
+                )
+            })
+            .collect();
+        text.push_str(&format!(
+            "  {}: {} entries, {}",
+            m.model,
+            m.entries,
+            sums.join(", ")
+        ));
+        if m.newly_priced > 0 {
+            text.push_str(&format!(" ({} had no price)", m.newly_priced));
+        }
+        text.push('\n');
+    }
+    write_text(out, &text)
 }
 
 #[derive(Args, Debug)]
@@ -66,9 +138,9 @@ pub async fn run(
         PricingCommand::List(args) => list(catalog, args, out),
         PricingCommand::Show(args) => show(catalog, args, out),
         PricingCommand::Estimate(args) => estimate(catalog, args, database, out).await,
-        PricingCommand::Sync(_) => {
-            Err(Error::Io("pricing sync is run with the ledger open".into()))
-        }
+        PricingCommand::Sync(_) | PricingCommand::Reprice(_) => Err(Error::Io(
+            "pricing sync and reprice are run with the ledger open".into(),
+        )),
     }
 }
 

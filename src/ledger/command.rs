@@ -5,8 +5,8 @@
 use super::entry::{Entry, Kind};
 use super::event::{
     ActualConfirmed, AmountCorrected, BatchVoided, EntriesImported, EntryRecord, EntryRestored,
-    EntryVoided, EventBody, ImportRecorded, ImportedCost, PoolAdded, RunSettled, TagsChanged,
-    IMPORT_EVENT_BYTES, IMPORT_EVENT_ROWS,
+    EntryVoided, EstimateRepriced, EventBody, ImportRecorded, ImportedCost, PoolAdded, RunSettled,
+    TagsChanged, IMPORT_EVENT_BYTES, IMPORT_EVENT_ROWS,
 };
 use super::invoice::{
     invoice_number, CreditNoteIssued, InvoiceIssued, InvoiceRecord, InvoiceSettingsChanged,
@@ -77,6 +77,8 @@ pub enum Command {
     /// A credit note on an invoice, numbered when it is issued.
     CreditInvoice(CreditNoteIssued),
     SetInvoiceSettings(StudioDetails),
+    /// Open estimates recomputed at the prices in force on their days.
+    Reprice(Vec<EstimateRepriced>),
 }
 
 /// What happened since an invoice's draft was read, as far as the draft
@@ -221,6 +223,9 @@ pub enum Outcome {
         number: String,
     },
     SettingsChanged,
+    Repriced {
+        entries: i64,
+    },
     BatchVoided {
         entries: i64,
         /// Corrections undone, and those left because the amount changed
@@ -270,7 +275,7 @@ pub enum LedgerError {
     NotAnInvoice(String),
     #[error("entry {entry} is not held by invoice {invoice}")]
     NotOnInvoice { entry: Uuid, invoice: String },
-    #[error("the ledger changed while the invoice was drafted")]
+    #[error("the ledger changed while the change was drafted")]
     DraftOutdated,
     #[error("a credit note needs entries or an amount greater than zero")]
     EmptyCredit,
@@ -290,6 +295,7 @@ impl Command {
             | Command::Void { entry_id, .. }
             | Command::Restore { entry_id, .. } => vec![*entry_id],
             Command::Settle(settled) => vec![settled.entry_id],
+            Command::Reprice(changes) => changes.iter().map(|c| c.entry_id).collect(),
             Command::IssueInvoice(_)
             | Command::VoidInvoice { .. }
             | Command::CreditInvoice(_)
@@ -305,6 +311,7 @@ impl Command {
             | Command::Void { entry_id, .. }
             | Command::Restore { entry_id, .. } => vec![*entry_id],
             Command::CreditInvoice(credit) => credit.entries.clone(),
+            Command::Reprice(changes) => changes.iter().map(|c| c.entry_id).collect(),
             _ => Vec::new(),
         }
     }
@@ -508,6 +515,26 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
                 vec![EventBody::CreditNoteIssued(credit)],
                 Outcome::CreditIssued { number },
             ))
+        }
+        Command::Reprice(changes) => {
+            let mut events = Vec::with_capacity(changes.len());
+            for change in changes {
+                let entry = live_entry(ctx, change.entry_id)?;
+                unlocked(ctx, change.entry_id)?;
+                // Only an estimate still as the change was computed from:
+                // not confirmed, not repriced or settled meanwhile.
+                let as_computed = entry.actual.is_none()
+                    && entry.estimate.micros == change.previous_micros
+                    && entry.estimate.currency == change.previous_currency
+                    && entry.estimate.tier == change.previous_tier
+                    && entry.price_version == change.previous_version;
+                if !as_computed {
+                    return Err(LedgerError::DraftOutdated);
+                }
+                events.push(EventBody::EstimateRepriced(change));
+            }
+            let entries = events.len() as i64;
+            Ok((events, Outcome::Repriced { entries }))
         }
         Command::SetInvoiceSettings(studio) => Ok((
             vec![EventBody::InvoiceSettingsChanged(InvoiceSettingsChanged {

@@ -224,6 +224,26 @@ pub enum EventBody {
     InvoiceVoided(InvoiceVoided),
     CreditNoteIssued(CreditNoteIssued),
     InvoiceSettingsChanged(InvoiceSettingsChanged),
+    EstimateRepriced(EstimateRepriced),
+}
+
+/// An open estimate recomputed with the price in force on the run's day:
+/// the figure it replaces is kept, and why it changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EstimateRepriced {
+    pub entry_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_micros: Option<i64>,
+    pub previous_currency: Currency,
+    pub previous_tier: Tier,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_version: Option<String>,
+    pub micros: i64,
+    pub currency: Currency,
+    pub tier: Tier,
+    /// The price version (the day the price was verified).
+    pub price_version: String,
+    pub reason: String,
 }
 
 /// What the provider later said of a run: how it ended, how long it took,
@@ -385,6 +405,7 @@ impl EventBody {
             EventBody::InvoiceVoided(_) => "invoice_voided",
             EventBody::CreditNoteIssued(_) => "credit_note_issued",
             EventBody::InvoiceSettingsChanged(_) => "invoice_settings_changed",
+            EventBody::EstimateRepriced(_) => "estimate_repriced",
         }
     }
 
@@ -398,6 +419,7 @@ impl EventBody {
                 | EventBody::AmountCorrected(_)
                 | EventBody::RunSettled(_)
                 | EventBody::EntryRestored(_)
+                | EventBody::EstimateRepriced(_)
         )
     }
 
@@ -410,6 +432,7 @@ impl EventBody {
             EventBody::AmountCorrected(e) => Some(e.entry_id),
             EventBody::RunSettled(e) => Some(e.entry_id),
             EventBody::EntryRestored(e) => Some(e.entry_id),
+            EventBody::EstimateRepriced(e) => Some(e.entry_id),
             EventBody::EntriesImported(_)
             | EventBody::LedgerReset(_)
             | EventBody::ImportRecorded(_)
@@ -480,6 +503,7 @@ impl EventBody {
             EventBody::InvoiceVoided(e) => serde_json::to_string(e),
             EventBody::CreditNoteIssued(e) => serde_json::to_string(e),
             EventBody::InvoiceSettingsChanged(e) => serde_json::to_string(e),
+            EventBody::EstimateRepriced(e) => serde_json::to_string(e),
         };
         value.map_err(|e| SealError {
             kind: self.kind(),
@@ -528,6 +552,9 @@ impl EventBody {
             }
             "invoice_settings_changed" => {
                 EventBody::InvoiceSettingsChanged(serde_json::from_str(payload).map_err(err)?)
+            }
+            "estimate_repriced" => {
+                EventBody::EstimateRepriced(serde_json::from_str(payload).map_err(err)?)
             }
             other => {
                 return Err(PayloadError {

@@ -15,5 +15,5 @@ pub use command::{
     ImportedIndex, ImportedRow, LedgerError, LogResult, Outcome, RowOutcome,
 };
 pub use entry::{Actual, Billing, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};
-pub use event::{EntryRecord, Event, EventBody, Hash, Head, RunSettled};
+pub use event::{EntryRecord, EstimateRepriced, Event, EventBody, Hash, Head, RunSettled};
 pub use tags::{TagField, Tags};

@@ -68,6 +68,14 @@ pub fn apply_change(entry: &mut Entry, body: &EventBody, recorded_at: Timestamp)
             })
         }
         EventBody::EntryRestored(_) => entry.void = None,
+        EventBody::EstimateRepriced(r) => {
+            entry.estimate = Estimate {
+                micros: Some(r.micros),
+                currency: r.currency,
+                tier: r.tier,
+            };
+            entry.price_version = Some(r.price_version.clone());
+        }
         EventBody::AmountCorrected(c) => {
             entry.actual = Some(Actual {
                 amount: Money::new(c.micros, c.currency),

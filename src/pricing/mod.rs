@@ -128,6 +128,9 @@ pub struct ModelPrice {
     pub formula: Option<Formula>,
     pub note: Option<String>,
     pub origin: Origin,
+    /// The first UTC day the price is in force (`from` in a pricing file):
+    /// `pricing reprice` leaves estimates of runs before it as they are.
+    pub from: Option<i64>,
 }
 
 /// An estimate from the catalog.
@@ -223,6 +226,9 @@ struct ModelEntry {
     formula: Option<Formula>,
     #[serde(default)]
     note: Option<String>,
+    /// `YYYY-MM-DD`: the day the price is in force from.
+    #[serde(default)]
+    from: Option<String>,
 }
 
 impl Catalog {
@@ -283,6 +289,18 @@ impl Catalog {
                 }
             };
             let price_source = read_price_source(&entry, origin).map_err(|m| at(line, m))?;
+            let from = match &entry.from {
+                Some(text) => Some(parse_day(text).ok_or_else(|| {
+                    at(
+                        line,
+                        format!(
+                            "model {}: from '{text}' is not a date YYYY-MM-DD",
+                            entry.endpoint
+                        ),
+                    )
+                })?),
+                None => None,
+            };
             if models.contains_key(&entry.endpoint) {
                 return Err(at(line, format!("model {} appears twice", entry.endpoint)));
             }
@@ -300,6 +318,7 @@ impl Catalog {
                     formula: entry.formula,
                     note: entry.note,
                     origin,
+                    from,
                 },
             );
         }

@@ -260,3 +260,45 @@ pub async fn credit(
         "entries_released": credit.entries,
     })))
 }
+
+/// `POST /pricing/reprice`, as `gencost pricing reprice`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepriceBody {
+    pub model: Option<String>,
+    /// A date or RFC 3339 time: only runs from then on
+    pub since: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/pricing/reprice", request_body = RepriceBody,
+    responses((status = 200, body = Object, description = "per model: entries changed, sums before and after"),
+              (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn reprice(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<RepriceBody>,
+) -> Result<Response, ApiError> {
+    let options = crate::service::reprice::RepriceOptions {
+        model: body.model,
+        since: body.since,
+        dry_run: body.dry_run,
+    };
+    let (store, catalog, changes) = (
+        state.store.clone(),
+        state.catalog.clone(),
+        state.changes.clone(),
+    );
+    state
+        .heavy
+        .run(async move {
+            let report =
+                crate::service::reprice::reprice(&*store, &catalog, &options, Timestamp::now())
+                    .await?;
+            if !report.dry_run && report.entries > 0 {
+                changes.written();
+            }
+            Ok(Json(report).into_response())
+        })
+        .await
+}

@@ -74,6 +74,7 @@ fn router(state: AppState) -> Router {
         .route("/tags/{kind}", get(api::tags))
         .route("/estimate", get(api::estimate))
         .route("/pricing/models", get(api::models))
+        .route("/pricing/reprice", post(invoices::reprice))
         .route(
             "/active-tags",
             get(api::active_tags).put(api::set_active_tags),

@@ -41,6 +41,7 @@ use utoipa::OpenApi;
         invoices::show,
         invoices::void,
         invoices::credit,
+        invoices::reprice,
         files::reset,
         files::verify,
     ),

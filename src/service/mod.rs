@@ -24,6 +24,7 @@ pub mod provider;
 pub mod rates;
 pub mod record;
 pub mod report;
+pub mod reprice;
 pub mod show;
 pub mod tags;
 pub mod totals;

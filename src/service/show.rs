@@ -260,6 +260,14 @@ pub fn summary(body: &EventBody, entry: &Entry) -> String {
             }
         }
         EventBody::BatchVoided(v) => format!("voided with its batch {}: {}", v.batch, v.reason),
+        EventBody::EstimateRepriced(r) => format!(
+            "estimate repriced: {} ({}) to {} ({}): {}",
+            cost(r.previous_micros, r.previous_currency),
+            r.previous_tier,
+            amount(r.micros, r.currency),
+            r.tier,
+            r.reason
+        ),
         EventBody::InvoiceIssued(i) => format!("billed on invoice {}", i.number),
         EventBody::InvoiceVoided(v) => format!("invoice {} voided: {}", v.number, v.reason),
         EventBody::CreditNoteIssued(c) => {

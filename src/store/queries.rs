@@ -67,6 +67,25 @@ pub async fn load_entry(session: &mut Session, id: Uuid) -> Result<Option<Entry>
     rows.into_iter().next().map(entry_from_row).transpose()
 }
 
+/// These entries, where they exist, a chunk of ids per query.
+pub async fn load_entries(
+    session: &mut Session,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Entry>, StoreError> {
+    let mut entries = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let sql = format!(
+            "SELECT {ENTRY_LIST} FROM entries WHERE id IN ({})",
+            placeholders(chunk.len())
+        );
+        let params: Vec<Value> = chunk.iter().map(|id| Value::Text(id.to_string())).collect();
+        for entry in session.query_map(&sql, &params, entry_from_row).await? {
+            entries.insert(entry.id, entry);
+        }
+    }
+    Ok(entries)
+}
+
 /// What `decide` needs to see of the ledger for this command. `imported`,
 /// when given, is every imported entry, loaded once for a whole import.
 pub async fn load_context(
@@ -75,9 +94,14 @@ pub async fn load_context(
     imported: Option<Arc<ImportedIndex>>,
 ) -> Result<Context, StoreError> {
     let mut context = Context::default();
-    for id in command.entry_ids() {
-        if let Some(entry) = load_entry(session, id).await? {
-            context.entries.insert(id, entry);
+    let ids = command.entry_ids();
+    if ids.len() > 1 {
+        context.entries = load_entries(session, &ids).await?;
+    } else {
+        for id in ids {
+            if let Some(entry) = load_entry(session, id).await? {
+                context.entries.insert(id, entry);
+            }
         }
     }
     let keys = command.request_keys();
