@@ -34,6 +34,10 @@ struct Args {
     /// log order (as an import of an unsorted file leaves them)
     #[arg(long)]
     shuffled_dates: bool,
+    /// Mark estimates as made from the catalog's price of this day
+    /// (YYYY-MM-DD), so `pricing reprice` takes them as open
+    #[arg(long, value_name = "DAY")]
+    catalog_version: Option<String>,
 }
 
 /// SplitMix64: small, fast and repeatable.
@@ -162,7 +166,14 @@ const MODELS: &[(&str, i64, &str)] = &[
 
 /// Entry `n` of `total`: a year of work logged as it happened, oldest first
 /// (or, `shuffled`, on any day of the year whatever its place in the log).
-fn record(rng: &mut Rng, now: i64, n: u64, total: u64, shuffled: bool) -> EntryRecord {
+fn record(
+    rng: &mut Rng,
+    now: i64,
+    n: u64,
+    total: u64,
+    shuffled: bool,
+    version: Option<&str>,
+) -> EntryRecord {
     let (client, projects) = rng.pick(CLIENTS);
     let project = rng.pick(projects);
     let (model, typical, params) = rng.pick(MODELS);
@@ -215,7 +226,7 @@ fn record(rng: &mut Rng, now: i64, n: u64, total: u64, shuffled: bool) -> EntryR
         estimate_tier: tier,
         actual_micros: actual,
         actual_currency: actual.map(|_| Currency::USD),
-        price_version: None,
+        price_version: estimate.and(version).map(str::to_string),
         license: None,
         batch: None,
     }
@@ -240,12 +251,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (entries, size) = (args.entries, args.batch as u64);
     let mut rng = Rng(args.seed);
     let shuffled = args.shuffled_dates;
+    let version = args.catalog_version.clone();
     let maker = std::thread::spawn(move || {
         let mut made = 0u64;
         while made < entries {
             let count = (entries - made).min(size);
             let batch = (0..count)
-                .map(|i| record(&mut rng, now, made + i, entries, shuffled))
+                .map(|i| {
+                    let version = version.as_deref();
+                    record(&mut rng, now, made + i, entries, shuffled, version)
+                })
                 .collect();
             if batches.send(batch).is_err() {
                 return;

@@ -334,8 +334,53 @@ async fn apply_changes<'a>(
     if let Some(insert) = spellings.insert() {
         tx.insert_groups(&mut std::iter::once(vec![insert])).await?;
     }
+    if changed.len() >= BULK_REWRITE {
+        return rewrite_entries(tx, changed.into_values().collect()).await;
+    }
     for entry in changed.into_values() {
         update_entry(tx, entry).await?;
+    }
+    Ok(())
+}
+
+/// Changed entries from which on their rows are rewritten a chunk at a
+/// time (deleted, then inserted whole) rather than updated one statement
+/// each: a re-pricing changes a hundred thousand at once.
+const BULK_REWRITE: usize = 256;
+
+/// Rewrites these entries' view rows, `INSERT_CHUNK` at a time. Each keeps
+/// its position, and so its place in log order.
+async fn rewrite_entries(tx: &mut Session, entries: Vec<Entry>) -> Result<(), StoreError> {
+    let mut entries = entries.into_iter().peekable();
+    while entries.peek().is_some() {
+        let chunk: Vec<Entry> = entries.by_ref().take(INSERT_CHUNK).collect();
+        let sql = format!(
+            "DELETE FROM entries WHERE id IN ({})",
+            super::value::placeholders(chunk.len())
+        );
+        let ids: Vec<Value> = chunk
+            .iter()
+            .map(|e| Value::Text(e.id.to_string()))
+            .collect();
+        let deleted = tx.execute(&sql, &ids).await?;
+        if deleted != chunk.len() as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "rewriting {} entries found {deleted} view rows",
+                chunk.len()
+            )));
+        }
+        let mut rows = Vec::with_capacity(chunk.len() * ENTRY_TYPES.len());
+        for entry in chunk {
+            entry_cells(entry, &mut rows);
+        }
+        let insert = RowsInsert {
+            table: "entries",
+            columns: ENTRY_LIST,
+            types: ENTRY_TYPES,
+            values: rows,
+            on_conflict: "",
+        };
+        tx.insert_groups(&mut std::iter::once(vec![insert])).await?;
     }
     Ok(())
 }
