@@ -628,6 +628,32 @@ fn the_document_is_offline_escaped_and_adds_up_with_its_csv() {
         );
         let shown = ledger.ok(&["invoice", "show", "INV-2026-0001", "--html"]);
         assert_eq!(shown, html, "printed again, the same document");
+        assert!(
+            !html.contains("gencost-checkpoint"),
+            "no key, no checkpoint"
+        );
+        // With the user's key, the document carries a signed checkpoint
+        // that `verify --checkpoint` checks.
+        ledger.ok(&["key", "show"]);
+        let signed_path = ledger.dir.path().join("signed.html");
+        let signed_arg = signed_path.display().to_string();
+        ledger.ok(&[
+            "invoice",
+            "show",
+            "INV-2026-0001",
+            "--html",
+            "-o",
+            &signed_arg,
+        ]);
+        let signed = std::fs::read_to_string(&signed_path).unwrap();
+        assert!(
+            signed.contains("id=\"gencost-checkpoint\"") && signed.contains("Signed checkpoint")
+        );
+        let checked = ledger.ok(&["verify", "--checkpoint", &signed_arg]);
+        assert!(
+            checked.contains("ok: the ledger is what the checkpoint"),
+            "{checked}"
+        );
 
         let csv = ledger.ok(&["invoice", "show", "INV-2026-0001", "--csv"]);
         let mut reader = csv::Reader::from_reader(csv.as_bytes());

@@ -205,6 +205,18 @@ pub async fn state(
         "SELECT COUNT(*) AS n FROM sqlite_master WHERE type IN ('table', 'view')"
     };
     if session.query_one(others_sql, &[]).await?.int("n")? > 0 {
+        // Another gencost may have created this ledger between the two
+        // reads (eight processes opening a new ledger at once): its schema
+        // table is there now.
+        let created = current_version(session, is_postgres).await?;
+        if created > 0 {
+            check_not_newer(created)?;
+            return Ok(if created == latest_version() {
+                SchemaState::Current
+            } else {
+                SchemaState::Older(created)
+            });
+        }
         return Err(StoreError::Open {
             location: location.to_string(),
             reason: "it holds other data and is not a gencost ledger; nothing was changed".into(),
