@@ -214,6 +214,15 @@ fn an_invoice_bills_what_no_invoice_holds_and_locks_it() {
                 run.stderr
             );
         }
+        let shown = ledger.json(&["show", &estimate, "--json"]);
+        assert_eq!(shown["invoice"], "INV-2026-0001", "{shown}");
+        assert!(ledger
+            .ok(&["show", &estimate])
+            .contains("INV-2026-0001 (billed on it, and locked)"));
+        assert!(ledger
+            .json(&["show", &pending, "--json"])
+            .get("invoice")
+            .is_none());
         // What the invoice left alone stays editable.
         ledger.ok(&["retag", &failed, "--project", "Teaser"]);
         let late = log(

@@ -136,6 +136,13 @@ fn render(shown: &Shown, zone: &jiff::tz::TimeZone) -> String {
     push("Project", e.tags.project.clone());
     push("Deliverable", e.tags.deliverable.clone());
     push("Request id", e.request_id.clone());
+    push(
+        "Invoice",
+        shown
+            .invoice
+            .as_ref()
+            .map(|number| format!("{number} (billed on it, and locked)")),
+    );
     let status = if e.status == Status::Succeeded || e.is_charged() {
         e.status.to_string()
     } else {

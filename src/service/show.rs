@@ -38,6 +38,8 @@ pub struct Shown {
     pub currency: Option<Currency>,
     /// Set when the entry was converted at a rate much older than it.
     pub stale: Option<Stale>,
+    /// The invoice the entry is billed on and locked by, if any.
+    pub invoice: Option<String>,
 }
 
 /// Finds the entry `target` names (an entry id, else a provider request id,
@@ -72,6 +74,11 @@ pub async fn show<S: Store>(
         .ok_or_else(|| Error::NotFound(format!("no entry with id {id}")))?;
     let events = snapshot.entry_events(&entry).await?;
     drop(snapshot);
+    let invoice = store
+        .invoice_locks_of(&[id])
+        .await?
+        .remove(&id)
+        .map(|lock| lock.invoice);
     let basis = basis(&entry);
     let (entry, stale) = match currency {
         Some(currency) => {
@@ -89,6 +96,7 @@ pub async fn show<S: Store>(
         basis,
         currency,
         stale,
+        invoice,
     })))
 }
 
@@ -103,6 +111,9 @@ pub struct ShownJson {
     pub basis: String,
     /// The events of the chain that logged and changed the entry, in order.
     pub events: Vec<EventJson>,
+    /// The invoice the entry is billed on and locked by, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice: Option<String>,
 }
 
 /// One event of an entry, as the chain holds it.
@@ -142,6 +153,7 @@ impl Shown {
             entry,
             basis: self.basis.clone(),
             events,
+            invoice: self.invoice.clone(),
         })
     }
 }
