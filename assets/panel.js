@@ -610,7 +610,7 @@ function setupInvoice() {
       const r = await api("POST", "/invoices", body);
       const lines = [`${r.issued ? "Invoice " + r.number : "Would bill"}: ${r.lines} entries` +
         (r.adjustments ? ` and ${r.adjustments} adjustments` : "") + `, total ${r.total}, due ${r.due_on}.`];
-      if (r.estimated !== r.total && r.estimated.replace(/[^1-9]/g, "") !== "") lines.push(`${r.estimated} of it rests on estimates.`);
+      if (r.estimated_micros > 0) lines.push(`${r.estimated} of it rests on estimates.`);
       if (r.pending_left_out.length) lines.push(`${r.pending_left_out.length} pending runs left out.`);
       $("invoice-result").textContent = lines.join("\n");
       if (r.issued) {

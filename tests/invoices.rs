@@ -378,23 +378,49 @@ fn voids_and_credit_notes_release_locks_and_numbers_are_never_reused() {
             (json!("INV-2026-0002"), json!(1))
         );
 
+        // A credited invoice is not voided (its credits would stand).
+        let run = ledger.run(&["invoice", "void", "INV-2026-0001", "--reason", "x"]);
+        assert_eq!(run.code, 2, "[{b}] {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("has credit notes (CN-2026-0001, CN-2026-0002)"),
+            "{}",
+            run.stderr
+        );
+        // Credit notes together credit at most the invoice's total ($3.00).
+        let run = ledger.run(&[
+            "invoice",
+            "credit",
+            "INV-2026-0001",
+            "--amount",
+            "1.60",
+            "--reason",
+            "more",
+        ]);
+        assert_eq!(run.code, 2, "[{b}] {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("more than the invoice's total of $3.00"),
+            "{}",
+            run.stderr
+        );
         // A voided invoice keeps its number and releases its entries.
         let run = ledger.run(&[
             "invoice",
             "void",
-            "INV-2026-0001",
+            "INV-2026-0002",
             "--reason",
             "sent to the wrong address",
         ]);
         assert_eq!(run.code, 0, "[{b}] {}", run.stderr);
-        ledger.ok(&["retag", &c, "--project", "Teaser"]);
-        let run = ledger.run(&["invoice", "void", "INV-2026-0001", "--reason", "again"]);
+        ledger.ok(&["retag", &a, "--project", "Spot"]);
+        let run = ledger.run(&["invoice", "void", "INV-2026-0002", "--reason", "again"]);
         assert_eq!(run.code, 2);
         assert!(run.stderr.contains("is void"), "{}", run.stderr);
         let run = ledger.run(&[
             "invoice",
             "credit",
-            "INV-2026-0001",
+            "INV-2026-0002",
             "--amount",
             "1",
             "--reason",
@@ -424,7 +450,7 @@ fn voids_and_credit_notes_release_locks_and_numbers_are_never_reused() {
                 "INV-2026-0003"
             ]
         );
-        assert_eq!(list[2]["void_reason"], "sent to the wrong address");
+        assert_eq!(list[3]["void_reason"], "sent to the wrong address");
         let run = ledger.run(&["invoice", "show", "INV-2099-0001"]);
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(
@@ -556,6 +582,28 @@ fn a_cost_settled_after_invoicing_is_recorded_and_carried_by_the_next_invoice() 
         ]);
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(run.stderr.contains("nothing to invoice"), "{}", run.stderr);
+        // While INV-2026-0002 carries its adjustment, the entry's first
+        // invoice is neither voided nor credited for it.
+        for args in [
+            vec!["invoice", "void", "INV-2026-0001", "--reason", "x"],
+            vec![
+                "invoice",
+                "credit",
+                "INV-2026-0001",
+                "--entries",
+                run_id.as_str(),
+                "--reason",
+                "x",
+            ],
+        ] {
+            let run = ledger.run(&args);
+            assert_eq!(run.code, 2, "[{b}] {args:?}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("INV-2026-0002 carries an adjustment"),
+                "{}",
+                run.stderr
+            );
+        }
         // Voiding the invoice that carried it brings the adjustment back.
         ledger.ok(&["invoice", "void", "INV-2026-0002", "--reason", "redo"]);
         let again = create(&ledger, &["--client", "Acme", "--month", "2026-12"]);
@@ -895,7 +943,15 @@ async fn the_api_creates_shows_and_refuses_locked_entries_with_409_locked() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
+        assert_eq!(response.status(), 409, "a credited invoice is not voided");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("CN-2026-0001"),
+            "{body}"
+        );
         let response = client
             .post(server.api("/invoices"))
             .json(&json!({"client": "Acme"}))

@@ -18,12 +18,14 @@ CREATE TABLE invoices (
     void_reason TEXT
 );
 CREATE UNIQUE INDEX invoices_by_series ON invoices (series, year, seq);
--- One row per locked entry: the invoice that billed it and what has been
--- billed for it so far (an adjustment on a later invoice moves it on).
+-- One row per locked entry: the invoice that billed it, what has been
+-- billed for it so far (an adjustment on a later invoice moves it on) and
+-- the invoice that carried its latest adjustment.
 CREATE TABLE invoice_locks (
     entry_id TEXT NOT NULL PRIMARY KEY,
     invoice TEXT NOT NULL,
     micros BIGINT,
-    currency TEXT NOT NULL
+    currency TEXT NOT NULL,
+    adjusted_by TEXT
 );
 CREATE INDEX invoice_locks_by_invoice ON invoice_locks (invoice);

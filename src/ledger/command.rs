@@ -188,6 +188,10 @@ pub struct Context {
     pub last_number: i64,
     /// For `IssueInvoice`: the changes since its draft.
     pub changes_since: ChangesSince,
+    /// For `VoidInvoice`: its entries whose adjustment a later invoice
+    /// carries (entry, that invoice), and the credit notes on it.
+    pub adjusted: Vec<(Uuid, String)>,
+    pub credit_notes: Vec<String>,
 }
 
 /// Per logged record: newly logged, or already in the ledger.
@@ -261,7 +265,7 @@ pub enum LedgerError {
     RestoreDuplicates { entry: Uuid, live: Uuid },
     #[error("entry {entry} is billed on invoice {invoice} and locked: a billed entry is not changed (credit it first: gencost invoice credit {invoice} --entries {entry} --reason ...)")]
     Locked { entry: Uuid, invoice: String },
-    #[error("{batch} holds entry {entry}, billed on invoice {invoice} and locked: an import or pool with billed entries is not voided (credit them first)")]
+    #[error("{batch} holds entry {entry}, billed on invoice {invoice} and locked: an import or pool with billed entries is not voided (credit them first: gencost invoice credit {invoice} --entries {entry} --reason ...)")]
     BatchLocked {
         batch: Uuid,
         entry: Uuid,
@@ -277,6 +281,14 @@ pub enum LedgerError {
     NotOnInvoice { entry: Uuid, invoice: String },
     #[error("the ledger changed while the change was drafted")]
     DraftOutdated,
+    #[error("invoice {later} carries an adjustment for entry {entry} of invoice {invoice}: void {later} first, or {invoice}'s entry would be billed twice")]
+    AdjustedLater {
+        invoice: String,
+        entry: Uuid,
+        later: String,
+    },
+    #[error("invoice {invoice} has credit notes ({credits}): a credited invoice is not voided; credit what is left of it instead")]
+    InvoiceCredited { invoice: String, credits: String },
     #[error("a credit note needs entries or an amount greater than zero")]
     EmptyCredit,
 }
@@ -482,6 +494,19 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
                 return Err(LedgerError::MissingReason);
             }
             live_invoice(ctx, &number)?;
+            if let Some((entry, later)) = ctx.adjusted.first() {
+                return Err(LedgerError::AdjustedLater {
+                    invoice: number,
+                    entry: *entry,
+                    later: later.clone(),
+                });
+            }
+            if !ctx.credit_notes.is_empty() {
+                return Err(LedgerError::InvoiceCredited {
+                    invoice: number,
+                    credits: ctx.credit_notes.join(", "),
+                });
+            }
             let body = EventBody::InvoiceVoided(InvoiceVoided {
                 number,
                 reason: reason.to_string(),
@@ -497,14 +522,18 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
                 return Err(LedgerError::EmptyCredit);
             }
             for entry in &credit.entries {
-                if ctx
-                    .locks
-                    .get(entry)
-                    .is_none_or(|l| l.invoice != invoice.number)
-                {
+                let Some(lock) = ctx.locks.get(entry).filter(|l| l.invoice == invoice.number)
+                else {
                     return Err(LedgerError::NotOnInvoice {
                         entry: *entry,
                         invoice: invoice.number.clone(),
+                    });
+                };
+                if let Some(later) = &lock.adjusted_by {
+                    return Err(LedgerError::AdjustedLater {
+                        invoice: invoice.number.clone(),
+                        entry: *entry,
+                        later: later.clone(),
                     });
                 }
             }

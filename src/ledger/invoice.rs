@@ -91,6 +91,10 @@ pub struct AdjustmentLine {
     pub currency: Currency,
     /// The difference in the invoice's currency.
     pub converted: i64,
+    /// The invoice that carried the entry's last adjustment before this
+    /// one, if any: what a void of this invoice puts back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_adjusted_by: Option<String>,
 }
 
 /// A rate an invoice converted with.
@@ -140,8 +144,10 @@ pub struct InvoiceIssued {
     pub total: i64,
     /// How much of `total` rests on estimates (not confirmed costs).
     pub estimated: i64,
-    /// The chain position the invoice was drafted at.
+    /// The chain position the invoice was drafted at, and its hash.
     pub drafted_at_seq: i64,
+    #[serde(default)]
+    pub drafted_at_hash: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +247,10 @@ pub struct Lock {
     pub invoice: String,
     pub micros: Option<i64>,
     pub currency: Currency,
+    /// The invoice that carried the entry's latest adjustment, while it
+    /// stands: the first invoice is then neither voided nor credited for
+    /// the entry, or the adjustment would be billed twice.
+    pub adjusted_by: Option<String>,
 }
 
 /// The invoices and locks a chain's events leave, built in memory: what
@@ -249,8 +259,8 @@ pub struct Lock {
 pub struct InvoiceBook {
     pub invoices: BTreeMap<String, InvoiceRecord>,
     pub locks: BTreeMap<Uuid, Lock>,
-    /// The adjustments each invoice carried: (entry, billed before).
-    carried: HashMap<String, Vec<(Uuid, Option<i64>, Currency)>>,
+    /// The adjustments each invoice carried, for its void.
+    issued: HashMap<String, Vec<AdjustmentLine>>,
 }
 
 impl InvoiceBook {
@@ -263,27 +273,28 @@ impl InvoiceBook {
                     self.locks
                         .insert(line.entry(), line_lock(&issued.number, group, line));
                 }
-                let mut carried = Vec::new();
                 for adjustment in &issued.adjustments {
                     if let Some(lock) = self.locks.get_mut(&adjustment.entry) {
-                        carried.push((adjustment.entry, lock.micros, lock.currency));
                         lock.micros = Some(adjustment.micros);
                         lock.currency = adjustment.currency;
+                        lock.adjusted_by = Some(issued.number.clone());
                     }
                 }
-                self.carried.insert(issued.number.clone(), carried);
+                self.issued
+                    .insert(issued.number.clone(), issued.adjustments.clone());
             }
             EventBody::InvoiceVoided(voided) => {
                 if let Some(record) = self.invoices.get_mut(&voided.number) {
                     record.void_reason = Some(voided.reason.clone());
                 }
                 self.locks.retain(|_, lock| lock.invoice != voided.number);
-                for (entry, micros, currency) in
-                    self.carried.remove(&voided.number).unwrap_or_default()
-                {
-                    if let Some(lock) = self.locks.get_mut(&entry) {
-                        lock.micros = micros;
-                        lock.currency = currency;
+                // The adjustments it carried are billed no more: each lock
+                // goes back to what its event says was billed before.
+                for adjustment in self.issued.remove(&voided.number).unwrap_or_default() {
+                    if let Some(lock) = self.locks.get_mut(&adjustment.entry) {
+                        lock.micros = adjustment.previous_micros;
+                        lock.currency = adjustment.previous_currency;
+                        lock.adjusted_by = adjustment.previous_adjusted_by;
                     }
                 }
             }
@@ -344,6 +355,7 @@ pub fn line_lock(number: &str, group: &LineGroup, line: &LineFigures) -> Lock {
         invoice: number.to_string(),
         micros: line.micros(),
         currency: group.currency,
+        adjusted_by: None,
     }
 }
 
@@ -388,6 +400,7 @@ mod tests {
             total: 0,
             estimated: 0,
             drafted_at_seq: 0,
+            drafted_at_hash: String::new(),
         }))
     }
 
@@ -430,9 +443,11 @@ mod tests {
             micros: 130,
             currency: Currency::USD,
             converted: 30,
+            previous_adjusted_by: None,
         };
         book.apply(2, &issued("INV-2026-0002", vec![], vec![adjustment]));
         assert_eq!(book.locks[&a].micros, Some(130));
+        assert_eq!(book.locks[&a].adjusted_by.as_deref(), Some("INV-2026-0002"));
         assert_eq!(book.locks[&a].invoice, "INV-2026-0001");
         book.apply(
             3,
@@ -442,6 +457,7 @@ mod tests {
             }),
         );
         assert_eq!(book.locks[&a].micros, Some(100));
+        assert_eq!(book.locks[&a].adjusted_by, None);
         book.apply(
             4,
             &EventBody::CreditNoteIssued(CreditNoteIssued {

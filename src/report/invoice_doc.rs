@@ -241,7 +241,7 @@ fn row(class: &'static str, name: &str, r: &super::invoice_layout::Row, c: Curre
 }
 
 fn foot(laid_out: &Layout, invoice: &InvoiceIssued, c: Currency) -> Vec<Row> {
-    let entries = (invoice.lines.len() + invoice.adjustments.len()) as i64;
+    let entries = (invoice.line_count() + invoice.adjustments.len()) as i64;
     let mut foot = vec![Row {
         class: "sub",
         name: "Subtotal".into(),
@@ -380,7 +380,15 @@ pub fn write_csv(invoice: &InvoiceIssued, out: &mut dyn io::Write) -> io::Result
     }
     let adjustments = laid_out.lines[invoice.line_count()..].iter();
     for (adjustment, amounts) in invoice.adjustments.iter().zip(adjustments) {
-        let time = Timestamp(adjustment.occurred_at);
+        // Dated at its confirmation; `cost` is the difference in the
+        // entry's currency (its new cost when the currency changed).
+        let time = Timestamp(adjustment.confirmed_at);
+        let difference = match adjustment.previous_micros {
+            Some(before) if adjustment.previous_currency == adjustment.currency => {
+                adjustment.micros - before
+            }
+            _ => adjustment.micros,
+        };
         writer.write_record([
             invoice.number.clone(),
             format!("adjustment of {}", adjustment.invoice),
@@ -390,8 +398,8 @@ pub fn write_csv(invoice: &InvoiceIssued, out: &mut dyn io::Write) -> io::Result
             String::new(),
             String::new(),
             neutralise(&adjustment.what),
-            "billed".into(),
-            decimal_string(adjustment.micros),
+            "adjustment".into(),
+            decimal_string(difference),
             adjustment.currency.to_string(),
             decimal_string(adjustment.converted),
             plain(amounts.cost, c),

@@ -117,6 +117,7 @@ pub async fn create(
                 "total": format_exact(i.total, c),
                 "total_micros": i.total,
                 "estimated": format_exact(i.estimated, c),
+                "estimated_micros": i.estimated,
                 "issued_on": day_label(i.issued_on),
                 "due_on": day_label(i.due_on),
                 "pending_left_out": i.pending,
@@ -240,7 +241,7 @@ pub async fn credit(
         _ => {
             return Err(ApiError::invalid(
                 "entries",
-                "give entries (credits those lines) or amount (credits a sum), not both",
+                "give either entries (credits those lines) or amount (credits a sum)",
             ))
         }
     };

@@ -389,6 +389,7 @@ async fn draft<S: Store>(
             micros: now_micros,
             currency: cost.currency,
             converted: after - before,
+            previous_adjusted_by: lock.adjusted_by.clone(),
         });
     }
     adjustments.sort_by(|a, b| {
@@ -439,6 +440,7 @@ async fn draft<S: Store>(
         total: 0,
         estimated: 0,
         drafted_at_seq: head.seq,
+        drafted_at_hash: head.hash.to_hex(),
     };
     let laid_out = layout(&invoice);
     invoice.subtotal = laid_out.subtotal;
@@ -664,6 +666,24 @@ pub async fn credit<S: Store>(
             (Vec::new(), micros)
         }
     };
+    // Credit notes together credit at most what the invoice billed.
+    let credited_before: i64 = list(store)
+        .await?
+        .iter()
+        .filter(|r| r.refers_to.as_deref() == Some(invoice.number.as_str()))
+        .map(|r| r.total)
+        .sum();
+    if credited_before + total > invoice.total {
+        return Err(Error::field(
+            "amount",
+            format!(
+                "{} credited before and {} now would be more than the invoice's total of {}",
+                crate::money::format_exact(credited_before, invoice.currency),
+                crate::money::format_exact(total, invoice.currency),
+                crate::money::format_exact(invoice.total, invoice.currency)
+            ),
+        ));
+    }
     let today = now.day();
     let year = issue_year(today);
     let mut credit = CreditNoteIssued {

@@ -86,7 +86,10 @@ pub async fn reprice<S: Store>(
         }
         match write(store, changes, now).await {
             Ok(()) => return Ok(report),
-            Err(Error::Store(StoreError::Refused(LedgerError::DraftOutdated))) => continue,
+            // An entry changed or invoiced meanwhile: computed again.
+            Err(Error::Store(StoreError::Refused(
+                LedgerError::DraftOutdated | LedgerError::Locked { .. },
+            ))) => continue,
             Err(e) => return Err(e),
         }
     }

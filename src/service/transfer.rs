@@ -122,8 +122,9 @@ pub async fn reset<S: Store>(
             "reset refused: type the word {RESET_WORD} exactly (case-sensitive) to confirm; nothing was removed"
         )));
     }
-    let invoice_numbers = invoice_numbers(store, including_invoices).await?;
-    let head = store.head().await?;
+    // The numbers and the head from one read: an invoice issued after it
+    // changes the head, and the reset then refuses.
+    let (invoice_numbers, head) = invoice_numbers(store, including_invoices).await?;
     if let Some(parent) = backup_file.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| Error::Io(format!("cannot create {}: {e}", parent.display())))?;
@@ -168,15 +169,16 @@ pub async fn reset_with_backup(
 async fn invoice_numbers<S: Store>(
     store: &S,
     including_invoices: bool,
-) -> Result<std::collections::BTreeMap<String, i64>> {
+) -> Result<(std::collections::BTreeMap<String, i64>, crate::ledger::Head)> {
     use crate::ledger::invoice::numbering_key;
     use crate::store::LedgerSnapshot;
     let mut snapshot = store.snapshot().await?;
+    let head = snapshot.head().await?;
     let invoices = snapshot.invoices().await?;
     if !invoices.is_empty() && !including_invoices {
         return Err(Error::input(format!(
             "reset refused: the ledger holds {} invoices and credit notes; a reset would take what they billed out of the ledger. \
-             Pass --including-invoices to reset anyway (the backup keeps them, and numbering goes on after the highest number used); nothing was removed",
+             Reset including invoices to go on (--including-invoices; the backup keeps them, and numbering goes on after the highest number used); nothing was removed",
             invoices.len()
         )));
     }
@@ -193,5 +195,5 @@ async fn invoice_numbers<S: Store>(
             .or_insert(0);
         *last = (*last).max(invoice.seq);
     }
-    Ok(numbers)
+    Ok((numbers, head))
 }

@@ -203,7 +203,7 @@ async fn unchecked_columns<T: LedgerSnapshot>(
         "event_seq",
         "void_reason",
     ];
-    const LOCK_COLUMNS: &[&str] = &["entry_id", "invoice", "micros", "currency"];
+    const LOCK_COLUMNS: &[&str] = &["entry_id", "invoice", "micros", "currency", "adjusted_by"];
     for (table, known) in [
         ("entries", ENTRY_COLUMNS),
         ("events", EVENT_COLUMNS),

@@ -53,6 +53,7 @@ fn lock_from_row(row: &mut Row) -> Result<(Uuid, Lock), StoreError> {
             invoice: row.text("invoice")?,
             micros: row.opt_int("micros")?,
             currency: parse_currency(&row.text("currency")?)?,
+            adjusted_by: row.opt_text("adjusted_by")?,
         },
     ))
 }
@@ -65,7 +66,7 @@ pub async fn locks_of(
     let mut locks = HashMap::new();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
         let sql = format!(
-            "SELECT entry_id, invoice, micros, currency FROM invoice_locks WHERE entry_id IN ({})",
+            "SELECT entry_id, invoice, micros, currency, adjusted_by FROM invoice_locks WHERE entry_id IN ({})",
             placeholders(chunk.len())
         );
         let params: Vec<Value> = chunk.iter().map(|id| Value::Text(id.to_string())).collect();
@@ -77,11 +78,45 @@ pub async fn locks_of(
     Ok(locks)
 }
 
+/// The entries of an invoice whose adjustment a later invoice carries.
+pub async fn adjusted_later(
+    session: &mut Session,
+    number: &str,
+) -> Result<Vec<(Uuid, String)>, StoreError> {
+    session
+        .query_map(
+            "SELECT entry_id, adjusted_by FROM invoice_locks \
+             WHERE invoice = $1 AND adjusted_by IS NOT NULL",
+            &[Value::Text(number.to_string())],
+            |mut row| {
+                Ok((
+                    parse_uuid(&row.text("entry_id")?)?,
+                    row.text("adjusted_by")?,
+                ))
+            },
+        )
+        .await
+}
+
+/// The credit notes on an invoice.
+pub async fn credit_notes_of(
+    session: &mut Session,
+    number: &str,
+) -> Result<Vec<String>, StoreError> {
+    session
+        .query_map(
+            "SELECT number FROM invoices WHERE refers_to = $1 ORDER BY seq",
+            &[Value::Text(number.to_string())],
+            |mut row| row.text("number"),
+        )
+        .await
+}
+
 /// Every lock, in entry id order.
 pub async fn all_locks(session: &mut Session) -> Result<Vec<(Uuid, Lock)>, StoreError> {
     session
         .query_map(
-            "SELECT entry_id, invoice, micros, currency FROM invoice_locks ORDER BY entry_id",
+            "SELECT entry_id, invoice, micros, currency, adjusted_by FROM invoice_locks ORDER BY entry_id",
             &[],
             |mut row| lock_from_row(&mut row),
         )
@@ -154,20 +189,55 @@ pub async fn event_of_kind(
     rows.into_iter().next().map(event_from_row).transpose()
 }
 
-/// What changed after chain position `seq`: the entries changed, and
-/// whether anything was invoiced, voided or credited.
-pub async fn changes_since(session: &mut Session, seq: i64) -> Result<ChangesSince, StoreError> {
+/// What changed after the chain's event `seq` with hash `hash` (the head a
+/// draft read): the entries changed, the clients (folded) whose invoices
+/// were issued, voided or credited, and whether that head is gone (a reset
+/// started a new chain).
+pub async fn changes_since(
+    session: &mut Session,
+    seq: i64,
+    hash: &str,
+) -> Result<ChangesSince, StoreError> {
+    let mut changes = ChangesSince::default();
+    if seq > 0 {
+        let at = super::queries::events_at(session, &[seq]).await?;
+        if at.first().is_none_or(|e| e.hash.to_hex() != hash) {
+            changes.reset = true;
+            return Ok(changes);
+        }
+    }
     let rows = session
         .query_map(
-            "SELECT kind, entry_id FROM events WHERE seq > $1",
+            "SELECT kind, entry_id, CASE WHEN kind IN ('invoice_voided', 'credit_note_issued') \
+             THEN payload END AS payload FROM events WHERE seq > $1",
             &[Value::Int(seq)],
-            |mut row| Ok((row.text("kind")?, row.opt_text("entry_id")?)),
+            |mut row| {
+                Ok((
+                    row.text("kind")?,
+                    row.opt_text("entry_id")?,
+                    row.opt_text("payload")?,
+                ))
+            },
         )
         .await?;
-    let mut changes = ChangesSince::default();
-    for (kind, entry) in rows {
-        if kind == "ledger_reset" {
-            changes.reset = true;
+    let mut numbers = Vec::new();
+    for (kind, entry, payload) in rows {
+        match (kind.as_str(), payload) {
+            ("ledger_reset", _) => changes.reset = true,
+            ("invoice_voided", Some(payload)) => {
+                if let Ok(EventBody::InvoiceVoided(v)) = EventBody::from_payload(0, &kind, &payload)
+                {
+                    numbers.push(v.number);
+                }
+            }
+            ("credit_note_issued", Some(payload)) => {
+                if let Ok(EventBody::CreditNoteIssued(c)) =
+                    EventBody::from_payload(0, &kind, &payload)
+                {
+                    numbers.push(c.invoice);
+                }
+            }
+            _ => {}
         }
         if kind != "entry_logged" {
             if let Some(entry) = entry {
@@ -183,6 +253,11 @@ pub async fn changes_since(session: &mut Session, seq: i64) -> Result<ChangesSin
         )
         .await?;
     changes.invoiced_clients = clients.iter().map(|c| fold(c)).collect();
+    for number in numbers {
+        if let Some(record) = invoice(session, &number).await? {
+            changes.invoiced_clients.insert(fold(&record.client));
+        }
+    }
     Ok(changes)
 }
 
@@ -200,7 +275,8 @@ pub async fn adjustments_due(
         .collect();
     let sql = format!(
         "SELECT l.entry_id AS lock_entry, l.invoice AS lock_invoice, l.micros AS lock_micros, \
-         l.currency AS lock_currency, {} FROM invoice_locks l JOIN entries e ON e.id = l.entry_id \
+         l.currency AS lock_currency, l.adjusted_by AS lock_adjusted_by, {} \
+         FROM invoice_locks l JOIN entries e ON e.id = l.entry_id \
          WHERE e.client_key = $1 AND (e.charged = 0 OR e.cost_micros <> l.micros \
          OR (e.cost_micros IS NULL) <> (l.micros IS NULL) OR e.cost_currency <> l.currency)",
         columns.join(", ")
@@ -211,6 +287,7 @@ pub async fn adjustments_due(
                 invoice: row.text("lock_invoice")?,
                 micros: row.opt_int("lock_micros")?,
                 currency: parse_currency(&row.text("lock_currency")?)?,
+                adjusted_by: row.opt_text("lock_adjusted_by")?,
             };
             Ok((lock, entry_from_row(row)?))
         })
@@ -226,7 +303,7 @@ pub async fn apply<'a>(
         match body {
             EventBody::InvoiceIssued(issued) => {
                 insert_invoice(tx, &issued_record(issued, event.seq)).await?;
-                let mut values = Vec::with_capacity(LOCK_CHUNK * 4);
+                let mut values = Vec::with_capacity(LOCK_CHUNK * 5);
                 let mut lines = issued.each_line().peekable();
                 while let Some((group, line)) = lines.next() {
                     let lock = line_lock(&issued.number, group, line);
@@ -234,11 +311,18 @@ pub async fn apply<'a>(
                     values.push(Value::Text(lock.invoice));
                     values.push(lock.micros.into());
                     values.push(Value::Text(lock.currency.to_string()));
-                    if values.len() == LOCK_CHUNK * 4 || lines.peek().is_none() {
+                    values.push(Value::Null);
+                    if values.len() == LOCK_CHUNK * 5 || lines.peek().is_none() {
                         let insert = RowsInsert {
                             table: "invoice_locks",
-                            columns: "entry_id, invoice, micros, currency",
-                            types: &[Column::Text, Column::Text, Column::Int, Column::Text],
+                            columns: "entry_id, invoice, micros, currency, adjusted_by",
+                            types: &[
+                                Column::Text,
+                                Column::Text,
+                                Column::Int,
+                                Column::Text,
+                                Column::Text,
+                            ],
                             values: std::mem::take(&mut values),
                             on_conflict: "",
                         };
@@ -247,10 +331,12 @@ pub async fn apply<'a>(
                 }
                 for adjustment in &issued.adjustments {
                     tx.execute(
-                        "UPDATE invoice_locks SET micros = $1, currency = $2 WHERE entry_id = $3",
+                        "UPDATE invoice_locks SET micros = $1, currency = $2, adjusted_by = $3 \
+                         WHERE entry_id = $4",
                         &[
                             Value::Int(adjustment.micros),
                             Value::Text(adjustment.currency.to_string()),
+                            Value::Text(issued.number.clone()),
                             Value::Text(adjustment.entry.to_string()),
                         ],
                     )
@@ -283,10 +369,12 @@ pub async fn apply<'a>(
                 {
                     for adjustment in &issued.adjustments {
                         tx.execute(
-                            "UPDATE invoice_locks SET micros = $1, currency = $2 WHERE entry_id = $3",
+                            "UPDATE invoice_locks SET micros = $1, currency = $2, adjusted_by = $3 \
+                             WHERE entry_id = $4",
                             &[
                                 adjustment.previous_micros.into(),
                                 Value::Text(adjustment.previous_currency.to_string()),
+                                adjustment.previous_adjusted_by.clone().into(),
                                 Value::Text(adjustment.entry.to_string()),
                             ],
                         )

@@ -151,12 +151,17 @@ pub async fn load_context(
     if let Some(number) = command.invoice_named() {
         context.invoice = super::invoices::invoice(session, number).await?;
     }
+    if let Command::VoidInvoice { number, .. } = command {
+        context.adjusted = super::invoices::adjusted_later(session, number).await?;
+        context.credit_notes = super::invoices::credit_notes_of(session, number).await?;
+    }
     if let Some((series, year)) = command.numbering() {
         context.last_number = super::invoices::last_number(session, series, year).await?;
     }
     if let Command::IssueInvoice(issued) = command {
         context.changes_since =
-            super::invoices::changes_since(session, issued.drafted_at_seq).await?;
+            super::invoices::changes_since(session, issued.drafted_at_seq, &issued.drafted_at_hash)
+                .await?;
     }
     Ok(context)
 }
