@@ -187,3 +187,98 @@ async fn the_api_reprices_with_the_server_s_catalog() {
         server.kill();
     }
 }
+
+/// A model the catalog does not know, billed in units fal reported while
+/// no price was known: once the studio's file prices it, reprice confirms
+/// the runs from its `from` day on at units × price; earlier runs and
+/// confirmed costs are left alone.
+#[test]
+fn billed_units_without_a_price_are_priced_from_the_day_a_price_is_in_force() {
+    for ledger in TestLedger::each() {
+        let b = ledger.backend;
+        let model = "acme-ai/custom-video";
+        let log_run = |at: &str| {
+            ledger
+                .ok(&["log", "--model", model, "--client", "Acme", "--at", at])
+                .trim()
+                .to_string()
+        };
+        let (early, late, confirmed) = (
+            log_run("2026-11-02"),
+            log_run("2026-11-20"),
+            log_run("2026-11-21"),
+        );
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let store = ledger.open_store().await;
+            for id in [&early, &late, &confirmed] {
+                let settled = gencost::ledger::RunSettled {
+                    entry_id: id.parse().unwrap(),
+                    status: Some(gencost::ledger::Status::Succeeded),
+                    duration_ms: None,
+                    billing: Some(gencost::ledger::Billing {
+                        units: "5".into(),
+                        endpoint: model.into(),
+                        unit_price: None,
+                        unit: None,
+                        price_date: None,
+                        price_from: None,
+                        rounded: None,
+                    }),
+                    micros: None,
+                    currency: None,
+                };
+                gencost::store::Store::execute(
+                    &store,
+                    gencost::ledger::Command::Settle(settled),
+                    gencost::timestamp::Timestamp::now(),
+                )
+                .await
+                .unwrap();
+            }
+        });
+        ledger.ok(&["confirm", "--actual", "1.00", &confirmed]);
+        let pricing = ledger.write_file(
+            "pricing.toml",
+            format!(
+                r#"
+[[model]]
+endpoint = "{model}"
+name = "Custom video"
+currency = "USD"
+verified = "2026-11-10"
+from = "2026-11-10"
+source = "https://example.com/contract"
+license = {{ status = "commercial", name = "contract" }}
+formula = {{ type = "per_second", price = "0.07" }}
+"#
+            ),
+        );
+        let report = ledger.json(&["--pricing", &pricing, "pricing", "reprice", "--json"]);
+        assert_eq!(
+            report["models"][0]["billed_units_priced"], 1,
+            "[{b}] {report}"
+        );
+        let priced = ledger.json(&["show", &late, "--json"]);
+        assert_eq!(
+            priced["actual"]["amount"], "0.35",
+            "[{b}] 5 × 0.07: {priced}"
+        );
+        assert!(
+            priced["basis"].as_str().unwrap().contains("0.07"),
+            "{priced}"
+        );
+        let early_shown = ledger.json(&["show", &early, "--json"]);
+        assert!(
+            early_shown["actual"].is_null(),
+            "before the price's day: {early_shown}"
+        );
+        let confirmed_shown = ledger.json(&["show", &confirmed, "--json"]);
+        assert_eq!(
+            confirmed_shown["actual"]["amount"], "1",
+            "a confirmed cost stays"
+        );
+        let verified = ledger.ok(&["verify"]);
+        assert!(verified.starts_with("ok"), "[{b}] {verified}");
+    }
+}

@@ -87,7 +87,11 @@ pub async fn reprice<S: crate::store::Store>(
             sums.join(", ")
         ));
         if m.newly_priced > 0 {
-            text.push_str(&format!(" ({} had no price)", m.newly_priced));
+            text.push_str(&format!(" ({} had no price", m.newly_priced));
+            if m.billed_units_priced > 0 {
+                text.push_str(&format!(", {} of them billed units", m.billed_units_priced));
+            }
+            text.push(')');
         }
         text.push('\n');
     }

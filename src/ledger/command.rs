@@ -77,8 +77,27 @@ pub enum Command {
     /// A credit note on an invoice, numbered when it is issued.
     CreditInvoice(CreditNoteIssued),
     SetInvoiceSettings(StudioDetails),
-    /// Open estimates recomputed at the prices in force on their days.
-    Reprice(Vec<EstimateRepriced>),
+    /// Open estimates recomputed at the prices in force on their days, and
+    /// billed units that had no price priced.
+    Reprice(Vec<Repricing>),
+}
+
+/// One change a re-pricing makes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Repricing {
+    Estimate(EstimateRepriced),
+    /// Units a provider billed with no unit price known then, priced now
+    /// (a `run_settled` with the unit price and the cost).
+    BilledUnits(RunSettled),
+}
+
+impl Repricing {
+    pub fn entry_id(&self) -> Uuid {
+        match self {
+            Repricing::Estimate(e) => e.entry_id,
+            Repricing::BilledUnits(s) => s.entry_id,
+        }
+    }
 }
 
 /// What happened since an invoice's draft was read, as far as the draft
@@ -307,7 +326,7 @@ impl Command {
             | Command::Void { entry_id, .. }
             | Command::Restore { entry_id, .. } => vec![*entry_id],
             Command::Settle(settled) => vec![settled.entry_id],
-            Command::Reprice(changes) => changes.iter().map(|c| c.entry_id).collect(),
+            Command::Reprice(changes) => changes.iter().map(Repricing::entry_id).collect(),
             Command::IssueInvoice(_)
             | Command::VoidInvoice { .. }
             | Command::CreditInvoice(_)
@@ -323,7 +342,7 @@ impl Command {
             | Command::Void { entry_id, .. }
             | Command::Restore { entry_id, .. } => vec![*entry_id],
             Command::CreditInvoice(credit) => credit.entries.clone(),
-            Command::Reprice(changes) => changes.iter().map(|c| c.entry_id).collect(),
+            Command::Reprice(changes) => changes.iter().map(Repricing::entry_id).collect(),
             _ => Vec::new(),
         }
     }
@@ -548,19 +567,30 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
         Command::Reprice(changes) => {
             let mut events = Vec::with_capacity(changes.len());
             for change in changes {
-                let entry = live_entry(ctx, change.entry_id)?;
-                unlocked(ctx, change.entry_id)?;
-                // Only an estimate still as the change was computed from:
-                // not confirmed, not repriced or settled meanwhile.
+                let entry = live_entry(ctx, change.entry_id())?;
+                unlocked(ctx, change.entry_id())?;
+                // Only an entry still as the change was computed from: not
+                // confirmed, repriced or settled meanwhile.
                 let as_computed = entry.actual.is_none()
-                    && entry.estimate.micros == change.previous_micros
-                    && entry.estimate.currency == change.previous_currency
-                    && entry.estimate.tier == change.previous_tier
-                    && entry.price_version == change.previous_version;
+                    && match &change {
+                        Repricing::Estimate(c) => {
+                            entry.estimate.micros == c.previous_micros
+                                && entry.estimate.currency == c.previous_currency
+                                && entry.estimate.tier == c.previous_tier
+                                && entry.price_version == c.previous_version
+                        }
+                        Repricing::BilledUnits(_) => entry
+                            .billing
+                            .as_ref()
+                            .is_some_and(|b| b.unit_price.is_none()),
+                    };
                 if !as_computed {
                     return Err(LedgerError::DraftOutdated);
                 }
-                events.push(EventBody::EstimateRepriced(change));
+                events.push(match change {
+                    Repricing::Estimate(c) => EventBody::EstimateRepriced(c),
+                    Repricing::BilledUnits(s) => EventBody::RunSettled(s),
+                });
             }
             let entries = events.len() as i64;
             Ok((events, Outcome::Repriced { entries }))

@@ -12,7 +12,7 @@ pub mod totals;
 
 pub use command::{
     decide, fingerprint_key, BatchState, ChangesSince, Command, Context, ImportedEntry,
-    ImportedIndex, ImportedRow, LedgerError, LogResult, Outcome, RowOutcome,
+    ImportedIndex, ImportedRow, LedgerError, LogResult, Outcome, Repricing, RowOutcome,
 };
 pub use entry::{Actual, Billing, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};
 pub use event::{EntryRecord, EstimateRepriced, Event, EventBody, Hash, Head, RunSettled};

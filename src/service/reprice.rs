@@ -2,11 +2,17 @@
 //! and the prices now known, each at the price in force on its run's day.
 //! Open means not confirmed, not locked by an invoice, not voided, and not
 //! a cost the user gave (an estimate the catalog, history or nothing made).
-//! Each change is an event keeping the figure it replaces.
+//! Each change is an event keeping the figure it replaces. Units a provider
+//! billed while no unit price was known are priced too, once a price is in
+//! force for their day (never a confirmed cost).
 
+use super::fal::UnitPrices;
 use super::filter::FilterText;
 use crate::error::{Error, Result};
-use crate::ledger::{Command, Entry, EstimateRepriced, Kind, LedgerError, Tier};
+use crate::fal::billing::{cost_micros, Decimal};
+use crate::ledger::{
+    Billing, Command, Entry, EstimateRepriced, Kind, LedgerError, Repricing, RunSettled, Tier,
+};
 use crate::money::Currency;
 use crate::pricing::Catalog;
 use crate::store::{Filter, LedgerSnapshot, LedgerWriter, Store, StoreError};
@@ -39,6 +45,8 @@ pub struct ModelRepriced {
     pub sums: BTreeMap<Currency, (i64, i64)>,
     /// Entries that had no price before.
     pub newly_priced: usize,
+    /// Of them, billed units priced (a confirmed cost, tier billed).
+    pub billed_units_priced: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -103,7 +111,8 @@ async fn changes<S: Store>(
     store: &S,
     catalog: &Catalog,
     filter: &Filter,
-) -> Result<Vec<(String, EstimateRepriced)>> {
+) -> Result<Vec<(String, Repricing)>> {
+    let unit_prices = UnitPrices::load(store, catalog).await?;
     let mut snapshot = store.snapshot().await?;
     let mut locked: Vec<uuid::Uuid> = snapshot
         .invoice_locks()
@@ -121,7 +130,11 @@ async fn changes<S: Store>(
         after = last.position;
         for entry in page {
             if locked.binary_search(&entry.id).is_err() {
-                if let Some(change) = repriced(catalog, &entry, today)? {
+                let change = match billed_units(catalog, &unit_prices, &entry)? {
+                    Some(settled) => Some(Repricing::BilledUnits(settled)),
+                    None => repriced(catalog, &entry, today)?.map(Repricing::Estimate),
+                };
+                if let Some(change) = change {
                     let model = entry.model.clone().unwrap_or_default();
                     changes.push((model, change));
                 }
@@ -131,7 +144,53 @@ async fn changes<S: Store>(
     Ok(changes)
 }
 
-/// The change repricing makes to `entry`, if any.
+/// Billed units without a unit price, priced at the price in force on the
+/// run's day (a synced one, else the catalog's from its `from` day on).
+fn billed_units(
+    catalog: &Catalog,
+    prices: &UnitPrices,
+    entry: &Entry,
+) -> Result<Option<RunSettled>> {
+    let Some(billing) = entry.billing.as_ref() else {
+        return Ok(None);
+    };
+    if entry.void.is_some()
+        || entry.actual.is_some()
+        || billing.unit_price.is_some()
+        || billing.is_zero()
+    {
+        return Ok(None);
+    }
+    let day = entry.occurred_at.day();
+    let Some(found) = prices.get(&billing.endpoint, day) else {
+        return Ok(None);
+    };
+    let from = catalog.get(&billing.endpoint).and_then(|m| m.from);
+    if found.from == "catalog" && from.is_some_and(|from| day < from) {
+        return Ok(None);
+    }
+    let Ok(units) = Decimal::parse(&billing.units) else {
+        return Ok(None);
+    };
+    let micros = cost_micros(units, found.price)
+        .map_err(|e| Error::input(format!("entry {}: {e}", entry.id)))?;
+    Ok(Some(RunSettled {
+        entry_id: entry.id,
+        status: None,
+        duration_ms: None,
+        billing: Some(Billing {
+            unit_price: Some(found.price.text()),
+            unit: Some(found.unit.clone()),
+            price_date: Some(found.date.clone()),
+            price_from: Some(found.from.to_string()),
+            ..billing.clone()
+        }),
+        micros: Some(micros),
+        currency: Some(found.currency),
+    }))
+}
+
+/// The change repricing makes to `entry`'s estimate, if any.
 fn repriced(catalog: &Catalog, entry: &Entry, today: i64) -> Result<Option<EstimateRepriced>> {
     let open = entry.kind == Kind::Generation
         && entry.void.is_none()
@@ -184,7 +243,7 @@ fn repriced(catalog: &Catalog, entry: &Entry, today: i64) -> Result<Option<Estim
     }))
 }
 
-fn summarise(changes: &[(String, EstimateRepriced)], dry_run: bool) -> RepriceReport {
+fn summarise(changes: &[(String, Repricing)], dry_run: bool) -> RepriceReport {
     let mut models: BTreeMap<&str, ModelRepriced> = BTreeMap::new();
     for (model, change) in changes {
         let m = models.entry(model).or_insert_with(|| ModelRepriced {
@@ -192,15 +251,29 @@ fn summarise(changes: &[(String, EstimateRepriced)], dry_run: bool) -> RepriceRe
             entries: 0,
             sums: BTreeMap::new(),
             newly_priced: 0,
+            billed_units_priced: 0,
         });
         m.entries += 1;
-        if change.previous_micros.is_none() {
-            m.newly_priced += 1;
+        let (before, after) = match change {
+            Repricing::Estimate(c) => (
+                c.previous_micros.map(|p| (p, c.previous_currency)),
+                (c.micros, c.currency),
+            ),
+            Repricing::BilledUnits(s) => {
+                m.billed_units_priced += 1;
+                let after = (s.micros.unwrap_or(0), s.currency.unwrap_or(Currency::USD));
+                (None, after)
+            }
+        };
+        match before {
+            Some((micros, currency)) => {
+                let sum = m.sums.entry(currency).or_default();
+                sum.0 = sum.0.saturating_add(micros);
+            }
+            None => m.newly_priced += 1,
         }
-        let before = m.sums.entry(change.previous_currency).or_default();
-        before.0 = before.0.saturating_add(change.previous_micros.unwrap_or(0));
-        let after = m.sums.entry(change.currency).or_default();
-        after.1 = after.1.saturating_add(change.micros);
+        let sum = m.sums.entry(after.1).or_default();
+        sum.1 = sum.1.saturating_add(after.0);
     }
     RepriceReport {
         dry_run,
@@ -212,13 +285,13 @@ fn summarise(changes: &[(String, EstimateRepriced)], dry_run: bool) -> RepriceRe
 /// Appends the changes in one transaction: all or none.
 async fn write<S: Store>(
     store: &S,
-    changes: Vec<(String, EstimateRepriced)>,
+    changes: Vec<(String, Repricing)>,
     now: Timestamp,
 ) -> Result<()> {
     let mut writer = store.writer().await?;
     let mut changes = changes.into_iter().map(|(_, c)| c).peekable();
     while changes.peek().is_some() {
-        let chunk: Vec<EstimateRepriced> = changes.by_ref().take(CHUNK).collect();
+        let chunk: Vec<Repricing> = changes.by_ref().take(CHUNK).collect();
         writer.execute(Command::Reprice(chunk), now).await?;
     }
     writer.commit().await?;

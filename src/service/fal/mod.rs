@@ -160,14 +160,14 @@ pub struct UnitPrices {
 }
 
 #[derive(Clone, Debug)]
-struct UnitPriceFound {
+pub struct UnitPriceFound {
     /// The UTC day it is in force from (synced prices).
-    day: i64,
-    price: Decimal,
-    unit: String,
-    currency: Currency,
-    date: String,
-    from: &'static str,
+    pub day: i64,
+    pub price: Decimal,
+    pub unit: String,
+    pub currency: Currency,
+    pub date: String,
+    pub from: &'static str,
 }
 
 impl UnitPrices {
@@ -201,7 +201,7 @@ impl UnitPrices {
     /// The unit price in force for `endpoint` on UTC day `day`: the latest
     /// synced on or before it; before the first synced price, the
     /// catalog's.
-    fn get(&self, endpoint: &str, day: i64) -> Option<UnitPriceFound> {
+    pub fn get(&self, endpoint: &str, day: i64) -> Option<UnitPriceFound> {
         if let Some(days) = self.prices.get(endpoint) {
             let after = days.partition_point(|p| p.day <= day);
             if let Some(found) = after.checked_sub(1).and_then(|i| days.get(i)) {
