@@ -188,7 +188,9 @@ async fn settings<S: Store>(store: &S, args: SettingsArgs, out: Out<'_>) -> Resu
     .iter()
     .any(|c| c.is_some());
     let studio = if changed {
-        service::set_settings(store, changes, Timestamp::now()).await?
+        service::set_settings(store, changes, Timestamp::now())
+            .await
+            .map_err(flag_names)?
     } else {
         service::settings(store).await?
     };
@@ -265,6 +267,14 @@ fn flag_names(e: Error) -> Error {
     match e {
         Error::Field { field, message } => {
             Error::input(format!("--{}: {message}", field.replace('_', "-")))
+        }
+        // The period's fields, as the shared filter names them.
+        Error::Input(message)
+            if ["month: ", "since: ", "until: "]
+                .iter()
+                .any(|field| message.starts_with(field)) =>
+        {
+            Error::input(format!("--{message}"))
         }
         other => other,
     }
