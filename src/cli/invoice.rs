@@ -4,7 +4,7 @@
 use super::output_file::PartialFile;
 use super::{write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
-use crate::ledger::invoice::{InvoiceRecord, StudioDetails};
+use crate::ledger::invoice::StudioDetails;
 use crate::money::format_exact;
 use crate::report::invoice_doc::{render_credit, render_invoice, write_csv};
 use crate::service::invoice::{self as service, CreateOptions, Created, Credited, Document};
@@ -251,7 +251,7 @@ async fn create<S: Store + 'static>(store: Arc<S>, args: CreateArgs, out: Out<'_
         }
     }
     if args.json {
-        return write_json(out, &summary_json(&created));
+        return write_json(out, &created.json());
     }
     let mut text = summary_text(&created);
     if !created.issued {
@@ -323,47 +323,13 @@ fn summary_text(invoice: &Created) -> String {
     text
 }
 
-fn summary_json(invoice: &Created) -> serde_json::Value {
-    let c = invoice.currency;
-    serde_json::json!({
-        "number": invoice.number,
-        "issued": invoice.issued,
-        "client": invoice.client,
-        "period": invoice.period,
-        "currency": c,
-        "lines": invoice.lines,
-        "adjustments": invoice.adjustments,
-        "subtotal": format_exact(invoice.subtotal, c),
-        "markup": format_exact(invoice.markup_total, c),
-        "total": format_exact(invoice.total, c),
-        "total_micros": invoice.total,
-        "estimated": format_exact(invoice.estimated, c),
-        "issued_on": day_label(invoice.issued_on),
-        "due_on": day_label(invoice.due_on),
-        "pending_left_out": invoice.pending,
-        "unpriced": invoice.unpriced,
-    })
-}
-
-fn record_json(record: &InvoiceRecord) -> serde_json::Value {
-    serde_json::json!({
-        "number": record.number,
-        "kind": record.kind,
-        "client": record.client,
-        "refers_to": record.refers_to,
-        "currency": record.currency,
-        "total": format_exact(record.total, record.currency),
-        "lines": record.lines,
-        "void": record.void_reason.is_some(),
-        "void_reason": record.void_reason,
-        "event": record.event_seq,
-    })
-}
-
 async fn list<S: Store>(store: &S, args: ListArgs, out: Out<'_>) -> Result<Exit> {
     let all = service::list(store).await?;
     if args.json {
-        return write_json(out, &all.iter().map(record_json).collect::<Vec<_>>());
+        return write_json(
+            out,
+            &all.iter().map(service::record_json).collect::<Vec<_>>(),
+        );
     }
     if all.is_empty() {
         return write_text(
@@ -427,7 +393,7 @@ async fn show<S: Store + 'static>(store: Arc<S>, args: ShowArgs, out: Out<'_>) -
         };
     }
     if args.json {
-        return write_json(out, &record_json(&record));
+        return write_json(out, &service::record_json(&record));
     }
     let text = match &document {
         Document::Invoice(invoice) => {

@@ -4,7 +4,6 @@
 use super::error::{ApiError, ErrorBody};
 use super::extract::JsonBody;
 use super::AppState;
-use crate::ledger::invoice::InvoiceRecord;
 use crate::money::format_exact;
 use crate::report::invoice_doc::{render_credit, render_invoice, write_csv};
 use crate::service::invoice::{self as service, CreateOptions, Credited, Document};
@@ -18,27 +17,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-fn record_json(record: &InvoiceRecord) -> serde_json::Value {
-    serde_json::json!({
-        "number": record.number,
-        "kind": record.kind,
-        "client": record.client,
-        "refers_to": record.refers_to,
-        "currency": record.currency,
-        "total": format_exact(record.total, record.currency),
-        "total_micros": record.total,
-        "lines": record.lines,
-        "void": record.void_reason.is_some(),
-        "void_reason": record.void_reason,
-    })
-}
-
 #[utoipa::path(get, path = "/api/v1/invoices",
     responses((status = 200, body = Object, description = "every invoice and credit note, in number order")))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let all = service::list(&*state.store).await?;
     Ok(Json(serde_json::json!({
-        "invoices": all.iter().map(record_json).collect::<Vec<_>>()
+        "invoices": all.iter().map(service::record_json).collect::<Vec<_>>()
     })))
 }
 
@@ -102,28 +86,7 @@ pub async fn create(
             if created.issued {
                 changes.written();
             }
-            let i = &created;
-            let c = i.currency;
-            Ok(Json(serde_json::json!({
-                "number": i.number,
-                "issued": i.issued,
-                "client": i.client,
-                "period": i.period,
-                "currency": c,
-                "lines": i.lines,
-                "adjustments": i.adjustments,
-                "subtotal": format_exact(i.subtotal, c),
-                "markup": format_exact(i.markup_total, c),
-                "total": format_exact(i.total, c),
-                "total_micros": i.total,
-                "estimated": format_exact(i.estimated, c),
-                "estimated_micros": i.estimated,
-                "issued_on": day_label(i.issued_on),
-                "due_on": day_label(i.due_on),
-                "pending_left_out": i.pending,
-                "unpriced": i.unpriced,
-            }))
-            .into_response())
+            Ok(Json(created.json()).into_response())
         })
         .await
 }
@@ -177,7 +140,7 @@ pub async fn show(
             Ok(file("text/csv; charset=utf-8", bytes, "csv"))
         }
         _ => {
-            let mut json = record_json(&record);
+            let mut json = service::record_json(&record);
             if let Document::Invoice(i) = &document {
                 json["entries"] =
                     serde_json::json!(i.each_line().map(|(_, l)| l.entry()).collect::<Vec<_>>());

@@ -70,6 +70,31 @@ pub struct Created {
 }
 
 impl Created {
+    /// As `invoice create --json` and `POST /invoices` answer.
+    pub fn json(&self) -> serde_json::Value {
+        let c = self.currency;
+        let exact = |micros| crate::money::format_exact(micros, c);
+        serde_json::json!({
+            "number": self.number,
+            "issued": self.issued,
+            "client": self.client,
+            "period": self.period,
+            "currency": c,
+            "lines": self.lines,
+            "adjustments": self.adjustments,
+            "subtotal": exact(self.subtotal),
+            "markup": exact(self.markup_total),
+            "total": exact(self.total),
+            "total_micros": self.total,
+            "estimated": exact(self.estimated),
+            "estimated_micros": self.estimated,
+            "issued_on": day_label(self.issued_on),
+            "due_on": day_label(self.due_on),
+            "pending_left_out": self.pending,
+            "unpriced": self.unpriced,
+        })
+    }
+
     pub fn of(invoice: &InvoiceIssued, issued: bool, unpriced: Vec<Uuid>) -> Created {
         Created {
             number: invoice.number.clone(),
@@ -544,6 +569,24 @@ pub async fn set_settings<S: Store>(
         .execute(Command::SetInvoiceSettings(studio.clone()), now)
         .await?;
     Ok(studio)
+}
+
+/// An invoice or credit note as `invoice list --json` and `GET /invoices`
+/// show it.
+pub fn record_json(record: &InvoiceRecord) -> serde_json::Value {
+    serde_json::json!({
+        "number": record.number,
+        "kind": record.kind,
+        "client": record.client,
+        "refers_to": record.refers_to,
+        "currency": record.currency,
+        "total": crate::money::format_exact(record.total, record.currency),
+        "total_micros": record.total,
+        "lines": record.lines,
+        "void": record.void_reason.is_some(),
+        "void_reason": record.void_reason,
+        "event": record.event_seq,
+    })
 }
 
 /// Every invoice and credit note, in number order.
