@@ -28,7 +28,7 @@ pub fn client() -> Result<reqwest::Client> {
         .map_err(|e| Error::Io(format!("cannot set up the HTTP client: {}", describe(e))))
 }
 
-fn tls_config() -> Result<rustls::ClientConfig> {
+pub fn tls_config() -> Result<rustls::ClientConfig> {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -85,7 +85,7 @@ pub async fn get_bytes(client: &reqwest::Client, url: &str, limit: u64) -> Resul
 }
 
 /// A reqwest error with its causes, without the URL (the caller names it).
-fn describe(error: reqwest::Error) -> String {
+pub fn describe(error: reqwest::Error) -> String {
     let error = error.without_url();
     let mut message = error.to_string();
     let mut source = std::error::Error::source(&error);

@@ -20,6 +20,12 @@ impl Timestamp {
         Self::from_datetime(OffsetDateTime::now_utc())
     }
 
+    /// This time plus `duration` (saturating).
+    pub fn plus(self, duration: std::time::Duration) -> Self {
+        let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
+        Timestamp(self.0.saturating_add(micros))
+    }
+
     pub fn from_datetime(dt: OffsetDateTime) -> Self {
         Timestamp((dt.unix_timestamp_nanos() / 1_000) as i64)
     }

@@ -580,6 +580,7 @@ async fn one_commit_gives_a_new_name_one_spelling() {
             estimate: None,
             actual: None,
             check_large: true,
+            hold: false,
         };
         // Prepared apart, as a server's concurrent requests are, then
         // written in one commit.

@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod args;
+mod budget;
 mod checkpoint;
 mod env_file;
 mod export;
@@ -21,6 +22,7 @@ mod report;
 mod serve;
 mod show;
 pub mod table;
+mod webhook;
 
 use crate::error::Error;
 use crate::store::{DatabaseUrl, SqlStore, StoreError};
@@ -107,6 +109,13 @@ enum Command {
     /// Invoices that lock what they bill, and credit notes
     #[command(subcommand)]
     Invoice(invoice::InvoiceCommand),
+    /// Budgets: spent, held and remaining per period; alerts; hard budgets
+    /// refuse runs that would go over
+    #[command(subcommand)]
+    Budget(budget::BudgetCommand),
+    /// Where budget alerts are delivered (signed per Standard Webhooks)
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
     /// Exchange rates (ECB euro reference rates)
     #[command(subcommand)]
     Rates(rates::RatesCommand),
@@ -303,6 +312,8 @@ async fn dispatch(cli: Cli, out: Out<'_>) -> Result<Exit, Error> {
         Command::Invoice(command) => {
             invoice::run(std::sync::Arc::new(open(database).await?), command, out).await
         }
+        Command::Budget(command) => budget::run(&open(database).await?, command, out).await,
+        Command::Webhook(command) => webhook::run(&open(database).await?, command, out).await,
         // `rates show` only reads; importing and updating write.
         Command::Rates(command @ rates::RatesCommand::Show(_)) => {
             rates::run(&open_to_read(database).await?, command, out).await

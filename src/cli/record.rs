@@ -127,6 +127,7 @@ pub async fn log<S: Store>(
         estimate,
         actual,
         check_large: !args.yes,
+        hold: true,
     };
     let logged = record::log(store, catalog, request)
         .await
@@ -139,6 +140,9 @@ pub async fn log<S: Store>(
     }
     for w in &logged.warnings {
         eprintln!("warning: {}", w.message);
+    }
+    for alert in &logged.alerts {
+        eprintln!("warning: {}", alert.message());
     }
     if let Some(priced) = &logged.priced {
         eprintln!("{}", pricing_note(priced));

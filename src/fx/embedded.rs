@@ -125,6 +125,21 @@ pub fn history() -> Result<&'static History, String> {
     HISTORY.as_ref().map_err(Clone::clone)
 }
 
+/// The embedded rates of `currencies` (all when `None`), with `stored`
+/// rates taking precedence day by day.
+pub fn table_with(
+    currencies: Option<&[super::Currency]>,
+    stored: Vec<super::DayRate>,
+) -> Result<super::RateTable, String> {
+    let mut series = std::collections::HashMap::new();
+    for s in history()?.series() {
+        if currencies.is_none_or(|list| list.contains(&s.currency)) {
+            series.insert(s.currency, s.rates()?.to_vec());
+        }
+    }
+    Ok(super::RateTable::from_series(series).overlay(stored))
+}
+
 /// Reads the header of the compact form; the bodies stay encoded.
 pub fn read(bytes: &'static [u8]) -> Result<History, String> {
     let mut r = Reader { bytes, at: 0 };

@@ -2,11 +2,13 @@
 //! `decide` inside its write transaction, after loading the `Context` the
 //! command names, so every check sees the ledger as it is at append time.
 
-use super::entry::{Entry, Kind};
+use super::budget::{Budget, BudgetAlert};
+use super::entry::{Entry, Kind, Status};
 use super::event::{
-    ActualConfirmed, AmountCorrected, BatchVoided, EntriesImported, EntryRecord, EntryRestored,
-    EntryVoided, EstimateRepriced, EventBody, ImportRecorded, ImportedCost, PoolAdded, RunSettled,
-    TagsChanged, IMPORT_EVENT_BYTES, IMPORT_EVENT_ROWS,
+    ActualConfirmed, AmountCorrected, BatchVoided, BudgetRemoved, BudgetSet, EntriesImported,
+    EntryRecord, EntryRestored, EntryVoided, EstimateRepriced, EventBody, ImportRecorded,
+    ImportedCost, PoolAdded, RequestAttached, RunSettled, TagsChanged, IMPORT_EVENT_BYTES,
+    IMPORT_EVENT_ROWS,
 };
 use super::invoice::{
     invoice_number, CreditNoteIssued, InvoiceIssued, InvoiceRecord, InvoiceSettingsChanged,
@@ -80,6 +82,34 @@ pub enum Command {
     /// Open estimates recomputed at the prices in force on their days, and
     /// billed units that had no price priced.
     Reprice(Vec<Repricing>),
+    /// A pending run logged before it starts: logged as `Log` is, and then
+    /// refused (nothing written) if it takes a hard budget over.
+    Hold(Box<EntryRecord>),
+    /// The provider's request id of a held run, once it names it.
+    AttachRequest {
+        entry_id: Uuid,
+        request_id: String,
+    },
+    SetBudget {
+        budget: Budget,
+        expect: BudgetWrite,
+    },
+    RemoveBudget {
+        name: String,
+    },
+    /// Thresholds crossed by the writes just made in the same transaction.
+    RecordAlerts(Vec<BudgetAlert>),
+}
+
+/// What setting a budget expects of the name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BudgetWrite {
+    /// A new budget: refused if the name is taken.
+    Create,
+    /// A change: refused if there is no budget by that name.
+    Change,
+    /// Either.
+    Upsert,
 }
 
 /// One change a re-pricing makes.
@@ -211,6 +241,8 @@ pub struct Context {
     /// carries (entry, that invoice), and the credit notes on it.
     pub adjusted: Vec<(Uuid, String)>,
     pub credit_notes: Vec<String>,
+    /// For budget commands: the budgets, by folded name.
+    pub budgets: HashMap<String, Budget>,
 }
 
 /// Per logged record: newly logged, or already in the ledger.
@@ -246,6 +278,12 @@ pub enum Outcome {
         number: String,
     },
     SettingsChanged,
+    BudgetSet {
+        created: bool,
+    },
+    BudgetRemoved,
+    AlertsRecorded,
+    RequestAttached,
     Repriced {
         entries: i64,
     },
@@ -310,6 +348,20 @@ pub enum LedgerError {
     InvoiceCredited { invoice: String, credits: String },
     #[error("a credit note needs entries or an amount greater than zero")]
     EmptyCredit,
+    #[error("a budget named {0} exists already: change it with gencost budget set (or PUT), or choose another name")]
+    BudgetExists(String),
+    #[error("no budget named {0}")]
+    NoSuchBudget(String),
+    #[error("{0}")]
+    BudgetExceeded(Box<super::budget::BudgetRefusal>),
+    #[error("entry {0} is not a pending run waiting for its request id")]
+    NotHeld(Uuid),
+    #[error("entry {entry} cannot take request id {request_id}: entry {owner} holds it already")]
+    RequestTaken {
+        entry: Uuid,
+        request_id: String,
+        owner: Uuid,
+    },
 }
 
 impl Command {
@@ -326,6 +378,11 @@ impl Command {
             | Command::Void { entry_id, .. }
             | Command::Restore { entry_id, .. } => vec![*entry_id],
             Command::Settle(settled) => vec![settled.entry_id],
+            Command::AttachRequest { entry_id, .. } => vec![*entry_id],
+            Command::Hold(_)
+            | Command::SetBudget { .. }
+            | Command::RemoveBudget { .. }
+            | Command::RecordAlerts(_) => Vec::new(),
             Command::Reprice(changes) => changes.iter().map(Repricing::entry_id).collect(),
             Command::IssueInvoice(_)
             | Command::VoidInvoice { .. }
@@ -365,9 +422,25 @@ impl Command {
         }
     }
 
+    /// Whether `decide` needs the budgets.
+    pub fn reads_budgets(&self) -> bool {
+        matches!(
+            self,
+            Command::SetBudget { .. } | Command::RemoveBudget { .. }
+        )
+    }
+
     /// (source, request id) pairs `decide` needs to check for earlier logs.
     pub fn request_keys(&self) -> Vec<(String, String)> {
         match self {
+            Command::Hold(record) => std::slice::from_ref(&**record)
+                .iter()
+                .filter_map(|r| {
+                    r.request_id
+                        .as_ref()
+                        .map(|id| (r.source.clone(), id.clone()))
+                })
+                .collect(),
             Command::Log(records) => records
                 .iter()
                 .filter_map(|r| {
@@ -595,6 +668,66 @@ pub fn decide(command: Command, ctx: &Context) -> Result<(Vec<EventBody>, Outcom
             let entries = events.len() as i64;
             Ok((events, Outcome::Repriced { entries }))
         }
+        Command::Hold(record) => decide(Command::Log(vec![*record]), ctx),
+        Command::AttachRequest {
+            entry_id,
+            request_id,
+        } => {
+            let entry = live_entry(ctx, entry_id)?;
+            if entry.status != Status::Pending || entry.request_id.is_some() {
+                return Err(LedgerError::NotHeld(entry_id));
+            }
+            let key = (entry.source.clone(), request_id.clone());
+            if let Some(owner) = ctx.request_owners.get(&key) {
+                return Err(LedgerError::RequestTaken {
+                    entry: entry_id,
+                    request_id,
+                    owner: *owner,
+                });
+            }
+            let body = EventBody::RequestAttached(RequestAttached {
+                entry_id,
+                request_id,
+            });
+            Ok((vec![body], Outcome::RequestAttached))
+        }
+        Command::SetBudget { budget, expect } => {
+            let exists = ctx.budgets.contains_key(&budget.key());
+            match expect {
+                BudgetWrite::Create if exists => {
+                    return Err(LedgerError::BudgetExists(budget.name))
+                }
+                BudgetWrite::Change if !exists => {
+                    return Err(LedgerError::NoSuchBudget(budget.name))
+                }
+                _ => {}
+            }
+            Ok((
+                vec![EventBody::BudgetSet(BudgetSet {
+                    budget,
+                    changed: exists,
+                })],
+                Outcome::BudgetSet { created: !exists },
+            ))
+        }
+        Command::RemoveBudget { name } => {
+            let Some(budget) = ctx.budgets.get(&super::tags::fold(&name)) else {
+                return Err(LedgerError::NoSuchBudget(name));
+            };
+            Ok((
+                vec![EventBody::BudgetRemoved(BudgetRemoved {
+                    name: budget.name.clone(),
+                })],
+                Outcome::BudgetRemoved,
+            ))
+        }
+        Command::RecordAlerts(alerts) => Ok((
+            alerts
+                .into_iter()
+                .map(EventBody::BudgetThresholdCrossed)
+                .collect(),
+            Outcome::AlertsRecorded,
+        )),
         Command::SetInvoiceSettings(studio) => Ok((
             vec![EventBody::InvoiceSettingsChanged(InvoiceSettingsChanged {
                 studio,

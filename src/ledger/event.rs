@@ -2,6 +2,7 @@
 //! each event is chained to the one before it by
 //! `hash = SHA-256(prev_hash || canonical_bytes(event))`.
 
+use super::budget::{Budget, BudgetAlert};
 use super::entry::{Billing, Kind, Status, Tier};
 use super::invoice::{CreditNoteIssued, InvoiceIssued, InvoiceSettingsChanged, InvoiceVoided};
 use super::tags::Tags;
@@ -225,6 +226,32 @@ pub enum EventBody {
     CreditNoteIssued(CreditNoteIssued),
     InvoiceSettingsChanged(InvoiceSettingsChanged),
     EstimateRepriced(EstimateRepriced),
+    BudgetSet(BudgetSet),
+    BudgetRemoved(BudgetRemoved),
+    BudgetThresholdCrossed(BudgetAlert),
+    RequestAttached(RequestAttached),
+}
+
+/// A budget made or changed (the whole definition, as it now stands).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetSet {
+    pub budget: Budget,
+    /// True for a change of an existing budget.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub changed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetRemoved {
+    pub name: String,
+}
+
+/// The provider's request id of a run held before it was called, once the
+/// provider named it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestAttached {
+    pub entry_id: Uuid,
+    pub request_id: String,
 }
 
 /// An open estimate recomputed with the price in force on the run's day:
@@ -406,6 +433,10 @@ impl EventBody {
             EventBody::CreditNoteIssued(_) => "credit_note_issued",
             EventBody::InvoiceSettingsChanged(_) => "invoice_settings_changed",
             EventBody::EstimateRepriced(_) => "estimate_repriced",
+            EventBody::BudgetSet(_) => "budget_set",
+            EventBody::BudgetRemoved(_) => "budget_removed",
+            EventBody::BudgetThresholdCrossed(_) => "budget_threshold_crossed",
+            EventBody::RequestAttached(_) => "request_attached",
         }
     }
 
@@ -420,6 +451,7 @@ impl EventBody {
                 | EventBody::RunSettled(_)
                 | EventBody::EntryRestored(_)
                 | EventBody::EstimateRepriced(_)
+                | EventBody::RequestAttached(_)
         )
     }
 
@@ -433,7 +465,11 @@ impl EventBody {
             EventBody::RunSettled(e) => Some(e.entry_id),
             EventBody::EntryRestored(e) => Some(e.entry_id),
             EventBody::EstimateRepriced(e) => Some(e.entry_id),
+            EventBody::RequestAttached(e) => Some(e.entry_id),
             EventBody::EntriesImported(_)
+            | EventBody::BudgetSet(_)
+            | EventBody::BudgetRemoved(_)
+            | EventBody::BudgetThresholdCrossed(_)
             | EventBody::LedgerReset(_)
             | EventBody::ImportRecorded(_)
             | EventBody::PoolAdded(_)
@@ -504,6 +540,10 @@ impl EventBody {
             EventBody::CreditNoteIssued(e) => serde_json::to_string(e),
             EventBody::InvoiceSettingsChanged(e) => serde_json::to_string(e),
             EventBody::EstimateRepriced(e) => serde_json::to_string(e),
+            EventBody::BudgetSet(e) => serde_json::to_string(e),
+            EventBody::BudgetRemoved(e) => serde_json::to_string(e),
+            EventBody::BudgetThresholdCrossed(e) => serde_json::to_string(e),
+            EventBody::RequestAttached(e) => serde_json::to_string(e),
         };
         value.map_err(|e| SealError {
             kind: self.kind(),
@@ -555,6 +595,16 @@ impl EventBody {
             }
             "estimate_repriced" => {
                 EventBody::EstimateRepriced(serde_json::from_str(payload).map_err(err)?)
+            }
+            "budget_set" => EventBody::BudgetSet(serde_json::from_str(payload).map_err(err)?),
+            "budget_removed" => {
+                EventBody::BudgetRemoved(serde_json::from_str(payload).map_err(err)?)
+            }
+            "budget_threshold_crossed" => {
+                EventBody::BudgetThresholdCrossed(serde_json::from_str(payload).map_err(err)?)
+            }
+            "request_attached" => {
+                EventBody::RequestAttached(serde_json::from_str(payload).map_err(err)?)
             }
             other => {
                 return Err(PayloadError {

@@ -1,6 +1,7 @@
 //! The ledger domain: entries, tags, events and their hash chain, the
 //! decisions commands make, replay, and totals. No I/O here.
 
+pub mod budget;
 pub mod command;
 pub mod entry;
 pub mod event;
@@ -11,7 +12,7 @@ pub mod tags;
 pub mod totals;
 
 pub use command::{
-    decide, fingerprint_key, BatchState, ChangesSince, Command, Context, ImportedEntry,
+    decide, fingerprint_key, BatchState, BudgetWrite, ChangesSince, Command, Context, ImportedEntry,
     ImportedIndex, ImportedRow, LedgerError, LogResult, Outcome, Repricing, RowOutcome,
 };
 pub use entry::{Actual, Billing, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};

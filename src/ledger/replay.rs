@@ -99,8 +99,12 @@ pub fn apply_change(entry: &mut Entry, body: &EventBody, recorded_at: Timestamp)
                 });
             }
         }
+        EventBody::RequestAttached(a) => entry.request_id = Some(a.request_id.clone()),
         EventBody::EntryLogged(_)
         | EventBody::EntriesImported(_)
+        | EventBody::BudgetSet(_)
+        | EventBody::BudgetRemoved(_)
+        | EventBody::BudgetThresholdCrossed(_)
         | EventBody::LedgerReset(_)
         | EventBody::ImportRecorded(_)
         | EventBody::PoolAdded(_)

@@ -114,19 +114,31 @@ pub struct LoggedJson {
     /// `num_imgs` for `num_images`; left out when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Budget thresholds this write crossed; left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<crate::service::budget::AlertJson>,
 }
 
 #[utoipa::path(post, path = "/api/v1/entries", request_body = LogBody,
     responses((status = 201, body = LoggedJson, description = "logged"),
               (status = 200, body = LoggedJson, description = "already logged with this source and request id"),
-              (status = 400, body = ErrorBody, description = "bad input; code confirm_large for a large amount sent without confirm_large")))]
+              (status = 400, body = ErrorBody, description = "bad input; code confirm_large for a large amount sent without confirm_large"),
+              (status = 409, body = ErrorBody, description = "code budget_exceeded: a pending run would take a hard budget over (nothing was written)")))]
 pub async fn log(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<LogBody>,
 ) -> Result<(StatusCode, Json<LoggedJson>), ApiError> {
     let request = log_request(body)?;
     let prepared = record::prepare(&*state.store, &state.catalog, request).await?;
-    let logged = state.logs.log(prepared).await?;
+    // A hold is checked against the budgets in a transaction of its own.
+    let logged = if prepared.is_hold() {
+        record::commit(&*state.store, vec![prepared])
+            .await?
+            .pop()
+            .ok_or_else(|| ApiError::from(crate::error::Error::Io("nothing was logged".into())))?
+    } else {
+        state.logs.log(prepared).await?
+    };
     if !logged.existing {
         state.changes.written();
     }
@@ -141,6 +153,11 @@ pub async fn log(
         Json(LoggedJson {
             entry,
             warnings: logged.warnings,
+            alerts: logged
+                .alerts
+                .iter()
+                .map(crate::service::budget::AlertJson::of)
+                .collect(),
         }),
     ))
 }
@@ -189,6 +206,7 @@ pub fn log_request(body: LogBody) -> Result<LogRequest, ApiError> {
             .map(|c| c.money("actual"))
             .transpose()?,
         check_large: !body.confirm_large.unwrap_or(false),
+        hold: status == Status::Pending,
     })
 }
 

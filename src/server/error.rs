@@ -17,6 +17,36 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// For `budget_exceeded`: the budget and its figures.
+    pub budget: Option<BudgetRefusalJson>,
+}
+
+/// The budget a hold would take over, and its figures, in its currency.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BudgetRefusalJson {
+    pub name: String,
+    pub amount: String,
+    pub currency: String,
+    pub period: String,
+    pub spent: String,
+    pub held: String,
+    /// The run's estimate; null when the run's model has no price.
+    pub estimate: Option<String>,
+}
+
+impl BudgetRefusalJson {
+    pub fn of(refusal: &crate::ledger::budget::BudgetRefusal) -> BudgetRefusalJson {
+        use crate::money::decimal_string;
+        BudgetRefusalJson {
+            name: refusal.budget.clone(),
+            amount: decimal_string(refusal.amount_micros),
+            currency: refusal.currency.code().to_string(),
+            period: refusal.period.clone(),
+            spent: decimal_string(refusal.spent_micros),
+            held: decimal_string(refusal.held_micros),
+            estimate: refusal.estimate_micros.map(decimal_string),
+        }
+    }
 }
 
 /// The body of every 4xx and 5xx answer.
@@ -30,11 +60,16 @@ pub struct ErrorDetail {
     /// invalid_input, confirm_large (an amount typed by hand that needs
     /// `"confirm_large": true`), not_found, conflict, locked (the entry is
     /// billed on the invoice the message names), unauthorized,
-    /// forbidden, too_large, busy or internal.
+    /// forbidden, too_large, busy, budget_exceeded (a hard budget would go
+    /// over; `budget` holds its figures) or internal.
     pub code: String,
     pub message: String,
     /// The input at fault (a body field, a query parameter), when one is.
     pub field: Option<String>,
+    /// For budget_exceeded: the budget, its amount, spent, held and the
+    /// run's estimate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetRefusalJson>,
 }
 
 impl ApiError {
@@ -44,6 +79,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            budget: None,
         }
     }
 
@@ -119,8 +155,12 @@ impl From<Error> for ApiError {
             Error::Store(StoreError::Refused(
                 LedgerError::NoSuchEntry(_)
                 | LedgerError::NoSuchBatch(_)
-                | LedgerError::NoSuchInvoice(_),
+                | LedgerError::NoSuchInvoice(_)
+                | LedgerError::NoSuchBudget(_),
             )) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Store(StoreError::Refused(LedgerError::BudgetExceeded(_))) => {
+                (StatusCode::CONFLICT, "budget_exceeded")
+            }
             Error::Store(StoreError::Refused(
                 LedgerError::Locked { .. } | LedgerError::BatchLocked { .. },
             )) => (StatusCode::CONFLICT, "locked"),
@@ -140,11 +180,18 @@ impl From<Error> for ApiError {
         let field = (status == StatusCode::BAD_REQUEST)
             .then_some(field)
             .flatten();
+        let budget = match &e {
+            Error::Store(StoreError::Refused(LedgerError::BudgetExceeded(refusal))) => {
+                Some(BudgetRefusalJson::of(refusal))
+            }
+            _ => None,
+        };
         ApiError {
             status,
             code,
             message,
             field,
+            budget,
         }
     }
 }
@@ -162,6 +209,7 @@ impl IntoResponse for ApiError {
                 code: self.code.to_string(),
                 message: self.message,
                 field: self.field,
+                budget: self.budget,
             },
         };
         (self.status, axum::Json(body)).into_response()

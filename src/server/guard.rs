@@ -263,7 +263,7 @@ fn preflight(origin: &str) -> Response {
     }
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST, PUT, PATCH"),
+        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"),
     );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,

@@ -5,6 +5,7 @@
 
 pub mod api;
 mod batch;
+mod budgets;
 mod error;
 mod events;
 mod extract;
@@ -90,6 +91,13 @@ fn router(state: AppState) -> Router {
         .route("/imports/{id}/void", post(files::void_import))
         .route("/pools", get(files::pools).post(files::add_pool))
         .route("/pools/{id}/void", post(files::void_pool))
+        .route("/budgets", get(budgets::list).post(budgets::create))
+        .route(
+            "/budgets/{name}",
+            get(budgets::show)
+                .put(budgets::change)
+                .delete(budgets::remove),
+        )
         .route("/invoices", get(invoices::list).post(invoices::create))
         .route("/invoices/{number}", get(invoices::show))
         .route("/invoices/{number}/void", post(invoices::void))
@@ -160,6 +168,7 @@ pub async fn serve(
             url,
         ));
     }
+    tokio::spawn(crate::service::webhook::run_deliveries(Arc::clone(&store)));
     if let Some((period, folder)) = options.checkpoints.clone() {
         tokio::spawn(crate::service::checkpoint::every(
             Arc::clone(&store),

@@ -1,7 +1,7 @@
 //! The OpenAPI document of `/api/v1`, derived from the handlers' own
 //! annotations and the wire types, so it cannot drift from them.
 
-use super::{api, error, files, invoices};
+use super::{api, budgets, error, files, invoices};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -36,6 +36,11 @@ use utoipa::OpenApi;
         files::pools,
         files::add_pool,
         files::void_pool,
+        budgets::list,
+        budgets::create,
+        budgets::show,
+        budgets::change,
+        budgets::remove,
         invoices::list,
         invoices::create,
         invoices::show,

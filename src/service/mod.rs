@@ -7,6 +7,7 @@
 pub mod accuracy;
 pub mod active_tags;
 pub mod batches;
+pub mod budget;
 pub mod checkpoint;
 pub mod convert;
 pub mod entries;
@@ -31,3 +32,4 @@ pub mod totals;
 pub mod transfer;
 pub mod verify;
 pub mod warning;
+pub mod webhook;

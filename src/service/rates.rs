@@ -8,7 +8,7 @@ use crate::http;
 use crate::money::Currency;
 use crate::store::{RatesImported, Store};
 use crate::timestamp::day_label;
-use std::collections::HashMap;
+
 use std::path::Path;
 
 /// ECB's daily reference rates, published on working days around 16:00 CET.
@@ -29,13 +29,7 @@ pub async fn rate_table<S: Store>(store: &S, currencies: Option<&[Currency]>) ->
 
 /// The embedded rates of `currencies` (all when `None`) under `stored`.
 fn with_embedded(currencies: Option<&[Currency]>, stored: Vec<DayRate>) -> Result<RateTable> {
-    let mut series = HashMap::new();
-    for s in history()?.series() {
-        if currencies.is_none_or(|list| list.contains(&s.currency)) {
-            series.insert(s.currency, s.rates().map_err(Error::Io)?.to_vec());
-        }
-    }
-    Ok(RateTable::from_series(series).overlay(stored))
+    embedded::table_with(currencies, stored).map_err(Error::Io)
 }
 
 /// The rates that convert amounts in `currencies` into `to`; nothing is read

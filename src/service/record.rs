@@ -38,6 +38,11 @@ pub struct LogRequest {
     /// one: a large `estimate` or `actual` is refused (see `large`). False
     /// for amounts a provider reported, and once the person confirmed.
     pub check_large: bool,
+    /// A pending run logged before it starts (the API, `log --status
+    /// pending`, the proxy before it calls a provider under a hard
+    /// budget): refused if it takes a hard budget over. A run already
+    /// started is logged whatever the budgets say.
+    pub hold: bool,
 }
 
 /// The source an entry names when its caller gives none (the CLI, the API):
@@ -60,6 +65,8 @@ pub struct Logged {
     /// Parameters the price did not read that look misspelt (see
     /// `pricing::parameter_warnings`).
     pub warnings: Vec<Warning>,
+    /// Budget thresholds the write crossed.
+    pub alerts: Vec<crate::ledger::budget::BudgetAlert>,
 }
 
 /// A tag logged with the spelling already in the ledger.
@@ -312,12 +319,14 @@ pub async fn prepare<S: Store>(
         _ => Vec::new(),
     };
     let respelled = respell(store, &mut request.tags).await?;
+    let hold = request.hold && request.status == Status::Pending;
     let record = into_record(request, pricing, Timestamp::now())?;
     Ok(Prepared {
         record,
         respelled,
         priced,
         warnings,
+        hold,
     })
 }
 
@@ -328,6 +337,14 @@ pub struct Prepared {
     respelled: Vec<Respelled>,
     priced: Option<Priced>,
     warnings: Vec<Warning>,
+    hold: bool,
+}
+
+impl Prepared {
+    /// A hold is written in a transaction of its own (see `commit`).
+    pub fn is_hold(&self) -> bool {
+        self.hold
+    }
 }
 
 /// Logs one entry: `prepare`, then `commit`.
@@ -344,6 +361,12 @@ pub async fn log<S: Store>(store: &S, catalog: &Catalog, request: LogRequest) ->
 /// many. An entry whose (source, request id) is already logged, in the
 /// ledger or earlier in the same group, comes back as existing.
 pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<Logged>> {
+    // A hold is checked against the budgets alone: its refusal must not
+    // refuse the entries written with it.
+    let hold = match prepared.as_slice() {
+        [one] => one.hold,
+        _ => false,
+    };
     type Notes = (Vec<Respelled>, Option<Priced>, Vec<Warning>);
     let (mut records, mut notes): (Vec<EntryRecord>, Vec<Notes>) = prepared
         .into_iter()
@@ -374,9 +397,16 @@ pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<
             }
         }
     }
-    let executed = store
-        .execute(Command::Log(records), Timestamp::now())
-        .await?;
+    let command = match records.pop() {
+        Some(record) if hold => Command::Hold(Box::new(record)),
+        Some(record) => {
+            records.push(record);
+            Command::Log(records)
+        }
+        None => Command::Log(records),
+    };
+    let executed = store.execute(command, Timestamp::now()).await?;
+    let alerts = super::budget::alerts_in(&executed.events);
     let Outcome::Logged(results) = executed.outcome else {
         return Err(Error::Io(format!(
             "unexpected outcome {:?}",
@@ -398,6 +428,7 @@ pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<
                 respelled,
                 priced,
                 warnings,
+                alerts: alerts.clone(),
             },
             LogResult::Existing(id) => Logged {
                 id,
@@ -405,6 +436,7 @@ pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<
                 respelled: Vec::new(),
                 priced: None,
                 warnings: Vec::new(),
+                alerts: alerts.clone(),
             },
         })
         .collect())
@@ -694,6 +726,7 @@ mod tests {
             estimate: None,
             actual: None,
             check_large: true,
+            hold: false,
         }
     }
 

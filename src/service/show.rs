@@ -280,6 +280,10 @@ pub fn summary(body: &EventBody, entry: &Entry) -> String {
             r.tier,
             r.reason
         ),
+        EventBody::RequestAttached(a) => format!("request id {} attached", a.request_id),
+        EventBody::BudgetThresholdCrossed(a) => a.message(),
+        EventBody::BudgetSet(b) => format!("budget {} set", b.budget.name),
+        EventBody::BudgetRemoved(b) => format!("budget {} removed", b.name),
         EventBody::InvoiceIssued(i) => format!("billed on invoice {}", i.number),
         EventBody::InvoiceVoided(v) => format!("invoice {} voided: {}", v.number, v.reason),
         EventBody::CreditNoteIssued(c) => {

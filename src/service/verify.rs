@@ -6,11 +6,13 @@
 //! escapes the check.
 
 use crate::ledger::event::Hash;
+use crate::ledger::budget::{Budget, BudgetBook, BudgetScope};
 use crate::ledger::invoice::InvoiceBook;
 use crate::ledger::replay::{into_entry, replay_entries, Positions};
 use crate::ledger::{Event, EventBody, Head};
 use crate::store::{
-    LedgerSnapshot, RollupSums, RowDigest, Store, StoreError, ENTRY_COLUMNS, EVENT_COLUMNS,
+    LedgerSnapshot, RollupSums, RowDigest, Store, StoreError, StoredBudgets, ENTRY_COLUMNS,
+    EVENT_COLUMNS,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -119,8 +121,25 @@ pub async fn verify_snapshots<T: LedgerSnapshot + 'static>(
         report.problem = Some(problem);
         return Ok(report);
     }
+    if let Some(problem) = budget_difference(&view.budgets_stored, &chain.budgets) {
+        report.problem = Some(problem);
+        return Ok(report);
+    }
     // The view equals the replay, so the rollups must equal the view's sums.
     if let Some(key) = view.rollups.first_difference(&view.rollups_stored) {
+        if key.rollup == crate::store::Rollup::Budget {
+            let (name, state) = key
+                .key
+                .as_deref()
+                .and_then(crate::ledger::budget::split_sum_key)
+                .map_or(("?", "?"), |(n, s)| (n, s.as_str()));
+            report.problem = Some(format!(
+                "the sums of budget '{name}' ({state}) in {} on {} differ from its entries",
+                key.currency,
+                crate::timestamp::day_label(key.day)
+            ));
+            return Ok(report);
+        }
         report.problem = Some(format!(
             "the cost rollup for {:?} '{}' in {} on {} differs from the sum of its entries",
             key.rollup,
@@ -130,6 +149,43 @@ pub async fn verify_snapshots<T: LedgerSnapshot + 'static>(
         ));
     }
     Ok(report)
+}
+
+/// The first difference between the stored budgets and crossed thresholds
+/// and those a replay of the budget events leaves.
+fn budget_difference(stored: &StoredBudgets, book: &BudgetBook) -> Option<String> {
+    let (budgets, alerts) = stored;
+    for (key, definition, seq) in budgets {
+        match book.budgets.get(key) {
+            Some((expected, at)) if expected == definition && at == seq => {}
+            Some(_) => {
+                return Some(format!(
+                    "budget '{key}': the stored budget differs from a replay of its events"
+                ))
+            }
+            None => return Some(format!("budget '{key}': stored but never set by an event")),
+        }
+    }
+    if let Some(missing) = book
+        .budgets
+        .keys()
+        .find(|k| !budgets.iter().any(|(key, _, _)| key == *k))
+    {
+        return Some(format!(
+            "budget '{missing}': set by an event but missing from the budgets table"
+        ));
+    }
+    let stored_alerts: std::collections::BTreeMap<(String, i64, i64), i64> = alerts
+        .iter()
+        .map(|(k, start, t, seq)| ((k.clone(), *start, *t), *seq))
+        .collect();
+    if stored_alerts != book.alerts {
+        return Some(
+            "the budget alerts table differs from the thresholds the chain records as crossed"
+                .to_string(),
+        );
+    }
+    None
 }
 
 /// The first difference between the stored invoices and locks and those a
@@ -204,7 +260,11 @@ async fn unchecked_columns<T: LedgerSnapshot>(
         "void_reason",
     ];
     const LOCK_COLUMNS: &[&str] = &["entry_id", "invoice", "micros", "currency", "adjusted_by"];
+    const BUDGET_COLUMNS: &[&str] = &["budget_key", "definition", "event_seq"];
+    const ALERT_COLUMNS: &[&str] = &["budget_key", "period_start", "threshold", "event_seq"];
     for (table, known) in [
+        ("budgets", BUDGET_COLUMNS),
+        ("budget_alerts", ALERT_COLUMNS),
         ("entries", ENTRY_COLUMNS),
         ("events", EVENT_COLUMNS),
         ("invoices", INVOICE_COLUMNS),
@@ -237,6 +297,8 @@ struct ChainScan {
     fingerprints: Vec<(Uuid, u64)>,
     /// The invoices and locks the chain's invoice events leave.
     invoices: InvoiceBook,
+    /// The budgets and crossed thresholds its budget events leave.
+    budgets: BudgetBook,
 }
 
 /// An entry as the chain logged it.
@@ -289,6 +351,7 @@ async fn replay_chain<T: LedgerSnapshot + 'static>(
         problem: None,
         fingerprints: Vec::new(),
         invoices: InvoiceBook::default(),
+        budgets: BudgetBook::default(),
     };
     let mut expected = Head::EMPTY;
     let mut positions = Positions::default();
@@ -346,6 +409,7 @@ async fn replay_chain<T: LedgerSnapshot + 'static>(
                             changed.push((id, event.seq));
                         }
                         scan.invoices.apply(event.seq, &change);
+                        scan.budgets.apply(event.seq, &change);
                         None
                     }
                 }
@@ -451,20 +515,35 @@ struct ViewScan {
     rollups: RollupSums,
     /// The rollups as stored, read in the same snapshot.
     rollups_stored: RollupSums,
+    /// The budgets as stored (their sums are recomputed from these, and
+    /// these are compared with the chain).
+    budgets_stored: StoredBudgets,
 }
 
 async fn scan_view<T: LedgerSnapshot>(
     mut snapshot: T,
     digest: Arc<RowDigest>,
 ) -> Result<ViewScan, StoreError> {
+    let budgets_stored = snapshot.stored_budgets().await?;
+    let scopes: Vec<BudgetScope> = budgets_stored
+        .0
+        .iter()
+        .map(|(key, definition, _)| {
+            serde_json::from_str::<Budget>(definition)
+                .map(|b| BudgetScope::of(&b))
+                .map_err(|e| StoreError::Corrupt(format!("budget '{key}': {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let scopes = Arc::new(scopes);
     let mut scan = ViewScan {
         fingerprints: Vec::new(),
         rollups: RollupSums::default(),
         rollups_stored: snapshot.rollups().await?,
+        budgets_stored,
     };
     let mut after = 0;
     loop {
-        let page = snapshot.view_page(after, PAGE, &digest).await?;
+        let page = snapshot.view_page(after, PAGE, &digest, &scopes).await?;
         let Some(last) = page.rows.last() else { break };
         after = last.position;
         scan.fingerprints

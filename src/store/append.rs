@@ -14,7 +14,9 @@ use super::Executed;
 use crate::ledger::event::LedgerReset;
 use crate::ledger::replay::{apply_change, into_entry, Positions};
 use crate::ledger::tags::fold;
-use crate::ledger::{decide, Command, Entry, Event, EventBody, Head, ImportedIndex};
+use crate::ledger::{
+    decide, Command, Entry, Event, EventBody, Head, ImportedIndex, LogResult, Outcome,
+};
 use crate::ledger::{TagField, Tags};
 use crate::timestamp::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -33,10 +35,56 @@ pub async fn run_command(
     command: Command,
     at: Timestamp,
 ) -> Result<Executed, StoreError> {
-    let mut rollups = RollupSums::default();
-    let executed = run_command_with(tx, command, at, None, &mut rollups).await?;
-    write_rollups(tx, rollups).await?;
+    let holds = matches!(command, Command::Hold(_));
+    let mut rollups = RollupSums::with_budgets(super::budgets::scopes(tx).await?);
+    let mut executed = run_command_with(tx, command, at, None, &mut rollups).await?;
+    let hold = match &executed.outcome {
+        Outcome::Logged(results) if holds => results.iter().find_map(|r| match r {
+            LogResult::New(id) => Some(*id),
+            LogResult::Existing(_) => None,
+        }),
+        _ => None,
+    };
+    let entry = executed.events.iter().find_map(|e| e.entry_id);
+    let alerts = finish_write(tx, rollups, hold, entry, at).await?;
+    executed.events.extend(alerts);
     Ok(executed)
+}
+
+/// What every write transaction does before it commits: writes the
+/// rollups, recomputes the budgets set in it, then checks its budgets —
+/// a hold that takes a hard budget over is refused (the caller then drops
+/// the transaction), and each threshold crossed is recorded as an event,
+/// with a delivery owed to each webhook that wants it. Returns the alert
+/// events appended.
+pub async fn finish_write(
+    tx: &mut Session,
+    mut rollups: RollupSums,
+    hold: Option<Uuid>,
+    entry: Option<Uuid>,
+    at: Timestamp,
+) -> Result<Vec<Event>, StoreError> {
+    let set = rollups.take_budgets_set();
+    let touched = rollups.budget_days();
+    rollups.forget_budgets(&set);
+    write_rollups(tx, rollups).await?;
+    super::budgets::recompute(tx, &set).await?;
+    let check = super::budgets::AfterWrite {
+        touched,
+        set,
+        hold,
+        entry,
+        today: at.day(),
+    };
+    let alerts = super::budgets::check(tx, check).await?;
+    if alerts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let command = Command::RecordAlerts(alerts.clone());
+    let mut none = RollupSums::default();
+    let recorded = run_command_with(tx, command, at, None, &mut none).await?;
+    super::webhooks::enqueue_alerts(tx, &alerts, at).await?;
+    Ok(recorded.events)
 }
 
 /// `run_command`, with the imported entries already loaded (see
@@ -80,6 +128,8 @@ pub async fn run_command_with(
     }
     apply_changes(tx, events.iter().zip(&bodies), context.entries, rollups).await?;
     super::invoices::apply(tx, events.iter().zip(&bodies)).await?;
+    let set = super::budgets::apply(tx, events.iter().zip(&bodies)).await?;
+    rollups.note_budgets_set(set);
     Ok(Executed { events, outcome })
 }
 
@@ -103,7 +153,7 @@ pub async fn append_verbatim(tx: &mut Session, events: &[Event]) -> Result<usize
         .iter()
         .map(|event| event.body().map_err(|e| StoreError::Corrupt(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut rollups = RollupSums::default();
+    let mut rollups = RollupSums::with_budgets(super::budgets::scopes(tx).await?);
     let mut positions = entry_positions(tx, &bodies).await?;
     let mut groups = insert_ranges(&bodies).into_iter().map(|range| {
         let events = events[range.clone()].iter();
@@ -113,7 +163,10 @@ pub async fn append_verbatim(tx: &mut Session, events: &[Event]) -> Result<usize
     drop(groups);
     apply_changes(tx, events.iter().zip(&bodies), HashMap::new(), &mut rollups).await?;
     super::invoices::apply(tx, events.iter().zip(&bodies)).await?;
+    let set = super::budgets::apply(tx, events.iter().zip(&bodies)).await?;
+    rollups.forget_budgets(&set);
     write_rollups(tx, rollups).await?;
+    super::budgets::recompute(tx, &set).await?;
     Ok(bodies.iter().map(|b| b.logged_count().max(1)).sum())
 }
 
@@ -136,6 +189,8 @@ pub async fn reset_chain(
     tx.execute("DELETE FROM tag_spellings", &[]).await?;
     tx.execute("DELETE FROM invoice_locks", &[]).await?;
     tx.execute("DELETE FROM invoices", &[]).await?;
+    tx.execute("DELETE FROM budget_alerts", &[]).await?;
+    tx.execute("DELETE FROM budgets", &[]).await?;
     tx.execute("DELETE FROM events", &[]).await?;
     let mut head = Head::EMPTY;
     let body = EventBody::LedgerReset(first);

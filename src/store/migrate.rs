@@ -100,6 +100,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0012_invoices.sql"),
         postgres: include_str!("../../migrations/postgres/0012_invoices.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_budgets",
+        sqlite: include_str!("../../migrations/sqlite/0013_budgets.sql"),
+        postgres: include_str!("../../migrations/postgres/0013_budgets.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

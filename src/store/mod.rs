@@ -2,6 +2,7 @@
 //! (embedded SQLite or a studio's PostgreSQL) is chosen once from the URL.
 
 mod append;
+mod budgets;
 mod columns;
 mod error;
 mod filter;
@@ -19,15 +20,18 @@ mod sqlite;
 mod unit_prices;
 pub mod url;
 mod value;
+mod webhooks;
 
 pub use columns::{RowDigest, ENTRY_COLUMNS, EVENT_COLUMNS};
 pub use error::StoreError;
 pub use filter::{Cursor, Filter, Page};
 pub use folded_keys::NameMerge;
 pub use rates::RatesImported;
-pub use rollups::{Counted, CountedRef, RollupSums};
+pub use rollups::{Counted, CountedRef, Rollup, RollupSums};
 pub use sql_store::{SqlStore, Upgraded, Writer};
 pub use url::DatabaseUrl;
+pub use budgets::StoredBudgets;
+pub use webhooks::{message_id, Attempt, Delivery, DeliveryCounts, Webhook, THRESHOLD_CROSSED};
 
 use crate::fx::DayRate;
 use crate::ledger::totals::{Grouping, SumRow};
@@ -241,6 +245,63 @@ pub trait Store: Send + Sync {
         Output = Result<std::collections::HashMap<Uuid, crate::ledger::invoice::Lock>, StoreError>,
     > + Send;
 
+    /// Every budget, by name.
+    fn budgets(
+        &self,
+    ) -> impl Future<Output = Result<Vec<crate::ledger::budget::Budget>, StoreError>> + Send;
+
+    /// A budget's figures over a period in its currency, and the
+    /// thresholds it crossed in that period.
+    fn budget_figures(
+        &self,
+        budget: &crate::ledger::budget::Budget,
+        period: &crate::ledger::budget::Period,
+    ) -> impl Future<Output = Result<(crate::ledger::budget::Figures, Vec<u32>), StoreError>> + Send;
+
+    fn add_webhook(&self, webhook: &Webhook)
+        -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every webhook, with how its deliveries stand.
+    fn webhooks(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(Webhook, DeliveryCounts)>, StoreError>> + Send;
+
+    /// Removes a webhook (and what it is still owed); false when unknown.
+    fn remove_webhook(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// A new secret; the old one signs too until `until`. False when unknown.
+    fn rotate_webhook(
+        &self,
+        id: &str,
+        secret: &str,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Owes one message to one webhook.
+    fn enqueue_webhook(
+        &self,
+        webhook: &str,
+        id: &str,
+        event_type: &str,
+        body: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Claims due deliveries until `lease_until` (see `webhooks::claim`).
+    fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Delivery>, StoreError>> + Send;
+
+    fn finish_delivery(
+        &self,
+        id: &str,
+        attempt: &Attempt,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Stored exchange rates of these currencies, or of all when `None`.
     fn rates(
         &self,
@@ -329,7 +390,11 @@ pub trait LedgerSnapshot: Send {
         after: i64,
         limit: i64,
         digest: &Arc<RowDigest>,
+        budgets: &Arc<Vec<crate::ledger::budget::BudgetScope>>,
     ) -> impl Future<Output = Result<ViewPage, StoreError>> + Send;
+
+    /// The budgets and crossed thresholds as stored, for `verify`.
+    fn stored_budgets(&mut self) -> impl Future<Output = Result<StoredBudgets, StoreError>> + Send;
 
     /// The stored cost rollups, rows without entries left out.
     fn rollups(&mut self) -> impl Future<Output = Result<RollupSums, StoreError>> + Send;

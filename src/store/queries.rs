@@ -104,7 +104,16 @@ pub async fn load_context(
             }
         }
     }
-    let keys = command.request_keys();
+    let mut keys = command.request_keys();
+    if let Command::AttachRequest {
+        entry_id,
+        request_id,
+    } = command
+    {
+        if let Some(entry) = context.entries.get(entry_id) {
+            keys.push((entry.source.clone(), request_id.clone()));
+        }
+    }
     let mut request_keys: Vec<i64> = keys.iter().map(|(_, r)| request_key(r)).collect();
     request_keys.sort_unstable();
     request_keys.dedup();
@@ -157,6 +166,13 @@ pub async fn load_context(
     }
     if let Some((series, year)) = command.numbering() {
         context.last_number = super::invoices::last_number(session, series, year).await?;
+    }
+    if command.reads_budgets() {
+        context.budgets = super::budgets::all(session)
+            .await?
+            .into_iter()
+            .map(|b| (b.key(), b))
+            .collect();
     }
     if let Command::IssueInvoice(issued) = command {
         context.changes_since =
@@ -875,6 +891,7 @@ pub async fn view_page(
     after: i64,
     limit: i64,
     digest: &Arc<RowDigest>,
+    budgets: &Arc<Vec<crate::ledger::budget::BudgetScope>>,
 ) -> Result<ViewPage, StoreError> {
     const ID: usize = column_index(ENTRY_COLUMNS, "id");
     const POSITION: usize = column_index(ENTRY_COLUMNS, "position");
@@ -885,7 +902,10 @@ pub async fn view_page(
         .query_fold(
             &sql,
             &[Value::Int(after), Value::Int(limit)],
-            ViewPage::default(),
+            ViewPage {
+                rows: Vec::new(),
+                sums: rollups::RollupSums::with_budgets(Arc::clone(budgets)),
+            },
             move |page, cells| {
                 let fingerprint = digest.cells(cells.iter().copied());
                 if let Some(counted) = rollups::CountedRef::of_cells(cells)? {

@@ -17,10 +17,12 @@ use super::error::StoreError;
 use super::filter::{Filter, Narrowed};
 use super::session::Session;
 use super::value::{CellRef, Column, Row, RowsInsert, Value};
+use crate::ledger::budget::{BudgetScope, Spend};
 use crate::ledger::tags::fold;
 use crate::ledger::totals::{Grouping, SumRow};
 use crate::ledger::{Entry, TagField};
 use hashbrown::{Equivalent, HashMap};
+use std::sync::Arc;
 
 /// A key the costs are rolled up by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,6 +32,9 @@ pub enum Rollup {
     Project,
     Deliverable,
     Model,
+    /// A budget's sums: keyed by the budget's folded name and the state of
+    /// the cost (`ledger::budget::BudgetScope::sum_key`). Not a grouping.
+    Budget,
 }
 
 impl Rollup {
@@ -48,6 +53,7 @@ impl Rollup {
             Rollup::Project => "project",
             Rollup::Deliverable => "deliverable",
             Rollup::Model => "model",
+            Rollup::Budget => "budget",
         }
     }
 
@@ -55,6 +61,11 @@ impl Rollup {
     /// is grouped by (they share their names).
     fn parse(text: &str) -> Option<Rollup> {
         Rollup::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// A stored dimension.
+    fn parse_stored(text: &str) -> Option<Rollup> {
+        Rollup::parse(text).or((text == "budget").then_some(Rollup::Budget))
     }
 
     fn of_tag(field: TagField) -> Rollup {
@@ -158,6 +169,8 @@ pub struct Counted {
     pub day: i64,
     /// `None` when the entry is unpriced.
     pub micros: Option<i64>,
+    /// Held, or spent at which tier (for budgets).
+    pub spend: Spend,
 }
 
 impl Counted {
@@ -177,6 +190,7 @@ impl Counted {
             currency: cost.currency.code().to_string(),
             day: entry.occurred_at.day(),
             micros: cost.micros,
+            spend: spend_of(entry),
         })
     }
 
@@ -190,8 +204,18 @@ impl Counted {
             currency: &self.currency,
             day: self.day,
             micros: self.micros,
+            spend: self.spend,
         }
     }
+}
+
+/// What an entry that counts is to a budget.
+fn spend_of(entry: &Entry) -> Spend {
+    Spend::of(
+        entry.status.as_str(),
+        entry.actual.is_some(),
+        entry.cost().tier.as_str(),
+    )
 }
 
 /// `Counted` borrowed from a stored view row's cells (for `verify`).
@@ -205,6 +229,7 @@ pub struct CountedRef<'a> {
     currency: &'a str,
     day: i64,
     micros: Option<i64>,
+    spend: Spend,
 }
 
 impl<'a> CountedRef<'a> {
@@ -231,6 +256,11 @@ impl<'a> CountedRef<'a> {
             currency: text("cost_currency")?.unwrap_or_default(),
             day: int("day")?,
             micros: cell("cost_micros")?.opt_int("cost_micros")?,
+            spend: Spend::of(
+                text("status")?.unwrap_or_default(),
+                cell("actual_micros")?.opt_int("actual_micros")?.is_some(),
+                text("cost_tier")?.unwrap_or_default(),
+            ),
         }))
     }
 
@@ -241,6 +271,7 @@ impl<'a> CountedRef<'a> {
             Rollup::Project => self.project,
             Rollup::Deliverable => self.deliverable,
             Rollup::Model => self.model,
+            Rollup::Budget => None,
         }
     }
 }
@@ -266,11 +297,38 @@ impl Equivalent<RollupKey> for KeyRef<'_> {
 }
 
 /// Sums per rollup row: the changes a write makes, or (in `verify`) what
-/// the entries add up to.
+/// the entries add up to. With budgets, each entry a budget counts also
+/// adds to that budget's rows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RollupSums(HashMap<RollupKey, RollupSum>);
+pub struct RollupSums {
+    rows: HashMap<RollupKey, RollupSum>,
+    budgets: Arc<Vec<BudgetScope>>,
+    /// Budgets set or removed by the writes: their sums are recomputed
+    /// whole before the transaction commits.
+    budgets_set: Vec<String>,
+}
 
 impl RollupSums {
+    /// Sums that also count the entries of these budgets.
+    pub fn with_budgets(budgets: Arc<Vec<BudgetScope>>) -> RollupSums {
+        RollupSums {
+            rows: HashMap::new(),
+            budgets,
+            budgets_set: Vec::new(),
+        }
+    }
+
+    pub fn note_budgets_set(&mut self, keys: Vec<String>) {
+        self.budgets_set.extend(keys);
+    }
+
+    pub fn take_budgets_set(&mut self) -> Vec<String> {
+        let mut keys = std::mem::take(&mut self.budgets_set);
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// Adds (`sign` 1) or takes away (`sign` -1) an entry's part.
     pub fn add(&mut self, counted: &Counted, sign: i64) {
         self.add_ref(&counted.as_ref(), sign);
@@ -287,12 +345,84 @@ impl RollupSums {
             };
             self.add_to(key, counted.micros, sign);
         }
+        self.add_to_budgets(
+            [counted.client, counted.project, counted.deliverable],
+            counted.model,
+            counted.currency,
+            counted.day,
+            counted.micros,
+            counted.spend,
+            sign,
+        );
+    }
+
+    /// Adds a counted entry's part to the sums of each budget that counts it.
+    #[allow(clippy::too_many_arguments)]
+    fn add_to_budgets(
+        &mut self,
+        tags: [Option<&str>; 3],
+        model: Option<&str>,
+        currency: &str,
+        day: i64,
+        micros: Option<i64>,
+        spend: Spend,
+        sign: i64,
+    ) {
+        if self.budgets.is_empty() {
+            return;
+        }
+        let budgets = Arc::clone(&self.budgets);
+        for scope in budgets.iter() {
+            if scope.matches(tags[0], tags[1], tags[2], model, day) {
+                let key = KeyRef {
+                    rollup: Rollup::Budget,
+                    key: Some(scope.sum_key(spend)),
+                    currency,
+                    day,
+                };
+                self.add_to(key, micros, sign);
+            }
+        }
+    }
+
+    /// The budgets (folded names) and days whose sums these changes touch.
+    pub fn budget_days(&self) -> Vec<(String, i64)> {
+        let mut touched: Vec<(String, i64)> = self
+            .rows
+            .iter()
+            .filter(|(key, sum)| key.rollup == Rollup::Budget && !sum.is_zero())
+            .filter_map(|(key, _)| {
+                let (name, _) = crate::ledger::budget::split_sum_key(key.key.as_deref()?)?;
+                Some((name.to_string(), key.day))
+            })
+            .collect();
+        touched.sort();
+        touched.dedup();
+        touched
+    }
+
+    /// Leaves out the changes to these budgets' sums (recomputed whole).
+    pub fn forget_budgets(&mut self, keys: &[String]) {
+        self.rows.retain(|key, _| {
+            key.rollup != Rollup::Budget
+                || !key
+                    .key
+                    .as_deref()
+                    .and_then(crate::ledger::budget::split_sum_key)
+                    .is_some_and(|(name, _)| keys.iter().any(|k| k == name))
+        });
+    }
+
+    /// Only the budgets' rows.
+    pub fn only_budgets(mut self) -> RollupSums {
+        self.rows.retain(|key, _| key.rollup == Rollup::Budget);
+        self
     }
 
     /// Adds the sums of `other`, row by row.
     pub fn merge(&mut self, other: RollupSums) {
-        for (key, sum) in other.0 {
-            let into = self.0.entry(key).or_default();
+        for (key, sum) in other.rows {
+            let into = self.rows.entry(key).or_default();
             into.micros += sum.micros;
             into.entries += sum.entries;
             into.unpriced += sum.unpriced;
@@ -318,6 +448,7 @@ impl RollupSums {
                 Rollup::Project => tag_keys[1].as_deref(),
                 Rollup::Deliverable => tag_keys[2].as_deref(),
                 Rollup::Model => entry.model.as_deref(),
+                Rollup::Budget => None,
             };
             let key = KeyRef {
                 rollup,
@@ -327,14 +458,27 @@ impl RollupSums {
             };
             self.add_to(key, cost.micros, 1);
         }
+        self.add_to_budgets(
+            [
+                tag_keys[0].as_deref(),
+                tag_keys[1].as_deref(),
+                tag_keys[2].as_deref(),
+            ],
+            entry.model.as_deref(),
+            cost.currency.code(),
+            entry.occurred_at.day(),
+            cost.micros,
+            spend_of(entry),
+            1,
+        );
     }
 
     /// Adds to one row's sums; its key is copied only for a new row.
     fn add_to(&mut self, key: KeyRef, micros: Option<i64>, sign: i64) {
-        let sum = match self.0.get_mut(&key) {
+        let sum = match self.rows.get_mut(&key) {
             Some(sum) => sum,
             None => self
-                .0
+                .rows
                 .entry(RollupKey {
                     rollup: key.rollup,
                     key: key.key.map(str::to_string),
@@ -364,19 +508,19 @@ impl RollupSums {
     /// The rows without entries left out (a rollup row whose entries were
     /// all voided stays in the table at zero).
     pub fn without_zeros(mut self) -> RollupSums {
-        self.0.retain(|_, sum| !sum.is_zero());
+        self.rows.retain(|_, sum| !sum.is_zero());
         self
     }
 
     /// A row whose sums differ between the two (or that only one holds).
     pub fn first_difference<'a>(&'a self, other: &'a RollupSums) -> Option<&'a RollupKey> {
         let differs = |(key, sum): (&'a RollupKey, &RollupSum), other: &RollupSums| {
-            (other.0.get(key) != Some(sum)).then_some(key)
+            (other.rows.get(key) != Some(sum)).then_some(key)
         };
-        self.0
+        self.rows
             .iter()
             .find_map(|row| differs(row, other))
-            .or_else(|| other.0.iter().find_map(|row| differs(row, self)))
+            .or_else(|| other.rows.iter().find_map(|row| differs(row, self)))
     }
 
     /// The upsert that adds these changes to the table; `None` when they
@@ -386,7 +530,7 @@ impl RollupSums {
         // pages of the table: SQLite copies every page an upsert statement
         // changes into its statement journal, once per statement.
         let mut rows: Vec<(RollupKey, RollupSum)> = self
-            .0
+            .rows
             .into_iter()
             .filter(|(_, sum)| !sum.is_zero())
             .collect();
@@ -477,13 +621,13 @@ pub async fn all(session: &mut Session) -> Result<RollupSums, StoreError> {
     let mut sums = RollupSums::default();
     for mut row in rows {
         let dimension = row.text("dimension")?;
-        let rollup = Rollup::parse(&dimension).ok_or_else(|| {
+        let rollup = Rollup::parse_stored(&dimension).ok_or_else(|| {
             StoreError::Corrupt(format!(
                 "cost_rollups holds an unknown dimension '{dimension}'"
             ))
         })?;
         let (key, sum) = read_row(rollup, row)?;
-        sums.0.insert(key, sum);
+        sums.rows.insert(key, sum);
     }
     Ok(sums.without_zeros())
 }

@@ -3,7 +3,7 @@
 //! kinds of session the ledger uses: a plain connection, a write
 //! transaction that holds the chain's lock, and a read-only snapshot.
 
-use super::append::{append_verbatim, reset_chain, run_command, run_command_with, write_rollups};
+use super::append::{append_verbatim, finish_write, reset_chain, run_command, run_command_with};
 use super::columns::RowDigest;
 use super::error::StoreError;
 use super::filter::{Filter, Page};
@@ -219,6 +219,18 @@ impl SqlStore {
     /// A transaction that holds the chain's write lock from its first statement,
     /// so reading the head and appending after it cannot interleave with
     /// another writer.
+    /// A transaction for the webhook outbox: on PostgreSQL without the
+    /// chain's lock (deliveries never wait for ledger writes, nor hold
+    /// them up); SQLite writes one transaction at a time anyway.
+    async fn delivery_transaction(&self) -> Result<Session, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.write_transaction().await,
+            Backend::Postgres(pool) => Ok(Session::PostgresTx(
+                pool.begin().await.map_err(StoreError::from_sqlx)?,
+            )),
+        }
+    }
+
     async fn write_transaction(&self) -> Result<Session, StoreError> {
         match &self.backend {
             Backend::Sqlite(pool) => {
@@ -268,7 +280,7 @@ impl LedgerWriter for Writer {
     }
 
     async fn commit(mut self) -> Result<(), StoreError> {
-        write_rollups(&mut self.tx, self.rollups).await?;
+        finish_write(&mut self.tx, self.rollups, None, None, Timestamp::now()).await?;
         self.tx.commit().await
     }
 
@@ -326,8 +338,13 @@ impl LedgerSnapshot for Snapshot {
         after: i64,
         limit: i64,
         digest: &Arc<RowDigest>,
+        budgets: &Arc<Vec<crate::ledger::budget::BudgetScope>>,
     ) -> Result<ViewPage, StoreError> {
-        queries::view_page(&mut self.session, after, limit, digest).await
+        queries::view_page(&mut self.session, after, limit, digest, budgets).await
+    }
+
+    async fn stored_budgets(&mut self) -> Result<super::StoredBudgets, StoreError> {
+        super::budgets::stored(&mut self.session).await
     }
 
     async fn rollups(&mut self) -> Result<RollupSums, StoreError> {
@@ -367,10 +384,12 @@ impl Store for SqlStore {
     type Writer = Writer;
 
     async fn writer(&self) -> Result<Writer, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let rollups = RollupSums::with_budgets(super::budgets::scopes(&mut tx).await?);
         Ok(Writer {
-            tx: self.write_transaction().await?,
+            tx,
             imported: None,
-            rollups: RollupSums::default(),
+            rollups,
         })
     }
 
@@ -586,6 +605,87 @@ impl Store for SqlStore {
         super::unit_prices::copy(&mut tx, prices).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn budgets(&self) -> Result<Vec<crate::ledger::budget::Budget>, StoreError> {
+        super::budgets::all(&mut self.connection().await?).await
+    }
+
+    async fn budget_figures(
+        &self,
+        budget: &crate::ledger::budget::Budget,
+        period: &crate::ledger::budget::Period,
+    ) -> Result<(crate::ledger::budget::Figures, Vec<u32>), StoreError> {
+        let mut session = self.connection().await?;
+        let mut rates = super::budgets::Rates::default();
+        let figures = super::budgets::figures(&mut session, &mut rates, budget, period).await?;
+        let crossed = super::budgets::recorded(&mut session, &budget.key(), period.start).await?;
+        Ok((figures, crossed))
+    }
+
+    async fn add_webhook(&self, webhook: &super::Webhook) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        super::webhooks::add(&mut tx, webhook).await?;
+        tx.commit().await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<(super::Webhook, super::DeliveryCounts)>, StoreError> {
+        super::webhooks::with_counts(&mut self.connection().await?).await
+    }
+
+    async fn remove_webhook(&self, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let removed = super::webhooks::remove(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    async fn rotate_webhook(
+        &self,
+        id: &str,
+        secret: &str,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let rotated = super::webhooks::rotate(&mut tx, id, secret, until).await?;
+        tx.commit().await?;
+        Ok(rotated)
+    }
+
+    async fn enqueue_webhook(
+        &self,
+        webhook: &str,
+        id: &str,
+        event_type: &str,
+        body: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        super::webhooks::enqueue(&mut tx, webhook, id, event_type, body, at).await?;
+        tx.commit().await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<super::Delivery>, StoreError> {
+        let mut tx = self.delivery_transaction().await?;
+        let claimed = super::webhooks::claim(&mut tx, now, lease_until, limit).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: &str,
+        attempt: &super::Attempt,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.delivery_transaction().await?;
+        super::webhooks::finish(&mut tx, id, attempt, at).await?;
+        tx.commit().await
     }
 
     async fn rates(&self, currencies: Option<&[Currency]>) -> Result<Vec<DayRate>, StoreError> {

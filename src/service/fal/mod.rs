@@ -68,6 +68,7 @@ pub async fn log_started<S: Store>(
             estimate: None,
             actual: None,
             check_large: false,
+            hold: false,
         },
     )
     .await
