@@ -22,7 +22,7 @@ use crate::service::provider::{self, Answer, Provider};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::{stream, StreamExt};
 
 /// The largest request body forwarded.
@@ -76,20 +76,40 @@ pub async fn forward(
     let body = axum::body::to_bytes(request.into_body(), BODY_LIMIT)
         .await
         .map_err(|_| ApiError::too_large(BODY_LIMIT))?;
-    let answer = state
+    // Under a hard budget the run's estimate is held before fal is called,
+    // and a run the budget cannot hold is refused without calling fal.
+    let held = match provider::hold(&*state.store, &state.catalog, &call, &body, tags.clone())
+        .await
+    {
+        Ok(held) => held,
+        Err(e) => return Ok(refused(&provider, &e)),
+    };
+    if held.is_some() {
+        state.changes.written();
+    }
+    let sent = state
         .fal
         .request(method, &target)?
         .headers(outgoing)
         .body(body.clone())
         .send()
-        .await
-        .map_err(|e| {
-            ApiError::new(
+        .await;
+    let answer = match sent {
+        Ok(answer) => answer,
+        Err(e) => {
+            if let Some(held) = held {
+                if let Err(e) = provider::release(&*state.store, held).await {
+                    eprintln!("gencost: fal proxy: cannot release hold {held}: {e}");
+                }
+                state.changes.written();
+            }
+            return Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "upstream",
                 format!("fal.ai could not be reached: {}", e.without_url()),
-            )
-        })?;
+            ));
+        }
+    };
     let status = answer.status().as_u16();
     let headers = answer.headers().clone();
     let mut relayed: stream::BoxStream<'static, Result<Bytes, reqwest::Error>> =
@@ -110,7 +130,13 @@ pub async fn forward(
             body: read.as_deref(),
         },
     );
-    match provider::record(&*state.store, &state.catalog, outcome, &body, tags).await {
+    let recorded = match held {
+        Some(held) => provider::after_hold(&*state.store, &state.catalog, held, Some(outcome))
+            .await
+            .map(|_| true),
+        None => provider::record(&*state.store, &state.catalog, outcome, &body, tags).await,
+    };
+    match recorded {
         Ok(true) => state.changes.written(),
         Ok(false) => {}
         Err(e) => eprintln!("gencost: fal proxy: {e}"),
@@ -126,6 +152,25 @@ pub async fn forward(
     response
         .body(Body::from_stream(relayed))
         .map_err(|e| ApiError::from(Error::Io(format!("cannot relay fal's answer: {e}"))))
+}
+
+/// The provider's own refusal of a run no hard budget can hold (and of a
+/// run whose budget cannot be checked: the ledger could not be written).
+fn refused(provider: &impl Provider, e: &Error) -> Response {
+    let (status, body) = match e {
+        Error::Store(crate::store::StoreError::Refused(
+            crate::ledger::LedgerError::BudgetExceeded(_),
+        )) => provider.refusal(&e.to_string()),
+        other => (
+            503,
+            serde_json::json!({
+                "detail": format!("gencost could not check this run against its hard budget, so it was not started: {other}")
+            }),
+        ),
+    };
+    let mut response = axum::Json(body).into_response();
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::PAYMENT_REQUIRED);
+    response
 }
 
 /// Reads the start of an answer, up to `ANSWER_READ_LIMIT`; returns it

@@ -154,6 +154,8 @@ pub async fn set<S: Store>(store: &S, input: BudgetInput, expect: BudgetWrite) -
         }
         _ => {}
     }
+    // A change keeps the name's first spelling (the path may fold it).
+    let name = existing.as_ref().map_or(name, |b| b.name.clone());
     let budget = merged(store, name, existing, input).await?;
     let executed = store
         .execute(

@@ -7,7 +7,8 @@
 
 use super::fal::{self as runs, RunReport, RunStarted, UnitPrices};
 use crate::error::{Error, Result};
-use crate::ledger::{Status, Tags};
+use crate::ledger::{Command, Status, Tags};
+use crate::timestamp::Timestamp;
 use crate::pricing::Catalog;
 use crate::store::Store;
 use reqwest::Url;
@@ -87,6 +88,143 @@ pub trait Provider: Send + Sync {
     /// logged, how they settle, and which failures are charged (the report
     /// of a failed run says whether the provider billed it).
     fn outcome(&self, call: Call, answer: &Answer) -> Outcome;
+    /// The answer that refuses a run a hard budget cannot hold, in the
+    /// provider's own error shape: (status, JSON body).
+    fn refusal(&self, message: &str) -> (u16, serde_json::Value);
+}
+
+/// The endpoint a call starts a run of, if it starts one.
+fn run_endpoint(call: &Call) -> Option<&str> {
+    match call {
+        Call::Submit { endpoint } | Call::Run { endpoint } | Call::Stream { endpoint } => {
+            Some(endpoint)
+        }
+        _ => None,
+    }
+}
+
+/// Holds a run's estimate before the provider is called, when a hard
+/// budget counts it: logged pending with no request id yet, in the
+/// transaction that checks the budget. Returns the held entry, or `None`
+/// when no hard budget counts the run (it is then logged after the call,
+/// as always). A refusal is `LedgerError::BudgetExceeded`.
+pub async fn hold<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    call: &Call,
+    input: &[u8],
+    tags: Tags,
+) -> Result<Option<uuid::Uuid>> {
+    let Some(endpoint) = run_endpoint(call) else {
+        return Ok(None);
+    };
+    let tags = super::active_tags::for_log(tags)?;
+    // A ledger that cannot be read never costs the caller the run: it is
+    // relayed (and logged after, when the ledger is back) as without budgets.
+    match hard_budget_counts(store, &tags, endpoint).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(None),
+        Err(e) => {
+            eprintln!("gencost: proxy: the budgets cannot be read, the run goes ahead unheld: {e}");
+            return Ok(None);
+        }
+    }
+    let logged = runs::log_started(
+        store,
+        catalog,
+        RunStarted {
+            endpoint: endpoint.to_string(),
+            input: input.to_vec(),
+            tags,
+            request_id: None,
+            hold: true,
+        },
+    )
+    .await?;
+    Ok(Some(logged.id))
+}
+
+/// Whether a hard budget counts a run with these tags of this model today.
+async fn hard_budget_counts<S: Store>(store: &S, tags: &Tags, model: &str) -> Result<bool> {
+    use crate::ledger::tags::fold;
+    let folded = |t: &Option<String>| t.as_deref().map(fold);
+    let (client, project, deliverable) = (
+        folded(&tags.client),
+        folded(&tags.project),
+        folded(&tags.deliverable),
+    );
+    let today = crate::timestamp::today();
+    Ok(store.budgets().await?.iter().any(|budget| {
+        budget.hard
+            && crate::ledger::budget::BudgetScope::of(budget).matches(
+                client.as_deref(),
+                project.as_deref(),
+                deliverable.as_deref(),
+                Some(model),
+                today,
+            )
+    }))
+}
+
+/// Carries out what the provider answered for a held run: its request id
+/// attached, its result settled, or the hold released (an uncharged
+/// failure) when the provider refused the run or could not be reached.
+pub async fn after_hold<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    held: uuid::Uuid,
+    outcome: Option<Outcome>,
+) -> Result<()> {
+    let attach = |request_id: String| Command::AttachRequest {
+        entry_id: held,
+        request_id,
+    };
+    match outcome {
+        Some(Outcome::Started {
+            request_id: Some(request_id),
+            ..
+        }) => {
+            if let Err(e) = store.execute(attach(request_id), Timestamp::now()).await {
+                release(store, held).await?;
+                return Err(e.into());
+            }
+            Ok(())
+        }
+        Some(Outcome::Finished {
+            request_id, report, ..
+        }) => {
+            if let Some(request_id) = request_id {
+                store.execute(attach(request_id), Timestamp::now()).await?;
+            }
+            let entry = store
+                .entry(held)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("no entry with id {held}")))?;
+            let prices = UnitPrices::load(store, catalog).await?;
+            runs::settle_entry(store, &prices, &entry, report).await?;
+            Ok(())
+        }
+        // The run may have started without naming itself: the hold stays
+        // (reconcile reports holds that stay open).
+        Some(Outcome::Unreadable(why)) => Err(Error::Io(why)),
+        _ => release(store, held).await,
+    }
+}
+
+/// Releases a hold whose run never started: an uncharged failure.
+pub async fn release<S: Store>(store: &S, held: uuid::Uuid) -> Result<()> {
+    let settled = crate::ledger::RunSettled {
+        entry_id: held,
+        status: Some(Status::Failed),
+        duration_ms: None,
+        billing: None,
+        micros: None,
+        currency: None,
+    };
+    store
+        .execute(Command::Settle(settled), Timestamp::now())
+        .await?;
+    Ok(())
 }
 
 /// Carries an outcome out in the ledger; `input` is the request's body (the
@@ -103,6 +241,7 @@ pub async fn record<S: Store>(
         input: input.to_vec(),
         tags: tags.clone(),
         request_id,
+        hold: false,
     };
     match outcome {
         Outcome::Nothing => Ok(false),

@@ -15,8 +15,16 @@ use std::time::Duration;
 use utoipa::ToSchema;
 
 /// How long a claimed delivery is left to its sender before another may
-/// send it (a sender killed mid-delivery).
-pub const LEASE: Duration = Duration::from_secs(30);
+/// send it (a sender killed mid-delivery): 30 s, or
+/// `GENCOST_WEBHOOK_LEASE_SECONDS` (tests shorten it).
+pub fn lease() -> Duration {
+    let seconds = std::env::var("GENCOST_WEBHOOK_LEASE_SECONDS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(30);
+    Duration::from_secs(seconds)
+}
 
 /// How long a delivery is retried before it is given up.
 pub const RETRY_FOR: Duration = Duration::from_secs(24 * 3600);
@@ -282,7 +290,7 @@ pub async fn deliver_due<S: Store>(store: &S) -> Result<Delivered> {
     loop {
         let now = Timestamp::now();
         let claimed = store
-            .claim_deliveries(now, now.plus(LEASE), CLAIM_BATCH)
+            .claim_deliveries(now, now.plus(lease()), CLAIM_BATCH)
             .await?;
         if claimed.is_empty() {
             return Ok(done);

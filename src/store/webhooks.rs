@@ -261,7 +261,7 @@ pub async fn claim(
          WHERE id IN (SELECT id FROM webhook_deliveries \
              WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
              AND (claimed_until IS NULL OR claimed_until < $2) \
-             ORDER BY next_attempt_at LIMIT $3{skip_locked}) \
+             ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
          AND delivered_at IS NULL AND failed_at IS NULL \
          AND (claimed_until IS NULL OR claimed_until < $2) \
          RETURNING id, webhook, event_type, body, attempts, created_at"

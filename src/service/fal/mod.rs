@@ -40,6 +40,9 @@ pub struct RunStarted {
     /// fill the rest.
     pub tags: Tags,
     pub request_id: Option<String>,
+    /// Logged before the run is started, under a hard budget: refused if
+    /// it would take the budget over.
+    pub hold: bool,
 }
 
 /// Logs a run at its catalog estimate, pending until fal says how it
@@ -68,7 +71,7 @@ pub async fn log_started<S: Store>(
             estimate: None,
             actual: None,
             check_large: false,
-            hold: false,
+            hold: run.hold,
         },
     )
     .await

@@ -35,6 +35,12 @@ impl Provider for Fal {
         is_success(status) && matches!(call, Call::Submit { .. } | Call::Status { .. })
     }
 
+    /// fal's error shape, `{"detail": "..."}`, with 402 (payment required):
+    /// what fal itself answers an account that cannot pay for a run.
+    fn refusal(&self, message: &str) -> (u16, serde_json::Value) {
+        (402, serde_json::json!({ "detail": message }))
+    }
+
     fn outcome(&self, call: Call, answer: &Answer) -> Outcome {
         let header = |name: &str| (answer.header)(name).map(str::to_string);
         let billed = || {
