@@ -38,10 +38,10 @@ fn db_info_names_backend_schema_and_counts() {
         fill(&ledger);
         let info = ledger.json(&["db", "info", "--json"]);
         assert_eq!(info["backend"], ledger.backend);
-        assert_eq!(info["schema_version"], 12);
+        assert_eq!(info["schema_version"], 13);
         assert_eq!(info["events"], 14);
         assert_eq!(info["entries"], 12);
-        assert!(ledger.ok(&["db", "info"]).contains("schema version  12"));
+        assert!(ledger.ok(&["db", "info"]).contains("schema version  13"));
     }
 }
 
@@ -277,8 +277,10 @@ fn schema(url: &str) -> Vec<String> {
 }
 
 /// Takes a ledger back from schema 11's folded keys (and schema 12's
-/// invoice tables) to schema 10.
-const UNDO_FOLDED_KEYS: &str = "DROP TABLE invoice_locks; DROP TABLE invoices; \
+/// invoice tables, schema 13's budget tables) to schema 10.
+const UNDO_FOLDED_KEYS: &str = "DROP TABLE webhook_deliveries; DROP TABLE webhooks; \
+     DROP TABLE budget_alerts; DROP TABLE budgets; \
+     DROP TABLE invoice_locks; DROP TABLE invoices; \
      ALTER TABLE entries DROP COLUMN client_key; \
      ALTER TABLE entries DROP COLUMN project_key; \
      ALTER TABLE entries DROP COLUMN deliverable_key; \
@@ -320,7 +322,7 @@ fn the_upgrade_to_folded_keys_merges_names_that_fold_equal() {
         );
         assert!(!plan.contains("Örebro"), "{plan}");
         ledger.ok(&["db", "migrate"]);
-        assert_eq!(schema_version(&ledger), "12");
+        assert_eq!(schema_version(&ledger), "13");
         let verified = ledger.run(&["verify"]);
         assert_eq!(verified.code, 0, "[{}] {}", ledger.backend, verified.stdout);
         for spelled in ["strasse", "STRASSE", "Straße", "straße"] {
@@ -537,7 +539,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr
-                .contains("schema is version 2 and this gencost needs version 12")
+                .contains("schema is version 2 and this gencost needs version 13")
                 && run.stderr.contains("gencost db migrate"),
             "{args:?}: {}",
             run.stderr
@@ -548,7 +550,7 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
 
     let plan = ledger.ok(&["db", "migrate", "--dry-run"]);
     assert!(
-        plan.contains("schema 2 -> 12")
+        plan.contains("schema 2 -> 13")
             && plan
                 .contains("0003_entries_by_seq, 0004_charged, 0005_batches, 0006_grouping_costs"),
         "{plan}"
@@ -559,11 +561,11 @@ fn a_shared_postgres_ledger_is_upgraded_only_by_db_migrate() {
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert!(done.stderr.contains("may take about"), "{}", done.stderr);
     assert!(
-        done.stdout.contains("upgraded to schema 12"),
+        done.stdout.contains("upgraded to schema 13"),
         "{}",
         done.stdout
     );
-    assert_eq!(schema_version(&ledger), "12");
+    assert_eq!(schema_version(&ledger), "13");
     ledger.ok(&["log", "--model", "m", "--cost", "1"]);
     assert!(ledger.ok(&["verify"]).starts_with("ok"));
     assert!(ledger.ok(&["db", "migrate"]).contains("nothing to do"));
@@ -577,11 +579,11 @@ fn a_private_sqlite_ledger_upgrades_on_open_after_a_backup() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("upgraded this ledger from schema 2 to 12"),
+            .contains("upgraded this ledger from schema 2 to 13"),
         "{}",
         run.stderr
     );
-    assert_eq!(schema_version(&ledger), "12");
+    assert_eq!(schema_version(&ledger), "13");
     let backup = run
         .stderr
         .split("the file as it was is at ")
@@ -668,7 +670,7 @@ fn a_dry_run_of_db_migrate_changes_nothing_and_a_migrate_of_sqlite_keeps_a_copy(
         )[0][0],
         "2"
     );
-    assert_eq!(schema_version(&ledger), "12");
+    assert_eq!(schema_version(&ledger), "13");
 }
 
 /// A ledger of schema 7 with entries gets its cost rollups filled by the
@@ -748,7 +750,7 @@ fn the_upgrade_to_cost_rollups_sums_the_entries_already_there() {
             "[{}] {}{}",
             ledger.backend, upgraded.stdout, upgraded.stderr
         );
-        assert_eq!(schema_version(&ledger), "12");
+        assert_eq!(schema_version(&ledger), "13");
         let after = totals("2000-01-01T00:00:00Z");
         assert_eq!(before, after, "[{}]", ledger.backend);
         let groups = |i: usize| after[i].as_array().unwrap().len();

@@ -62,13 +62,14 @@ impl BudgetBody {
     }
 }
 
-/// A budget made or changed, and the thresholds it already crosses.
+/// A budget made or changed, and the thresholds its figures crossed by
+/// this change (recorded as alerts).
 #[derive(Serialize, ToSchema)]
 pub struct BudgetSetJson {
     #[serde(flatten)]
     pub budget: BudgetJson,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub alerts: Vec<AlertJson>,
+    pub triggered: Vec<AlertJson>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -164,6 +165,6 @@ pub struct CoveringQuery {
 fn answer(set: service::BudgetSet) -> BudgetSetJson {
     BudgetSetJson {
         budget: set.budget,
-        alerts: set.alerts.iter().map(AlertJson::of).collect(),
+        triggered: set.alerts.iter().map(AlertJson::of).collect(),
     }
 }
