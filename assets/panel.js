@@ -633,6 +633,111 @@ function setupInvoice() {
 
 const POOL_LABELS = { amount: "Amount", description: "What", period: "Month", projects: "Projects", split: "Split" };
 
+// The budgets dialog: every budget with its figures, and a form that makes
+// one or changes the one picked from the list.
+const BUDGET_LABELS = { name: "Name", amount: "Amount", currency: "Currency", client: "Client",
+  project: "Project", resets: "Starts again", alerts: "Alerts at" };
+
+function setupBudgets() {
+  const d = $("budgets-dialog");
+  for (const b of d.querySelectorAll("button.close")) b.addEventListener("click", () => d.close());
+  let editing = null;
+  const fill = (b) => {
+    editing = b ? b.name : null;
+    $("budget-form-title").textContent = b ? `Change ${b.name}` : "New budget";
+    $("budget-name").value = b ? b.name : "";
+    $("budget-name").readOnly = Boolean(b);
+    $("budget-amount").value = b ? b.amount : "";
+    $("budget-currency").value = b ? b.currency : state.currency;
+    $("budget-client").value = b ? (b.client || "") : $("client").value;
+    $("budget-project").value = b ? (b.project || "") : $("project").value;
+    $("budget-resets").value = b ? b.resets : "month";
+    $("budget-alerts").value = b ? b.alerts.join(", ") : "50, 80, 100";
+    $("budget-hard").checked = b ? b.hard : false;
+    status("budget-status", "");
+  };
+  const list = async () => {
+    const { budgets } = await api("GET", "/budgets");
+    $("budget-empty").hidden = budgets.length > 0;
+    $("budget-list").replaceChildren(...budgets.map((b) => {
+      const li = document.createElement("li");
+      li.className = b.state;
+      const name = document.createElement("strong");
+      name.textContent = b.name;
+      const scope = [b.client, b.project].filter(Boolean).join(" / ") || "every cost";
+      const what = document.createElement("span");
+      what.textContent = `${b.amount} ${b.currency} per ${b.resets === "never" ? "budget" : b.resets}, ${scope}${b.hard ? ", hard" : ""}`;
+      const change = document.createElement("button");
+      change.type = "button";
+      change.textContent = "Change";
+      change.addEventListener("click", () => fill(b));
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "Remove";
+      remove.addEventListener("click", async () => {
+        try {
+          await api("DELETE", `/budgets/${encodeURIComponent(b.name)}`);
+          if (editing === b.name) fill(null);
+          await list();
+          refresh();
+        } catch (e) {
+          status("budget-status", e.message);
+        }
+      });
+      const figures = document.createElement("span");
+      figures.className = "figures";
+      figures.textContent = `${b.period.label}: spent ${b.spent}, held ${b.held}, remaining ${b.remaining} (${b.percent} %)` +
+        (b.unpriced ? `, ${b.unpriced} unpriced` : "");
+      li.append(name, what, change, remove, figures);
+      return li;
+    }));
+  };
+  const open = async () => {
+    fill(null);
+    try {
+      await list();
+    } catch (e) {
+      status("budget-status", e.message);
+    }
+    d.showModal();
+  };
+  $("open-budgets").addEventListener("click", open);
+  $("summary").addEventListener("click", (event) => {
+    if (event.target.closest("button.open-budgets")) open();
+  });
+  $("budget-new").addEventListener("click", () => fill(null));
+  $("budget-save").addEventListener("click", async () => {
+    status("budget-status", "");
+    const alerts = $("budget-alerts").value.split(",").map((t) => t.trim().replace(/%$/, "")).filter(Boolean);
+    if (alerts.some((t) => !/^[0-9]+$/.test(t))) {
+      status("budget-status", "Alerts at: whole percentages separated by commas, e.g. 50, 80, 100");
+      return;
+    }
+    const body = {
+      amount: $("budget-amount").value.trim(),
+      currency: $("budget-currency").value,
+      client: $("budget-client").value.trim(),
+      project: $("budget-project").value.trim(),
+      resets: $("budget-resets").value,
+      alerts: alerts.map(Number),
+      hard: $("budget-hard").checked,
+    };
+    try {
+      if (editing) {
+        await api("PUT", `/budgets/${encodeURIComponent(editing)}`, body);
+      } else {
+        await api("POST", "/budgets", { name: $("budget-name").value.trim(), ...body });
+      }
+      status("action-status", `Budget ${editing || $("budget-name").value.trim()} saved.`);
+      fill(null);
+      await list();
+      refresh();
+    } catch (e) {
+      status("budget-status", inWords(e.message, BUDGET_LABELS));
+    }
+  });
+}
+
 // The history's rows open in place; their actions (confirm the actual,
 // void, undo a void) each ask once and are events in the chain.
 function setupHistory() {
@@ -849,6 +954,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setupImport();
   setupPool();
   setupInvoice();
+  setupBudgets();
   setupReset();
   refresh();
   listen();

@@ -910,3 +910,89 @@ async fn a_producer_invoices_a_client_and_its_entries_show_locked() {
     })
     .await;
 }
+
+/// The budget of the active client under the running total: its figures,
+/// amber from its first alert and red at 100 %, live as runs are logged;
+/// the budgets dialog makes and changes one.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_active_clients_budget_burns_under_the_total_and_is_edited_in_a_dialog() {
+    let ledger = TestLedger::sqlite();
+    ledger.ok(&["use", "--client", "Örebro Film"]);
+    ledger.ok(&[
+        "budget", "set", "Örebro Q4", "--amount", "10", "--currency", "USD", "--client",
+        "örebro film", "--hard",
+    ]);
+    ledger.ok(&["budget", "set", "Studio", "--amount", "1000", "--currency", "USD"]);
+    let server = Server::start(&ledger, &[]);
+    let api = server.api("");
+    with_panel(&server, move |panel| async move {
+        let figures = panel
+            .text_until(".budget .budget-figures", |t| t.contains("remaining"))
+            .await;
+        assert!(figures.contains("remaining $10.00"), "{figures}");
+        assert!(panel.text(".budget .budget-name").await.contains("Örebro Q4"));
+        assert_eq!(panel.text(".budget button.open-budgets").await, "+1 more");
+        let state = |panel: std::sync::Arc<Panel>| async move {
+            panel
+                .js("return document.querySelector('.budget').className")
+                .await
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(state(panel.clone()).await, "budget ok");
+        let logged = post(
+            &api,
+            "/entries",
+            json!({"model": "studio/grade", "client": "Örebro Film",
+                   "cost": {"amount": "6", "currency": "USD"}, "status": "pending"}),
+        )
+        .await;
+        assert_eq!(logged.status(), 201);
+        let body: Value = logged.json().await.unwrap();
+        assert_eq!(body["alerts"][0]["threshold"], 50, "{body}");
+        let figures = panel
+            .text_until(".budget .budget-figures", |t| t.contains("held $6.00"))
+            .await;
+        assert!(figures.contains("remaining $4.00 (60 %)"), "{figures}");
+        assert_eq!(state(panel.clone()).await, "budget warning");
+        panel.shot("budget-warning").await;
+        // Over: a finished run is recorded whatever the budget says.
+        post(
+            &api,
+            "/entries",
+            json!({"model": "studio/grade", "client": "Örebro Film",
+                   "cost": {"amount": "5", "currency": "USD"}}),
+        )
+        .await;
+        panel
+            .text_until(".budget .budget-figures", |t| t.contains("remaining -$1.00"))
+            .await;
+        assert_eq!(state(panel.clone()).await, "budget over");
+        panel.shot("budget-over").await;
+        panel.assert_accessible("a budget over").await;
+
+        // The dialog lists both; a new budget is made from the form.
+        panel.click("#open-budgets").await;
+        let listed = panel
+            .text_until("#budget-list", |t| t.contains("Studio"))
+            .await;
+        assert!(listed.contains("Örebro Q4") && listed.contains("110 %"), "{listed}");
+        panel.type_into("#budget-name", "Spot").await;
+        panel.type_into("#budget-amount", "ten").await;
+        panel.click("#budget-save").await;
+        let refused = panel.text_until("#budget-status", |t| !t.is_empty()).await;
+        assert!(refused.contains("Amount"), "{refused}");
+        panel.type_into("#budget-amount", "250").await;
+        panel.type_into("#budget-client", "").await;
+        panel.click("#budget-save").await;
+        panel.text_until("#budget-list", |t| t.contains("Spot")).await;
+        panel.shot("budgets-dialog").await;
+        panel.assert_accessible("the budgets dialog").await;
+        panel.assert_no_console_errors(&["400"]).await;
+    })
+    .await;
+    let made = ledger.json(&["budget", "show", "Spot", "--json"]);
+    assert_eq!(made["amount"], "250");
+    assert_eq!(made["client"], Value::Null);
+}

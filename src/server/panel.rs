@@ -286,6 +286,46 @@ struct Summary {
     left_out: i64,
     project: Option<String>,
     chips: Vec<Chip>,
+    /// The most used budget counting the active client and project, and
+    /// how many more count them.
+    budget: Option<BudgetLine>,
+    more_budgets: usize,
+}
+
+/// A budget under the running total.
+struct BudgetLine {
+    name: String,
+    amount: Shown,
+    spent: Shown,
+    held: Shown,
+    remaining: Shown,
+    percent: i64,
+    /// ok, warning or over.
+    state: String,
+    period: String,
+    unpriced: i64,
+}
+
+impl BudgetLine {
+    fn of(b: &crate::service::budget::BudgetJson) -> Option<BudgetLine> {
+        let currency: Currency = b.currency.parse().ok()?;
+        let shown = |text: &str| {
+            crate::money::parse_amount(text)
+                .ok()
+                .map(|m| Shown::total(m, currency))
+        };
+        Some(BudgetLine {
+            name: b.name.clone(),
+            amount: shown(&b.amount)?,
+            spent: shown(&b.spent)?,
+            held: shown(&b.held)?,
+            remaining: shown(&b.remaining)?,
+            percent: b.percent,
+            state: b.state.clone(),
+            period: b.period.label.clone(),
+            unpriced: b.unpriced,
+        })
+    }
 }
 
 /// The project filter of a panel request, from `project`.
@@ -337,7 +377,16 @@ async fn summary(
             })
         })
         .collect();
+    // The budgets counting what is being worked on: the active client, and
+    // the project shown (else the active one).
+    let active = crate::service::active_tags::active().unwrap_or_default();
+    let project = filter.project.clone().or(active.project);
+    let budgets =
+        crate::service::budget::covering(store, active.client.as_deref(), project.as_deref())
+            .await?;
     render(&Summary {
+        budget: budgets.first().and_then(BudgetLine::of),
+        more_budgets: budgets.len().saturating_sub(1),
         total: Shown::total(by_kind.total, currency),
         count: by_kind.count,
         external: kind_total(&by_kind, Kind::External).map(|m| Shown::total(m, currency)),

@@ -7,7 +7,7 @@ use super::limits;
 use crate::error::{Error, Result};
 use crate::ledger::budget::{Budget, BudgetAlert, Figures, Period, Resets, DEFAULT_ALERTS};
 use crate::ledger::tags::fold;
-use crate::ledger::{BudgetWrite, Command, Event, EventBody};
+use crate::ledger::{BudgetWrite, Command, Event, EventBody, TagField};
 use crate::money::{decimal_string, parse_amount, Currency};
 use crate::store::Store;
 use crate::timestamp::{day_label, parse_day, today, Timestamp};
@@ -239,6 +239,18 @@ async fn merged<S: Store>(
         had.and_then(|b| b.deliverable.as_ref()),
     )?;
     let model = scope("model", &input.model, had.and_then(|b| b.model.as_ref()))?;
+    // Tags take the spelling the ledger knows them by, as logged entries do.
+    let spelled = |field, tag: Option<String>| async move {
+        match tag {
+            Some(name) => Ok::<_, Error>(Some(
+                store.tag_spelling(field, &name).await?.unwrap_or(name),
+            )),
+            None => Ok(None),
+        }
+    };
+    let client = spelled(TagField::Client, client).await?;
+    let project = spelled(TagField::Project, project).await?;
+    let deliverable = spelled(TagField::Deliverable, deliverable).await?;
     let resets: Resets = match (&input.resets, had) {
         (Some(text), _) => text
             .trim()
@@ -436,6 +448,19 @@ pub async fn covering<S: Store>(
             out.push(view(store, &budget).await?);
         }
     }
-    out.sort_by(|a, b| b.percent.cmp(&a.percent).then(a.name.cmp(&b.name)));
+    // Most used first; between equals, the one made for this work (a
+    // client's or project's) before a budget of everything.
+    let narrowness = |b: &BudgetJson| {
+        [&b.client, &b.project, &b.deliverable, &b.model]
+            .iter()
+            .filter(|v| v.is_some())
+            .count()
+    };
+    out.sort_by(|a, b| {
+        b.percent
+            .cmp(&a.percent)
+            .then(narrowness(b).cmp(&narrowness(a)))
+            .then(a.name.cmp(&b.name))
+    });
     Ok(out)
 }
