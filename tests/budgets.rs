@@ -310,6 +310,19 @@ async fn thresholds_alert_once_per_period_and_are_delivered_signed() {
         assert_ne!(new_secret, secret);
         assert!(ledger.ok(&["verify"]).starts_with("ok"));
 
+        // `db copy` carries budgets (events) and webhooks with their secrets.
+        let copy = format!("sqlite://{}", ledger.dir.path().join("copy.db").display());
+        ledger.ok(&["db", "copy", "--from", &ledger.url, "--to", &copy]);
+        let copied = common::run_with(&copy, &ledger.config_dir(), ledger.dir.path(),
+                                      &["budget", "show", "Spot", "--json"]);
+        let copied: Value = serde_json::from_str(&copied.stdout).unwrap_or_else(|_| panic!("{}", copied.stderr));
+        assert_eq!(copied["crossed"], json!([50, 80, 100]));
+        assert_eq!(copied["spent"], shown["spent"]);
+        let hooks = common::run_with(&copy, &ledger.config_dir(), ledger.dir.path(), &["webhook", "list", "--json"]);
+        assert!(hooks.stdout.contains(added["id"].as_str().unwrap()), "{}", hooks.stdout);
+        let verified = common::run_with(&copy, &ledger.config_dir(), ledger.dir.path(), &["verify"]);
+        assert_eq!(verified.code, 0, "{}", verified.stdout);
+
         // Only http(s); plain http beyond this machine is warned about.
         let run = ledger.run(&["webhook", "add", "ftp://example.com/x"]);
         assert_eq!(run.code, 2);
@@ -504,6 +517,22 @@ async fn the_proxy_holds_before_calling_fal_and_refuses_what_the_budget_cannot_h
         let shown = ledger.json(&["budget", "show", "Spot", "--json"]);
         assert_eq!(shown["held"], "0.1", "{shown}");
         assert!(ledger.ok(&["verify"]).starts_with("ok"));
+
+        // A hold that stays open is reported by reconcile, never dropped.
+        let two_days_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(2))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let old = log(&ledger, &["--project", "Spot", "--cost", "0.01", "--currency", "USD",
+                                 "--status", "pending", "--at", &two_days_ago]);
+        let run = ledger.run_env(&["reconcile", "--json", "--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
+        let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.stderr));
+        let reported: Vec<&str> = report["old_holds"].as_array().unwrap().iter()
+            .map(|h| h["id"].as_str().unwrap()).collect();
+        assert_eq!(reported, vec![old.as_str()], "{report}");
+        let run = ledger.run_env(&["reconcile", "--json", "--fal-upstream", &fal.url, "--holds-older-than", "72"],
+                                 &[("FAL_KEY", KEY)]);
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(report["old_holds"], json!([]));
     }
 }
 

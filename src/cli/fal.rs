@@ -76,6 +76,9 @@ pub struct ReconcileArgs {
     /// Results fetched at once
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
+    /// Report runs still pending (holds) logged more than this many hours ago
+    #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..))]
+    holds_older_than: u32,
     #[command(flatten)]
     upstream: UpstreamArgs,
     /// Print JSON instead of text
@@ -121,8 +124,25 @@ pub async fn reconcile(
     let summary = reconcile_runs(store, catalog, &api, options, &progress).await;
     bar.finish_and_clear();
     let summary = summary?;
+    let cutoff = crate::timestamp::Timestamp(
+        crate::timestamp::Timestamp::now().0 - i64::from(args.holds_older_than) * 3_600_000_000,
+    );
+    let holds = crate::store::Store::open_holds(store, cutoff, 1000).await?;
     if args.json {
-        return write_json(out, &summary);
+        let mut json = serde_json::to_value(&summary)
+            .map_err(|e| crate::error::Error::Io(e.to_string()))?;
+        json["old_holds"] = serde_json::Value::Array(
+            holds
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "id": e.id, "source": e.source, "model": e.model,
+                        "occurred_at": e.occurred_at.to_string(), "request_id": e.request_id,
+                    })
+                })
+                .collect(),
+        );
+        return write_json(out, &json);
     }
     let mut text = format!(
         "{} open fal runs: {} confirmed, {} still open, {} could not be read\n",
@@ -135,6 +155,23 @@ pub async fn reconcile(
     }
     for failure in &summary.failures {
         text.push_str(&format!("  {failure}\n"));
+    }
+    if !holds.is_empty() {
+        text.push_str(&format!(
+            "{} runs still pending after {} h, their estimates held against budgets \
+             (settle them with gencost confirm, or void them):\n",
+            holds.len(),
+            args.holds_older_than
+        ));
+        for hold in &holds {
+            text.push_str(&format!(
+                "  {} {} {} {}\n",
+                hold.id,
+                hold.occurred_at,
+                hold.source,
+                hold.request_id.as_deref().unwrap_or("(no request id)")
+            ));
+        }
     }
     write_text(out, &text)?;
     Ok(if summary.failed > 0 {

@@ -239,18 +239,20 @@ async fn merged<S: Store>(
         had.and_then(|b| b.deliverable.as_ref()),
     )?;
     let model = scope("model", &input.model, had.and_then(|b| b.model.as_ref()))?;
-    // Tags take the spelling the ledger knows them by, as logged entries do.
-    let spelled = |field, tag: Option<String>| async move {
+    // A tag given now takes the spelling the ledger knows it by, as logged
+    // entries do; one kept from before stays as it was.
+    let spelled = |field, tag: Option<String>, given: bool| async move {
         match tag {
-            Some(name) => Ok::<_, Error>(Some(
+            Some(name) if given => Ok::<_, Error>(Some(
                 store.tag_spelling(field, &name).await?.unwrap_or(name),
             )),
-            None => Ok(None),
+            other => Ok(other),
         }
     };
-    let client = spelled(TagField::Client, client).await?;
-    let project = spelled(TagField::Project, project).await?;
-    let deliverable = spelled(TagField::Deliverable, deliverable).await?;
+    let client = spelled(TagField::Client, client, input.client.is_some()).await?;
+    let project = spelled(TagField::Project, project, input.project.is_some()).await?;
+    let deliverable =
+        spelled(TagField::Deliverable, deliverable, input.deliverable.is_some()).await?;
     let resets: Resets = match (&input.resets, had) {
         (Some(text), _) => text
             .trim()

@@ -54,6 +54,11 @@ pub async fn copy<A: Store, B: Store>(
     if !prices.is_empty() {
         to.copy_unit_prices(&prices).await?;
     }
+    // Webhooks and their secrets too (reference data, like prices); the
+    // deliveries still owed stay with the ledger that owes them.
+    for (webhook, _) in from.webhooks().await? {
+        to.add_webhook(&webhook).await?;
+    }
     let copied = to.info().await?;
     Ok(CopyReport {
         events: copied.events,

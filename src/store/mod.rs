@@ -245,6 +245,14 @@ pub trait Store: Send + Sync {
         Output = Result<std::collections::HashMap<Uuid, crate::ledger::invoice::Lock>, StoreError>,
     > + Send;
 
+    /// Live pending runs without a confirmed cost logged before `before`,
+    /// oldest first, at most `limit` (holds that stay open).
+    fn open_holds(
+        &self,
+        before: Timestamp,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+
     /// Every budget, by name.
     fn budgets(
         &self,

@@ -615,6 +615,22 @@ pub async fn tag_spelling(
 /// newest first, at most `limit`: one range of the `entries_model_runs`
 /// index (its predicate is repeated here word for word so both backends
 /// use it).
+/// Live pending runs without a confirmed cost, logged before `before`,
+/// oldest first, at most `limit`: holds that stay open.
+pub async fn open_holds(
+    session: &mut Session,
+    before: Timestamp,
+    limit: i64,
+) -> Result<Vec<Entry>, StoreError> {
+    let sql = format!(
+        "SELECT {ENTRY_LIST} FROM entries WHERE status = 'pending' AND is_void = 0 \
+         AND actual_micros IS NULL AND occurred_at < $1 ORDER BY occurred_at LIMIT $2"
+    );
+    session
+        .query_map(&sql, &[Value::Int(before.0), Value::Int(limit)], entry_from_row)
+        .await
+}
+
 pub async fn recent_runs(
     session: &mut Session,
     model: &str,

@@ -607,6 +607,10 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn open_holds(&self, before: Timestamp, limit: i64) -> Result<Vec<Entry>, StoreError> {
+        queries::open_holds(&mut self.connection().await?, before, limit).await
+    }
+
     async fn budgets(&self) -> Result<Vec<crate::ledger::budget::Budget>, StoreError> {
         super::budgets::all(&mut self.connection().await?).await
     }
