@@ -45,6 +45,52 @@ struct Args {
     /// through the API, for `reconcile` to settle
     #[arg(long, value_name = "N")]
     seed_open_runs: Option<usize>,
+    /// Time RUNS logs one at a time, alternating a finished run and a
+    /// pending one (a hold), for the client named here; prints each kind's
+    /// median and p99
+    #[arg(long, value_name = "CLIENT")]
+    log_timing: Option<String>,
+}
+
+async fn log_timing(http: &reqwest::Client, url: &str, client: &str, runs: usize) {
+    let (mut finished, mut pending) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        for hold in [false, true] {
+            let mut body = serde_json::json!({
+                "model": "fal-ai/flux/dev",
+                "client": client,
+                "project": format!("Project {}", i % 12),
+                "cost": {"amount": "0.000001", "currency": "USD"},
+            });
+            if hold {
+                body["status"] = "pending".into();
+            }
+            let started = Instant::now();
+            let response = http
+                .post(format!("{url}/api/v1/entries"))
+                .json(&body)
+                .send()
+                .await
+                .expect("POST");
+            assert!(response.status().is_success(), "{}", response.status());
+            let _ = response.bytes().await.expect("body");
+            let took = started.elapsed();
+            if hold {
+                pending.push(took)
+            } else {
+                finished.push(took)
+            }
+        }
+    }
+    finished.sort();
+    pending.sort();
+    println!(
+        "{runs} logs each: finished median {:.2} ms, p99 {:.2} ms; pending (held) median {:.2} ms, p99 {:.2} ms",
+        percentile(&finished, 0.5),
+        percentile(&finished, 0.99),
+        percentile(&pending, 0.5),
+        percentile(&pending, 0.99),
+    );
 }
 
 async fn fake_fal() {
@@ -203,6 +249,12 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    if let Some(client) = &args.log_timing {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        log_timing(&http, &args.url, client, args.runs).await;
+        return;
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)

@@ -47,3 +47,12 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
     WHERE delivered_at IS NULL AND failed_at IS NULL;
+-- A stamp per budget, changed (to a new random value) by every write that
+-- changes the budget's sums on days older than a week, and under the empty
+-- key by every import of exchange rates: a process keeps the converted sums
+-- of a budget's older days while its stamps stay the same. A cache key,
+-- not a figure: verify recomputes the sums themselves.
+CREATE TABLE budget_stamps (
+    budget_key TEXT NOT NULL PRIMARY KEY,
+    stamp BIGINT NOT NULL
+);

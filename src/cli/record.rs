@@ -275,6 +275,9 @@ pub async fn confirm<S: Store>(
     )
     .await
     .map_err(confirm_hint)?;
+    for alert in &confirmed.alerts {
+        eprintln!("warning: {}", alert.message());
+    }
     let (actual, replaced) = (confirmed.actual, confirmed.replaced);
     if args.json {
         return write_json(

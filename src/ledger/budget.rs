@@ -356,15 +356,35 @@ impl Figures {
     pub fn of_rows<E>(
         rows: &[SpendRow],
         to: Currency,
-        mut convert: impl FnMut(i64, Currency, i64) -> Result<i128, E>,
+        convert: impl FnMut(i64, Currency, i64) -> Result<i128, E>,
     ) -> Figures {
-        let mut picos = [0i128; 3];
-        let mut figures = Figures::default();
+        let mut sums = FigureSums::default();
+        sums.add_rows(rows, to, convert);
+        sums.figures()
+    }
+}
+
+/// Figures being added up, before the one rounding: the sums of some of a
+/// period's days (a cache of the days no write changes keeps one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FigureSums {
+    /// Billed, estimated and held, in pico-units of the budget's currency.
+    picos: [i128; 3],
+    counts: Figures,
+}
+
+impl FigureSums {
+    pub fn add_rows<E>(
+        &mut self,
+        rows: &[SpendRow],
+        to: Currency,
+        mut convert: impl FnMut(i64, Currency, i64) -> Result<i128, E>,
+    ) {
         for row in rows {
-            figures.entries += row.entries;
-            figures.unpriced += row.unpriced;
+            self.counts.entries += row.entries;
+            self.counts.unpriced += row.unpriced;
             if row.spend == Spend::Held {
-                figures.unpriced_held += row.unpriced;
+                self.counts.unpriced_held += row.unpriced;
             }
             let slot = match row.spend {
                 Spend::Billed => 0,
@@ -380,10 +400,26 @@ impl Figures {
                 convert(row.micros, row.currency, row.day)
             };
             match converted {
-                Ok(p) => picos[slot] += p,
-                Err(_) => figures.unconverted += row.entries - row.unpriced,
+                Ok(p) => self.picos[slot] += p,
+                Err(_) => self.counts.unconverted += row.entries - row.unpriced,
             }
         }
+    }
+
+    /// Both sums together.
+    pub fn plus(mut self, other: &FigureSums) -> FigureSums {
+        for (mine, theirs) in self.picos.iter_mut().zip(other.picos) {
+            *mine += theirs;
+        }
+        self.counts.entries += other.counts.entries;
+        self.counts.unpriced += other.counts.unpriced;
+        self.counts.unpriced_held += other.counts.unpriced_held;
+        self.counts.unconverted += other.counts.unconverted;
+        self
+    }
+
+    /// The figures, each rounded once, half to even, to micro-units.
+    pub fn figures(&self) -> Figures {
         let round = |p: i128| {
             i64::try_from(div_round_half_even(p, 1_000_000)).unwrap_or(if p < 0 {
                 i64::MIN
@@ -391,10 +427,12 @@ impl Figures {
                 i64::MAX
             })
         };
-        figures.billed = round(picos[0]);
-        figures.estimated = round(picos[1]);
-        figures.held = round(picos[2]);
-        figures
+        Figures {
+            billed: round(self.picos[0]),
+            estimated: round(self.picos[1]),
+            held: round(self.picos[2]),
+            ..self.counts
+        }
     }
 }
 

@@ -609,10 +609,13 @@ pub async fn resolve_entry<S: Store>(
 }
 
 /// A confirmed actual, and the earlier one it replaced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Confirmed {
     pub actual: Money,
     pub replaced: Option<Money>,
+    /// Budget thresholds the confirmed cost crossed.
+    #[serde(skip)]
+    pub alerts: Vec<crate::ledger::budget::BudgetAlert>,
 }
 
 /// Records the confirmed actual cost of an entry (by entry id, or provider
@@ -645,12 +648,24 @@ pub async fn confirm_target<S: Store>(
         };
         large::check(store, catalog, &typed).await?;
     }
-    let replaced = confirm(store, entry.id, actual).await?;
-    Ok((entry.id, Confirmed { actual, replaced }))
+    let (replaced, alerts) = confirm(store, entry.id, actual).await?;
+    Ok((
+        entry.id,
+        Confirmed {
+            actual,
+            replaced,
+            alerts,
+        },
+    ))
 }
 
 /// Records the confirmed actual cost; the estimate stays as it was.
-pub async fn confirm<S: Store>(store: &S, id: Uuid, actual: Money) -> Result<Option<Money>> {
+/// Returns the actual it replaced, and the budget thresholds it crossed.
+pub async fn confirm<S: Store>(
+    store: &S,
+    id: Uuid,
+    actual: Money,
+) -> Result<(Option<Money>, Vec<crate::ledger::budget::BudgetAlert>)> {
     limits::amount("actual", actual)?;
     // An unknown id is refused by the ledger itself, below.
     if let Some(entry) = store.entry(id).await? {
@@ -665,8 +680,9 @@ pub async fn confirm<S: Store>(store: &S, id: Uuid, actual: Money) -> Result<Opt
             Timestamp::now(),
         )
         .await?;
+    let alerts = super::budget::alerts_in(&executed.events);
     match executed.outcome {
-        Outcome::Confirmed { replaced } => Ok(replaced),
+        Outcome::Confirmed { replaced } => Ok((replaced, alerts)),
         other => Err(Error::Io(format!("unexpected outcome {other:?}"))),
     }
 }

@@ -69,6 +69,9 @@ pub async fn finish_write(
     rollups.forget_budgets(&set);
     write_rollups(tx, rollups).await?;
     super::budgets::recompute(tx, &set).await?;
+    let mut restamped = super::budgets::touched_old(&touched, at.day());
+    restamped.extend(set.iter().cloned());
+    super::budgets::restamp(tx, &restamped).await?;
     let check = super::budgets::AfterWrite {
         touched,
         set,
@@ -164,9 +167,12 @@ pub async fn append_verbatim(tx: &mut Session, events: &[Event]) -> Result<usize
     apply_changes(tx, events.iter().zip(&bodies), HashMap::new(), &mut rollups).await?;
     super::invoices::apply(tx, events.iter().zip(&bodies)).await?;
     let set = super::budgets::apply(tx, events.iter().zip(&bodies)).await?;
+    let mut restamped = super::budgets::touched_old(&rollups.budget_days(), Timestamp::now().day());
+    restamped.extend(set.iter().cloned());
     rollups.forget_budgets(&set);
     write_rollups(tx, rollups).await?;
     super::budgets::recompute(tx, &set).await?;
+    super::budgets::restamp(tx, &restamped).await?;
     Ok(bodies.iter().map(|b| b.logged_count().max(1)).sum())
 }
 
@@ -191,6 +197,13 @@ pub async fn reset_chain(
     tx.execute("DELETE FROM invoices", &[]).await?;
     tx.execute("DELETE FROM budget_alerts", &[]).await?;
     tx.execute("DELETE FROM budgets", &[]).await?;
+    // Whatever a process kept of the budgets' sums is of the old entries.
+    let keys = tx
+        .query_map("SELECT budget_key FROM budget_stamps", &[], |mut row| {
+            row.text("budget_key")
+        })
+        .await?;
+    super::budgets::restamp(tx, &keys).await?;
     tx.execute("DELETE FROM events", &[]).await?;
     let mut head = Head::EMPTY;
     let body = EventBody::LedgerReset(first);

@@ -12,7 +12,8 @@ use super::session::Session;
 use super::value::{Row, Value};
 use crate::fx::RateTable;
 use crate::ledger::budget::{
-    sum_keys_of, Budget, BudgetAlert, BudgetRefusal, BudgetScope, Figures, Period, SpendRow,
+    sum_keys_of, Budget, BudgetAlert, BudgetRefusal, BudgetScope, FigureSums, Figures, Period,
+    SpendRow,
 };
 use crate::ledger::tags::fold;
 use crate::ledger::{Event, EventBody, LedgerError};
@@ -199,7 +200,9 @@ pub async fn recompute(tx: &mut Session, keys: &[String]) -> Result<(), StoreErr
     Ok(())
 }
 
-/// A budget's sums over a period.
+/// A budget's sums over a period: those already in its currency added up
+/// by the database (one row per state), the others per day, to convert at
+/// each day's rate.
 pub async fn rows(
     session: &mut Session,
     budget: &Budget,
@@ -213,11 +216,15 @@ pub async fn rows(
         .collect();
     params.push(Value::Int(period.start));
     params.push(Value::Int(period.end));
+    params.push(Value::Text(budget.currency.code().to_string()));
     session
         .query_map(
-            "SELECT group_key, cost_currency, day, micros, entries, unpriced FROM cost_rollups \
+            "SELECT group_key, cost_currency, MIN(day) AS day, \
+             CAST(SUM(micros) AS BIGINT) AS micros, CAST(SUM(entries) AS BIGINT) AS entries, \
+             CAST(SUM(unpriced) AS BIGINT) AS unpriced FROM cost_rollups \
              WHERE dimension = 'budget' AND keyed = 1 AND group_key IN ($1, $2, $3, $4, $5) \
-             AND day >= $6 AND day < $7 AND entries <> 0",
+             AND day >= $6 AND day < $7 AND entries <> 0 \
+             GROUP BY group_key, cost_currency, CASE WHEN cost_currency = $8 THEN 0 ELSE day END",
             &params,
             |mut row| {
                 let key = row.text("group_key")?;
@@ -273,13 +280,131 @@ impl Rates {
     }
 }
 
-/// A budget's figures over a period, in its currency.
+/// A write that changes a budget's sums on a day this many days before
+/// its own changes the budget's stamp...
+const STAMPED_AFTER_DAYS: i64 = 7;
+/// ...and a process keeps the sums of the days this many days before
+/// today: a day apart, so clocks a little apart still agree.
+const KEPT_AFTER_DAYS: i64 = 8;
+
+/// The sums of a budget's older days as this process last computed them,
+/// by (budget, period start).
+struct Kept {
+    budget: Budget,
+    /// The days kept end here (exclusive).
+    end: i64,
+    /// The budget's stamp and the rates' stamp then.
+    stamps: (i64, i64),
+    sums: FigureSums,
+}
+
+static KEPT: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<(String, i64), Kept>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// A new stamp: random, so that the stamp of a transaction rolled back
+/// never comes back.
+fn new_stamp() -> i64 {
+    let bytes = *Uuid::new_v4().as_bytes();
+    i64::from_le_bytes(bytes[..8].try_into().unwrap_or_default())
+}
+
+/// Gives these budgets (the empty key: the exchange rates) a new stamp.
+pub async fn restamp(tx: &mut Session, keys: &[String]) -> Result<(), StoreError> {
+    for key in keys {
+        tx.execute(
+            "INSERT INTO budget_stamps (budget_key, stamp) VALUES ($1, $2) \
+             ON CONFLICT (budget_key) DO UPDATE SET stamp = excluded.stamp",
+            &[Value::Text(key.clone()), Value::Int(new_stamp())],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The budgets whose older days these changes touch (see `STAMPED_AFTER_DAYS`).
+pub fn touched_old(touched: &[(String, i64)], today: i64) -> Vec<String> {
+    let mut keys: Vec<String> = touched
+        .iter()
+        .filter(|(_, day)| *day < today - STAMPED_AFTER_DAYS)
+        .map(|(key, _)| key.clone())
+        .collect();
+    keys.dedup();
+    keys
+}
+
+async fn stamps(session: &mut Session, key: &str) -> Result<(i64, i64), StoreError> {
+    let rows = session
+        .query_map(
+            "SELECT budget_key, stamp FROM budget_stamps WHERE budget_key IN ($1, '')",
+            &[Value::Text(key.to_string())],
+            |mut row| Ok((row.text("budget_key")?, row.int("stamp")?)),
+        )
+        .await?;
+    let of = |k: &str| rows.iter().find(|(key, _)| key == k).map_or(0, |(_, s)| *s);
+    Ok((of(key), of("")))
+}
+
+/// A budget's figures over a period, in its currency: the older days'
+/// sums as this process kept them while their stamps stay the same, the
+/// last days read afresh.
 pub async fn figures(
     session: &mut Session,
     rates: &mut Rates,
     budget: &Budget,
     period: &Period,
 ) -> Result<Figures, StoreError> {
+    let kept_end = (crate::timestamp::today() - KEPT_AFTER_DAYS).clamp(period.start, period.end);
+    let mut sums = FigureSums::default();
+    if kept_end > period.start {
+        let key = (budget.key(), period.start);
+        let stamps = stamps(session, &key.0).await?;
+        let kept = KEPT.lock().ok().and_then(|kept| {
+            kept.get(&key)
+                .filter(|k| k.end == kept_end && k.stamps == stamps && k.budget == *budget)
+                .map(|k| k.sums)
+        });
+        sums = match kept {
+            Some(sums) => sums,
+            None => {
+                let older = Period {
+                    end: kept_end,
+                    ..period.clone()
+                };
+                let sums = sums_of(session, rates, budget, &older).await?;
+                if let Ok(mut kept) = KEPT.lock() {
+                    kept.insert(
+                        key,
+                        Kept {
+                            budget: budget.clone(),
+                            end: kept_end,
+                            stamps,
+                            sums,
+                        },
+                    );
+                }
+                sums
+            }
+        };
+    }
+    let recent = Period {
+        start: kept_end,
+        ..period.clone()
+    };
+    let recent = sums_of(session, rates, budget, &recent).await?;
+    Ok(sums.plus(&recent).figures())
+}
+
+/// The sums of a budget's rows over some days, converted into its currency.
+async fn sums_of(
+    session: &mut Session,
+    rates: &mut Rates,
+    budget: &Budget,
+    period: &Period,
+) -> Result<FigureSums, StoreError> {
+    let mut sums = FigureSums::default();
+    if period.start >= period.end {
+        return Ok(sums);
+    }
     let rows = rows(session, budget, period).await?;
     let mut currencies: Vec<Currency> = rows
         .iter()
@@ -287,17 +412,17 @@ pub async fn figures(
         .filter(|c| *c != budget.currency)
         .collect();
     if currencies.is_empty() {
-        return Ok(Figures::of_rows(&rows, budget.currency, |_, _, _| {
-            Err::<i128, ()>(())
-        }));
+        sums.add_rows(&rows, budget.currency, |_, _, _| Err::<i128, ()>(()));
+        return Ok(sums);
     }
     currencies.push(budget.currency);
     let table = rates.table(session, currencies).await?;
-    Ok(Figures::of_rows(&rows, budget.currency, |micros, from, day| {
+    sums.add_rows(&rows, budget.currency, |micros, from, day| {
         table
             .convert_picos(micros, from, budget.currency, day)
             .map(|(picos, _)| picos)
-    }))
+    });
+    Ok(sums)
 }
 
 /// What a transaction's writes did to its budgets, checked before it

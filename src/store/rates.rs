@@ -20,6 +20,8 @@ pub struct RatesImported {
 /// Upserts `rates` inside the caller's transaction; rows equal to the stored
 /// ones are left alone, so importing the same file twice changes nothing.
 pub async fn import(tx: &mut Session, rates: &[DayRate]) -> Result<RatesImported, StoreError> {
+    // Budgets' converted sums kept by any process are of the rates before.
+    super::budgets::restamp(tx, &[String::new()]).await?;
     let (Some(first), Some(last)) = (
         rates.iter().map(|r| r.day).min(),
         rates.iter().map(|r| r.day).max(),
