@@ -3,7 +3,7 @@
 # by the `seed` example:
 #  1. What budgets add to a log: `gencost serve` on a copy of the ledger
 #     with no budget, then on one with 20 (a hard one and 19 that alert,
-#     four of them counting the logged client), RUNS (default 300) logs
+#     four of them counting the logged client), LOGS (default 300) logs
 #     each, one at a time, alternating a finished run and a pending one
 #     (a hold, checked against the hard budget). The baseline is the same
 #     binary on the same ledger without budgets. Both in this script, one
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 source benches/seeded.sh
 
 ENTRIES=${ENTRIES:-1000000}
-RUNS=${RUNS:-300}
+LOGS=${LOGS:-300}
 ROUNDS=${ROUNDS:-3}
 DIR=${BENCH_DIR:-/tmp/gencost-budget-bench}
 mkdir -p "$DIR"
@@ -55,7 +55,7 @@ for round in $(seq "$ROUNDS"); do
     for ledger in none twenty; do
         start "$DIR/$ledger.db"
         printf 'round %s, %-7s ' "$round" "$ledger:"
-        "$LOAD" --url "$URL" --log-timing "Acme Beverages" --runs "$RUNS"
+        "$LOAD" --url "$URL" --log-timing "Acme Beverages" --runs "$LOGS"
         kill "$PID"; wait "$PID" 2>/dev/null || true
     done
 done

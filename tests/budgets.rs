@@ -605,3 +605,49 @@ async fn the_api_makes_changes_shows_and_removes_budgets() {
     let gone = client.get(server.api("/budgets/Acme")).send().await.unwrap();
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
+
+/// A server keeps the converted sums of a budget's older days; a write
+/// from another process to one of those days, or new exchange rates, makes
+/// it read them again.
+#[tokio::test(flavor = "multi_thread")]
+async fn older_days_kept_by_a_server_follow_writes_and_rates_from_elsewhere() {
+    for ledger in TestLedger::each() {
+        let days_ago = |n: i64| {
+            (time::OffsetDateTime::now_utc() - time::Duration::days(n))
+                .date()
+                .to_string()
+        };
+        ledger.ok(&["budget", "set", "Year", "--amount", "1000", "--currency", "EUR",
+                    "--resets", "never", "--from", &days_ago(60)]);
+        log(&ledger, &["--cost", "10", "--currency", "USD", "--at", &days_ago(40)]);
+        log(&ledger, &["--cost", "5", "--currency", "EUR", "--at", &days_ago(1)]);
+        let server = Server::start(&ledger, &[]);
+        let client = http_client(false);
+        let spent = || async {
+            let shown: Value = client.get(server.api("/budgets/Year")).send().await.unwrap().json().await.unwrap();
+            shown["spent"].as_str().unwrap().to_string()
+        };
+        let first = spent().await;
+        assert_eq!(spent().await, first, "[{}] read twice", ledger.backend);
+        let cli = ledger.json(&["budget", "show", "Year", "--json"]);
+        assert_eq!(cli["spent"], json!(first));
+        // Another process logs on an older day: the server reads it.
+        log(&ledger, &["--cost", "7", "--currency", "USD", "--at", &days_ago(30)]);
+        let after_log = spent().await;
+        let cli = ledger.json(&["budget", "show", "Year", "--json"]);
+        assert_eq!(cli["spent"], json!(after_log), "[{}]", ledger.backend);
+        assert_ne!(after_log, first);
+        // New rates for the older days: the server converts again.
+        let day = days_ago(40);
+        let rates = ledger.write_file(
+            "rates.csv",
+            format!("Date,USD,\n{day},2.0000,\n{},2.0000,\n", days_ago(30)),
+        );
+        ledger.ok(&["rates", "import", &rates]);
+        let after_rates = spent().await;
+        let cli = ledger.json(&["budget", "show", "Year", "--json"]);
+        assert_eq!(cli["spent"], json!(after_rates), "[{}]", ledger.backend);
+        assert_eq!(after_rates, "13.5", "[{}] 17 USD at 2 per euro, and 5 EUR", ledger.backend);
+        assert!(ledger.ok(&["verify"]).starts_with("ok"));
+    }
+}

@@ -304,6 +304,8 @@ struct BudgetLine {
     state: String,
     period: String,
     unpriced: i64,
+    /// The thresholds crossed this period, as `50 %, 80 %`.
+    crossed: String,
 }
 
 impl BudgetLine {
@@ -324,6 +326,12 @@ impl BudgetLine {
             state: b.state.clone(),
             period: b.period.label.clone(),
             unpriced: b.unpriced,
+            crossed: b
+                .crossed
+                .iter()
+                .map(|t| format!("{t} %"))
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 }

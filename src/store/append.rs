@@ -11,6 +11,7 @@ use super::rollups::{Counted, RollupSums};
 use super::session::Session;
 use super::value::{Column, RowsInsert, Value};
 use super::Executed;
+use crate::ledger::budget::BudgetScope;
 use crate::ledger::event::LedgerReset;
 use crate::ledger::replay::{apply_change, into_entry, Positions};
 use crate::ledger::tags::fold;
@@ -36,7 +37,9 @@ pub async fn run_command(
     at: Timestamp,
 ) -> Result<Executed, StoreError> {
     let holds = matches!(command, Command::Hold(_));
-    let mut rollups = RollupSums::with_budgets(super::budgets::scopes(tx).await?);
+    let budgets = Arc::new(super::budgets::all(tx).await?);
+    let scopes = budgets.iter().map(BudgetScope::of).collect();
+    let mut rollups = RollupSums::with_budgets(Arc::new(scopes));
     let mut executed = run_command_with(tx, command, at, None, &mut rollups).await?;
     let hold = match &executed.outcome {
         Outcome::Logged(results) if holds => results.iter().find_map(|r| match r {
@@ -46,7 +49,7 @@ pub async fn run_command(
         _ => None,
     };
     let entry = executed.events.iter().find_map(|e| e.entry_id);
-    let alerts = finish_write(tx, rollups, hold, entry, at).await?;
+    let alerts = finish_write(tx, rollups, hold, entry, at, Some(budgets)).await?;
     executed.events.extend(alerts);
     Ok(executed)
 }
@@ -63,6 +66,7 @@ pub async fn finish_write(
     hold: Option<Uuid>,
     entry: Option<Uuid>,
     at: Timestamp,
+    budgets: Option<Arc<Vec<crate::ledger::budget::Budget>>>,
 ) -> Result<Vec<Event>, StoreError> {
     let set = rollups.take_budgets_set();
     let touched = rollups.budget_days();
@@ -72,12 +76,15 @@ pub async fn finish_write(
     let mut restamped = super::budgets::touched_old(&touched, at.day());
     restamped.extend(set.iter().cloned());
     super::budgets::restamp(tx, &restamped).await?;
+    let budgets = budgets.filter(|_| set.is_empty());
     let check = super::budgets::AfterWrite {
         touched,
         set,
         hold,
         entry,
         today: at.day(),
+        // Budgets set in this transaction are read again.
+        budgets,
     };
     let alerts = super::budgets::check(tx, check).await?;
     if alerts.is_empty() {

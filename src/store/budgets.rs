@@ -332,66 +332,147 @@ pub fn touched_old(touched: &[(String, i64)], today: i64) -> Vec<String> {
     keys
 }
 
-async fn stamps(session: &mut Session, key: &str) -> Result<(i64, i64), StoreError> {
-    let rows = session
-        .query_map(
-            "SELECT budget_key, stamp FROM budget_stamps WHERE budget_key IN ($1, '')",
-            &[Value::Text(key.to_string())],
-            |mut row| Ok((row.text("budget_key")?, row.int("stamp")?)),
-        )
-        .await?;
-    let of = |k: &str| rows.iter().find(|(key, _)| key == k).map_or(0, |(_, s)| *s);
-    Ok((of(key), of("")))
+/// Every stamp, by budget (the rates' under the empty key).
+async fn stamps(session: &mut Session) -> Result<BTreeMap<String, i64>, StoreError> {
+    Ok(session
+        .query_map("SELECT budget_key, stamp FROM budget_stamps", &[], |mut row| {
+            Ok((row.text("budget_key")?, row.int("stamp")?))
+        })
+        .await?
+        .into_iter()
+        .collect())
 }
 
-/// A budget's figures over a period, in its currency: the older days'
-/// sums as this process kept them while their stamps stay the same, the
-/// last days read afresh.
+/// A budget's figures over a period, in its currency.
 pub async fn figures(
     session: &mut Session,
     rates: &mut Rates,
     budget: &Budget,
     period: &Period,
 ) -> Result<Figures, StoreError> {
-    let kept_end = (crate::timestamp::today() - KEPT_AFTER_DAYS).clamp(period.start, period.end);
-    let mut sums = FigureSums::default();
-    if kept_end > period.start {
+    let mut all = figures_of(session, rates, &[(budget, period.clone())]).await?;
+    all.pop()
+        .ok_or_else(|| StoreError::Database("no figures computed".into()))
+}
+
+/// The figures of budgets over periods, in their currencies: the older
+/// days' sums as this process kept them while their stamps stay the same
+/// (read afresh otherwise), the last days read afresh — for all of them
+/// in one query, as the stamps are, since a write checks each budget it
+/// touched.
+pub async fn figures_of(
+    session: &mut Session,
+    rates: &mut Rates,
+    wanted: &[(&Budget, Period)],
+) -> Result<Vec<Figures>, StoreError> {
+    let today = crate::timestamp::today();
+    let kept_ends: Vec<i64> = wanted
+        .iter()
+        .map(|(_, p)| (today - KEPT_AFTER_DAYS).clamp(p.start, p.end))
+        .collect();
+    let mut older = Vec::with_capacity(wanted.len());
+    let stamps = if kept_ends.iter().zip(wanted).any(|(end, (_, p))| *end > p.start) {
+        stamps(session).await?
+    } else {
+        BTreeMap::new()
+    };
+    for ((budget, period), kept_end) in wanted.iter().zip(&kept_ends) {
+        if *kept_end <= period.start {
+            older.push(FigureSums::default());
+            continue;
+        }
         let key = (budget.key(), period.start);
-        let stamps = stamps(session, &key.0).await?;
+        let stamp = |k: &str| stamps.get(k).copied().unwrap_or(0);
+        let stamps = (stamp(&key.0), stamp(""));
         let kept = KEPT.lock().ok().and_then(|kept| {
             kept.get(&key)
-                .filter(|k| k.end == kept_end && k.stamps == stamps && k.budget == *budget)
+                .filter(|k| k.end == *kept_end && k.stamps == stamps && k.budget == **budget)
                 .map(|k| k.sums)
         });
-        sums = match kept {
+        let sums = match kept {
             Some(sums) => sums,
             None => {
-                let older = Period {
-                    end: kept_end,
+                let days = Period {
+                    end: *kept_end,
                     ..period.clone()
                 };
-                let sums = sums_of(session, rates, budget, &older).await?;
+                let sums = sums_of(session, rates, budget, &days).await?;
                 if let Ok(mut kept) = KEPT.lock() {
-                    kept.insert(
-                        key,
-                        Kept {
-                            budget: budget.clone(),
-                            end: kept_end,
-                            stamps,
-                            sums,
-                        },
-                    );
+                    let budget = (*budget).clone();
+                    let end = *kept_end;
+                    kept.insert(key, Kept { budget, end, stamps, sums });
                 }
                 sums
             }
         };
+        older.push(sums);
     }
-    let recent = Period {
-        start: kept_end,
-        ..period.clone()
+    // The last days of every budget wanted, in one query.
+    let recent: Vec<(BudgetScope, i64, i64)> = wanted
+        .iter()
+        .zip(&kept_ends)
+        .map(|((budget, period), start)| (BudgetScope::of(budget), *start, period.end))
+        .collect();
+    let rows = recent_rows(session, &recent).await?;
+    let mut out = Vec::with_capacity(wanted.len());
+    for (((budget, _), sums), (scope, start, end)) in wanted.iter().zip(older).zip(&recent) {
+        let mine: Vec<SpendRow> = rows
+            .iter()
+            .filter(|(key, row)| {
+                scope.sum_keys.contains(key) && row.day >= *start && row.day < *end
+            })
+            .map(|(_, row)| *row)
+            .collect();
+        let recent = convert(session, rates, budget, &mine).await?;
+        out.push(sums.plus(&recent).figures());
+    }
+    Ok(out)
+}
+
+/// The sums of these budgets' days from each start on (a few days each),
+/// with the key each row is of.
+async fn recent_rows(
+    session: &mut Session,
+    wanted: &[(BudgetScope, i64, i64)],
+) -> Result<Vec<(String, SpendRow)>, StoreError> {
+    let Some(from) = wanted
+        .iter()
+        .filter(|(_, start, end)| start < end)
+        .map(|(_, start, _)| *start)
+        .min()
+    else {
+        return Ok(Vec::new());
     };
-    let recent = sums_of(session, rates, budget, &recent).await?;
-    Ok(sums.plus(&recent).figures())
+    let mut params = vec![Value::Int(from)];
+    for (scope, _, _) in wanted {
+        params.extend(scope.sum_keys.iter().map(|k| Value::Text(k.clone())));
+    }
+    let sql = format!(
+        "SELECT group_key, cost_currency, day, micros, entries, unpriced FROM cost_rollups \
+         WHERE dimension = 'budget' AND keyed = 1 AND group_key IN ({}) AND day >= $1 \
+         AND entries <> 0",
+        (2..=params.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    session
+        .query_map(&sql, &params, |mut row| {
+            let key = row.text("group_key")?;
+            let (_, spend) = crate::ledger::budget::split_sum_key(&key).ok_or_else(|| {
+                StoreError::Corrupt(format!("unreadable budget sums key '{key}'"))
+            })?;
+            let row = SpendRow {
+                spend,
+                currency: parse_currency(&row.text("cost_currency")?)?,
+                day: row.int("day")?,
+                micros: row.int("micros")?,
+                entries: row.int("entries")?,
+                unpriced: row.int("unpriced")?,
+            };
+            Ok((key, row))
+        })
+        .await
 }
 
 /// The sums of a budget's rows over some days, converted into its currency.
@@ -401,23 +482,34 @@ async fn sums_of(
     budget: &Budget,
     period: &Period,
 ) -> Result<FigureSums, StoreError> {
-    let mut sums = FigureSums::default();
+    let sums = FigureSums::default();
     if period.start >= period.end {
         return Ok(sums);
     }
     let rows = rows(session, budget, period).await?;
+    convert(session, rates, budget, &rows).await
+}
+
+/// Rows of a budget's sums added up in its currency.
+async fn convert(
+    session: &mut Session,
+    rates: &mut Rates,
+    budget: &Budget,
+    rows: &[SpendRow],
+) -> Result<FigureSums, StoreError> {
+    let mut sums = FigureSums::default();
     let mut currencies: Vec<Currency> = rows
         .iter()
         .map(|r| r.currency)
         .filter(|c| *c != budget.currency)
         .collect();
     if currencies.is_empty() {
-        sums.add_rows(&rows, budget.currency, |_, _, _| Err::<i128, ()>(()));
+        sums.add_rows(rows, budget.currency, |_, _, _| Err::<i128, ()>(()));
         return Ok(sums);
     }
     currencies.push(budget.currency);
     let table = rates.table(session, currencies).await?;
-    sums.add_rows(&rows, budget.currency, |micros, from, day| {
+    sums.add_rows(rows, budget.currency, |micros, from, day| {
         table
             .convert_picos(micros, from, budget.currency, day)
             .map(|(picos, _)| picos)
@@ -437,6 +529,8 @@ pub struct AfterWrite {
     /// The entry whose write crossed a threshold, named in the alert.
     pub entry: Option<Uuid>,
     pub today: i64,
+    /// The budgets, when the transaction read them already.
+    pub budgets: Option<Arc<Vec<Budget>>>,
 }
 
 /// The thresholds crossed, or the refusal of a hold.
@@ -444,66 +538,108 @@ pub async fn check(tx: &mut Session, after: AfterWrite) -> Result<Vec<BudgetAler
     if after.touched.is_empty() && after.set.is_empty() && after.hold.is_none() {
         return Ok(Vec::new());
     }
-    let budgets = all(tx).await?;
+    let budgets = match after.budgets {
+        Some(budgets) => budgets,
+        None => Arc::new(all(tx).await?),
+    };
     let hold = match after.hold {
         Some(id) => load_entry(tx, id).await?,
         None => None,
     };
-    // Each (budget, period) once.
-    let mut periods: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    // Each (budget, period) the writes touched, once; whether the hold is in it.
+    let mut days: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for (key, day) in &after.touched {
-        periods.entry(key.clone()).or_default().insert(*day);
+        days.entry(key.clone()).or_default().insert(*day);
     }
     for key in &after.set {
-        periods.entry(key.clone()).or_default().insert(after.today);
+        days.entry(key.clone()).or_default().insert(after.today);
     }
-    let mut rates = Rates::default();
-    let mut alerts = Vec::new();
-    for budget in &budgets {
+    let mut wanted: Vec<(&Budget, Period, bool)> = Vec::new();
+    for budget in budgets.iter() {
         let scope = BudgetScope::of(budget);
-        let mut days = periods.remove(&scope.key).unwrap_or_default();
-        let held_here = hold.as_ref().filter(|entry| {
-            budget.hard
-                && scope.matches(
-                    entry.tags.client.as_deref().map(fold).as_deref(),
-                    entry.tags.project.as_deref().map(fold).as_deref(),
-                    entry.tags.deliverable.as_deref().map(fold).as_deref(),
-                    entry.model.as_deref(),
-                    entry.occurred_at.day(),
-                )
-        });
-        if let Some(entry) = held_here {
-            days.insert(entry.occurred_at.day());
-        }
+        let mut touched = days.remove(&scope.key).unwrap_or_default();
+        let held_day = hold
+            .as_ref()
+            .filter(|entry| {
+                budget.hard
+                    && scope.matches(
+                        entry.tags.client.as_deref().map(fold).as_deref(),
+                        entry.tags.project.as_deref().map(fold).as_deref(),
+                        entry.tags.deliverable.as_deref().map(fold).as_deref(),
+                        entry.model.as_deref(),
+                        entry.occurred_at.day(),
+                    )
+            })
+            .map(|entry| entry.occurred_at.day());
+        touched.extend(held_day);
         let mut seen = BTreeSet::new();
-        for day in days {
+        for day in touched {
             let Some(period) = budget.period_of(day) else {
                 continue;
             };
-            if !seen.insert(period.start) {
-                continue;
-            }
-            let figures = figures(tx, &mut rates, budget, &period).await?;
-            if let Some(entry) = held_here.filter(|e| period_holds(&period, e.occurred_at.day())) {
-                refuse_if_over(tx, &mut rates, budget, &period, &figures, entry).await?;
-            }
-            let done = recorded(tx, &scope.key, period.start).await?;
-            for threshold in budget.crossed(&figures, &done) {
-                alerts.push(BudgetAlert {
-                    budget: budget.name.clone(),
-                    threshold,
-                    period: period.label.clone(),
-                    period_start: day_label(period.start),
-                    spent_micros: figures.spent(),
-                    held_micros: figures.held,
-                    remaining_micros: figures.remaining(budget.amount_micros),
-                    currency: budget.currency,
-                    entry_id: after.entry,
-                });
+            if seen.insert(period.start) {
+                let holds = held_day.is_some_and(|d| period_holds(&period, d));
+                wanted.push((budget, period, holds));
             }
         }
     }
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rates = Rates::default();
+    let pairs: Vec<(&Budget, Period)> = wanted.iter().map(|(b, p, _)| (*b, p.clone())).collect();
+    let figures = figures_of(tx, &mut rates, &pairs).await?;
+    let recorded = recorded_of(tx, &wanted).await?;
+    let mut alerts = Vec::new();
+    for ((budget, period, holds), figures) in wanted.iter().zip(&figures) {
+        if let (true, Some(entry)) = (*holds, hold.as_ref()) {
+            refuse_if_over(tx, &mut rates, budget, period, figures, entry).await?;
+        }
+        let done: Vec<u32> = recorded
+            .iter()
+            .filter(|(key, start, _)| *key == budget.key() && *start == period.start)
+            .map(|(_, _, threshold)| *threshold)
+            .collect();
+        for threshold in budget.crossed(figures, &done) {
+            alerts.push(BudgetAlert {
+                budget: budget.name.clone(),
+                threshold,
+                period: period.label.clone(),
+                period_start: day_label(period.start),
+                spent_micros: figures.spent(),
+                held_micros: figures.held,
+                remaining_micros: figures.remaining(budget.amount_micros),
+                currency: budget.currency,
+                entry_id: after.entry,
+            });
+        }
+    }
     Ok(alerts)
+}
+
+/// The thresholds crossed so far by these budgets, in one query: (budget,
+/// period start, threshold).
+async fn recorded_of(
+    session: &mut Session,
+    wanted: &[(&Budget, Period, bool)],
+) -> Result<Vec<(String, i64, u32)>, StoreError> {
+    let mut keys: Vec<String> = wanted.iter().map(|(b, _, _)| b.key()).collect();
+    keys.sort();
+    keys.dedup();
+    let sql = format!(
+        "SELECT budget_key, period_start, threshold FROM budget_alerts WHERE budget_key IN ({})",
+        super::value::placeholders(keys.len())
+    );
+    let params: Vec<Value> = keys.into_iter().map(Value::Text).collect();
+    session
+        .query_map(&sql, &params, |mut row| {
+            Ok((
+                row.text("budget_key")?,
+                row.int("period_start")?,
+                u32::try_from(row.int("threshold")?).unwrap_or(u32::MAX),
+            ))
+        })
+        .await
 }
 
 fn period_holds(period: &Period, day: i64) -> bool {
