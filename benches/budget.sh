@@ -9,7 +9,8 @@
 #     binary on the same ledger without budgets. Both in this script, one
 #     after the other, ROUNDS (default 3) times alternating.
 #  2. `budget show` on the ledger with 20 budgets: the whole process,
-#     median of 20 runs; and GET /api/v1/budgets/NAME, 20 runs.
+#     median of 20 runs, beside `total` (baseline); and
+#     GET /api/v1/budgets/NAME and GET /api/v1/budgets, 20 runs each.
 #
 #   benches/budget.sh
 set -euo pipefail
@@ -60,11 +61,19 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-: > "$DIR/show"
-for _ in $(seq 20); do
-    /usr/bin/time -f '%e' -a -o "$DIR/show" $B budget show "Bench EUR" > /dev/null
-done
-echo "budget show 'Bench EUR' (whole process, 20 runs): median $(sort -n "$DIR/show" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}') s"
+# millis COMMAND...: the whole process 20 times; the median in ms.
+millis() {
+    for _ in $(seq 20); do
+        local start end
+        start=$(date +%s%N)
+        "$@" > /dev/null
+        end=$(date +%s%N)
+        echo $(( (end - start) / 1000 ))
+    done | sort -n | awk '{a[NR]=$1} END {printf "median %.1f ms (min %.1f, max %.1f)", a[int((NR+1)/2)]/1000, a[1]/1000, a[NR]/1000}'
+}
+echo "total (baseline, whole process, 20 runs): $(millis $B total)"
+echo "budget show 'Bench EUR' (a year of days converted, whole process, 20 runs): $(millis $B budget show "Bench EUR")"
+echo "budget show 'Bench hard' (whole process, 20 runs): $(millis $B budget show "Bench hard")"
 start "$DIR/twenty.db"
 "$LOAD" --url "$URL" --get "/api/v1/budgets/Bench%20EUR" --runs 20
 "$LOAD" --url "$URL" --get "/api/v1/budgets" --runs 20

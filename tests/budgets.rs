@@ -34,39 +34,129 @@ fn log(ledger: &TestLedger, args: &[&str]) -> String {
 fn spent_held_and_unpriced_are_kept_apart_and_add_up_to_the_total() {
     for ledger in TestLedger::each() {
         let set = ledger.json(&[
-            "budget", "set", "Örebro Q4", "--amount", "2000", "--currency", "EUR",
-            "--client", "Örebro Film", "--resets", "quarter", "--json",
+            "budget",
+            "set",
+            "Örebro Q4",
+            "--amount",
+            "2000",
+            "--currency",
+            "EUR",
+            "--client",
+            "Örebro Film",
+            "--resets",
+            "quarter",
+            "--json",
         ]);
         assert_eq!(set["state"], "ok", "{set}");
         assert_eq!(set["period"]["label"].as_str().unwrap().len(), 7);
         // Matched by the folding rule, converted at each entry's own day.
-        log(&ledger, &["--client", "ÖREBRO FILM", "--cost", "12.5", "--currency", "USD"]);
-        let confirmed = log(&ledger, &["--client", "örebro film", "--cost", "3", "--currency", "USD"]);
+        log(
+            &ledger,
+            &[
+                "--client",
+                "ÖREBRO FILM",
+                "--cost",
+                "12.5",
+                "--currency",
+                "USD",
+            ],
+        );
+        let confirmed = log(
+            &ledger,
+            &[
+                "--client",
+                "örebro film",
+                "--cost",
+                "3",
+                "--currency",
+                "USD",
+            ],
+        );
         ledger.ok(&["confirm", &confirmed, "--actual", "4", "--currency", "USD"]);
-        log(&ledger, &["--client", "Örebro Film", "--cost", "7.25", "--currency", "EUR", "--status", "pending"]);
+        log(
+            &ledger,
+            &[
+                "--client",
+                "Örebro Film",
+                "--cost",
+                "7.25",
+                "--currency",
+                "EUR",
+                "--status",
+                "pending",
+            ],
+        );
         log(&ledger, &["--client", "Örebro Film", "--status", "pending"]);
-        let voided = log(&ledger, &["--client", "Örebro Film", "--cost", "100", "--currency", "EUR"]);
+        let voided = log(
+            &ledger,
+            &[
+                "--client",
+                "Örebro Film",
+                "--cost",
+                "100",
+                "--currency",
+                "EUR",
+            ],
+        );
         ledger.ok(&["void", &voided, "--reason", "duplicate"]);
-        log(&ledger, &["--client", "Örebro Film", "--cost", "9", "--currency", "EUR", "--status", "failed"]);
-        log(&ledger, &["--client", "Acme", "--cost", "50", "--currency", "EUR"]);
+        log(
+            &ledger,
+            &[
+                "--client",
+                "Örebro Film",
+                "--cost",
+                "9",
+                "--currency",
+                "EUR",
+                "--status",
+                "failed",
+            ],
+        );
+        log(
+            &ledger,
+            &["--client", "Acme", "--cost", "50", "--currency", "EUR"],
+        );
 
         let shown = ledger.json(&["budget", "show", "örebro q4", "--json"]);
         assert_eq!(shown["held"], "7.25", "[{}] {shown}", ledger.backend);
         assert_eq!(shown["unpriced"], 1, "{shown}");
         assert_eq!(shown["unpriced_held"], 1, "{shown}");
-        assert_eq!(shown["entries"], 4, "voided and uncharged runs do not count: {shown}");
+        assert_eq!(
+            shown["entries"], 4,
+            "voided and uncharged runs do not count: {shown}"
+        );
         // spent + held is what the running total says for the client, in EUR.
-        let total = ledger.json(&["total", "--client", "Örebro Film", "--currency", "EUR", "--json"]);
+        let total = ledger.json(&[
+            "total",
+            "--client",
+            "Örebro Film",
+            "--currency",
+            "EUR",
+            "--json",
+        ]);
         let sum = |v: &Value| v.as_str().unwrap().parse::<f64>().unwrap();
-        let (spent, held, total_eur) = (sum(&shown["spent"]), sum(&shown["held"]), sum(&total["total"]));
-        assert!((spent + held - total_eur).abs() < 0.0000015, "{shown} vs {total}");
-        assert!(sum(&shown["spent_billed"]) > 3.0, "the confirmed 4 USD: {shown}");
+        let (spent, held, total_eur) = (
+            sum(&shown["spent"]),
+            sum(&shown["held"]),
+            sum(&total["total"]),
+        );
+        assert!(
+            (spent + held - total_eur).abs() < 0.0000015,
+            "{shown} vs {total}"
+        );
+        assert!(
+            sum(&shown["spent_billed"]) > 3.0,
+            "the confirmed 4 USD: {shown}"
+        );
         let remaining = 2000.0 - spent - held;
         assert!((sum(&shown["remaining"]) - remaining).abs() < 0.0000015);
 
         // Budget list, a change that keeps what it does not name, removal.
         let changed = ledger.json(&["budget", "set", "Örebro Q4", "--amount", "2500", "--json"]);
-        assert_eq!((changed["amount"].as_str(), changed["currency"].as_str()), (Some("2500"), Some("EUR")));
+        assert_eq!(
+            (changed["amount"].as_str(), changed["currency"].as_str()),
+            (Some("2500"), Some("EUR"))
+        );
         assert_eq!(changed["client"], "Örebro Film");
         assert!(ledger.ok(&["verify"]).starts_with("ok"));
         let listed = ledger.json(&["budget", "list", "--json"]);
@@ -75,13 +165,72 @@ fn spent_held_and_unpriced_are_kept_apart_and_add_up_to_the_total() {
         // Wrong input says what and where; nothing is written.
         let events = ledger.events();
         for (args, says) in [
-            (vec!["budget", "set", "X", "--amount=-5", "--currency", "EUR"], "--amount"),
-            (vec!["budget", "set", "X", "--amount", "0", "--currency", "EUR"], "not above zero"),
-            (vec!["budget", "set", "X", "--amount", "5", "--currency", "EURO"], "--currency"),
-            (vec!["budget", "set", "X", "--amount", "5", "--currency", "EUR", "--resets", "weekly"], "--resets"),
-            (vec!["budget", "set", "X", "--amount", "5", "--currency", "EUR", "--alerts", "50,abc"], "--alerts"),
-            (vec!["budget", "set", "X", "--amount", "5", "--currency", "EUR", "--from", "2026-13-01"], "--from"),
-            (vec!["budget", "set", "X\u{7}", "--amount", "5", "--currency", "EUR"], "control character"),
+            (
+                vec!["budget", "set", "X", "--amount=-5", "--currency", "EUR"],
+                "--amount",
+            ),
+            (
+                vec!["budget", "set", "X", "--amount", "0", "--currency", "EUR"],
+                "not above zero",
+            ),
+            (
+                vec!["budget", "set", "X", "--amount", "5", "--currency", "EURO"],
+                "--currency",
+            ),
+            (
+                vec![
+                    "budget",
+                    "set",
+                    "X",
+                    "--amount",
+                    "5",
+                    "--currency",
+                    "EUR",
+                    "--resets",
+                    "weekly",
+                ],
+                "--resets",
+            ),
+            (
+                vec![
+                    "budget",
+                    "set",
+                    "X",
+                    "--amount",
+                    "5",
+                    "--currency",
+                    "EUR",
+                    "--alerts",
+                    "50,abc",
+                ],
+                "--alerts",
+            ),
+            (
+                vec![
+                    "budget",
+                    "set",
+                    "X",
+                    "--amount",
+                    "5",
+                    "--currency",
+                    "EUR",
+                    "--from",
+                    "2026-13-01",
+                ],
+                "--from",
+            ),
+            (
+                vec![
+                    "budget",
+                    "set",
+                    "X\u{7}",
+                    "--amount",
+                    "5",
+                    "--currency",
+                    "EUR",
+                ],
+                "control character",
+            ),
             (vec!["budget", "set", "X", "--currency", "EUR"], "amount"),
             (vec!["budget", "show", "nope"], "no budget named nope"),
             (vec!["budget", "rm", "nope"], "no budget named nope"),
@@ -112,7 +261,11 @@ fn spent_held_and_unpriced_are_kept_apart_and_add_up_to_the_total() {
         );
         let run = ledger.run(&["verify"]);
         assert_eq!(run.code, 1, "{}", run.stdout);
-        assert!(run.stdout.contains("sums of budget 'örebro q4' (held)"), "{}", run.stdout);
+        assert!(
+            run.stdout.contains("sums of budget 'örebro q4' (held)"),
+            "{}",
+            run.stdout
+        );
 
         ledger.ok(&["budget", "rm", "ÖREBRO Q4"]);
         assert_eq!(ledger.json(&["budget", "list", "--json"]), json!([]));
@@ -121,9 +274,12 @@ fn spent_held_and_unpriced_are_kept_apart_and_add_up_to_the_total() {
 
 /// A receiver of webhooks: records every delivery (headers and body) and
 /// answers with the status the test sets (or hangs, to be killed under).
+/// A delivery as received: its headers and its body.
+type Delivery = (Vec<(String, String)>, String);
+
 #[derive(Clone, Default)]
 struct Receiver {
-    got: Arc<Mutex<Vec<(Vec<(String, String)>, String)>>>,
+    got: Arc<Mutex<Vec<Delivery>>>,
     status: Arc<Mutex<u16>>,
     hang_first: Arc<Mutex<bool>>,
 }
@@ -161,11 +317,15 @@ impl Receiver {
         url
     }
 
-    fn deliveries(&self) -> Vec<(Vec<(String, String)>, String)> {
+    fn deliveries(&self) -> Vec<Delivery> {
         self.got.lock().unwrap().clone()
     }
 
-    async fn wait_for(&self, count: usize, within: Duration) -> Vec<(Vec<(String, String)>, String)> {
+    async fn wait_for(
+        &self,
+        count: usize,
+        within: Duration,
+    ) -> Vec<(Vec<(String, String)>, String)> {
         let start = Instant::now();
         while self.deliveries().len() < count && start.elapsed() < within {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -184,7 +344,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
 
 /// Checks deliveries with the `standardwebhooks` package (Standard
 /// Webhooks' reference implementation); returns what it said of each.
-fn reference_verdicts(secret: &str, deliveries: &[(Vec<(String, String)>, String)]) -> Vec<String> {
+fn reference_verdicts(secret: &str, deliveries: &[Delivery]) -> Vec<String> {
     let available = Command::new("python3")
         .args(["-c", "import standardwebhooks"])
         .status()
@@ -251,17 +411,65 @@ async fn thresholds_alert_once_per_period_and_are_delivered_signed() {
         let added = ledger.json(&["webhook", "add", &url, "--json"]);
         let secret = added["secret"].as_str().unwrap().to_string();
         assert!(secret.starts_with("whsec_"));
-        ledger.ok(&["budget", "set", "Spot", "--amount", "10", "--currency", "USD", "--project", "Spot"]);
+        ledger.ok(&[
+            "budget",
+            "set",
+            "Spot",
+            "--amount",
+            "10",
+            "--currency",
+            "USD",
+            "--project",
+            "Spot",
+        ]);
 
-        let first = ledger.run(&["log", "--model", "m", "--project", "spot", "--cost", "6", "--currency", "USD"]);
+        let first = ledger.run(&[
+            "log",
+            "--model",
+            "m",
+            "--project",
+            "spot",
+            "--cost",
+            "6",
+            "--currency",
+            "USD",
+        ]);
         assert_eq!(first.code, 0, "{}", first.stderr);
-        assert!(first.stderr.contains("budget Spot has reached 50 %"), "{}", first.stderr);
+        assert!(
+            first.stderr.contains("budget Spot has reached 50 %"),
+            "{}",
+            first.stderr
+        );
         let id = first.stdout.trim().to_string();
-        let second = ledger.run(&["log", "--model", "m", "--project", "Spot", "--cost", "4.5", "--currency", "USD"]);
-        assert!(second.stderr.contains("80 %") && second.stderr.contains("100 %"), "{}", second.stderr);
+        let second = ledger.run(&[
+            "log",
+            "--model",
+            "m",
+            "--project",
+            "Spot",
+            "--cost",
+            "4.5",
+            "--currency",
+            "USD",
+        ]);
+        assert!(
+            second.stderr.contains("80 %") && second.stderr.contains("100 %"),
+            "{}",
+            second.stderr
+        );
         // Below and above again after a void: nothing new in this period.
         ledger.ok(&["void", &id, "--reason", "wrong project"]);
-        let again = ledger.run(&["log", "--model", "m", "--project", "Spot", "--cost", "6", "--currency", "USD"]);
+        let again = ledger.run(&[
+            "log",
+            "--model",
+            "m",
+            "--project",
+            "Spot",
+            "--cost",
+            "6",
+            "--currency",
+            "USD",
+        ]);
         assert!(!again.stderr.contains("has reached"), "{}", again.stderr);
         let shown = ledger.json(&["budget", "show", "spot", "--json"]);
         assert_eq!(shown["crossed"], json!([50, 80, 100]));
@@ -269,10 +477,17 @@ async fn thresholds_alert_once_per_period_and_are_delivered_signed() {
 
         // No server runs: `webhook deliver` sends what the outbox holds.
         let delivered = ledger.json(&["webhook", "deliver", "--json"]);
-        assert_eq!(delivered["delivered"], 3, "[{}] {delivered}", ledger.backend);
+        assert_eq!(
+            delivered["delivered"], 3,
+            "[{}] {delivered}",
+            ledger.backend
+        );
         let got = receiver.deliveries();
         assert_eq!(got.len(), 3);
-        let mut bodies: Vec<Value> = got.iter().map(|(_, b)| serde_json::from_str(b).unwrap()).collect();
+        let mut bodies: Vec<Value> = got
+            .iter()
+            .map(|(_, b)| serde_json::from_str(b).unwrap())
+            .collect();
         bodies.sort_by_key(|b| b["threshold"].as_i64());
         assert_eq!(bodies[0]["type"], "budget.threshold_crossed");
         assert_eq!(bodies[0]["budget"], "Spot");
@@ -292,18 +507,35 @@ async fn thresholds_alert_once_per_period_and_are_delivered_signed() {
             // A body changed on the way is refused by the same verifier.
             let mut tampered = got[0].clone();
             tampered.1 = tampered.1.replace("Spot", "Spit");
-            assert_eq!(reference_verdicts(&secret, &[tampered]), vec!["refused WebhookVerificationError"]);
+            assert_eq!(
+                reference_verdicts(&secret, &[tampered]),
+                vec!["refused WebhookVerificationError"]
+            );
         }
-        assert_eq!(ledger.json(&["webhook", "deliver", "--json"])["delivered"], 0);
+        assert_eq!(
+            ledger.json(&["webhook", "deliver", "--json"])["delivered"],
+            0
+        );
 
         // A failing receiver is retried later, and `list` shows it.
         *receiver.status.lock().unwrap() = 500;
-        ledger.ok(&["budget", "set", "Tiny", "--amount", "1", "--currency", "USD"]);
+        ledger.ok(&[
+            "budget",
+            "set",
+            "Tiny",
+            "--amount",
+            "1",
+            "--currency",
+            "USD",
+        ]);
         let failed = ledger.json(&["webhook", "deliver", "--json"]);
         assert_eq!(failed["retrying"], 3, "{failed}");
         let listed = ledger.json(&["webhook", "list", "--json"]);
         assert_eq!(listed[0]["pending"], 3, "{listed}");
-        assert!(listed[0]["last_error"].as_str().unwrap().contains("500"), "{listed}");
+        assert!(
+            listed[0]["last_error"].as_str().unwrap().contains("500"),
+            "{listed}"
+        );
         // Rotation: the new secret signs, the old one too for a day.
         let rotated = ledger.json(&["webhook", "rotate", added["id"].as_str().unwrap(), "--json"]);
         let new_secret = rotated["secret"].as_str().unwrap();
@@ -313,14 +545,29 @@ async fn thresholds_alert_once_per_period_and_are_delivered_signed() {
         // `db copy` carries budgets (events) and webhooks with their secrets.
         let copy = format!("sqlite://{}", ledger.dir.path().join("copy.db").display());
         ledger.ok(&["db", "copy", "--from", &ledger.url, "--to", &copy]);
-        let copied = common::run_with(&copy, &ledger.config_dir(), ledger.dir.path(),
-                                      &["budget", "show", "Spot", "--json"]);
-        let copied: Value = serde_json::from_str(&copied.stdout).unwrap_or_else(|_| panic!("{}", copied.stderr));
+        let copied = common::run_with(
+            &copy,
+            &ledger.config_dir(),
+            ledger.dir.path(),
+            &["budget", "show", "Spot", "--json"],
+        );
+        let copied: Value =
+            serde_json::from_str(&copied.stdout).unwrap_or_else(|_| panic!("{}", copied.stderr));
         assert_eq!(copied["crossed"], json!([50, 80, 100]));
         assert_eq!(copied["spent"], shown["spent"]);
-        let hooks = common::run_with(&copy, &ledger.config_dir(), ledger.dir.path(), &["webhook", "list", "--json"]);
-        assert!(hooks.stdout.contains(added["id"].as_str().unwrap()), "{}", hooks.stdout);
-        let verified = common::run_with(&copy, &ledger.config_dir(), ledger.dir.path(), &["verify"]);
+        let hooks = common::run_with(
+            &copy,
+            &ledger.config_dir(),
+            ledger.dir.path(),
+            &["webhook", "list", "--json"],
+        );
+        assert!(
+            hooks.stdout.contains(added["id"].as_str().unwrap()),
+            "{}",
+            hooks.stdout
+        );
+        let verified =
+            common::run_with(&copy, &ledger.config_dir(), ledger.dir.path(), &["verify"]);
         assert_eq!(verified.code, 0, "{}", verified.stdout);
 
         // Only http(s); plain http beyond this machine is warned about.
@@ -329,7 +576,11 @@ async fn thresholds_alert_once_per_period_and_are_delivered_signed() {
         assert!(run.stderr.contains("only http and https"), "{}", run.stderr);
         let run = ledger.run(&["webhook", "add", "http://203.0.113.9/hook"]);
         assert_eq!(run.code, 0);
-        assert!(run.stderr.contains("plain http beyond this machine"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("plain http beyond this machine"),
+            "{}",
+            run.stderr
+        );
     }
 }
 
@@ -342,7 +593,17 @@ async fn a_delivery_cut_off_by_a_killed_server_is_sent_after_restart() {
         let added = ledger.json(&["webhook", "add", &url, "--json"]);
         let env = [("GENCOST_WEBHOOK_LEASE_SECONDS", "2")];
         let server = Server::start_with_env(&ledger, &[], &env);
-        ledger.ok(&["budget", "set", "Film", "--amount", "1", "--currency", "USD", "--alerts", "100"]);
+        ledger.ok(&[
+            "budget",
+            "set",
+            "Film",
+            "--amount",
+            "1",
+            "--currency",
+            "USD",
+            "--alerts",
+            "100",
+        ]);
         let log = http_client(false)
             .post(server.api("/entries"))
             .json(&json!({"model": "m", "cost": {"amount": "2", "currency": "USD"}}))
@@ -354,14 +615,27 @@ async fn a_delivery_cut_off_by_a_killed_server_is_sent_after_restart() {
         assert_eq!(logged["alerts"][0]["threshold"], 100, "{logged}");
         // The server picks the delivery up and the receiver holds it open.
         let got = receiver.wait_for(1, Duration::from_secs(20)).await;
-        assert_eq!(got.len(), 1, "[{}] the first attempt arrived", ledger.backend);
+        assert_eq!(
+            got.len(),
+            1,
+            "[{}] the first attempt arrived",
+            ledger.backend
+        );
         server.kill();
         // Restarted, a server sends it again once the dead one's claim
         // runs out: at least once, under the same message id.
         let server = Server::start_with_env(&ledger, &[], &env);
         let got = receiver.wait_for(2, Duration::from_secs(30)).await;
-        assert!(got.len() >= 2, "[{}] {} deliveries", ledger.backend, got.len());
-        assert_eq!(header(&got[0].0, "webhook-id"), header(&got[1].0, "webhook-id"));
+        assert!(
+            got.len() >= 2,
+            "[{}] {} deliveries",
+            ledger.backend,
+            got.len()
+        );
+        assert_eq!(
+            header(&got[0].0, "webhook-id"),
+            header(&got[1].0, "webhook-id")
+        );
         let verdicts = reference_verdicts(added["secret"].as_str().unwrap(), &got[1..2]);
         if !verdicts.is_empty() {
             assert_eq!(verdicts, vec!["ok budget.threshold_crossed"]);
@@ -400,18 +674,38 @@ async fn holds_at_once(servers: &[&Server], count: usize, cost: &str) -> Vec<(St
 
 #[tokio::test(flavor = "multi_thread")]
 async fn twenty_holds_at_once_let_exactly_as_many_through_as_the_budget_holds() {
-    let mut cases: Vec<(TestLedger, usize)> = TestLedger::each().into_iter().map(|l| (l, 1)).collect();
+    let mut cases: Vec<(TestLedger, usize)> =
+        TestLedger::each().into_iter().map(|l| (l, 1)).collect();
     if let Some(admin) = common::postgres_admin_url() {
         cases.push((TestLedger::postgres(&admin), 2));
     }
     for (ledger, server_count) in cases {
-        ledger.ok(&["budget", "set", "Örebro", "--amount", "5", "--currency", "USD",
-                    "--client", "örebro film", "--hard"]);
-        let servers: Vec<Server> = (0..server_count).map(|_| Server::start(&ledger, &[])).collect();
+        ledger.ok(&[
+            "budget",
+            "set",
+            "Örebro",
+            "--amount",
+            "5",
+            "--currency",
+            "USD",
+            "--client",
+            "örebro film",
+            "--hard",
+        ]);
+        let servers: Vec<Server> = (0..server_count)
+            .map(|_| Server::start(&ledger, &[]))
+            .collect();
         let refs: Vec<&Server> = servers.iter().collect();
         let answers = holds_at_once(&refs, 20, "0.75").await;
-        let through = answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
-        assert_eq!(through, 6, "[{} x{server_count}] {answers:?}", ledger.backend);
+        let through = answers
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::CREATED)
+            .count();
+        assert_eq!(
+            through, 6,
+            "[{} x{server_count}] {answers:?}",
+            ledger.backend
+        );
         let refused: Vec<&Value> = answers
             .iter()
             .filter(|(s, _)| *s == StatusCode::CONFLICT)
@@ -424,18 +718,46 @@ async fn twenty_holds_at_once_let_exactly_as_many_through_as_the_budget_holds() 
         assert_eq!(error["budget"]["amount"], "5");
         assert_eq!(error["budget"]["held"], "4.5");
         assert_eq!(error["budget"]["estimate"], "0.75");
-        assert!(error["message"].as_str().unwrap().contains("would go over"), "{error}");
+        assert!(
+            error["message"].as_str().unwrap().contains("would go over"),
+            "{error}"
+        );
         let shown = ledger.json(&["budget", "show", "Örebro", "--json"]);
         assert_eq!(shown["held"], "4.5");
         assert_eq!(ledger.entries(&[]).len(), 6, "refused holds wrote nothing");
 
         // The CLI is refused the same way (exit 2); a finished run is
         // recorded however far over it goes (the money is gone).
-        let run = ledger.run(&["log", "--model", "m", "--client", "Örebro Film", "--cost", "0.75",
-                               "--currency", "USD", "--status", "pending"]);
+        let run = ledger.run(&[
+            "log",
+            "--model",
+            "m",
+            "--client",
+            "Örebro Film",
+            "--cost",
+            "0.75",
+            "--currency",
+            "USD",
+            "--status",
+            "pending",
+        ]);
         assert_eq!(run.code, 2, "{}", run.stderr);
-        assert!(run.stderr.contains("budget Örebro would go over"), "{}", run.stderr);
-        ledger.ok(&["log", "--model", "m", "--client", "Örebro Film", "--cost", "3", "--currency", "USD"]);
+        assert!(
+            run.stderr.contains("budget Örebro would go over"),
+            "{}",
+            run.stderr
+        );
+        ledger.ok(&[
+            "log",
+            "--model",
+            "m",
+            "--client",
+            "Örebro Film",
+            "--cost",
+            "3",
+            "--currency",
+            "USD",
+        ]);
         // A hold settles: its estimate is no longer held.
         let held: Vec<Value> = with_status(&ledger, "pending");
         let id = held[0]["id"].as_str().unwrap();
@@ -445,12 +767,34 @@ async fn twenty_holds_at_once_let_exactly_as_many_through_as_the_budget_holds() 
         assert!(ledger.ok(&["verify"]).starts_with("ok"));
 
         // An unpriced model cannot be held, unless the budget lets it.
-        let run = ledger.run(&["log", "--model", "nobody/unpriced", "--client", "Örebro Film",
-                               "--status", "pending"]);
+        let run = ledger.run(&[
+            "log",
+            "--model",
+            "nobody/unpriced",
+            "--client",
+            "Örebro Film",
+            "--status",
+            "pending",
+        ]);
         assert_eq!(run.code, 2);
         assert!(run.stderr.contains("has no price"), "{}", run.stderr);
-        ledger.ok(&["budget", "set", "Örebro", "--amount", "50", "--allow-unpriced"]);
-        ledger.ok(&["log", "--model", "nobody/unpriced", "--client", "Örebro Film", "--status", "pending"]);
+        ledger.ok(&[
+            "budget",
+            "set",
+            "Örebro",
+            "--amount",
+            "50",
+            "--allow-unpriced",
+        ]);
+        ledger.ok(&[
+            "log",
+            "--model",
+            "nobody/unpriced",
+            "--client",
+            "Örebro Film",
+            "--status",
+            "pending",
+        ]);
     }
 }
 
@@ -460,10 +804,21 @@ const KEY: &str = "fal-key-3c9e:5d1f7a";
 async fn the_proxy_holds_before_calling_fal_and_refuses_what_the_budget_cannot_hold() {
     for ledger in TestLedger::each() {
         let fal = FakeFal::start(KEY, "admin").await;
-        let server = Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
+        let server =
+            Server::start_with_env(&ledger, &["--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
         // fal-ai/flux/dev costs 0.025 USD an image: 0.1 holds four runs.
-        ledger.ok(&["budget", "set", "Spot", "--amount", "0.1", "--currency", "USD",
-                    "--project", "Spot", "--hard"]);
+        ledger.ok(&[
+            "budget",
+            "set",
+            "Spot",
+            "--amount",
+            "0.1",
+            "--currency",
+            "USD",
+            "--project",
+            "Spot",
+            "--hard",
+        ]);
         let submit = |n: usize| {
             let server = &server;
             async move {
@@ -473,13 +828,18 @@ async fn the_proxy_holds_before_calling_fal_and_refuses_what_the_budget_cannot_h
                         .header("x-fal-target-url", "https://queue.fal.run/fal-ai/flux/dev")
                         .header("x-gencost-project", "spot")
                         .header("content-type", "application/json")
-                        .body(json!({"prompt": format!("a fjord {i}"), "num_images": 1}).to_string())
+                        .body(
+                            json!({"prompt": format!("a fjord {i}"), "num_images": 1}).to_string(),
+                        )
                         .send()
                 });
                 let mut out = Vec::new();
                 for answer in futures_util::future::join_all(answers).await {
                     let answer = answer.unwrap();
-                    out.push((answer.status().as_u16(), answer.json::<Value>().await.unwrap()));
+                    out.push((
+                        answer.status().as_u16(),
+                        answer.json::<Value>().await.unwrap(),
+                    ));
                 }
                 out
             }
@@ -487,21 +847,34 @@ async fn the_proxy_holds_before_calling_fal_and_refuses_what_the_budget_cannot_h
         let answers = submit(6).await;
         let ok = answers.iter().filter(|(s, _)| *s == 200).count();
         assert_eq!(ok, 4, "[{}] {answers:?}", ledger.backend);
-        let refused: Vec<&Value> = answers.iter().filter(|(s, _)| *s == 402).map(|(_, b)| b).collect();
+        let refused: Vec<&Value> = answers
+            .iter()
+            .filter(|(s, _)| *s == 402)
+            .map(|(_, b)| b)
+            .collect();
         assert_eq!(refused.len(), 2);
         let detail = refused[0]["detail"].as_str().unwrap();
-        assert!(detail.contains("budget Spot would go over") && detail.contains("0.025 USD"), "{detail}");
+        assert!(
+            detail.contains("budget Spot would go over") && detail.contains("0.025 USD"),
+            "{detail}"
+        );
         // fal saw only the runs the budget held.
         let submits = fal.seen().iter().filter(|s| s.method == "POST").count();
         assert_eq!(submits, 4);
         // Each held run carries fal's request id.
         let pending = with_status(&ledger, "pending");
         assert_eq!(pending.len(), 4);
-        assert!(pending.iter().all(|e| e["request_id"].as_str().is_some_and(|r| !r.is_empty())));
+        assert!(pending
+            .iter()
+            .all(|e| e["request_id"].as_str().is_some_and(|r| !r.is_empty())));
 
         // A run fal refuses is released: an uncharged failure, not held.
         ledger.ok(&["budget", "set", "Spot", "--amount", "1"]);
-        fal.state.lock().unwrap().failing.insert("fal-ai/flux/schnell".into());
+        fal.state
+            .lock()
+            .unwrap()
+            .failing
+            .insert("fal-ai/flux/schnell".into());
         let answer = http_client(false)
             .post(format!("{}/fal/proxy", server.url))
             .header("x-fal-target-url", "https://fal.run/fal-ai/flux/schnell")
@@ -522,15 +895,45 @@ async fn the_proxy_holds_before_calling_fal_and_refuses_what_the_budget_cannot_h
         let two_days_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(2))
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap();
-        let old = log(&ledger, &["--project", "Spot", "--cost", "0.01", "--currency", "USD",
-                                 "--status", "pending", "--at", &two_days_ago]);
-        let run = ledger.run_env(&["reconcile", "--json", "--fal-upstream", &fal.url], &[("FAL_KEY", KEY)]);
-        let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.stderr));
-        let reported: Vec<&str> = report["old_holds"].as_array().unwrap().iter()
-            .map(|h| h["id"].as_str().unwrap()).collect();
+        let old = log(
+            &ledger,
+            &[
+                "--project",
+                "Spot",
+                "--cost",
+                "0.01",
+                "--currency",
+                "USD",
+                "--status",
+                "pending",
+                "--at",
+                &two_days_ago,
+            ],
+        );
+        let run = ledger.run_env(
+            &["reconcile", "--json", "--fal-upstream", &fal.url],
+            &[("FAL_KEY", KEY)],
+        );
+        let report: Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.stderr));
+        let reported: Vec<&str> = report["old_holds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap())
+            .collect();
         assert_eq!(reported, vec![old.as_str()], "{report}");
-        let run = ledger.run_env(&["reconcile", "--json", "--fal-upstream", &fal.url, "--holds-older-than", "72"],
-                                 &[("FAL_KEY", KEY)]);
+        let run = ledger.run_env(
+            &[
+                "reconcile",
+                "--json",
+                "--fal-upstream",
+                &fal.url,
+                "--holds-older-than",
+                "72",
+            ],
+            &[("FAL_KEY", KEY)],
+        );
         let report: Value = serde_json::from_str(&run.stdout).unwrap();
         assert_eq!(report["old_holds"], json!([]));
     }
@@ -571,7 +974,10 @@ async fn the_api_makes_changes_shows_and_removes_budgets() {
         .json()
         .await
         .unwrap();
-    assert_eq!((changed["amount"].as_str(), changed["alerts"].clone()), (Some("2500"), json!([90])));
+    assert_eq!(
+        (changed["amount"].as_str(), changed["alerts"].clone()),
+        (Some("2500"), json!([90]))
+    );
     assert_eq!(changed["hard"], true);
     let bad = client
         .post(server.api("/budgets"))
@@ -600,9 +1006,17 @@ async fn the_api_makes_changes_shows_and_removes_budgets() {
         .await
         .unwrap();
     assert_eq!(none["budgets"], json!([]));
-    let removed = client.delete(server.api("/budgets/Acme")).send().await.unwrap();
+    let removed = client
+        .delete(server.api("/budgets/Acme"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(removed.status(), StatusCode::OK);
-    let gone = client.get(server.api("/budgets/Acme")).send().await.unwrap();
+    let gone = client
+        .get(server.api("/budgets/Acme"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
 
@@ -617,14 +1031,38 @@ async fn older_days_kept_by_a_server_follow_writes_and_rates_from_elsewhere() {
                 .date()
                 .to_string()
         };
-        ledger.ok(&["budget", "set", "Year", "--amount", "1000", "--currency", "EUR",
-                    "--resets", "never", "--from", &days_ago(60)]);
-        log(&ledger, &["--cost", "10", "--currency", "USD", "--at", &days_ago(40)]);
-        log(&ledger, &["--cost", "5", "--currency", "EUR", "--at", &days_ago(1)]);
+        ledger.ok(&[
+            "budget",
+            "set",
+            "Year",
+            "--amount",
+            "1000",
+            "--currency",
+            "EUR",
+            "--resets",
+            "never",
+            "--from",
+            &days_ago(60),
+        ]);
+        log(
+            &ledger,
+            &["--cost", "10", "--currency", "USD", "--at", &days_ago(40)],
+        );
+        log(
+            &ledger,
+            &["--cost", "5", "--currency", "EUR", "--at", &days_ago(1)],
+        );
         let server = Server::start(&ledger, &[]);
         let client = http_client(false);
         let spent = || async {
-            let shown: Value = client.get(server.api("/budgets/Year")).send().await.unwrap().json().await.unwrap();
+            let shown: Value = client
+                .get(server.api("/budgets/Year"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             shown["spent"].as_str().unwrap().to_string()
         };
         let first = spent().await;
@@ -632,7 +1070,10 @@ async fn older_days_kept_by_a_server_follow_writes_and_rates_from_elsewhere() {
         let cli = ledger.json(&["budget", "show", "Year", "--json"]);
         assert_eq!(cli["spent"], json!(first));
         // Another process logs on an older day: the server reads it.
-        log(&ledger, &["--cost", "7", "--currency", "USD", "--at", &days_ago(30)]);
+        log(
+            &ledger,
+            &["--cost", "7", "--currency", "USD", "--at", &days_ago(30)],
+        );
         let after_log = spent().await;
         let cli = ledger.json(&["budget", "show", "Year", "--json"]);
         assert_eq!(cli["spent"], json!(after_log), "[{}]", ledger.backend);
@@ -647,7 +1088,11 @@ async fn older_days_kept_by_a_server_follow_writes_and_rates_from_elsewhere() {
         let after_rates = spent().await;
         let cli = ledger.json(&["budget", "show", "Year", "--json"]);
         assert_eq!(cli["spent"], json!(after_rates), "[{}]", ledger.backend);
-        assert_eq!(after_rates, "13.5", "[{}] 17 USD at 2 per euro, and 5 EUR", ledger.backend);
+        assert_eq!(
+            after_rates, "13.5",
+            "[{}] 17 USD at 2 per euro, and 5 EUR",
+            ledger.backend
+        );
         assert!(ledger.ok(&["verify"]).starts_with("ok"));
     }
 }

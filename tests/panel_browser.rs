@@ -919,10 +919,26 @@ async fn the_active_clients_budget_burns_under_the_total_and_is_edited_in_a_dial
     let ledger = TestLedger::sqlite();
     ledger.ok(&["use", "--client", "Örebro Film"]);
     ledger.ok(&[
-        "budget", "set", "Örebro Q4", "--amount", "10", "--currency", "USD", "--client",
-        "örebro film", "--hard",
+        "budget",
+        "set",
+        "Örebro Q4",
+        "--amount",
+        "10",
+        "--currency",
+        "USD",
+        "--client",
+        "örebro film",
+        "--hard",
     ]);
-    ledger.ok(&["budget", "set", "Studio", "--amount", "1000", "--currency", "USD"]);
+    ledger.ok(&[
+        "budget",
+        "set",
+        "Studio",
+        "--amount",
+        "1000",
+        "--currency",
+        "USD",
+    ]);
     let server = Server::start(&ledger, &[]);
     let api = server.api("");
     with_panel(&server, move |panel| async move {
@@ -930,7 +946,10 @@ async fn the_active_clients_budget_burns_under_the_total_and_is_edited_in_a_dial
             .text_until(".budget .budget-figures", |t| t.contains("remaining"))
             .await;
         assert!(figures.contains("remaining $10.00"), "{figures}");
-        assert!(panel.text(".budget .budget-name").await.contains("Örebro Q4"));
+        assert!(panel
+            .text(".budget .budget-name")
+            .await
+            .contains("Örebro Q4"));
         assert_eq!(panel.text(".budget button.open-budgets").await, "+1 more");
         let state = |panel: std::sync::Arc<Panel>| async move {
             panel
@@ -966,7 +985,9 @@ async fn the_active_clients_budget_burns_under_the_total_and_is_edited_in_a_dial
         )
         .await;
         panel
-            .text_until(".budget .budget-figures", |t| t.contains("remaining -$1.00"))
+            .text_until(".budget .budget-figures", |t| {
+                t.contains("remaining -$1.00")
+            })
             .await;
         assert_eq!(state(panel.clone()).await, "budget over");
         panel.shot("budget-over").await;
@@ -977,7 +998,10 @@ async fn the_active_clients_budget_burns_under_the_total_and_is_edited_in_a_dial
         let listed = panel
             .text_until("#budget-list", |t| t.contains("Studio"))
             .await;
-        assert!(listed.contains("Örebro Q4") && listed.contains("110 %"), "{listed}");
+        assert!(
+            listed.contains("Örebro Q4") && listed.contains("110 %"),
+            "{listed}"
+        );
         panel.type_into("#budget-name", "Spot").await;
         panel.type_into("#budget-amount", "ten").await;
         panel.click("#budget-save").await;
@@ -986,7 +1010,9 @@ async fn the_active_clients_budget_burns_under_the_total_and_is_edited_in_a_dial
         panel.type_into("#budget-amount", "250").await;
         panel.type_into("#budget-client", "").await;
         panel.click("#budget-save").await;
-        panel.text_until("#budget-list", |t| t.contains("Spot")).await;
+        panel
+            .text_until("#budget-list", |t| t.contains("Spot"))
+            .await;
         panel.shot("budgets-dialog").await;
         panel.assert_accessible("the budgets dialog").await;
         panel.assert_no_console_errors(&["400"]).await;

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 #[derive(Subcommand, Debug)]
 pub enum BudgetCommand {
     /// Make a budget, or change one (options left out keep their values)
-    Set(SetArgs),
+    Set(Box<SetArgs>),
     /// Every budget with its figures for the current period
     List(ListArgs),
     /// One budget: spent, held and remaining for the current period
@@ -89,6 +89,7 @@ pub struct RmArgs {
 pub async fn run<S: Store>(store: &S, command: BudgetCommand, out: Out<'_>) -> Result<Exit> {
     match command {
         BudgetCommand::Set(args) => {
+            let args = *args;
             let json = args.json;
             let input = BudgetInput {
                 name: args.name,

@@ -129,8 +129,8 @@ pub async fn reconcile(
     );
     let holds = crate::store::Store::open_holds(store, cutoff, 1000).await?;
     if args.json {
-        let mut json = serde_json::to_value(&summary)
-            .map_err(|e| crate::error::Error::Io(e.to_string()))?;
+        let mut json =
+            serde_json::to_value(&summary).map_err(|e| crate::error::Error::Io(e.to_string()))?;
         json["old_holds"] = serde_json::Value::Array(
             holds
                 .iter()

@@ -12,8 +12,9 @@ pub mod tags;
 pub mod totals;
 
 pub use command::{
-    decide, fingerprint_key, BatchState, BudgetWrite, ChangesSince, Command, Context, ImportedEntry,
-    ImportedIndex, ImportedRow, LedgerError, LogResult, Outcome, Repricing, RowOutcome,
+    decide, fingerprint_key, BatchState, BudgetWrite, ChangesSince, Command, Context,
+    ImportedEntry, ImportedIndex, ImportedRow, LedgerError, LogResult, Outcome, Repricing,
+    RowOutcome,
 };
 pub use entry::{Actual, Billing, Cost, Entry, Estimate, Kind, Status, Tier, Voiding};
 pub use event::{EntryRecord, EstimateRepriced, Event, EventBody, Hash, Head, RunSettled};

@@ -129,7 +129,11 @@ pub async fn change(
     Path(name): Path<String>,
     JsonBody(body): JsonBody<BudgetBody>,
 ) -> Result<Json<BudgetSetJson>, ApiError> {
-    if body.name.as_deref().is_some_and(|n| n.trim() != name.trim()) {
+    if body
+        .name
+        .as_deref()
+        .is_some_and(|n| n.trim() != name.trim())
+    {
         return Err(ApiError::invalid(
             "name",
             "name: a budget is renamed by removing it and making it again",

@@ -17,8 +17,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
-    /// For `budget_exceeded`: the budget and its figures.
-    pub budget: Option<BudgetRefusalJson>,
+    /// For `budget_exceeded`: the budget and its figures (boxed: every
+    /// other error goes without).
+    pub budget: Option<Box<BudgetRefusalJson>>,
 }
 
 /// The budget a hold would take over, and its figures, in its currency.
@@ -182,7 +183,7 @@ impl From<Error> for ApiError {
             .flatten();
         let budget = match &e {
             Error::Store(StoreError::Refused(LedgerError::BudgetExceeded(refusal))) => {
-                Some(BudgetRefusalJson::of(refusal))
+                Some(Box::new(BudgetRefusalJson::of(refusal)))
             }
             _ => None,
         };
@@ -209,7 +210,7 @@ impl IntoResponse for ApiError {
                 code: self.code.to_string(),
                 message: self.message,
                 field: self.field,
-                budget: self.budget,
+                budget: self.budget.map(|b| *b),
             },
         };
         (self.status, axum::Json(body)).into_response()

@@ -78,8 +78,7 @@ pub async fn forward(
         .map_err(|_| ApiError::too_large(BODY_LIMIT))?;
     // Under a hard budget the run's estimate is held before fal is called,
     // and a run the budget cannot hold is refused without calling fal.
-    let held = match provider::hold(&*state.store, &state.catalog, &call, &body, tags.clone())
-        .await
+    let held = match provider::hold(&*state.store, &state.catalog, &call, &body, tags.clone()).await
     {
         Ok(held) => held,
         Err(e) => return Ok(refused(&provider, &e)),

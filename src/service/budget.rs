@@ -134,7 +134,11 @@ pub struct BudgetSet {
 }
 
 /// Makes or changes a budget.
-pub async fn set<S: Store>(store: &S, input: BudgetInput, expect: BudgetWrite) -> Result<BudgetSet> {
+pub async fn set<S: Store>(
+    store: &S,
+    input: BudgetInput,
+    expect: BudgetWrite,
+) -> Result<BudgetSet> {
     let name = input.name.trim().to_string();
     if name.is_empty() {
         return Err(Error::field("name", "a budget needs a name"));
@@ -198,10 +202,13 @@ async fn merged<S: Store>(
 ) -> Result<Budget> {
     let amount_micros = match (&input.amount, &existing) {
         (Some(text), _) => {
-            let micros = parse_amount(text)
-                .map_err(|e| Error::field("amount", format!("'{text}': {e}")))?;
+            let micros =
+                parse_amount(text).map_err(|e| Error::field("amount", format!("'{text}': {e}")))?;
             if micros <= 0 {
-                return Err(Error::field("amount", format!("'{text}' is not above zero")));
+                return Err(Error::field(
+                    "amount",
+                    format!("'{text}' is not above zero"),
+                ));
             }
             micros
         }
@@ -219,20 +226,22 @@ async fn merged<S: Store>(
     };
     limits::amount("amount", crate::money::Money::new(amount_micros, currency))?;
     super::rates::check_convertible(store, currency, today()).await?;
-    let scope = |field: &'static str, given: &Option<String>, had: Option<&String>| {
-        match given {
-            Some(text) if text.trim().is_empty() => Ok(None),
-            Some(text) => {
-                let text = crate::ledger::tags::normalize(text).unwrap_or_default();
-                limits::name(field, &text)?;
-                Ok::<_, Error>(Some(text))
-            }
-            None => Ok(had.cloned()),
+    let scope = |field: &'static str, given: &Option<String>, had: Option<&String>| match given {
+        Some(text) if text.trim().is_empty() => Ok(None),
+        Some(text) => {
+            let text = crate::ledger::tags::normalize(text).unwrap_or_default();
+            limits::name(field, &text)?;
+            Ok::<_, Error>(Some(text))
         }
+        None => Ok(had.cloned()),
     };
     let had = existing.as_ref();
     let client = scope("client", &input.client, had.and_then(|b| b.client.as_ref()))?;
-    let project = scope("project", &input.project, had.and_then(|b| b.project.as_ref()))?;
+    let project = scope(
+        "project",
+        &input.project,
+        had.and_then(|b| b.project.as_ref()),
+    )?;
     let deliverable = scope(
         "deliverable",
         &input.deliverable,
@@ -251,8 +260,12 @@ async fn merged<S: Store>(
     };
     let client = spelled(TagField::Client, client, input.client.is_some()).await?;
     let project = spelled(TagField::Project, project, input.project.is_some()).await?;
-    let deliverable =
-        spelled(TagField::Deliverable, deliverable, input.deliverable.is_some()).await?;
+    let deliverable = spelled(
+        TagField::Deliverable,
+        deliverable,
+        input.deliverable.is_some(),
+    )
+    .await?;
     let resets: Resets = match (&input.resets, had) {
         (Some(text), _) => text
             .trim()

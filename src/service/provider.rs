@@ -8,9 +8,9 @@
 use super::fal::{self as runs, RunReport, RunStarted, UnitPrices};
 use crate::error::{Error, Result};
 use crate::ledger::{Command, Status, Tags};
-use crate::timestamp::Timestamp;
 use crate::pricing::Catalog;
 use crate::store::Store;
+use crate::timestamp::Timestamp;
 use reqwest::Url;
 
 /// What a proxied call is, in every provider's terms.

@@ -5,8 +5,8 @@
 //! included), so memory stays small on large ledgers and no stored value
 //! escapes the check.
 
-use crate::ledger::event::Hash;
 use crate::ledger::budget::{Budget, BudgetBook, BudgetScope};
+use crate::ledger::event::Hash;
 use crate::ledger::invoice::InvoiceBook;
 use crate::ledger::replay::{into_entry, replay_entries, Positions};
 use crate::ledger::{Event, EventBody, Head};

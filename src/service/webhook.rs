@@ -72,7 +72,13 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Result<String
 
 /// The `webhook-signature` header: the secret's signature, and the
 /// previous secret's while a rotation overlaps.
-pub fn signatures(hook: &Webhook, id: &str, timestamp: i64, body: &str, now: Timestamp) -> Result<String> {
+pub fn signatures(
+    hook: &Webhook,
+    id: &str,
+    timestamp: i64,
+    body: &str,
+    now: Timestamp,
+) -> Result<String> {
     let mut all = vec![sign(&hook.secret, id, timestamp, body)?];
     if let (Some(previous), Some(until)) = (&hook.previous_secret, hook.previous_until) {
         if now < until {
@@ -233,10 +239,7 @@ pub async fn test<S: Store>(store: &S, id: &str) -> Result<String> {
     };
     match send(&client()?, &delivery).await {
         Ok(status) => Ok(format!("{} answered HTTP {status}", delivery.webhook.url)),
-        Err(why) => Err(Error::Io(format!(
-            "{}: {why}",
-            delivery.webhook.url
-        ))),
+        Err(why) => Err(Error::Io(format!("{}: {why}", delivery.webhook.url))),
     }
 }
 
@@ -254,8 +257,14 @@ fn client() -> Result<reqwest::Client> {
 async fn send(client: &reqwest::Client, delivery: &Delivery) -> std::result::Result<u16, String> {
     let now = Timestamp::now();
     let timestamp = now.0.div_euclid(1_000_000);
-    let signature = signatures(&delivery.webhook, &delivery.id, timestamp, &delivery.body, now)
-        .map_err(|e| e.to_string())?;
+    let signature = signatures(
+        &delivery.webhook,
+        &delivery.id,
+        timestamp,
+        &delivery.body,
+        now,
+    )
+    .map_err(|e| e.to_string())?;
     let answer = client
         .post(&delivery.webhook.url)
         .header("content-type", "application/json")
@@ -265,7 +274,7 @@ async fn send(client: &reqwest::Client, delivery: &Delivery) -> std::result::Res
         .body(delivery.body.clone())
         .send()
         .await
-        .map_err(|e| crate::http::describe(e))?;
+        .map_err(crate::http::describe)?;
     let status = answer.status();
     if status.is_success() {
         Ok(status.as_u16())

@@ -54,7 +54,9 @@ pub async fn named(session: &mut Session, name: &str) -> Result<Option<Budget>, 
 
 /// The budgets compiled for counting entries.
 pub async fn scopes(session: &mut Session) -> Result<Arc<Vec<BudgetScope>>, StoreError> {
-    Ok(Arc::new(all(session).await?.iter().map(BudgetScope::of).collect()))
+    Ok(Arc::new(
+        all(session).await?.iter().map(BudgetScope::of).collect(),
+    ))
 }
 
 /// Every stored budget as (folded name, definition, event), and every
@@ -125,8 +127,11 @@ pub async fn apply<'a>(
             }
             EventBody::BudgetRemoved(removed) => {
                 let key = Value::Text(fold(&removed.name));
-                tx.execute("DELETE FROM budgets WHERE budget_key = $1", &[key.clone()])
-                    .await?;
+                tx.execute(
+                    "DELETE FROM budgets WHERE budget_key = $1",
+                    std::slice::from_ref(&key),
+                )
+                .await?;
                 tx.execute("DELETE FROM budget_alerts WHERE budget_key = $1", &[key])
                     .await?;
                 changed.push(fold(&removed.name));
@@ -245,7 +250,11 @@ pub async fn rows(
 }
 
 /// The thresholds a budget crossed in the period starting `start`.
-pub async fn recorded(session: &mut Session, key: &str, start: i64) -> Result<Vec<u32>, StoreError> {
+pub async fn recorded(
+    session: &mut Session,
+    key: &str,
+    start: i64,
+) -> Result<Vec<u32>, StoreError> {
     session
         .query_map(
             "SELECT threshold FROM budget_alerts WHERE budget_key = $1 AND period_start = $2",
@@ -335,9 +344,11 @@ pub fn touched_old(touched: &[(String, i64)], today: i64) -> Vec<String> {
 /// Every stamp, by budget (the rates' under the empty key).
 async fn stamps(session: &mut Session) -> Result<BTreeMap<String, i64>, StoreError> {
     Ok(session
-        .query_map("SELECT budget_key, stamp FROM budget_stamps", &[], |mut row| {
-            Ok((row.text("budget_key")?, row.int("stamp")?))
-        })
+        .query_map(
+            "SELECT budget_key, stamp FROM budget_stamps",
+            &[],
+            |mut row| Ok((row.text("budget_key")?, row.int("stamp")?)),
+        )
         .await?
         .into_iter()
         .collect())
@@ -371,7 +382,11 @@ pub async fn figures_of(
         .map(|(_, p)| (today - KEPT_AFTER_DAYS).clamp(p.start, p.end))
         .collect();
     let mut older = Vec::with_capacity(wanted.len());
-    let stamps = if kept_ends.iter().zip(wanted).any(|(end, (_, p))| *end > p.start) {
+    let stamps = if kept_ends
+        .iter()
+        .zip(wanted)
+        .any(|(end, (_, p))| *end > p.start)
+    {
         stamps(session).await?
     } else {
         BTreeMap::new()
@@ -400,7 +415,15 @@ pub async fn figures_of(
                 if let Ok(mut kept) = KEPT.lock() {
                     let budget = (*budget).clone();
                     let end = *kept_end;
-                    kept.insert(key, Kept { budget, end, stamps, sums });
+                    kept.insert(
+                        key,
+                        Kept {
+                            budget,
+                            end,
+                            stamps,
+                            sums,
+                        },
+                    );
                 }
                 sums
             }

@@ -22,6 +22,7 @@ pub mod url;
 mod value;
 mod webhooks;
 
+pub use budgets::StoredBudgets;
 pub use columns::{RowDigest, ENTRY_COLUMNS, EVENT_COLUMNS};
 pub use error::StoreError;
 pub use filter::{Cursor, Filter, Page};
@@ -30,7 +31,6 @@ pub use rates::RatesImported;
 pub use rollups::{Counted, CountedRef, Rollup, RollupSums};
 pub use sql_store::{SqlStore, Upgraded, Writer};
 pub use url::DatabaseUrl;
-pub use budgets::StoredBudgets;
 pub use webhooks::{message_id, Attempt, Delivery, DeliveryCounts, Webhook, THRESHOLD_CROSSED};
 
 use crate::fx::DayRate;

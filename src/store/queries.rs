@@ -627,7 +627,11 @@ pub async fn open_holds(
          AND actual_micros IS NULL AND occurred_at < $1 ORDER BY occurred_at LIMIT $2"
     );
     session
-        .query_map(&sql, &[Value::Int(before.0), Value::Int(limit)], entry_from_row)
+        .query_map(
+            &sql,
+            &[Value::Int(before.0), Value::Int(limit)],
+            entry_from_row,
+        )
         .await
 }
 

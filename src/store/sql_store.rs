@@ -280,7 +280,15 @@ impl LedgerWriter for Writer {
     }
 
     async fn commit(mut self) -> Result<(), StoreError> {
-        finish_write(&mut self.tx, self.rollups, None, None, Timestamp::now(), None).await?;
+        finish_write(
+            &mut self.tx,
+            self.rollups,
+            None,
+            None,
+            Timestamp::now(),
+            None,
+        )
+        .await?;
         self.tx.commit().await
     }
 

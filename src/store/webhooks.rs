@@ -27,10 +27,12 @@ pub struct Webhook {
 
 impl Webhook {
     pub fn wants(&self, event_type: &str) -> bool {
-        self.events.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some(prefix) => event_type.starts_with(prefix),
-            None => pattern == event_type,
-        })
+        self.events
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => event_type.starts_with(prefix),
+                None => pattern == event_type,
+            })
     }
 }
 
@@ -67,18 +69,13 @@ pub enum Attempt {
     },
 }
 
-const WEBHOOK_LIST: &str =
-    "id, url, events, secret, previous_secret, previous_until, created_at";
+const WEBHOOK_LIST: &str = "id, url, events, secret, previous_secret, previous_until, created_at";
 
 fn webhook_from_row(row: &mut Row) -> Result<Webhook, StoreError> {
     Ok(Webhook {
         id: row.text("id")?,
         url: row.text("url")?,
-        events: row
-            .text("events")?
-            .split(',')
-            .map(str::to_string)
-            .collect(),
+        events: row.text("events")?.split(',').map(str::to_string).collect(),
         secret: row.text("secret")?,
         previous_secret: row.opt_text("previous_secret")?,
         previous_until: row.opt_int("previous_until")?.map(Timestamp),
@@ -269,7 +266,11 @@ pub async fn claim(
     let claimed = tx
         .query_map(
             &sql,
-            &[Value::Int(lease_until.0), Value::Int(now.0), Value::Int(limit)],
+            &[
+                Value::Int(lease_until.0),
+                Value::Int(now.0),
+                Value::Int(limit),
+            ],
             |mut row| {
                 Ok((
                     row.text("id")?,
