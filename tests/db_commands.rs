@@ -278,7 +278,8 @@ fn schema(url: &str) -> Vec<String> {
 
 /// Takes a ledger back from schema 11's folded keys (and schema 12's
 /// invoice tables, schema 13's budget tables) to schema 10.
-const UNDO_FOLDED_KEYS: &str = "DROP TABLE webhook_deliveries; DROP TABLE webhooks; \
+const UNDO_FOLDED_KEYS: &str =
+    "DROP TABLE budget_stamps; DROP TABLE webhook_deliveries; DROP TABLE webhooks; \
      DROP TABLE budget_alerts; DROP TABLE budgets; \
      DROP TABLE invoice_locks; DROP TABLE invoices; \
      ALTER TABLE entries DROP COLUMN client_key; \
