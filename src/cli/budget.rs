@@ -60,8 +60,11 @@ pub struct SetArgs {
     #[arg(long)]
     alerts: Option<String>,
     /// Under a hard budget, let runs of models without a price through
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_allow_unpriced")]
     allow_unpriced: bool,
+    /// Refuse runs of models without a price again (undoes --allow-unpriced)
+    #[arg(long)]
+    no_allow_unpriced: bool,
     #[arg(long)]
     json: bool,
 }
@@ -103,7 +106,8 @@ pub async fn run<S: Store>(store: &S, command: BudgetCommand, out: Out<'_>) -> R
                 from: args.from,
                 hard: (args.hard || args.soft).then_some(args.hard),
                 alerts: args.alerts,
-                allow_unpriced: args.allow_unpriced.then_some(true),
+                allow_unpriced: (args.allow_unpriced || args.no_allow_unpriced)
+                    .then_some(args.allow_unpriced),
             };
             let set = service::set(store, input, BudgetWrite::Upsert)
                 .await

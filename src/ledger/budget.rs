@@ -494,9 +494,11 @@ pub struct BudgetRefusal {
     pub currency: Currency,
     pub spent_micros: i64,
     pub held_micros: i64,
-    /// The run's estimate; `None` when it is unpriced.
+    /// The run's estimate; `None` when it is unpriced (or has no rate).
     pub estimate_micros: Option<i64>,
     pub period: String,
+    /// Why the estimate could not be converted into the budget's currency.
+    pub no_rate: Option<String>,
 }
 
 impl fmt::Display for BudgetRefusal {
@@ -519,6 +521,14 @@ impl fmt::Display for BudgetRefusal {
                         .saturating_add(estimate)
                 ),
                 self.budget,
+            ),
+            None if self.no_rate.is_some() => write!(
+                f,
+                "budget {} is hard and this run's estimate cannot be converted into {}, so it \
+                 cannot be held ({}); import the rates it needs",
+                self.budget,
+                self.currency,
+                self.no_rate.as_deref().unwrap_or_default(),
             ),
             None => write!(
                 f,

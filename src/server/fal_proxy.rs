@@ -78,6 +78,11 @@ pub async fn forward(
         .map_err(|_| ApiError::too_large(BODY_LIMIT))?;
     // Under a hard budget the run's estimate is held before fal is called,
     // and a run the budget cannot hold is refused without calling fal.
+    let request = state
+        .fal
+        .request(method, &target)?
+        .headers(outgoing)
+        .body(body.clone());
     let held = match provider::hold(&*state.store, &state.catalog, &call, &body, tags.clone()).await
     {
         Ok(held) => held,
@@ -86,13 +91,7 @@ pub async fn forward(
     if held.is_some() {
         state.changes.written();
     }
-    let sent = state
-        .fal
-        .request(method, &target)?
-        .headers(outgoing)
-        .body(body.clone())
-        .send()
-        .await;
+    let sent = request.send().await;
     let answer = match sent {
         Ok(answer) => answer,
         Err(e) => {
@@ -160,6 +159,9 @@ fn refused(provider: &impl Provider, e: &Error) -> Response {
         Error::Store(crate::store::StoreError::Refused(
             crate::ledger::LedgerError::BudgetExceeded(_),
         )) => provider.refusal(&e.to_string()),
+        Error::Input(_) | Error::Field { .. } => {
+            (400, serde_json::json!({ "detail": e.to_string() }))
+        }
         other => (
             503,
             serde_json::json!({

@@ -118,9 +118,17 @@ pub async fn hold<S: Store>(
     let Some(endpoint) = run_endpoint(call) else {
         return Ok(None);
     };
-    let tags = super::active_tags::for_log(tags)?;
-    // A ledger that cannot be read never costs the caller the run: it is
-    // relayed (and logged after, when the ledger is back) as without budgets.
+    // Budgets (or active tags) that cannot be read never cost the caller
+    // the run: it is relayed, and logged after, as without budgets.
+    let tags = match super::active_tags::for_log(tags) {
+        Ok(tags) => tags,
+        Err(e) => {
+            eprintln!(
+                "gencost: proxy: the active tags cannot be read, the run goes ahead unheld: {e}"
+            );
+            return Ok(None);
+        }
+    };
     match hard_budget_counts(store, &tags, endpoint).await {
         Ok(true) => {}
         Ok(false) => return Ok(None),
@@ -183,13 +191,23 @@ pub async fn after_hold<S: Store>(
         Some(Outcome::Started {
             request_id: Some(request_id),
             ..
-        }) => {
-            if let Err(e) = store.execute(attach(request_id), Timestamp::now()).await {
+        }) => match store.execute(attach(request_id), Timestamp::now()).await {
+            Ok(_) => Ok(()),
+            // Another entry holds the run: this hold was for nothing.
+            Err(crate::store::StoreError::Refused(
+                e @ crate::ledger::LedgerError::RequestTaken { .. },
+            )) => {
                 release(store, held).await?;
-                return Err(e.into());
+                Err(Error::Store(crate::store::StoreError::Refused(e)))
             }
-            Ok(())
-        }
+            // The run started: the hold stays, reported by reconcile.
+            Err(e) => Err(e.into()),
+        },
+        // Started without naming itself (a stream with no request id): the
+        // run is under way, so the hold stays, as without a budget.
+        Some(Outcome::Started {
+            request_id: None, ..
+        }) => Ok(()),
         Some(Outcome::Finished {
             request_id, report, ..
         }) => {

@@ -428,7 +428,7 @@ pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<
                 respelled,
                 priced,
                 warnings,
-                alerts: alerts.clone(),
+                alerts: alerts_for(&alerts, id),
             },
             LogResult::Existing(id) => Logged {
                 id,
@@ -436,10 +436,23 @@ pub async fn commit<S: Store>(store: &S, prepared: Vec<Prepared>) -> Result<Vec<
                 respelled: Vec::new(),
                 priced: None,
                 warnings: Vec::new(),
-                alerts: alerts.clone(),
+                alerts: Vec::new(),
             },
         })
         .collect())
+}
+
+/// The alerts of a write that belong to one of its entries: those naming
+/// it, and those of a batch that name none.
+fn alerts_for(
+    alerts: &[crate::ledger::budget::BudgetAlert],
+    id: Uuid,
+) -> Vec<crate::ledger::budget::BudgetAlert> {
+    alerts
+        .iter()
+        .filter(|a| a.entry_id.is_none_or(|named| named == id))
+        .cloned()
+        .collect()
 }
 
 /// Gives each tag the spelling already in the ledger when it differs only

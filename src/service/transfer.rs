@@ -56,8 +56,16 @@ pub async fn copy<A: Store, B: Store>(
     }
     // Webhooks and their secrets too (reference data, like prices); the
     // deliveries still owed stay with the ledger that owes them.
+    let present: Vec<String> = to
+        .webhooks()
+        .await?
+        .into_iter()
+        .map(|(w, _)| w.id)
+        .collect();
     for (webhook, _) in from.webhooks().await? {
-        to.add_webhook(&webhook).await?;
+        if !present.contains(&webhook.id) {
+            to.add_webhook(&webhook).await?;
+        }
     }
     let copied = to.info().await?;
     Ok(CopyReport {

@@ -236,6 +236,7 @@ pub async fn test<S: Store>(store: &S, id: &str) -> Result<String> {
         attempts: 0,
         created_at: Timestamp::now(),
         webhook: hook,
+        lease_until: Timestamp::now(),
     };
     match send(&client()?, &delivery).await {
         Ok(status) => Ok(format!("{} answered HTTP {status}", delivery.webhook.url)),
@@ -327,7 +328,7 @@ pub async fn deliver_due<S: Store>(store: &S) -> Result<Delivered> {
                     }
                 }
             };
-            store.finish_delivery(&delivery.id, &attempt, now).await?;
+            store.finish_delivery(delivery, &attempt, now).await?;
         }
     }
 }

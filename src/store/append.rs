@@ -48,7 +48,12 @@ pub async fn run_command(
         }),
         _ => None,
     };
-    let entry = executed.events.iter().find_map(|e| e.entry_id);
+    // An alert names the entry whose write crossed it when the write was of
+    // one entry (a batch's alert names none).
+    let mut entries = executed.events.iter().filter_map(|e| e.entry_id);
+    let entry = entries
+        .next()
+        .filter(|first| entries.all(|id| id == *first));
     let alerts = finish_write(tx, rollups, hold, entry, at, Some(budgets)).await?;
     executed.events.extend(alerts);
     Ok(executed)

@@ -679,6 +679,7 @@ async fn refuse_if_over(
     figures: &Figures,
     entry: &crate::ledger::Entry,
 ) -> Result<(), StoreError> {
+    let mut no_rate = None;
     let estimate = match entry.estimate.micros {
         None => None,
         Some(micros) if entry.estimate.currency == budget.currency => Some(micros),
@@ -686,18 +687,18 @@ async fn refuse_if_over(
             let table = rates
                 .table(tx, vec![entry.estimate.currency, budget.currency])
                 .await?;
-            table
-                .convert(
-                    micros,
-                    entry.estimate.currency,
-                    budget.currency,
-                    entry.occurred_at.day(),
-                )
-                .ok()
-                .map(|(converted, _)| converted)
+            let day = entry.occurred_at.day();
+            match table.convert(micros, entry.estimate.currency, budget.currency, day) {
+                Ok((converted, _)) => Some(converted),
+                Err(e) => {
+                    no_rate = Some(e.to_string());
+                    None
+                }
+            }
         }
     };
-    let unpriced = estimate.is_none() && !budget.allow_unpriced;
+    // An amount no rate converts cannot be held, whatever the budget allows.
+    let unpriced = estimate.is_none() && (!budget.allow_unpriced || no_rate.is_some());
     if unpriced || budget.is_over(figures) {
         // The figures hold the run already: it is shown apart.
         let held = figures.held.saturating_sub(estimate.unwrap_or(0));
@@ -710,6 +711,7 @@ async fn refuse_if_over(
                 held_micros: held,
                 estimate_micros: estimate,
                 period: period.label.clone(),
+                no_rate,
             },
         ))));
     }

@@ -305,7 +305,7 @@ pub trait Store: Send + Sync {
 
     fn finish_delivery(
         &self,
-        id: &str,
+        delivery: &Delivery,
         attempt: &Attempt,
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;

@@ -691,12 +691,12 @@ impl Store for SqlStore {
 
     async fn finish_delivery(
         &self,
-        id: &str,
+        delivery: &super::Delivery,
         attempt: &super::Attempt,
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.delivery_transaction().await?;
-        super::webhooks::finish(&mut tx, id, attempt, at).await?;
+        super::webhooks::finish(&mut tx, delivery, attempt, at).await?;
         tx.commit().await
     }
 

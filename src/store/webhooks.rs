@@ -56,6 +56,9 @@ pub struct Delivery {
     pub attempts: i64,
     pub created_at: Timestamp,
     pub webhook: Webhook,
+    /// The claim this sender holds: its attempt is recorded only while it
+    /// still holds it (a sender slower than its lease records nothing).
+    pub lease_until: Timestamp,
 }
 
 /// What became of an attempt.
@@ -300,25 +303,27 @@ pub async fn claim(
             attempts,
             created_at,
             webhook: hook.clone(),
+            lease_until,
         });
     }
     Ok(deliveries)
 }
 
-/// Records what an attempt did.
+/// Records what an attempt did, if its sender still holds the claim.
 pub async fn finish(
     tx: &mut Session,
-    id: &str,
+    delivery: &Delivery,
     attempt: &Attempt,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    let id = Value::Text(id.to_string());
+    let id = Value::Text(delivery.id.clone());
+    let lease = Value::Int(delivery.lease_until.0);
     match attempt {
         Attempt::Delivered => {
             tx.execute(
                 "UPDATE webhook_deliveries SET delivered_at = $1, attempts = attempts + 1, \
-                 claimed_until = NULL, last_error = NULL WHERE id = $2",
-                &[Value::Int(at.0), id],
+                 claimed_until = NULL, last_error = NULL WHERE id = $2 AND claimed_until = $3",
+                &[Value::Int(at.0), id, lease],
             )
             .await?;
         }
@@ -329,8 +334,9 @@ pub async fn finish(
             };
             tx.execute(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, claimed_until = NULL, \
-                 next_attempt_at = $1, failed_at = $2, last_error = $3 WHERE id = $4",
-                &[next, failed, Value::Text(error.clone()), id],
+                 next_attempt_at = $1, failed_at = $2, last_error = $3 \
+                 WHERE id = $4 AND claimed_until = $5",
+                &[next, failed, Value::Text(error.clone()), id, lease],
             )
             .await?;
         }
