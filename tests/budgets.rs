@@ -889,6 +889,23 @@ async fn the_proxy_holds_before_calling_fal_and_refuses_what_the_budget_cannot_h
         assert_eq!(failed.len(), 1, "{failed:?}");
         let shown = ledger.json(&["budget", "show", "Spot", "--json"]);
         assert_eq!(shown["held"], "0.1", "{shown}");
+
+        // A stream fal started without naming it stays held: it runs.
+        fal.state.lock().unwrap().streams_unnamed = true;
+        let answer = http_client(false)
+            .post(format!("{}/fal/proxy", server.url))
+            .header("x-fal-target-url", "https://fal.run/fal-ai/flux/dev/stream")
+            .header("x-gencost-project", "Spot")
+            .header("content-type", "application/json")
+            .body(json!({"prompt": "a stream", "num_images": 1}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let _ = answer.bytes().await.unwrap();
+        let shown = ledger.json(&["budget", "show", "Spot", "--json"]);
+        assert_eq!(shown["held"], "0.125", "[{}] {shown}", ledger.backend);
+        assert_eq!(with_status(&ledger, "failed").len(), 1);
         assert!(ledger.ok(&["verify"]).starts_with("ok"));
 
         // A hold that stays open is reported by reconcile, never dropped.

@@ -628,10 +628,12 @@ impl Store for SqlStore {
         budget: &crate::ledger::budget::Budget,
         period: &crate::ledger::budget::Period,
     ) -> Result<(crate::ledger::budget::Figures, Vec<u32>), StoreError> {
-        let mut session = self.connection().await?;
+        // One snapshot: the stamps, the sums and the thresholds of one state.
+        let mut snapshot = self.snapshot().await?;
+        let session = &mut snapshot.session;
         let mut rates = super::budgets::Rates::default();
-        let figures = super::budgets::figures(&mut session, &mut rates, budget, period).await?;
-        let crossed = super::budgets::recorded(&mut session, &budget.key(), period.start).await?;
+        let figures = super::budgets::figures(session, &mut rates, budget, period).await?;
+        let crossed = super::budgets::recorded(session, &budget.key(), period.start).await?;
         Ok((figures, crossed))
     }
 

@@ -65,6 +65,8 @@ pub struct FalState {
     pub admin_key: String,
     /// Seconds `metrics.inference_time` reports.
     pub inference_time: f64,
+    /// Streams answer without `x-fal-request-id`.
+    pub streams_unnamed: bool,
 }
 
 pub struct FakeFal {
@@ -227,11 +229,11 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                     "data: {\"images\":[{\"url\":\"https://v3.fal.media/files/a.png\"}]}\n\n",
                 ])
                 .map(|e| Ok::<_, std::io::Error>(Bytes::from(e)));
-                return Response::builder()
-                    .header("content-type", "text/event-stream")
-                    .header("x-fal-request-id", id)
-                    .body(Body::from_stream(events))
-                    .unwrap();
+                let mut answer = Response::builder().header("content-type", "text/event-stream");
+                if !s.streams_unnamed {
+                    answer = answer.header("x-fal-request-id", id);
+                }
+                return answer.body(Body::from_stream(events)).unwrap();
             }
             // Each synchronous run is a run of its own.
             let endpoint = segments.join("/");
