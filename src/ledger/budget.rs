@@ -508,7 +508,7 @@ impl fmt::Display for BudgetRefusal {
             Some(estimate) => write!(
                 f,
                 "budget {} would go over: {} for {}, {} spent, {} held, and this run's estimate of {} \
-                 would take it to {}; raise the budget (gencost budget set {} --amount ...) or wait for held runs to settle",
+                 would take it to {}; raise the budget (gencost budget set \"{}\" --amount ...) or wait for held runs to settle",
                 self.budget,
                 money(self.amount_micros),
                 self.period,
