@@ -290,6 +290,19 @@ impl BudgetScope {
                 .is_none_or(|w| model.is_some_and(|m| fold(m) == w))
     }
 
+    /// Whether the budget counts an entry with these tags (as logged, not
+    /// yet folded) of this model on this day.
+    pub fn counts(&self, tags: &super::Tags, model: Option<&str>, day: i64) -> bool {
+        let folded = |tag: &Option<String>| tag.as_deref().map(fold);
+        self.matches(
+            folded(&tags.client).as_deref(),
+            folded(&tags.project).as_deref(),
+            folded(&tags.deliverable).as_deref(),
+            model,
+            day,
+        )
+    }
+
     pub fn sum_key(&self, spend: Spend) -> &str {
         let at = Spend::ALL.iter().position(|s| *s == spend).unwrap_or(0);
         &self.sum_keys[at]
@@ -348,19 +361,6 @@ impl Figures {
         }
         let used = i128::from(self.spent()) + i128::from(self.held);
         i64::try_from(used * 100 / i128::from(amount)).unwrap_or(i64::MAX)
-    }
-
-    /// Adds up a period's rows in `to`, each converted at its day's rate
-    /// in pico-units and rounded once per figure. A row `convert` cannot
-    /// convert is counted as unconverted, never as zero.
-    pub fn of_rows<E>(
-        rows: &[SpendRow],
-        to: Currency,
-        convert: impl FnMut(i64, Currency, i64) -> Result<i128, E>,
-    ) -> Figures {
-        let mut sums = FigureSums::default();
-        sums.add_rows(rows, to, convert);
-        sums.figures()
     }
 }
 
@@ -653,16 +653,19 @@ mod tests {
             row(Spend::Held, usd, 750_000, 1, 0),
             row(Spend::Held, usd, 0, 1, 1),
         ];
-        let figures = Figures::of_rows(&rows, usd, |micros, _, _| {
-            Ok::<_, ()>(i128::from(micros) * 1_100_000)
-        });
+        let of_rows = |convert: &dyn Fn(i64) -> Result<i128, ()>| {
+            let mut sums = FigureSums::default();
+            sums.add_rows(&rows, usd, |micros, _, _| convert(micros));
+            sums.figures()
+        };
+        let figures = of_rows(&|micros| Ok(i128::from(micros) * 1_100_000));
         assert_eq!(figures.billed, 1_000_000);
         assert_eq!(figures.estimated, 1_100_000);
         assert_eq!(figures.held, 750_000);
         assert_eq!((figures.unpriced, figures.unpriced_held), (2, 1));
         assert_eq!(figures.remaining(5_000_000), 2_150_000);
         assert_eq!(figures.percent(5_000_000), 57);
-        let failing = Figures::of_rows(&rows, usd, |_, _, _| Err(()));
+        let failing = of_rows(&|_| Err(()));
         assert_eq!((failing.estimated, failing.unconverted), (0, 1));
     }
 

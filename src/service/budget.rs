@@ -151,7 +151,8 @@ pub async fn set<S: Store>(
         .find(|b| b.key() == fold(&name));
     match (&existing, expect) {
         (Some(b), BudgetWrite::Create) => {
-            return Err(crate::ledger::LedgerError::BudgetExists(b.name.clone()).into_error())
+            let exists = crate::ledger::LedgerError::BudgetExists(b.name.clone());
+            return Err(Error::Store(exists.into()));
         }
         (None, BudgetWrite::Change) => {
             return Err(Error::NotFound(format!("no budget named {name}")))
@@ -180,16 +181,6 @@ pub async fn set<S: Store>(
         created,
         alerts,
     })
-}
-
-trait IntoError {
-    fn into_error(self) -> Error;
-}
-
-impl IntoError for crate::ledger::LedgerError {
-    fn into_error(self) -> Error {
-        Error::Store(crate::store::StoreError::Refused(self))
-    }
 }
 
 /// The budget as it will stand: the input over what it was (or the

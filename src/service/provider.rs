@@ -154,23 +154,10 @@ pub async fn hold<S: Store>(
 
 /// Whether a hard budget counts a run with these tags of this model today.
 async fn hard_budget_counts<S: Store>(store: &S, tags: &Tags, model: &str) -> Result<bool> {
-    use crate::ledger::tags::fold;
-    let folded = |t: &Option<String>| t.as_deref().map(fold);
-    let (client, project, deliverable) = (
-        folded(&tags.client),
-        folded(&tags.project),
-        folded(&tags.deliverable),
-    );
     let today = crate::timestamp::today();
     Ok(store.budgets().await?.iter().any(|budget| {
         budget.hard
-            && crate::ledger::budget::BudgetScope::of(budget).matches(
-                client.as_deref(),
-                project.as_deref(),
-                deliverable.as_deref(),
-                Some(model),
-                today,
-            )
+            && crate::ledger::budget::BudgetScope::of(budget).counts(tags, Some(model), today)
     }))
 }
 

@@ -585,13 +585,7 @@ pub async fn check(tx: &mut Session, after: AfterWrite) -> Result<Vec<BudgetAler
             .as_ref()
             .filter(|entry| {
                 budget.hard
-                    && scope.matches(
-                        entry.tags.client.as_deref().map(fold).as_deref(),
-                        entry.tags.project.as_deref().map(fold).as_deref(),
-                        entry.tags.deliverable.as_deref().map(fold).as_deref(),
-                        entry.model.as_deref(),
-                        entry.occurred_at.day(),
-                    )
+                    && scope.counts(&entry.tags, entry.model.as_deref(), entry.occurred_at.day())
             })
             .map(|entry| entry.occurred_at.day());
         touched.extend(held_day);
