@@ -91,6 +91,8 @@ pub struct BillingJson {
     /// Figures fal gave more precisely than the ledger stores, each with
     /// what it was rounded to (half to even); null when none was.
     pub rounded: Option<String>,
+    /// Token counts by kind, for a provider that bills tokens (OpenAI).
+    pub usage: Option<std::collections::BTreeMap<String, i64>>,
     /// True when fal reported 0 units and no cost is confirmed: 0 does not
     /// prove a free run, so the entry stays open for billing records.
     pub zero_units: bool,
@@ -107,6 +109,7 @@ impl BillingJson {
             price_date,
             price_from,
             rounded,
+            usage,
         } = billing;
         BillingJson {
             units,
@@ -116,6 +119,7 @@ impl BillingJson {
             price_date,
             price_from,
             rounded,
+            usage,
             zero_units,
         }
     }

@@ -108,7 +108,8 @@ fn fal_upstream_takes_https_or_loopback_http_only_and_says_where_requests_go() {
             &[("FAL_KEY", KEY)],
         );
         assert!(
-            run.stderr.contains("fal requests (and the fal key) go to"),
+            run.stderr
+                .contains("fal.ai requests (and the fal.ai key) go to"),
             "{allowed}: {}",
             run.stderr
         );
@@ -119,6 +120,28 @@ fn fal_upstream_takes_https_or_loopback_http_only_and_says_where_requests_go() {
         .lock()
         .unwrap()
         .contains("go to https://fal.example.com/"));
+    // Every other provider's upstream is under the same rule.
+    for flag in [
+        "--openai-upstream",
+        "--replicate-upstream",
+        "--runway-upstream",
+        "--elevenlabs-upstream",
+    ] {
+        let run = ledger.run(&[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            flag,
+            "http://10.0.0.7:8080",
+        ]);
+        assert_eq!(run.code, 2, "{flag}: {}", run.stderr);
+        assert!(run.stderr.contains(flag), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("plain http to another machine"),
+            "{}",
+            run.stderr
+        );
+    }
 }
 
 #[cfg(unix)]

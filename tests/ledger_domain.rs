@@ -267,6 +267,7 @@ fn billing(units: &str, price: Option<&str>) -> Billing {
         price_date: price.map(|_| "2026-12-01".into()),
         price_from: price.map(|_| "sync".into()),
         rounded: None,
+        usage: None,
     }
 }
 

@@ -224,6 +224,7 @@ fn billed_units_without_a_price_are_priced_from_the_day_a_price_is_in_force() {
                         price_date: None,
                         price_from: None,
                         rounded: None,
+                        usage: None,
                     }),
                     micros: None,
                     currency: None,

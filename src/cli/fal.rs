@@ -4,7 +4,6 @@
 use super::{write_json, write_text, Exit, Out};
 use crate::error::{Error, Result};
 use crate::pricing::Catalog;
-use crate::service::fal::api::FalApi;
 use crate::service::fal::reconcile::{reconcile as reconcile_runs, ReconcileOptions};
 use crate::service::fal::sync;
 use crate::store::SqlStore;
@@ -26,29 +25,71 @@ impl UpstreamArgs {
     /// machine (the key travels with every request). Says on stderr where
     /// fal requests will go, so a stray environment variable is seen.
     pub fn url(&self) -> Result<Option<reqwest::Url>> {
-        let Some(text) = self.fal_upstream.as_deref() else {
-            return Ok(None);
-        };
-        let url = reqwest::Url::parse(text.trim())
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| {
-                Error::input(format!(
-                    "--fal-upstream: '{text}' is not a URL such as https://fal.example or http://127.0.0.1:8080"
-                ))
-            })?;
-        if url.scheme() == "http" && !is_loopback(&url) {
-            return Err(Error::input(format!(
-                "--fal-upstream: '{text}' would send the fal key over plain http to another machine; \
-                 use https://, or http:// only to 127.0.0.1, [::1] or localhost"
-            )));
-        }
-        let mut shown = url.clone();
-        let _ = shown.set_username("");
-        let _ = shown.set_password(None);
-        eprintln!("fal requests (and the fal key) go to {shown}, not to fal.ai (--fal-upstream)");
-        Ok(Some(url))
+        upstream_url("--fal-upstream", "fal.ai", self.fal_upstream.as_deref())
     }
+}
+
+/// Where the other providers' hosts really are: for tests and air-gapped
+/// use, under the rule of `--fal-upstream`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FeedUpstreamArgs {
+    /// Send OpenAI requests here instead of api.openai.com
+    #[arg(long, env = "GENCOST_OPENAI_UPSTREAM", value_name = "URL")]
+    pub openai_upstream: Option<String>,
+    /// Send Replicate requests here instead of api.replicate.com
+    #[arg(long, env = "GENCOST_REPLICATE_UPSTREAM", value_name = "URL")]
+    pub replicate_upstream: Option<String>,
+    /// Send Runway requests here instead of api.dev.runwayml.com
+    #[arg(long, env = "GENCOST_RUNWAY_UPSTREAM", value_name = "URL")]
+    pub runway_upstream: Option<String>,
+    /// Send ElevenLabs requests here instead of api.elevenlabs.io
+    #[arg(long, env = "GENCOST_ELEVENLABS_UPSTREAM", value_name = "URL")]
+    pub elevenlabs_upstream: Option<String>,
+}
+
+impl FeedUpstreamArgs {
+    /// The upstream of the feed `name` (`openai` ...), checked.
+    pub fn url(&self, name: &str) -> Result<Option<reqwest::Url>> {
+        let (given, source) = match name {
+            "openai" => (&self.openai_upstream, "OpenAI"),
+            "replicate" => (&self.replicate_upstream, "Replicate"),
+            "runway" => (&self.runway_upstream, "Runway"),
+            "elevenlabs" => (&self.elevenlabs_upstream, "ElevenLabs"),
+            _ => return Ok(None),
+        };
+        upstream_url(&format!("--{name}-upstream"), source, given.as_deref())
+    }
+}
+
+/// An upstream URL given to `flag`, if any: `https://` anywhere, or
+/// `http://` only to this machine (the key travels with every request).
+/// Says on stderr where the provider's requests will go, so a stray
+/// environment variable is seen.
+fn upstream_url(flag: &str, provider: &str, text: Option<&str>) -> Result<Option<reqwest::Url>> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let url = reqwest::Url::parse(text.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{flag}: '{text}' is not a URL such as https://proxy.example or http://127.0.0.1:8080"
+            ))
+        })?;
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(Error::input(format!(
+            "{flag}: '{text}' would send the {provider} key over plain http to another machine; \
+             use https://, or http:// only to 127.0.0.1, [::1] or localhost"
+        )));
+    }
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    eprintln!(
+        "{provider} requests (and the {provider} key) go to {shown}, not to {provider} ({flag})"
+    );
+    Ok(Some(url))
 }
 
 /// Whether `url` names this machine: `localhost`, 127.0.0.0/8 or [::1].
@@ -110,7 +151,7 @@ pub async fn reconcile(
         .as_deref()
         .map(|t| super::args::parse_time_flag("--since", t))
         .transpose()?;
-    let api = FalApi::from_env(args.upstream.url()?)?;
+    let api = crate::service::fal::api::from_env(args.upstream.url()?)?;
     let bar = progress_bar();
     let progress = |done: u64, total: u64| {
         bar.set_length(total);
@@ -187,7 +228,7 @@ pub async fn pricing_sync(
     args: SyncArgs,
     out: Out<'_>,
 ) -> Result<Exit> {
-    let api = FalApi::from_env(args.upstream.url()?)?;
+    let api = crate::service::fal::api::from_env(args.upstream.url()?)?;
     let endpoints = sync::endpoints(store, catalog, &args.models).await?;
     let summary = sync::sync(store, &api, &endpoints).await?;
     if args.json {

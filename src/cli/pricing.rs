@@ -356,6 +356,8 @@ fn price_summary(f: &crate::pricing::Formula, m: &ModelPrice) -> String {
             p(per_extra_second)
         ),
         Per1kCharacters { price } => format!("{} per 1,000 characters", p(price)),
+        PerTokenKind { per_million, .. } => format!("per million tokens: {}", table(per_million)),
+        PerCredit { price } => format!("{} per credit", p(price)),
         PerMillionTokens { input, output } => {
             format!(
                 "{} / {} per million input / output tokens",

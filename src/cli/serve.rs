@@ -34,6 +34,8 @@ pub struct ServeArgs {
     allow_origins: Vec<String>,
     #[command(flatten)]
     upstream: super::fal::UpstreamArgs,
+    #[command(flatten)]
+    feed_upstreams: super::fal::FeedUpstreamArgs,
     /// Do not fetch ECB's daily exchange rates in the background (by
     /// default the server fetches them at start and once a day; also
     /// GENCOST_RATE_UPDATES=0)
@@ -118,6 +120,7 @@ pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_
         // would show in the process list.
         fal_key: std::env::var(crate::service::fal::api::KEY_VARIABLE).ok(),
         fal_upstream,
+        feeds: feed_settings(&args.feed_upstreams)?,
         rate_updates: rate_updates(args.no_rate_updates)?,
         checkpoints: match &args.checkpoint_every {
             Some(period) => Some((
@@ -129,6 +132,23 @@ pub async fn run(store: SqlStore, catalog: Catalog, args: ServeArgs, out: Out<'_
     };
     server::serve(store, catalog, options, out).await?;
     Ok(Exit::Success)
+}
+
+/// Each feed's key, from its provider's environment variable (never a
+/// flag), and its upstream.
+fn feed_settings(
+    upstreams: &super::fal::FeedUpstreamArgs,
+) -> Result<std::collections::HashMap<&'static str, server::FeedSettings>> {
+    crate::service::providers::FEEDS
+        .iter()
+        .map(|feed| {
+            let settings = server::FeedSettings {
+                key: std::env::var(feed.provider.key_variable()).ok(),
+                upstream: upstreams.url(feed.name)?,
+            };
+            Ok((feed.name, settings))
+        })
+        .collect()
 }
 
 /// The token in `path`: its first line, trimmed; an empty one is refused.

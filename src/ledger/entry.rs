@@ -94,7 +94,9 @@ pub struct Cost {
 }
 
 /// What a provider reported it billed for a run (fal's
-/// `x-fal-billable-units`, `x-fal-bill-as`), and the unit price applied.
+/// `x-fal-billable-units` and `x-fal-bill-as`, OpenAI's token usage,
+/// Replicate's outputs or predict time, Runway's seconds, ElevenLabs'
+/// `character-cost` credits), and the unit price applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Billing {
     /// Billable units as reported, exact decimal text (`3.008`).
@@ -120,6 +122,11 @@ pub struct Billing {
     /// with what it was rounded to, half to even; `None` when nothing was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounded: Option<String>,
+    /// Token counts by kind (`text_input`, `image_input`, `image_output`,
+    /// ...) for a provider that bills tokens (OpenAI's `usage`): `units`
+    /// is then their sum, each kind priced at its own price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<std::collections::BTreeMap<String, i64>>,
 }
 
 impl Billing {

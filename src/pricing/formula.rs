@@ -80,6 +80,23 @@ pub enum Formula {
     PerMillionTokens { input: Price, output: Price },
     /// `compute_seconds` × price.
     PerComputeSecond { price: Price },
+    /// Tokens of each kind × its price per million (OpenAI's image
+    /// models bill `text_input`, `image_input`, `image_output` ... tokens).
+    /// An estimate is `n` × the per-image price of the `quality` and
+    /// `size` where `per_image` gives one ("medium 1024x1024"), else `n` ×
+    /// the image output tokens of that quality and size (`output_tokens`)
+    /// at the image output price; plus the prompt's tokens, counted
+    /// approximately (4 characters a token), at the text input price.
+    PerTokenKind {
+        per_million: BTreeMap<String, Price>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        per_image: BTreeMap<String, Price>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        output_tokens: BTreeMap<String, u64>,
+    },
+    /// `credits` × price: a plan's credits (ElevenLabs' `character-cost`,
+    /// priced in the user's pricing file at what their plan pays).
+    PerCredit { price: Price },
     /// A flat price per call.
     PerRequest { price: Price },
     /// A flat price per video.
@@ -127,6 +144,10 @@ impl Formula {
             Formula::Per1kCharacters { .. } => vec!["characters".into()],
             Formula::PerMillionTokens { .. } => vec!["input_tokens".into(), "output_tokens".into()],
             Formula::PerComputeSecond { .. } => vec!["compute_seconds".into()],
+            Formula::PerTokenKind { .. } => {
+                vec!["n".into(), "quality".into(), "size".into(), "prompt".into()]
+            }
+            Formula::PerCredit { .. } => vec!["credits".into()],
             Formula::PerRequest { .. } | Formula::PerVideo { .. } => Vec::new(),
             Formula::PerVideoByOption { param, .. } => vec![param.clone()],
         }
@@ -304,6 +325,75 @@ impl Formula {
                 );
                 (total, text)
             }
+            Formula::PerTokenKind {
+                per_million,
+                per_image,
+                output_tokens,
+            } => {
+                let n = params.count("n")?;
+                let image = ImageChoice::of(params)?;
+                let prompt_tokens = params
+                    .text("prompt")
+                    .map_or(0, |p| (p.chars().count() as u64).div_ceil(4));
+                let prompt_price = per_million.get("text_input").map_or(0, |p| p.0);
+                let prompt = div_round(mul(prompt_tokens, prompt_price)?, 1_000_000);
+                let prompt_text = format!(
+                    "≈{prompt_tokens} prompt tokens × {} per million",
+                    money(prompt_price.into())
+                );
+                let (images_total, images_text) = match per_image.get(&image.key) {
+                    Some(price) => {
+                        let total = mul(n, price.0)?;
+                        let text =
+                            format!("{} × {} ({})", images(n), money(price.0.into()), image.key);
+                        (total, text)
+                    }
+                    None => {
+                        let tokens = output_tokens.get(&image.key).ok_or_else(|| {
+                            PricingError::BadParam {
+                                param: "quality and size".into(),
+                                value: image.key.clone(),
+                                expected: format!(
+                                    "one of {}",
+                                    per_image
+                                        .keys()
+                                        .chain(output_tokens.keys())
+                                        .cloned()
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            }
+                        })?;
+                        let price = per_million.get("image_output").map_or(0, |p| p.0);
+                        let total = div_round(mul(mul(n, *tokens)?, price)?, 1_000_000);
+                        let text = format!(
+                            "{} × {tokens} output tokens ({}) × {} per million",
+                            images(n),
+                            image.key,
+                            money(price.into())
+                        );
+                        (total, text)
+                    }
+                };
+                let total = add(images_total, prompt)?;
+                let text = format!(
+                    "{images_text} + {prompt_text}{} = {}",
+                    image.note,
+                    money(total)
+                );
+                (total, text)
+            }
+            Formula::PerCredit { price } => {
+                let credits = params.quantity_micros("credits")?;
+                let total = div_round(i128::from(credits) * i128::from(price.0), MICROS);
+                let text = format!(
+                    "{} credits × {} = {}",
+                    decimal(credits),
+                    money(price.0.into()),
+                    money(total)
+                );
+                (total, text)
+            }
             Formula::PerRequest { price } => {
                 let total = i128::from(price.0);
                 (
@@ -329,6 +419,91 @@ impl Formula {
             explanation,
         })
     }
+}
+
+/// The quality and size of an image model's call, as the key of its price
+/// tables (`medium 1024x1024`); `auto` (the default of both) is estimated
+/// as medium quality and a square image, and says so.
+struct ImageChoice {
+    key: String,
+    note: String,
+}
+
+impl ImageChoice {
+    fn of(params: &Params) -> Result<ImageChoice, PricingError> {
+        let given = |name: &str| -> Result<String, PricingError> {
+            Ok(match params.text(name) {
+                Some(_) => params.option(name)?.to_ascii_lowercase(),
+                None => "auto".into(),
+            })
+        };
+        let (quality, size) = (given("quality")?, given("size")?);
+        let mut guessed = Vec::new();
+        let quality = match quality.as_str() {
+            "auto" => {
+                guessed.push("quality auto as medium");
+                "medium".to_string()
+            }
+            // dall-e-3's names for the same tiers.
+            "standard" => "medium".to_string(),
+            "hd" => "high".to_string(),
+            other => other.to_string(),
+        };
+        let size = if size == "auto" {
+            guessed.push("size auto as 1024x1024");
+            "1024x1024".to_string()
+        } else {
+            size
+        };
+        let note = if guessed.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", guessed.join(", "))
+        };
+        Ok(ImageChoice {
+            key: format!("{quality} {size}"),
+            note,
+        })
+    }
+}
+
+/// The cost of tokens by kind at prices per million, with its arithmetic;
+/// `Err` names a kind the model has no price for.
+pub fn token_cost(
+    per_million: &BTreeMap<String, Price>,
+    usage: &BTreeMap<String, i64>,
+    currency: Currency,
+) -> Result<Quote, String> {
+    let mut total: i128 = 0;
+    let mut parts = Vec::new();
+    for (kind, tokens) in usage.iter().filter(|(_, t)| **t != 0) {
+        let price = per_million
+            .get(kind)
+            .ok_or_else(|| format!("no price for {kind} tokens"))?;
+        let tokens = i128::from(*tokens);
+        if tokens < 0 {
+            return Err(format!("{kind}: a negative token count"));
+        }
+        total = tokens
+            .checked_mul(i128::from(price.0))
+            .and_then(|part| total.checked_add(part))
+            .ok_or_else(|| "the token cost is too large".to_string())?;
+        parts.push(format!(
+            "{tokens} {} × {}",
+            kind.replace('_', " "),
+            format_exact(price.0, currency)
+        ));
+    }
+    let micros = div_round(total, 1_000_000);
+    let micros = i64::try_from(micros).map_err(|_| "the token cost is too large".to_string())?;
+    Ok(Quote {
+        micros,
+        explanation: format!(
+            "{} per million tokens = {}",
+            parts.join(" + "),
+            format_exact(micros, currency)
+        ),
+    })
 }
 
 /// Checked arithmetic: an estimate past `i128` is an error, never wrapped

@@ -179,6 +179,32 @@ pub fn inputs(formula: &Formula, defaults: &Map<String, Value>) -> Vec<Parameter
                 defaults,
             )]
         }
+        Formula::PerTokenKind {
+            per_image,
+            output_tokens,
+            ..
+        } => {
+            // The tables' keys are "quality size".
+            let (mut qualities, mut sizes) = (vec!["auto".to_string()], vec!["auto".to_string()]);
+            for key in per_image.keys().chain(output_tokens.keys()) {
+                if let Some((quality, size)) = key.split_once(' ') {
+                    if !qualities.iter().any(|q| q == quality) {
+                        qualities.push(quality.to_string());
+                    }
+                    if !sizes.iter().any(|s| s == size) {
+                        sizes.push(size.to_string());
+                    }
+                }
+            }
+            vec![
+                ParameterInput::select("quality", qualities, defaults),
+                ParameterInput::select("size", sizes, defaults),
+                ParameterInput::number("n", 1, true, defaults),
+            ]
+        }
+        Formula::PerCredit { .. } => {
+            vec![ParameterInput::number("credits", 0, false, defaults)]
+        }
         Formula::PerRequest { .. } | Formula::PerVideo { .. } => Vec::new(),
         Formula::PerVideoByOption { param, prices } => {
             vec![ParameterInput::select(param, keys(prices), defaults)]

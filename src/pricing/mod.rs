@@ -167,6 +167,7 @@ impl ModelPrice {
                 with_audio: None,
             } => Some((*price, "seconds")),
             Formula::PerComputeSecond { price } => Some((*price, "compute seconds")),
+            Formula::PerCredit { price } => Some((*price, "credits")),
             Formula::PerRequest { price } => Some((*price, "requests")),
             Formula::PerVideo { price } => Some((*price, "videos")),
             _ => None,

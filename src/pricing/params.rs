@@ -132,6 +132,11 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// A text value, if given (or defaulted) as text.
+    pub fn text(&self, name: &str) -> Option<&'a str> {
+        self.get(name).and_then(Value::as_str)
+    }
+
     /// Characters of text: `characters`, else the length of `text`.
     pub fn characters(&self) -> Result<u64, PricingError> {
         if let Some(value) = self.get("characters") {

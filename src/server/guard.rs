@@ -122,9 +122,9 @@ impl Access {
     }
 
     /// Lets in a request that carries the token (`Authorization: Bearer`,
-    /// the scheme in any case) or a live panel session; everything when the
-    /// server has no token.
-    pub fn authorize(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+    /// the scheme in any case, or the header `key_slot` names) or a live
+    /// panel session; everything when the server has no token.
+    pub fn authorize(&self, headers: &HeaderMap, key_slot: Option<&str>) -> Result<(), Refusal> {
         if self.token.is_none() {
             return Ok(());
         }
@@ -134,6 +134,13 @@ impl Access {
             .and_then(|v| {
                 let (scheme, rest) = v.trim().split_once(' ')?;
                 scheme.eq_ignore_ascii_case("bearer").then_some(rest)
+            })
+            // ElevenLabs' clients carry their key in `xi-api-key`: on the
+            // ElevenLabs route it carries this server's token.
+            .or_else(|| {
+                key_slot
+                    .and_then(|name| headers.get(name))
+                    .and_then(|v| v.to_str().ok())
             });
         match bearer {
             Some(given) if self.is_token(given.trim()) => Ok(()),
@@ -226,7 +233,8 @@ pub async fn check(State(state): State<AppState>, request: Request, next: Next) 
         "/" | "/session" | "/session/logout" | "/assets/panel.css" | "/assets/panel.js"
     );
     if !open {
-        if let Err(refusal) = access.authorize(headers) {
+        let key_slot = path.starts_with("/elevenlabs/").then_some("xi-api-key");
+        if let Err(refusal) = access.authorize(headers, key_slot) {
             let error = match refusal {
                 Refusal::Missing => ApiError::unauthorized(),
                 Refusal::Wrong => ApiError::new(

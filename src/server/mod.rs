@@ -9,20 +9,22 @@ mod budgets;
 mod error;
 mod events;
 mod extract;
-mod fal_proxy;
 mod files;
 mod guard;
 mod heavy;
 mod invoices;
 mod openapi;
 mod panel;
+mod proxy;
 
 pub use error::ApiError;
 
 use crate::error::{Error, Result};
 use crate::pricing::Catalog;
+use crate::service::provider_api::ProviderApi;
+use crate::service::providers::FEEDS;
 use crate::store::SqlStore;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{any, get, patch, post};
 use axum::Router;
 use std::net::SocketAddr;
@@ -40,10 +42,20 @@ pub struct ServeOptions {
     pub fal_key: Option<String>,
     /// Where the fal proxy really sends requests (`--fal-upstream`).
     pub fal_upstream: Option<reqwest::Url>,
+    /// Each feed's key (from its environment variable) and upstream
+    /// (`--openai-upstream` ...), by feed name.
+    pub feeds: std::collections::HashMap<&'static str, FeedSettings>,
     /// Where to fetch ECB's daily rates from once a day; `None`: never.
     pub rate_updates: Option<String>,
     /// `--checkpoint-every`: how often, and the folder checkpoints go to.
     pub checkpoints: Option<(std::time::Duration, std::path::PathBuf)>,
+}
+
+/// A feed's key and where its requests really go.
+#[derive(Clone, Debug, Default)]
+pub struct FeedSettings {
+    pub key: Option<String>,
+    pub upstream: Option<reqwest::Url>,
 }
 
 /// What every handler shares.
@@ -53,6 +65,7 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     logs: Arc<batch::LogBatcher>,
     fal: Arc<crate::service::fal::api::FalApi>,
+    feeds: Arc<std::collections::HashMap<&'static str, Arc<ProviderApi>>>,
     changes: Arc<events::Changes>,
     access: Arc<guard::Access>,
     heavy: Arc<heavy::HeavyPages>,
@@ -114,13 +127,22 @@ fn router(state: AppState) -> Router {
                 "this route does not take that method (see /api/v1/openapi.json)",
             )
         });
-    let fal =
-        any(fal_proxy::forward).layer(DefaultBodyLimit::max(fal_proxy::BODY_LIMIT + 64 * 1024));
-    Router::new()
+    let proxy_limit = DefaultBodyLimit::max(proxy::BODY_LIMIT + 64 * 1024);
+    let fal = any(proxy::fal).layer(proxy_limit);
+    let mut app = Router::new()
         .nest("/api/v1", api)
         .route("/fal/proxy", fal.clone())
-        .route("/api/fal/proxy", fal)
-        .merge(panel::routes())
+        .route("/api/fal/proxy", fal);
+    for feed in &FEEDS {
+        let forward = any(
+            move |State(state): State<AppState>, request: axum::extract::Request| {
+                proxy::feed(state, feed, request)
+            },
+        )
+        .layer(proxy_limit);
+        app = app.route(&format!("/{}/{{*path}}", feed.name), forward);
+    }
+    app.merge(panel::routes())
         .layer(DefaultBodyLimit::max(extract::JSON_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -180,10 +202,12 @@ pub async fn serve(
     let state = AppState {
         changes: Arc::new(events::Changes::start(store.clone(), shutdown.clone()).await),
         logs: Arc::new(batch::LogBatcher::start(store.clone())),
-        fal: Arc::new(crate::service::fal::api::FalApi::new(
+        fal: Arc::new(ProviderApi::new(
+            &crate::service::fal::provider::Fal,
             options.fal_key,
             options.fal_upstream,
         )?),
+        feeds: Arc::new(feed_apis(&options.feeds)?),
         store,
         catalog: Arc::new(catalog),
         access: Arc::new(guard::Access::new(
@@ -206,6 +230,20 @@ pub async fn serve(
         })
         .await
         .map_err(|e| Error::Io(format!("the server stopped: {e}")))
+}
+
+/// Each feed's API, with its key and upstream.
+fn feed_apis(
+    settings: &std::collections::HashMap<&'static str, FeedSettings>,
+) -> Result<std::collections::HashMap<&'static str, Arc<ProviderApi>>> {
+    FEEDS
+        .iter()
+        .map(|feed| {
+            let given = settings.get(feed.name).cloned().unwrap_or_default();
+            let api = ProviderApi::new(feed.provider, given.key, given.upstream)?;
+            Ok((feed.name, Arc::new(api)))
+        })
+        .collect()
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM.

@@ -151,7 +151,7 @@ async fn page(
 ) -> Result<Response, ApiError> {
     let hosted = is_hosted(&query);
     let policy = policy(hosted);
-    if state.access.authorize(&headers).is_err() {
+    if state.access.authorize(&headers, None).is_err() {
         return render_with(
             policy,
             &LoginPage {

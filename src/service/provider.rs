@@ -1,17 +1,19 @@
 //! The seam every provider that `serve` proxies goes through: which URLs
 //! it may reach, which key it holds, what a call is, and what an answer
 //! means for the ledger (a run started, finished, settled, cancelled, or
-//! nothing). A provider decides; `record` carries the decision out; the
-//! server only moves bytes. fal is the first provider; others follow the
-//! same shape.
+//! nothing), and what it billed. A provider decides; `record` carries the
+//! decision out; the server only moves bytes. fal, OpenAI, Replicate,
+//! Runway and ElevenLabs are its implementations.
 
-use super::fal::{self as runs, RunReport, RunStarted, UnitPrices};
+use super::fal::UnitPrices;
+use super::runs::{self, Billed, RunReport, RunStarted};
 use crate::error::{Error, Result};
-use crate::ledger::{Command, Status, Tags};
+use crate::ledger::{Command, Entry, Status, Tags};
 use crate::pricing::Catalog;
 use crate::store::Store;
 use crate::timestamp::Timestamp;
 use reqwest::Url;
+use serde_json::{Map, Value};
 
 /// What a proxied call is, in every provider's terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,11 +78,20 @@ pub trait Provider: Send + Sync {
     /// The environment variable the studio's key is read from; the key is
     /// sent to this provider only.
     fn key_variable(&self) -> &'static str;
+    /// The header the key goes in, and what precedes it there
+    /// (`Authorization: Bearer KEY`).
+    fn key_header(&self) -> (&'static str, &'static str);
     /// The URL a client named, if the allowlist takes it; else why not.
     /// Checked on every request; redirects are never followed.
     fn allow(&self, target: &str) -> std::result::Result<Url, String>;
-    /// What a request to `target` is.
-    fn classify(&self, method: &str, target: &Url) -> Call;
+    /// What a request to `target` with this body is.
+    fn classify(&self, method: &str, target: &Url, body: &[u8]) -> Call;
+    /// The run's parameters in a request that starts one: what its
+    /// estimate is made from, kept on the entry.
+    fn params(&self, body: &[u8]) -> Map<String, Value>;
+    /// Whether a client's request header goes on to the provider (the key
+    /// and the real host are set apart; tags and cookies stay here).
+    fn forwards(&self, header: &str) -> bool;
     /// Whether the start of this answer must be read to know what it means
     /// (it is relayed whole either way).
     fn reads_answer(&self, call: &Call, status: u16) -> bool;
@@ -88,6 +99,15 @@ pub trait Provider: Send + Sync {
     /// logged, how they settle, and which failures are charged (the report
     /// of a failed run says whether the provider billed it).
     fn outcome(&self, call: Call, answer: &Answer) -> Outcome;
+    /// What a run billed, by the figures its report holds, priced at the
+    /// prices in force on the run's day; `None` when the report says
+    /// nothing of billing.
+    fn bill(
+        &self,
+        entry: &Entry,
+        report: &RunReport,
+        prices: &UnitPrices,
+    ) -> Result<Option<Billed>>;
     /// The answer that refuses a run a hard budget cannot hold, in the
     /// provider's own error shape: (status, JSON body).
     fn refusal(&self, message: &str) -> (u16, serde_json::Value);
@@ -111,6 +131,7 @@ fn run_endpoint(call: &Call) -> Option<&str> {
 pub async fn hold<S: Store>(
     store: &S,
     catalog: &Catalog,
+    provider: &dyn Provider,
     call: &Call,
     input: &[u8],
     tags: Tags,
@@ -141,8 +162,9 @@ pub async fn hold<S: Store>(
         store,
         catalog,
         RunStarted {
-            endpoint: endpoint.to_string(),
-            input: input.to_vec(),
+            source: provider.source(),
+            model: endpoint.to_string(),
+            params: provider.params(input),
             tags,
             request_id: None,
             hold: true,
@@ -167,6 +189,7 @@ async fn hard_budget_counts<S: Store>(store: &S, tags: &Tags, model: &str) -> Re
 pub async fn after_hold<S: Store>(
     store: &S,
     catalog: &Catalog,
+    provider: &dyn Provider,
     held: uuid::Uuid,
     outcome: Option<Outcome>,
 ) -> Result<()> {
@@ -206,7 +229,7 @@ pub async fn after_hold<S: Store>(
                 .await?
                 .ok_or_else(|| Error::NotFound(format!("no entry with id {held}")))?;
             let prices = UnitPrices::load(store, catalog).await?;
-            runs::settle_entry(store, &prices, &entry, report).await?;
+            runs::settle_entry(store, provider, &prices, &entry, report).await?;
             Ok(())
         }
         // The run may have started without naming itself: the hold stays
@@ -237,13 +260,15 @@ pub async fn release<S: Store>(store: &S, held: uuid::Uuid) -> Result<()> {
 pub async fn record<S: Store>(
     store: &S,
     catalog: &Catalog,
+    provider: &dyn Provider,
     outcome: Outcome,
     input: &[u8],
     tags: Tags,
 ) -> Result<bool> {
     let start = |endpoint: String, request_id: Option<String>| RunStarted {
-        endpoint,
-        input: input.to_vec(),
+        source: provider.source(),
+        model: endpoint,
+        params: provider.params(input),
         tags: tags.clone(),
         request_id,
         hold: false,
@@ -269,28 +294,30 @@ pub async fn record<S: Store>(
                 .await?
                 .ok_or_else(|| Error::NotFound(format!("no entry with id {}", logged.id)))?;
             let prices = UnitPrices::load(store, catalog).await?;
-            runs::settle_entry(store, &prices, &entry, report).await?;
+            runs::settle_entry(store, provider, &prices, &entry, report).await?;
             Ok(true)
         }
         Outcome::Settled { request_id, report } => {
             let prices = UnitPrices::load(store, catalog).await?;
-            Ok(runs::settle(store, &prices, &request_id, report)
+            Ok(runs::settle(store, provider, &prices, &request_id, report)
                 .await?
                 .is_some())
         }
         // A run still pending is marked cancelled (a result fetched later
         // still says how it really ended).
-        Outcome::Cancelled { request_id } => match runs::logged_run(store, &request_id).await? {
-            Some(entry) if entry.status == Status::Pending => {
-                let report = RunReport {
-                    status: Some(Status::Cancelled),
-                    ..RunReport::default()
-                };
-                let prices = UnitPrices::load(store, catalog).await?;
-                runs::settle_entry(store, &prices, &entry, report).await?;
-                Ok(true)
+        Outcome::Cancelled { request_id } => {
+            match runs::logged_run(store, provider.source(), &request_id).await? {
+                Some(entry) if entry.status == Status::Pending => {
+                    let report = RunReport {
+                        status: Some(Status::Cancelled),
+                        ..RunReport::default()
+                    };
+                    let prices = UnitPrices::load(store, catalog).await?;
+                    runs::settle_entry(store, provider, &prices, &entry, report).await?;
+                    Ok(true)
+                }
+                _ => Ok(false),
             }
-            _ => Ok(false),
-        },
+        }
     }
 }

@@ -520,6 +520,7 @@ mod tests {
                 price_date: Some("2026-11-27".into()),
                 price_from: Some("sync".into()),
                 rounded: None,
+                usage: None,
             }),
         }
     }

@@ -1,82 +1,22 @@
 //! Calls to fal with the studio's key: the proxy's forwarded requests,
-//! result re-fetches, unit prices and billing records. `upstream` stands in
-//! for every fal host (tests, air-gapped use): scheme, host and port are
-//! replaced, the real host goes in `x-forwarded-host`, nothing else changes.
+//! result re-fetches, unit prices and billing records (through
+//! `ProviderApi`, which stands in an upstream for every fal host).
 
 use crate::error::{Error, Result};
 use crate::fal::json::FalObject;
-use reqwest::header::{HeaderValue, AUTHORIZATION};
-use reqwest::{Method, RequestBuilder, Url};
+use reqwest::{Method, Url};
 use serde_json::value::RawValue;
 
 /// The environment variable the key is read from (never a flag, which
 /// would show in the process list).
 pub const KEY_VARIABLE: &str = "FAL_KEY";
 
-pub struct FalApi {
-    client: reqwest::Client,
-    key: Option<String>,
-    upstream: Option<Url>,
-}
+/// Calls to fal: the provider's API with fal's key.
+pub type FalApi = crate::service::provider_api::ProviderApi;
 
-impl std::fmt::Debug for FalApi {
-    // The key stays out of every debug print.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FalApi")
-            .field("key", &self.key.as_ref().map(|_| "(set)"))
-            .field("upstream", &self.upstream)
-            .finish()
-    }
-}
-
-impl FalApi {
-    /// No overall timeout: proxied results and streams may take minutes (a
-    /// stalled connection still fails).
-    pub fn new(key: Option<String>, upstream: Option<Url>) -> Result<FalApi> {
-        Ok(FalApi {
-            client: crate::http::streaming_client()?,
-            key: key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()),
-            upstream,
-        })
-    }
-
-    /// With the key from `FAL_KEY`.
-    pub fn from_env(upstream: Option<Url>) -> Result<FalApi> {
-        FalApi::new(std::env::var(KEY_VARIABLE).ok(), upstream)
-    }
-
-    pub fn has_key(&self) -> bool {
-        self.key.is_some()
-    }
-
-    /// A request to `target` (a fal URL) with the key, sent to the
-    /// upstream stand-in when there is one.
-    pub fn request(&self, method: Method, target: &Url) -> Result<RequestBuilder> {
-        let key = self.key.as_deref().ok_or_else(|| {
-            Error::Unavailable(format!(
-                "no fal.ai key: set {KEY_VARIABLE} in the environment"
-            ))
-        })?;
-        let authorization = HeaderValue::from_str(&format!("Key {key}")).map_err(|_| {
-            Error::input(format!(
-                "{KEY_VARIABLE} holds characters a header cannot carry"
-            ))
-        })?;
-        let url = match &self.upstream {
-            Some(upstream) => crate::fal::target::redirected(target, upstream),
-            None => target.clone(),
-        };
-        let mut builder = self
-            .client
-            .request(method, url)
-            .header(AUTHORIZATION, authorization);
-        if self.upstream.is_some() {
-            if let Some(host) = target.host_str() {
-                builder = builder.header("x-forwarded-host", host);
-            }
-        }
-        Ok(builder)
-    }
+/// fal's API with the key from `FAL_KEY`.
+pub fn from_env(upstream: Option<Url>) -> Result<FalApi> {
+    FalApi::from_env(&super::provider::Fal, upstream)
 }
 
 /// A fal call that failed, in words that never hold the key or a URL's

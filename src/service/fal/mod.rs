@@ -8,19 +8,17 @@ pub mod provider;
 pub mod reconcile;
 pub mod sync;
 
-use super::record::{self, LogRequest, Logged};
-use super::{active_tags, limits};
-use crate::error::{Error, Result};
-use crate::fal::billing::{cost_micros, Decimal};
+use super::runs::{bill_units, Billed, RunReport};
+use crate::error::Result;
+use crate::fal::billing::Decimal;
 use crate::fal::json::FalObject;
-use crate::ledger::{Billing, Command, Entry, Kind, RunSettled, Status, Tags};
+use crate::ledger::{Entry, Status};
 use crate::money::Currency;
 use crate::pricing::Catalog;
 use crate::store::Store;
-use crate::timestamp::{day_label, Timestamp};
+use crate::timestamp::day_label;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// The source fal runs are logged under.
 pub const SOURCE: &str = "fal.ai";
@@ -29,57 +27,9 @@ pub const SOURCE: &str = "fal.ai";
 /// parameters: they would fill the ledger and price nothing.
 const MAX_INLINE_CHARS: usize = 256;
 
-/// A run as the proxy saw it start.
-#[derive(Clone, Debug)]
-pub struct RunStarted {
-    pub endpoint: String,
-    /// The input as sent to fal (a JSON object; anything else logs no
-    /// parameters).
-    pub input: Vec<u8>,
-    /// Tags the caller named (`x-gencost-client` ...); the active tags
-    /// fill the rest.
-    pub tags: Tags,
-    pub request_id: Option<String>,
-    /// Logged before the run is started, under a hard budget: refused if
-    /// it would take the budget over.
-    pub hold: bool,
-}
-
-/// Logs a run at its catalog estimate, pending until fal says how it
-/// ended. A retried submit (same request id) is logged once. A run is a
-/// fact even when its input cannot be priced: it is then logged unpriced.
-pub async fn log_started<S: Store>(
-    store: &S,
-    catalog: &Catalog,
-    run: RunStarted,
-) -> Result<Logged> {
-    let tags = active_tags::for_log(run.tags)?;
-    record::log(
-        store,
-        catalog,
-        LogRequest {
-            kind: Kind::Generation,
-            occurred_at: None,
-            source: SOURCE.into(),
-            model: Some(run.endpoint),
-            description: None,
-            tags,
-            request_id: run.request_id,
-            status: Status::Pending,
-            duration_ms: None,
-            params: input_params(&run.input),
-            estimate: None,
-            actual: None,
-            check_large: false,
-            hold: run.hold,
-        },
-    )
-    .await
-}
-
 /// The generation parameters of a fal input: the JSON object, with inline
 /// files replaced by their size.
-fn input_params(body: &[u8]) -> Map<String, Value> {
+pub fn input_params(body: &[u8]) -> Map<String, Value> {
     let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(body) else {
         return Map::new();
     };
@@ -104,35 +54,21 @@ fn shrink_value(value: &mut Value) {
     }
 }
 
-/// What fal said of a run after it started.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RunReport {
-    pub status: Option<Status>,
-    pub duration_ms: Option<i64>,
-    /// `x-fal-billable-units`, as sent.
-    pub units: Option<String>,
-    /// `x-fal-bill-as`, as sent.
-    pub bill_as: Option<String>,
-}
-
-impl RunReport {
-    /// The report of a result (queue result fetch or synchronous answer):
-    /// its HTTP status and billing headers. A 2xx result succeeded; a
-    /// server error or a refused input (422) failed; other refusals (a
-    /// result not ready yet, not found, not allowed) say nothing of the
-    /// run.
-    pub fn from_result(status: u16, units: Option<&str>, bill_as: Option<&str>) -> RunReport {
-        let status = match status {
-            200..=299 => Some(Status::Succeeded),
-            422 | 500..=599 => Some(Status::Failed),
-            _ => None,
-        };
-        RunReport {
-            status,
-            duration_ms: None,
-            units: units.map(str::to_string),
-            bill_as: bill_as.map(str::to_string),
-        }
+/// The report of a result (queue result fetch or synchronous answer):
+/// its HTTP status and billing headers. A 2xx result succeeded; a server
+/// error or a refused input (422) failed; other refusals (a result not
+/// ready yet, not found, not allowed) say nothing of the run.
+pub fn result_report(status: u16, units: Option<&str>, bill_as: Option<&str>) -> RunReport {
+    let status = match status {
+        200..=299 => Some(Status::Succeeded),
+        422 | 500..=599 => Some(Status::Failed),
+        _ => None,
+    };
+    RunReport {
+        status,
+        units: units.map(str::to_string),
+        bill_as: bill_as.map(str::to_string),
+        ..RunReport::default()
     }
 }
 
@@ -205,6 +141,10 @@ impl UnitPrices {
     /// The unit price in force for `endpoint` on UTC day `day`: the latest
     /// synced on or before it; before the first synced price, the
     /// catalog's.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
     pub fn get(&self, endpoint: &str, day: i64) -> Option<UnitPriceFound> {
         if let Some(days) = self.prices.get(endpoint) {
             let after = days.partition_point(|p| p.day <= day);
@@ -225,93 +165,22 @@ impl UnitPrices {
     }
 }
 
-/// Settles the fal run logged with this request id, if this ledger logged
-/// it; `None` when it did not (a run started elsewhere).
-pub async fn settle<S: Store>(
-    store: &S,
-    prices: &UnitPrices,
-    request_id: &str,
-    report: RunReport,
-) -> Result<Option<Uuid>> {
-    let Some(entry) = logged_run(store, request_id).await? else {
+/// fal's billing: `x-fal-billable-units` of the endpoint `x-fal-bill-as`
+/// names (else the one called), at its unit price on the run's day.
+pub fn bill(prices: &UnitPrices, entry: &Entry, report: &RunReport) -> Result<Option<Billed>> {
+    let Some(units) = &report.units else {
         return Ok(None);
     };
-    settle_entry(store, prices, &entry, report).await?;
-    Ok(Some(entry.id))
-}
-
-/// The live fal generation logged with this request id.
-pub async fn logged_run<S: Store>(store: &S, request_id: &str) -> Result<Option<Entry>> {
-    Ok(store
-        .entries_with_request(request_id)
-        .await?
-        .into_iter()
-        .find(|e| e.source == SOURCE && e.kind == Kind::Generation && e.void.is_none()))
-}
-
-/// Records a report on an entry: its status and duration, and the units
-/// billed priced at the billed endpoint's unit price in force on the run's
-/// UTC day (tier `billed`).
-/// Units without a known unit price, and a reported 0, are kept as a
-/// count without a confirmed cost. A cost already confirmed (by a billing
-/// record, which knows the account's discounts) is not replaced.
-pub async fn settle_entry<S: Store>(
-    store: &S,
-    prices: &UnitPrices,
-    entry: &Entry,
-    report: RunReport,
-) -> Result<bool> {
-    let mut settled = RunSettled {
-        entry_id: entry.id,
-        status: report.status,
-        duration_ms: report.duration_ms,
-        billing: None,
-        micros: None,
-        currency: None,
-    };
-    // A confirmed cost keeps the basis it was confirmed on (a billing
-    // record's, say): a result read again only adds status and duration.
-    let confirmed_with_basis = entry.actual.is_some() && entry.billing.is_some();
-    if let Some(text) = report.units.as_ref().filter(|_| !confirmed_with_basis) {
-        let units =
-            Decimal::parse(text).map_err(|e| Error::input(format!("x-fal-billable-units: {e}")))?;
-        let endpoint = report
-            .bill_as
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(str::to_string)
-            .or_else(|| entry.model.clone())
-            .unwrap_or_default();
-        limits::name("x-fal-bill-as", &endpoint)?;
-        // The price of the run's own UTC day, however late it is settled.
-        let price = prices.get(&endpoint, entry.occurred_at.day());
-        if let Some(found) = &price {
-            if !units.is_zero() && entry.actual.is_none() {
-                let micros = cost_micros(units, found.price).map_err(Error::input)?;
-                limits::amount(
-                    "billed cost",
-                    crate::money::Money::new(micros, found.currency),
-                )?;
-                settled.micros = Some(micros);
-                settled.currency = Some(found.currency);
-            }
-        }
-        settled.billing = Some(Billing {
-            units: units.text(),
-            endpoint,
-            unit_price: price.as_ref().map(|p| p.price.text()),
-            unit: price.as_ref().map(|p| p.unit.clone()),
-            price_date: price.as_ref().map(|p| p.date.clone()),
-            price_from: price.as_ref().map(|p| p.from.to_string()),
-            // Header units keep their strict form: nothing is rounded.
-            rounded: None,
-        });
-    }
-    let executed = store
-        .execute(Command::Settle(settled), Timestamp::now())
-        .await?;
-    Ok(!executed.events.is_empty())
+    let endpoint = report
+        .bill_as
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .or_else(|| entry.model.clone())
+        .unwrap_or_default();
+    let billed = bill_units(prices, entry, "x-fal-billable-units", units, endpoint)?;
+    Ok(Some(billed))
 }
 
 #[cfg(test)]

@@ -7,10 +7,17 @@
 //! `x-fal-billable-units`, which settle it, charged or not; a cancel fal
 //! accepted cancels a pending run.
 
-use super::{completed_duration, RunReport, SOURCE};
+use super::{completed_duration, result_report, UnitPrices, SOURCE};
+use crate::error::Result;
 use crate::fal::{call, target};
+use crate::ledger::Entry;
 use crate::service::provider::{Answer, Call, Outcome, Provider};
+use crate::service::runs::{Billed, RunReport};
 use reqwest::Url;
+use serde_json::{Map, Value};
+
+/// The header a client names the fal URL it means in.
+pub const TARGET_HEADER: &str = "x-fal-target-url";
 
 pub struct Fal;
 
@@ -23,12 +30,36 @@ impl Provider for Fal {
         super::api::KEY_VARIABLE
     }
 
-    fn allow(&self, target: &str) -> Result<Url, String> {
+    fn key_header(&self) -> (&'static str, &'static str) {
+        ("authorization", "Key ")
+    }
+
+    fn allow(&self, target: &str) -> std::result::Result<Url, String> {
         target::check(target)
     }
 
-    fn classify(&self, method: &str, target: &Url) -> Call {
+    fn classify(&self, method: &str, target: &Url, _body: &[u8]) -> Call {
         call::classify(method, target)
+    }
+
+    fn params(&self, body: &[u8]) -> Map<String, Value> {
+        super::input_params(body)
+    }
+
+    /// The client's `x-fal-*` (but the target), `accept`, `content-type`
+    /// and `user-agent`.
+    fn forwards(&self, header: &str) -> bool {
+        (header.starts_with("x-fal-") && header != TARGET_HEADER)
+            || matches!(header, "accept" | "content-type" | "user-agent")
+    }
+
+    fn bill(
+        &self,
+        entry: &Entry,
+        report: &RunReport,
+        prices: &UnitPrices,
+    ) -> Result<Option<Billed>> {
+        super::bill(prices, entry, report)
     }
 
     fn reads_answer(&self, call: &Call, status: u16) -> bool {
@@ -44,7 +75,7 @@ impl Provider for Fal {
     fn outcome(&self, call: Call, answer: &Answer) -> Outcome {
         let header = |name: &str| (answer.header)(name).map(str::to_string);
         let billed = || {
-            RunReport::from_result(
+            result_report(
                 answer.status,
                 (answer.header)("x-fal-billable-units"),
                 (answer.header)("x-fal-bill-as"),

@@ -4,7 +4,8 @@
 //! account's discounts and settle streamed runs and reported zeros.
 
 use super::api::{call_failed, get_all_pages, FalApi};
-use super::{logged_run, settle_entry, RunReport, UnitPrices, SOURCE};
+use super::provider::Fal;
+use super::{result_report, UnitPrices, SOURCE};
 use crate::error::{Error, Result};
 use crate::fal::billing::{discounted_cost_micros, Decimal, MAX_SCALE};
 use crate::fal::call::result_url;
@@ -12,6 +13,7 @@ use crate::fal::json::FalObject;
 use crate::ledger::{Billing, Command, Entry, Kind, RunSettled};
 use crate::money::{decimal_string, Currency, Money};
 use crate::pricing::Catalog;
+use crate::service::runs::{logged_run, settle_entry};
 use crate::store::{Filter, Page, Store};
 use crate::timestamp::Timestamp;
 use futures_util::stream::{self, StreamExt};
@@ -202,7 +204,7 @@ async fn refetch<S: Store>(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let report = RunReport::from_result(
+    let report = result_report(
         response.status().as_u16(),
         header("x-fal-billable-units").as_deref(),
         header("x-fal-bill-as").as_deref(),
@@ -219,7 +221,7 @@ async fn refetch<S: Store>(
         )));
     }
     drop(response);
-    settle_entry(store, prices, entry, report).await?;
+    settle_entry(store, &Fal, prices, entry, report).await?;
     Ok(())
 }
 
@@ -386,16 +388,16 @@ async fn apply_record<S: Store>(store: &S, raw: &RawValue) -> Result<()> {
     let Some(request_id) = record.text("request_id") else {
         return Err(Error::Io("a record without request_id".into()));
     };
-    let Some(entry) = logged_run(store, &request_id).await? else {
+    let Some(entry) = logged_run(store, SOURCE, &request_id).await? else {
         return Ok(());
     };
     let cost = record_cost(&record).map_err(|e| Error::Io(format!("{request_id}: {e}")))?;
-    super::limits::amount("billed cost", Money::new(cost.micros, Currency::USD))?;
+    crate::service::limits::amount("billed cost", Money::new(cost.micros, Currency::USD))?;
     let endpoint = record
         .text("endpoint_id")
         .or_else(|| entry.model.clone())
         .unwrap_or_default();
-    super::limits::name("endpoint_id", &endpoint)?;
+    crate::service::limits::name("endpoint_id", &endpoint)?;
     let billing = Billing {
         units: cost
             .units
@@ -410,6 +412,7 @@ async fn apply_record<S: Store>(store: &S, raw: &RawValue) -> Result<()> {
             .map(|t| t.chars().take(10).collect()),
         price_from: Some("billing record".into()),
         rounded: (!cost.rounded.is_empty()).then(|| cost.rounded.join("; ")),
+        usage: None,
     };
     store
         .execute(

@@ -1,27 +1,31 @@
-//! `/fal/proxy` (also `/api/fal/proxy`, the official client's default): the
-//! request fal's JavaScript client would have sent, forwarded to the URL in
-//! `x-fal-target-url` with the studio's key, and fal's answer streamed
-//! back. Only fal's own endpoints are reachable (`crate::fal::target`);
-//! only `x-fal-*` headers, `accept`, `content-type` and `user-agent` go
-//! out; the key is never logged, echoed or stored.
+//! The provider proxies. `/fal/proxy` (also `/api/fal/proxy`, the official
+//! client's default) forwards the request fal's JavaScript client would
+//! have sent to the URL in `x-fal-target-url`; `/openai/v1/...`,
+//! `/replicate/v1/...`, `/runway/v1/...` and `/elevenlabs/v1/...` forward
+//! to the same path at the provider, so each is its official client's base
+//! URL. The studio's key goes with the request, the answer streams back.
+//! Only the provider's allowlisted endpoints are reachable; only the
+//! headers it names go out; the key is never logged, echoed or stored.
 //!
-//! On the way, runs land in the ledger by themselves: the provider (fal,
-//! `service::fal::provider`) says what each answer means and
+//! On the way, runs land in the ledger by themselves: the provider
+//! (`service::provider::Provider`) says what each answer means and
 //! `service::provider::record` writes it; this module only moves bytes. A
-//! ledger that cannot be written never costs the caller fal's answer: the
-//! run has already started, so the answer is relayed and the failure
-//! printed.
+//! ledger that cannot be written never costs the caller the provider's
+//! answer: the run has already started, so the answer is relayed and the
+//! failure printed.
 
 use super::error::ApiError;
 use super::AppState;
 use crate::error::Error;
 use crate::ledger::{TagField, Tags};
-use crate::service::fal::provider::Fal;
+use crate::service::fal::provider::{Fal, TARGET_HEADER};
 use crate::service::limits;
 use crate::service::provider::{self, Answer, Provider};
+use crate::service::provider_api::ProviderApi;
+use crate::service::providers::Feed;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{stream, StreamExt};
 
@@ -32,8 +36,6 @@ pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
 /// hundred bytes); a larger one is relayed unread.
 const ANSWER_READ_LIMIT: usize = 1024 * 1024;
 
-const TARGET_HEADER: &str = "x-fal-target-url";
-
 /// Headers that tag a proxied run (else the active tags do).
 const TAG_HEADERS: [(&str, TagField); 3] = [
     ("x-gencost-client", TagField::Client),
@@ -41,52 +43,109 @@ const TAG_HEADERS: [(&str, TagField); 3] = [
     ("x-gencost-deliverable", TagField::Deliverable),
 ];
 
-fn bad(message: String) -> ApiError {
-    ApiError::invalid(TARGET_HEADER, format!("{TARGET_HEADER}: {message}"))
-}
-
-/// Forwards one request to fal (or the upstream that stands in for it).
-pub async fn forward(
-    State(state): State<AppState>,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let method = request.method().clone();
-    if !matches!(method, Method::GET | Method::POST | Method::PUT) {
+/// Forwards one request to fal (or the upstream that stands in for it):
+/// the URL it is for is in `x-fal-target-url`.
+pub async fn fal(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    // fal takes no DELETE; the other providers' cancels do.
+    let method = request.method();
+    if !matches!(*method, Method::GET | Method::POST | Method::PUT) {
         return Err(ApiError::invalid(
             "method",
             format!("method: {method} is not forwarded (GET, POST and PUT are)"),
         ));
     }
+    let bad =
+        |message: String| ApiError::invalid(TARGET_HEADER, format!("{TARGET_HEADER}: {message}"));
     let target = request
         .headers()
         .get(TARGET_HEADER)
         .ok_or_else(|| bad("missing: send the fal URL this request is for".into()))?
         .to_str()
         .map_err(|_| bad("not readable text".into()))?;
-    let provider = Fal;
-    let target = provider.allow(target).map_err(bad)?;
-    let tags = tags_from(request.headers())?;
-    if !state.fal.has_key() {
-        return Err(ApiError::from(Error::Unavailable(
-            "this server has no fal.ai key: start gencost serve with FAL_KEY set".into(),
-        )));
+    let target = Fal.allow(target).map_err(bad)?;
+    let api = state.fal.clone();
+    relay(&state, &Fal, &api, target, request).await
+}
+
+/// Forwards one request to a feed's provider: `/{feed}/v1/PATH?QUERY` goes
+/// to the provider's `/v1/PATH?QUERY`.
+pub async fn feed(
+    state: AppState,
+    feed: &'static Feed,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let uri = request.uri();
+    let rest = uri
+        .path()
+        .strip_prefix(&format!("/{}", feed.name))
+        .unwrap_or_default();
+    let target = match uri.query() {
+        Some(query) => format!("{}{rest}?{query}", feed.base),
+        None => format!("{}{rest}", feed.base),
+    };
+    let target = feed
+        .provider
+        .allow(&target)
+        .map_err(|message| ApiError::invalid("path", format!("path: {message}")))?;
+    let api = state
+        .feeds
+        .get(feed.name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("no such provider route"))?;
+    relay(&state, feed.provider, &api, target, request).await
+}
+
+/// Sends an allowed request on with the studio's key, logs what the answer
+/// means, and relays the answer.
+async fn relay(
+    state: &AppState,
+    provider: &dyn Provider,
+    api: &ProviderApi,
+    target: reqwest::Url,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let method = request.method().clone();
+    if !matches!(
+        method,
+        Method::GET | Method::POST | Method::PUT | Method::DELETE
+    ) {
+        return Err(ApiError::invalid(
+            "method",
+            format!("method: {method} is not forwarded (GET, POST, PUT and DELETE are)"),
+        ));
     }
-    let call = provider.classify(method.as_str(), &target);
-    let outgoing = outgoing_headers(request.headers());
+    let tags = tags_from(request.headers())?;
+    if !api.has_key() {
+        return Err(ApiError::from(Error::Unavailable(format!(
+            "this server has no {} key: start gencost serve with {} set",
+            provider.source(),
+            provider.key_variable()
+        ))));
+    }
+    let outgoing = outgoing_headers(provider, request.headers());
     let body = axum::body::to_bytes(request.into_body(), BODY_LIMIT)
         .await
         .map_err(|_| ApiError::too_large(BODY_LIMIT))?;
-    // Under a hard budget the run's estimate is held before fal is called,
-    // and a run the budget cannot hold is refused without calling fal.
-    let request = state
-        .fal
+    let call = provider.classify(method.as_str(), &target, &body);
+    // Under a hard budget the run's estimate is held before the provider
+    // is called, and a run the budget cannot hold is refused without
+    // calling it.
+    let request = api
         .request(method, &target)?
         .headers(outgoing)
         .body(body.clone());
-    let held = match provider::hold(&*state.store, &state.catalog, &call, &body, tags.clone()).await
+    let held = match provider::hold(
+        &*state.store,
+        &state.catalog,
+        provider,
+        &call,
+        &body,
+        tags.clone(),
+    )
+    .await
     {
         Ok(held) => held,
-        Err(e) => return Ok(refused(&provider, &e)),
+        Err(e) => return Ok(refused(provider, &e)),
     };
     if held.is_some() {
         state.changes.written();
@@ -97,14 +156,21 @@ pub async fn forward(
         Err(e) => {
             if let Some(held) = held {
                 if let Err(e) = provider::release(&*state.store, held).await {
-                    eprintln!("gencost: fal proxy: cannot release hold {held}: {e}");
+                    eprintln!(
+                        "gencost: {} proxy: cannot release hold {held}: {e}",
+                        provider.source()
+                    );
                 }
                 state.changes.written();
             }
             return Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "upstream",
-                format!("fal.ai could not be reached: {}", e.without_url()),
+                format!(
+                    "{} could not be reached: {}",
+                    provider.source(),
+                    e.without_url()
+                ),
             ));
         }
     };
@@ -129,15 +195,27 @@ pub async fn forward(
         },
     );
     let recorded = match held {
-        Some(held) => provider::after_hold(&*state.store, &state.catalog, held, Some(outcome))
+        Some(held) => {
+            provider::after_hold(&*state.store, &state.catalog, provider, held, Some(outcome))
+                .await
+                .map(|_| true)
+        }
+        None => {
+            provider::record(
+                &*state.store,
+                &state.catalog,
+                provider,
+                outcome,
+                &body,
+                tags,
+            )
             .await
-            .map(|_| true),
-        None => provider::record(&*state.store, &state.catalog, outcome, &body, tags).await,
+        }
     };
     match recorded {
         Ok(true) => state.changes.written(),
         Ok(false) => {}
-        Err(e) => eprintln!("gencost: fal proxy: {e}"),
+        Err(e) => eprintln!("gencost: {} proxy: {e}", provider.source()),
     }
     let mut response = Response::builder().status(status);
     if let Some(out) = response.headers_mut() {
@@ -147,14 +225,17 @@ pub async fn forward(
             }
         }
     }
-    response
-        .body(Body::from_stream(relayed))
-        .map_err(|e| ApiError::from(Error::Io(format!("cannot relay fal's answer: {e}"))))
+    response.body(Body::from_stream(relayed)).map_err(|e| {
+        ApiError::from(Error::Io(format!(
+            "cannot relay {}'s answer: {e}",
+            provider.source()
+        )))
+    })
 }
 
 /// The provider's own refusal of a run no hard budget can hold (and of a
 /// run whose budget cannot be checked: the ledger could not be written).
-fn refused(provider: &impl Provider, e: &Error) -> Response {
+fn refused(provider: &dyn Provider, e: &Error) -> Response {
     let (status, body) = match e {
         Error::Store(crate::store::StoreError::Refused(
             crate::ledger::LedgerError::BudgetExceeded(_),
@@ -227,25 +308,19 @@ fn tags_from(headers: &HeaderMap) -> Result<Tags, ApiError> {
     Ok(tags)
 }
 
-/// The headers sent to fal: the client's `x-fal-*` (but the target),
-/// `accept`, `content-type` and `user-agent`; the key and the real host
-/// are added by `FalApi`.
-fn outgoing_headers(incoming: &HeaderMap) -> HeaderMap {
+/// The headers sent on: those the provider names; the key and the real
+/// host are added by `ProviderApi`.
+fn outgoing_headers(provider: &dyn Provider, incoming: &HeaderMap) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for (name, value) in incoming {
-        let name_text = name.as_str();
-        let wanted = (name_text.starts_with("x-fal-") && name_text != TARGET_HEADER)
-            || name == header::ACCEPT
-            || name == header::CONTENT_TYPE
-            || name == header::USER_AGENT;
-        if wanted {
+        if provider.forwards(name.as_str()) {
             headers.append(name.clone(), value.clone());
         }
     }
     headers
 }
 
-/// fal's answer comes back as it is, but for its length and encoding
+/// The provider's answer comes back as it is, but for its length and encoding
 /// (the body is re-streamed, already decoded), hop-by-hop headers, and
 /// cookies and CORS grants, which would apply to this server's origin.
 fn is_dropped_from_answer(name: &str) -> bool {
