@@ -92,6 +92,29 @@ fn upstream_url(flag: &str, provider: &str, text: Option<&str>) -> Result<Option
     Ok(Some(url))
 }
 
+/// The providers whose runs can be read again later (Replicate, Runway),
+/// each with its API: its key from its variable, its upstream.
+fn asked_later_feeds(
+    upstreams: &FeedUpstreamArgs,
+) -> Result<
+    Vec<(
+        &'static crate::service::providers::Feed,
+        crate::service::provider_api::ProviderApi,
+    )>,
+> {
+    crate::service::providers::FEEDS
+        .iter()
+        .filter(|feed| feed.provider.status_path("id").is_some() || feed.name == "runway")
+        .map(|feed| {
+            let api = crate::service::provider_api::ProviderApi::from_env(
+                feed.provider,
+                upstreams.url(feed.name)?,
+            )?;
+            Ok((feed, api))
+        })
+        .collect()
+}
+
 /// Whether `url` names this machine: `localhost`, 127.0.0.0/8 or [::1].
 fn is_loopback(url: &reqwest::Url) -> bool {
     let Some(host) = url.host_str() else {
@@ -120,8 +143,14 @@ pub struct ReconcileArgs {
     /// Report runs still pending (holds) logged more than this many hours ago
     #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..))]
     holds_older_than: u32,
+    /// Compare Runway's daily credits by model (its organization usage)
+    /// with the Runway runs logged, since --since (default: 30 days)
+    #[arg(long)]
+    runway_usage: bool,
     #[command(flatten)]
     upstream: UpstreamArgs,
+    #[command(flatten)]
+    feed_upstreams: FeedUpstreamArgs,
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
@@ -151,27 +180,87 @@ pub async fn reconcile(
         .as_deref()
         .map(|t| super::args::parse_time_flag("--since", t))
         .transpose()?;
-    let api = crate::service::fal::api::from_env(args.upstream.url()?)?;
-    let bar = progress_bar();
-    let progress = |done: u64, total: u64| {
-        bar.set_length(total);
-        bar.set_position(done);
+    // fal is read when its key is set, or when no provider's is (to say
+    // which key is missing); Replicate and Runway when theirs are.
+    let feeds = asked_later_feeds(&args.feed_upstreams)?;
+    let fal_key = std::env::var_os(crate::service::fal::api::KEY_VARIABLE).is_some();
+    let summary = if fal_key || feeds.iter().all(|(_, api)| !api.has_key()) {
+        let api = crate::service::fal::api::from_env(args.upstream.url()?)?;
+        let bar = progress_bar();
+        let progress = |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        };
+        let options = ReconcileOptions {
+            since,
+            billing_events: args.billing_events,
+            concurrency: usize::from(args.concurrency),
+        };
+        let summary = reconcile_runs(store, catalog, &api, options, &progress).await;
+        bar.finish_and_clear();
+        Some(summary?)
+    } else {
+        None
     };
-    let options = ReconcileOptions {
-        since,
-        billing_events: args.billing_events,
-        concurrency: usize::from(args.concurrency),
+    let mut providers = Vec::new();
+    for (feed, api) in &feeds {
+        let open = crate::service::providers::reconcile::open_runs(store, feed, since).await?;
+        if open.is_empty() {
+            continue;
+        }
+        if !api.has_key() {
+            providers.push(crate::service::providers::reconcile::FeedSummary {
+                source: feed.provider.source().into(),
+                open: open.len() as u64,
+                failed: open.len() as u64,
+                failures: vec![format!(
+                    "not read: set {} to read them",
+                    feed.provider.key_variable()
+                )],
+                ..Default::default()
+            });
+            continue;
+        }
+        providers.push(
+            crate::service::providers::reconcile::reconcile(
+                store,
+                catalog,
+                feed,
+                api,
+                since,
+                usize::from(args.concurrency),
+            )
+            .await?,
+        );
+    }
+    let usage = if args.runway_usage {
+        let (feed, api) = feeds
+            .iter()
+            .find(|(feed, _)| feed.name == "runway")
+            .ok_or_else(|| Error::Io("no Runway feed".into()))?;
+        Some(crate::service::providers::usage::compare(store, feed, api, since).await?)
+    } else {
+        None
     };
-    let summary = reconcile_runs(store, catalog, &api, options, &progress).await;
-    bar.finish_and_clear();
-    let summary = summary?;
     let cutoff = crate::timestamp::Timestamp(
         crate::timestamp::Timestamp::now().0 - i64::from(args.holds_older_than) * 3_600_000_000,
     );
     let holds = crate::store::Store::open_holds(store, cutoff, 1000).await?;
+    let failed =
+        summary.as_ref().map_or(0, |s| s.failed) + providers.iter().map(|p| p.failed).sum::<u64>();
     if args.json {
-        let mut json =
-            serde_json::to_value(&summary).map_err(|e| crate::error::Error::Io(e.to_string()))?;
+        let mut json = match &summary {
+            Some(summary) => {
+                serde_json::to_value(summary).map_err(|e| crate::error::Error::Io(e.to_string()))?
+            }
+            None => serde_json::json!({}),
+        };
+        json["providers"] =
+            serde_json::to_value(&providers).map_err(|e| crate::error::Error::Io(e.to_string()))?;
+        if let Some(usage) = &usage {
+            json["runway_usage"] =
+                serde_json::to_value(usage).map_err(|e| crate::error::Error::Io(e.to_string()))?;
+        }
         json["old_holds"] = serde_json::Value::Array(
             holds
                 .iter()
@@ -185,17 +274,32 @@ pub async fn reconcile(
         );
         return write_json(out, &json);
     }
-    let mut text = format!(
-        "{} open fal runs: {} confirmed, {} still open, {} could not be read\n",
-        summary.open, summary.confirmed, summary.still_open, summary.failed
-    );
-    for (currency, change) in &summary.change {
+    let mut text = String::new();
+    if let Some(summary) = &summary {
         text.push_str(&format!(
-            "confirmed costs minus their estimates: {change} {currency}\n"
+            "{} open fal runs: {} confirmed, {} still open, {} could not be read\n",
+            summary.open, summary.confirmed, summary.still_open, summary.failed
         ));
+        for (currency, change) in &summary.change {
+            text.push_str(&format!(
+                "confirmed costs minus their estimates: {change} {currency}\n"
+            ));
+        }
+        for failure in &summary.failures {
+            text.push_str(&format!("  {failure}\n"));
+        }
     }
-    for failure in &summary.failures {
-        text.push_str(&format!("  {failure}\n"));
+    for feed in &providers {
+        text.push_str(&format!(
+            "{} open {} runs: {} settled, {} still open, {} could not be read\n",
+            feed.open, feed.source, feed.settled, feed.still_open, feed.failed
+        ));
+        for failure in &feed.failures {
+            text.push_str(&format!("  {failure}\n"));
+        }
+    }
+    if let Some(usage) = &usage {
+        text.push_str(&usage.text());
     }
     if !holds.is_empty() {
         text.push_str(&format!(
@@ -215,7 +319,7 @@ pub async fn reconcile(
         }
     }
     write_text(out, &text)?;
-    Ok(if summary.failed > 0 {
+    Ok(if failed > 0 {
         Exit::Failed
     } else {
         Exit::Success

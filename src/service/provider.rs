@@ -108,6 +108,12 @@ pub trait Provider: Send + Sync {
         report: &RunReport,
         prices: &UnitPrices,
     ) -> Result<Option<Billed>>;
+    /// The path a run's status is read at later (`reconcile`), for a
+    /// provider that keeps runs readable; `None` for one that answers a
+    /// run once.
+    fn status_path(&self, _request_id: &str) -> Option<String> {
+        None
+    }
     /// The answer that refuses a run a hard budget cannot hold, in the
     /// provider's own error shape: (status, JSON body).
     fn refusal(&self, message: &str) -> (u16, serde_json::Value);

@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod fake_fal;
+pub mod fake_providers;
 pub mod server;
 
 use std::path::{Path, PathBuf};

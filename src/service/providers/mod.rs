@@ -5,8 +5,10 @@
 
 pub mod elevenlabs;
 pub mod openai;
+pub mod reconcile;
 pub mod replicate;
 pub mod runway;
+pub mod usage;
 
 use super::provider::Provider;
 use reqwest::Url;

@@ -192,6 +192,10 @@ impl Provider for Replicate {
         bill_units(prices, entry, what, &units, model).map(Some)
     }
 
+    fn status_path(&self, request_id: &str) -> Option<String> {
+        plain_id(request_id).then(|| format!("/v1/predictions/{request_id}"))
+    }
+
     /// Replicate's problem shape, with 402: what it answers an account
     /// without credit.
     fn refusal(&self, message: &str) -> (u16, Value) {
@@ -200,6 +204,14 @@ impl Provider for Replicate {
             serde_json::json!({ "title": "Payment Required", "detail": message, "status": 402 }),
         )
     }
+}
+
+/// An id that is one path segment.
+fn plain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The endpoint a `version` names: `owner/name:id` and `owner/name` name

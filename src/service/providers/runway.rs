@@ -21,6 +21,9 @@ use serde_json::{Map, Value};
 pub const SOURCE: &str = "Runway";
 const HOST: &str = "api.dev.runwayml.com";
 
+/// The API version gencost reads tasks in (`X-Runway-Version`).
+pub const VERSION: &str = "2024-11-06";
+
 /// A credit's price: Runway sells credits at one US cent.
 pub const CREDIT_MICROS: i64 = 10_000;
 
@@ -118,7 +121,7 @@ impl Provider for Runway {
                     )),
                 }
             }
-            Call::Status { request_id } => match body.as_ref().and_then(|task| task_status(task)) {
+            Call::Status { request_id } => match body.as_ref().and_then(task_status) {
                 Some(status) => Outcome::Settled {
                     request_id,
                     report: RunReport {
@@ -175,6 +178,14 @@ impl Provider for Runway {
             },
             cost: Some(Money::new(quote.micros, priced.currency)),
         }))
+    }
+
+    fn status_path(&self, request_id: &str) -> Option<String> {
+        let plain = !request_id.is_empty()
+            && request_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        plain.then(|| format!("/v1/tasks/{request_id}"))
     }
 
     /// Runway's error shape; it refuses a task an organization has not
