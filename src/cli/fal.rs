@@ -184,7 +184,22 @@ pub async fn reconcile(
     // which key is missing); Replicate and Runway when theirs are.
     let feeds = asked_later_feeds(&args.feed_upstreams)?;
     let fal_key = std::env::var_os(crate::service::fal::api::KEY_VARIABLE).is_some();
-    let summary = if fal_key || feeds.iter().all(|(_, api)| !api.has_key()) {
+    if !fal_key && feeds.iter().all(|(_, api)| !api.has_key()) {
+        return Err(Error::Unavailable(format!(
+            "no provider key: set {} (fal.ai), {} to read runs again",
+            crate::service::fal::api::KEY_VARIABLE,
+            feeds
+                .iter()
+                .map(|(feed, _)| format!(
+                    "{} ({})",
+                    feed.provider.key_variable(),
+                    feed.provider.source()
+                ))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )));
+    }
+    let summary = if fal_key {
         let api = crate::service::fal::api::from_env(args.upstream.url()?)?;
         let bar = progress_bar();
         let progress = |done: u64, total: u64| {
