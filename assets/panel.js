@@ -457,8 +457,12 @@ function importForm(dryRun) {
 function describeImport(r) {
   const verb = r.dry_run ? "Would add" : "Added";
   const totals = r.added_totals.map((m) => m.amount + " " + m.currency).join(", ");
+  const proxied = r.proxied_rows
+    ? ` ${r.proxied_rows} rows less ${r.proxied_totals.map((m) => m.amount + " " + m.currency).join(", ")} ` +
+      "the proxy already logged for their day and model: only the rest is imported."
+    : "";
   return `${r.file}: ${r.rows} rows read (${r.preset}). ${verb} ${r.added}${totals ? " (" + totals + ")" : ""}; ` +
-    `${r.present} already present, ${r.corrected} corrected, ${r.skipped} empty days skipped.`;
+    `${r.present} already present, ${r.corrected} corrected, ${r.skipped} empty days skipped.` + proxied;
 }
 
 function warningLines(r) {

@@ -439,3 +439,79 @@ async fn elevenlabs_credits_are_priced_once_the_plan_s_price_is_in_force() {
     assert_eq!(entry["cost"]["tier"], "billed");
     assert_eq!(entry["billing"]["unit_price"], "0.00022");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_openai_cost_export_imports_only_what_the_proxy_did_not_log() {
+    let fake = stand_in().await;
+    let ledger = TestLedger::sqlite();
+    let server = start(&ledger, &fake, &[]);
+    let generated = client()
+        .post(format!("{}/openai/v1/images/generations", server.url))
+        .json(
+            &json!({"model": "gpt-image-1", "prompt": "x", "quality": "high", "size": "1024x1024"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(generated.status(), StatusCode::OK);
+    drop(server);
+    let proxied = &ledger.entries(&[])[0];
+    // 1 text token × $5 + 4,160 image output tokens × $40, per million.
+    assert_eq!(proxied["actual"]["amount"], "0.166405");
+    let day = &proxied["occurred_at"].as_str().unwrap()[..10];
+    let start = time::Date::parse(day, &time::format_description::well_known::Iso8601::DATE)
+        .unwrap()
+        .midnight()
+        .assume_utc()
+        .unix_timestamp();
+    let header = "start_time,end_time,start_time_iso,end_time_iso,amount_value,amount_currency,quantity,quantity_unit,line_item,project_id,project_name";
+    let row = |amount: &str, item: &str| {
+        format!(
+            "{start},{},{day}T00:00:00+00:00,,{amount},usd,,,\"{item}\",proj_1,Vinter\n",
+            start + 86_400
+        )
+    };
+    let csv = format!(
+        "{header}\n{}{}{}",
+        row("0.1", "gpt-image-1, image generation"),
+        row("0.2", "gpt-image-1, output"),
+        row("0.05", "gpt-5, output"),
+    );
+    let file = ledger.write_file("openai_costs.csv", csv);
+    let preview = ledger.ok(&["import", &file, "--dry-run"]);
+    assert!(
+        preview.contains("2 rows less $0.166405 the proxy already logged"),
+        "{preview}"
+    );
+    let report = ledger.json(&["import", &file, "--json"]);
+    assert_eq!(report["proxied_rows"], 2);
+    assert_eq!(report["proxied_totals"][0]["amount"], "0.166405");
+    let imported: Vec<Value> = ledger
+        .entries(&[])
+        .into_iter()
+        .filter(|e| e["batch"] != Value::Null)
+        .collect();
+    let amount_of = |item: &str| {
+        let found = imported
+            .iter()
+            .find(|e| e["description"].as_str().unwrap_or("").starts_with(item))
+            .unwrap_or_else(|| panic!("{item}: {imported:?}"));
+        (
+            found["cost"]["amount"].as_str().unwrap().to_string(),
+            found["description"].as_str().unwrap().to_string(),
+        )
+    };
+    let (first, note) = amount_of("gpt-image-1, image generation");
+    assert_eq!(first, "0");
+    assert!(
+        note.contains("$0.10 of $0.10 already logged by the proxy"),
+        "{note}"
+    );
+    assert_eq!(amount_of("gpt-image-1, output").0, "0.133595");
+    assert_eq!(amount_of("gpt-5, output").0, "0.05");
+    // The export's $0.35 is counted once: proxied and imported together.
+    assert_eq!(ledger.total(&[]), "0.35");
+    // Importing the same export again adds nothing.
+    let again = ledger.json(&["import", &file, "--json"]);
+    assert_eq!(again["added"], 0, "{again}");
+}

@@ -220,6 +220,18 @@ fn summary(report: &ImportReport) -> String {
             report.refunds
         ));
     }
+    if report.proxied_rows > 0 {
+        let sums: Vec<String> = report
+            .proxied_totals
+            .iter()
+            .map(|m| format_exact(m.micros, m.currency))
+            .collect();
+        text.push_str(&format!(
+            "{} rows less {} the proxy already logged for their day and model (only the rest {verb})\n",
+            report.proxied_rows,
+            sums.join(", ")
+        ));
+    }
     let filled = &report.filled;
     let flags = [
         ("--source", filled.source),

@@ -93,6 +93,11 @@ pub struct ImportReport {
     pub skipped: i64,
     /// Added rows with a negative amount (refunds, credits).
     pub refunds: i64,
+    /// OpenAI rows reduced by the runs gencost's proxy already logged on
+    /// the same day for the same model (only the rest is imported), and
+    /// what was left out, per currency.
+    pub proxied_rows: i64,
+    pub proxied_totals: Vec<Money>,
     pub filled: Filled,
     /// The added rows' sum, per currency.
     pub added_totals: Vec<Money>,
@@ -336,6 +341,10 @@ struct Import {
     /// without folding the name first.
     spelled_as_given: [HashMap<String, String>; 3],
     totals: BTreeMap<Currency, i64>,
+    /// What the OpenAI runs the proxy logged come to, by UTC day, model and
+    /// currency, less what rows of the file were already reduced by.
+    proxied: HashMap<i64, HashMap<(String, Currency), i64>>,
+    proxied_totals: BTreeMap<Currency, i64>,
     /// Projects named by the file or the request that the ledger does not
     /// have, in their first spelling.
     new_projects: Vec<String>,
@@ -356,6 +365,8 @@ impl Import {
                 corrected: 0,
                 skipped: 0,
                 refunds: 0,
+                proxied_rows: 0,
+                proxied_totals: Vec::new(),
                 filled: Filled::default(),
                 added_totals: Vec::new(),
                 first_rows: Vec::new(),
@@ -371,6 +382,8 @@ impl Import {
             spellings: HashMap::new(),
             spelled_as_given: Default::default(),
             totals: BTreeMap::new(),
+            proxied: HashMap::new(),
+            proxied_totals: BTreeMap::new(),
             now: Timestamp::now(),
         }
     }
@@ -524,6 +537,20 @@ impl Import {
         if let Some(description) = &description {
             limits::description(description)?;
         }
+        let (amount_micros, description) = match (preset, model.as_deref()) {
+            (Preset::OpenAi, Some(model)) if amount_micros > 0 => {
+                self.less_proxied(
+                    store,
+                    occurred_at,
+                    model,
+                    currency,
+                    amount_micros,
+                    description,
+                )
+                .await?
+            }
+            _ => (amount_micros, description),
+        };
         let amount = Money::new(amount_micros, currency);
         limits::amount("amount", amount)?;
         limits::occurred_at("date", occurred_at, self.now)?;
@@ -597,6 +624,46 @@ impl Import {
             },
             pending,
         ))
+    }
+
+    /// An OpenAI row's amount less what the proxy already logged for the
+    /// same UTC day and model (never below zero), and its description
+    /// saying so: the proxied runs are not counted twice.
+    async fn less_proxied<S: Store>(
+        &mut self,
+        store: &S,
+        occurred_at: Timestamp,
+        model: &str,
+        currency: Currency,
+        amount: i64,
+        description: Option<String>,
+    ) -> Result<(i64, Option<String>)> {
+        let day = occurred_at.day();
+        if !self.proxied.contains_key(&day) {
+            let logged = proxied_on(store, day).await?;
+            self.proxied.insert(day, logged);
+        }
+        let key = (model.trim().to_ascii_lowercase(), currency);
+        let Some(left) = self.proxied.get_mut(&day).and_then(|m| m.get_mut(&key)) else {
+            return Ok((amount, description));
+        };
+        let taken = amount.min(*left);
+        if taken <= 0 {
+            return Ok((amount, description));
+        }
+        *left -= taken;
+        self.report.proxied_rows += 1;
+        *self.proxied_totals.entry(currency).or_default() += taken;
+        let note = format!(
+            "{} of {} already logged by the proxy; the rest imported",
+            crate::money::format_exact(taken, currency),
+            crate::money::format_exact(amount, currency)
+        );
+        let description = Some(match description {
+            Some(text) => format!("{text} ({note})"),
+            None => note,
+        });
+        Ok((amount - taken, description))
     }
 
     /// `import:` and 32 hex digits of SHA-256 over the preset, the row's
@@ -683,8 +750,56 @@ impl Import {
             .into_iter()
             .map(|(currency, micros)| Money::new(micros, currency))
             .collect();
+        self.report.proxied_totals = self
+            .proxied_totals
+            .into_iter()
+            .map(|(currency, micros)| Money::new(micros, currency))
+            .collect();
         self.report
     }
+}
+
+/// What the OpenAI runs the proxy logged on UTC day `day` come to, by
+/// model (as OpenAI's export names it, lower case) and currency: live,
+/// charged runs, at their confirmed cost, else their estimate.
+async fn proxied_on<S: Store>(store: &S, day: i64) -> Result<HashMap<(String, Currency), i64>> {
+    const DAY: i64 = 86_400_000_000;
+    let filter = crate::store::Filter {
+        kind: Some(crate::ledger::Kind::Generation),
+        since: Some(Timestamp(day * DAY)),
+        until: Some(Timestamp((day + 1) * DAY)),
+        ..crate::store::Filter::default()
+    };
+    let source = crate::ledger::tags::fold(super::providers::openai::SOURCE);
+    let mut page = crate::store::Page {
+        limit: 1000,
+        after: None,
+    };
+    let mut sums: HashMap<(String, Currency), i64> = HashMap::new();
+    loop {
+        let entries = store.list(&filter, page).await?;
+        let Some(last) = entries.last() else { break };
+        page.after = Some(crate::store::Cursor::after(last));
+        let full = entries.len() as i64 == page.limit;
+        for entry in entries {
+            let proxied = entry.batch.is_none()
+                && entry.void.is_none()
+                && entry.is_charged()
+                && crate::ledger::tags::fold(&entry.source) == source;
+            let cost = entry.cost();
+            let (Some(model), Some(micros), true) = (&entry.model, cost.micros, proxied) else {
+                continue;
+            };
+            let model = model.strip_prefix("openai/").unwrap_or(model);
+            *sums
+                .entry((model.to_ascii_lowercase(), cost.currency))
+                .or_default() += micros;
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(sums)
 }
 
 /// How often each row identity has occurred so far in the file, by the
