@@ -639,9 +639,8 @@ impl Import {
         description: Option<String>,
     ) -> Result<(i64, Option<String>)> {
         let day = occurred_at.day();
-        if !self.proxied.contains_key(&day) {
-            let logged = proxied_on(store, day).await?;
-            self.proxied.insert(day, logged);
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.proxied.entry(day) {
+            slot.insert(proxied_on(store, day).await?);
         }
         let key = (model.trim().to_ascii_lowercase(), currency);
         let Some(left) = self.proxied.get_mut(&day).and_then(|m| m.get_mut(&key)) else {
