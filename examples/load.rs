@@ -11,6 +11,13 @@
 //! prints its address; `--proxy-overhead FAKE_URL`
 //! times RUNS posts straight to the stand-in and through `URL/fal/proxy`,
 //! alternating, and prints both.
+//!
+//! And for the other providers: `--fake-providers` serves a stand-in for
+//! OpenAI Images, Replicate, Runway and ElevenLabs (each answer in its
+//! provider's format, each run a new id); `--provider-overhead FAKE_URL
+//! --provider NAME` times RUNS calls of that provider straight to the
+//! stand-in and through `URL/NAME/...`, alternating; `--seed-open-predictions
+//! N` logs N pending Replicate runs for `reconcile`.
 
 use clap::Parser;
 use std::time::{Duration, Instant};
@@ -41,6 +48,21 @@ struct Args {
     /// first byte, in their last byte, and in length (RUNS each, interleaved)
     #[arg(long, value_name = "TOKEN")]
     token_timing: Option<String>,
+    /// Serve a stand-in for OpenAI, Replicate, Runway and ElevenLabs on a
+    /// free port, print its URL, run until killed
+    #[arg(long)]
+    fake_providers: bool,
+    /// Time calls to this stand-in directly and through the proxy at --url
+    #[arg(long, value_name = "FAKE_URL", requires = "provider")]
+    provider_overhead: Option<String>,
+    /// The provider --provider-overhead times: openai, replicate, runway or
+    /// elevenlabs
+    #[arg(long)]
+    provider: Option<String>,
+    /// Log this many pending Replicate predictions (ids pred-0...) through
+    /// the API, for `reconcile` to settle
+    #[arg(long, value_name = "N")]
+    seed_open_predictions: Option<usize>,
     /// Log this many pending fal.ai generations (request ids run-0...)
     /// through the API, for `reconcile` to settle
     #[arg(long, value_name = "N")]
@@ -124,6 +146,174 @@ async fn fake_fal() {
         .expect("bind");
     println!("http://{}", listener.local_addr().expect("address"));
     axum::serve(listener, app).await.expect("serve");
+}
+
+async fn fake_providers() {
+    use axum::http::{Method, Uri};
+    use axum::response::IntoResponse;
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let app = axum::Router::new().fallback(move |method: Method, uri: Uri| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        async move {
+            let id = format!("req-{n}");
+            let json = |status: u16, body: String| {
+                (
+                    axum::http::StatusCode::from_u16(status).expect("status"),
+                    [
+                        ("content-type", "application/json".to_string()),
+                        ("x-request-id", id.clone()),
+                    ],
+                    body,
+                )
+                    .into_response()
+            };
+            let path = uri.path();
+            if path.starts_with("/v1/images/") {
+                return json(
+                    200,
+                    format!(
+                        r#"{{"created":1765000000,"data":[{{"b64_json":"iVBORw0KGgo{n}"}}],"usage":{{"input_tokens":12,"input_tokens_details":{{"text_tokens":12,"image_tokens":0}},"output_tokens":272,"total_tokens":284}}}}"#
+                    ),
+                );
+            }
+            if path.starts_with("/v1/models/") && method == Method::POST {
+                return json(
+                    201,
+                    format!(
+                        r#"{{"id":"pred-{n}","model":"black-forest-labs/flux-schnell","version":"hidden","status":"starting","output":null,"urls":{{}}}}"#
+                    ),
+                );
+            }
+            if let Some(id) = path.strip_prefix("/v1/predictions/") {
+                return json(
+                    200,
+                    format!(
+                        r#"{{"id":"{id}","model":"black-forest-labs/flux-schnell","version":"hidden","status":"succeeded","output":["https://replicate.delivery/a.webp"],"metrics":{{"predict_time":0.84}}}}"#
+                    ),
+                );
+            }
+            if path == "/v1/image_to_video" {
+                return json(200, format!(r#"{{"id":"task-{n}"}}"#));
+            }
+            if path.starts_with("/v1/text-to-speech/") {
+                return (
+                    [
+                        ("content-type", "audio/mpeg".to_string()),
+                        ("character-cost", "24".to_string()),
+                        ("request-id", id.clone()),
+                    ],
+                    vec![0xFFu8; 16 * 1024],
+                )
+                    .into_response();
+            }
+            json(404, r#"{"detail":"not found"}"#.to_string())
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    println!("http://{}", listener.local_addr().expect("address"));
+    axum::serve(listener, app).await.expect("serve");
+}
+
+/// One call of `provider` as its official client makes it: path and body.
+fn provider_call(provider: &str) -> (&'static str, &'static str) {
+    match provider {
+        "openai" => (
+            "/v1/images/generations",
+            r#"{"model":"gpt-image-1-mini","prompt":"a fjord at dawn","quality":"low","size":"1024x1024"}"#,
+        ),
+        "replicate" => (
+            "/v1/models/black-forest-labs/flux-schnell/predictions",
+            r#"{"input":{"prompt":"a fjord at dawn","num_outputs":1}}"#,
+        ),
+        "runway" => (
+            "/v1/image_to_video",
+            r#"{"model":"gen4_turbo","promptImage":"https://example.com/a.png","ratio":"1280:720","duration":5}"#,
+        ),
+        "elevenlabs" => (
+            "/v1/text-to-speech/JBFqnCBsd6RMkjVDRZzb",
+            r#"{"text":"A fjord at dawn, in fog.","model_id":"eleven_multilingual_v2"}"#,
+        ),
+        other => panic!("--provider {other}: openai, replicate, runway or elevenlabs"),
+    }
+}
+
+async fn provider_overhead(
+    http: &reqwest::Client,
+    url: &str,
+    fake: &str,
+    provider: &str,
+    runs: usize,
+) {
+    let (path, body) = provider_call(provider);
+    let (mut direct, mut proxied) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        for through_proxy in [false, true] {
+            let target = if through_proxy {
+                format!("{url}/{provider}{path}")
+            } else {
+                format!("{fake}{path}")
+            };
+            let started = Instant::now();
+            let response = http
+                .post(target)
+                .header("content-type", "application/json")
+                .header("x-runway-version", "2024-11-06")
+                .body(body)
+                .send()
+                .await
+                .expect("POST");
+            assert!(response.status().is_success(), "{}", response.status());
+            let _ = response.bytes().await.expect("body");
+            let took = started.elapsed();
+            if through_proxy {
+                proxied.push(took)
+            } else {
+                direct.push(took)
+            }
+        }
+    }
+    direct.sort();
+    proxied.sort();
+    println!(
+        "{provider}: {runs} calls each: direct median {:.2} ms, p99 {:.2} ms; through the proxy median {:.2} ms, p99 {:.2} ms; added: median {:.2} ms, p99 {:.2} ms",
+        percentile(&direct, 0.5),
+        percentile(&direct, 0.99),
+        percentile(&proxied, 0.5),
+        percentile(&proxied, 0.99),
+        percentile(&proxied, 0.5) - percentile(&direct, 0.5),
+        percentile(&proxied, 0.99) - percentile(&direct, 0.99)
+    );
+}
+
+async fn seed_open_predictions(http: &reqwest::Client, url: &str, n: usize, clients: usize) {
+    use futures_util::StreamExt;
+    let started = Instant::now();
+    futures_util::stream::iter(0..n)
+        .map(|i| async move {
+            let body = serde_json::json!({
+                "model": "replicate/black-forest-labs/flux-schnell",
+                "source": "Replicate",
+                "request_id": format!("pred-{i}"),
+                "status": "pending",
+                "params": {"prompt": "seed", "num_outputs": 1},
+            });
+            let response = http
+                .post(format!("{url}/api/v1/entries"))
+                .json(&body)
+                .send()
+                .await
+                .expect("POST");
+            assert!(response.status().is_success(), "{}", response.status());
+        })
+        .buffer_unordered(clients)
+        .collect::<Vec<()>>()
+        .await;
+    println!(
+        "logged {n} open predictions in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 async fn proxy_overhead(http: &reqwest::Client, url: &str, fake: &str, runs: usize) {
@@ -262,6 +452,18 @@ async fn main() {
         .expect("client");
     if args.fake_fal {
         fake_fal().await;
+        return;
+    }
+    if args.fake_providers {
+        fake_providers().await;
+        return;
+    }
+    if let (Some(fake), Some(provider)) = (&args.provider_overhead, &args.provider) {
+        provider_overhead(&http, &args.url, fake, provider, args.runs).await;
+        return;
+    }
+    if let Some(n) = args.seed_open_predictions {
+        seed_open_predictions(&http, &args.url, n, args.clients).await;
         return;
     }
     if let Some(fake) = &args.proxy_overhead {

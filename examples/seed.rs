@@ -229,6 +229,7 @@ fn record(
         price_version: estimate.and(version).map(str::to_string),
         license: None,
         batch: None,
+        billing: None,
     }
 }
 

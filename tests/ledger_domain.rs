@@ -60,6 +60,7 @@ fn generation(n: u128, source: &str, request_id: Option<&str>, estimate: i64) ->
         price_version: Some("2024-06-01".into()),
         license: Some("commercial".into()),
         batch: None,
+        billing: None,
     }
 }
 

@@ -110,6 +110,7 @@ fn entry(
         price_version: None,
         license: license.map(str::to_string),
         batch: None,
+        billing: None,
     }
 }
 

@@ -52,6 +52,7 @@ fn record(request_id: &str) -> EntryRecord {
         price_version: None,
         license: None,
         batch: None,
+        billing: None,
     }
 }
 

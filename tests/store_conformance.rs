@@ -47,6 +47,7 @@ fn record(occurred_at: i64, request_id: Option<&str>, micros: Option<i64>) -> En
         price_version: None,
         license: None,
         batch: None,
+        billing: None,
     }
 }
 

@@ -74,6 +74,10 @@ pub struct EntryRecord {
     /// The import batch or pool the entry belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<Uuid>,
+    /// What the provider billed, for a run settled by the answer that
+    /// logged it (a synchronous run, logged and settled in one event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<crate::ledger::Billing>,
 }
 
 /// One row of an import as its `entries_imported` event carries it: only
@@ -148,6 +152,7 @@ impl ImportedCost {
             price_version: None,
             license: None,
             batch: Some(batch),
+            billing: None,
         }
     }
 }

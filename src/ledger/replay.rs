@@ -47,7 +47,7 @@ pub fn into_entry(record: EntryRecord, position: i64, recorded_at: Timestamp) ->
         price_version: record.price_version,
         license: record.license,
         batch: record.batch,
-        billing: None,
+        billing: record.billing,
     }
 }
 

@@ -206,6 +206,7 @@ mod tests {
             price_version: None,
             license: None,
             batch: None,
+            billing: None,
         };
         entry_from_record(&record, 1, crate::timestamp::Timestamp(0))
     }

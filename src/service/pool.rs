@@ -396,5 +396,6 @@ fn share_record(
         price_version: None,
         license: None,
         batch: Some(pool),
+        billing: None,
     })
 }

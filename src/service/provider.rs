@@ -114,6 +114,11 @@ pub trait Provider: Send + Sync {
     fn status_path(&self, _request_id: &str) -> Option<String> {
         None
     }
+    /// Whether `pricing sync` stores this provider's unit prices (fal's),
+    /// so settling reads them; else the catalog's are all there is.
+    fn synced_prices(&self) -> bool {
+        false
+    }
     /// The answer that refuses a run a hard budget cannot hold, in the
     /// provider's own error shape: (status, JSON body).
     fn refusal(&self, message: &str) -> (u16, serde_json::Value);
@@ -234,7 +239,7 @@ pub async fn after_hold<S: Store>(
                 .entry(held)
                 .await?
                 .ok_or_else(|| Error::NotFound(format!("no entry with id {held}")))?;
-            let prices = UnitPrices::load(store, catalog).await?;
+            let prices = prices_of(store, catalog, provider).await?;
             runs::settle_entry(store, provider, &prices, &entry, report).await?;
             Ok(())
         }
@@ -242,6 +247,19 @@ pub async fn after_hold<S: Store>(
         // (reconcile reports holds that stay open).
         Some(Outcome::Unreadable(why)) => Err(Error::Io(why)),
         _ => release(store, held).await,
+    }
+}
+
+/// The unit prices a provider's runs are settled at.
+pub async fn prices_of<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    provider: &dyn Provider,
+) -> Result<UnitPrices> {
+    if provider.synced_prices() {
+        UnitPrices::load(store, catalog).await
+    } else {
+        Ok(UnitPrices::catalog_only(catalog))
     }
 }
 
@@ -294,17 +312,12 @@ pub async fn record<S: Store>(
             request_id,
             report,
         } => {
-            let logged = runs::log_started(store, catalog, start(endpoint, request_id)).await?;
-            let entry = store
-                .entry(logged.id)
-                .await?
-                .ok_or_else(|| Error::NotFound(format!("no entry with id {}", logged.id)))?;
-            let prices = UnitPrices::load(store, catalog).await?;
-            runs::settle_entry(store, provider, &prices, &entry, report).await?;
+            let run = start(endpoint, request_id);
+            runs::log_finished(store, catalog, provider, run, report).await?;
             Ok(true)
         }
         Outcome::Settled { request_id, report } => {
-            let prices = UnitPrices::load(store, catalog).await?;
+            let prices = prices_of(store, catalog, provider).await?;
             Ok(runs::settle(store, provider, &prices, &request_id, report)
                 .await?
                 .is_some())
@@ -318,7 +331,7 @@ pub async fn record<S: Store>(
                         status: Some(Status::Cancelled),
                         ..RunReport::default()
                     };
-                    let prices = UnitPrices::load(store, catalog).await?;
+                    let prices = prices_of(store, catalog, provider).await?;
                     runs::settle_entry(store, provider, &prices, &entry, report).await?;
                     Ok(true)
                 }

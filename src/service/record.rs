@@ -123,6 +123,7 @@ fn into_record(request: LogRequest, pricing: Pricing, now: Timestamp) -> Result<
         price_version: pricing.price_version,
         license: pricing.license,
         batch: None,
+        billing: None,
     })
 }
 
@@ -350,6 +351,39 @@ impl Prepared {
 /// Logs one entry: `prepare`, then `commit`.
 pub async fn log<S: Store>(store: &S, catalog: &Catalog, request: LogRequest) -> Result<Logged> {
     let prepared = prepare(store, catalog, request).await?;
+    commit(store, vec![prepared])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::Io("the store logged nothing".into()))
+}
+
+/// Logs one entry already settled by `settle` (its status, duration,
+/// confirmed cost and billing): a synchronous run, logged and settled
+/// from one answer, is one event and one write. A run already logged
+/// (same source and request id) comes back `existing`, unchanged: its
+/// caller settles it.
+pub async fn log_settled<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    request: LogRequest,
+    settle: impl FnOnce(&crate::ledger::Entry) -> Result<crate::ledger::RunSettled>,
+) -> Result<Logged> {
+    let mut prepared = prepare(store, catalog, request).await?;
+    let record = &mut prepared.record;
+    let settled = settle(&crate::ledger::replay::into_entry(
+        record.clone(),
+        0,
+        Timestamp::now(),
+    ))?;
+    if let Some(status) = settled.status {
+        record.status = status;
+    }
+    record.duration_ms = settled.duration_ms.or(record.duration_ms);
+    if let (Some(micros), Some(currency)) = (settled.micros, settled.currency) {
+        record.actual_micros = Some(micros);
+        record.actual_currency = Some(currency);
+    }
+    record.billing = settled.billing;
     commit(store, vec![prepared])
         .await?
         .pop()

@@ -47,28 +47,49 @@ pub async fn log_started<S: Store>(
     catalog: &Catalog,
     run: RunStarted,
 ) -> Result<Logged> {
+    record::log(store, catalog, log_request(run)?).await
+}
+
+/// Logs a run that finished in its one answer, settled by `report`, in one
+/// write. A run already logged (a retried call) is settled as it stands.
+pub async fn log_finished<S: Store>(
+    store: &S,
+    catalog: &Catalog,
+    provider: &dyn Provider,
+    run: RunStarted,
+    report: RunReport,
+) -> Result<Logged> {
+    let prices = super::provider::prices_of(store, catalog, provider).await?;
+    let settle = |entry: &Entry| settlement(provider, &prices, entry, report.clone());
+    let logged = record::log_settled(store, catalog, log_request(run)?, settle).await?;
+    if logged.existing {
+        if let Some(entry) = store.entry(logged.id).await? {
+            settle_entry(store, provider, &prices, &entry, report).await?;
+        }
+    }
+    Ok(logged)
+}
+
+/// The log of a run as it starts: pending, at its catalog estimate, with
+/// the active tags filling those the caller did not name.
+fn log_request(run: RunStarted) -> Result<LogRequest> {
     let tags = active_tags::for_log(run.tags)?;
-    record::log(
-        store,
-        catalog,
-        LogRequest {
-            kind: Kind::Generation,
-            occurred_at: None,
-            source: run.source.into(),
-            model: Some(run.model),
-            description: None,
-            tags,
-            request_id: run.request_id,
-            status: Status::Pending,
-            duration_ms: None,
-            params: run.params,
-            estimate: None,
-            actual: None,
-            check_large: false,
-            hold: run.hold,
-        },
-    )
-    .await
+    Ok(LogRequest {
+        kind: Kind::Generation,
+        occurred_at: None,
+        source: run.source.into(),
+        model: Some(run.model),
+        description: None,
+        tags,
+        request_id: run.request_id,
+        status: Status::Pending,
+        duration_ms: None,
+        params: run.params,
+        estimate: None,
+        actual: None,
+        check_large: false,
+        hold: run.hold,
+    })
 }
 
 /// What a provider said of a run after it started. Each provider fills
@@ -147,6 +168,20 @@ pub async fn settle_entry<S: Store>(
     entry: &Entry,
     report: RunReport,
 ) -> Result<bool> {
+    let settled = settlement(provider, prices, entry, report)?;
+    let executed = store
+        .execute(Command::Settle(settled), Timestamp::now())
+        .await?;
+    Ok(!executed.events.is_empty())
+}
+
+/// What a report settles on an entry (see `settle_entry`), written nowhere.
+pub fn settlement(
+    provider: &dyn Provider,
+    prices: &UnitPrices,
+    entry: &Entry,
+    report: RunReport,
+) -> Result<RunSettled> {
     let mut settled = RunSettled {
         entry_id: entry.id,
         status: report.status,
@@ -166,10 +201,7 @@ pub async fn settle_entry<S: Store>(
             settled.billing = Some(billed.billing);
         }
     }
-    let executed = store
-        .execute(Command::Settle(settled), Timestamp::now())
-        .await?;
-    Ok(!executed.events.is_empty())
+    Ok(settled)
 }
 
 /// `units` (what `what` reported) billed as `endpoint`, priced at its unit

@@ -419,6 +419,7 @@ pub fn generation(n: usize, now: i64) -> gencost::ledger::EntryRecord {
         price_version: None,
         license: None,
         batch: None,
+        billing: None,
     }
 }
 

@@ -141,6 +141,15 @@ impl UnitPrices {
     /// The unit price in force for `endpoint` on UTC day `day`: the latest
     /// synced on or before it; before the first synced price, the
     /// catalog's.
+    /// The catalog's prices alone: for a provider `pricing sync` never
+    /// stores prices of (all but fal), nothing to read.
+    pub fn catalog_only(catalog: &Catalog) -> UnitPrices {
+        UnitPrices {
+            prices: HashMap::new(),
+            catalog: catalog.clone(),
+        }
+    }
+
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }

@@ -53,6 +53,10 @@ impl Provider for Fal {
             || matches!(header, "accept" | "content-type" | "user-agent")
     }
 
+    fn synced_prices(&self) -> bool {
+        true
+    }
+
     fn bill(
         &self,
         entry: &Entry,
