@@ -172,6 +172,32 @@ async fn a_server_with_a_token_takes_it_in_each_client_s_own_key_slot() {
         assert!(!seen.key.contains(TOKEN), "{seen:?}");
     }
     assert_eq!(ledger.entries(&[]).len(), 2);
+    drop(server);
+
+    // The token counts are part of the entry `verify` checks: one changed
+    // by hand is found.
+    let image = ledger
+        .entries(&[])
+        .into_iter()
+        .find(|e| e["source"] == "OpenAI")
+        .unwrap();
+    assert_eq!(image["billing"]["usage"]["image_output"], 272);
+    assert_eq!(ledger.run(&["verify"]).code, 0);
+    let changed = common::exec_sql(
+        &ledger.url,
+        &format!(
+            "UPDATE entries SET billing = replace(billing, '\"image_output\":272', '\"image_output\":27') WHERE id = '{}'",
+            image["id"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(changed, 1);
+    let run = ledger.run(&["verify"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(image["id"].as_str().unwrap()),
+        "{}",
+        run.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

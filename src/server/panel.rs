@@ -406,6 +406,15 @@ async fn summary(
     })
 }
 
+/// The provider and the model, for hover: `OpenAI · openai/gpt-image-2`;
+/// the source alone when there is no model.
+fn provider_and_model(e: &crate::ledger::Entry) -> String {
+    match &e.model {
+        Some(model) => format!("{} · {model}", e.source),
+        None => e.source.clone(),
+    }
+}
+
 /// One entry of the history.
 struct Row {
     id: String,
@@ -492,7 +501,7 @@ async fn history(
         .into_iter()
         .map(|c| {
             let e = c.entry;
-            let full_name = e.model.clone().unwrap_or_else(|| e.source.clone());
+            let full_name = provider_and_model(&e);
             let title = e
                 .model
                 .as_deref()
@@ -619,7 +628,7 @@ async fn entry(State(state): State<AppState>, mut query: QueryArgs) -> Result<Re
         .actual
         .as_ref()
         .map(|a| format_exact(a.amount.micros, a.amount.currency));
-    let full_name = e.model.clone().unwrap_or_else(|| e.source.clone());
+    let full_name = provider_and_model(&e);
     let title = e
         .model
         .as_deref()
