@@ -628,7 +628,7 @@ async fn entry(State(state): State<AppState>, mut query: QueryArgs) -> Result<Re
         .actual
         .as_ref()
         .map(|a| format_exact(a.amount.micros, a.amount.currency));
-    let full_name = provider_and_model(&e);
+    let full_name = provider_and_model(e);
     let title = e
         .model
         .as_deref()
