@@ -127,8 +127,15 @@ async fn a_missing_key_names_its_variable_and_foreign_paths_send_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_with_a_token_takes_it_in_each_client_s_own_key_slot() {
+    for ledger in TestLedger::each() {
+        token_in_key_slots(ledger).await;
+    }
+}
+
+/// On one backend: the token in each client's key slot, a run settled from
+/// one answer with its token counts, which `verify` checks.
+async fn token_in_key_slots(ledger: TestLedger) {
     let fake = stand_in().await;
-    let ledger = TestLedger::sqlite();
     let server = start(&ledger, &fake, &["--token", TOKEN]);
     let generate = |auth: Option<String>| {
         let mut request = client()
