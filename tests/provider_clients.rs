@@ -123,8 +123,10 @@ async fn each_official_client_runs_through_serve_and_each_run_is_logged_once() {
     // OpenAI: logged and settled from one answer, tagged by its headers.
     let (openai, out) = run_client("openai", &server.url, "any-key-on-loopback");
     printed.push_str(&out);
-    assert_eq!(openai["images"], 2, "{openai}");
-    assert_eq!(openai["output_tokens"], 12480);
+    // Three images inline: an answer over a megabyte, read whole for its
+    // usage.
+    assert_eq!(openai["images"], 3, "{openai}");
+    assert_eq!(openai["output_tokens"], 18720);
     assert_eq!(
         openai["refused"]["code"], "moderation_blocked",
         "the provider's refusal reaches the client as it was: {openai}"
@@ -137,14 +139,14 @@ async fn each_official_client_runs_through_serve_and_each_run_is_logged_once() {
     assert_eq!(generated["project"], "Summer Spot");
     assert_eq!(generated["status"], "succeeded");
     assert_eq!(generated["params"]["quality"], "high");
-    // 2 × $0.25 (high, 1024x1536) + 5 prompt tokens × $5 per million.
-    assert_eq!(generated["estimate"]["amount"], "0.500025");
-    // 5 text tokens × $5 + 12,480 image output tokens × $40, per million.
-    assert_eq!(generated["actual"]["amount"], "0.499225");
+    // 3 × $0.25 (high, 1024x1536) + 5 prompt tokens × $5 per million.
+    assert_eq!(generated["estimate"]["amount"], "0.750025");
+    // 5 text tokens × $5 + 18,720 image output tokens × $40, per million.
+    assert_eq!(generated["actual"]["amount"], "0.748825");
     assert_eq!(generated["cost"]["tier"], "billed");
-    assert_eq!(generated["billing"]["usage"]["image_output"], 12480);
+    assert_eq!(generated["billing"]["usage"]["image_output"], 18720);
     assert_eq!(generated["billing"]["usage"]["text_input"], 5);
-    assert_eq!(generated["billing"]["units"], "12485");
+    assert_eq!(generated["billing"]["units"], "18725");
     let edits = of_model(&list, "openai/gpt-image-1-mini");
     assert_eq!(edits.len(), 1, "{list:?}");
     // The edit's form was read: low quality, one file; the client's tag
@@ -184,6 +186,7 @@ async fn each_official_client_runs_through_serve_and_each_run_is_logged_once() {
     assert_eq!(failed["status"], "failed");
     // A model priced by time keeps its predict time, unpriced here.
     assert_eq!(failed["billing"]["units"], "1.234567");
+    assert_eq!(failed["billing"]["unit"], "compute seconds");
     assert_eq!(failed["duration_ms"], 1235);
 
     // Runway: a task settled by its reads, one failed, one cancelled.

@@ -121,6 +121,33 @@ async fn a_missing_key_names_its_variable_and_foreign_paths_send_nothing() {
             assert!(!answer.to_string().contains(key));
         }
     }
+    // A method a path does not take is refused too: Replicate deletes
+    // models by DELETE, OpenAI generates only by POST.
+    for (method, path) in [
+        (
+            reqwest::Method::DELETE,
+            "/replicate/v1/models/acme/upscaler",
+        ),
+        (reqwest::Method::DELETE, "/replicate/v1/predictions/p1"),
+        (
+            reqwest::Method::PUT,
+            "/replicate/v1/models/acme/upscaler/versions/5c7d",
+        ),
+        (reqwest::Method::GET, "/openai/v1/images/generations"),
+        (reqwest::Method::DELETE, "/elevenlabs/v1/voices"),
+        (reqwest::Method::DELETE, "/runway/v1/organization"),
+    ] {
+        let (status, answer) = body(
+            client()
+                .request(method.clone(), format!("{}{path}", server.url))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}: {answer}");
+        assert_eq!(answer["error"]["field"], "method", "{answer}");
+    }
     assert!(fake.seen().is_empty(), "nothing reached a provider");
     assert_eq!(ledger.events(), 0);
 }
@@ -547,4 +574,47 @@ async fn an_openai_cost_export_imports_only_what_the_proxy_did_not_log() {
     // Importing the same export again adds nothing.
     let again = ledger.json(&["import", &file, "--json"]);
     assert_eq!(again["added"], 0, "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_runway_task_that_ended_unseen_is_settled_before_its_delete() {
+    let fake = stand_in().await;
+    fake.state.lock().unwrap().reads_to_finish = 0;
+    let ledger = TestLedger::sqlite();
+    let server = start(&ledger, &fake, &[]);
+    let (_, task) = body(
+        client()
+            .post(format!("{}/runway/v1/image_to_video", server.url))
+            .header("x-runway-version", "2024-11-06")
+            .json(&json!({"model": "gen4_turbo", "promptImage": "https://example.com/a.png", "duration": 5}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let id = task["id"].as_str().unwrap();
+    // The task ended, but the client never read it; it deletes it.
+    let deleted = client()
+        .delete(format!("{}/runway/v1/tasks/{id}", server.url))
+        .header("x-runway-version", "2024-11-06")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let entry = &ledger.entries(&[])[0];
+    assert_eq!(entry["status"], "succeeded", "{entry}");
+    assert_eq!(entry["actual"]["amount"], "0.25");
+    let seen: Vec<String> = fake
+        .seen()
+        .iter()
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "POST /v1/image_to_video".to_string(),
+            format!("GET /v1/tasks/{id}"),
+            format!("DELETE /v1/tasks/{id}"),
+        ]
+    );
 }

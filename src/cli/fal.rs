@@ -183,6 +183,7 @@ pub async fn reconcile(
     // fal is read when its key is set, or when no provider's is (to say
     // which key is missing); Replicate and Runway when theirs are.
     let feeds = asked_later_feeds(&args.feed_upstreams)?;
+    let fal_upstream = args.upstream.url()?;
     let fal_key = std::env::var_os(crate::service::fal::api::KEY_VARIABLE).is_some();
     if !fal_key && feeds.iter().all(|(_, api)| !api.has_key()) {
         return Err(Error::Unavailable(format!(
@@ -200,7 +201,7 @@ pub async fn reconcile(
         )));
     }
     let summary = if fal_key {
-        let api = crate::service::fal::api::from_env(args.upstream.url()?)?;
+        let api = crate::service::fal::api::from_env(fal_upstream)?;
         let bar = progress_bar();
         let progress = |done: u64, total: u64| {
             bar.set_length(total);

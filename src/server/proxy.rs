@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::ledger::{TagField, Tags};
 use crate::service::fal::provider::{Fal, TARGET_HEADER};
 use crate::service::limits;
-use crate::service::provider::{self, Answer, Provider};
+use crate::service::provider::{self, Answer, Call, Provider};
 use crate::service::provider_api::ProviderApi;
 use crate::service::providers::Feed;
 use axum::body::{Body, Bytes};
@@ -32,10 +32,6 @@ use futures_util::{stream, StreamExt};
 /// The largest request body forwarded.
 pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
 
-/// The most of a submit or status answer read to log it (they are a few
-/// hundred bytes); a larger one is relayed unread.
-const ANSWER_READ_LIMIT: usize = 1024 * 1024;
-
 /// Headers that tag a proxied run (else the active tags do).
 const TAG_HEADERS: [(&str, TagField); 3] = [
     ("x-gencost-client", TagField::Client),
@@ -46,7 +42,6 @@ const TAG_HEADERS: [(&str, TagField); 3] = [
 /// Forwards one request to fal (or the upstream that stands in for it):
 /// the URL it is for is in `x-fal-target-url`.
 pub async fn fal(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
-    // fal takes no DELETE; the other providers' cancels do.
     let method = request.method();
     if !matches!(*method, Method::GET | Method::POST | Method::PUT) {
         return Err(ApiError::invalid(
@@ -105,13 +100,14 @@ async fn relay(
     request: Request,
 ) -> Result<Response, ApiError> {
     let method = request.method().clone();
-    if !matches!(
-        method,
-        Method::GET | Method::POST | Method::PUT | Method::DELETE
-    ) {
+    if !provider.allows_method(method.as_str(), &target) {
         return Err(ApiError::invalid(
             "method",
-            format!("method: {method} is not forwarded (GET, POST, PUT and DELETE are)"),
+            format!(
+                "method: {method} is not forwarded to {} {}",
+                provider.source(),
+                target.path()
+            ),
         ));
     }
     let tags = tags_from(request.headers())?;
@@ -150,6 +146,30 @@ async fn relay(
     if held.is_some() {
         state.changes.written();
     }
+    // A cancel that would delete a run already ended: the run is read
+    // first, so it is settled as it ended, not as cancelled.
+    if let Call::Cancel { request_id } = &call {
+        if provider.reads_before_cancel() {
+            let base = target.origin().ascii_serialization();
+            let read = crate::service::providers::reconcile::read_again(
+                &*state.store,
+                &state.catalog,
+                provider,
+                &base,
+                api,
+                request_id,
+            )
+            .await;
+            match read {
+                Ok(true) => state.changes.written(),
+                Ok(false) => {}
+                Err(e) => eprintln!(
+                    "gencost: {} proxy: {request_id} could not be read before its cancel: {e}",
+                    provider.source()
+                ),
+            }
+        }
+    }
     let sent = request.send().await;
     let answer = match sent {
         Ok(answer) => answer,
@@ -179,7 +199,7 @@ async fn relay(
     let mut relayed: stream::BoxStream<'static, Result<Bytes, reqwest::Error>> =
         answer.bytes_stream().boxed();
     let read = if provider.reads_answer(&call, status) {
-        let (read, rest) = read_start(relayed).await;
+        let (read, rest) = read_start(relayed, provider.answer_limit()).await;
         relayed = rest;
         read
     } else {
@@ -255,11 +275,12 @@ fn refused(provider: &dyn Provider, e: &Error) -> Response {
     response
 }
 
-/// Reads the start of an answer, up to `ANSWER_READ_LIMIT`; returns it
+/// Reads the start of an answer, up to `limit` bytes; returns it
 /// (`None` when the answer is larger or broke off) and the answer to relay,
 /// whole either way.
 async fn read_start(
     mut answer: stream::BoxStream<'static, Result<Bytes, reqwest::Error>>,
+    limit: usize,
 ) -> (
     Option<Vec<u8>>,
     stream::BoxStream<'static, Result<Bytes, reqwest::Error>>,
@@ -268,7 +289,7 @@ async fn read_start(
     let mut size = 0;
     let mut complete = false;
     let mut failed = None;
-    while size <= ANSWER_READ_LIMIT {
+    while size <= limit {
         match answer.next().await {
             Some(Ok(chunk)) => {
                 size += chunk.len();

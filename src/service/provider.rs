@@ -84,6 +84,14 @@ pub trait Provider: Send + Sync {
     /// The URL a client named, if the allowlist takes it; else why not.
     /// Checked on every request; redirects are never followed.
     fn allow(&self, target: &str) -> std::result::Result<Url, String>;
+    /// Whether the allowlist takes this method on `target` (checked with
+    /// `allow`, before anything is sent).
+    fn allows_method(&self, method: &str, target: &Url) -> bool;
+    /// The most of an answer read to know what it means (it is relayed
+    /// whole either way; a larger one is relayed unread).
+    fn answer_limit(&self) -> usize {
+        1024 * 1024
+    }
     /// What a request to `target` with this body is.
     fn classify(&self, method: &str, target: &Url, body: &[u8]) -> Call;
     /// The run's parameters in a request that starts one: what its
@@ -113,6 +121,13 @@ pub trait Provider: Send + Sync {
     /// run once.
     fn status_path(&self, _request_id: &str) -> Option<String> {
         None
+    }
+    /// Whether a run is read again before a cancel is sent on: a provider
+    /// whose cancel answers nothing of the run, and deletes a run that
+    /// already ended (Runway), would otherwise leave a finished run
+    /// recorded as cancelled.
+    fn reads_before_cancel(&self) -> bool {
+        false
     }
     /// Whether `pricing sync` stores this provider's unit prices (fal's),
     /// so settling reads them; else the catalog's are all there is.

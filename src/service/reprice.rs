@@ -165,6 +165,15 @@ fn billed_units(
     let Some(found) = prices.get(&billing.endpoint, day) else {
         return Ok(None);
     };
+    // Units the provider named (compute seconds, credits) are priced only
+    // by a price in the same unit.
+    if billing
+        .unit
+        .as_ref()
+        .is_some_and(|unit| *unit != found.unit)
+    {
+        return Ok(None);
+    }
     let from = catalog.get(&billing.endpoint).and_then(|m| m.from);
     if found.from == "catalog" && from.is_some_and(|from| day < from) {
         return Ok(None);

@@ -207,16 +207,22 @@ pub fn settlement(
 /// `units` (what `what` reported) billed as `endpoint`, priced at its unit
 /// price in force on the run's own UTC day, however late it is settled.
 /// A reported 0 is kept without a cost: it does not prove a free run.
+/// `unit` names what the units are when the provider says (`compute
+/// seconds`, `credits`): kept while no price is known, so a price in
+/// another unit never prices them later.
 pub fn bill_units(
     prices: &UnitPrices,
     entry: &Entry,
     what: &str,
     units: &str,
     endpoint: String,
+    unit: Option<&str>,
 ) -> Result<Billed> {
     let units = Decimal::parse(units).map_err(|e| Error::input(format!("{what}: {e}")))?;
     limits::name(what, &endpoint)?;
-    let price = prices.get(&endpoint, entry.occurred_at.day());
+    let price = prices
+        .get(&endpoint, entry.occurred_at.day())
+        .filter(|found| unit.is_none_or(|unit| found.unit == unit));
     let mut cost = None;
     if let Some(found) = &price {
         if !units.is_zero() {
@@ -229,7 +235,10 @@ pub fn bill_units(
             units: units.text(),
             endpoint,
             unit_price: price.as_ref().map(|p| p.price.text()),
-            unit: price.as_ref().map(|p| p.unit.clone()),
+            unit: price
+                .as_ref()
+                .map(|p| p.unit.clone())
+                .or_else(|| unit.map(str::to_string)),
             price_date: price.as_ref().map(|p| p.date.clone()),
             price_from: price.as_ref().map(|p| p.from.to_string()),
             // Reported units keep their strict form: nothing is rounded.

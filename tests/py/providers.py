@@ -21,7 +21,7 @@ def openai_runs(base, key):
         default_headers={"x-gencost-client": "Acme", "x-gencost-project": "Summer Spot"},
     )
     raw = client.images.with_raw_response.generate(
-        model="gpt-image-1", prompt="a lighthouse in fog", size="1024x1536", quality="high", n=2
+        model="gpt-image-1", prompt="a lighthouse in fog", size="1024x1536", quality="high", n=3
     )
     generated = raw.parse()
     edited = client.images.edit(

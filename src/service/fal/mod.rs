@@ -162,6 +162,10 @@ impl UnitPrices {
             }
         }
         let model = self.catalog.get(endpoint)?;
+        // A price in force from a later day does not price this one.
+        if model.from.is_some_and(|from| day < from) {
+            return None;
+        }
         let (price, unit) = model.unit_price()?;
         Some(UnitPriceFound {
             day,
@@ -188,7 +192,7 @@ pub fn bill(prices: &UnitPrices, entry: &Entry, report: &RunReport) -> Result<Op
         .map(str::to_string)
         .or_else(|| entry.model.clone())
         .unwrap_or_default();
-    let billed = bill_units(prices, entry, "x-fal-billable-units", units, endpoint)?;
+    let billed = bill_units(prices, entry, "x-fal-billable-units", units, endpoint, None)?;
     Ok(Some(billed))
 }
 

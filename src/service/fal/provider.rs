@@ -38,6 +38,11 @@ impl Provider for Fal {
         target::check(target)
     }
 
+    /// fal takes GET, POST and PUT (a cancel).
+    fn allows_method(&self, method: &str, _target: &Url) -> bool {
+        matches!(method, "GET" | "POST" | "PUT")
+    }
+
     fn classify(&self, method: &str, target: &Url, _body: &[u8]) -> Call {
         call::classify(method, target)
     }

@@ -51,6 +51,14 @@ impl Provider for ElevenLabs {
         })
     }
 
+    /// Generations are POST; the voices, models and subscription GET.
+    fn allows_method(&self, method: &str, target: &Url) -> bool {
+        match generation(&segments(target)) {
+            Some(_) => method == "POST",
+            None => method == "GET",
+        }
+    }
+
     fn classify(&self, method: &str, target: &Url, body: &[u8]) -> Call {
         let path = segments(target);
         match (method, generation(&path)) {
@@ -124,6 +132,7 @@ impl Provider for ElevenLabs {
             "character-cost",
             units,
             CREDITS_ENDPOINT.into(),
+            Some("credits"),
         )
         .map(Some)
     }

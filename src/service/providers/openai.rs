@@ -50,6 +50,16 @@ impl Provider for OpenAi {
         })
     }
 
+    fn allows_method(&self, method: &str, _target: &Url) -> bool {
+        method == "POST"
+    }
+
+    /// The images come back inline (base64) before `usage`: the whole
+    /// answer is read, up to 10 large images.
+    fn answer_limit(&self) -> usize {
+        128 * 1024 * 1024
+    }
+
     fn classify(&self, method: &str, target: &Url, body: &[u8]) -> Call {
         if method != "POST" || segments(target).len() != 3 {
             return Call::Other;

@@ -7,7 +7,7 @@ use super::Feed;
 use crate::error::{Error, Result};
 use crate::ledger::{Entry, Status, Tags};
 use crate::pricing::Catalog;
-use crate::service::provider::{self, Answer, Call};
+use crate::service::provider::{self, Answer, Call, Provider};
 use crate::service::provider_api::ProviderApi;
 use crate::store::Store;
 use crate::timestamp::Timestamp;
@@ -79,7 +79,8 @@ pub async fn reconcile<S: Store>(
     }
     let results: Vec<(Entry, Result<bool>)> = stream::iter(open)
         .map(|entry| async move {
-            let read = read_again(store, catalog, feed, api, &entry).await;
+            let request_id = entry.request_id.clone().unwrap_or_default();
+            let read = read_again(store, catalog, feed.provider, feed.base, api, &request_id).await;
             (entry, read)
         })
         .buffer_unordered(concurrency.max(1))
@@ -104,24 +105,24 @@ pub async fn reconcile<S: Store>(
     Ok(summary)
 }
 
-/// Reads one run's status; true when it settled the run.
-async fn read_again<S: Store>(
+/// Reads one run's status from `provider` at `base` (its API origin) and
+/// records what it says; true when that settled the run.
+pub async fn read_again<S: Store>(
     store: &S,
     catalog: &Catalog,
-    feed: &Feed,
+    provider: &dyn Provider,
+    base: &str,
     api: &ProviderApi,
-    entry: &Entry,
+    request_id: &str,
 ) -> Result<bool> {
-    let request_id = entry.request_id.clone().unwrap_or_default();
-    let Some(path) = feed.provider.status_path(&request_id) else {
+    let Some(path) = provider.status_path(request_id) else {
         return Ok(false);
     };
-    let target = feed
-        .provider
-        .allow(&format!("{}{path}", feed.base))
+    let target = provider
+        .allow(&format!("{base}{path}"))
         .map_err(Error::input)?;
     let call = Call::Status {
-        request_id: request_id.clone(),
+        request_id: request_id.to_string(),
     };
     let mut response = api
         .request(Method::GET, &target)?
@@ -132,7 +133,7 @@ async fn read_again<S: Store>(
         .map_err(|e| {
             Error::Io(format!(
                 "{} could not be reached: {}",
-                feed.provider.source(),
+                provider.source(),
                 e.without_url()
             ))
         })?;
@@ -140,7 +141,7 @@ async fn read_again<S: Store>(
     if !(200..300).contains(&status) {
         return Err(Error::Io(format!(
             "{} answered HTTP {status}",
-            feed.provider.source()
+            provider.source()
         )));
     }
     let headers = response.headers().clone();
@@ -158,7 +159,7 @@ async fn read_again<S: Store>(
         body.extend_from_slice(&chunk);
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let outcome = feed.provider.outcome(
+    let outcome = provider.outcome(
         call,
         &Answer {
             status,
@@ -166,5 +167,5 @@ async fn read_again<S: Store>(
             body: Some(&body),
         },
     );
-    provider::record(store, catalog, feed.provider, outcome, b"", Tags::default()).await
+    provider::record(store, catalog, provider, outcome, b"", Tags::default()).await
 }

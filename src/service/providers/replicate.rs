@@ -53,6 +53,20 @@ impl Provider for Replicate {
         })
     }
 
+    /// Reads are GET; creates, cancels and uploads POST; nothing else
+    /// (Replicate deletes models and versions by DELETE).
+    fn allows_method(&self, method: &str, target: &Url) -> bool {
+        match segments(target).as_slice() {
+            ["v1", "predictions"] | ["v1", "files"] => method == "POST",
+            ["v1", "predictions", _] => method == "GET",
+            ["v1", "predictions", _, "cancel"]
+            | ["v1", "models", _, _, "predictions"]
+            | ["v1", "deployments", _, _, "predictions"] => method == "POST",
+            ["v1", "models", _, _] | ["v1", "models", _, _, "versions", _] => method == "GET",
+            _ => false,
+        }
+    }
+
     fn classify(&self, method: &str, target: &Url, body: &[u8]) -> Call {
         match (method, segments(target).as_slice()) {
             ("POST", ["v1", "predictions"]) => {
@@ -184,12 +198,12 @@ impl Provider for Replicate {
         let Some(units) = units else {
             return Ok(None);
         };
-        let what = if by_time {
-            "metrics.predict_time"
+        let (what, unit) = if by_time {
+            ("metrics.predict_time", Some("compute seconds"))
         } else {
-            "output"
+            ("output", None)
         };
-        bill_units(prices, entry, what, &units, model).map(Some)
+        bill_units(prices, entry, what, &units, model, unit).map(Some)
     }
 
     fn status_path(&self, request_id: &str) -> Option<String> {

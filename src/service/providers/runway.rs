@@ -69,6 +69,16 @@ impl Provider for Runway {
         })
     }
 
+    /// Tasks start by POST, are read by GET and cancelled by DELETE; the
+    /// organization is read by GET, its usage asked by POST.
+    fn allows_method(&self, method: &str, target: &Url) -> bool {
+        match segments(target).as_slice() {
+            ["v1", "tasks", _] => matches!(method, "GET" | "DELETE"),
+            ["v1", "organization"] => method == "GET",
+            _ => method == "POST",
+        }
+    }
+
     fn classify(&self, method: &str, target: &Url, body: &[u8]) -> Call {
         match (method, segments(target).as_slice()) {
             ("POST", ["v1", route]) if TASK_ROUTES.contains(route) => {
@@ -178,6 +188,12 @@ impl Provider for Runway {
             },
             cost: Some(Money::new(quote.micros, priced.currency)),
         }))
+    }
+
+    /// `DELETE /v1/tasks/{id}` cancels a task under way but deletes one
+    /// that ended, answering 204 either way: the task is read first.
+    fn reads_before_cancel(&self) -> bool {
+        true
     }
 
     fn status_path(&self, request_id: &str) -> Option<String> {
