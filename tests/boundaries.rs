@@ -115,11 +115,19 @@ fn fal_upstream_takes_https_or_loopback_http_only_and_says_where_requests_go() {
         );
     }
     let server = Server::start(&ledger, &["--fal-upstream", "https://fal.example.com"]);
-    assert!(server
-        .stderr
-        .lock()
-        .unwrap()
-        .contains("go to https://fal.example.com/"));
+    // The server's stderr is read on a thread of its own: give it a moment.
+    let said = (0..50).any(|_| {
+        let found = server
+            .stderr
+            .lock()
+            .unwrap()
+            .contains("go to https://fal.example.com/");
+        if !found {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        found
+    });
+    assert!(said, "{}", server.stderr.lock().unwrap());
     // Every other provider's upstream is under the same rule.
     for flag in [
         "--openai-upstream",

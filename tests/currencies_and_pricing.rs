@@ -532,20 +532,26 @@ fn log_prices_from_the_catalog_then_history_then_unpriced() {
 }
 
 #[test]
-fn every_catalog_price_says_whether_fal_published_it() {
+fn every_catalog_price_says_whether_its_provider_published_it() {
     let ledger = TestLedger::sqlite();
     // Reading commands need a ledger that exists.
     ledger.ok(&["db", "migrate"]);
     let all = ledger.json(&["pricing", "list", "--json"]);
     for m in all.as_array().unwrap() {
         let source = m["source"].as_str().unwrap();
+        // The provider's own pages, by the endpoint's first segment.
+        let own: &[&str] = match m["model"].as_str().unwrap().split('/').next() {
+            Some("openai") => &["https://developers.openai.com/"],
+            Some("replicate") => &["https://replicate.com/"],
+            Some("runway") => &["https://github.com/runwayml/", "https://help.runwayml.com/"],
+            Some("elevenlabs") => &["https://elevenlabs.io/"],
+            _ => &["https://fal.ai/", "https://api.fal.ai/"],
+        };
+        let by_provider = own.iter().any(|host| source.starts_with(host));
         match (m["formula"].is_null(), m["price_source"].as_str()) {
             (true, None) => {}
-            (false, Some("published")) => assert!(
-                source.starts_with("https://fal.ai/") || source.starts_with("https://api.fal.ai/"),
-                "{m}"
-            ),
-            (false, Some("reported")) => assert!(!source.starts_with("https://fal.ai/"), "{m}"),
+            (false, Some("published")) => assert!(by_provider, "{m}"),
+            (false, Some("reported")) => assert!(!by_provider, "{m}"),
             _ => panic!("price_source does not fit the model: {m}"),
         }
     }

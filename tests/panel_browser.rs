@@ -611,11 +611,12 @@ async fn an_editor_sees_estimate_and_actual_opens_a_row_and_fixes_mistakes() {
         assert_eq!(panel.text(&format!("{} .note.state", row(&charged))).await, "failed · charged");
         assert_eq!(panel.text(&format!("{} .badge.actual", row(&charged))).await, "Actual $1.20");
 
-        // The catalog's display name, whole at 360 px; the endpoint on hover.
+        // The catalog's display name, whole at 360 px; the provider and the
+        // endpoint on hover.
         let model = format!("{} .model", row(&kling));
         assert_eq!(panel.text(&model).await, "Kling 2.1 Master (text to video)");
         let fits = panel.js(&format!("const m = document.querySelector(\"{model}\"); return m.scrollWidth <= m.clientWidth && m.getAttribute('title')")).await;
-        assert_eq!(fits, "fal-ai/kling-video/v2.1/master/text-to-video");
+        assert_eq!(fits, "fal.ai · fal-ai/kling-video/v2.1/master/text-to-video");
         panel.assert_accessible("the history").await;
         panel.shot("panel-rows").await;
 
