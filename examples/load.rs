@@ -247,23 +247,33 @@ async fn provider_overhead(
     runs: usize,
 ) {
     let (path, body) = provider_call(provider);
+    let request = |through_proxy: bool| {
+        let target = if through_proxy {
+            format!("{url}/{provider}{path}")
+        } else {
+            format!("{fake}{path}")
+        };
+        http.post(target)
+            .header("content-type", "application/json")
+            .header("x-runway-version", "2024-11-06")
+            .body(body)
+    };
+    let timed = time_alternating(runs, request).await;
+    println!("{provider}: {runs} calls each: {timed}");
+}
+
+/// Times RUNS requests straight to a stand-in and through the proxy,
+/// alternating (`request(through_proxy)` builds each); their medians,
+/// p99s and what the proxy added, in words.
+async fn time_alternating(
+    runs: usize,
+    request: impl Fn(bool) -> reqwest::RequestBuilder,
+) -> String {
     let (mut direct, mut proxied) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         for through_proxy in [false, true] {
-            let target = if through_proxy {
-                format!("{url}/{provider}{path}")
-            } else {
-                format!("{fake}{path}")
-            };
             let started = Instant::now();
-            let response = http
-                .post(target)
-                .header("content-type", "application/json")
-                .header("x-runway-version", "2024-11-06")
-                .body(body)
-                .send()
-                .await
-                .expect("POST");
+            let response = request(through_proxy).send().await.expect("POST");
             assert!(response.status().is_success(), "{}", response.status());
             let _ = response.bytes().await.expect("body");
             let took = started.elapsed();
@@ -276,32 +286,48 @@ async fn provider_overhead(
     }
     direct.sort();
     proxied.sort();
-    println!(
-        "{provider}: {runs} calls each: direct median {:.2} ms, p99 {:.2} ms; through the proxy median {:.2} ms, p99 {:.2} ms; added: median {:.2} ms, p99 {:.2} ms",
+    format!(
+        "direct median {:.2} ms, p99 {:.2} ms; through the proxy median {:.2} ms, p99 {:.2} ms; added: median {:.2} ms, p99 {:.2} ms",
         percentile(&direct, 0.5),
         percentile(&direct, 0.99),
         percentile(&proxied, 0.5),
         percentile(&proxied, 0.99),
         percentile(&proxied, 0.5) - percentile(&direct, 0.5),
         percentile(&proxied, 0.99) - percentile(&direct, 0.99)
-    );
+    )
 }
 
 async fn seed_open_predictions(http: &reqwest::Client, url: &str, n: usize, clients: usize) {
+    let entry = |i: usize| {
+        serde_json::json!({
+            "model": "replicate/black-forest-labs/flux-schnell",
+            "source": "Replicate",
+            "request_id": format!("pred-{i}"),
+            "status": "pending",
+            "params": {"prompt": "seed", "num_outputs": 1},
+        })
+    };
+    let took = log_pending(http, url, n, clients, entry).await;
+    println!("logged {n} open predictions in {took:.1} s");
+}
+
+/// Logs `entry(0..n)` through the API, `clients` at once; the seconds it
+/// took.
+async fn log_pending(
+    http: &reqwest::Client,
+    url: &str,
+    n: usize,
+    clients: usize,
+    entry: impl Fn(usize) -> serde_json::Value,
+) -> f64 {
     use futures_util::StreamExt;
     let started = Instant::now();
+    let entry = &entry;
     futures_util::stream::iter(0..n)
         .map(|i| async move {
-            let body = serde_json::json!({
-                "model": "replicate/black-forest-labs/flux-schnell",
-                "source": "Replicate",
-                "request_id": format!("pred-{i}"),
-                "status": "pending",
-                "params": {"prompt": "seed", "num_outputs": 1},
-            });
             let response = http
                 .post(format!("{url}/api/v1/entries"))
-                .json(&body)
+                .json(&entry(i))
                 .send()
                 .await
                 .expect("POST");
@@ -310,80 +336,38 @@ async fn seed_open_predictions(http: &reqwest::Client, url: &str, n: usize, clie
         .buffer_unordered(clients)
         .collect::<Vec<()>>()
         .await;
-    println!(
-        "logged {n} open predictions in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    started.elapsed().as_secs_f64()
 }
 
 async fn proxy_overhead(http: &reqwest::Client, url: &str, fake: &str, runs: usize) {
     let body = r#"{"prompt":"a fjord at dawn","num_images":1}"#;
-    let (mut direct, mut proxied) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        for through_proxy in [false, true] {
-            let request = if through_proxy {
-                http.post(format!("{url}/fal/proxy"))
-                    .header("x-fal-target-url", "https://queue.fal.run/fal-ai/flux/dev")
-            } else {
-                http.post(format!("{fake}/fal-ai/flux/dev"))
-            };
-            let started = Instant::now();
-            let response = request
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .expect("POST");
-            assert!(response.status().is_success(), "{}", response.status());
-            let _ = response.bytes().await.expect("body");
-            let took = started.elapsed();
-            if through_proxy {
-                proxied.push(took)
-            } else {
-                direct.push(took)
-            }
-        }
-    }
-    direct.sort();
-    proxied.sort();
-    println!(
-        "{runs} posts each: direct median {:.2} ms, p99 {:.2} ms; through the proxy median {:.2} ms, p99 {:.2} ms; added: median {:.2} ms, p99 {:.2} ms",
-        percentile(&direct, 0.5),
-        percentile(&direct, 0.99),
-        percentile(&proxied, 0.5),
-        percentile(&proxied, 0.99),
-        percentile(&proxied, 0.5) - percentile(&direct, 0.5),
-        percentile(&proxied, 0.99) - percentile(&direct, 0.99)
-    );
+    let request = |through_proxy: bool| {
+        let request = if through_proxy {
+            http.post(format!("{url}/fal/proxy"))
+                .header("x-fal-target-url", "https://queue.fal.run/fal-ai/flux/dev")
+        } else {
+            http.post(format!("{fake}/fal-ai/flux/dev"))
+        };
+        request
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let timed = time_alternating(runs, request).await;
+    println!("{runs} posts each: {timed}");
 }
 
 async fn seed_open_runs(http: &reqwest::Client, url: &str, n: usize, clients: usize) {
-    use futures_util::StreamExt;
-    let started = Instant::now();
-    futures_util::stream::iter(0..n)
-        .map(|i| async move {
-            let body = serde_json::json!({
-                "model": "fal-ai/flux/dev",
-                "source": "fal.ai",
-                "request_id": format!("run-{i}"),
-                "status": "pending",
-                "params": {"prompt": "seed", "num_images": 1},
-            });
-            let response = http
-                .post(format!("{url}/api/v1/entries"))
-                .json(&body)
-                .send()
-                .await
-                .expect("POST");
-            assert!(response.status().is_success(), "{}", response.status());
+    let entry = |i: usize| {
+        serde_json::json!({
+            "model": "fal-ai/flux/dev",
+            "source": "fal.ai",
+            "request_id": format!("run-{i}"),
+            "status": "pending",
+            "params": {"prompt": "seed", "num_images": 1},
         })
-        .buffer_unordered(clients)
-        .collect::<Vec<()>>()
-        .await;
-    println!(
-        "logged {n} open runs in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    };
+    let took = log_pending(http, url, n, clients, entry).await;
+    println!("logged {n} open runs in {took:.1} s");
 }
 
 async fn token_timing(http: &reqwest::Client, url: &str, token: &str, runs: usize) {
